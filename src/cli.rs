@@ -1,0 +1,245 @@
+//! The command line: every clap definition, and the dispatch to the rest of the lab.
+//! The doc comments on these types are the `--help` text.
+
+use std::io::{self, IsTerminal, Write};
+use std::process::ExitCode;
+
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
+use colored::Colorize;
+
+use crate::error::{Error, Result};
+use crate::lessons::{self, LESSONS};
+use crate::notes::{self, Notes};
+use crate::render::{HumanView, JsonView, View, terminal_width};
+use crate::supervisor::{self, Outcome, RunOptions};
+
+/// A live lab for Linux processes and threads: real fork, real sockets, real threads,
+/// annotated as they happen.
+#[derive(Parser, Debug)]
+#[command(name = "proclab", version, propagate_version = true)]
+pub struct Cli {
+    /// When to colour the output.
+    #[arg(long, value_enum, default_value_t = ColorWhen::Auto, global = true)]
+    pub color: ColorWhen,
+    /// Never colour the output (the same as --color never; NO_COLOR is honoured too).
+    #[arg(long, global = true)]
+    pub no_color: bool,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// List the lessons (the default when no command is given).
+    List,
+    /// Run a lesson live.
+    Run(RunArgs),
+    /// Print a lesson's notes.
+    Notes {
+        /// The lesson: its number or its slug.
+        lesson: String,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    /// The lesson: its number (`3`) or its slug (`daemon-terminate`).
+    pub lesson: String,
+    /// Classroom mode: before each step, show its title and wait for Enter (q and Enter quits).
+    #[arg(long)]
+    pub step: bool,
+    /// Print each step's notes right before that step's output.
+    #[arg(long)]
+    pub notes: bool,
+    /// Seed for the random sleeps; every run prints the seed it used, so it can be replayed.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Divide every sleep and timeout by this factor (20 turns a 1-3 s sleep into 50-150 ms).
+    #[arg(long, default_value_t = 1.0, value_parser = parse_speed, allow_negative_numbers = true)]
+    pub speed: f64,
+    /// One JSON object per line instead of the human view: no colour, no prompts.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq)]
+pub enum ColorWhen {
+    /// Colour when standard output is a terminal and NO_COLOR is not set.
+    Auto,
+    Always,
+    Never,
+}
+
+/// Exit statuses: 0 success, 1 the lesson failed, 2 bad input, 130 interrupted (Ctrl-C).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Status {
+    Success = 0,
+    Failure = 1,
+    Usage = 2,
+    Interrupted = 130,
+}
+
+fn parse_speed(text: &str) -> std::result::Result<f64, String> {
+    let speed: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{text}' is not a number"))?;
+    if !speed.is_finite() || speed <= 0.0 {
+        return Err(format!("must be a number above 0, not {text}"));
+    }
+    if speed > 1000.0 {
+        return Err("at most 1000 (faster than that, nothing is left to see)".to_string());
+    }
+    Ok(speed)
+}
+
+/// Parses the command line, runs the command, and turns the result into an exit status.
+/// Errors are printed here, once.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(status) => ExitCode::from(status as u8),
+        Err(Error::System(message)) if message.contains("Broken pipe") => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("proclab: {error}");
+            let status = match error {
+                Error::Usage(_) => Status::Usage,
+                _ => Status::Failure,
+            };
+            ExitCode::from(status as u8)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<Status> {
+    let json = matches!(&cli.command, Some(Command::Run(args)) if args.json);
+    let colour = match (cli.color, cli.no_color || json) {
+        (_, true) | (ColorWhen::Never, _) => false,
+        (ColorWhen::Always, _) => true,
+        (ColorWhen::Auto, _) => {
+            io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
+    };
+    colored::control::set_override(colour);
+    match cli.command.unwrap_or(Command::List) {
+        Command::List => print_quietly(&lesson_table()),
+        Command::Notes { lesson } => {
+            let lesson = lessons::find(&lesson)?;
+            print_quietly(&rendered_notes(lesson.notes))
+        }
+        Command::Run(args) => run_lesson(args),
+    }
+}
+
+fn run_lesson(args: RunArgs) -> Result<Status> {
+    let lesson = lessons::find(&args.lesson)?;
+    let seed = args
+        .seed
+        .unwrap_or_else(|| rand::random_range(1..1_000_000));
+    let view = if args.json {
+        View::Json(JsonView::new())
+    } else {
+        let notes = Notes::parse(lesson.notes);
+        let steps = notes.sections.len();
+        let shown_notes = args.notes.then_some(notes);
+        View::Human(HumanView::new(
+            terminal_width(),
+            shown_notes,
+            args.step,
+            steps,
+        ))
+    };
+    let options = RunOptions {
+        lesson,
+        seed,
+        speed: args.speed,
+        // --json means no prompts: a tool reading the stream cannot answer them.
+        step_mode: args.step && !args.json,
+    };
+    let outcome = supervisor::run(&options, view)?;
+    if colored::control::SHOULD_COLORIZE.should_colorize() {
+        // Leave the terminal as we found it, whatever colour the last line was.
+        print!("\x1b[0m");
+        let _ = io::stdout().flush();
+    }
+    Ok(match outcome {
+        Outcome::Finished | Outcome::OutputClosed => Status::Success,
+        Outcome::Failed => Status::Failure,
+        Outcome::Interrupted(_) => Status::Interrupted,
+    })
+}
+
+fn lesson_table() -> String {
+    let mut out = String::new();
+    out.push_str(&format!(
+        "{}\n\n",
+        "proclab lessons (run one with: proclab run <number or slug>)".bold()
+    ));
+    out.push_str(&format!(
+        "{}\n",
+        format!(
+            " {:>2}  {:<20} {:<40} {}",
+            "#", "slug", "title", "what it teaches"
+        )
+        .dimmed()
+    ));
+    for lesson in LESSONS {
+        out.push_str(&format!(
+            " {:>2}  {:<20} {:<40} {}\n",
+            lesson.number,
+            lesson.slug.cyan(),
+            lesson.title,
+            lesson.teaches
+        ));
+    }
+    out
+}
+
+fn rendered_notes(markdown: &str) -> String {
+    let notes = Notes::parse(markdown);
+    let width = terminal_width();
+    let mut out = format!("{}\n\n", notes.title.bold());
+    out.push_str(&notes::render(&notes.intro, width, ""));
+    for (i, section) in notes.sections.iter().enumerate() {
+        out.push_str(&format!(
+            "\n\n{}\n\n",
+            format!("Step {}: {}", i + 1, section.title).bold()
+        ));
+        out.push_str(&notes::render(&section.body, width, "  "));
+    }
+    out.push('\n');
+    out
+}
+
+/// Prints to standard output; a closed pipe (`proclab list | head -1`) ends quietly.
+fn print_quietly(text: &str) -> Result<Status> {
+    let mut out = io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        Err(error) if error.kind() != io::ErrorKind::BrokenPipe => Err(error.into()),
+        _ => Ok(Status::Success),
+    }
+}
+
+/// clap's own consistency check of the definitions above.
+pub fn check_definitions() {
+    Cli::command().debug_assert();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clap_definitions_are_consistent() {
+        check_definitions();
+    }
+
+    #[test]
+    fn speed_must_be_a_positive_number() {
+        assert_eq!(parse_speed("20"), Ok(20.0));
+        assert!(parse_speed("0").is_err());
+        assert!(parse_speed("-1").is_err());
+        assert!(parse_speed("fast").is_err());
+        assert!(parse_speed("inf").is_err());
+    }
+}

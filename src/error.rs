@@ -1,0 +1,59 @@
+//! The lab's errors, and the exit status each one gives.
+
+use std::fmt;
+
+use crate::process::ProcessError;
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+#[derive(Debug)]
+pub enum Error {
+    /// Bad input on the command line: exit status 2.
+    Usage(String),
+    /// Misuse of the Process API (a lesson shows these on purpose).
+    Process(ProcessError),
+    /// A system call or file operation failed.
+    System(String),
+    /// A lesson could not do what it set out to show.
+    Lesson(String),
+    /// The student typed `q` at a `--step` prompt.
+    Quit,
+}
+
+impl Error {
+    pub fn lesson(message: impl Into<String>) -> Error {
+        Error::Lesson(message.into())
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        match self {
+            Error::Usage(message) | Error::System(message) | Error::Lesson(message) => {
+                write!(f, "{message}")
+            }
+            Error::Process(error) => write!(f, "{error}"),
+            Error::Quit => write!(f, "stopped at the student's request"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<ProcessError> for Error {
+    fn from(error: ProcessError) -> Error {
+        Error::Process(error)
+    }
+}
+
+impl From<std::io::Error> for Error {
+    fn from(error: std::io::Error) -> Error {
+        Error::System(error.to_string())
+    }
+}
+
+impl From<nix::errno::Errno> for Error {
+    fn from(errno: nix::errno::Errno) -> Error {
+        Error::System(errno.desc().to_string())
+    }
+}

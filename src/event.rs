@@ -1,0 +1,146 @@
+//! The event: one thing that happened in a lesson, said by one process.
+//!
+//! Every process a lesson starts reports what it does as events; it never prints. The lab's
+//! supervising process collects them and a view (see `render.rs`) decides how they look. With
+//! `--json` each event is printed as one line of JSON: that stream is the lab's contract with
+//! graders and tools, so the field names below are stable and documented in the README.
+
+use serde::{Deserialize, Serialize};
+
+/// Who said it, when, and what happened.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct Event {
+    /// Seconds since the lesson started, on one monotonic clock shared by every process.
+    pub t: f64,
+    /// The process that emitted the event.
+    pub pid: i32,
+    /// Its parent pid at the moment it emitted the event (it changes when a process is orphaned).
+    pub ppid: i32,
+    /// The emitting thread's id, only when it is not the process's main thread.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tid: Option<i32>,
+    /// The process's name (`main`, `alex`, `Process-1` ...).
+    pub name: String,
+    #[serde(flatten)]
+    pub kind: Kind,
+}
+
+/// What happened. The variant name is the JSON field `kind`.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum Kind {
+    /// First event of a run: which lesson, and the seed and speed that replay it.
+    Lesson {
+        number: u32,
+        slug: String,
+        title: String,
+        seed: u64,
+        speed: f64,
+    },
+    /// A step of the lesson begins.
+    Step { index: u32, title: String },
+    /// Said by a parent right after `fork` gave it a child.
+    Spawn { child: i32, child_name: String },
+    /// Said by a child, first thing.
+    Start,
+    /// The program's own output line.
+    Say { text: String },
+    /// The lab's annotation: what just happened and why.
+    Note { text: String },
+    /// Said by a child just before it calls `_exit(code)`.
+    Done { code: i32 },
+    /// Said by a parent when it reaps a child. `exitcode` follows Python: the exit status, or
+    /// `-N` when signal N killed the child.
+    Exit { child: i32, exitcode: i32 },
+    /// A process state read from `/proc/<of>/stat`: the state letter (`R`, `S`, `Z` ...) or
+    /// `gone`, and the parent pid at that moment (absent when gone).
+    State {
+        of: i32,
+        state: String,
+        ppid_of: Option<i32>,
+    },
+    /// Something went wrong: a panic in a child, or an error that ended the lesson.
+    Error { text: String },
+    /// Last event of a run: wall-clock seconds, and how the run ended.
+    End { wall: f64, outcome: String },
+}
+
+impl Event {
+    /// The event as one line of JSON, without the newline.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("an event always serializes")
+    }
+
+    /// Parses one line written by `to_json`.
+    pub fn from_json(line: &str) -> Option<Event> {
+        serde_json::from_str(line).ok()
+    }
+
+    /// The text of a `say`, `note` or `error` event.
+    pub fn text(&self) -> Option<&str> {
+        match &self.kind {
+            Kind::Say { text } | Kind::Note { text } | Kind::Error { text } => Some(text),
+            _ => None,
+        }
+    }
+}
+
+/// Describes an exit code the way Python's `exitcode` does, for notes: `0`, `3`, `-15 (SIGTERM)`.
+pub fn describe_exitcode(exitcode: i32) -> String {
+    if exitcode >= 0 {
+        return exitcode.to_string();
+    }
+    match nix::sys::signal::Signal::try_from(-exitcode) {
+        Ok(signal) => format!("{exitcode} ({})", signal.as_str()),
+        Err(_) => exitcode.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_round_trip_keeps_every_field() {
+        let event = Event {
+            t: 1.25,
+            pid: 10,
+            ppid: 9,
+            tid: None,
+            name: "alex".into(),
+            kind: Kind::Exit {
+                child: 11,
+                exitcode: -15,
+            },
+        };
+        let line = event.to_json();
+        assert_eq!(
+            line,
+            r#"{"t":1.25,"pid":10,"ppid":9,"name":"alex","kind":"exit","child":11,"exitcode":-15}"#
+        );
+        assert_eq!(Event::from_json(&line), Some(event));
+    }
+
+    #[test]
+    fn unit_kind_and_thread_id() {
+        let event = Event {
+            t: 0.0,
+            pid: 1,
+            ppid: 0,
+            tid: Some(7),
+            name: "main".into(),
+            kind: Kind::Start,
+        };
+        let line = event.to_json();
+        assert!(line.contains(r#""kind":"start""#), "{line}");
+        assert!(line.contains(r#""tid":7"#), "{line}");
+        assert_eq!(Event::from_json(&line), Some(event));
+    }
+
+    #[test]
+    fn exitcodes_are_described_like_python() {
+        assert_eq!(describe_exitcode(0), "0");
+        assert_eq!(describe_exitcode(-15), "-15 (SIGTERM)");
+        assert_eq!(describe_exitcode(-9), "-9 (SIGKILL)");
+    }
+}

@@ -1,0 +1,173 @@
+//! Lesson 2: the subclass style, `start()` versus `run()`, and process names.
+//!
+//! What the student sees: three `Worker`s (the Rust analogue of subclassing `Process` and
+//! overriding `run`) each print their parent pid and pid, and the main process prints its own;
+//! calling `run()` directly does the work in the *main* process's pid and blocks, while
+//! `start()` does it in a new pid; `join()` on a process that was never started is an error;
+//! default names `Process-N` count the processes created, and a child's children are named
+//! after it (`Process-5:1`).
+//!
+//! System calls: `fork` (`Process::start`), `getpid`/`getppid` in the workers, `waitpid`
+//! (`Process::join`), `/proc/<pid>/stat` to confirm the parents.
+
+use std::time::{Duration, Instant};
+
+use nix::unistd::{getpid, getppid};
+use rand::RngExt;
+
+use crate::context;
+use crate::error::Result;
+use crate::lab::{Lab, describe};
+use crate::lessons::Lesson;
+use crate::process::{Process, Worker};
+use crate::procfs;
+use crate::{note, say};
+
+pub const LESSON: Lesson = Lesson {
+    number: 2,
+    slug: "spawn-worker",
+    title: "Spawning processes from a Worker",
+    teaches: "the Worker trait (subclassing Process), run() versus start(), names",
+    notes: include_str!("../../lessons/02-spawn-worker.md"),
+    run,
+};
+
+/// The tutorial's subclass of `Process`: the state it needs, and a `run` that uses it.
+struct Piao {
+    name: String,
+    sleep: Duration,
+}
+
+impl Worker for Piao {
+    fn run(&mut self) {
+        // Like the tutorial's `print(os.getppid(), os.getpid())`.
+        say!("parent pid {}, my pid {}", getppid(), getpid());
+        say!("{} is working", self.name);
+        context::sleep(self.sleep);
+        say!("{} is done", self.name);
+    }
+
+    fn name(&self) -> Option<String> {
+        Some(self.name.clone())
+    }
+}
+
+fn run(lab: &mut Lab) -> Result<()> {
+    let main_pid = getpid().as_raw();
+
+    lab.step("Workers: the subclass style")?;
+    let mut workers: Vec<Process> = ["alex", "wupeiqi", "yuanhao"]
+        .into_iter()
+        .map(|name| {
+            let sleep = Duration::from_secs(lab.rng().random_range(1..=3));
+            Process::from_worker(Piao {
+                name: name.to_string(),
+                sleep,
+            })
+        })
+        .collect();
+    for worker in &mut workers {
+        worker.start()?;
+    }
+    say!("主进程 / main process, my pid {main_pid}");
+    let mut parents = Vec::new();
+    for worker in &workers {
+        let pid = worker.pid().expect("started");
+        if let Some(stat) = procfs::observe(pid) {
+            parents.push(format!(
+                "{} ({pid}) has parent {}",
+                worker.name(),
+                stat.ppid
+            ));
+        }
+    }
+    note!(
+        "Each worker printed getppid() and getpid() from inside its own process. /proc agrees: \
+         {}. The main process is {main_pid}: it forked all three, so it is their parent.",
+        parents.join(", ")
+    );
+    for worker in &mut workers {
+        worker.join()?;
+    }
+
+    lab.step("start() versus run()")?;
+    let sleep = Duration::from_secs(1);
+    let mut worker = Process::from_worker(Piao {
+        name: "run-direct".to_string(),
+        sleep,
+    });
+    let began = Instant::now();
+    worker.run();
+    let run_took = began.elapsed();
+    note!(
+        "run() called directly: the worker's lines above carry pid {main_pid}, the main \
+         process's own pid, and run() did not return until the work was done ({} for a {} \
+         sleep). No process was created: run() is only the function that start() calls in the \
+         child.",
+        describe(run_took),
+        describe(context::scaled(sleep))
+    );
+    let began = Instant::now();
+    worker.start()?;
+    let start_took = began.elapsed();
+    let child_pid = worker.pid().expect("started");
+    note!(
+        "start() on the same worker returned after {}, and the work now runs in pid {child_pid}, \
+         a new child of {main_pid}.",
+        describe(start_took)
+    );
+    worker.join()?;
+    let mut never_started = Process::from_worker(Piao {
+        name: "never-started".to_string(),
+        sleep,
+    });
+    match never_started.join() {
+        Err(error) => say!("join() on a process that was never started: error: {error}"),
+        Ok(code) => say!("join() on a process that was never started returned {code}"),
+    }
+    match worker.start() {
+        Err(error) => say!("start() a second time: error: {error}"),
+        Ok(()) => say!("start() a second time succeeded"),
+    }
+    note!(
+        "Both mistakes are errors with Python's messages, returned as values: there is no child \
+         to wait for, and a process can only be started once."
+    );
+
+    lab.step("Names: Process-N or your own")?;
+    let mut unnamed_a = Process::new(|| {
+        // A child creating a child of its own: the grandchild's default name starts with the
+        // child's number.
+        let mut grandchild = Process::new(|| say!("I am a grandchild"));
+        if grandchild.start().is_ok() {
+            let _ = grandchild.join();
+        }
+    });
+    let mut unnamed_b = Process::new(|| say!("I have a default name"));
+    let mut named = Process::new(|| say!("I have a name of my own")).named("yuanhao");
+    for process in [&mut unnamed_a, &mut unnamed_b, &mut named] {
+        process.start()?;
+    }
+    for process in [&mut unnamed_a, &mut unnamed_b, &mut named] {
+        process.join()?;
+    }
+    let number: u32 = unnamed_a
+        .name()
+        .trim_start_matches("Process-")
+        .parse()
+        .unwrap_or(0);
+    note!(
+        "The default names are {} and {}: Process-N counts every Process created in this \
+         process, named or not, so these are numbers {number} and {} (the earlier steps created \
+         {} before them). The grandchild is named {}:1 after its parent, the way Python names \
+         it. A name is only a label: {} was chosen by us, and the kernel knows it too \
+         (/proc/<pid>/comm, what ps shows).",
+        unnamed_a.name(),
+        unnamed_b.name(),
+        number + 1,
+        number.saturating_sub(1),
+        unnamed_a.name(),
+        named.name()
+    );
+    Ok(())
+}

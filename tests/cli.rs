@@ -1,0 +1,146 @@
+//! The command line through the real binary: listing, bad input, step mode, Ctrl-C, notes.
+
+mod common;
+
+use common::{Events, Lab, notes_headings};
+
+#[test]
+fn list_shows_every_lesson_in_order() {
+    let lab = Lab::new();
+    for args in [&["list"][..], &[][..]] {
+        let finished = lab.run(args, "");
+        assert!(finished.status.success());
+        let one = finished
+            .stdout
+            .find("spawn-function")
+            .expect("lesson 1 listed");
+        let two = finished
+            .stdout
+            .find("spawn-worker")
+            .expect("lesson 2 listed");
+        assert!(one < two);
+        assert!(!finished.stdout.contains('\x1b'), "colour in a pipe");
+    }
+}
+
+#[test]
+fn bad_input_is_one_clear_line_and_status_2() {
+    let lab = Lab::new();
+    let cases: [(&[&str], &str); 6] = [
+        (&["run", "99"], "unknown lesson '99'"),
+        (
+            &["run", "no-such-lesson"],
+            "valid lessons: 1 (spawn-function)",
+        ),
+        (&["run", "1", "--speed", "0"], "--speed"),
+        (&["run", "1", "--speed", "-2"], "--speed"),
+        (&["run", "1", "--speed", "fast"], "not a number"),
+        (&["notes", "42"], "unknown lesson '42'"),
+    ];
+    for (args, expected) in cases {
+        let finished = lab.run(args, "");
+        assert_eq!(
+            finished.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            finished.stderr
+        );
+        assert!(
+            finished.stderr.contains(expected),
+            "{args:?}: {}",
+            finished.stderr
+        );
+        assert!(
+            !finished.stderr.contains("panicked"),
+            "{args:?}: {}",
+            finished.stderr
+        );
+        assert!(finished.stdout.is_empty(), "{args:?}");
+    }
+    let finished = lab.run(&["run", "1", "--speed", "0"], "");
+    let lines: Vec<&str> = finished
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("error"))
+        .collect();
+    assert_eq!(lines.len(), 1, "{}", finished.stderr);
+}
+
+#[test]
+fn step_mode_runs_through_on_enters_and_q_stops_cleanly() {
+    let lab = Lab::new();
+    let through = lab.run(&["run", "1", "--step", "--speed", "20"], "\n\n\n");
+    assert!(through.status.success(), "{}", through.stderr);
+    assert_eq!(through.stdout.matches("Press Enter").count(), 3);
+    assert!(through.stdout.contains("lesson finished"));
+
+    // q at the second prompt: step 1 ran, step 2 never did, nothing is left running.
+    let stopped = lab.run(&["run", "1", "--step", "--speed", "20"], "\nq\n");
+    assert!(stopped.status.success(), "{}", stopped.stderr);
+    assert!(stopped.stdout.contains("主进程"));
+    assert!(stopped.stdout.contains("Step 2 of 3"));
+    assert!(!stopped.stdout.contains("of wall time:"), "step 2 ran");
+    assert!(stopped.stdout.contains("Stopped at the prompt"));
+}
+
+#[test]
+fn notes_are_shown_beside_each_step_and_on_their_own() {
+    let lab = Lab::new();
+    let with_notes = lab.run(&["run", "2", "--notes", "--speed", "20"], "");
+    assert!(with_notes.status.success());
+    // Only the step sections are shown beside the steps, not the introduction.
+    assert!(!with_notes.stdout.contains("Rust has no subclasses"));
+    // The first section's text comes right after the first step's title.
+    let heading = with_notes.stdout.find("Step 1 of 3").unwrap();
+    let body = with_notes
+        .stdout
+        .find("from inside its own process")
+        .unwrap();
+    let first_output = with_notes.stdout.find("forked child").unwrap();
+    assert!(
+        heading < body && body < with_notes.stdout[heading..].find("forked").unwrap() + heading
+    );
+    assert!(
+        first_output < heading,
+        "the supervisor's fork of main comes first"
+    );
+
+    let notes = lab.run(&["notes", "spawn-worker"], "");
+    assert!(notes.status.success());
+    for heading in notes_headings("02-spawn-worker.md") {
+        assert!(notes.stdout.contains(&heading), "{heading}");
+    }
+}
+
+#[test]
+fn ctrl_c_in_the_middle_ends_everything_with_status_130() {
+    let lab = Lab::new();
+    // Interrupt lesson 1 at normal speed while the three children are asleep.
+    let finished = lab.interrupt_when(&["run", "1", "--json", "--seed", "3"], |e| {
+        e["kind"] == "say" && e["text"] == "主进程 / main process"
+    });
+    assert_eq!(finished.status.code(), Some(130), "{}", finished.stderr);
+    let events = Events::parse(&finished.stdout);
+    let end = events.find("end", |_| true);
+    assert_eq!(end["outcome"], "interrupted");
+    assert!(
+        events
+            .texts("note")
+            .iter()
+            .any(|t| t.contains("Stopped by SIGINT"))
+    );
+}
+
+#[test]
+fn every_json_line_has_the_common_fields() {
+    let lab = Lab::new();
+    let events = lab.lesson("1", &[]);
+    for event in &events.0 {
+        for field in ["t", "pid", "ppid", "name", "kind"] {
+            assert!(!event[field].is_null(), "{field} missing in {event}");
+        }
+    }
+    let times: Vec<f64> = events.0.iter().map(|e| e["t"].as_f64().unwrap()).collect();
+    assert!(times.iter().all(|&t| (0.0..60.0).contains(&t)));
+    assert!(events.0.last().unwrap()["wall"].as_f64().unwrap() > 0.0);
+}

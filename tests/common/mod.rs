@@ -1,0 +1,372 @@
+//! The test harness: runs the real `proclab` binary and checks what it leaves behind.
+//!
+//! Every run gets its own empty `TMPDIR`, its own process group (so a test can send Ctrl-C to
+//! the whole lab the way a terminal does), and a marker in its environment that every process
+//! it forks inherits. After the run, `assert_nothing_left` looks through `/proc` for any
+//! process in that group or carrying that marker, and checks the `TMPDIR` is empty again.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_proclab");
+
+static RUNS: AtomicU32 = AtomicU32::new(0);
+
+/// One invocation of the binary, with its own temp dir and marker.
+pub struct Lab {
+    pub tmp: PathBuf,
+    pub tag: String,
+}
+
+impl Lab {
+    pub fn new() -> Lab {
+        let n = RUNS.fetch_add(1, Ordering::SeqCst);
+        let tag = format!("proclab-test-{}-{n}", std::process::id());
+        let tmp = std::env::temp_dir().join(&tag);
+        let _ = std::fs::remove_dir_all(&tmp);
+        std::fs::create_dir_all(&tmp).unwrap();
+        Lab { tmp, tag }
+    }
+
+    /// A command for the binary, with TMPDIR, marker and process group set.
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(BIN);
+        command
+            .args(args)
+            .env("TMPDIR", &self.tmp)
+            .env("PROCLAB_TEST_TAG", &self.tag)
+            .env_remove("NO_COLOR")
+            .process_group(0);
+        command
+    }
+
+    /// Runs to the end with `stdin` as standard input.
+    #[track_caller]
+    pub fn run(&self, args: &[&str], stdin: &str) -> Finished {
+        let mut child = self
+            .command(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the binary starts");
+        let group = child.id() as i32;
+        {
+            use std::io::Write;
+            let mut input = child.stdin.take().unwrap();
+            let _ = input.write_all(stdin.as_bytes());
+        }
+        let output = wait_with_timeout(child, Duration::from_secs(120));
+        let finished = Finished {
+            status: output.0,
+            stdout: output.1,
+            stderr: output.2,
+        };
+        self.assert_nothing_left(group);
+        finished
+    }
+
+    /// `proclab run <lesson> --json --speed 20 [extra]`, which must succeed.
+    #[track_caller]
+    pub fn lesson(&self, lesson: &str, extra: &[&str]) -> Events {
+        let mut args = vec!["run", lesson, "--json", "--speed", "20"];
+        args.extend_from_slice(extra);
+        let finished = self.run(&args, "");
+        assert!(
+            finished.status.success(),
+            "lesson {lesson} failed: {:?}\nstderr: {}\nstdout: {}",
+            finished.status,
+            finished.stderr,
+            finished.stdout
+        );
+        finished.events()
+    }
+
+    /// Starts a lesson, waits until an event matching `when` has been printed, then sends
+    /// SIGINT to the lab's whole process group (what Ctrl-C in a terminal does). Returns the
+    /// exit status and everything printed.
+    #[track_caller]
+    pub fn interrupt_when(&self, args: &[&str], when: impl Fn(&Value) -> bool) -> Finished {
+        let mut child = self
+            .command(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the binary starts");
+        let group = child.id() as i32;
+        let mut reader = BufReader::new(child.stdout.take().unwrap());
+        let mut seen = String::new();
+        let mut line = String::new();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            line.clear();
+            if reader.read_line(&mut line).unwrap_or(0) == 0 || Instant::now() > deadline {
+                panic!("the run ended before the moment to interrupt it came:\n{seen}");
+            }
+            seen.push_str(&line);
+            if serde_json::from_str::<Value>(&line).is_ok_and(|event| when(&event)) {
+                break;
+            }
+        }
+        nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(-group),
+            nix::sys::signal::Signal::SIGINT,
+        )
+        .unwrap();
+        let mut rest = String::new();
+        let _ = std::io::Read::read_to_string(&mut reader, &mut rest);
+        seen.push_str(&rest);
+        let (status, _, stderr) = wait_with_timeout(child, Duration::from_secs(30));
+        self.assert_nothing_left(group);
+        Finished {
+            status,
+            stdout: seen,
+            stderr,
+        }
+    }
+
+    /// No process of this run is alive or a zombie, and its TMPDIR is empty.
+    #[track_caller]
+    pub fn assert_nothing_left(&self, group: i32) {
+        // Give the kernel a moment to finish tearing down processes that were just reaped.
+        let deadline = Instant::now() + Duration::from_secs(2);
+        let mut left = leftovers(group, &self.tag);
+        while !left.is_empty() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+            left = leftovers(group, &self.tag);
+        }
+        if !left.is_empty() {
+            for (pid, _) in &left {
+                let _ = nix::sys::signal::kill(
+                    nix::unistd::Pid::from_raw(*pid),
+                    nix::sys::signal::Signal::SIGKILL,
+                );
+            }
+            panic!("processes left behind: {left:?}");
+        }
+        let files: Vec<PathBuf> = std::fs::read_dir(&self.tmp)
+            .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
+            .unwrap_or_default();
+        assert!(files.is_empty(), "temp files left behind: {files:?}");
+        let shm: Vec<String> = std::fs::read_dir("/dev/shm")
+            .map(|d| {
+                d.filter_map(|e| e.ok()?.file_name().into_string().ok())
+                    .filter(|name| name.contains("proclab"))
+                    .collect()
+            })
+            .unwrap_or_default();
+        assert!(shm.is_empty(), "shared memory left behind: {shm:?}");
+    }
+}
+
+impl Drop for Lab {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.tmp);
+    }
+}
+
+/// Processes (pid, stat line) in process group `group` or carrying the marker `tag`.
+pub fn leftovers(group: i32, tag: &str) -> Vec<(i32, String)> {
+    let mut found = Vec::new();
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return found;
+    };
+    for entry in entries.flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|s| s.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        let after_name = &stat[stat.rfind(')').map_or(0, |i| i + 1)..];
+        let pgrp: i32 = after_name
+            .split_whitespace()
+            .nth(2)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        let environ = std::fs::read(format!("/proc/{pid}/environ")).unwrap_or_default();
+        let marked = environ
+            .split(|&b| b == 0)
+            .any(|var| var == format!("PROCLAB_TEST_TAG={tag}").as_bytes());
+        if pgrp == group || marked {
+            found.push((pid, stat.trim().to_string()));
+        }
+    }
+    found
+}
+
+fn wait_with_timeout(mut child: Child, timeout: Duration) -> (ExitStatus, String, String) {
+    use std::io::Read;
+    let mut stdout = child.stdout.take();
+    let mut stderr = child.stderr.take();
+    let out_reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        if let Some(s) = stdout.as_mut() {
+            let _ = s.read_to_string(&mut text);
+        }
+        text
+    });
+    let err_reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        if let Some(s) = stderr.as_mut() {
+            let _ = s.read_to_string(&mut text);
+        }
+        text
+    });
+    let deadline = Instant::now() + timeout;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(-(child.id() as i32)),
+                nix::sys::signal::Signal::SIGKILL,
+            );
+            panic!("proclab did not finish within {timeout:?}");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    (
+        status,
+        out_reader.join().unwrap(),
+        err_reader.join().unwrap(),
+    )
+}
+
+pub struct Finished {
+    pub status: ExitStatus,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Finished {
+    #[track_caller]
+    pub fn events(&self) -> Events {
+        Events::parse(&self.stdout)
+    }
+}
+
+/// The `--json` event stream of one run.
+pub struct Events(pub Vec<Value>);
+
+impl Events {
+    #[track_caller]
+    pub fn parse(stdout: &str) -> Events {
+        Events(
+            stdout
+                .lines()
+                .map(|line| {
+                    serde_json::from_str(line)
+                        .unwrap_or_else(|e| panic!("not a JSON event ({e}): {line}"))
+                })
+                .collect(),
+        )
+    }
+
+    pub fn of_kind(&self, kind: &str) -> Vec<&Value> {
+        self.0.iter().filter(|e| e["kind"] == kind).collect()
+    }
+
+    /// The first event of `kind` for which `when` holds.
+    #[track_caller]
+    pub fn find(&self, kind: &str, when: impl Fn(&Value) -> bool) -> &Value {
+        self.0
+            .iter()
+            .find(|e| e["kind"] == kind && when(e))
+            .unwrap_or_else(|| panic!("no {kind} event like that in:\n{}", self.dump()))
+    }
+
+    /// Index of the first event of `kind` for which `when` holds.
+    #[track_caller]
+    pub fn position(&self, kind: &str, when: impl Fn(&Value) -> bool) -> usize {
+        self.0
+            .iter()
+            .position(|e| e["kind"] == kind && when(e))
+            .unwrap_or_else(|| panic!("no {kind} event like that in:\n{}", self.dump()))
+    }
+
+    /// The pid of the lesson's main process (the supervisor's `spawn` of `main`).
+    #[track_caller]
+    pub fn main_pid(&self) -> i64 {
+        self.find("spawn", |e| e["child_name"] == "main")["child"]
+            .as_i64()
+            .unwrap()
+    }
+
+    /// The pid of the supervisor (the `lesson` event's pid).
+    pub fn lab_pid(&self) -> i64 {
+        self.0[0]["pid"].as_i64().unwrap()
+    }
+
+    /// The child pid spawned with this name (the first one).
+    #[track_caller]
+    pub fn pid_of(&self, name: &str) -> i64 {
+        self.find("spawn", |e| e["child_name"] == name)["child"]
+            .as_i64()
+            .unwrap()
+    }
+
+    /// The exit code the parent saw when it reaped `pid`.
+    #[track_caller]
+    pub fn exitcode_of(&self, pid: i64) -> i64 {
+        self.find("exit", |e| e["child"] == pid)["exitcode"]
+            .as_i64()
+            .unwrap()
+    }
+
+    /// `t` of the first event of `kind` by `pid`.
+    #[track_caller]
+    pub fn time_of(&self, kind: &str, pid: i64) -> f64 {
+        self.find(kind, |e| e["pid"] == pid)["t"].as_f64().unwrap()
+    }
+
+    pub fn texts(&self, kind: &str) -> Vec<String> {
+        self.of_kind(kind)
+            .iter()
+            .map(|e| e["text"].as_str().unwrap_or("").to_string())
+            .collect()
+    }
+
+    pub fn dump(&self) -> String {
+        self.0
+            .iter()
+            .map(|e| e.to_string())
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
+/// The notes file of a lesson, from the repository.
+pub fn notes_headings(file: &str) -> Vec<String> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("lessons")
+        .join(file);
+    std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .lines()
+        .filter_map(|l| l.strip_prefix("## "))
+        .map(|s| s.trim().to_string())
+        .collect()
+}
+
+/// The step titles a run announced, in order.
+pub fn step_titles(events: &Events) -> Vec<String> {
+    events
+        .of_kind("step")
+        .iter()
+        .map(|e| e["title"].as_str().unwrap().to_string())
+        .collect()
+}

@@ -1,0 +1,101 @@
+//! Lesson 1 through the real binary: three children, their parents, overlap, join.
+
+mod common;
+
+use common::{Lab, notes_headings, step_titles};
+
+#[test]
+fn three_children_of_main_that_overlap_and_exit_zero() {
+    let lab = Lab::new();
+    let events = lab.lesson("1", &["--seed", "11"]);
+    let main = events.main_pid();
+    assert_eq!(events.0[0]["kind"], "lesson");
+    assert_eq!(events.0[0]["number"], 1);
+    assert_eq!(events.0[0]["seed"], 11);
+    assert_eq!(events.0.last().unwrap()["kind"], "end");
+
+    let names = ["alex", "wupeiqi", "yuanhao"];
+    let pids: Vec<i64> = names.iter().map(|n| events.pid_of(n)).collect();
+    assert!(
+        pids[0] != pids[1] && pids[1] != pids[2] && pids[0] != pids[2],
+        "{pids:?}"
+    );
+    for (&pid, name) in pids.iter().zip(names) {
+        assert_ne!(pid, main);
+        // Every event a child emits carries the main process as its parent.
+        let start = events.find("start", |e| e["pid"] == pid);
+        assert_eq!(start["ppid"], main, "{name}");
+        assert_eq!(start["name"], name);
+        // /proc agreed while it ran.
+        let state = events.find("state", |e| e["of"] == pid);
+        assert_eq!(state["ppid_of"], main, "{name}");
+        assert_eq!(events.exitcode_of(pid), 0, "{name}");
+        assert_eq!(events.find("exit", |e| e["child"] == pid)["pid"], main);
+    }
+
+    // The main process's line comes before any child is done.
+    let main_line = events.position("say", |e| e["text"] == "主进程 / main process");
+    assert_eq!(events.0[main_line]["pid"], main);
+    for &pid in &pids {
+        let done = events.position("say", |e| {
+            e["pid"] == pid && e["text"].as_str().unwrap().ends_with("is done")
+        });
+        assert!(
+            main_line < done,
+            "a child finished before the main process's line"
+        );
+    }
+
+    // The children's lifetimes overlap: each started before any of them was done.
+    let last_start = pids
+        .iter()
+        .map(|&p| events.time_of("start", p))
+        .fold(0.0, f64::max);
+    let first_done = pids
+        .iter()
+        .map(|&p| events.time_of("done", p))
+        .fold(f64::MAX, f64::min);
+    assert!(
+        last_start < first_done,
+        "no overlap: {last_start} >= {first_done}"
+    );
+
+    // Wall time near the longest sleep, not the sum (at speed 20, sleeps of 50-150 ms).
+    let wall_note = events.find("note", |e| {
+        e["text"].as_str().unwrap().contains("of wall time")
+    });
+    assert!(
+        wall_note["text"]
+            .as_str()
+            .unwrap()
+            .contains("at the same time"),
+        "{wall_note}"
+    );
+
+    // join() reaps: /proc has no entry afterwards.
+    for &pid in &pids {
+        let gone = events.position("state", |e| e["of"] == pid && e["state"] == "gone");
+        let reaped = events.position("exit", |e| e["child"] == pid);
+        assert!(reaped < gone);
+    }
+    assert_eq!(step_titles(&events), notes_headings("01-spawn-function.md"));
+}
+
+#[test]
+fn the_same_seed_replays_the_same_sleeps() {
+    let lab = Lab::new();
+    let sleeps = |seed: &str| -> Vec<String> {
+        lab.lesson("spawn-function", &["--seed", seed])
+            .texts("say")
+            .into_iter()
+            .filter(|t| t.contains("sleeping"))
+            .collect()
+    };
+    let first = sleeps("5");
+    assert_eq!(first.len(), 3);
+    let mut again = sleeps("5");
+    let mut sorted_first = first.clone();
+    sorted_first.sort();
+    again.sort();
+    assert_eq!(sorted_first, again);
+}

@@ -1,0 +1,78 @@
+//! Lesson 2 through the real binary: workers, run() versus start(), names.
+
+mod common;
+
+use common::{Lab, notes_headings, step_titles};
+
+#[test]
+fn workers_report_their_parent_and_run_stays_in_the_parent() {
+    let lab = Lab::new();
+    let events = lab.lesson("2", &[]);
+    let main = events.main_pid();
+
+    for name in ["alex", "wupeiqi", "yuanhao"] {
+        let pid = events.pid_of(name);
+        // The worker printed getppid() and getpid() from inside itself.
+        let line = events.find("say", |e| {
+            e["pid"] == pid && e["text"].as_str().unwrap().starts_with("parent pid")
+        });
+        assert_eq!(
+            line["text"],
+            format!("parent pid {main}, my pid {pid}"),
+            "{name}"
+        );
+        assert_eq!(events.exitcode_of(pid), 0);
+    }
+
+    // run() called directly: the work's lines carry the main process's own pid.
+    let direct = events.find("say", |e| e["text"] == "run-direct is working");
+    assert_eq!(direct["pid"], main);
+    let direct_parent = events.find("say", |e| {
+        e["pid"] == main && e["text"].as_str().unwrap().starts_with("parent pid")
+    });
+    assert_eq!(
+        direct_parent["text"],
+        format!("parent pid {}, my pid {main}", events.lab_pid())
+    );
+    // start() on the same worker: a new pid, a child of main.
+    let started = events.pid_of("run-direct");
+    assert_ne!(started, main);
+    let in_child = events.find("say", |e| {
+        e["pid"] == started && e["text"] == "run-direct is working"
+    });
+    assert_eq!(in_child["ppid"], main);
+
+    let texts = events.texts("say");
+    assert!(
+        texts.contains(
+            &"join() on a process that was never started: error: can only join a started process"
+                .to_string()
+        ),
+        "{texts:?}"
+    );
+    assert!(
+        texts.contains(&"start() a second time: error: cannot start a process twice".to_string())
+    );
+    assert!(
+        events
+            .of_kind("spawn")
+            .iter()
+            .all(|e| e["child_name"] != "never-started"),
+        "the never-started worker was forked"
+    );
+
+    // Default names count created processes; the grandchild carries its parent's number.
+    let defaults: Vec<String> = events
+        .of_kind("spawn")
+        .iter()
+        .map(|e| e["child_name"].as_str().unwrap().to_string())
+        .filter(|n| n.starts_with("Process-"))
+        .collect();
+    assert_eq!(defaults, ["Process-6", "Process-7", "Process-6:1"]);
+    let grandchild = events.pid_of("Process-6:1");
+    assert_eq!(
+        events.find("start", |e| e["pid"] == grandchild)["ppid"],
+        events.pid_of("Process-6")
+    );
+    assert_eq!(step_titles(&events), notes_headings("02-spawn-worker.md"));
+}
