@@ -12,7 +12,7 @@
 use std::ffi::CString;
 use std::os::fd::RawFd;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -25,19 +25,28 @@ pub struct RunContext {
     pub start: Instant,
     /// Sleeps and timeouts are divided by this (`--speed`).
     pub speed: f64,
-    /// The write end of the event pipe (not used by the supervisor itself).
+    /// The write end of the event pipe.
     pub event_fd: RawFd,
     /// A directory of this run's own, removed by the supervisor at the end.
     pub temp_dir: PathBuf,
 }
 
 static RUN: OnceLock<RunContext> = OnceLock::new();
+/// Where `emit` writes: the event pipe, or -1 in the supervisor once it has closed its copy.
+static EVENT_FD: AtomicI32 = AtomicI32::new(-1);
 static NAME: Mutex<String> = Mutex::new(String::new());
 static IS_DAEMON: AtomicBool = AtomicBool::new(false);
 
 /// Called once by the supervisor, before it forks anything.
 pub fn init(run: RunContext) {
+    EVENT_FD.store(run.event_fd, Ordering::SeqCst);
     RUN.set(run).expect("the run context is set once");
+}
+
+/// Called by the supervisor after it closed its write end of the pipe: from then on the fd
+/// number may be reused for something else, so `emit` must never write to it here.
+pub fn stop_emitting() {
+    EVENT_FD.store(-1, Ordering::SeqCst);
 }
 
 fn run() -> &'static RunContext {
@@ -125,7 +134,7 @@ pub fn emit(kind: Kind) {
         line = shortened(event);
     }
     line.push('\n');
-    write_whole(run().event_fd, line.as_bytes());
+    write_whole(EVENT_FD.load(Ordering::SeqCst), line.as_bytes());
 }
 
 /// Cuts a long text so that the event still fits in one atomic write.
@@ -146,6 +155,7 @@ fn write_whole(fd: RawFd, mut bytes: &[u8]) {
         // SAFETY: `bytes` is a valid slice for the duration of the call.
         let written = unsafe { libc::write(fd, bytes.as_ptr().cast(), bytes.len()) };
         if written < 0 {
+            // EBADF after `stop_emitting` (fd -1) lands here too.
             if std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
                 continue;
             }

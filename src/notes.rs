@@ -122,7 +122,8 @@ pub fn wrap(text: &str, width: usize, hang: usize) -> Vec<String> {
     let mut lines: Vec<String> = Vec::new();
     let mut line = String::new();
     let mut columns = 0;
-    for word in text.split_whitespace() {
+    for word in unbreakable_words(text) {
+        let word = word.as_str();
         let word_columns = display_width(word);
         let limit = if lines.is_empty() {
             width
@@ -144,6 +145,25 @@ pub fn wrap(text: &str, width: usize, hang: usize) -> Vec<String> {
         lines.push(line);
     }
     lines
+}
+
+/// The words of `text`, except that a `code span` with spaces in it stays one word.
+fn unbreakable_words(text: &str) -> Vec<String> {
+    let mut words: Vec<String> = Vec::new();
+    let mut open_span = false;
+    for word in text.split_whitespace() {
+        match words.last_mut() {
+            Some(last) if open_span => {
+                last.push(' ');
+                last.push_str(word);
+            }
+            _ => words.push(word.to_string()),
+        }
+        if word.matches('`').count() % 2 == 1 {
+            open_span = !open_span;
+        }
+    }
+    words
 }
 
 /// Terminal columns taken by `text`: wide (CJK) characters take two.
@@ -207,6 +227,7 @@ mod tests {
     fn wraps_at_spaces_and_counts_wide_characters_twice() {
         assert_eq!(wrap("aa bb cc", 5, 0), vec!["aa bb", "cc"]);
         assert_eq!(display_width("主进程"), 6);
+        assert_eq!(wrap("a `b c` d", 4, 0), vec!["a", "`b c`", "d"]);
     }
 
     #[test]

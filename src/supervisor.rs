@@ -75,6 +75,17 @@ pub fn run(options: &RunOptions, view: View) -> Result<Outcome> {
     let notes = Notes::parse(lesson.notes);
     let supervisor = getpid();
     SUPERVISOR_PID.store(supervisor.as_raw(), Ordering::SeqCst);
+    // Handlers first, so that from here on Ctrl-C always goes through the clean-up below.
+    for signal in STOP_SIGNALS {
+        let action = SigAction::new(
+            SigHandler::Handler(on_stop_signal),
+            SaFlags::empty(),
+            SigSet::empty(),
+        );
+        // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
+        unsafe { sigaction(signal, &action) }?;
+    }
+
     let temp_dir = make_temp_dir(supervisor)?;
     let (event_reader, event_writer) = pipe2(OFlag::O_CLOEXEC)?;
     fcntl(event_reader.as_fd(), FcntlArg::F_SETFL(OFlag::O_NONBLOCK))?;
@@ -88,16 +99,6 @@ pub fn run(options: &RunOptions, view: View) -> Result<Outcome> {
     context::set_name("proclab");
     install_panic_hook();
     nix::sys::prctl::set_child_subreaper(true)?;
-    for signal in STOP_SIGNALS {
-        let action = SigAction::new(
-            SigHandler::Handler(on_stop_signal),
-            SaFlags::empty(),
-            SigSet::empty(),
-        );
-        // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
-        unsafe { sigaction(signal, &action) }?;
-    }
-
     let mut run = Run {
         view,
         history: Vec::new(),
@@ -122,6 +123,7 @@ pub fn run(options: &RunOptions, view: View) -> Result<Outcome> {
         ForkResult::Parent { child } => child,
     };
     drop(event_writer);
+    context::stop_emitting();
     run.show(context::stamp(Kind::Spawn {
         child: main_pid.as_raw(),
         child_name: "main".to_string(),
