@@ -74,6 +74,7 @@ pub fn render(markdown: &str, width: usize, indent: &str) -> String {
             out.push_str(&format!("{indent}    {}\n", line.dimmed()));
         } else if line.trim().is_empty() {
             flush_paragraph(&mut out, &mut paragraph, width, indent);
+            out.push_str(indent.trim_end());
             out.push('\n');
         } else if line.starts_with("- ") || line.starts_with("* ") || starts_numbered(line) {
             flush_paragraph(&mut out, &mut paragraph, width, indent);
@@ -86,10 +87,15 @@ pub fn render(markdown: &str, width: usize, indent: &str) -> String {
         }
     }
     flush_paragraph(&mut out, &mut paragraph, width, indent);
-    while out.ends_with("\n\n") {
-        out.pop();
+    // No trailing blank lines (with or without the indent's bar).
+    let mut lines: Vec<&str> = out.lines().collect();
+    while lines
+        .last()
+        .is_some_and(|l| l.trim().is_empty() || l.trim() == indent.trim())
+    {
+        lines.pop();
     }
-    out
+    lines.join("\n")
 }
 
 fn starts_numbered(line: &str) -> bool {

@@ -103,6 +103,7 @@ pub fn run(options: &RunOptions, view: View) -> Result<Outcome> {
         view,
         history: Vec::new(),
         output_closed: false,
+        reaped: 0,
     };
     run.show(context::stamp(Kind::Lesson {
         number: lesson.number,
@@ -135,17 +136,17 @@ pub fn run(options: &RunOptions, view: View) -> Result<Outcome> {
         let mut fds = [PollFd::new(event_reader.as_fd(), PollFlags::POLLIN)];
         let _ = poll(&mut fds, poll_timeout(Duration::from_millis(100)));
         run.read_events(&event_reader, &mut buffer);
-        for (pid, exitcode) in run.reap_ended() {
-            if pid == main_pid {
-                main_exitcode = Some(exitcode);
-            }
-        }
         let signal = STOP_SIGNAL.load(Ordering::SeqCst);
         if signal != 0 {
             break Outcome::Interrupted(signal);
         }
         if run.output_closed {
             break Outcome::OutputClosed;
+        }
+        for (pid, exitcode) in run.reap_ended() {
+            if pid == main_pid {
+                main_exitcode = Some(exitcode);
+            }
         }
         match main_exitcode {
             Some(0) => break Outcome::Finished,
@@ -156,7 +157,9 @@ pub fn run(options: &RunOptions, view: View) -> Result<Outcome> {
 
     // Whatever the lesson left running (a child of a failed step, an orphan), and every
     // process of an interrupted run, ends here.
+    let reaped_before = run.reaped;
     let killed = run.kill_everything_below(supervisor);
+    let reaped_in_clean_up = run.reaped - reaped_before;
     run.drain_events(&event_reader, &mut buffer);
     if !killed.is_empty() && matches!(outcome, Outcome::Finished | Outcome::Failed) {
         let list: Vec<String> = killed
@@ -174,7 +177,9 @@ pub fn run(options: &RunOptions, view: View) -> Result<Outcome> {
         let name = Signal::try_from(signal).map_or("a signal", |s| s.as_str());
         run.show(context::stamp(Kind::Note {
             text: format!(
-                "Stopped by {name}: the lab ended {} process(es) of this lesson and reaped them all.",
+                "Stopped by {name}: the lab reaped the {reaped_in_clean_up} process(es) of this \
+                 lesson still there ({} of them still running, which it killed; the others had \
+                 died of the signal themselves). Nothing of the lesson is left.",
                 killed.len()
             ),
         }));
@@ -267,6 +272,8 @@ struct Run {
     /// Every event so far, for the tree and timeline at the end.
     history: Vec<Event>,
     output_closed: bool,
+    /// How many processes the supervisor has reaped.
+    reaped: usize,
 }
 
 impl Run {
@@ -354,6 +361,7 @@ impl Run {
                 exitcode,
             }));
             reaped.push((pid, exitcode));
+            self.reaped += 1;
         }
         reaped
     }
