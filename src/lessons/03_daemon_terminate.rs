@@ -59,6 +59,10 @@ const PARENT_WORK: Duration = Duration::from_secs(1);
 const WORKER_WORK: Duration = Duration::from_secs(2);
 /// The work of the short-lived child in step 2.
 const SHORT_WORK: Duration = Duration::from_millis(500);
+/// How often the orphan of step 3 reports its parent, and how long it is left running once
+/// it is an orphan.
+const ORPHAN_TICK: Duration = Duration::from_millis(250);
+const ORPHAN_SHOWN: Duration = Duration::from_secs(1);
 /// How long the next taker waits for a lock before it gives up.
 const LOCK_PATIENCE: Duration = Duration::from_secs(3);
 
@@ -250,17 +254,24 @@ fn daemon_tries_to_start_a_child() {
 // ---------------------------------------------------------------------------------------------
 // Step 3: terminate() kills one process; its child lives on as an orphan.
 
+/// What the grandchild of step 3 writes down: its pid, and its parent as it sees it itself.
+#[derive(Default)]
+struct OrphanRecord {
+    pid: AtomicI32,
+    parent_seen: AtomicI32,
+}
+
 fn orphan() -> Result<()> {
     let main_pid = getpid().as_raw();
     // The supervisor: the lab's own process, which forked this main process.
     let lab_pid = getppid().as_raw();
-    let grandchild_pid = SharedMemory::new(AtomicI32::new(0))?;
-    let in_doomed = grandchild_pid.clone();
+    let record = SharedMemory::new(OrphanRecord::default())?;
+    let in_doomed = record.clone();
     let mut doomed = Process::new(move || or_fail(doomed_parent(&in_doomed))).named("doomed");
     doomed.start()?;
     let doomed_pid = doomed.pid().unwrap_or(0);
     let grandchild = poll_until("doomed has started its child", || {
-        Some(grandchild_pid.load(SeqCst)).filter(|&pid| pid != 0)
+        Some(record.pid.load(SeqCst)).filter(|&pid| pid != 0)
     })?;
     let before = procfs::observe(grandchild)
         .ok_or_else(|| Error::lesson(format!("{grandchild} vanished before the test")))?;
@@ -273,6 +284,11 @@ fn orphan() -> Result<()> {
         procfs::stat(grandchild).filter(|stat| stat.ppid != doomed_pid)
     })?;
     procfs::observe(grandchild);
+    // The orphan's own getppid() tells the same story: wait (one tick at most) until it has
+    // looked again.
+    poll_until("the orphan sees its new parent", || {
+        (record.parent_seen.load(SeqCst) == after.ppid).then_some(())
+    })?;
 
     let new_parent = match after.ppid {
         pid if pid == lab_pid => format!(
@@ -290,22 +306,30 @@ fn orphan() -> Result<()> {
         ),
     };
     note!(
-        "Before: /proc/{grandchild}/stat gave parent {} (doomed). terminate() sent SIGTERM to \
-         doomed, which died at once (exitcode {}) without running any exit code of its own: it \
-         neither terminated its daemon child nor waited for it. After: {grandchild} is still \
-         there, in state {}: {}; and its parent is now {}: {new_parent}.",
+        "Before: /proc/{grandchild}/stat gave parent {}{}. terminate() sent SIGTERM to doomed, \
+         which died at once (exitcode {}) without running any exit code of its own: it neither \
+         terminated its daemon child nor waited for it. After: {grandchild} is still there, in \
+         state {}: {}; and its parent is now {}: {new_parent}. Its own getppid() says {} too.",
         before.ppid,
+        if before.ppid == doomed_pid {
+            " (doomed)"
+        } else {
+            ""
+        },
         describe_exitcode(doomed_code),
         after.state,
         describe_state(after.state),
         after.ppid,
+        record.parent_seen.load(SeqCst),
     );
     note!(
-        "So {grandchild} is an orphan (孤儿进程): alive, working, parentless. The tutorial says \
-         terminate() turns such children into zombies; a zombie is a process that has *ended* \
-         and not been reaped (step 4 shows one), while {grandchild} is {}.",
+        "So {grandchild} is an orphan (孤儿进程): alive, working, its parent gone. The tutorial \
+         says terminate() turns such children into zombies; a zombie is a process that has \
+         *ended* and not been reaped (step 4 shows one), while {grandchild} is {}.",
         describe_state(after.state)
     );
+    // Let the orphan run a moment longer, so that its lines show the new parent too.
+    context::sleep(ORPHAN_SHOWN);
 
     // The lab removes the orphan. Any process may signal it (same user); only its new parent,
     // the supervisor, can reap it, and does so when it sees it end.
@@ -326,16 +350,29 @@ fn orphan() -> Result<()> {
 }
 
 /// The parent of step 3: starts a daemon child, then waits to be terminated.
-fn doomed_parent(grandchild_pid: &AtomicI32) -> std::result::Result<(), ProcessError> {
+fn doomed_parent(record: &SharedMemory<OrphanRecord>) -> std::result::Result<(), ProcessError> {
     // A daemon, even: daemon children are ended by their parent's *exit*, and a parent killed
     // by a signal never runs it.
-    let mut grandchild = Process::new(|| sleep_until_signalled()).named("grandchild");
+    let in_grandchild = record.clone();
+    let mut grandchild =
+        Process::new(move || report_parent_forever(&in_grandchild)).named("grandchild");
     grandchild.set_daemon(true)?;
     grandchild.start()?;
     let pid = grandchild.pid().unwrap_or(0);
-    grandchild_pid.store(pid, SeqCst);
+    record.pid.store(pid, SeqCst);
     say!("doomed: my daemon child {pid} is running; I wait to be terminated");
     sleep_until_signalled()
+}
+
+/// The grandchild of step 3: runs until a signal ends it, saying now and then who its parent
+/// is, as `getppid()` tells it.
+fn report_parent_forever(record: &OrphanRecord) {
+    loop {
+        let parent = getppid().as_raw();
+        record.parent_seen.store(parent, SeqCst);
+        say!("grandchild: still running; my parent is {parent}");
+        context::sleep(ORPHAN_TICK);
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -353,11 +390,17 @@ fn zombie_and_exitcodes() -> Result<()> {
     .named("returns");
 
     let (alive_before, code_before) = (returns.is_alive(), returns.exitcode());
-    say!("before start(): is_alive() = {alive_before}, exitcode = {}", python(code_before));
+    say!(
+        "before start(): is_alive() = {alive_before}, exitcode = {}",
+        python(code_before)
+    );
     returns.start()?;
     let pid = returns.pid().unwrap_or(0);
     let (alive_running, code_running) = (returns.is_alive(), returns.exitcode());
-    say!("while it runs: is_alive() = {alive_running}, exitcode = {}", python(code_running));
+    say!(
+        "while it runs: is_alive() = {alive_running}, exitcode = {}",
+        python(code_running)
+    );
 
     go.release()?;
     if wait_until_ended(&[Pid::from_raw(pid)], KERNEL_PATIENCE).is_empty() {
@@ -367,7 +410,10 @@ fn zombie_and_exitcodes() -> Result<()> {
         procfs::stat(pid).filter(|stat| stat.state == 'Z')
     })?;
     let (alive_after, code_after) = (returns.is_alive(), returns.exitcode());
-    say!("after it ended: is_alive() = {alive_after}, exitcode = {}", python(code_after));
+    say!(
+        "after it ended: is_alive() = {alive_after}, exitcode = {}",
+        python(code_after)
+    );
     // Read again after is_alive() and exitcode(): neither of them reaped it.
     let zombie = procfs::observe(pid);
     note!(
@@ -384,11 +430,7 @@ fn zombie_and_exitcodes() -> Result<()> {
     note!(
         "join() collected the exit status ({code}) with waitpid, and the kernel let go of the \
          last of the process: /proc/{pid} {}.",
-        if gone {
-            "is gone"
-        } else {
-            "is still there"
-        }
+        if gone { "is gone" } else { "is still there" }
     );
 
     // Five processes, five endings.
@@ -541,9 +583,7 @@ fn flock_released_at_death() -> Result<()> {
             Ok(held) => held,
             Err((_, errno)) => fail(errno),
         };
-        record_in_holder
-            .holder_pid
-            .store(getpid().as_raw(), SeqCst);
+        record_in_holder.holder_pid.store(getpid().as_raw(), SeqCst);
         say!("flock-holder: I hold the flock on {LOCK_FILE}, working");
         sleep_until_signalled()
     })

@@ -7,12 +7,12 @@
 use crate::error::{Error, Result};
 use crate::lab::Lab;
 
+#[path = "03_daemon_terminate.rs"]
+pub mod daemon_terminate;
 #[path = "01_spawn_function.rs"]
 pub mod spawn_function;
 #[path = "02_spawn_worker.rs"]
 pub mod spawn_worker;
-#[path = "03_daemon_terminate.rs"]
-pub mod daemon_terminate;
 
 /// One lesson: what the registry and the CLI know of it, and the code that runs it.
 #[derive(Debug)]
