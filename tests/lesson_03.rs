@@ -290,3 +290,19 @@ fn ctrl_c_while_the_taker_waits_for_the_dead_lock_leaves_nothing() {
         "the wait was not interrupted"
     );
 }
+
+#[test]
+fn ctrl_c_at_the_start_of_any_step_leaves_nothing() {
+    for step in 1..=5 {
+        let lab = Lab::new();
+        let finished = lab.interrupt_when(&["run", "3", "--json", "--speed", "20"], |e| {
+            e["kind"] == "step" && e["index"] == step
+        });
+        assert_eq!(
+            finished.status.code(),
+            Some(130),
+            "step {step}: {}",
+            finished.stderr
+        );
+    }
+}

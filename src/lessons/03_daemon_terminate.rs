@@ -45,7 +45,7 @@ use crate::{note, say};
 pub const LESSON: Lesson = Lesson {
     number: 3,
     slug: "daemon-terminate",
-    title: "Daemons, terminate(), orphans and zombies",
+    title: "Daemons, terminate(), orphans, zombies",
     teaches: "daemon children, terminate() and its orphans, zombies, exitcode, a dead lock holder",
     notes: include_str!("../../lessons/03-daemon-terminate.md"),
     run,
@@ -208,33 +208,46 @@ fn work(record: &DaemonRecord) {
 fn daemon_rules() -> Result<()> {
     let mut late = Process::new(|| context::sleep(SHORT_WORK)).named("late-daemon");
     late.start()?;
-    match late.set_daemon(true) {
-        Err(error) => say!("set_daemon(true) after start(): error: {error}"),
-        Ok(()) => say!("set_daemon(true) after start(): accepted"),
-    }
+    let late_refused = match late.set_daemon(true) {
+        Err(error) => {
+            say!("set_daemon(true) after start(): error: {error}");
+            true
+        }
+        Ok(()) => {
+            say!("set_daemon(true) after start(): accepted");
+            false
+        }
+    };
     let late_is_daemon = late.daemon();
     let late_code = late.join()?;
+    let rule_1 = if late_refused {
+        format!(
+            "whether a child is a daemon is decided when start() forks it; afterwards \
+             set_daemon() could change nothing, so it is refused: late-daemon stayed a \
+             non-daemon (daemon() is {late_is_daemon}) and ended with exitcode {late_code}"
+        )
+    } else {
+        format!("set_daemon() after start() was accepted (daemon() is {late_is_daemon})")
+    };
 
     let mut daemon = Process::new(daemon_tries_to_start_a_child).named("daemon");
     daemon.set_daemon(true)?;
     daemon.start()?;
     let daemon_pid = daemon.pid().unwrap_or(0);
     let daemon_code = daemon.join()?;
-    let outcome = if daemon_code == 0 {
-        format!(
+    let outcome = match daemon_code {
+        0 => format!(
             "its start() returned the error instead of forking, and it ended normally \
              (exitcode 0; it would have left with {FORKED_ANYWAY} had the fork happened)"
-        )
-    } else {
-        format!("it ended with exitcode {daemon_code}: its start() was not refused")
+        ),
+        FORKED_ANYWAY => "its start() was not refused: it forked a child".to_string(),
+        code => format!("it ended with exitcode {code}"),
     };
     note!(
-        "Rule 1: whether a child is a daemon is decided when start() forks it; afterwards \
-         set_daemon() could change nothing, so it is refused: late-daemon stayed a non-daemon \
-         (daemon() is {late_is_daemon}) and ended with exitcode {late_code}. Rule 2: daemon \
-         (pid {daemon_pid}) tried to start a child of its own; {outcome}. Why the rule: a daemon \
-         is ended by a signal when its parent finishes, with no chance to clean up, so its own \
-         children would be left behind as orphans. The next step shows exactly that."
+        "Rule 1: {rule_1}. Rule 2: daemon (pid {daemon_pid}) tried to start a child of its own; \
+         {outcome}. Why the rule: a daemon is ended by a signal when its parent finishes, with \
+         no chance to clean up, so its own children would be left behind as orphans. The next \
+         step shows exactly that."
     );
     Ok(())
 }
@@ -325,7 +338,7 @@ fn orphan() -> Result<()> {
     note!(
         "So {grandchild} is an orphan (孤儿进程): alive, working, its parent gone. The tutorial \
          says terminate() turns such children into zombies; a zombie is a process that has \
-         *ended* and not been reaped (step 4 shows one), while {grandchild} is {}.",
+         ended and not been reaped (step 4 shows one), while {grandchild} is {}.",
         describe_state(after.state)
     );
     // Let the orphan run a moment longer, so that its lines show the new parent too.
