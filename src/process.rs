@@ -10,7 +10,8 @@
 //! The subclass style of the tutorial (override `run`) is the [`Worker`] trait, which the same
 //! `Process` runs. What the API does, and where it differs from Python:
 //! - `start()` forks; the child runs the target, then does what Python's child does on its way
-//!   out (terminates its daemon children, joins the others), and leaves with `_exit`.
+//!   out (terminates its daemon children, joins the others; a note says which), and leaves
+//!   with `_exit`.
 //! - A panic in the target becomes exit code 1 in that child, as an exception does in Python.
 //! - `join()` is the only call that reaps. `is_alive()` and `exitcode()` look without reaping
 //!   (`waitid` with `WNOWAIT`), so a finished child that nobody joined stays visible as a
