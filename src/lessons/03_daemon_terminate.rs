@@ -348,16 +348,39 @@ fn orphan() -> Result<()> {
     // the supervisor, can reap it, and does so when it sees it end.
     let removing = Instant::now();
     kill(Pid::from_raw(grandchild), Signal::SIGTERM)?;
-    poll_until("the supervisor has reaped the orphan", || {
-        procfs::stat(grandchild).is_none().then_some(())
-    })?;
+    // Between its death and its reaping the orphan is a zombie, now of the supervisor: catch
+    // that moment if the supervisor is not quicker than we are.
+    let mut dead_after = None;
+    poll_until(
+        "the supervisor has reaped the orphan",
+        || match procfs::stat(grandchild) {
+            Some(stat) if stat.state == 'Z' && dead_after.is_none() => {
+                dead_after = Some(removing.elapsed());
+                procfs::observe(grandchild);
+                None
+            }
+            Some(_) => None,
+            None => Some(()),
+        },
+    )?;
+    let reaped_after = removing.elapsed();
     procfs::observe(grandchild);
+    let how = match dead_after {
+        Some(dead_after) => format!(
+            "it was dead {} after the signal, and stayed a zombie (the supervisor's, now) until \
+             the supervisor reaped it, {} after the signal",
+            describe(dead_after),
+            describe(reaped_after)
+        ),
+        None => format!(
+            "/proc/{grandchild} was gone {} after it",
+            describe(reaped_after)
+        ),
+    };
     note!(
-        "The main process sent SIGTERM to {grandchild}; its parent, the supervisor {}, reaped it \
-         (the supervisor's 'reaped' line), and {} later /proc/{grandchild} is gone. Nothing of \
-         the orphan is left.",
+        "The main process sent SIGTERM to {grandchild}. Only a parent can reap, so the \
+         supervisor {} did (its 'reaped' line): {how}. Nothing of the orphan is left.",
         after.ppid,
-        describe(removing.elapsed())
     );
     Ok(())
 }
