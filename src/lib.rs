@@ -21,6 +21,7 @@
 //! - `supervisor`: runs a lesson, collects its events, and cleans up after it.
 //! - `render`: the human view (lines, process tree, timeline) and the JSON view.
 //! - `procfs`: process state read from `/proc/<pid>/stat`.
+//! - `shared`: memory shared between processes (`SharedMemory<T>`), and a semaphore in it.
 //! - `notes`: the lesson notes (`lessons/NN-slug.md`), split by step and rendered.
 //! - `error`: the lab's errors.
 
@@ -34,4 +35,5 @@ pub mod notes;
 pub mod process;
 pub mod procfs;
 pub mod render;
+pub mod shared;
 pub mod supervisor;

@@ -10,7 +10,8 @@
 //! The subclass style of the tutorial (override `run`) is the [`Worker`] trait, which the same
 //! `Process` runs. What the API does, and where it differs from Python:
 //! - `start()` forks; the child runs the target, then does what Python's child does on its way
-//!   out (terminates its daemon children, joins the others), and leaves with `_exit`.
+//!   out (terminates its daemon children, joins the others; a note says which), and leaves
+//!   with `_exit`.
 //! - A panic in the target becomes exit code 1 in that child, as an exception does in Python.
 //! - `join()` is the only call that reaps. `is_alive()` and `exitcode()` look without reaping
 //!   (`waitid` with `WNOWAIT`), so a finished child that nobody joined stays visible as a
@@ -408,52 +409,78 @@ pub fn exitcode_of(status: WaitStatus) -> Option<i32> {
     }
 }
 
+/// What `finish_children` (or `kill_children`) did with one child.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finished {
+    pub pid: i32,
+    pub name: String,
+    pub daemon: bool,
+    /// True when this process had to end the child with a signal (it was still running).
+    pub signalled: bool,
+    pub exitcode: i32,
+}
+
 /// What a process does on its way out, as Python's does: terminate its daemon children that
-/// are still running, then join every child it has not joined yet.
-pub fn finish_children() {
+/// are still running, then join every child it has not joined yet. Returns what it did.
+pub fn finish_children() -> Vec<Finished> {
     let daemons: Vec<Pid> = unreaped()
         .iter()
         .filter(|child| child.daemon)
         .map(|child| child.pid)
         .collect();
+    let mut terminated = Vec::new();
     for pid in daemons {
-        if peek_exitcode(pid).is_none() {
-            let _ = kill(pid, Signal::SIGTERM);
+        if peek_exitcode(pid).is_none() && kill(pid, Signal::SIGTERM).is_ok() {
+            terminated.push(pid);
         }
     }
-    reap_all_unreaped();
+    reap_all_unreaped(&terminated)
 }
 
 /// Ends every child this process has not joined yet (`SIGKILL`) and reaps them: used when a
 /// lesson fails or is stopped, so that nothing it started outlives it.
-pub fn kill_children() {
+pub fn kill_children() -> Vec<Finished> {
+    let mut killed = Vec::new();
     for child in unreaped().iter() {
-        if peek_exitcode(child.pid).is_none() {
-            let _ = kill(child.pid, Signal::SIGKILL);
+        if peek_exitcode(child.pid).is_none() && kill(child.pid, Signal::SIGKILL).is_ok() {
+            killed.push(child.pid);
         }
     }
-    reap_all_unreaped();
+    reap_all_unreaped(&killed)
 }
 
-fn reap_all_unreaped() {
+fn reap_all_unreaped(signalled: &[Pid]) -> Vec<Finished> {
+    let mut finished = Vec::new();
     loop {
-        let Some((pid, name)) = unreaped().first().map(|c| (c.pid, c.name.clone())) else {
-            return;
+        let Some((pid, name, daemon)) = unreaped()
+            .first()
+            .map(|c| (c.pid, c.name.clone(), c.daemon))
+        else {
+            return finished;
         };
         let mut handle = Process {
-            name,
+            name: name.clone(),
             identity: String::new(),
-            daemon: false,
+            daemon,
             target: Box::new(|| {}),
             creator: getpid(),
             pid: Some(pid),
             exitcode: None,
         };
         match handle.join() {
-            Ok(code) => REAPED_ELSEWHERE
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .push((pid, code)),
+            Ok(code) => {
+                REAPED_ELSEWHERE
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push((pid, code));
+                finished.push(Finished {
+                    pid: pid.as_raw(),
+                    name,
+                    daemon,
+                    signalled: signalled.contains(&pid),
+                    exitcode: code,
+                });
+            }
             Err(_) => {
                 unreaped().retain(|child| child.pid != pid);
             }
@@ -461,11 +488,42 @@ fn reap_all_unreaped() {
     }
 }
 
+/// One sentence on what `exit` did with the children it finished, for a note.
+fn describe_finished(finished: &[Finished]) -> String {
+    let each: Vec<String> = finished
+        .iter()
+        .map(|child| {
+            let what = match (child.daemon, child.signalled) {
+                (true, true) => "terminated its daemon child",
+                (true, false) => "reaped its daemon child, which had already ended,",
+                (false, _) => "waited for its child",
+            };
+            format!(
+                "{what} {} (pid {}, exitcode {})",
+                child.name,
+                child.pid,
+                crate::event::describe_exitcode(child.exitcode)
+            )
+        })
+        .collect();
+    format!(
+        "On its way out, {} {}: what Python's exit does with the children a process has not \
+         joined.",
+        context::name(),
+        each.join(", then ")
+    )
+}
+
 /// Leaves this child process with `code`, as `sys.exit(code)` does in a Python child: its own
 /// children are finished first, its output flushed, and then `_exit`, which skips the parent's
 /// clean-up code that `fork` copied into this process.
 pub fn exit(code: i32) -> ! {
-    finish_children();
+    let finished = finish_children();
+    if !finished.is_empty() {
+        context::emit(Kind::Note {
+            text: describe_finished(&finished),
+        });
+    }
     context::emit(Kind::Done { code });
     flush_stdio();
     // SAFETY: `_exit` ends the process at once; it is always safe to call.

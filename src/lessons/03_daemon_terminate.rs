@@ -1,0 +1,767 @@
+//! Lesson 3: daemon and terminate pitfalls, zombies and orphans, read live from /proc.
+//!
+//! What the student sees, step by step: a daemon child (守护进程) that counts in a loop is
+//! terminated (exit code -15) the moment its parent's main work ends, while the parent waits
+//! for its other, non-daemon child (exit code 0); the two daemon rules come back as error
+//! values; `terminate()` kills a parent and leaves its own child running as an orphan (孤儿进程),
+//! whose parent pid in `/proc` changes to the lab's supervisor; a child that has ended but has
+//! not been joined sits in `/proc` in state `Z`, a zombie (僵尸进程), until `join()` reaps it;
+//! `is_alive()` and `exitcode` before, during and after a child's life, and five exit codes
+//! from five endings; and a lock (锁) whose holder is terminated: a semaphore stays taken
+//! forever, an `flock` is released by the kernel at once.
+//!
+//! System calls: `fork` (`Process::start`), `kill` with `SIGTERM`/`SIGKILL`
+//! (`terminate`/`kill`), `waitid(WNOWAIT)` to look at a child's end without reaping it
+//! (`is_alive`, `exitcode`), `waitpid` to reap (`join`), `/proc/<pid>/stat` for states and
+//! parent pids, `prctl(PR_SET_CHILD_SUBREAPER)` (set by the supervisor when the run begins),
+//! `mmap(MAP_SHARED | MAP_ANONYMOUS)` for memory the processes share, `sem_init` and
+//! `sem_timedwait` for the semaphore, and `flock`.
+//!
+//! The children write what they saw (pids, counts, times) into shared memory, because after
+//! `fork` an ordinary variable is a separate copy in each process. The main process reads it
+//! afterwards and every note is computed from it.
+
+use std::fmt::Display;
+use std::fs::{self, File};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicU64, Ordering::SeqCst};
+use std::time::{Duration, Instant};
+
+use nix::errno::Errno;
+use nix::fcntl::{Flock, FlockArg};
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::{Pid, getpid, getppid};
+
+use crate::context;
+use crate::error::{Error, Result};
+use crate::event::{Kind, describe_exitcode};
+use crate::lab::{Lab, describe};
+use crate::lessons::Lesson;
+use crate::process::{self, Process, ProcessError, wait_until_ended};
+use crate::procfs::{self, describe_state};
+use crate::shared::{Semaphore, SharedMemory};
+use crate::{note, say};
+
+pub const LESSON: Lesson = Lesson {
+    number: 3,
+    slug: "daemon-terminate",
+    title: "Daemons, terminate(), orphans, zombies",
+    teaches: "daemon children, terminate() and its orphans, zombies, exitcode, a dead lock holder",
+    notes: include_str!("../../lessons/03-daemon-terminate.md"),
+    run,
+};
+
+// The lesson's own durations, all scaled by --speed (at speed 20, one second is 50 ms).
+/// How often the daemon counts.
+const COUNT_EVERY: Duration = Duration::from_millis(250);
+/// The main work of the parent in step 1; shorter than the worker's, so the parent must wait.
+const PARENT_WORK: Duration = Duration::from_secs(1);
+const WORKER_WORK: Duration = Duration::from_secs(2);
+/// The work of the short-lived child in step 2.
+const SHORT_WORK: Duration = Duration::from_millis(500);
+/// How often the orphan of step 3 reports its parent, and how long it is left running once
+/// it is an orphan.
+const ORPHAN_TICK: Duration = Duration::from_millis(250);
+const ORPHAN_SHOWN: Duration = Duration::from_secs(1);
+/// How long the next taker waits for a lock before it gives up.
+const LOCK_PATIENCE: Duration = Duration::from_secs(3);
+
+/// How long to wait for something the kernel does at once (a re-parenting, a reaping): not
+/// scaled, since it is not part of the lesson's pace. Reaching it means something is wrong.
+const KERNEL_PATIENCE: Duration = Duration::from_secs(10);
+
+/// The exit status of step 2's daemon if it was (wrongly) allowed to start a child: an exit
+/// status is the simplest way for a child to tell its parent one small number.
+const FORKED_ANYWAY: i32 = 2;
+
+/// The lock file of step 5, in the run's own temp directory.
+const LOCK_FILE: &str = "lesson-3.lock";
+
+fn run(lab: &mut Lab) -> Result<()> {
+    lab.step("A daemon ends with its parent's work")?;
+    daemon_and_worker()?;
+    lab.step("The daemon rules")?;
+    daemon_rules()?;
+    lab.step("terminate() leaves orphans, not zombies")?;
+    orphan()?;
+    lab.step("Zombies, is_alive() and exitcode")?;
+    zombie_and_exitcodes()?;
+    lab.step("Terminating a lock holder")?;
+    semaphore_held_by_the_dead()?;
+    flock_released_at_death()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Step 1: a daemon child is terminated when its parent's work ends; a non-daemon is waited for.
+
+/// What the processes of step 1 write down for the main process to read afterwards.
+#[derive(Default)]
+struct DaemonRecord {
+    counter_pid: AtomicI32,
+    worker_pid: AtomicI32,
+    /// How far the daemon has counted, and how far it had when the parent's work ended.
+    counted: AtomicU32,
+    counted_at_work_end: AtomicU32,
+    /// Microseconds since the lesson started.
+    work_ended_us: AtomicU64,
+    worker_done_us: AtomicU64,
+}
+
+fn daemon_and_worker() -> Result<()> {
+    let record = SharedMemory::new(DaemonRecord::default())?;
+    let in_parent = record.clone();
+    let mut parent = Process::new(move || or_fail(parent_of_two(&in_parent))).named("parent");
+    parent.start()?;
+    let parent_code = parent.join()?;
+    let joined_at = context::elapsed();
+
+    let counter_pid = record.counter_pid.load(SeqCst);
+    let worker_pid = record.worker_pid.load(SeqCst);
+    // The parent reaped both on its way out, so /proc should know neither.
+    let counter_gone = procfs::observe(counter_pid).is_none();
+    let worker_gone = procfs::observe(worker_pid).is_none();
+
+    let work_ended = seconds(&record.work_ended_us);
+    let worker_done = seconds(&record.worker_done_us);
+    let counted_then = record.counted_at_work_end.load(SeqCst);
+    let counted_later = record.counted.load(SeqCst) - counted_then;
+    let afterwards = match counted_later {
+        0 => "and not once after that".to_string(),
+        n => format!("and {n} more time(s) in the instant before the signal reached it"),
+    };
+    let waited = if worker_done <= joined_at {
+        format!(
+            "finished at {worker_done:.3} s, and only then did the parent end (its join() in the \
+             main process returned at {joined_at:.3} s, exitcode {parent_code}): a parent waits \
+             for its non-daemon children before it leaves"
+        )
+    } else {
+        format!("did not finish before the parent ended ({worker_done:.3} s > {joined_at:.3} s)")
+    };
+    note!(
+        "The parent's main work ended at {work_ended:.3} s. Its daemon child counter (pid \
+         {counter_pid}) had counted to {counted_then} by then, {afterwards}, although its loop \
+         never ends by itself: the parent terminated it as it left. The worker (pid \
+         {worker_pid}) is not a daemon: it {waited}. {}",
+        if counter_gone && worker_gone {
+            "/proc has neither pid any more: the parent reaped both.".to_string()
+        } else {
+            format!(
+                "/proc still lists {}.",
+                [(counter_gone, counter_pid), (worker_gone, worker_pid)]
+                    .iter()
+                    .filter(|(gone, _)| !gone)
+                    .map(|(_, pid)| pid.to_string())
+                    .collect::<Vec<_>>()
+                    .join(" and ")
+            )
+        }
+    );
+    Ok(())
+}
+
+/// The parent of step 1: starts a daemon and a worker, does its own work, and returns.
+fn parent_of_two(record: &SharedMemory<DaemonRecord>) -> std::result::Result<(), ProcessError> {
+    let in_counter = record.clone();
+    let mut counter = Process::new(move || count_forever(&in_counter)).named("counter");
+    counter.set_daemon(true)?;
+    let in_worker = record.clone();
+    let mut worker = Process::new(move || work(&in_worker)).named("worker");
+    counter.start()?;
+    worker.start()?;
+    record.counter_pid.store(counter.pid().unwrap_or(0), SeqCst);
+    record.worker_pid.store(worker.pid().unwrap_or(0), SeqCst);
+
+    say!("parent: my main work takes {} s", PARENT_WORK.as_secs());
+    context::sleep(PARENT_WORK);
+    record
+        .counted_at_work_end
+        .store(record.counted.load(SeqCst), SeqCst);
+    store_now(&record.work_ended_us);
+    say!("parent: main work done, returning");
+    // No join(), no terminate(): returning hands over to `process::exit`, which does what
+    // Python does when a process's work is done: terminate the daemon children that are
+    // still running, then wait for the others.
+    Ok(())
+}
+
+/// The daemon's target: counts until something stops it.
+fn count_forever(record: &DaemonRecord) {
+    loop {
+        let count = record.counted.fetch_add(1, SeqCst) + 1;
+        say!("counter: {count}");
+        context::sleep(COUNT_EVERY);
+    }
+}
+
+/// The worker's target: some work that outlasts the parent's own.
+fn work(record: &DaemonRecord) {
+    say!("worker: working for {} s", WORKER_WORK.as_secs());
+    context::sleep(WORKER_WORK);
+    store_now(&record.worker_done_us);
+    say!("worker: done");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Step 2: the two daemon rules, as error values.
+
+fn daemon_rules() -> Result<()> {
+    let mut late = Process::new(|| context::sleep(SHORT_WORK)).named("late-daemon");
+    late.start()?;
+    let late_refused = match late.set_daemon(true) {
+        Err(error) => {
+            say!("set_daemon(true) after start(): error: {error}");
+            true
+        }
+        Ok(()) => {
+            say!("set_daemon(true) after start(): accepted");
+            false
+        }
+    };
+    let late_is_daemon = late.daemon();
+    let late_code = late.join()?;
+    let rule_1 = if late_refused {
+        format!(
+            "whether a child is a daemon is decided when start() forks it; afterwards \
+             set_daemon() could change nothing, so it is refused: late-daemon stayed a \
+             non-daemon (daemon() is {late_is_daemon}) and ended with exitcode {late_code}"
+        )
+    } else {
+        format!("set_daemon() after start() was accepted (daemon() is {late_is_daemon})")
+    };
+
+    let mut daemon = Process::new(daemon_tries_to_start_a_child).named("daemon");
+    daemon.set_daemon(true)?;
+    daemon.start()?;
+    let daemon_pid = daemon.pid().unwrap_or(0);
+    let daemon_code = daemon.join()?;
+    let outcome = match daemon_code {
+        0 => format!(
+            "its start() returned the error instead of forking, and it ended normally \
+             (exitcode 0; it would have left with {FORKED_ANYWAY} had the fork happened)"
+        ),
+        FORKED_ANYWAY => "its start() was not refused: it forked a child".to_string(),
+        code => format!("it ended with exitcode {code}"),
+    };
+    note!(
+        "Rule 1: {rule_1}. Rule 2: daemon (pid {daemon_pid}) tried to start a child of its own; \
+         {outcome}. Why the rule: a daemon is ended by a signal when its parent finishes, with \
+         no chance to clean up, so its own children would be left behind as orphans. The next \
+         step shows exactly that."
+    );
+    Ok(())
+}
+
+/// The target of step 2's daemon: tries to start a child, which a daemon may not do.
+fn daemon_tries_to_start_a_child() {
+    let mut child = Process::new(|| say!("I am a daemon's child")).named("daemon-child");
+    match child.start() {
+        Err(error) => say!("start() inside a daemon: error: {error}"),
+        Ok(()) => {
+            let _ = child.join();
+            process::exit(FORKED_ANYWAY)
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Step 3: terminate() kills one process; its child lives on as an orphan.
+
+/// What the grandchild of step 3 writes down: its pid, and its parent as it sees it itself.
+#[derive(Default)]
+struct OrphanRecord {
+    pid: AtomicI32,
+    parent_seen: AtomicI32,
+}
+
+fn orphan() -> Result<()> {
+    let main_pid = getpid().as_raw();
+    // The supervisor: the lab's own process, which forked this main process.
+    let lab_pid = getppid().as_raw();
+    let record = SharedMemory::new(OrphanRecord::default())?;
+    let in_doomed = record.clone();
+    let mut doomed = Process::new(move || or_fail(doomed_parent(&in_doomed))).named("doomed");
+    doomed.start()?;
+    let doomed_pid = doomed.pid().unwrap_or(0);
+    let grandchild = poll_until("doomed has started its child", || {
+        Some(record.pid.load(SeqCst)).filter(|&pid| pid != 0)
+    })?;
+    let before = procfs::observe(grandchild)
+        .ok_or_else(|| Error::lesson(format!("{grandchild} vanished before the test")))?;
+
+    doomed.terminate()?;
+    let doomed_code = doomed.join()?;
+    // The kernel re-parents the orphan while its parent dies, so this is normally true at
+    // once; poll rather than assume.
+    let after = poll_until("/proc shows the orphan's new parent", || {
+        procfs::stat(grandchild).filter(|stat| stat.ppid != doomed_pid)
+    })?;
+    procfs::observe(grandchild);
+    // The orphan's own getppid() tells the same story: wait (one tick at most) until it has
+    // looked again.
+    poll_until("the orphan sees its new parent", || {
+        (record.parent_seen.load(SeqCst) == after.ppid).then_some(())
+    })?;
+
+    let new_parent = match after.ppid {
+        pid if pid == lab_pid => format!(
+            "the proclab supervisor (pid {lab_pid}, the main process's own parent). The \
+             supervisor marked itself a child subreaper (prctl PR_SET_CHILD_SUBREAPER) when the \
+             run began, so that nothing a lesson starts can slip out of its reach; without it, \
+             {grandchild} would have gone to pid 1 (or to a subreaper further up, such as a \
+             systemd --user manager). Note that it skipped main ({main_pid}), its grandparent: \
+             only a subreaper adopts orphans"
+        ),
+        1 => "pid 1, init, which adopts every orphan that has no subreaper above it".to_string(),
+        pid => format!(
+            "pid {pid} ({}), a subreaper above the lab",
+            procfs::stat(pid).map_or("gone".to_string(), |s| s.comm)
+        ),
+    };
+    note!(
+        "Before: /proc/{grandchild}/stat gave parent {}{}. terminate() sent SIGTERM to doomed, \
+         which died at once (exitcode {}) without running any exit code of its own: it neither \
+         terminated its daemon child nor waited for it. After: {grandchild} is still there, in \
+         state {}: {}; and its parent is now {}: {new_parent}. Its own getppid() says {} too.",
+        before.ppid,
+        if before.ppid == doomed_pid {
+            " (doomed)"
+        } else {
+            ""
+        },
+        describe_exitcode(doomed_code),
+        after.state,
+        describe_state(after.state),
+        after.ppid,
+        record.parent_seen.load(SeqCst),
+    );
+    note!(
+        "So {grandchild} is an orphan (孤儿进程): alive, working, its parent gone. The tutorial \
+         says terminate() turns such children into zombies; a zombie is a process that has \
+         ended and not been reaped (step 4 shows one), while {grandchild} is {}.",
+        describe_state(after.state)
+    );
+    // Let the orphan run a moment longer, so that its lines show the new parent too.
+    context::sleep(ORPHAN_SHOWN);
+
+    // The lab removes the orphan. Any process may signal it (same user); only its new parent,
+    // the supervisor, can reap it, and does so when it sees it end.
+    let removing = Instant::now();
+    kill(Pid::from_raw(grandchild), Signal::SIGTERM)?;
+    // Between its death and its reaping the orphan is a zombie, now of the supervisor: catch
+    // that moment if the supervisor is not quicker than we are.
+    let mut dead_after = None;
+    poll_until(
+        "the supervisor has reaped the orphan",
+        || match procfs::stat(grandchild) {
+            Some(stat) if stat.state == 'Z' && dead_after.is_none() => {
+                dead_after = Some(removing.elapsed());
+                procfs::observe(grandchild);
+                None
+            }
+            Some(_) => None,
+            None => Some(()),
+        },
+    )?;
+    let reaped_after = removing.elapsed();
+    procfs::observe(grandchild);
+    let how = match dead_after {
+        Some(dead_after) => format!(
+            "it was dead {} after the signal, and stayed a zombie (the supervisor's, now) until \
+             the supervisor reaped it, {} after the signal",
+            describe(dead_after),
+            describe(reaped_after)
+        ),
+        None => format!(
+            "/proc/{grandchild} was gone {} after it",
+            describe(reaped_after)
+        ),
+    };
+    note!(
+        "The main process sent SIGTERM to {grandchild}. Only a parent can reap, so the \
+         supervisor {} did (its 'reaped' line): {how}. Nothing of the orphan is left.",
+        after.ppid,
+    );
+    Ok(())
+}
+
+/// The parent of step 3: starts a daemon child, then waits to be terminated.
+fn doomed_parent(record: &SharedMemory<OrphanRecord>) -> std::result::Result<(), ProcessError> {
+    // A daemon, even: daemon children are ended by their parent's *exit*, and a parent killed
+    // by a signal never runs it.
+    let in_grandchild = record.clone();
+    let mut grandchild =
+        Process::new(move || report_parent_forever(&in_grandchild)).named("grandchild");
+    grandchild.set_daemon(true)?;
+    grandchild.start()?;
+    let pid = grandchild.pid().unwrap_or(0);
+    record.pid.store(pid, SeqCst);
+    say!("doomed: my daemon child {pid} is running; I wait to be terminated");
+    sleep_until_signalled()
+}
+
+/// The grandchild of step 3: runs until a signal ends it, saying now and then who its parent
+/// is, as `getppid()` tells it.
+fn report_parent_forever(record: &OrphanRecord) {
+    loop {
+        let parent = getppid().as_raw();
+        record.parent_seen.store(parent, SeqCst);
+        say!("grandchild: still running; my parent is {parent}");
+        context::sleep(ORPHAN_TICK);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Step 4: a zombie in /proc; is_alive() and exitcode through a child's life.
+
+fn zombie_and_exitcodes() -> Result<()> {
+    // The child waits for a permit from this semaphore before it returns, so "while running"
+    // below is certain, not a matter of timing.
+    let go = Semaphore::shared(0)?;
+    let in_child = go.clone();
+    let mut returns = Process::new(move || {
+        or_fail(in_child.acquire());
+        say!("returns: told to go, returning");
+    })
+    .named("returns");
+
+    let (alive_before, code_before) = (returns.is_alive(), returns.exitcode());
+    say!(
+        "before start(): is_alive() = {alive_before}, exitcode = {}",
+        python(code_before)
+    );
+    returns.start()?;
+    let pid = returns.pid().unwrap_or(0);
+    let (alive_running, code_running) = (returns.is_alive(), returns.exitcode());
+    say!(
+        "while it runs: is_alive() = {alive_running}, exitcode = {}",
+        python(code_running)
+    );
+
+    go.release()?;
+    if wait_until_ended(&[Pid::from_raw(pid)], KERNEL_PATIENCE).is_empty() {
+        return Err(Error::lesson(format!("{pid} did not end")));
+    }
+    poll_until("/proc shows the ended child as a zombie", || {
+        procfs::stat(pid).filter(|stat| stat.state == 'Z')
+    })?;
+    let (alive_after, code_after) = (returns.is_alive(), returns.exitcode());
+    say!(
+        "after it ended: is_alive() = {alive_after}, exitcode = {}",
+        python(code_after)
+    );
+    // Read again after is_alive() and exitcode(): neither of them reaped it.
+    let zombie = procfs::observe(pid);
+    note!(
+        "returns (pid {pid}) has ended, and nobody has joined it: /proc/{pid}/stat says state \
+         {} ({}). That is a zombie (僵尸进程): the process is dead, its memory freed, but the \
+         kernel keeps its pid and exit status until the parent collects them. is_alive() and \
+         exitcode() read that status with waitid(WNOWAIT), which looks without collecting, so \
+         the zombie is still there after them. (Python's is_alive() would have reaped it.)",
+        zombie.as_ref().map_or('?', |s| s.state),
+        zombie.as_ref().map_or("gone", |s| describe_state(s.state)),
+    );
+    let code = returns.join()?;
+    let gone = procfs::observe(pid).is_none();
+    note!(
+        "join() collected the exit status ({code}) with waitpid, and the kernel let go of the \
+         last of the process: /proc/{pid} {}.",
+        if gone { "is gone" } else { "is still there" }
+    );
+
+    // Five processes, five endings.
+    let never = Process::new(|| {}).named("never-started");
+    let mut exits_3 = Process::new(|| {
+        say!("exits-3: leaving with exit(3)");
+        process::exit(3)
+    })
+    .named("exits-3");
+    let mut terminated = Process::new(|| sleep_until_signalled()).named("terminated");
+    let mut killed = Process::new(|| sleep_until_signalled()).named("killed");
+    for child in [&mut exits_3, &mut terminated, &mut killed] {
+        child.start()?;
+    }
+    terminated.terminate()?;
+    killed.kill()?;
+    for child in [&mut exits_3, &mut terminated, &mut killed] {
+        child.join()?;
+    }
+    let codes: Vec<String> = [&never, &returns, &exits_3, &terminated, &killed]
+        .iter()
+        .map(|child| format!("{} {}", child.name(), python(child.exitcode())))
+        .collect();
+    say!("exitcode: {}", codes.join(", "));
+    let explained: Vec<String> = [&terminated, &killed]
+        .iter()
+        .filter_map(|child| child.exitcode().map(|code| (child.name(), code)))
+        .map(|(name, code)| format!("{name}: {}", describe_exitcode(code)))
+        .collect();
+    note!(
+        "exitcode is None for a process that has not ended (or never started); the status it \
+         passed to exit when it ended by itself (returning from the target is exit(0)); and -N \
+         when signal N ended it ({}). terminate() sends SIGTERM (15), kill() SIGKILL (9), which \
+         no process can catch or ignore.",
+        explained.join(", ")
+    );
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Step 5: terminating a process that holds a lock.
+
+/// What a lock holder and the next taker write down for the main process.
+#[derive(Default)]
+struct LockRecord {
+    holder_pid: AtomicI32,
+    taker_got_it: AtomicBool,
+    taker_waited_us: AtomicU64,
+}
+
+/// A semaphore used as a lock, as `multiprocessing.Lock` is: the kernel does not know who
+/// holds it, so the holder's death releases nothing.
+fn semaphore_held_by_the_dead() -> Result<()> {
+    let lock = Semaphore::shared(1)?;
+    let record = SharedMemory::new(LockRecord::default())?;
+    let (in_holder, record_in_holder) = (lock.clone(), record.clone());
+    let mut holder = Process::new(move || {
+        or_fail(in_holder.acquire());
+        record_in_holder.holder_pid.store(getpid().as_raw(), SeqCst);
+        say!("holder: I hold the lock (a semaphore), working");
+        sleep_until_signalled()
+    })
+    .named("holder");
+    holder.start()?;
+    let holder_pid = holder.pid().unwrap_or(0);
+    poll_until("the holder has taken the lock", || {
+        (record.holder_pid.load(SeqCst) == holder_pid).then_some(())
+    })?;
+    holder.terminate()?;
+    let holder_code = holder.join()?;
+    let free_after_death = lock.value()?;
+
+    let (in_taker, record_in_taker) = (lock.clone(), record.clone());
+    let mut taker =
+        Process::new(move || take_semaphore(&in_taker, &record_in_taker)).named("taker");
+    taker.start()?;
+    taker.join()?;
+    let waited = Duration::from_micros(record.taker_waited_us.load(SeqCst));
+    let holder_gone = procfs::stat(holder_pid).is_none();
+    if record.taker_got_it.load(SeqCst) {
+        note!(
+            "The taker got the lock after {}: something released it.",
+            describe(waited)
+        );
+    } else {
+        note!(
+            "holder (pid {holder_pid}) took the lock and was terminated while holding it \
+             (exitcode {}). {} the semaphore still has {free_after_death} free permit(s): a \
+             semaphore is only a counter in shared memory, and the kernel does not know which \
+             process lowered it, so nothing raises it again. The taker waited {} and gave up; \
+             without a timeout it would wait forever, a deadlock (死锁), which is what the \
+             tutorial warns of.",
+            describe_exitcode(holder_code),
+            if holder_gone {
+                format!("/proc/{holder_pid} is gone, yet")
+            } else {
+                format!("/proc/{holder_pid} is still there, and")
+            },
+            describe(waited)
+        );
+    }
+    // `lock` and `record` are unmapped here, as the last handles in this process are dropped
+    // (the children's copies went with the children).
+    Ok(())
+}
+
+/// The next taker of the semaphore: waits for it, but not for ever.
+fn take_semaphore(lock: &Semaphore, record: &LockRecord) {
+    let patience = context::scaled(LOCK_PATIENCE);
+    say!(
+        "taker: acquiring the lock (giving up after {})",
+        describe(patience)
+    );
+    let began = Instant::now();
+    let got_it = match lock.acquire_timeout(patience) {
+        Ok(got_it) => got_it,
+        Err(errno) => fail(errno),
+    };
+    let waited = began.elapsed();
+    record.taker_got_it.store(got_it, SeqCst);
+    record
+        .taker_waited_us
+        .store(waited.as_micros() as u64, SeqCst);
+    if got_it {
+        say!("taker: got the lock after {}", describe(waited));
+        let _ = lock.release();
+    } else {
+        let holder = record.holder_pid.load(SeqCst);
+        let holder_is = if procfs::stat(holder).is_none() {
+            "dead"
+        } else {
+            "living"
+        };
+        say!(
+            "taker: gave up after {}: the lock is still held by {holder_is} pid {holder}",
+            describe(waited)
+        );
+    }
+}
+
+/// The same with `flock`: the kernel ties the lock to the holder's open file, and closes a
+/// dying process's files, so the lock dies with its holder.
+fn flock_released_at_death() -> Result<()> {
+    let path = context::temp_dir().join(LOCK_FILE);
+    let record = SharedMemory::new(LockRecord::default())?;
+    let (path_in_holder, record_in_holder) = (path.clone(), record.clone());
+    let mut holder = Process::new(move || {
+        // Held until the process ends: nothing in this child ever unlocks it.
+        let _held = match Flock::lock(open_lock_file(&path_in_holder), FlockArg::LockExclusive) {
+            Ok(held) => held,
+            Err((_, errno)) => fail(errno),
+        };
+        record_in_holder.holder_pid.store(getpid().as_raw(), SeqCst);
+        say!("flock-holder: I hold the flock on {LOCK_FILE}, working");
+        sleep_until_signalled()
+    })
+    .named("flock-holder");
+    holder.start()?;
+    let holder_pid = holder.pid().unwrap_or(0);
+    poll_until("the flock holder has taken the lock", || {
+        (record.holder_pid.load(SeqCst) == holder_pid).then_some(())
+    })?;
+    holder.terminate()?;
+    let holder_code = holder.join()?;
+
+    let (path_in_taker, record_in_taker) = (path.clone(), record.clone());
+    let mut taker =
+        Process::new(move || take_flock(&path_in_taker, &record_in_taker)).named("flock-taker");
+    taker.start()?;
+    taker.join()?;
+    fs::remove_file(&path)?;
+
+    let waited = Duration::from_micros(record.taker_waited_us.load(SeqCst));
+    if record.taker_got_it.load(SeqCst) {
+        note!(
+            "flock-holder (pid {holder_pid}) was terminated holding an flock (exitcode {}), and \
+             the next taker got the lock after {}, out of a patience of {}. An flock belongs to \
+             an open file, and when a process dies the kernel closes its files: the lock went \
+             with its holder. {LOCK_FILE} is deleted again.",
+            describe_exitcode(holder_code),
+            describe(waited),
+            describe(context::scaled(LOCK_PATIENCE))
+        );
+    } else {
+        note!(
+            "The flock taker gave up after {}: the lock was still held.",
+            describe(waited)
+        );
+    }
+    Ok(())
+}
+
+/// The next taker of the flock: tries without blocking until it has it or runs out of
+/// patience (flock itself has no timeout).
+fn take_flock(path: &Path, record: &LockRecord) {
+    let patience = context::scaled(LOCK_PATIENCE);
+    say!(
+        "flock-taker: taking the flock (giving up after {})",
+        describe(patience)
+    );
+    let began = Instant::now();
+    let mut file = open_lock_file(path);
+    let held = loop {
+        match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
+            Ok(held) => break Some(held),
+            Err((_, Errno::EWOULDBLOCK)) if began.elapsed() >= patience => break None,
+            Err((back, Errno::EWOULDBLOCK | Errno::EINTR)) => {
+                file = back;
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            Err((_, errno)) => fail(errno),
+        }
+    };
+    let waited = began.elapsed();
+    record.taker_got_it.store(held.is_some(), SeqCst);
+    record
+        .taker_waited_us
+        .store(waited.as_micros() as u64, SeqCst);
+    match held {
+        Some(held) => {
+            say!("flock-taker: got the flock after {}", describe(waited));
+            drop(held);
+        }
+        None => say!("flock-taker: gave up after {}", describe(waited)),
+    }
+}
+
+fn open_lock_file(path: &Path) -> File {
+    match File::options()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)
+    {
+        Ok(file) => file,
+        Err(error) => fail(format!("opening {}: {error}", path.display())),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Small helpers.
+
+/// The body of a child that is meant to be ended by a signal: `pause` sleeps until one comes,
+/// and the default action of SIGTERM and SIGKILL ends the process there.
+fn sleep_until_signalled() -> ! {
+    loop {
+        nix::unistd::pause();
+    }
+}
+
+/// Asks `check` every millisecond until it has an answer, for at most `KERNEL_PATIENCE`.
+/// Used instead of sleeping "long enough": as quick as the machine allows, and a clear error
+/// if the thing never happens.
+fn poll_until<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> Result<T> {
+    let deadline = Instant::now() + KERNEL_PATIENCE;
+    loop {
+        if let Some(answer) = check() {
+            return Ok(answer);
+        }
+        if Instant::now() > deadline {
+            return Err(Error::lesson(format!(
+                "gave up waiting until {what} after {}",
+                describe(KERNEL_PATIENCE)
+            )));
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+/// In a child: an error it cannot recover from is reported, and the child leaves with exit
+/// code 1, as an uncaught exception ends a Python child.
+fn or_fail<E: Display>(result: std::result::Result<(), E>) {
+    if let Err(error) = result {
+        fail(error)
+    }
+}
+
+fn fail(error: impl Display) -> ! {
+    context::emit(Kind::Error {
+        text: error.to_string(),
+    });
+    process::exit(1)
+}
+
+/// Records the time now (since the lesson started) in shared memory, in microseconds.
+fn store_now(cell: &AtomicU64) {
+    cell.store((context::elapsed() * 1e6) as u64, SeqCst);
+}
+
+fn seconds(cell: &AtomicU64) -> f64 {
+    cell.load(SeqCst) as f64 / 1e6
+}
+
+/// An exitcode as Python prints it: `None`, `0`, `-15`.
+fn python(exitcode: Option<i32>) -> String {
+    exitcode.map_or("None".to_string(), |code| code.to_string())
+}
