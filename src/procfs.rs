@@ -97,8 +97,8 @@ pub fn observe(pid: i32) -> Option<Stat> {
 pub fn describe_state(state: char) -> &'static str {
     match state {
         'R' => "running",
-        'S' => "sleeping (waiting for an event)",
-        'D' => "in uninterruptible wait",
+        'S' => "sleeping: waiting for an event",
+        'D' => "waiting, uninterruptibly",
         'T' | 't' => "stopped",
         'Z' => "zombie: exited, not yet reaped",
         'X' => "dead",

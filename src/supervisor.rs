@@ -67,6 +67,8 @@ extern "C" fn on_stop_signal(signal: libc::c_int) {
     STOP_SIGNAL.store(signal, Ordering::SeqCst);
 }
 
+extern "C" fn on_child_ended(_signal: libc::c_int) {}
+
 const STOP_SIGNALS: [Signal; 3] = [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP];
 
 /// Runs one lesson from start to end and returns how it ended.
@@ -85,6 +87,16 @@ pub fn run(options: &RunOptions, view: View) -> Result<Outcome> {
         // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
         unsafe { sigaction(signal, &action) }?;
     }
+    // SIGCHLD gets a handler that does nothing: its only job is to interrupt the poll() of the
+    // main loop (no SA_RESTART), so that a child that ends is reaped at once, not up to 100 ms
+    // later. (With SIGCHLD's default action, "ignore", the poll would just sleep on.)
+    let wake_up = SigAction::new(
+        SigHandler::Handler(on_child_ended),
+        SaFlags::SA_NOCLDSTOP,
+        SigSet::empty(),
+    );
+    // SAFETY: the handler does nothing at all.
+    unsafe { sigaction(Signal::SIGCHLD, &wake_up) }?;
 
     let temp_dir = make_temp_dir(supervisor)?;
     let (event_reader, event_writer) = pipe2(OFlag::O_CLOEXEC)?;
@@ -204,8 +216,9 @@ pub fn run(options: &RunOptions, view: View) -> Result<Outcome> {
 
 /// The lesson's main process: runs the lesson, then leaves like any child of the lab.
 fn be_the_main_process(options: &RunOptions, notes: &Notes) -> ! {
-    // Ctrl-C must end the lesson's processes by default; only the supervisor catches it.
-    for signal in STOP_SIGNALS {
+    // Ctrl-C must end the lesson's processes by default; only the supervisor catches it. And
+    // SIGCHLD goes back to its default, as in any freshly started program.
+    for signal in STOP_SIGNALS.into_iter().chain([Signal::SIGCHLD]) {
         // SAFETY: restoring the default action installs no handler.
         let _ = unsafe { nix::sys::signal::signal(signal, SigHandler::SigDfl) };
     }
