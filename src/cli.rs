@@ -3,12 +3,15 @@
 
 use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use colored::Colorize;
 
+use crate::bench;
 use crate::error::{Error, Result};
 use crate::lessons::{self, LESSONS};
+use crate::load::{self, LoadOptions, Shape};
 use crate::notes::{self, Notes};
 use crate::render::{HumanView, JsonView, View, terminal_width};
 use crate::supervisor::{self, Outcome, RunOptions};
@@ -39,6 +42,66 @@ pub enum Command {
         /// The lesson: its number or its slug.
         lesson: String,
     },
+    /// Measure what processes and threads cost on this machine, and what the lab adds.
+    #[command(subcommand)]
+    Bench(BenchCommand),
+    /// Load a server with connections or requests: connections/s, requests/s, latency, errors.
+    ///
+    /// For the class's upper-casing echo server: every reply must be the message upper-cased.
+    /// Choose one shape: --connections, --clients (with --round-trips and --size) or --hold.
+    /// Exit status 1 when any operation failed or the time limit stopped the run.
+    Load(LoadArgs),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum BenchCommand {
+    /// Cost of the lab's Process (start + join) against a bare fork + waitpid, and of a thread
+    /// spawn + join: medians over repetitions, in one run.
+    Spawn(SpawnArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct SpawnArgs {
+    /// Operations per repetition, of each kind (at most 20000).
+    #[arg(long, default_value_t = 2000)]
+    pub n: usize,
+    /// Repetitions; each figure is their median (at most 20).
+    #[arg(long, default_value_t = 5)]
+    pub reps: usize,
+}
+
+#[derive(Args, Debug)]
+#[command(group = clap::ArgGroup::new("shape").required(true).multiple(false)
+    .args(["connections", "clients", "hold"]))]
+pub struct LoadArgs {
+    /// The server's port.
+    #[arg(long)]
+    pub port: u16,
+    /// The server's address: loopback unless you name another one.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: std::net::IpAddr,
+    /// N connections one at a time: connect, send "hello", receive "HELLO", close.
+    #[arg(long, value_name = "N")]
+    pub connections: Option<u64>,
+    /// C clients at once, each on its own connection, doing --round-trips of --size bytes.
+    #[arg(long, value_name = "C")]
+    pub clients: Option<u64>,
+    /// Round trips per client (with --clients).
+    #[arg(long, value_name = "K", default_value_t = 1000, requires = "clients")]
+    pub round_trips: u64,
+    /// Bytes per message (with --clients).
+    #[arg(long, value_name = "B", default_value_t = 16, requires = "clients")]
+    pub size: u64,
+    /// Open N connections one by one and hold them all open (raises the open-files soft limit
+    /// if N needs it, within the hard limit).
+    #[arg(long, value_name = "N")]
+    pub hold: Option<u64>,
+    /// With --hold: seconds to keep them all open once they are, before closing them.
+    #[arg(long, value_name = "S", default_value_t = 0.0, requires = "hold")]
+    pub hold_for: f64,
+    /// Seconds after which the run stops whatever it is doing; what is not done is an error.
+    #[arg(long, value_name = "S", default_value_t = 60.0)]
+    pub time_limit: f64,
 }
 
 #[derive(Args, Debug)]
@@ -128,7 +191,48 @@ fn run(cli: Cli) -> Result<Status> {
             print_quietly(&rendered_notes(lesson.notes))
         }
         Command::Run(args) => run_lesson(args),
+        Command::Bench(BenchCommand::Spawn(args)) => {
+            bench::spawn(bench::SpawnOptions {
+                n: args.n,
+                reps: args.reps,
+            })?;
+            Ok(Status::Success)
+        }
+        Command::Load(args) => {
+            load::run(&load_options(&args)?)?;
+            Ok(Status::Success)
+        }
     }
+}
+
+fn load_options(args: &LoadArgs) -> Result<LoadOptions> {
+    let shape = match (args.connections, args.clients, args.hold) {
+        (Some(count), _, _) => Shape::Connections { count },
+        (_, Some(clients), _) => Shape::RoundTrips {
+            clients,
+            round_trips: args.round_trips,
+            size: args.size,
+        },
+        (_, _, Some(connections)) => {
+            if !(args.hold_for.is_finite() && args.hold_for >= 0.0) {
+                return Err(Error::Usage(format!(
+                    "--hold-for must be 0 or more seconds, not {}",
+                    args.hold_for
+                )));
+            }
+            Shape::Hold {
+                connections,
+                hold_for: Duration::from_secs_f64(args.hold_for.min(load::MAX_TIME_LIMIT_S)),
+            }
+        }
+        // clap already requires exactly one of the three.
+        (None, None, None) => {
+            return Err(Error::Usage(
+                "choose one of --connections, --clients or --hold".into(),
+            ));
+        }
+    };
+    LoadOptions::new(args.host, args.port, shape, args.time_limit)
 }
 
 fn run_lesson(args: RunArgs) -> Result<Status> {

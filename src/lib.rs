@@ -24,13 +24,17 @@
 //! - `shared`: memory shared between processes (`SharedMemory<T>`), and a semaphore in it.
 //! - `notes`: the lesson notes (`lessons/NN-slug.md`), split by step and rendered.
 //! - `error`: the lab's errors.
+//! - `bench`: `proclab bench spawn`, what a process and a thread cost, and what the lab adds.
+//! - `load`: `proclab load`, a bounded load client for the class's echo server.
 
+pub mod bench;
 pub mod cli;
 pub mod context;
 pub mod error;
 pub mod event;
 pub mod lab;
 pub mod lessons;
+pub mod load;
 pub mod notes;
 pub mod process;
 pub mod procfs;

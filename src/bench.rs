@@ -1,0 +1,365 @@
+//! `proclab bench spawn`: what a process and a thread cost on this machine, and what the lab's
+//! own `Process` adds on top of a bare `fork`.
+//!
+//! A lesson that says "a process costs N µs here" must be quoting the kernel, not the lab. So
+//! this benchmark times, in one run and interleaved repetition by repetition (so that a busy
+//! moment of the machine hits both alike):
+//! - the lab's real [`Process`]: `start()` + `join()`, with every event it emits (`spawn`,
+//!   `start`, `done`, `exit`) written into a real pipe that a separate process drains and
+//!   parses, as the supervisor does in a lesson;
+//! - a bare `fork` + `_exit(0)` + `waitpid`, the same as the C reference program;
+//! - a thread: `std::thread::spawn` + `join`, done last, because a process must not fork after
+//!   it has started threads (see STYLE.md, fork pitfall 3).
+//!
+//! Each figure is the median, over the repetitions, of the mean cost of one operation in that
+//! repetition; the spread is the lowest and highest repetition.
+
+use std::io::{self, IsTerminal, Read, Write};
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::time::Instant;
+
+use nix::sys::wait::{WaitStatus, waitpid};
+use nix::unistd::{ForkResult, fork, pipe};
+
+use crate::context::{self, RunContext};
+use crate::error::{Error, Result};
+use crate::event::{Event, Kind};
+use crate::process::Process;
+
+/// Most operations per repetition: 20000 forks take about 5 s on a small machine.
+pub const MAX_N: usize = 20_000;
+/// Most repetitions.
+pub const MAX_REPS: usize = 20;
+
+/// What `proclab bench spawn` was asked for.
+#[derive(Debug, Clone, Copy)]
+pub struct SpawnOptions {
+    /// Operations per repetition.
+    pub n: usize,
+    /// Repetitions; the figure is their median.
+    pub reps: usize,
+}
+
+/// One measured operation: the mean cost of one operation in each repetition, in µs.
+struct Series {
+    label: &'static str,
+    micros: Vec<f64>,
+}
+
+impl Series {
+    fn median(&self) -> f64 {
+        median(&self.micros)
+    }
+    fn min(&self) -> f64 {
+        self.micros.iter().copied().fold(f64::INFINITY, f64::min)
+    }
+    fn max(&self) -> f64 {
+        self.micros.iter().copied().fold(0.0, f64::max)
+    }
+}
+
+fn median(values: &[f64]) -> f64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let middle = sorted.len() / 2;
+    if sorted.len() % 2 == 1 {
+        sorted[middle]
+    } else {
+        (sorted[middle - 1] + sorted[middle]) / 2.0
+    }
+}
+
+/// Runs the spawn benchmark and prints its table.
+pub fn spawn(options: SpawnOptions) -> Result<()> {
+    if !(1..=MAX_N).contains(&options.n) {
+        return Err(Error::Usage(format!(
+            "--n must be between 1 and {MAX_N}, not {}",
+            options.n
+        )));
+    }
+    if !(1..=MAX_REPS).contains(&options.reps) {
+        return Err(Error::Usage(format!(
+            "--reps must be between 1 and {MAX_REPS}, not {}",
+            options.reps
+        )));
+    }
+    let n = options.n;
+    let warm_up = (n / 10).max(1);
+    let progress = Progress::new(2 * options.reps + 1);
+
+    // Nothing buffered may be copied into the processes forked below.
+    io::stdout().flush()?;
+    let drain = EventDrain::start()?;
+
+    let mut lab = Series {
+        label: "lab Process: start() + join()",
+        micros: Vec::new(),
+    };
+    let mut bare = Series {
+        label: "bare fork + _exit(0) + waitpid",
+        micros: Vec::new(),
+    };
+    // Untimed warm-up: the first forks pay for page tables, the allocator's first growth ...
+    time_per_op(warm_up, lab_process)?;
+    time_per_op(warm_up, bare_fork)?;
+    for rep in 1..=options.reps {
+        progress.show(&format!("lab Process, repetition {rep} of {}", options.reps));
+        lab.micros.push(time_per_op(n, lab_process)?);
+        progress.show(&format!("bare fork, repetition {rep} of {}", options.reps));
+        bare.micros.push(time_per_op(n, bare_fork)?);
+    }
+    let drained = drain.finish()?;
+
+    // Threads last: from the first thread on, this process must not fork any more.
+    progress.show("threads");
+    let mut thread = Series {
+        label: "thread: spawn + join",
+        micros: Vec::new(),
+    };
+    time_per_op(warm_up, spawn_thread)?;
+    for _ in 0..options.reps {
+        thread.micros.push(time_per_op(n, spawn_thread)?);
+    }
+    progress.done();
+
+    let expected_events = 4 * (warm_up + n * options.reps);
+    let out = &mut io::stdout().lock();
+    writeln!(
+        out,
+        "proclab bench spawn · {n} operations × {} repetitions of each (after {warm_up} untimed) · {} CPUs",
+        options.reps,
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    )?;
+    writeln!(out)?;
+    writeln!(
+        out,
+        "{:<34} {:>9} {:>21}",
+        "µs per operation", "median", "min - max (spread)"
+    )?;
+    for series in [&lab, &bare, &thread] {
+        let spread = (series.max() - series.min()) / series.median() * 100.0;
+        writeln!(
+            out,
+            "{:<34} {:>9.1} {:>8.1} - {:<8.1} ({spread:.0}%)",
+            series.label,
+            series.median(),
+            series.min(),
+            series.max(),
+        )?;
+    }
+    writeln!(out)?;
+    let ratio = lab.median() / bare.median();
+    writeln!(
+        out,
+        "ratio lab Process / bare fork: {ratio:.2}× (the lab adds {:.1} µs per process)",
+        lab.median() - bare.median()
+    )?;
+    writeln!(
+        out,
+        "ratio process / thread: {:.1}× (bare fork against thread spawn)",
+        bare.median() / thread.median()
+    )?;
+    writeln!(out)?;
+    writeln!(
+        out,
+        "Included in the lab Process: the fork, the child's own set-up (its name, its start and \
+         done events) and _exit, the waitpid, and the parent's spawn and exit events; each event \
+         is one write(2) into a pipe that a separate process drained and parsed as the \
+         supervisor does ({} of {expected_events} events received). Not included: rendering \
+         the events on a terminal.",
+        drained.events
+    )?;
+    if drained.events != expected_events || drained.unparsed != 0 {
+        return Err(Error::System(format!(
+            "the drain received {} events ({} unparsed), {expected_events} expected",
+            drained.events, drained.unparsed
+        )));
+    }
+    Ok(())
+}
+
+/// Runs `op` `n` times; returns the mean time of one, in µs.
+fn time_per_op(n: usize, op: fn() -> Result<()>) -> Result<f64> {
+    let started = Instant::now();
+    for _ in 0..n {
+        op()?;
+    }
+    Ok(started.elapsed().as_secs_f64() * 1e6 / n as f64)
+}
+
+/// The lab's `Process`, exactly as a lesson uses it.
+fn lab_process() -> Result<()> {
+    let mut child = Process::new(|| {}).named("bench-child");
+    child.start()?;
+    match child.join()? {
+        0 => Ok(()),
+        code => Err(Error::System(format!("a benchmark child exited with {code}"))),
+    }
+}
+
+/// What the C reference does: fork, `_exit(0)` in the child, `waitpid` in the parent.
+fn bare_fork() -> Result<()> {
+    // SAFETY: this process is single-threaded while it forks (threads are measured after the
+    // last fork), and the child does nothing but `_exit`.
+    match unsafe { fork() }? {
+        ForkResult::Child => unsafe { libc::_exit(0) },
+        ForkResult::Parent { child } => match waitpid(child, None)? {
+            WaitStatus::Exited(_, 0) => Ok(()),
+            status => Err(Error::System(format!("a forked child ended with {status:?}"))),
+        },
+    }
+}
+
+fn spawn_thread() -> Result<()> {
+    std::thread::spawn(|| {})
+        .join()
+        .map_err(|_| Error::System("a benchmark thread panicked".into()))
+}
+
+/// What the drain process received.
+struct Drained {
+    events: usize,
+    unparsed: usize,
+}
+
+/// The other end of the event pipe: a process that reads and parses every event, as the
+/// supervisor does during a lesson, so that the `Process` measured writes into a pipe that is
+/// really being drained (a pipe nobody reads fills up after 64 KiB and blocks its writers).
+struct EventDrain {
+    pid: nix::unistd::Pid,
+    /// This process's write end of the event pipe; `context` writes to its number.
+    event_writer: OwnedFd,
+    /// Where the drain reports its counts once the event pipe is closed.
+    report: OwnedFd,
+}
+
+impl EventDrain {
+    /// Creates the event pipe, forks the drain, and points this process's events at the pipe.
+    fn start() -> Result<EventDrain> {
+        let (event_reader, event_writer) = pipe()?;
+        let (report_reader, report_writer) = pipe()?;
+        // SAFETY: single-threaded here; the child only reads a pipe, parses, writes one line
+        // and leaves through `_exit`.
+        match unsafe { fork() }? {
+            ForkResult::Child => {
+                drop(event_writer);
+                drop(report_reader);
+                let drained = drain_events(event_reader);
+                let line = format!("{} {}\n", drained.events, drained.unparsed);
+                let _ = nix::unistd::write(&report_writer, line.as_bytes());
+                // SAFETY: `_exit` ends the process at once.
+                unsafe { libc::_exit(0) }
+            }
+            ForkResult::Parent { child } => {
+                drop(event_reader);
+                drop(report_writer);
+                // The children of `Process` inherit the write end, as in a lesson.
+                context::init(RunContext {
+                    start: Instant::now(),
+                    speed: 1.0,
+                    event_fd: event_writer.as_raw_fd(),
+                    // Never created: nothing the benchmark runs uses a temporary directory.
+                    temp_dir: std::env::temp_dir().join(format!("proclab-bench-{child}")),
+                });
+                context::set_name("bench");
+                Ok(EventDrain {
+                    pid: child,
+                    event_writer,
+                    report: report_reader,
+                })
+            }
+        }
+    }
+
+    /// Closes this process's end of the event pipe (every child has been reaped, so it is the
+    /// last), and collects the drain's counts.
+    fn finish(self) -> Result<Drained> {
+        // First stop `context` writing to that fd number, then close it.
+        context::stop_emitting();
+        drop(self.event_writer);
+        let mut report = String::new();
+        std::fs::File::from(self.report).read_to_string(&mut report)?;
+        waitpid(self.pid, None)?;
+        let mut counts = report.split_whitespace().map(|n| n.parse().unwrap_or(0));
+        match (counts.next(), counts.next()) {
+            (Some(events), Some(unparsed)) => Ok(Drained { events, unparsed }),
+            _ => Err(Error::System("the event drain reported nothing".into())),
+        }
+    }
+}
+
+/// The drain's loop: read until every writer has closed the pipe, keeping every event.
+fn drain_events(reader: OwnedFd) -> Drained {
+    let mut input = std::fs::File::from(reader);
+    let mut buffer: Vec<u8> = Vec::new();
+    let mut chunk = vec![0u8; 16 * 1024];
+    let mut history: Vec<Event> = Vec::new();
+    let mut unparsed = 0;
+    loop {
+        let read = match input.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(read) => read,
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
+            Err(_) => break,
+        };
+        buffer.extend_from_slice(&chunk[..read]);
+        // What the supervisor does with each batch: split lines, parse, order by time.
+        let mut batch: Vec<Event> = Vec::new();
+        let mut consumed = 0;
+        while let Some(newline) = buffer[consumed..].iter().position(|&b| b == b'\n') {
+            let line = &buffer[consumed..consumed + newline];
+            match std::str::from_utf8(line).ok().and_then(Event::from_json) {
+                Some(event) => batch.push(event),
+                None => unparsed += 1,
+            }
+            consumed += newline + 1;
+        }
+        buffer.drain(..consumed);
+        batch.sort_by(|a, b| a.t.total_cmp(&b.t));
+        history.extend(batch);
+    }
+    let events = history
+        .iter()
+        .filter(|event| {
+            matches!(
+                event.kind,
+                Kind::Spawn { .. } | Kind::Start | Kind::Done { .. } | Kind::Exit { .. }
+            )
+        })
+        .count();
+    Drained { events, unparsed }
+}
+
+/// Progress on standard error: one line rewritten in place on a terminal, a line per stage
+/// otherwise.
+struct Progress {
+    terminal: bool,
+    started: Instant,
+    stages: usize,
+}
+
+impl Progress {
+    fn new(stages: usize) -> Progress {
+        Progress {
+            terminal: io::stderr().is_terminal(),
+            started: Instant::now(),
+            stages,
+        }
+    }
+
+    fn show(&self, what: &str) {
+        let elapsed = self.started.elapsed().as_secs_f64();
+        if self.terminal {
+            eprint!("\r\x1b[2Kbench spawn: {what} ({elapsed:.1} s, {} stages)", self.stages);
+        } else {
+            eprintln!("bench spawn: {what} ({elapsed:.1} s)");
+        }
+    }
+
+    fn done(&self) {
+        if self.terminal {
+            eprint!("\r\x1b[2K");
+        }
+    }
+}
+
