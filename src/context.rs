@@ -9,7 +9,7 @@
 //! Events are written to the pipe with a single `write(2)` of at most `PIPE_BUF` bytes, which
 //! the kernel guarantees is atomic: lines from concurrent processes never tear or interleave.
 
-use std::ffi::CString;
+use std::io;
 use std::os::fd::RawFd;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
@@ -91,13 +91,30 @@ pub fn name() -> String {
 
 /// Names this process: in the lab's output, and in the kernel (`/proc/<pid>/comm`, what `ps`
 /// and `top` show), which keeps the first 15 bytes.
+///
+/// `Process::start` calls this in every new child, so it allocates nothing: the name is copied
+/// into the `String` this process inherited (kept at 64 bytes of capacity or more), and the
+/// kernel's copy is built on the stack. In a freshly forked child, a call into the allocator
+/// costs page faults: its code, and its heap pages, which the child shares copy-on-write.
 pub fn set_name(name: &str) {
-    *NAME.lock().unwrap_or_else(|e| e.into_inner()) = name.to_string();
-    let kernel_name: Vec<u8> = name.bytes().filter(|&b| b != 0).take(15).collect();
-    if let Ok(kernel_name) = CString::new(kernel_name) {
-        // Only a label for `ps`; failing to set it changes nothing the lesson shows.
-        let _ = nix::sys::prctl::set_name(&kernel_name);
+    {
+        let mut own = NAME.lock().unwrap_or_else(|e| e.into_inner());
+        own.clear();
+        own.reserve(name.len().max(64));
+        own.push_str(name);
     }
+    // At most 15 bytes and a NUL: what the kernel keeps.
+    let mut kernel_name = [0u8; 16];
+    for (slot, byte) in kernel_name[..15]
+        .iter_mut()
+        .zip(name.bytes().filter(|&b| b != 0))
+    {
+        *slot = byte;
+    }
+    // SAFETY: PR_SET_NAME reads a NUL-terminated string of at most 16 bytes, and
+    // `kernel_name` ends with a NUL. The result is ignored: the name is only a label for `ps`,
+    // and failing to set it changes nothing the lesson shows.
+    unsafe { libc::prctl(libc::PR_SET_NAME, kernel_name.as_ptr()) };
 }
 
 /// Whether this process was started as a daemon (守护进程).
@@ -127,14 +144,185 @@ pub fn stamp(kind: Kind) -> Event {
 const MAX_EVENT_BYTES: usize = 4096;
 
 /// Sends an event to the supervisor.
+///
+/// Every process of a lesson calls this, and a new child calls it first thing (`start`) and
+/// last (`done`): in a freshly forked child, each page of code or data touched for the first
+/// time is a page fault, and those faults were most of what a lab `Process` cost on top of a
+/// bare fork (`proclab bench spawn` measures it). So the line is built on the stack, without
+/// the allocator, and the fields every event has are written by hand here, next to each other
+/// in the binary, rather than by serde: for `start` and `done` that is the whole line. Other
+/// kinds have their fields serialized by serde into the same buffer; a line too long for it
+/// takes the slow path, which shortens the text.
 pub fn emit(kind: Kind) {
-    let event = stamp(kind);
-    let mut line = event.to_json();
-    if line.len() >= MAX_EVENT_BYTES {
-        line = shortened(event);
+    let fd = EVENT_FD.load(Ordering::SeqCst);
+    if fd < 0 {
+        // The supervisor after `stop_emitting`: nobody would read it.
+        return;
     }
-    line.push('\n');
-    write_whole(EVENT_FD.load(Ordering::SeqCst), line.as_bytes());
+    let mut line = Line::new();
+    let fitted = {
+        let name = NAME.lock().unwrap_or_else(|e| e.into_inner());
+        line.event(&Stamp::now(&name), &kind).is_ok()
+    };
+    if fitted {
+        write_whole(fd, line.as_bytes());
+        return;
+    }
+    let event = stamp(kind);
+    let mut text = event.to_json();
+    if text.len() >= MAX_EVENT_BYTES {
+        text = shortened(event);
+    }
+    text.push('\n');
+    write_whole(fd, text.as_bytes());
+}
+
+/// The fields every event has: `t`, `pid`, `ppid`, `tid` (when not the main thread), `name`.
+struct Stamp<'a> {
+    t: Duration,
+    pid: i32,
+    ppid: i32,
+    tid: Option<i32>,
+    name: &'a str,
+}
+
+impl Stamp<'_> {
+    fn now(name: &str) -> Stamp<'_> {
+        // SAFETY: these three calls take no arguments and cannot fail.
+        let (pid, tid, ppid) = unsafe { (libc::getpid(), libc::gettid(), libc::getppid()) };
+        Stamp {
+            t: run().start.elapsed(),
+            pid,
+            ppid,
+            tid: (tid != pid).then_some(tid),
+            name,
+        }
+    }
+}
+
+/// One event line being built in a fixed buffer on the stack, at most `MAX_EVENT_BYTES`.
+struct Line {
+    bytes: [u8; MAX_EVENT_BYTES],
+    len: usize,
+}
+
+impl Line {
+    fn new() -> Line {
+        Line {
+            bytes: [0; MAX_EVENT_BYTES],
+            len: 0,
+        }
+    }
+
+    fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..self.len]
+    }
+
+    /// The whole line, newline included, in the same JSON as `Event::to_json` (`t` is written
+    /// with nanosecond digits rather than the shortest float, which parses to the same time).
+    fn event(&mut self, stamp: &Stamp, kind: &Kind) -> io::Result<()> {
+        self.push(b"{\"t\":")?;
+        self.number(stamp.t.as_secs())?;
+        self.push(b".")?;
+        let nanos = stamp.t.subsec_nanos();
+        for power in (0..9).rev() {
+            self.push(&[b'0' + (nanos / 10u32.pow(power) % 10) as u8])?;
+        }
+        self.push(b",\"pid\":")?;
+        self.integer(stamp.pid)?;
+        self.push(b",\"ppid\":")?;
+        self.integer(stamp.ppid)?;
+        if let Some(tid) = stamp.tid {
+            self.push(b",\"tid\":")?;
+            self.integer(tid)?;
+        }
+        self.push(b",\"name\":")?;
+        self.string(stamp.name)?;
+        match kind {
+            // The child's own two events, by hand: serde is not needed for them.
+            Kind::Start => self.push(b",\"kind\":\"start\"}")?,
+            Kind::Done { code } => {
+                self.push(b",\"kind\":\"done\",\"code\":")?;
+                self.integer(*code)?;
+                self.push(b"}")?;
+            }
+            // serde writes `{"kind":...}`; its `{` becomes our `,`.
+            _ => {
+                let brace = self.len;
+                serde_json::to_writer(&mut *self, kind).map_err(io::Error::other)?;
+                self.bytes[brace] = b',';
+            }
+        }
+        self.push(b"\n")
+    }
+
+    fn push(&mut self, bytes: &[u8]) -> io::Result<()> {
+        let end = self.len + bytes.len();
+        if end > MAX_EVENT_BYTES {
+            return Err(io::ErrorKind::WriteZero.into());
+        }
+        self.bytes[self.len..end].copy_from_slice(bytes);
+        self.len = end;
+        Ok(())
+    }
+
+    fn integer(&mut self, value: i32) -> io::Result<()> {
+        if value < 0 {
+            self.push(b"-")?;
+        }
+        self.number(value.unsigned_abs().into())
+    }
+
+    fn number(&mut self, mut value: u64) -> io::Result<()> {
+        let mut digits = [0u8; 20];
+        let mut start = digits.len();
+        loop {
+            start -= 1;
+            digits[start] = b'0' + (value % 10) as u8;
+            value /= 10;
+            if value == 0 {
+                break;
+            }
+        }
+        self.push(&digits[start..])
+    }
+
+    /// A JSON string: quotes, backslashes and control characters escaped, the rest as is
+    /// (JSON text is UTF-8, so 主进程 needs no escaping).
+    fn string(&mut self, text: &str) -> io::Result<()> {
+        self.push(b"\"")?;
+        for &byte in text.as_bytes() {
+            match byte {
+                b'"' => self.push(b"\\\"")?,
+                b'\\' => self.push(b"\\\\")?,
+                0..=0x1f => {
+                    const HEX: &[u8; 16] = b"0123456789abcdef";
+                    let escaped = [
+                        b'\\',
+                        b'u',
+                        b'0',
+                        b'0',
+                        HEX[(byte >> 4) as usize],
+                        HEX[(byte & 15) as usize],
+                    ];
+                    self.push(&escaped)?;
+                }
+                _ => self.push(&[byte])?,
+            }
+        }
+        self.push(b"\"")
+    }
+}
+
+impl io::Write for Line {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        self.push(bytes)?;
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
 }
 
 /// Cuts a long text so that the event still fits in one atomic write.
@@ -180,4 +368,82 @@ macro_rules! note {
     ($($arg:tt)*) => {
         $crate::context::emit($crate::event::Kind::Note { text: format!($($arg)*) })
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The line `emit` builds by hand parses to the same event serde would have written.
+    #[test]
+    fn hand_built_lines_parse_to_the_same_event() {
+        let kinds = [
+            Kind::Start,
+            Kind::Done { code: 0 },
+            Kind::Done { code: -15 },
+            Kind::Spawn {
+                child: 42,
+                child_name: "alex".into(),
+            },
+            Kind::Exit {
+                child: 42,
+                exitcode: -9,
+            },
+            Kind::Say {
+                text: "主进程 \"quoted\" back\\slash\ttab\u{1}".into(),
+            },
+            Kind::State {
+                of: 7,
+                state: "Z".into(),
+                ppid_of: None,
+            },
+            Kind::End {
+                wall: 1.25,
+                outcome: "finished".into(),
+            },
+        ];
+        for name in ["main", "wu\"pei\\qi", "主进程", "tab\tand\u{1f}"] {
+            for tid in [None, Some(12)] {
+                for kind in &kinds {
+                    let stamp = Stamp {
+                        t: Duration::new(3, 4_005_006),
+                        pid: 10,
+                        ppid: 1,
+                        tid,
+                        name,
+                    };
+                    let mut line = Line::new();
+                    line.event(&stamp, kind).unwrap();
+                    let text = std::str::from_utf8(line.as_bytes()).unwrap();
+                    assert!(text.ends_with('\n'), "{text}");
+                    let parsed = Event::from_json(text.trim_end())
+                        .unwrap_or_else(|| panic!("does not parse: {text}"));
+                    let expected = Event {
+                        t: 3.004005006,
+                        pid: 10,
+                        ppid: 1,
+                        tid,
+                        name: name.to_string(),
+                        kind: kind.clone(),
+                    };
+                    assert_eq!(parsed, expected, "{text}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_line_that_does_not_fit_is_refused() {
+        let stamp = Stamp {
+            t: Duration::ZERO,
+            pid: 1,
+            ppid: 0,
+            tid: None,
+            name: "main",
+        };
+        let long = Kind::Say {
+            text: "x".repeat(MAX_EVENT_BYTES),
+        };
+        assert!(Line::new().event(&stamp, &long).is_err());
+    }
 }
