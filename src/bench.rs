@@ -15,16 +15,20 @@
 //! repetition; the spread is the lowest and highest repetition.
 
 use std::io::{self, IsTerminal, Read, Write};
-use std::os::fd::{AsRawFd, OwnedFd};
-use std::time::Instant;
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::time::{Duration, Instant};
 
+use nix::fcntl::{FcntlArg, OFlag, fcntl};
+use nix::poll::{PollFd, PollFlags, poll};
+use nix::sys::resource::{UsageWho, getrusage};
 use nix::sys::wait::{WaitStatus, waitpid};
 use nix::unistd::{ForkResult, fork, pipe};
 
 use crate::context::{self, RunContext};
 use crate::error::{Error, Result};
 use crate::event::{Event, Kind};
-use crate::process::Process;
+use crate::process::{Process, poll_timeout};
+use crate::supervisor;
 
 /// Most operations per repetition: 20000 forks take about 5 s on a small machine.
 pub const MAX_N: usize = 20_000;
@@ -40,10 +44,12 @@ pub struct SpawnOptions {
     pub reps: usize,
 }
 
-/// One measured operation: the mean cost of one operation in each repetition, in µs.
+/// One measured operation: the mean cost of one operation in each repetition, in µs, and the
+/// page faults per operation (this process's and its children's together).
 struct Series {
     label: &'static str,
     micros: Vec<f64>,
+    faults: Vec<f64>,
 }
 
 impl Series {
@@ -55,6 +61,17 @@ impl Series {
     }
     fn max(&self) -> f64 {
         self.micros.iter().copied().fold(0.0, f64::max)
+    }
+    fn record(&mut self, (micros, faults): (f64, f64)) {
+        self.micros.push(micros);
+        self.faults.push(faults);
+    }
+    fn new(label: &'static str) -> Series {
+        Series {
+            label,
+            micros: Vec::new(),
+            faults: Vec::new(),
+        }
     }
 }
 
@@ -91,34 +108,28 @@ pub fn spawn(options: SpawnOptions) -> Result<()> {
     io::stdout().flush()?;
     let drain = EventDrain::start()?;
 
-    let mut lab = Series {
-        label: "lab Process: start() + join()",
-        micros: Vec::new(),
-    };
-    let mut bare = Series {
-        label: "bare fork + _exit(0) + waitpid",
-        micros: Vec::new(),
-    };
+    let mut lab = Series::new("lab Process: start() + join()");
+    let mut bare = Series::new("bare fork + _exit(0) + waitpid");
     // Untimed warm-up: the first forks pay for page tables, the allocator's first growth ...
     time_per_op(warm_up, lab_process)?;
     time_per_op(warm_up, bare_fork)?;
     for rep in 1..=options.reps {
-        progress.show(&format!("lab Process, repetition {rep} of {}", options.reps));
-        lab.micros.push(time_per_op(n, lab_process)?);
+        progress.show(&format!(
+            "lab Process, repetition {rep} of {}",
+            options.reps
+        ));
+        lab.record(time_per_op(n, lab_process)?);
         progress.show(&format!("bare fork, repetition {rep} of {}", options.reps));
-        bare.micros.push(time_per_op(n, bare_fork)?);
+        bare.record(time_per_op(n, bare_fork)?);
     }
     let drained = drain.finish()?;
 
     // Threads last: from the first thread on, this process must not fork any more.
     progress.show("threads");
-    let mut thread = Series {
-        label: "thread: spawn + join",
-        micros: Vec::new(),
-    };
+    let mut thread = Series::new("thread: spawn + join");
     time_per_op(warm_up, spawn_thread)?;
     for _ in 0..options.reps {
-        thread.micros.push(time_per_op(n, spawn_thread)?);
+        thread.record(time_per_op(n, spawn_thread)?);
     }
     progress.done();
 
@@ -133,18 +144,18 @@ pub fn spawn(options: SpawnOptions) -> Result<()> {
     writeln!(out)?;
     writeln!(
         out,
-        "{:<34} {:>9} {:>21}",
-        "µs per operation", "median", "min - max (spread)"
+        "{:<32} {:>8}  {:<24} {:>10}",
+        "µs per operation", "median", "min - max (spread)", "faults/op"
     )?;
     for series in [&lab, &bare, &thread] {
         let spread = (series.max() - series.min()) / series.median() * 100.0;
+        let range = format!("{:.1} - {:.1} ({spread:.0}%)", series.min(), series.max());
         writeln!(
             out,
-            "{:<34} {:>9.1} {:>8.1} - {:<8.1} ({spread:.0}%)",
+            "{:<32} {:>8.1}  {range:<24} {:>10.1}",
             series.label,
             series.median(),
-            series.min(),
-            series.max(),
+            median(&series.faults),
         )?;
     }
     writeln!(out)?;
@@ -160,15 +171,23 @@ pub fn spawn(options: SpawnOptions) -> Result<()> {
         bare.median() / thread.median()
     )?;
     writeln!(out)?;
-    writeln!(
-        out,
-        "Included in the lab Process: the fork, the child's own set-up (its name, its start and \
-         done events) and _exit, the waitpid, and the parent's spawn and exit events; each event \
-         is one write(2) into a pipe that a separate process drained and parsed as the \
-         supervisor does ({} of {expected_events} events received). Not included: rendering \
-         the events on a terminal.",
-        drained.events
-    )?;
+    for line in [
+        "Included in the lab Process: the fork; in the child, its name, its start and done".into(),
+        "events and _exit; in the parent, the waitpid and its spawn and exit events. Each event"
+            .into(),
+        "is one write(2) into a pipe that another process drains and parses as the supervisor"
+            .into(),
+        format!(
+            "does ({} of {expected_events} events received). Not included: showing them on a terminal.",
+            drained.events
+        ),
+        "faults/op: page faults per operation, parent and child together (getrusage). A new".into(),
+        "child faults on each page it writes (copy-on-write) and on each 64 KiB of code it runs"
+            .into(),
+        "for the first time: that is most of what a Process costs on top of a bare fork.".into(),
+    ] {
+        writeln!(out, "{line}")?;
+    }
     if drained.events != expected_events || drained.unparsed != 0 {
         return Err(Error::System(format!(
             "the drain received {} events ({} unparsed), {expected_events} expected",
@@ -178,13 +197,27 @@ pub fn spawn(options: SpawnOptions) -> Result<()> {
     Ok(())
 }
 
-/// Runs `op` `n` times; returns the mean time of one, in µs.
-fn time_per_op(n: usize, op: fn() -> Result<()>) -> Result<f64> {
+/// Runs `op` `n` times; returns the mean time of one, in µs, and the page faults per
+/// operation of this process and of the children it reaped meanwhile.
+fn time_per_op(n: usize, op: fn() -> Result<()>) -> Result<(f64, f64)> {
+    let faults_before = page_faults()?;
     let started = Instant::now();
     for _ in 0..n {
         op()?;
     }
-    Ok(started.elapsed().as_secs_f64() * 1e6 / n as f64)
+    let elapsed = started.elapsed();
+    let faults = page_faults()? - faults_before;
+    Ok((
+        elapsed.as_secs_f64() * 1e6 / n as f64,
+        faults as f64 / n as f64,
+    ))
+}
+
+/// Minor page faults so far of this process and of its reaped children.
+fn page_faults() -> Result<i64> {
+    let own = getrusage(UsageWho::RUSAGE_SELF)?.minor_page_faults();
+    let children = getrusage(UsageWho::RUSAGE_CHILDREN)?.minor_page_faults();
+    Ok(own + children)
 }
 
 /// The lab's `Process`, exactly as a lesson uses it.
@@ -193,7 +226,9 @@ fn lab_process() -> Result<()> {
     child.start()?;
     match child.join()? {
         0 => Ok(()),
-        code => Err(Error::System(format!("a benchmark child exited with {code}"))),
+        code => Err(Error::System(format!(
+            "a benchmark child exited with {code}"
+        ))),
     }
 }
 
@@ -205,7 +240,9 @@ fn bare_fork() -> Result<()> {
         ForkResult::Child => unsafe { libc::_exit(0) },
         ForkResult::Parent { child } => match waitpid(child, None)? {
             WaitStatus::Exited(_, 0) => Ok(()),
-            status => Err(Error::System(format!("a forked child ended with {status:?}"))),
+            status => Err(Error::System(format!(
+                "a forked child ended with {status:?}"
+            ))),
         },
     }
 }
@@ -288,22 +325,31 @@ impl EventDrain {
     }
 }
 
-/// The drain's loop: read until every writer has closed the pipe, keeping every event.
+/// The drain's loop, the supervisor's without the view: wait for events, read all there is,
+/// parse each line, order the batch by time, keep it; then let the next events gather for
+/// `EVENT_BATCH`, as the supervisor does. Ends when every writer has closed the pipe.
 fn drain_events(reader: OwnedFd) -> Drained {
-    let mut input = std::fs::File::from(reader);
+    let _ = fcntl(reader.as_fd(), FcntlArg::F_SETFL(OFlag::O_NONBLOCK));
     let mut buffer: Vec<u8> = Vec::new();
     let mut chunk = vec![0u8; 16 * 1024];
     let mut history: Vec<Event> = Vec::new();
     let mut unparsed = 0;
-    loop {
-        let read = match input.read(&mut chunk) {
-            Ok(0) => break,
-            Ok(read) => read,
-            Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
-            Err(_) => break,
-        };
-        buffer.extend_from_slice(&chunk[..read]);
-        // What the supervisor does with each batch: split lines, parse, order by time.
+    let mut at_end = false;
+    while !at_end {
+        let mut fds = [PollFd::new(reader.as_fd(), PollFlags::POLLIN)];
+        let _ = poll(&mut fds, poll_timeout(Duration::from_millis(100)));
+        let before = history.len();
+        loop {
+            match nix::unistd::read(reader.as_fd(), &mut chunk) {
+                Ok(0) => {
+                    at_end = true;
+                    break;
+                }
+                Ok(read) => buffer.extend_from_slice(&chunk[..read]),
+                Err(nix::errno::Errno::EINTR) => continue,
+                Err(_) => break,
+            }
+        }
         let mut batch: Vec<Event> = Vec::new();
         let mut consumed = 0;
         while let Some(newline) = buffer[consumed..].iter().position(|&b| b == b'\n') {
@@ -317,6 +363,9 @@ fn drain_events(reader: OwnedFd) -> Drained {
         buffer.drain(..consumed);
         batch.sort_by(|a, b| a.t.total_cmp(&b.t));
         history.extend(batch);
+        if history.len() > before && !at_end {
+            supervisor::gather_events();
+        }
     }
     let events = history
         .iter()
@@ -350,7 +399,10 @@ impl Progress {
     fn show(&self, what: &str) {
         let elapsed = self.started.elapsed().as_secs_f64();
         if self.terminal {
-            eprint!("\r\x1b[2Kbench spawn: {what} ({elapsed:.1} s, {} stages)", self.stages);
+            eprint!(
+                "\r\x1b[2Kbench spawn: {what} ({elapsed:.1} s, {} stages)",
+                self.stages
+            );
         } else {
             eprintln!("bench spawn: {what} ({elapsed:.1} s)");
         }
@@ -362,4 +414,3 @@ impl Progress {
         }
     }
 }
-
