@@ -51,7 +51,10 @@ pub enum Shape {
         size: u64,
     },
     /// N connections held open at once, for `hold_for` once they all are.
-    Hold { connections: u64, hold_for: Duration },
+    Hold {
+        connections: u64,
+        hold_for: Duration,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -231,7 +234,11 @@ pub fn run(options: &LoadOptions) -> Result<()> {
 
 /// The table every shape ends with.
 fn report(out: &mut impl Write, tally: &Tally, rates: &[(&str, f64)]) -> io::Result<()> {
-    writeln!(out, "  {:<16} {} of {}", "completed", tally.done, tally.wanted)?;
+    writeln!(
+        out,
+        "  {:<16} {} of {}",
+        "completed", tally.done, tally.wanted
+    )?;
     writeln!(out, "  {:<16} {}", "errors", tally.errors)?;
     writeln!(
         out,
@@ -246,11 +253,7 @@ fn report(out: &mut impl Write, tally: &Tally, rates: &[(&str, f64)]) -> io::Res
     samples.sort();
     for (label, p) in [("latency p50", 50), ("latency p99", 99)] {
         match percentile(&samples, p) {
-            Some(latency) => writeln!(
-                out,
-                "  {label:<16} {:.1} µs",
-                latency.as_secs_f64() * 1e6
-            )?,
+            Some(latency) => writeln!(out, "  {label:<16} {:.1} µs", latency.as_secs_f64() * 1e6)?,
             None => writeln!(out, "  {label:<16} -")?,
         }
     }
