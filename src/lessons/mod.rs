@@ -7,6 +7,8 @@
 use crate::error::{Error, Result};
 use crate::lab::Lab;
 
+#[path = "04_socket_concurrency.rs"]
+pub mod socket_concurrency;
 #[path = "01_spawn_function.rs"]
 pub mod spawn_function;
 #[path = "02_spawn_worker.rs"]
@@ -27,7 +29,11 @@ pub struct Lesson {
 }
 
 /// Every lesson, in curriculum order (the order matters: it is the numbering).
-pub const LESSONS: &[&Lesson] = &[&spawn_function::LESSON, &spawn_worker::LESSON];
+pub const LESSONS: &[&Lesson] = &[
+    &spawn_function::LESSON,
+    &spawn_worker::LESSON,
+    &socket_concurrency::LESSON,
+];
 
 /// Finds a lesson by number (`1`, `01`) or slug (`spawn-function`).
 pub fn find(wanted: &str) -> Result<&'static Lesson> {
