@@ -332,7 +332,35 @@ fn round_trip(
     Ok(())
 }
 
-/// The error for a first connection that failed: most likely nothing listens there.
+/// What failed in one operation: the connect itself, or the conversation after it.
+enum Failure {
+    Connect(io::Error),
+    Talk(io::Error),
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        match self {
+            Failure::Connect(error) => write!(f, "connect: {error}"),
+            Failure::Talk(error) => write!(f, "{error}"),
+        }
+    }
+}
+
+/// Connects and checks the connection with one round trip.
+fn open_checked(
+    address: SocketAddr,
+    timeout: Duration,
+    message: &[u8],
+    want: &[u8],
+    reply: &mut [u8],
+) -> std::result::Result<TcpStream, Failure> {
+    let mut stream = dial(address, timeout).map_err(Failure::Connect)?;
+    round_trip(&mut stream, message, want, reply).map_err(Failure::Talk)?;
+    Ok(stream)
+}
+
+/// The error for a first connect that failed: most likely nothing listens there.
 fn cannot_reach(address: SocketAddr, error: io::Error) -> Error {
     Error::System(format!(
         "the first connection to {address} failed: {error} (is the server running?)"
@@ -354,14 +382,13 @@ fn connections(address: SocketAddr, count: u64, deadline: Instant) -> Result<Tal
             break;
         };
         let began = Instant::now();
-        let outcome = dial(address, timeout)
-            .and_then(|mut stream| round_trip(&mut stream, b"hello", b"HELLO", &mut reply));
-        match outcome {
-            Ok(()) => {
+        // The connection is closed (dropped) as soon as the round trip is done.
+        match open_checked(address, timeout, b"hello", b"HELLO", &mut reply) {
+            Ok(_) => {
                 tally.samples.push(began.elapsed());
                 tally.done += 1;
             }
-            Err(error) if i == 0 => return Err(cannot_reach(address, error)),
+            Err(Failure::Connect(error)) if i == 0 => return Err(cannot_reach(address, error)),
             Err(error) => tally.error(error.to_string()),
         }
     }
@@ -392,12 +419,9 @@ fn round_trips_at_once(
             tally.timed_out = true;
             break;
         };
-        let opened = dial(address, timeout).and_then(|mut stream| {
-            round_trip(&mut stream, &message, &want, &mut reply).map(|()| stream)
-        });
-        match opened {
+        match open_checked(address, timeout, &message, &want, &mut reply) {
             Ok(stream) => streams.push(stream),
-            Err(error) if i == 0 => return Err(cannot_reach(address, error)),
+            Err(Failure::Connect(error)) if i == 0 => return Err(cannot_reach(address, error)),
             Err(error) => tally.error(format!("opening client {}: {error}", i + 1)),
         }
     }
@@ -482,15 +506,12 @@ fn hold(
             break;
         };
         let began = Instant::now();
-        let opened = dial(address, timeout).and_then(|mut stream| {
-            round_trip(&mut stream, b"ping", b"PING", &mut reply).map(|()| stream)
-        });
-        match opened {
+        match open_checked(address, timeout, b"ping", b"PING", &mut reply) {
             Ok(stream) => {
                 tally.samples.push(began.elapsed());
                 held.push(stream);
             }
-            Err(error) if i == 0 => return Err(cannot_reach(address, error)),
+            Err(Failure::Connect(error)) if i == 0 => return Err(cannot_reach(address, error)),
             Err(error) => {
                 // A server out of processes or descriptors refuses from here on: stop.
                 tally.error(format!("opening connection {}: {error}", i + 1));
