@@ -1,0 +1,321 @@
+#!/usr/bin/env bash
+# bench/compare.sh: proclab against the C limit and the tutorial's Python, in one run.
+#
+# Builds proclab (release) and, when the peers' folder is there (../shared/peers next to the
+# repository, or PEERS=dir), the C programs from it into a temporary directory. Then, on this
+# machine and in this one run:
+#   1. spawn: `proclab bench spawn` (the lab's Process, a bare fork, a thread) and the C
+#      program `spawn_c` (fork, thread);
+#   2. servers: `proclab serve` (annotated output on, into a file), the C server and the
+#      tutorial's Python server, each on a free port above 20000, each driven by the same
+#      client (`proclab load`) in the same three shapes; while 500 connections are held:
+#      memory (PSS of the whole server tree), descriptors, and zombies 0.5 s after they left;
+#   3. 2000 connections held at once by `proclab serve`;
+#   4. `proclab list`, and lessons 1-4 at --speed 20.
+# Prints every figure with its ratio to C. Everything it starts is stopped on exit.
+# About 2 minutes on a 2-CPU machine. Sizes: REPS (5), PY_REPS (3), CONNS (1000),
+# RR_CLIENTS (8), RR_K (20000), RR_SIZE (16), HOLD (500), BIG_HOLD (2000).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+PEERS=${PEERS:-$ROOT/../shared/peers}
+REPS=${REPS:-5}
+PY_REPS=${PY_REPS:-3}
+CONNS=${CONNS:-1000}
+RR_CLIENTS=${RR_CLIENTS:-8}
+RR_K=${RR_K:-20000}
+RR_SIZE=${RR_SIZE:-16}
+HOLD=${HOLD:-500}
+BIG_HOLD=${BIG_HOLD:-2000}
+LIFETIME=300 # the peer servers end themselves after this many seconds at the latest
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/proclab-compare.XXXXXX")
+SERVER_PIDS=()
+
+cleanup() {
+    # Every server was started in its own process group (setsid): end the whole group.
+    for pid in "${SERVER_PIDS[@]}"; do
+        kill -INT -- "-$pid" 2>/dev/null || true
+    done
+    sleep 0.3
+    for pid in "${SERVER_PIDS[@]}"; do
+        kill -KILL -- "-$pid" 2>/dev/null || true
+    done
+    wait 2>/dev/null || true
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+say() { printf '%s\n' "$*" >&2; }
+
+median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "nan"; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+minmax() { sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%s-%s", lo, hi }'; }
+
+# ---------------------------------------------------------------- build ----
+say "building proclab (release) ..."
+(cd "$ROOT" && cargo build --release --quiet)
+PROCLAB=$ROOT/target/release/proclab
+
+HAVE_PEERS=0
+if [ -f "$PEERS/server_c.c" ] && command -v gcc >/dev/null; then
+    HAVE_PEERS=1
+    gcc -O2 -Wall -pthread -o "$WORK/spawn_c" "$PEERS/spawn_c.c"
+    gcc -O2 -Wall -o "$WORK/server_c" "$PEERS/server_c.c"
+else
+    say "no peers folder at $PEERS (or no gcc): measuring proclab only, no ratios to C"
+fi
+HAVE_PY=0
+if [ "$HAVE_PEERS" = 1 ] && [ -f "$PEERS/server_py.py" ] && command -v python3 >/dev/null; then
+    HAVE_PY=1
+fi
+
+printf 'machine: %s CPUs, Linux %s; load average before: %s; soft open-files limit %s\n' \
+    "$(nproc)" "$(uname -r)" "$(cut -d' ' -f1-3 /proc/loadavg)" "$(ulimit -n)"
+printf 'sizes: REPS=%s PY_REPS=%s CONNS=%s RR=%sx%sx%sB HOLD=%s BIG_HOLD=%s\n\n' \
+    "$REPS" "$PY_REPS" "$CONNS" "$RR_CLIENTS" "$RR_K" "$RR_SIZE" "$HOLD" "$BIG_HOLD"
+
+# One table row: label, unit, value, C's value (or empty), which way is better, target note.
+# The ratio is always value / C.
+row() {
+    local label=$1 unit=$2 value=$3 c=${4:-} better=${5:-} note=${6:-}
+    local ratio="-"
+    if [ -n "$c" ] && [ "$c" != nan ] && [ "$value" != nan ]; then
+        ratio=$(awk -v v="$value" -v c="$c" 'BEGIN { if (c + 0 == 0) print "-"; else printf "%.2f", v / c }')
+    fi
+    printf '%-50s %-7s %12s %8s  %-6s %s\n' "$label" "$unit" "$value" "$ratio" "$better" "$note"
+}
+header() {
+    printf '\n%-50s %-7s %12s %8s  %-6s %s\n' "$1" "unit" "median" "x C" "better" "target / note"
+    printf '%s\n' "--------------------------------------------------------------------------------------------------------"
+}
+
+# ---------------------------------------------------------------- spawn ----
+say "spawn: proclab bench spawn, spawn_c ..."
+"$PROCLAB" bench spawn --n 2000 --reps "$REPS" >"$WORK/bench.txt" 2>/dev/null
+LAB=$(awk '/^lab Process:/ { print $6 }' "$WORK/bench.txt")
+BARE=$(awk '/^bare fork/ { print $7 }' "$WORK/bench.txt")
+THREAD=$(awk '/^thread:/ { print $5 }' "$WORK/bench.txt")
+LAB_FAULTS=$(awk '/^lab Process:/ { print $NF }' "$WORK/bench.txt")
+BARE_FAULTS=$(awk '/^bare fork/ { print $NF }' "$WORK/bench.txt")
+C_FORK="" C_THREAD=""
+if [ "$HAVE_PEERS" = 1 ]; then
+    C_FORK=$("$WORK/spawn_c" fork 2000 "$REPS" | awk '{ print $3 }' | median)
+    C_THREAD=$("$WORK/spawn_c" thread 20000 "$REPS" | awk '{ print $3 }' | median)
+fi
+header "spawn, µs per operation"
+row "C fork + _exit + waitpid (spawn_c)" "µs" "${C_FORK:-nan}" "$C_FORK" lower
+row "proclab bare fork + _exit + waitpid" "µs" "$BARE" "$C_FORK" lower "($BARE_FAULTS faults/op)"
+row "proclab Process start + join" "µs" "$LAB" "$C_FORK" lower "($LAB_FAULTS faults/op)"
+row "  lab Process / bare fork, same run" "ratio" \
+    "$(awk -v a="$LAB" -v b="$BARE" 'BEGIN { printf "%.2f", a / b }')" "" lower "target <= 1.15"
+row "C pthread_create + join (spawn_c)" "µs" "${C_THREAD:-nan}" "$C_THREAD" lower
+row "proclab thread spawn + join" "µs" "$THREAD" "$C_THREAD" lower "target <= 1.15 x C"
+
+# -------------------------------------------------------------- servers ----
+# A free port above 20000: nothing answers a connect there.
+free_port() {
+    local port
+    while :; do
+        port=$((20001 + RANDOM % 30000))
+        if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+            echo "$port"
+            return
+        fi
+    done
+}
+
+# Every pid below $1 in the process tree, $1 included.
+tree_pids() {
+    ps -e -o pid=,ppid= | awk -v root="$1" '
+        { parent[$1] = $2; pids[NR] = $1 }
+        END {
+            keep[root] = 1; print root
+            changed = 1
+            while (changed) {
+                changed = 0
+                for (i in pids) { p = pids[i]; if (!(p in keep) && (parent[p] in keep)) { keep[p] = 1; print p; changed = 1 } }
+            }
+        }'
+}
+
+pss_mib() {
+    local total=0 kb
+    for pid in "$@"; do
+        kb=$(awk '/^Pss:/ { print $2 }' "/proc/$pid/smaps_rollup" 2>/dev/null || echo 0)
+        total=$((total + ${kb:-0}))
+    done
+    awk -v kb="$total" 'BEGIN { printf "%.1f", kb / 1024 }'
+}
+
+nfds() { ls "/proc/$1/fd" 2>/dev/null | wc -l; }
+
+zombies_of() { ps --ppid "$1" -o stat= 2>/dev/null | grep -c '^Z' || true; }
+
+# The process that accepts: for proclab serve, the supervisor's child "server"; else the server.
+acceptor_of() {
+    local kind=$1 pid=$2
+    if [ "$kind" = proclab ]; then
+        ps --ppid "$pid" -o pid= | head -1 | tr -d ' '
+    else
+        echo "$pid"
+    fi
+}
+
+# start_server KIND PORT: starts it in its own process group, waits until it accepts.
+start_server() {
+    local kind=$1 port=$2 out=$WORK/server-$1.out
+    case $kind in
+        proclab) setsid "$PROCLAB" serve --port "$port" --max-clients $((BIG_HOLD + 500)) --color never >"$out" 2>&1 & ;;
+        c) setsid "$WORK/server_c" "$port" "$LIFETIME" >"$out" 2>&1 & ;;
+        py) setsid python3 "$PEERS/server_py.py" "$port" "$LIFETIME" >"$out" 2>&1 & ;;
+    esac
+    SERVER_PID=$!
+    SERVER_PIDS+=("$SERVER_PID")
+    for _ in $(seq 100); do
+        if grep -q -e READY -e "listening on" "$out" 2>/dev/null; then
+            return 0
+        fi
+        sleep 0.05
+    done
+    say "server $kind did not start: $(head -3 "$out")"
+    return 1
+}
+
+stop_server() {
+    kill -INT -- "-$1" 2>/dev/null || true
+    for _ in $(seq 50); do
+        kill -0 "$1" 2>/dev/null || break
+        sleep 0.05
+    done
+    kill -KILL -- "-$1" 2>/dev/null || true
+    wait "$1" 2>/dev/null || true
+}
+
+load() { "$PROCLAB" load --color never "$@"; }
+
+# measure KIND REPS: every server figure, as NAME=value lines in $WORK/KIND.vals
+measure() {
+    local kind=$1 reps=$2 port pid acceptor vals=$WORK/$1.vals
+    port=$(free_port)
+    start_server "$kind" "$port" || return 1
+    pid=$SERVER_PID
+    acceptor=$(acceptor_of "$kind" "$pid")
+    : >"$vals"
+    say "  $kind: $reps x $CONNS connections, $reps x ${RR_CLIENTS}x${RR_K} round trips, $reps x hold $HOLD (port $port)"
+    for _ in $(seq "$reps"); do
+        load --port "$port" --connections "$CONNS" >"$WORK/l.txt" || { say "$kind: load --connections failed"; cat "$WORK/l.txt" >&2; }
+        awk '$1 == "connections/s" { print "conn=" $2 } $1 == "errors" { print "conn_err=" $2 }' "$WORK/l.txt" >>"$vals"
+    done
+    for _ in $(seq "$reps"); do
+        load --port "$port" --clients "$RR_CLIENTS" --round-trips "$RR_K" --size "$RR_SIZE" >"$WORK/l.txt" || say "$kind: load --clients failed"
+        awk '$1 == "requests/s" { print "rr=" $2 } $1 == "errors" { print "rr_err=" $2 }
+             $1 == "latency" && $2 == "p50" { print "rr_p50=" $3 } $1 == "latency" && $2 == "p99" { print "rr_p99=" $3 }' "$WORK/l.txt" >>"$vals"
+    done
+    for _ in $(seq "$reps"); do
+        load --port "$port" --hold "$HOLD" --hold-for 3 --time-limit 60 >"$WORK/h.txt" &
+        local lpid=$!
+        for _ in $(seq 600); do
+            grep -q "^  holding" "$WORK/h.txt" 2>/dev/null && break
+            kill -0 "$lpid" 2>/dev/null || break
+            sleep 0.05
+        done
+        # While all are held: memory of the whole server tree, descriptors, processes.
+        local pids handlers maxfd=0 fd h
+        pids=$(tree_pids "$pid")
+        handlers=$(ps --ppid "$acceptor" -o pid= | tr -d ' ')
+        for h in $handlers; do
+            fd=$(nfds "$h")
+            [ "$fd" -gt "$maxfd" ] && maxfd=$fd
+        done
+        # shellcheck disable=SC2086
+        echo "pss=$(pss_mib $pids)" >>"$vals"
+        echo "procs=$(echo "$pids" | wc -w)" >>"$vals"
+        echo "fds_server=$(nfds "$acceptor")" >>"$vals"
+        echo "fds_handler=$maxfd" >>"$vals"
+        wait "$lpid" || say "$kind: load --hold failed"
+        awk '$1 == "held" { print "held=" $2; print "open_s=" $6 } $1 == "errors" { print "hold_err=" $2 }' "$WORK/h.txt" >>"$vals"
+        sleep 0.5
+        echo "zombies=$(zombies_of "$acceptor")" >>"$vals"
+    done
+    if [ "$kind" = proclab ]; then
+        say "  proclab: hold $BIG_HOLD at once"
+        load --port "$port" --hold "$BIG_HOLD" --time-limit 120 >"$WORK/big.txt" 2>&1 || true
+        awk '$1 == "held" { print "big_held=" $2; print "big_open_s=" $6 } $1 == "errors" { print "big_err=" $2 }' "$WORK/big.txt" >>"$vals"
+        grep -o 'raised the soft limit.*' "$WORK/big.txt" | head -1 | sed 's/^/big_note=/' >>"$vals" || true
+        echo "serve_lines=$(wc -l <"$WORK/server-$kind.out")" >>"$vals"
+    fi
+    stop_server "$pid"
+}
+
+get() { grep "^$2=" "$WORK/$1.vals" 2>/dev/null | cut -d= -f2- | median; }
+most() { grep "^$2=" "$WORK/$1.vals" 2>/dev/null | cut -d= -f2- | sort -g | tail -1; }
+spread() { grep "^$2=" "$WORK/$1.vals" 2>/dev/null | cut -d= -f2- | minmax; }
+
+say "servers (the same client, proclab load, for all) ..."
+KINDS=(proclab)
+[ "$HAVE_PEERS" = 1 ] && KINDS+=(c)
+[ "$HAVE_PY" = 1 ] && KINDS+=(py)
+for kind in "${KINDS[@]}"; do
+    reps=$REPS
+    [ "$kind" = py ] && reps=$PY_REPS
+    measure "$kind" "$reps"
+done
+
+C=""
+[ "$HAVE_PEERS" = 1 ] && C=c
+cval() { if [ -n "$C" ]; then get c "$1"; fi; }
+names=(proclab)
+[ "$HAVE_PEERS" = 1 ] && names+=(c)
+[ "$HAVE_PY" = 1 ] && names+=(py)
+label() { case $1 in proclab) echo "proclab serve (annotated)" ;; c) echo "C server_c" ;; py) echo "tutorial's Python server_py" ;; esac; }
+target() { [ "$1" = proclab ] && echo "$2" || true; }
+
+header "connect-send-recv-close x$CONNS, one at a time"
+for k in "${names[@]}"; do
+    row "$(label "$k") [$(spread "$k" conn)]" "conn/s" "$(get "$k" conn)" "$(cval conn)" higher \
+        "errors $(most "$k" conn_err) $(target "$k" "target >= 0.9 x C")"
+done
+header "${RR_CLIENTS} clients x ${RR_K} round trips of ${RR_SIZE} B"
+for k in "${names[@]}"; do
+    row "$(label "$k") [$(spread "$k" rr)]" "req/s" "$(get "$k" rr)" "$(cval rr)" higher \
+        "p50 $(get "$k" rr_p50) µs, p99 $(get "$k" rr_p99) µs, errors $(most "$k" rr_err) $(target "$k" "target >= 0.9 x C")"
+done
+header "open and hold $HOLD connections"
+for k in "${names[@]}"; do
+    row "$(label "$k"): time to open [$(spread "$k" open_s)]" "s" "$(get "$k" open_s)" "$(cval open_s)" lower \
+        "held $(get "$k" held), errors $(most "$k" hold_err) $(target "$k" "target <= 1.2 x C")"
+    row "$(label "$k"): PSS, whole tree" "MiB" "$(get "$k" pss)" "$(cval pss)" lower \
+        "$(get "$k" procs) processes $(target "$k" "target <= 2 x C")"
+    row "$(label "$k"): fds, accepting process" "fds" "$(get "$k" fds_server)" "$(cval fds_server)" lower
+    row "$(label "$k"): fds, handler (most)" "fds" "$(most "$k" fds_handler)" "$(cval fds_handler)" lower
+    row "$(label "$k"): zombies 0.5 s after all left (most)" "procs" "$(most "$k" zombies)" "" lower "$(target "$k" "target 0")"
+done
+printf '\nproclab serve, %s connections held at once: held %s, errors %s, opened in %s s %s\n' \
+    "$BIG_HOLD" "$(get proclab big_held)" "$(get proclab big_err)" "$(get proclab big_open_s)" \
+    "$(grep '^big_note=' "$WORK/proclab.vals" | cut -d= -f2- | sed 's/^/(load: /; s/$/)/')"
+printf 'proclab serve printed %s lines of annotation during all that (into a file).\n' "$(get proclab serve_lines)"
+
+# ------------------------------------------------------- list, lessons ----
+say "proclab list, lessons 1-4 ..."
+for _ in $(seq 20); do
+    s=$(date +%s%N)
+    "$PROCLAB" list >/dev/null
+    e=$(date +%s%N)
+    echo $(((e - s) / 1000))
+done >"$WORK/list.txt"
+printf '\n%-50s %s µs (median of 20; min-max %s) target < 5000 µs\n' "proclab list" "$(median <"$WORK/list.txt")" "$(minmax <"$WORK/list.txt")"
+total=0
+for lesson in 1 2 3 4; do
+    s=$(date +%s%N)
+    if "$PROCLAB" run "$lesson" --speed 20 --seed 1 --color never >/dev/null 2>"$WORK/lesson.err"; then
+        status=ok
+    else
+        status="FAILED: $(head -1 "$WORK/lesson.err")"
+    fi
+    e=$(date +%s%N)
+    ms=$(((e - s) / 1000000))
+    total=$((total + ms))
+    printf '%-50s %s ms (%s)\n' "proclab run $lesson --speed 20" "$ms" "$status"
+done
+printf '%-50s %s ms, target < 15000 ms\n' "lessons 1-4 together" "$total"
+printf '\nload average after: %s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
