@@ -9,6 +9,7 @@
 //! Events are written to the pipe with a single `write(2)` of at most `PIPE_BUF` bytes, which
 //! the kernel guarantees is atomic: lines from concurrent processes never tear or interleave.
 
+use std::fmt;
 use std::io;
 use std::os::fd::RawFd;
 use std::path::PathBuf;
@@ -177,6 +178,41 @@ pub fn emit(kind: Kind) {
     write_whole(fd, text.as_bytes());
 }
 
+/// Which text event `say!` or `note!` sends.
+#[doc(hidden)]
+#[derive(Clone, Copy)]
+pub enum TextKind {
+    Say,
+    Note,
+}
+
+/// What `say!` and `note!` call: the text is formatted straight into the event line on the
+/// stack, so that saying something costs no allocation (in a forked child, the allocator's
+/// heap pages are shared with the parent, and each one written becomes a private copy: that
+/// was most of the memory of each of `serve`'s handlers). A text too long for the stack line
+/// goes through `emit`, which shortens it if needed.
+#[doc(hidden)]
+pub fn emit_text(kind: TextKind, text: fmt::Arguments) {
+    let fd = EVENT_FD.load(Ordering::SeqCst);
+    if fd < 0 {
+        return;
+    }
+    let mut line = Line::new();
+    let fitted = {
+        let name = NAME.lock().unwrap_or_else(|e| e.into_inner());
+        line.text_event(&Stamp::now(&name), kind, text).is_ok()
+    };
+    if fitted {
+        write_whole(fd, line.as_bytes());
+        return;
+    }
+    let text = text.to_string();
+    emit(match kind {
+        TextKind::Say => Kind::Say { text },
+        TextKind::Note => Kind::Note { text },
+    });
+}
+
 /// The fields every event has: `t`, `pid`, `ppid`, `tid` (when not the main thread), `name`.
 struct Stamp<'a> {
     t: Duration,
@@ -200,16 +236,21 @@ impl Stamp<'_> {
     }
 }
 
-/// One event line being built in a fixed buffer on the stack, at most `MAX_EVENT_BYTES`.
+/// Longest line `emit` builds on the stack; longer ones take the slow path. 1 KiB holds
+/// nearly every event, and keeps the buffer within a page or two of stack (each stack page a
+/// new child writes is one more page it no longer shares with its parent).
+const STACK_LINE_BYTES: usize = 1024;
+
+/// One event line being built in a fixed buffer on the stack.
 struct Line {
-    bytes: [u8; MAX_EVENT_BYTES],
+    bytes: [u8; STACK_LINE_BYTES],
     len: usize,
 }
 
 impl Line {
     fn new() -> Line {
         Line {
-            bytes: [0; MAX_EVENT_BYTES],
+            bytes: [0; STACK_LINE_BYTES],
             len: 0,
         }
     }
@@ -221,23 +262,7 @@ impl Line {
     /// The whole line, newline included, in the same JSON as `Event::to_json` (`t` is written
     /// with nanosecond digits rather than the shortest float, which parses to the same time).
     fn event(&mut self, stamp: &Stamp, kind: &Kind) -> io::Result<()> {
-        self.push(b"{\"t\":")?;
-        self.number(stamp.t.as_secs())?;
-        self.push(b".")?;
-        let nanos = stamp.t.subsec_nanos();
-        for power in (0..9).rev() {
-            self.push(&[b'0' + (nanos / 10u32.pow(power) % 10) as u8])?;
-        }
-        self.push(b",\"pid\":")?;
-        self.integer(stamp.pid)?;
-        self.push(b",\"ppid\":")?;
-        self.integer(stamp.ppid)?;
-        if let Some(tid) = stamp.tid {
-            self.push(b",\"tid\":")?;
-            self.integer(tid)?;
-        }
-        self.push(b",\"name\":")?;
-        self.string(stamp.name)?;
+        self.header(stamp)?;
         match kind {
             // The child's own two events, by hand: serde is not needed for them.
             Kind::Start => self.push(b",\"kind\":\"start\"}")?,
@@ -256,9 +281,46 @@ impl Line {
         self.push(b"\n")
     }
 
+    /// A `say` or `note` line, its text formatted straight into the line (`say!`, `note!`).
+    fn text_event(
+        &mut self,
+        stamp: &Stamp,
+        kind: TextKind,
+        text: fmt::Arguments,
+    ) -> io::Result<()> {
+        self.header(stamp)?;
+        self.push(match kind {
+            TextKind::Say => b",\"kind\":\"say\",\"text\":\"",
+            TextKind::Note => b",\"kind\":\"note\",\"text\":\"",
+        })?;
+        fmt::write(&mut Escaping(self), text).map_err(|_| io::ErrorKind::WriteZero)?;
+        self.push(b"\"}\n")
+    }
+
+    /// `{"t":...,"pid":...,"ppid":...[,"tid":...],"name":"..."`: what every event starts with.
+    fn header(&mut self, stamp: &Stamp) -> io::Result<()> {
+        self.push(b"{\"t\":")?;
+        self.number(stamp.t.as_secs())?;
+        self.push(b".")?;
+        let nanos = stamp.t.subsec_nanos();
+        for power in (0..9).rev() {
+            self.push(&[b'0' + (nanos / 10u32.pow(power) % 10) as u8])?;
+        }
+        self.push(b",\"pid\":")?;
+        self.integer(stamp.pid)?;
+        self.push(b",\"ppid\":")?;
+        self.integer(stamp.ppid)?;
+        if let Some(tid) = stamp.tid {
+            self.push(b",\"tid\":")?;
+            self.integer(tid)?;
+        }
+        self.push(b",\"name\":")?;
+        self.string(stamp.name)
+    }
+
     fn push(&mut self, bytes: &[u8]) -> io::Result<()> {
         let end = self.len + bytes.len();
-        if end > MAX_EVENT_BYTES {
+        if end > STACK_LINE_BYTES {
             return Err(io::ErrorKind::WriteZero.into());
         }
         self.bytes[self.len..end].copy_from_slice(bytes);
@@ -291,6 +353,12 @@ impl Line {
     /// (JSON text is UTF-8, so 主进程 needs no escaping).
     fn string(&mut self, text: &str) -> io::Result<()> {
         self.push(b"\"")?;
+        self.escaped(text)?;
+        self.push(b"\"")
+    }
+
+    /// The inside of a JSON string.
+    fn escaped(&mut self, text: &str) -> io::Result<()> {
         for &byte in text.as_bytes() {
             match byte {
                 b'"' => self.push(b"\\\"")?,
@@ -310,7 +378,16 @@ impl Line {
                 _ => self.push(&[byte])?,
             }
         }
-        self.push(b"\"")
+        Ok(())
+    }
+}
+
+/// Formats into a `Line`, escaped for the inside of a JSON string.
+struct Escaping<'a>(&'a mut Line);
+
+impl fmt::Write for Escaping<'_> {
+    fn write_str(&mut self, text: &str) -> fmt::Result {
+        self.0.escaped(text).map_err(|_| fmt::Error)
     }
 }
 
@@ -358,7 +435,7 @@ fn write_whole(fd: RawFd, mut bytes: &[u8]) {
 #[macro_export]
 macro_rules! say {
     ($($arg:tt)*) => {
-        $crate::context::emit($crate::event::Kind::Say { text: format!($($arg)*) })
+        $crate::context::emit_text($crate::context::TextKind::Say, format_args!($($arg)*))
     };
 }
 
@@ -366,7 +443,7 @@ macro_rules! say {
 #[macro_export]
 macro_rules! note {
     ($($arg:tt)*) => {
-        $crate::context::emit($crate::event::Kind::Note { text: format!($($arg)*) })
+        $crate::context::emit_text($crate::context::TextKind::Note, format_args!($($arg)*))
     };
 }
 
@@ -429,6 +506,40 @@ mod tests {
                     assert_eq!(parsed, expected, "{text}");
                 }
             }
+        }
+    }
+
+    #[test]
+    fn say_and_note_lines_parse_to_the_same_event() {
+        let stamp = Stamp {
+            t: Duration::new(0, 50_000_000),
+            pid: 3,
+            ppid: 2,
+            tid: None,
+            name: "alex",
+        };
+        let tricky = "主进程 \"q\" \\ \n\u{7}";
+        for (kind, expected) in [
+            (
+                TextKind::Say,
+                Kind::Say {
+                    text: format!("pid {} says {tricky}", 3),
+                },
+            ),
+            (
+                TextKind::Note,
+                Kind::Note {
+                    text: format!("pid {} says {tricky}", 3),
+                },
+            ),
+        ] {
+            let mut line = Line::new();
+            line.text_event(&stamp, kind, format_args!("pid {} says {tricky}", 3))
+                .unwrap();
+            let text = std::str::from_utf8(line.as_bytes()).unwrap();
+            let parsed = Event::from_json(text.trim_end()).expect(text);
+            assert_eq!(parsed.kind, expected, "{text}");
+            assert_eq!(parsed.t, 0.05, "{text}");
         }
     }
 
