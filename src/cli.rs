@@ -2,16 +2,18 @@
 //! The doc comments on these types are the `--help` text.
 
 use std::io::{self, IsTerminal, Write};
+use std::net::{IpAddr, SocketAddr};
 use std::process::ExitCode;
 
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use colored::Colorize;
 
+use crate::echo;
 use crate::error::{Error, Result};
 use crate::lessons::{self, LESSONS};
 use crate::notes::{self, Notes};
 use crate::render::{HumanView, JsonView, View, terminal_width};
-use crate::supervisor::{self, Outcome, RunOptions};
+use crate::supervisor::{self, Outcome, Program, RunOptions};
 
 /// A live lab for Linux processes and threads: real fork, real sockets, real threads,
 /// annotated as they happen.
@@ -39,6 +41,39 @@ pub enum Command {
         /// The lesson: its number or its slug.
         lesson: String,
     },
+    /// Run lesson 4's forking echo server on its own, annotated: each connection (client
+    /// address, handler pid), each handler's bytes and exit. Ctrl-C stops it and every handler.
+    Serve(ServeArgs),
+    /// The tutorial's client: send lines to an echo server and print the replies. Prompts
+    /// `>>:` on a terminal; with piped input, sends each line and exits at the end of input.
+    Client(ClientArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// The port to listen on; 0 picks a free one (printed).
+    #[arg(long, default_value_t = echo::DEFAULT_PORT)]
+    pub port: u16,
+    /// The address to listen on. Anything but loopback makes the server reachable from other
+    /// machines: only when you name it here.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub bind: IpAddr,
+    /// At most this many handlers at once; further connections wait until one ends.
+    #[arg(long, default_value_t = echo::DEFAULT_MAX_CLIENTS as u32, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub max_clients: u32,
+    /// One JSON object per line instead of the human view.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct ClientArgs {
+    /// The server's host name or address.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: String,
+    /// The server's port.
+    #[arg(long, default_value_t = echo::DEFAULT_PORT)]
+    pub port: u16,
 }
 
 #[derive(Args, Debug)]
@@ -112,7 +147,11 @@ pub fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<Status> {
-    let json = matches!(&cli.command, Some(Command::Run(args)) if args.json);
+    let json = match &cli.command {
+        Some(Command::Run(args)) => args.json,
+        Some(Command::Serve(args)) => args.json,
+        _ => false,
+    };
     let colour = match (cli.color, cli.no_color || json) {
         (_, true) | (ColorWhen::Never, _) => false,
         (ColorWhen::Always, _) => true,
@@ -128,7 +167,42 @@ fn run(cli: Cli) -> Result<Status> {
             print_quietly(&rendered_notes(lesson.notes))
         }
         Command::Run(args) => run_lesson(args),
+        Command::Serve(args) => serve(args),
+        Command::Client(args) => {
+            echo::run_client(&args.host, args.port)?;
+            Ok(Status::Success)
+        }
     }
+}
+
+fn serve(args: ServeArgs) -> Result<Status> {
+    let address = SocketAddr::new(args.bind, args.port);
+    // Bound here, before anything is forked, so that a busy port is bad input (status 2).
+    let listener = echo::listen_on(address, true).map_err(|error| {
+        if error.kind() == io::ErrorKind::AddrInUse {
+            Error::Usage(format!(
+                "port {} is already in use on {}; choose another with --port N, or --port 0 \
+                 for a free one",
+                args.port, args.bind
+            ))
+        } else {
+            Error::Usage(format!("cannot listen on {address}: {error}"))
+        }
+    })?;
+    let view = if args.json {
+        View::Json(JsonView::new())
+    } else {
+        View::Human(HumanView::new(terminal_width(), None, false, 0))
+    };
+    let max_clients = args.max_clients as usize;
+    let options = RunOptions {
+        program: Program::Tool {
+            name: "server",
+            main: Box::new(move || echo::serve(listener, max_clients)),
+        },
+        speed: 1.0,
+    };
+    finish_view(supervisor::run(options, view)?)
 }
 
 fn run_lesson(args: RunArgs) -> Result<Status> {
@@ -150,13 +224,19 @@ fn run_lesson(args: RunArgs) -> Result<Status> {
         ))
     };
     let options = RunOptions {
-        lesson,
-        seed,
+        program: Program::Lesson {
+            lesson,
+            seed,
+            // --json means no prompts: a tool reading the stream cannot answer them.
+            step_mode: args.step && !args.json,
+        },
         speed: args.speed,
-        // --json means no prompts: a tool reading the stream cannot answer them.
-        step_mode: args.step && !args.json,
     };
-    let outcome = supervisor::run(&options, view)?;
+    finish_view(supervisor::run(options, view)?)
+}
+
+/// Resets the terminal's colour and turns how a run ended into the exit status.
+fn finish_view(outcome: Outcome) -> Result<Status> {
     if colored::control::SHOULD_COLORIZE.should_colorize() {
         // Leave the terminal as we found it, whatever colour the last line was.
         print!("\x1b[0m");

@@ -20,6 +20,8 @@
 //! - `event`: the event record, which is also the `--json` format.
 //! - `supervisor`: runs a lesson, collects its events, and cleans up after it.
 //! - `render`: the human view (lines, process tree, timeline) and the JSON view.
+//! - `echo`: the upper-casing echo server (forking and iterative) and client, for lesson 4,
+//!   `proclab serve` and `proclab client`.
 //! - `procfs`: process state read from `/proc/<pid>/stat`.
 //! - `shared`: memory shared between processes (`SharedMemory<T>`), and a semaphore in it.
 //! - `notes`: the lesson notes (`lessons/NN-slug.md`), split by step and rendered.
@@ -27,6 +29,7 @@
 
 pub mod cli;
 pub mod context;
+pub mod echo;
 pub mod error;
 pub mod event;
 pub mod lab;

@@ -437,6 +437,37 @@ pub fn finish_children() -> Vec<Finished> {
     reap_all_unreaped(&terminated)
 }
 
+/// Reaps children of this process that have ended, whichever they are (`waitpid(-1, WNOHANG)`
+/// in a loop, since several `SIGCHLD`s coalesce into one), reports an `exit` event for each and
+/// returns (pid, exitcode) of each. With `block`, first waits for one child to end. A server
+/// calls this from its accept loop: it never joins its handlers one by one, it collects
+/// whichever have finished.
+pub fn reap_any_ended(block: bool) -> Vec<(i32, i32)> {
+    let mut reaped = Vec::new();
+    let mut flags = if block {
+        None
+    } else {
+        Some(WaitPidFlag::WNOHANG)
+    };
+    loop {
+        match waitpid(None, flags) {
+            Err(Errno::EINTR) => continue,
+            Ok(WaitStatus::StillAlive) | Err(_) => return reaped,
+            Ok(status) => {
+                if let (Some(pid), Some(code)) = (status.pid(), exitcode_of(status)) {
+                    unreaped().retain(|child| child.pid != pid);
+                    context::emit(Kind::Exit {
+                        child: pid.as_raw(),
+                        exitcode: code,
+                    });
+                    reaped.push((pid.as_raw(), code));
+                    flags = Some(WaitPidFlag::WNOHANG);
+                }
+            }
+        }
+    }
+}
+
 /// Ends every child this process has not joined yet (`SIGKILL`) and reaps them: used when a
 /// lesson fails or is stopped, so that nothing it started outlives it.
 pub fn kill_children() -> Vec<Finished> {

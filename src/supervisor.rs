@@ -1,6 +1,7 @@
-//! The supervisor: the `proclab` process itself, which runs a lesson and cleans up after it.
+//! The supervisor: the `proclab` process itself, which runs a program (a lesson, or a tool such
+//! as `proclab serve`) and cleans up after it.
 //!
-//! It forks the lesson's main process (主进程), reads the events every process of the lesson
+//! It forks the program's main process (主进程), reads the events every process of the program
 //! writes into one pipe, and renders them. It is also the one place that knows how to leave
 //! nothing behind:
 //! - It makes itself a *child subreaper* (`PR_SET_CHILD_SUBREAPER`): a process of the lesson
@@ -38,10 +39,25 @@ use crate::render::View;
 
 /// How one run was asked for on the command line.
 pub struct RunOptions {
-    pub lesson: &'static Lesson,
-    pub seed: u64,
+    pub program: Program,
     pub speed: f64,
-    pub step_mode: bool,
+}
+
+/// What the supervisor runs in its main process.
+pub enum Program {
+    /// A lesson: steps, seeded random numbers, a process tree and a timeline at the end.
+    Lesson {
+        lesson: &'static Lesson,
+        seed: u64,
+        step_mode: bool,
+    },
+    /// A long-running tool (`proclab serve`): its main process is named `name` and runs `main`
+    /// until it returns or Ctrl-C. No steps; and no tree or timeline at the end, so that the
+    /// supervisor keeps no history that would grow with every connection.
+    Tool {
+        name: &'static str,
+        main: Box<dyn FnOnce() -> Result<()>>,
+    },
 }
 
 /// How a run ended.
@@ -72,9 +88,7 @@ extern "C" fn on_child_ended(_signal: libc::c_int) {}
 const STOP_SIGNALS: [Signal; 3] = [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP];
 
 /// Runs one lesson from start to end and returns how it ended.
-pub fn run(options: &RunOptions, view: View) -> Result<Outcome> {
-    let lesson = options.lesson;
-    let notes = Notes::parse(lesson.notes);
+pub fn run(options: RunOptions, view: View) -> Result<Outcome> {
     let supervisor = getpid();
     SUPERVISOR_PID.store(supervisor.as_raw(), Ordering::SeqCst);
     // Handlers first, so that from here on Ctrl-C always goes through the clean-up below.
@@ -111,35 +125,46 @@ pub fn run(options: &RunOptions, view: View) -> Result<Outcome> {
     context::set_name("proclab");
     install_panic_hook();
     nix::sys::prctl::set_child_subreaper(true)?;
+    let is_lesson = matches!(options.program, Program::Lesson { .. });
     let mut run = Run {
         view,
         history: Vec::new(),
+        keep_history: is_lesson,
         output_closed: false,
         reaped: 0,
     };
-    run.show(context::stamp(Kind::Lesson {
-        number: lesson.number,
-        slug: lesson.slug.to_string(),
-        title: lesson.title.to_string(),
-        seed: options.seed,
-        speed: options.speed,
-    }));
+    let main_name = match &options.program {
+        Program::Lesson { lesson, seed, .. } => {
+            run.show(context::stamp(Kind::Lesson {
+                number: lesson.number,
+                slug: lesson.slug.to_string(),
+                title: lesson.title.to_string(),
+                seed: *seed,
+                speed: options.speed,
+            }));
+            "main"
+        }
+        Program::Tool { name, .. } => name,
+    };
     run.flush();
 
-    // SAFETY: the supervisor is single-threaded. The child becomes the lesson's main process
+    // SAFETY: the supervisor is single-threaded. The child becomes the program's main process
     // and leaves through `process::exit` (`_exit`), never returning here.
     let main_pid = match unsafe { fork() }? {
         ForkResult::Child => {
             drop(event_reader);
-            be_the_main_process(options, &notes)
+            be_the_main_process(options.program, main_name)
         }
         ForkResult::Parent { child } => child,
     };
     drop(event_writer);
     context::stop_emitting();
+    // The program (and whatever it owns, such as `serve`'s listening socket) now lives in the
+    // main process; the supervisor closes its own copies.
+    drop(options.program);
     run.show(context::stamp(Kind::Spawn {
         child: main_pid.as_raw(),
-        child_name: "main".to_string(),
+        child_name: main_name.to_string(),
     }));
 
     let mut buffer = Vec::new();
@@ -190,9 +215,10 @@ pub fn run(options: &RunOptions, view: View) -> Result<Outcome> {
         run.show(context::stamp(Kind::Note {
             text: format!(
                 "Stopped by {name}: the lab reaped the {reaped_in_clean_up} process(es) of this \
-                 lesson still there ({} of them still running, which it killed; the others had \
-                 died of the signal themselves). Nothing of the lesson is left.",
-                killed.len()
+                 {what} still there ({} of them still running, which it killed; the others had \
+                 died of the signal themselves). Nothing of the {what} is left.",
+                killed.len(),
+                what = if is_lesson { "lesson" } else { "run" }
             ),
         }));
     }
@@ -207,15 +233,20 @@ pub fn run(options: &RunOptions, view: View) -> Result<Outcome> {
         wall: context::elapsed(),
         outcome: outcome_word.to_string(),
     }));
-    if !run.output_closed && run.view.finish(&run.history).is_err() {
+    let finished = if is_lesson {
+        run.view.finish(&run.history)
+    } else {
+        run.view.flush()
+    };
+    if !run.output_closed && finished.is_err() {
         return Ok(Outcome::OutputClosed);
     }
     removed.map_err(|e| Error::System(format!("removing {}: {e}", temp_dir.display())))?;
     Ok(outcome)
 }
 
-/// The lesson's main process: runs the lesson, then leaves like any child of the lab.
-fn be_the_main_process(options: &RunOptions, notes: &Notes) -> ! {
+/// The program's main process: runs the lesson (or tool), then leaves like any child of the lab.
+fn be_the_main_process(program: Program, name: &str) -> ! {
     // Ctrl-C must end the lesson's processes by default; only the supervisor catches it. And
     // SIGCHLD goes back to its default, as in any freshly started program.
     for signal in STOP_SIGNALS.into_iter().chain([Signal::SIGCHLD]) {
@@ -224,13 +255,20 @@ fn be_the_main_process(options: &RunOptions, notes: &Notes) -> ! {
     }
     // If the supervisor itself is killed, the main process goes with it.
     let _ = nix::sys::prctl::set_pdeathsig(Signal::SIGKILL);
-    context::set_name("main");
+    context::set_name(name);
     context::emit(Kind::Start);
 
-    let mut lab = Lab::new(notes, options.seed, options.step_mode);
-    let outcome = panic::catch_unwind(panic::AssertUnwindSafe(|| {
-        (options.lesson.run)(&mut lab)?;
-        lab.check_all_steps_ran()
+    let outcome = panic::catch_unwind(panic::AssertUnwindSafe(|| match program {
+        Program::Lesson {
+            lesson,
+            seed,
+            step_mode,
+        } => {
+            let mut lab = Lab::new(&Notes::parse(lesson.notes), seed, step_mode);
+            (lesson.run)(&mut lab)?;
+            lab.check_all_steps_ran()
+        }
+        Program::Tool { main, .. } => main(),
     }));
     match outcome {
         Ok(Ok(())) => process::exit(0),
@@ -282,8 +320,9 @@ fn make_temp_dir(supervisor: Pid) -> Result<PathBuf> {
 /// The supervisor's state while a lesson runs.
 struct Run {
     view: View,
-    /// Every event so far, for the tree and timeline at the end.
+    /// Every event so far, for the tree and timeline at the end (lessons only).
     history: Vec<Event>,
+    keep_history: bool,
     output_closed: bool,
     /// How many processes the supervisor has reaped.
     reaped: usize,
@@ -296,7 +335,9 @@ impl Run {
         {
             self.note_output_error(&error);
         }
-        self.history.push(event);
+        if self.keep_history {
+            self.history.push(event);
+        }
     }
 
     fn flush(&mut self) {

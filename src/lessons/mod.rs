@@ -9,6 +9,8 @@ use crate::lab::Lab;
 
 #[path = "03_daemon_terminate.rs"]
 pub mod daemon_terminate;
+#[path = "04_socket_concurrency.rs"]
+pub mod socket_concurrency;
 #[path = "01_spawn_function.rs"]
 pub mod spawn_function;
 #[path = "02_spawn_worker.rs"]
@@ -33,6 +35,7 @@ pub const LESSONS: &[&Lesson] = &[
     &spawn_function::LESSON,
     &spawn_worker::LESSON,
     &daemon_terminate::LESSON,
+    &socket_concurrency::LESSON,
 ];
 
 /// Finds a lesson by number (`1`, `01`) or slug (`spawn-function`).

@@ -1,0 +1,535 @@
+//! Lesson 4: socket concurrency, one process per connection.
+//!
+//! What the student sees: a server process listening on 127.0.0.1 forks a *handler* process for
+//! every connection it accepts; three clients (alex, wupeiqi, yuanhao) talk to it at the same
+//! time with random pauses, each served by its own handler, a child of the server, and the
+//! handlers' lives overlap. The same clients then queue up behind an iterative server that does
+//! not fork. Then three pitfalls, each live: handlers nobody reaps pile up as zombies; a server
+//! that keeps its copy of a connection hides the end of the conversation from the client; a
+//! port whose old connection is in `TIME_WAIT` cannot be bound again without `SO_REUSEADDR`.
+//!
+//! System calls: `socket`, `setsockopt(SO_REUSEADDR)`, `bind`, `listen`, `accept`, `fork` (one
+//! handler per connection), `read`/`write` on the connection, `shutdown` (half-close),
+//! `close`, `waitpid` (reaping, after `SIGCHLD`), `/proc/<pid>/stat` for parents and zombies,
+//! `/proc/net/tcp` for the `TIME_WAIT` entry. The server and client themselves are in
+//! `src/echo.rs`, shared with `proclab serve` and `proclab client`.
+
+use std::io::{self, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::time::{Duration, Instant};
+
+use nix::errno::Errno;
+use nix::poll::{PollFd, PollFlags, poll};
+use nix::unistd::{Pid, getpid};
+use rand::RngExt;
+
+use crate::context;
+use crate::echo::{self, ServerOptions};
+use crate::error::{Error, Result};
+use crate::lab::{Lab, describe};
+use crate::lessons::Lesson;
+use crate::process::{self, Process, poll_timeout, wait_until_ended};
+use crate::procfs;
+use crate::{note, say};
+
+pub const LESSON: Lesson = Lesson {
+    number: 4,
+    slug: "socket-concurrency",
+    title: "Socket concurrency: one process per connection",
+    teaches: "a forking server, handlers as children, iterative vs forking, zombies, TIME_WAIT",
+    notes: include_str!("../../lessons/04-socket-concurrency.md"),
+    run,
+};
+
+const CLIENTS: [&str; 3] = ["alex", "wupeiqi", "yuanhao"];
+
+/// 127.0.0.1 and port 0: the kernel picks a free (ephemeral) port.
+fn loopback_any_port() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 0))
+}
+
+fn run(lab: &mut Lab) -> Result<()> {
+    // Each client pauses before each of its two lines: 1 to 3 s, drawn here so that one seed
+    // replays the same run, and the same pauses serve both servers of steps 1 and 2.
+    let pauses: Vec<Vec<Duration>> = CLIENTS
+        .iter()
+        .map(|_| {
+            (0..2)
+                .map(|_| Duration::from_millis(lab.rng().random_range(10..=30) * 100))
+                .collect()
+        })
+        .collect();
+
+    lab.step("One handler process per connection")?;
+    let forking_times = forking_server_with_clients(&pauses)?;
+
+    lab.step("An iterative server makes clients wait")?;
+    let iterative_times = iterative_server_with_clients(&pauses)?;
+    let rows: Vec<String> = CLIENTS
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            format!(
+                "{name} {} / {}",
+                describe(forking_times[i]),
+                describe(iterative_times[i])
+            )
+        })
+        .collect();
+    let forking_last = forking_times.iter().max().copied().unwrap_or_default();
+    let iterative_last = iterative_times.iter().max().copied().unwrap_or_default();
+    note!(
+        "Each client's time from start to end, forking server / iterative server: {}. The last \
+         client was done after {} with a handler per connection and after {} with the \
+         iterative server, which {}.",
+        rows.join(", "),
+        describe(forking_last),
+        describe(iterative_last),
+        if iterative_last > forking_last.mul_f64(1.3) {
+            "served one conversation after the other: the later clients waited for the earlier \
+             ones to hang up"
+        } else {
+            "on this run was not much slower (a very busy machine?)"
+        }
+    );
+
+    lab.step("Zombies pile up unless the server reaps")?;
+    zombies_without_and_with_reaping()?;
+
+    lab.step("The server must close its copy of the connection")?;
+    server_keeps_its_copy()?;
+
+    lab.step("Binding a port in TIME_WAIT needs SO_REUSEADDR")?;
+    bind_again_after_time_wait()?;
+    Ok(())
+}
+
+/// Starts a server process that runs `body` on a listening socket made here, by the main
+/// process, and closes the main process's own copy: from then on only the server listens.
+fn start_server(listener: TcpListener, body: impl Fn(&TcpListener) + 'static) -> Result<Process> {
+    let listener: OwnedFd = listener.into();
+    let listener_fd: RawFd = listener.as_raw_fd();
+    let mut server = Process::new(move || {
+        // SAFETY: `fork` gave the server its own copy of the descriptor, used only through this
+        // value; the main process's `OwnedFd`, copied into this memory, is never dropped here
+        // because the server leaves through `_exit`.
+        let listener = unsafe { TcpListener::from_raw_fd(listener_fd) };
+        body(&listener);
+    })
+    .named("server");
+    server.start()?;
+    drop(listener);
+    Ok(server)
+}
+
+/// A client process: connects, then for each pause waits, sends a line and reads the reply.
+fn start_client(name: &'static str, address: SocketAddr, pauses: Vec<Duration>) -> Result<Process> {
+    let mut client = Process::new(move || {
+        if let Err(error) = converse(name, address, &pauses) {
+            say!("{name} failed: {error}");
+            process::exit(1);
+        }
+    })
+    .named(name);
+    client.start()?;
+    Ok(client)
+}
+
+fn converse(name: &str, address: SocketAddr, pauses: &[Duration]) -> io::Result<()> {
+    let began = Instant::now();
+    let mut connection = TcpStream::connect(address)?;
+    say!("{name} connected from {}", connection.local_addr()?);
+    for (i, &pause) in pauses.iter().enumerate() {
+        context::sleep(pause);
+        let request = format!("{name} line {} (after {} s)", i + 1, pause.as_secs_f64());
+        connection.write_all(request.as_bytes())?;
+        let reply = echo::read_reply(&mut connection, request.len())?
+            .ok_or_else(|| io::Error::other("the server closed the connection"))?;
+        say!(
+            "{name} sent \"{request}\" and got \"{}\" after {}",
+            String::from_utf8_lossy(&reply),
+            describe(began.elapsed())
+        );
+    }
+    // Dropping the connection closes it: the handler reads 0 bytes and ends.
+    Ok(())
+}
+
+/// Starts the three clients at once and returns how long each took, start to end, measured by
+/// watching them end (pidfds) without reaping them; then joins them.
+fn run_clients(address: SocketAddr, pauses: &[Vec<Duration>]) -> Result<Vec<Duration>> {
+    let started = Instant::now();
+    let mut clients = Vec::new();
+    for (i, &name) in CLIENTS.iter().enumerate() {
+        clients.push(start_client(name, address, pauses[i].clone())?);
+    }
+    let pids: Vec<Pid> = clients
+        .iter()
+        .map(|c| Pid::from_raw(c.pid().expect("started")))
+        .collect();
+    let mut ended: Vec<Option<Duration>> = vec![None; pids.len()];
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while ended.iter().any(Option::is_none) && Instant::now() < deadline {
+        let waiting: Vec<usize> = (0..pids.len()).filter(|&i| ended[i].is_none()).collect();
+        let waiting_pids: Vec<Pid> = waiting.iter().map(|&i| pids[i]).collect();
+        for index in wait_until_ended(&waiting_pids, Duration::from_secs(60)) {
+            ended[waiting[index]] = Some(started.elapsed());
+        }
+    }
+    for client in &mut clients {
+        let code = client.join()?;
+        if code != 0 {
+            return Err(Error::lesson(format!(
+                "client {} failed (exit code {code})",
+                client.name()
+            )));
+        }
+    }
+    Ok(ended.into_iter().map(Option::unwrap_or_default).collect())
+}
+
+fn forking_server_with_clients(pauses: &[Vec<Duration>]) -> Result<Vec<Duration>> {
+    let listener = echo::listen_on(loopback_any_port(), true)?;
+    let address = listener.local_addr()?;
+    say!(
+        "the main process is listening on {address} (port chosen by the kernel, SO_REUSEADDR set)"
+    );
+    let mut server = start_server(listener, |listener| {
+        let options = ServerOptions {
+            max_clients: 16,
+            reap: true,
+            connections: Some(CLIENTS.len()),
+            observe_handlers: true,
+        };
+        match echo::serve_forking(listener, &options) {
+            Ok(lives) => note_overlap(&lives),
+            Err(error) => say!("the server failed: {error}"),
+        }
+    })?;
+    let server_pid = server.pid().expect("started");
+    note!(
+        "The server is pid {server_pid}. It got the listening socket from the main process \
+         through fork, and the main process closed its own copy: only the server accepts. For \
+         each connection it forks a handler and goes straight back to accept()."
+    );
+    let times = run_clients(address, pauses)?;
+    server.join()?;
+    Ok(times)
+}
+
+/// Said by the server once its handlers are all reaped: did their lives overlap?
+fn note_overlap(lives: &[echo::HandlerLife]) {
+    let server_pid = getpid().as_raw();
+    let spans: Vec<String> = lives
+        .iter()
+        .map(|l| {
+            format!(
+                "{} from {:.3} s to {:.3} s",
+                l.pid,
+                l.forked_at,
+                l.reaped_at.unwrap_or(f64::NAN)
+            )
+        })
+        .collect();
+    let last_forked = lives.iter().map(|l| l.forked_at).fold(0.0, f64::max);
+    let first_reaped = lives
+        .iter()
+        .filter_map(|l| l.reaped_at)
+        .fold(f64::MAX, f64::min);
+    let mut pids: Vec<i32> = lives.iter().map(|l| l.pid).collect();
+    pids.sort();
+    pids.dedup();
+    let verdict = if last_forked < first_reaped {
+        format!(
+            "The handler lifetimes overlapped: all {} were alive at once from {last_forked:.3} s \
+             to {first_reaped:.3} s, so no client waited for another.",
+            lives.len()
+        )
+    } else {
+        "On this run the handler lifetimes did not all overlap.".to_string()
+    };
+    note!(
+        "{} connections, {} different handler pids, every one a child of the server \
+         {server_pid}, each reaped by it: {}. {verdict}",
+        lives.len(),
+        pids.len(),
+        spans.join("; ")
+    );
+}
+
+fn iterative_server_with_clients(pauses: &[Vec<Duration>]) -> Result<Vec<Duration>> {
+    let listener = echo::listen_on(loopback_any_port(), true)?;
+    let address = listener.local_addr()?;
+    let mut server = start_server(listener, |listener| {
+        if let Err(error) = echo::serve_iterative(listener, CLIENTS.len()) {
+            say!("the server failed: {error}");
+        }
+    })?;
+    note!(
+        "An iterative server {} on {address}: it talks to one client itself until that client \
+         hangs up, and only then accepts the next. The other clients are connected (the kernel \
+         completed their handshake and queued them) but nobody reads what they send.",
+        server.pid().expect("started")
+    );
+    let times = run_clients(address, pauses)?;
+    server.join()?;
+    Ok(times)
+}
+
+/// Waits until every pid has ended (without reaping any of them).
+fn wait_all_ended(pids: &[i32]) {
+    for &pid in pids {
+        wait_until_ended(&[Pid::from_raw(pid)], Duration::from_secs(30));
+    }
+}
+
+fn zombies_without_and_with_reaping() -> Result<()> {
+    for reap in [false, true] {
+        let listener = echo::listen_on(loopback_any_port(), true)?;
+        let address = listener.local_addr()?;
+        let mut server = start_server(listener, move |listener| {
+            let options = ServerOptions {
+                max_clients: 16,
+                reap,
+                connections: Some(CLIENTS.len()),
+                observe_handlers: false,
+            };
+            let lives = match echo::serve_forking(listener, &options) {
+                Ok(lives) => lives,
+                Err(error) => {
+                    say!("the server failed: {error}");
+                    return;
+                }
+            };
+            if !reap {
+                // The handlers end when their clients hang up; wait for that, without reaping.
+                let pids: Vec<i32> = lives.iter().map(|l| l.pid).collect();
+                wait_all_ended(&pids);
+            }
+            count_zombies(reap);
+            if !reap {
+                // Clean up before leaving: collect them now (any wait would do).
+                let reaped = process::reap_any_ended(false);
+                say!(
+                    "the server reaps them now: {} handler(s) collected",
+                    reaped.len()
+                );
+                count_zombies(true);
+            }
+        })?;
+        // The clients talk briefly, without pauses, one after the other.
+        for &name in &CLIENTS {
+            let mut client = start_client(name, address, vec![Duration::ZERO])?;
+            client.join()?;
+        }
+        server.join()?;
+    }
+    Ok(())
+}
+
+/// Counts the server's zombie children in /proc and says what that means.
+fn count_zombies(reaping: bool) {
+    let server_pid = getpid().as_raw();
+    let zombies = procfs::zombie_children(server_pid);
+    for zombie in &zombies {
+        procfs::observe(zombie.pid);
+    }
+    let pids: Vec<String> = zombies.iter().map(|z| z.pid.to_string()).collect();
+    if reaping {
+        note!(
+            "zombies counted in /proc: {} (children of server {server_pid} in state Z). \
+             Every handler that ended was reaped with waitpid, so none is left as a zombie.",
+            zombies.len()
+        );
+    } else {
+        note!(
+            "zombies counted in /proc: {} (children of server {server_pid} in state Z: {}). \
+             These handlers have ended, but the server never called waitpid for them, as the \
+             tutorial's server never does: each stays in the process table, holding its exit \
+             status. A long-running server like that fills the table with zombies.",
+            zombies.len(),
+            pids.join(", ")
+        );
+    }
+}
+
+fn server_keeps_its_copy() -> Result<()> {
+    // Here the main process plays the server, so that we can see exactly which descriptors it
+    // holds. A pipe lets the client say "I have waited and seen nothing".
+    let listener = echo::listen_on(loopback_any_port(), true)?;
+    let address = listener.local_addr()?;
+    let (timed_out_reader, timed_out_writer) = nix::unistd::pipe()?;
+    let writer_fd = timed_out_writer.as_raw_fd();
+    let wait = Duration::from_secs(1);
+    let mut client = Process::new(move || {
+        // SAFETY: this process's own copy of the pipe's write end, used only here.
+        let timed_out = unsafe { OwnedFd::from_raw_fd(writer_fd) };
+        if let Err(error) = wait_for_the_end(address, wait, timed_out) {
+            say!("alex failed: {error}");
+            process::exit(1);
+        }
+    })
+    .named("alex");
+    client.start()?;
+    drop(timed_out_writer);
+
+    let (connection, peer) = listener.accept()?;
+    let mut handler = echo::start_handler(&connection, peer, listener.as_raw_fd(), "handler")?;
+    let handler_pid = handler.pid().expect("started");
+    // The mistake: the main process does not close `connection` here.
+    let code = handler.join()?;
+    note!(
+        "Handler {handler_pid} read the end of alex's requests, closed its descriptor and \
+         exited (exitcode {code}). But the main process still holds descriptor {} for the same \
+         connection: the kernel sends the end of the conversation (FIN) only when the last \
+         descriptor of a connection is closed.",
+        connection.as_raw_fd()
+    );
+    let mut ready = [PollFd::new(timed_out_reader.as_fd(), PollFlags::POLLIN)];
+    match poll(
+        &mut ready,
+        poll_timeout(context::scaled(Duration::from_secs(30))),
+    ) {
+        Ok(1) => {}
+        Ok(_) | Err(Errno::EINTR) => return Err(Error::lesson("alex never reported back")),
+        Err(errno) => return Err(errno.into()),
+    }
+    let closed_at = Instant::now();
+    drop(connection);
+    say!("the main process closes its copy of the connection now");
+    let code = client.join()?;
+    note!(
+        "Alex saw no end within its wait, and then the end arrived right after the main \
+         process closed its copy ({} later, alex exited with {code}). The tutorial's server \
+         never closes its copy of each connection: with Python's fork start method its clients \
+         would never see the server hang up. The fix is one line: close (drop) the connection \
+         in the server right after the fork.",
+        describe(closed_at.elapsed())
+    );
+    Ok(())
+}
+
+/// Alex's side of step 4: one round trip, then "I am done sending" (a half-close), then wait
+/// for the server to be done too.
+fn wait_for_the_end(address: SocketAddr, wait: Duration, timed_out: OwnedFd) -> io::Result<()> {
+    let mut connection = TcpStream::connect(address)?;
+    connection.write_all(b"bye")?;
+    let reply = echo::read_reply(&mut connection, 3)?.unwrap_or_default();
+    say!(
+        "alex sent \"bye\" and got \"{}\"",
+        String::from_utf8_lossy(&reply)
+    );
+    echo::stop_sending(&connection)?;
+    match echo::wait_for_end(&mut connection, context::scaled(wait))? {
+        Some(after) => say!(
+            "alex: the server ended the conversation after {}",
+            describe(after)
+        ),
+        None => say!(
+            "alex: no end of the conversation after waiting {}: the connection is still open",
+            describe(context::scaled(wait))
+        ),
+    }
+    nix::unistd::write(&timed_out, b"!")?;
+    match echo::wait_for_end(&mut connection, context::scaled(Duration::from_secs(30)))? {
+        Some(after) => say!(
+            "alex: end of the conversation (read returned 0 bytes) {} after reporting",
+            describe(after)
+        ),
+        None => say!("alex: still no end of the conversation"),
+    }
+    Ok(())
+}
+
+/// The TCP states of the sockets whose local port is `port`, from `/proc/net/tcp`: state `06`
+/// is `TIME_WAIT`, `0A` is `LISTEN`, `01` is `ESTABLISHED`.
+fn tcp_states(port: u16) -> Vec<(String, String)> {
+    let table = std::fs::read_to_string("/proc/net/tcp").unwrap_or_default();
+    table
+        .lines()
+        .skip(1)
+        .filter_map(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            let local = fields.get(1)?;
+            let local_port = u16::from_str_radix(local.split(':').nth(1)?, 16).ok()?;
+            let (remote, state) = (fields.get(2)?, fields.get(3)?);
+            (local_port == port).then(|| (remote.to_string(), state.to_string()))
+        })
+        .collect()
+}
+
+fn bind_again_after_time_wait() -> Result<()> {
+    // The old server set SO_REUSEADDR, as servers do: Linux lets a new socket share a port with
+    // a TIME_WAIT entry only when both the old socket and the new one set it.
+    let listener = echo::listen_on(loopback_any_port(), true)?;
+    let address = listener.local_addr()?;
+    let port = address.port();
+    let mut client = TcpStream::connect(address)?;
+    let (server_side, _) = listener.accept()?;
+    // The server hangs up first: the side that closes first is the one that waits in TIME_WAIT.
+    drop(server_side);
+    let mut byte = [0u8; 1];
+    let got = io::Read::read(&mut client, &mut byte)?;
+    drop(client);
+    drop(listener);
+    say!(
+        "a server on port {port} accepted a connection and hung up first; \
+         the client read {got} bytes (the end) and closed too; the server stopped listening"
+    );
+    // The last ACK crosses loopback at once; look for the entry for up to a second.
+    let deadline = Instant::now() + Duration::from_secs(1);
+    let mut states = tcp_states(port);
+    while !states.iter().any(|(_, s)| s == "06") && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+        states = tcp_states(port);
+    }
+    let in_time_wait = states.iter().any(|(_, s)| s == "06");
+    say!(
+        "/proc/net/tcp for local port {port}: {}",
+        if states.is_empty() {
+            "no entry".to_string()
+        } else {
+            states
+                .iter()
+                .map(|(remote, state)| {
+                    let name = if state == "06" { "TIME_WAIT" } else { "other" };
+                    format!("state {state} ({name}), remote {remote}")
+                })
+                .collect::<Vec<_>>()
+                .join("; ")
+        }
+    );
+    let without = echo::listen_on(address, false);
+    let with = echo::listen_on(address, true);
+    let outcome = |result: &io::Result<TcpListener>| match result {
+        Ok(_) => "succeeded".to_string(),
+        Err(error) if error.raw_os_error() == Some(libc::EADDRINUSE) => {
+            "failed with EADDRINUSE (Address already in use)".to_string()
+        }
+        Err(error) => format!("failed: {error}"),
+    };
+    say!(
+        "bind to {address} without SO_REUSEADDR: {}",
+        outcome(&without)
+    );
+    say!("bind to {address} with SO_REUSEADDR: {}", outcome(&with));
+    note!(
+        "{} Binding the port again without SO_REUSEADDR {}; with it, {}. That is why servers, \
+         the tutorial's included, set SO_REUSEADDR before bind: a restarted server must not \
+         wait a minute for its old connections to expire. (Linux lets the new socket share the \
+         port with the old connection only when both set SO_REUSEADDR; the old server here \
+         did.) The TIME_WAIT entry belongs to no process; the kernel drops it by itself after \
+         60 s.",
+        if in_time_wait {
+            format!(
+                "The kernel still keeps port {port}'s last connection in TIME_WAIT (read above)."
+            )
+        } else {
+            format!("On this run no TIME_WAIT entry for port {port} was seen.")
+        },
+        outcome(&without),
+        outcome(&with)
+    );
+    Ok(())
+}

@@ -1,0 +1,183 @@
+//! Lesson 4 through the real binary: handlers as children of the server, correct replies,
+//! overlap, the iterative server's wait, zombies without and with reaping, EOF held back by
+//! the server's copy, TIME_WAIT and SO_REUSEADDR.
+
+mod common;
+
+use common::{Events, Lab, notes_headings, step_titles};
+use serde_json::Value;
+
+fn text(event: &Value) -> &str {
+    event["text"].as_str().unwrap_or("")
+}
+
+/// Index of the `step` event with this index (1-based), or the end of the stream.
+fn step_start(events: &Events, index: i64) -> usize {
+    events
+        .0
+        .iter()
+        .position(|e| e["kind"] == "step" && e["index"] == index)
+        .unwrap_or(events.0.len())
+}
+
+/// The number after "zombies counted in /proc: " in a note.
+fn zombie_count(note: &str) -> Option<u64> {
+    let rest = note.split("zombies counted in /proc: ").nth(1)?;
+    rest.split_whitespace().next()?.parse().ok()
+}
+
+#[test]
+fn forking_server_handlers_replies_overlap_and_pitfalls() {
+    let lab = Lab::new();
+    let events = lab.lesson("4", &["--seed", "4"]);
+    assert_eq!(
+        step_titles(&events),
+        notes_headings("04-socket-concurrency.md")
+    );
+    let main = events.main_pid();
+    let step2 = step_start(&events, 2);
+    let step3 = step_start(&events, 3);
+    let step4 = step_start(&events, 4);
+    let step5 = step_start(&events, 5);
+
+    // Step 1: the server is a child of main; its handlers are its children, all distinct.
+    let step1: Vec<&Value> = events.0[..step2].iter().collect();
+    let server = step1
+        .iter()
+        .find(|e| e["kind"] == "spawn" && e["child_name"] == "server")
+        .expect("a server was forked")["child"]
+        .as_i64()
+        .unwrap();
+    assert_eq!(events.find("start", |e| e["pid"] == server)["ppid"], main);
+    let handlers: Vec<i64> = step1
+        .iter()
+        .filter(|e| e["kind"] == "spawn" && e["pid"] == server)
+        .map(|e| e["child"].as_i64().unwrap())
+        .collect();
+    assert_eq!(handlers.len(), 3, "{handlers:?}");
+    let mut distinct = handlers.clone();
+    distinct.sort();
+    distinct.dedup();
+    assert_eq!(distinct.len(), 3, "{handlers:?}");
+    for &handler in &handlers {
+        let start = events.find("start", |e| e["pid"] == handler);
+        assert_eq!(start["ppid"], server, "handler {handler}");
+        // /proc agreed, read by the server.
+        let state = events.find("state", |e| e["of"] == handler);
+        assert_eq!(state["ppid_of"], server);
+        // Reaped by the server, exit code 0.
+        let exit = events.find("exit", |e| e["child"] == handler);
+        assert_eq!(exit["pid"], server);
+        assert_eq!(exit["exitcode"], 0);
+        // The accept was annotated with the handler pid and the server pid.
+        events.find("say", |e| {
+            e["pid"] == server
+                && text(e).starts_with("connection from 127.0.0.1:")
+                && text(e).contains(&format!(
+                    "handler {handler}, a child of this server ({server})"
+                ))
+        });
+    }
+    // The handlers' lives overlap: each started before any of them ended.
+    let last_start = handlers
+        .iter()
+        .map(|&h| events.time_of("start", h))
+        .fold(0.0, f64::max);
+    let first_done = handlers
+        .iter()
+        .map(|&h| events.time_of("done", h))
+        .fold(f64::MAX, f64::min);
+    assert!(last_start < first_done, "{last_start} >= {first_done}");
+    events.find("note", |e| {
+        e["pid"] == server && text(e).contains("The handler lifetimes overlapped")
+    });
+
+    // Every reply, in every step, is the request upper-cased.
+    let mut replies = 0;
+    for event in events.of_kind("say") {
+        let line = text(event);
+        if let Some((request, reply)) = line
+            .split_once(" sent \"")
+            .and_then(|(_, rest)| rest.split_once("\" and got \""))
+        {
+            let reply = reply.split('"').next().unwrap();
+            assert_eq!(reply, request.to_ascii_uppercase(), "{line}");
+            replies += 1;
+        }
+    }
+    // 3 clients x 2 lines in steps 1 and 2, 6 one-line clients in step 3, 1 in step 4.
+    assert_eq!(replies, 6 + 6 + 6 + 1);
+
+    // Step 2: the iterative server made the later clients wait; the note says so.
+    let comparison = events.find("note", |e| text(e).contains("forking server / iterative"));
+    assert!(
+        text(comparison).contains("served one conversation after the other"),
+        "{comparison}"
+    );
+    // Its clients' lifetimes did not overlap on the server side: one "next client" per client.
+    let iterative_server = events.0[step2..step3]
+        .iter()
+        .find(|e| e["kind"] == "spawn" && e["child_name"] == "server")
+        .unwrap()["child"]
+        .clone();
+    assert_eq!(
+        events.0[step2..step3]
+            .iter()
+            .filter(|e| e["kind"] == "spawn" && e["pid"] == iterative_server)
+            .count(),
+        0,
+        "the iterative server forked"
+    );
+
+    // Step 3: zombies above zero without reaping, zero with it.
+    let counts: Vec<u64> = events.0[step3..step4]
+        .iter()
+        .filter(|e| e["kind"] == "note")
+        .filter_map(|e| zombie_count(text(e)))
+        .collect();
+    assert_eq!(counts.len(), 3, "{counts:?}");
+    assert!(counts[0] > 0, "no zombies without reaping: {counts:?}");
+    assert_eq!(counts[1], 0, "zombies left after reaping them: {counts:?}");
+    assert_eq!(counts[2], 0, "zombies with a reaping server: {counts:?}");
+    let zombies_seen = events.0[step3..step4]
+        .iter()
+        .filter(|e| e["kind"] == "state" && e["state"] == "Z")
+        .count();
+    assert_eq!(zombies_seen as u64, counts[0]);
+
+    // Step 4: no EOF while the main process held its copy, EOF once it closed it.
+    let step4_events = &events.0[step4..step5];
+    let no_end = step4_events
+        .iter()
+        .position(|e| text(e).contains("no end of the conversation after waiting"))
+        .expect("alex reported no EOF");
+    let end = step4_events
+        .iter()
+        .position(|e| text(e).contains("end of the conversation (read returned 0 bytes)"))
+        .expect("alex saw EOF at last");
+    assert!(no_end < end);
+
+    // Step 5: TIME_WAIT read from /proc/net/tcp; bind fails without SO_REUSEADDR, works with it.
+    let step5_events = &events.0[step5..];
+    assert!(step5_events.iter().any(|e| text(e).contains("(TIME_WAIT)")));
+    assert!(
+        step5_events
+            .iter()
+            .any(|e| { text(e).contains("without SO_REUSEADDR: failed with EADDRINUSE") })
+    );
+    assert!(
+        step5_events
+            .iter()
+            .any(|e| text(e).contains("with SO_REUSEADDR: succeeded"))
+    );
+    assert_eq!(events.0.last().unwrap()["outcome"], "finished");
+}
+
+#[test]
+fn interrupted_in_the_middle_leaves_nothing_behind() {
+    let lab = Lab::new();
+    let finished = lab.interrupt_when(&["run", "4", "--json", "--speed", "20"], |e| {
+        e["kind"] == "say" && e["text"].as_str().unwrap_or("").contains("connected from")
+    });
+    assert_eq!(finished.status.code(), Some(130), "{}", finished.stderr);
+}

@@ -1,0 +1,381 @@
+//! `proclab serve` and `proclab client` through the real binary, on loopback: piped client,
+//! raw `TcpStream`, hostile clients, the handler limit, 200 clients at once, a busy port, an
+//! unreachable server, and Ctrl-C leaving nothing behind.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::process::{Child, Stdio};
+use std::sync::mpsc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use common::{Events, Lab};
+use serde_json::Value;
+
+/// A running `proclab serve --port 0 --json ...`, its port, and its output as it comes.
+struct Server {
+    child: Child,
+    group: i32,
+    port: u16,
+    server_pid: i64,
+    lines: mpsc::Receiver<String>,
+    seen: Vec<String>,
+}
+
+impl Server {
+    #[track_caller]
+    fn start(lab: &Lab, extra: &[&str]) -> Server {
+        let mut args = vec!["serve", "--port", "0", "--json"];
+        args.extend_from_slice(extra);
+        let mut child = lab
+            .command(&args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the binary starts");
+        let group = child.id() as i32;
+        let (sender, lines) = mpsc::channel();
+        let stdout = child.stdout.take().unwrap();
+        // Keep reading, so that a full pipe never slows the server down.
+        thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if sender.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut server = Server {
+            child,
+            group,
+            port: 0,
+            server_pid: 0,
+            lines,
+            seen: Vec::new(),
+        };
+        let listening = server.wait_for(|e| {
+            e["kind"] == "say"
+                && e["text"]
+                    .as_str()
+                    .unwrap_or("")
+                    .starts_with("listening on ")
+        });
+        let text = listening["text"].as_str().unwrap();
+        let address = text["listening on ".len()..].split(' ').next().unwrap();
+        assert!(address.starts_with("127.0.0.1:"), "{text}");
+        server.port = address.rsplit(':').next().unwrap().parse().unwrap();
+        assert_ne!(server.port, 0);
+        server.server_pid = listening["pid"].as_i64().unwrap();
+        server
+    }
+
+    /// Waits (at most 20 s) for an event matching `when`.
+    #[track_caller]
+    fn wait_for(&mut self, when: impl Fn(&Value) -> bool) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        for line in &self.seen {
+            let event: Value = serde_json::from_str(line).unwrap();
+            if when(&event) {
+                return event;
+            }
+        }
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let line = self
+                .lines
+                .recv_timeout(left)
+                .unwrap_or_else(|_| panic!("no such event; seen:\n{}", self.seen.join("\n")));
+            let event: Value =
+                serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"));
+            self.seen.push(line);
+            if when(&event) {
+                return event;
+            }
+        }
+    }
+
+    /// Ctrl-C to the whole process group, as a terminal sends it: exit 130, nothing left.
+    #[track_caller]
+    fn stop(mut self, lab: &Lab) -> Events {
+        nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(-self.group),
+            nix::sys::signal::Signal::SIGINT,
+        )
+        .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let status = loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                break status;
+            }
+            assert!(Instant::now() < deadline, "serve did not stop on SIGINT");
+            thread::sleep(Duration::from_millis(10));
+        };
+        while let Ok(line) = self.lines.recv_timeout(Duration::from_secs(5)) {
+            self.seen.push(line);
+        }
+        let mut stderr = String::new();
+        let _ = self
+            .child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut stderr);
+        assert_eq!(status.code(), Some(130), "stderr: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        lab.assert_nothing_left(self.group);
+        Events::parse(&self.seen.join("\n"))
+    }
+
+    /// Zombie children of the server, from /proc, after giving it a moment to reap.
+    fn zombies(&self) -> usize {
+        let count = || {
+            std::fs::read_dir("/proc")
+                .unwrap()
+                .flatten()
+                .filter_map(|e| std::fs::read_to_string(e.path().join("stat")).ok())
+                .filter(|stat| {
+                    let after = &stat[stat.rfind(')').unwrap() + 1..];
+                    let fields: Vec<&str> = after.split_whitespace().collect();
+                    fields[0] == "Z" && fields[1] == self.server_pid.to_string()
+                })
+                .count()
+        };
+        let deadline = Instant::now() + Duration::from_secs(2);
+        let mut zombies = count();
+        while zombies > 0 && Instant::now() < deadline {
+            thread::sleep(Duration::from_millis(20));
+            zombies = count();
+        }
+        zombies
+    }
+
+    fn connect(&self) -> TcpStream {
+        let stream = TcpStream::connect(("127.0.0.1", self.port)).expect("connect");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        stream
+            .set_write_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        stream
+    }
+}
+
+/// Sends `message`, reads exactly as many bytes back.
+#[track_caller]
+fn round_trip(stream: &mut TcpStream, message: &[u8]) -> Vec<u8> {
+    stream.write_all(message).unwrap();
+    let mut reply = vec![0u8; message.len()];
+    stream.read_exact(&mut reply).unwrap();
+    reply
+}
+
+#[test]
+fn piped_client_and_plain_tcp_stream_get_upper_cased_replies() {
+    let lab = Lab::new();
+    let mut server = Server::start(&lab, &[]);
+    let port = server.port.to_string();
+    // The client runs under a harness of its own: the server's is still running.
+    let client = Lab::new().run(
+        &["client", "--port", &port],
+        "hello\n\n  world of alex \nok\n",
+    );
+    assert!(client.status.success(), "{}", client.stderr);
+    assert_eq!(client.stdout, "HELLO\nWORLD OF ALEX\nOK\n");
+    assert!(
+        !client.stdout.contains(">>:"),
+        "a prompt without a terminal"
+    );
+
+    let mut stream = server.connect();
+    assert_eq!(round_trip(&mut stream, b"abc xyz 123"), b"ABC XYZ 123");
+    let address = stream.local_addr().unwrap().to_string();
+    drop(stream);
+    // The server annotated the connection: client address, handler pid, its parent.
+    let accepted = server.wait_for(|e| {
+        e["kind"] == "say"
+            && e["text"]
+                .as_str()
+                .unwrap_or("")
+                .starts_with(&format!("connection from {address}: handler "))
+    });
+    let server_pid = server.server_pid;
+    let handler = server.wait_for(|e| {
+        e["kind"] == "spawn"
+            && e["pid"] == server_pid
+            && accepted["text"]
+                .as_str()
+                .unwrap()
+                .contains(&format!("handler {}", e["child"]))
+    });
+    let handler_pid = handler["child"].clone();
+    let start = server.wait_for(|e| e["kind"] == "start" && e["pid"] == handler_pid);
+    assert_eq!(start["ppid"], server_pid);
+    server.wait_for(|e| {
+        e["pid"] == handler_pid && e["text"].as_str().unwrap_or("").contains("11 bytes")
+    });
+    server.wait_for(|e| e["kind"] == "exit" && e["child"] == handler_pid && e["exitcode"] == 0);
+    assert_eq!(server.zombies(), 0);
+    server.stop(&lab);
+}
+
+#[test]
+fn hostile_clients_do_not_hurt_the_server_or_the_next_client() {
+    let lab = Lab::new();
+    let server = Server::start(&lab, &[]);
+
+    // Binary garbage, every byte value: only ASCII letters change.
+    let garbage: Vec<u8> = (0..=255u8).cycle().take(3000).collect();
+    let mut stream = server.connect();
+    stream.write_all(&garbage).unwrap();
+    let mut reply = vec![0u8; garbage.len()];
+    stream.read_exact(&mut reply).unwrap();
+    assert_eq!(reply, garbage.to_ascii_uppercase());
+    drop(stream);
+
+    // A very long line (1 MiB, no newline), written while the replies are read.
+    let long: Vec<u8> = b"abcdefghij"
+        .iter()
+        .copied()
+        .cycle()
+        .take(1 << 20)
+        .collect();
+    let stream = server.connect();
+    let mut writer = stream.try_clone().unwrap();
+    let to_send = long.clone();
+    let sending = thread::spawn(move || {
+        writer.write_all(&to_send).unwrap();
+        writer.shutdown(Shutdown::Write).unwrap();
+    });
+    let mut reply = Vec::new();
+    (&stream).read_to_end(&mut reply).unwrap();
+    sending.join().unwrap();
+    assert_eq!(reply.len(), long.len());
+    assert!(reply == long.to_ascii_uppercase());
+    drop(stream);
+
+    // Disconnects in the middle: half a message then gone; and a reset (SO_LINGER 0).
+    let mut stream = server.connect();
+    stream.write_all(b"half a mess").unwrap();
+    drop(stream);
+    let stream = server.connect();
+    nix::sys::socket::setsockopt(
+        &stream,
+        nix::sys::socket::sockopt::Linger,
+        &nix::libc::linger {
+            l_onoff: 1,
+            l_linger: 0,
+        },
+    )
+    .unwrap();
+    (&stream).write_all(&[b'x'; 5000]).unwrap();
+    drop(stream);
+
+    // A normal client still gets its answer.
+    let mut stream = server.connect();
+    assert_eq!(round_trip(&mut stream, b"still there?"), b"STILL THERE?");
+    drop(stream);
+    assert_eq!(server.zombies(), 0);
+    let events = server.stop(&lab);
+    assert!(events.of_kind("error").is_empty(), "{}", events.dump());
+}
+
+#[test]
+fn max_clients_makes_new_connections_wait() {
+    let lab = Lab::new();
+    let mut server = Server::start(&lab, &["--max-clients", "2"]);
+    let mut first = server.connect();
+    let mut second = server.connect();
+    assert_eq!(round_trip(&mut first, b"one"), b"ONE");
+    assert_eq!(round_trip(&mut second, b"two"), b"TWO");
+    let mut third = server.connect();
+    third.write_all(b"three").unwrap();
+    server.wait_for(|e| {
+        e["text"]
+            .as_str()
+            .unwrap_or("")
+            .contains("the limit (--max-clients)")
+    });
+    // No handler answers the third while two are live.
+    third
+        .set_read_timeout(Some(Duration::from_millis(300)))
+        .unwrap();
+    let mut byte = [0u8; 1];
+    assert!(third.read(&mut byte).is_err(), "answered beyond the limit");
+    // One hangs up: the third is served.
+    drop(first);
+    third
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut reply = [0u8; 5];
+    third.read_exact(&mut reply).unwrap();
+    assert_eq!(&reply, b"THREE");
+    drop(second);
+    drop(third);
+    assert_eq!(server.zombies(), 0);
+    server.stop(&lab);
+}
+
+#[test]
+fn two_hundred_clients_at_once_a_hundred_round_trips_each() {
+    let lab = Lab::new();
+    let server = Server::start(&lab, &[]);
+    let streams: Vec<TcpStream> = (0..200).map(|_| server.connect()).collect();
+    let workers: Vec<_> = streams
+        .into_iter()
+        .enumerate()
+        .map(|(i, mut stream)| {
+            thread::spawn(move || {
+                for round in 0..100 {
+                    let message = format!("client {i} round {round} abc");
+                    let reply = round_trip(&mut stream, message.as_bytes());
+                    assert_eq!(reply, message.to_uppercase().as_bytes());
+                }
+            })
+        })
+        .collect();
+    for worker in workers {
+        worker.join().expect("every reply correct");
+    }
+    assert_eq!(server.zombies(), 0, "zombies after 200 clients left");
+    let events = server.stop(&lab);
+    let spawned = events.of_kind("spawn").len();
+    // The supervisor's spawn of the server, and one handler per client.
+    assert_eq!(spawned, 201);
+}
+
+#[test]
+fn busy_port_is_one_line_and_status_2() {
+    let lab = Lab::new();
+    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let finished = lab.run(&["serve", "--port", &port], "");
+    assert_eq!(finished.status.code(), Some(2), "{}", finished.stderr);
+    assert_eq!(finished.stderr.lines().count(), 1, "{}", finished.stderr);
+    assert!(
+        finished.stderr.contains(&format!("port {port}")),
+        "{}",
+        finished.stderr
+    );
+    assert!(finished.stderr.contains("--port 0"), "{}", finished.stderr);
+    assert!(finished.stdout.is_empty());
+}
+
+#[test]
+fn client_without_a_server_says_so_and_fails() {
+    let lab = Lab::new();
+    let port = {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port().to_string()
+    };
+    let finished = lab.run(&["client", "--port", &port], "hello\n");
+    assert_eq!(finished.status.code(), Some(1), "{}", finished.stderr);
+    assert!(
+        finished.stderr.contains("cannot reach a server"),
+        "{}",
+        finished.stderr
+    );
+    assert!(!finished.stderr.contains("panicked"));
+}
