@@ -274,7 +274,12 @@ pub fn serve(listener: TcpListener, max_clients: usize) -> Result<()> {
         "listening on {address} (SO_REUSEADDR set), one handler process per connection, at most \
          {max_clients} at once; Ctrl-C stops the server and every handler"
     );
-    if !address.ip().is_loopback() {
+    if address.ip().is_unspecified() {
+        note!(
+            "WARNING: listening on every network interface ({address}): other machines on the \
+             network can connect to this server."
+        );
+    } else if !address.ip().is_loopback() {
         note!(
             "WARNING: {address} is not a loopback address: other machines on the network can \
              connect to this server."

@@ -402,9 +402,10 @@ fn server_keeps_its_copy() -> Result<()> {
     note!(
         "Alex saw no end within its wait, and then the end arrived right after the main \
          process closed its copy ({} later, alex exited with {code}). The tutorial's server \
-         never closes its copy of each connection: with Python's fork start method its clients \
-         would never see the server hang up. The fix is one line: close (drop) the connection \
-         in the server right after the fork.",
+         never closes its copy of a connection: when it goes away depends on when Python \
+         happens to free the socket object, and until then a conversation its handler ends is \
+         not ended for the client. The fix is one line: close (drop) the connection in the \
+         server right after the fork.",
         describe(closed_at.elapsed())
     );
     Ok(())
