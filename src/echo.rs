@@ -232,7 +232,19 @@ pub fn serve_forking(listener: &TcpListener, options: &ServerOptions) -> Result<
         };
         accepted += 1;
         let forked_at = context::elapsed();
-        let handler = start_handler(&connection, peer, listener.as_raw_fd(), "handler")?;
+        let handler = match start_handler(&connection, peer, listener.as_raw_fd(), "handler") {
+            Ok(handler) => handler,
+            // Out of processes (EAGAIN) or memory: this client is turned away, the server and
+            // the other handlers carry on.
+            Err(error) => {
+                say!(
+                    "cannot fork a handler for {peer} ({error}): connection closed; retrying in 100 ms"
+                );
+                drop(connection);
+                std::thread::sleep(Duration::from_millis(100));
+                continue;
+            }
+        };
         // The server closes its copy of the connection at once: the handler has its own.
         drop(connection);
         let pid = handler.pid().expect("started");
