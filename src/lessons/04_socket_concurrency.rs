@@ -36,7 +36,7 @@ use crate::{note, say};
 pub const LESSON: Lesson = Lesson {
     number: 4,
     slug: "socket-concurrency",
-    title: "Socket concurrency: one process per connection",
+    title: "One process per socket connection",
     teaches: "a forking server, handlers as children, iterative vs forking, zombies, TIME_WAIT",
     notes: include_str!("../../lessons/04-socket-concurrency.md"),
     run,
