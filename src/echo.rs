@@ -435,8 +435,3 @@ pub fn connect(host: &str, port: u16) -> Result<TcpStream> {
         None => format!("cannot resolve {host}: no address"),
     }))
 }
-
-/// Raw descriptors a process holds, for notes: `/proc/self/fd` lists them.
-pub fn open_descriptors() -> usize {
-    std::fs::read_dir("/proc/self/fd").map_or(0, |d| d.count().saturating_sub(1))
-}
