@@ -223,7 +223,10 @@ impl Process {
 
     /// The child's side of `start()`: never returns.
     fn be_the_child(&mut self) -> ! {
-        unreaped().clear();
+        // Forgotten rather than cleared: dropping the parent's records would write to every heap
+        // page they sit on, and each written page is copied for this child (copy-on-write).
+        // A server with hundreds of live handlers would pay that in every new handler.
+        std::mem::forget(std::mem::take(&mut *unreaped()));
         CREATED.store(0, Ordering::Relaxed);
         *IDENTITY.lock().unwrap_or_else(|e| e.into_inner()) = self.identity.clone();
         context::set_name(&self.name);
