@@ -232,7 +232,19 @@ pub fn serve_forking(listener: &TcpListener, options: &ServerOptions) -> Result<
         };
         accepted += 1;
         let forked_at = context::elapsed();
-        let handler = start_handler(&connection, peer, listener.as_raw_fd(), "handler")?;
+        let handler = match start_handler(&connection, peer, listener.as_raw_fd(), "handler") {
+            Ok(handler) => handler,
+            // Out of processes (EAGAIN) or memory: this client is turned away, the server and
+            // the other handlers carry on.
+            Err(error) => {
+                say!(
+                    "cannot fork a handler for {peer} ({error}): connection closed; retrying in 100 ms"
+                );
+                drop(connection);
+                std::thread::sleep(Duration::from_millis(100));
+                continue;
+            }
+        };
         // The server closes its copy of the connection at once: the handler has its own.
         drop(connection);
         let pid = handler.pid().expect("started");
@@ -274,7 +286,12 @@ pub fn serve(listener: TcpListener, max_clients: usize) -> Result<()> {
         "listening on {address} (SO_REUSEADDR set), one handler process per connection, at most \
          {max_clients} at once; Ctrl-C stops the server and every handler"
     );
-    if !address.ip().is_loopback() {
+    if address.ip().is_unspecified() {
+        note!(
+            "WARNING: listening on every network interface ({address}): other machines on the \
+             network can connect to this server."
+        );
+    } else if !address.ip().is_loopback() {
         note!(
             "WARNING: {address} is not a loopback address: other machines on the network can \
              connect to this server."
@@ -417,9 +434,4 @@ pub fn connect(host: &str, port: u16) -> Result<TcpStream> {
         Some(error) => format!("cannot reach a server at {host}:{port}: {error}"),
         None => format!("cannot resolve {host}: no address"),
     }))
-}
-
-/// Raw descriptors a process holds, for notes: `/proc/self/fd` lists them.
-pub fn open_descriptors() -> usize {
-    std::fs::read_dir("/proc/self/fd").map_or(0, |d| d.count().saturating_sub(1))
 }

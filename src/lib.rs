@@ -18,7 +18,7 @@
 //! - `lab`: what a lesson's main process is handed: steps, pauses, the seeded random numbers.
 //! - `context`: who this process is and where its events go (`say!`, `note!`, `sleep`).
 //! - `event`: the event record, which is also the `--json` format.
-//! - `supervisor`: runs a lesson, collects its events, and cleans up after it.
+//! - `supervisor`: runs a lesson (or `proclab serve`), collects its events, and cleans up after it.
 //! - `render`: the human view (lines, process tree, timeline) and the JSON view.
 //! - `echo`: the upper-casing echo server (forking and iterative) and client, for lesson 4,
 //!   `proclab serve` and `proclab client`.

@@ -226,8 +226,9 @@ impl Process {
         // Nothing here calls the allocator: in a freshly forked child every page touched for
         // the first time is a page fault (the allocator's code, and heap pages shared with the
         // parent copy-on-write), and those faults are most of what a `Process` costs on top
-        // of a bare fork. So the parent's list is forgotten rather than freed, and the
-        // identity is moved in, not copied.
+        // of a bare fork. So the parent's list is forgotten rather than cleared (dropping its
+        // records would write to every heap page they sit on, each then copied for this
+        // child), and the identity is moved in, not copied.
         std::mem::forget(std::mem::take(&mut *unreaped()));
         CREATED.store(0, Ordering::Relaxed);
         std::mem::swap(

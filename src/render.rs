@@ -88,7 +88,12 @@ pub struct HumanView {
     step_mode: bool,
     steps_in_lesson: usize,
     colours: HashMap<i32, Color>,
+    saw_lesson: bool,
 }
+
+/// A long-running server sees a new pid for every connection: past this many, colours are
+/// handed out afresh rather than remembered forever.
+const MAX_REMEMBERED_COLOURS: usize = 4096;
 
 impl HumanView {
     pub fn new(width: usize, notes: Option<Notes>, step_mode: bool, steps: usize) -> HumanView {
@@ -99,10 +104,14 @@ impl HumanView {
             step_mode,
             steps_in_lesson: steps,
             colours: HashMap::new(),
+            saw_lesson: false,
         }
     }
 
     fn colour_of(&mut self, pid: i32) -> Color {
+        if self.colours.len() >= MAX_REMEMBERED_COLOURS && !self.colours.contains_key(&pid) {
+            self.colours.clear();
+        }
         let next = PALETTE[self.colours.len() % PALETTE.len()];
         *self.colours.entry(pid).or_insert(next)
     }
@@ -132,6 +141,7 @@ impl HumanView {
                 seed,
                 speed,
             } => {
+                self.saw_lesson = true;
                 let rule = "─".repeat(self.width.min(100));
                 writeln!(self.out, "{}", rule.dimmed())?;
                 writeln!(
@@ -166,11 +176,13 @@ impl HumanView {
                 self.lines(prefix, &format!("error: {text}"), |line| line.red().bold())
             }
             Kind::End { wall, outcome } => {
+                // A lesson's stream opens with a `lesson` event; a tool's (`serve`) does not.
+                let what = if !self.saw_lesson { "run" } else { "lesson" };
                 writeln!(self.out)?;
                 writeln!(
                     self.out,
                     "{}",
-                    format!("lesson {outcome} after {wall:.2} s of wall time").bold()
+                    format!("{what} {outcome} after {wall:.2} s of wall time").bold()
                 )
             }
             other => {

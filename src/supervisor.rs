@@ -217,13 +217,15 @@ pub fn run(options: RunOptions, view: View) -> Result<Outcome> {
     }
     if let Outcome::Interrupted(signal) = outcome {
         let name = Signal::try_from(signal).map_or("a signal", |s| s.as_str());
+        let what = if is_lesson { "lesson" } else { "run" };
+        let killing = match killed.len() {
+            0 => "none was still running: the signal had ended them all".to_string(),
+            n => format!("it killed the {n} that were still running"),
+        };
         run.show(context::stamp(Kind::Note {
             text: format!(
-                "Stopped by {name}: the lab reaped the {reaped_in_clean_up} process(es) of this \
-                 {what} still there ({} of them still running, which it killed; the others had \
-                 died of the signal themselves). Nothing of the {what} is left.",
-                killed.len(),
-                what = if is_lesson { "lesson" } else { "run" }
+                "Stopped by {name}. The lab reaped {reaped_in_clean_up} process(es) of this {what} \
+                 after the signal; {killing}. Nothing of the {what} is left."
             ),
         }));
     }

@@ -1,0 +1,131 @@
+//! The Process API on its own, forking from this test binary.
+//!
+//! `cargo test` runs tests on threads, and forking from a multi-threaded process is only safe
+//! when the child touches nothing another thread may hold locked. So this file has exactly one
+//! test, which runs every scenario in turn, and the children only run small closures and leave
+//! with `_exit`.
+
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::time::{Duration, Instant};
+
+use proclab::context::{self, RunContext};
+use proclab::event::{Event, Kind};
+use proclab::process::{Process, ProcessError};
+use proclab::procfs;
+
+/// Sets up the run context with an event pipe this test can read back.
+fn event_pipe() -> OwnedFd {
+    let (reader, writer) = nix::unistd::pipe().unwrap();
+    nix::fcntl::fcntl(
+        &reader,
+        nix::fcntl::FcntlArg::F_SETFL(nix::fcntl::OFlag::O_NONBLOCK),
+    )
+    .unwrap();
+    context::init(RunContext {
+        start: Instant::now(),
+        speed: 1.0,
+        event_fd: writer.as_raw_fd(),
+        temp_dir: std::env::temp_dir(),
+    });
+    // The writer must stay open for the whole test.
+    std::mem::forget(writer);
+    reader
+}
+
+fn events_so_far(reader: &OwnedFd) -> Vec<Event> {
+    let mut bytes = Vec::new();
+    let mut chunk = [0u8; 4096];
+    while let Ok(n) = nix::unistd::read(reader, &mut chunk) {
+        if n == 0 {
+            break;
+        }
+        bytes.extend_from_slice(&chunk[..n]);
+    }
+    String::from_utf8_lossy(&bytes)
+        .lines()
+        .filter_map(Event::from_json)
+        .collect()
+}
+
+#[test]
+fn the_process_api_behaves_like_pythons() {
+    let events = event_pipe();
+
+    // A panic in the child's target is that child's exit code 1, not a second copy of the
+    // parent's program carrying on.
+    let mut panics = Process::new(|| panic!("on purpose")).named("panics");
+    panics.start().unwrap();
+    assert_eq!(panics.join(), Ok(1));
+    assert_eq!(panics.exitcode(), Some(1));
+    let seen = events_so_far(&events);
+    let child = panics.pid().unwrap();
+    assert!(seen.iter().any(|e| e.pid == child && e.kind == Kind::Start));
+    assert!(
+        !seen
+            .iter()
+            .any(|e| e.pid == child && matches!(e.kind, Kind::Done { code: 0 }))
+    );
+
+    // Misuse is an error value with Python's message.
+    let mut never = Process::new(|| {});
+    assert_eq!(never.join(), Err(ProcessError::JoinNotStarted));
+    assert_eq!(
+        never.join().unwrap_err().to_string(),
+        "can only join a started process"
+    );
+    assert_eq!(never.exitcode(), None);
+    assert!(!never.is_alive());
+    never.start().unwrap();
+    assert_eq!(never.start(), Err(ProcessError::StartedTwice));
+    assert_eq!(never.set_daemon(true), Err(ProcessError::DaemonAfterStart));
+    assert_eq!(never.join(), Ok(0));
+    assert_eq!(never.join(), Ok(0), "joining again gives the same code");
+
+    // join_timeout gives up on a child that is still running, without harming it.
+    let mut sleeper = Process::new(|| std::thread::sleep(Duration::from_millis(300)));
+    sleeper.start().unwrap();
+    assert_eq!(sleeper.join_timeout(Duration::from_millis(20)), Ok(None));
+    assert!(sleeper.is_alive());
+    assert_eq!(sleeper.exitcode(), None);
+    assert_eq!(sleeper.join_timeout(Duration::from_secs(10)), Ok(Some(0)));
+
+    // terminate() and kill() give -15 and -9.
+    let mut terminated = Process::new(|| std::thread::sleep(Duration::from_secs(30)));
+    let mut killed = Process::new(|| std::thread::sleep(Duration::from_secs(30)));
+    terminated.start().unwrap();
+    killed.start().unwrap();
+    terminated.terminate().unwrap();
+    killed.kill().unwrap();
+    assert_eq!(terminated.join(), Ok(-15));
+    assert_eq!(killed.join(), Ok(-9));
+    // Signalling a reaped child is a no-op: its pid may belong to someone else by now.
+    assert_eq!(terminated.kill(), Ok(()));
+
+    // is_alive() and exitcode() do not reap: the finished child stays a zombie until join().
+    let mut quick = Process::new(|| proclab::process::exit(3));
+    quick.start().unwrap();
+    let pid = quick.pid().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while quick.is_alive() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    assert_eq!(quick.exitcode(), Some(3));
+    assert_eq!(procfs::stat(pid).map(|s| s.state), Some('Z'));
+    assert_eq!(quick.join(), Ok(3));
+    assert_eq!(procfs::stat(pid), None);
+
+    // run() runs the target here, in this process.
+    let me = std::process::id() as i32;
+    let mut here = Process::new(move || assert_eq!(std::process::id() as i32, me));
+    here.run();
+    assert_eq!(here.pid(), None);
+
+    // Every fork since the first read was reaped, and the parent reported an exit for each.
+    let seen = events_so_far(&events);
+    let exits = seen
+        .iter()
+        .filter(|e| matches!(e.kind, Kind::Exit { .. }))
+        .count();
+    assert_eq!(exits, 5, "{seen:?}");
+    assert!(procfs::zombie_children(me).is_empty());
+}
