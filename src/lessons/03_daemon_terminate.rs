@@ -286,6 +286,11 @@ fn orphan() -> Result<()> {
     let grandchild = poll_until("doomed has started its child", || {
         Some(record.pid.load(SeqCst)).filter(|&pid| pid != 0)
     })?;
+    // Let the grandchild say who its parent is before that parent dies, so that the student
+    // sees both answers (on a busy machine it may not have run at all yet).
+    poll_until("the grandchild has looked at its parent", || {
+        (record.parent_seen.load(SeqCst) == doomed_pid).then_some(())
+    })?;
     let before = procfs::observe(grandchild)
         .ok_or_else(|| Error::lesson(format!("{grandchild} vanished before the test")))?;
 
@@ -405,8 +410,9 @@ fn doomed_parent(record: &SharedMemory<OrphanRecord>) -> std::result::Result<(),
 fn report_parent_forever(record: &OrphanRecord) {
     loop {
         let parent = getppid().as_raw();
-        record.parent_seen.store(parent, SeqCst);
         say!("grandchild: still running; my parent is {parent}");
+        // Recorded after saying it, so that whoever waits for this has the line already.
+        record.parent_seen.store(parent, SeqCst);
         context::sleep(ORPHAN_TICK);
     }
 }
