@@ -77,7 +77,7 @@ const PALETTE: [Color; 8] = [
 ];
 
 /// Width of the `time pid ppid name │ ` prefix.
-const PREFIX_COLUMNS: usize = 38;
+const PREFIX_COLUMNS: usize = 40;
 
 pub struct HumanView {
     out: io::BufWriter<io::Stdout>,
@@ -240,7 +240,7 @@ impl HumanView {
                     write!(self.out, "{prefix}")?;
                     first = false;
                 } else {
-                    write!(self.out, "{:>width$}", "│ ", width = PREFIX_COLUMNS + 2)?;
+                    write!(self.out, "{:>width$}", "│ ", width = PREFIX_COLUMNS)?;
                 }
                 writeln!(self.out, "{}", style(&line))?;
             }
