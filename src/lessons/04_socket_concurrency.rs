@@ -358,9 +358,11 @@ fn count_zombies(reaping: bool) {
     } else {
         note!(
             "zombies counted in /proc: {} (children of server {server_pid} in state Z: {}). \
-             These handlers have ended, but the server never called waitpid for them, as the \
-             tutorial's server never does: each stays in the process table, holding its exit \
-             status. A long-running server like that fills the table with zombies.",
+             These handlers have ended, but the server never called waitpid for them: each \
+             stays in the process table, holding its exit status, for as long as the server \
+             runs. (The tutorial's server never joins its handlers either; CPython reaps the \
+             ones already ended only when it starts the next, so those that end after the last \
+             connection stay zombies.)",
             zombies.len(),
             pids.join(", ")
         );
@@ -415,8 +417,8 @@ fn server_keeps_its_copy() -> Result<()> {
     note!(
         "Alex saw no end within its wait, and then the end arrived right after the main \
          process closed its copy ({} later, alex exited with {code}). The tutorial's server \
-         never closes its copy of a connection: when it goes away depends on when Python \
-         happens to free the socket object, and until then a conversation its handler ends is \
+         never closes its copy itself: CPython closes it only when the next accept() rebinds \
+         the variable, so until another client connects, a conversation its handler ends is \
          not ended for the client. The fix is one line: close (drop) the connection in the \
          server right after the fork.",
         describe(closed_at.elapsed())
