@@ -8,7 +8,7 @@
 //!   `start`, `done`, `exit`) written into a real pipe that a separate process drains and
 //!   parses, as the supervisor does in a lesson;
 //! - a bare `fork` + `_exit(0)` + `waitpid`, the same as the C reference program;
-//! - a thread: `std::thread::spawn` + `join`, done last, because a process must not fork after
+//! - a thread: the lab's `Thread` (`pthread_create` + `pthread_join`), done last, because a process must not fork after
 //!   it has started threads (see STYLE.md, fork pitfall 3).
 //!
 //! Each figure is the median, over the repetitions, of the mean cost of one operation in that
@@ -29,6 +29,7 @@ use crate::error::{Error, Result};
 use crate::event::{Event, Kind};
 use crate::process::{Process, poll_timeout};
 use crate::supervisor;
+use crate::thread::Thread;
 
 /// Most operations per repetition: 20000 forks take about 5 s on a small machine.
 pub const MAX_N: usize = 20_000;
@@ -247,10 +248,15 @@ fn bare_fork() -> Result<()> {
     }
 }
 
+/// The lab's `Thread` (what thread lessons use): `pthread_create` + `pthread_join`.
 fn spawn_thread() -> Result<()> {
-    std::thread::spawn(|| {})
-        .join()
-        .map_err(|_| Error::System("a benchmark thread panicked".into()))
+    let mut thread = Thread::new(|| {});
+    thread.start().map_err(|e| Error::System(e.to_string()))?;
+    match thread.join() {
+        Ok(false) => Ok(()),
+        Ok(true) => Err(Error::System("a benchmark thread panicked".into())),
+        Err(error) => Err(Error::System(error.to_string())),
+    }
 }
 
 /// What the drain process received.

@@ -15,6 +15,7 @@
 //! - `cli`: every command-line definition, and the dispatch to the rest.
 //! - `lessons`: the registry (`LESSONS`), and one file per lesson: start reading there.
 //! - `process`: `Process` and `Worker`, Python's `multiprocessing.Process` over `fork`.
+//! - `thread`: `Thread`, Python's `threading.Thread` over `pthread_create`.
 //! - `lab`: what a lesson's main process is handed: steps, pauses, the seeded random numbers.
 //! - `context`: who this process is and where its events go (`say!`, `note!`, `sleep`).
 //! - `event`: the event record, which is also the `--json` format.
@@ -44,3 +45,4 @@ pub mod procfs;
 pub mod render;
 pub mod shared;
 pub mod supervisor;
+pub mod thread;
