@@ -112,11 +112,15 @@ row "C pthread_create + join (spawn_c)" "µs" "${C_THREAD:-nan}" "$C_THREAD" low
 row "proclab thread spawn + join" "µs" "$THREAD" "$C_THREAD" lower "target <= 1.15 x C"
 
 # -------------------------------------------------------------- servers ----
-# A free port above 20000: nothing answers a connect there.
+# A free port above 20000 and below the kernel's range of ephemeral ports (where the
+# thousands of client connections of earlier measurements leave TIME_WAIT entries that would
+# make a bind fail): nothing answers a connect there.
 free_port() {
-    local port
+    local port low
+    low=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+    [ "$low" -gt 21000 ] || low=50001 # ephemeral ports start low here: take our chances
     while :; do
-        port=$((20001 + RANDOM % 30000))
+        port=$((20001 + RANDOM % (low - 20001)))
         if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
             echo "$port"
             return
