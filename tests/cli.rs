@@ -144,3 +144,39 @@ fn every_json_line_has_the_common_fields() {
     assert!(times.iter().all(|&t| (0.0..60.0).contains(&t)));
     assert!(events.0.last().unwrap()["wall"].as_f64().unwrap() > 0.0);
 }
+
+#[test]
+fn every_lesson_runs_in_the_human_view_with_notes_and_colour() {
+    let lab = Lab::new();
+    let listed = lab.run(&["list"], "");
+    let numbers: Vec<String> = listed
+        .stdout
+        .lines()
+        .filter_map(|line| line.split_whitespace().next())
+        .filter(|word| word.parse::<u32>().is_ok())
+        .map(str::to_string)
+        .collect();
+    assert!(numbers.len() >= 4, "{}", listed.stdout);
+    for number in &numbers {
+        let args = [
+            "run", number, "--speed", "20", "--notes", "--color", "always",
+        ];
+        let finished = lab.run(&args, "");
+        assert!(
+            finished.status.success(),
+            "lesson {number}: {}",
+            finished.stderr
+        );
+        assert!(
+            finished.stdout.contains("\x1b["),
+            "lesson {number}: no colour"
+        );
+        for part in ["Step 1 of", "Process tree", "Timeline", "lesson finished"] {
+            assert!(
+                finished.stdout.contains(part),
+                "lesson {number}: no {part:?} in\n{}",
+                finished.stdout
+            );
+        }
+    }
+}
