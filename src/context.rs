@@ -13,7 +13,7 @@ use std::fmt;
 use std::io;
 use std::os::fd::RawFd;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -40,6 +40,8 @@ static NAME: Mutex<ProcessName> = Mutex::new(ProcessName {
     len: 0,
 });
 static IS_DAEMON: AtomicBool = AtomicBool::new(false);
+/// `RunContext::start` as a reading of `CLOCK_MONOTONIC` in nanoseconds, for `raw::monotonic`.
+static START_NANOS: AtomicU64 = AtomicU64::new(0);
 
 /// Longest process name kept, in bytes; a longer one is cut at a character boundary.
 const NAME_BYTES: usize = 64;
@@ -62,6 +64,8 @@ impl ProcessName {
 /// Called once by the supervisor, before it forks anything.
 pub fn init(run: RunContext) {
     EVENT_FD.store(run.event_fd, Ordering::SeqCst);
+    let start = raw::monotonic().saturating_sub(run.start.elapsed());
+    START_NANOS.store(start.as_nanos() as u64, Ordering::SeqCst);
     RUN.set(run).expect("the run context is set once");
 }
 
@@ -83,7 +87,12 @@ pub fn in_run() -> bool {
 
 /// Seconds since the lesson started.
 pub fn elapsed() -> f64 {
-    run().start.elapsed().as_secs_f64()
+    since_start().as_secs_f64()
+}
+
+/// Time since the lesson started, read with a plain system call (see `raw`).
+fn since_start() -> Duration {
+    raw::monotonic().saturating_sub(Duration::from_nanos(START_NANOS.load(Ordering::Relaxed)))
 }
 
 /// The speed factor of this run (`--speed`).
@@ -138,10 +147,7 @@ pub fn set_name(name: &str) {
     {
         *slot = byte;
     }
-    // SAFETY: PR_SET_NAME reads a NUL-terminated string of at most 16 bytes, and
-    // `kernel_name` ends with a NUL. The result is ignored: the name is only a label for `ps`,
-    // and failing to set it changes nothing the lesson shows.
-    unsafe { libc::prctl(libc::PR_SET_NAME, kernel_name.as_ptr()) };
+    raw::set_thread_name(&kernel_name);
 }
 
 /// Whether this process was started as a daemon (守护进程).
@@ -251,10 +257,9 @@ struct Stamp<'a> {
 
 impl Stamp<'_> {
     fn now(name: &str) -> Stamp<'_> {
-        // SAFETY: these three calls take no arguments and cannot fail.
-        let (pid, tid, ppid) = unsafe { (libc::getpid(), libc::gettid(), libc::getppid()) };
+        let (pid, tid, ppid) = (raw::getpid(), raw::gettid(), raw::getppid());
         Stamp {
-            t: run().start.elapsed(),
+            t: since_start(),
             pid,
             ppid,
             tid: (tid != pid).then_some(tid),
@@ -444,8 +449,7 @@ fn shortened(mut event: Event) -> String {
 
 fn write_whole(fd: RawFd, mut bytes: &[u8]) {
     while !bytes.is_empty() {
-        // SAFETY: `bytes` is a valid slice for the duration of the call.
-        let written = unsafe { libc::write(fd, bytes.as_ptr().cast(), bytes.len()) };
+        let written = raw::write(fd, bytes);
         if written < 0 {
             // EBADF after `stop_emitting` (fd -1) lands here too.
             if std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
@@ -583,5 +587,57 @@ mod tests {
             text: "x".repeat(MAX_EVENT_BYTES),
         };
         assert!(Line::new().event(&stamp, &long).is_err());
+    }
+}
+
+/// The few system calls behind every event, made through libc's one generic `syscall` entry.
+///
+/// Why not libc's usual wrappers and the vDSO clock: a freshly forked child maps each stretch
+/// of code the first time it runs it (a page fault of a few µs), and `write`, `getpid`,
+/// `getppid`, `gettid`, `prctl` and the vDSO's `clock_gettime` (with its data page) lie on
+/// different pages. A child's first event would fault them all in; through `syscall` they
+/// share one entry point. The price is a real system call for the clock (a fraction of a µs)
+/// where the vDSO reads it without entering the kernel. `proclab bench spawn` counts the
+/// faults per process.
+mod raw {
+    use std::time::Duration;
+
+    pub fn getpid() -> i32 {
+        // SAFETY: getpid takes no arguments and cannot fail.
+        unsafe { libc::syscall(libc::SYS_getpid) as i32 }
+    }
+
+    pub fn getppid() -> i32 {
+        // SAFETY: getppid takes no arguments and cannot fail.
+        unsafe { libc::syscall(libc::SYS_getppid) as i32 }
+    }
+
+    pub fn gettid() -> i32 {
+        // SAFETY: gettid takes no arguments and cannot fail.
+        unsafe { libc::syscall(libc::SYS_gettid) as i32 }
+    }
+
+    /// `CLOCK_MONOTONIC`, the clock behind `std::time::Instant`.
+    pub fn monotonic() -> Duration {
+        let mut now = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: `now` is a valid timespec to write into; CLOCK_MONOTONIC always exists.
+        unsafe { libc::syscall(libc::SYS_clock_gettime, libc::CLOCK_MONOTONIC, &mut now) };
+        Duration::new(now.tv_sec as u64, now.tv_nsec as u32)
+    }
+
+    /// `write(2)`: the number of bytes written, or -1 with `errno` set.
+    pub fn write(fd: i32, bytes: &[u8]) -> isize {
+        // SAFETY: `bytes` is valid for reading for the duration of the call.
+        unsafe { libc::syscall(libc::SYS_write, fd, bytes.as_ptr(), bytes.len()) as isize }
+    }
+
+    /// Names the calling thread (`PR_SET_NAME`) from a NUL-terminated buffer of 16 bytes.
+    pub fn set_thread_name(name: &[u8; 16]) {
+        // SAFETY: PR_SET_NAME reads a NUL-terminated string of at most 16 bytes; the last byte
+        // of `name` is NUL. The result is ignored: the name is only a label for `ps`.
+        unsafe { libc::syscall(libc::SYS_prctl, libc::PR_SET_NAME, name.as_ptr()) };
     }
 }
