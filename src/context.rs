@@ -187,18 +187,7 @@ const MAX_EVENT_BYTES: usize = 4096;
 /// kinds have their fields serialized by serde into the same buffer; a line too long for it
 /// takes the slow path, which shortens the text.
 pub fn emit(kind: Kind) {
-    let fd = EVENT_FD.load(Ordering::SeqCst);
-    if fd < 0 {
-        // The supervisor after `stop_emitting`: nobody would read it.
-        return;
-    }
-    let mut line = Line::new();
-    let fitted = {
-        let name = NAME.lock().unwrap_or_else(|e| e.into_inner());
-        line.event(&Stamp::now(name.as_str()), &kind).is_ok()
-    };
-    if fitted {
-        write_whole(fd, line.as_bytes());
+    if sent_from_the_stack(|line, stamp| line.event(stamp, &kind)) {
         return;
     }
     let event = stamp(kind);
@@ -207,7 +196,26 @@ pub fn emit(kind: Kind) {
         text = shortened(event);
     }
     text.push('\n');
-    write_whole(fd, text.as_bytes());
+    write_whole(EVENT_FD.load(Ordering::SeqCst), text.as_bytes());
+}
+
+/// Builds one event line in a buffer on the stack with `build` and writes it to the event
+/// pipe. False when the line did not fit in the buffer (the caller then takes the slow path).
+fn sent_from_the_stack(build: impl FnOnce(&mut Line, &Stamp) -> io::Result<()>) -> bool {
+    let fd = EVENT_FD.load(Ordering::SeqCst);
+    if fd < 0 {
+        // The supervisor after `stop_emitting`: nobody would read it.
+        return true;
+    }
+    let mut line = Line::new();
+    let fitted = {
+        let name = NAME.lock().unwrap_or_else(|e| e.into_inner());
+        build(&mut line, &Stamp::now(name.as_str())).is_ok()
+    };
+    if fitted {
+        write_whole(fd, line.as_bytes());
+    }
+    fitted
 }
 
 /// Which text event `say!` or `note!` sends.
@@ -225,18 +233,7 @@ pub enum TextKind {
 /// goes through `emit`, which shortens it if needed.
 #[doc(hidden)]
 pub fn emit_text(kind: TextKind, text: fmt::Arguments) {
-    let fd = EVENT_FD.load(Ordering::SeqCst);
-    if fd < 0 {
-        return;
-    }
-    let mut line = Line::new();
-    let fitted = {
-        let name = NAME.lock().unwrap_or_else(|e| e.into_inner());
-        line.text_event(&Stamp::now(name.as_str()), kind, text)
-            .is_ok()
-    };
-    if fitted {
-        write_whole(fd, line.as_bytes());
+    if sent_from_the_stack(|line, stamp| line.text_event(stamp, kind, text)) {
         return;
     }
     let text = text.to_string();
