@@ -194,7 +194,10 @@ fn parse_speed(text: &str) -> std::result::Result<f64, String> {
 /// Parses the command line, runs the command, and turns the result into an exit status.
 /// Errors are printed here, once.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => return refuse_command_line(error),
+    };
     match run(cli) {
         Ok(status) => ExitCode::from(status as u8),
         Err(Error::System(message)) if message.contains("Broken pipe") => ExitCode::SUCCESS,
@@ -207,6 +210,29 @@ pub fn main() -> ExitCode {
             ExitCode::from(status as u8)
         }
     }
+}
+
+/// `--help` and `--version` print as clap renders them; a command line we cannot use gets one
+/// line on standard error (clap's message, without its usage block) and status 2.
+fn refuse_command_line(error: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(error.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion)
+        || error.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    {
+        let _ = error.print();
+        return ExitCode::from(error.exit_code() as u8);
+    }
+    let rendered = error.render().to_string();
+    let message: Vec<&str> = rendered
+        .lines()
+        .take_while(|line| !line.starts_with("Usage:") && !line.starts_with("For more information"))
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .collect();
+    let message = message.join(" ").replace(" tip: ", "; tip: ");
+    let message = message.strip_prefix("error: ").unwrap_or(&message);
+    eprintln!("proclab: {message} (see 'proclab --help')");
+    ExitCode::from(Status::Usage as u8)
 }
 
 fn run(cli: Cli) -> Result<Status> {
