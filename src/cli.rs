@@ -216,8 +216,10 @@ pub fn main() -> ExitCode {
 /// line on standard error (clap's message, without its usage block) and status 2.
 fn refuse_command_line(error: clap::Error) -> ExitCode {
     use clap::error::ErrorKind;
-    if matches!(error.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion)
-        || error.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    if matches!(
+        error.kind(),
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
+    ) || error.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
     {
         let _ = error.print();
         return ExitCode::from(error.exit_code() as u8);

@@ -379,3 +379,87 @@ fn client_without_a_server_says_so_and_fails() {
     );
     assert!(!finished.stderr.contains("panicked"));
 }
+
+/// A Python socket client in the tutorial's style (our own code): one line, one `recv(1024)`.
+const PYTHON_CLIENT: &str = r#"
+import socket, sys
+with socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10) as s:
+    for line in ["hello", "alex and wupeiqi"]:
+        s.sendall(line.encode())
+        print(s.recv(1024).decode(), flush=True)
+"#;
+
+/// A Python server in the tutorial's style (our own code): one forked child per connection,
+/// upper-casing what it receives until the client closes. Ends itself after 30 s whatever happens.
+const PYTHON_SERVER: &str = r#"
+import os, signal, socket
+signal.alarm(30)
+server = socket.socket()
+server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+server.bind(("127.0.0.1", 0))
+server.listen(5)
+print(server.getsockname()[1], flush=True)
+while True:
+    conn, _ = server.accept()
+    if os.fork() == 0:
+        server.close()
+        while True:
+            data = conn.recv(1024)
+            if not data:
+                break
+            conn.sendall(data.upper())
+        os._exit(0)
+    conn.close()
+    while True:
+        try:
+            if os.waitpid(-1, os.WNOHANG)[0] == 0:
+                break
+        except ChildProcessError:
+            break
+"#;
+
+#[test]
+fn plain_tcp_both_ways_with_python_socket_programs() {
+    // A Python client against `proclab serve`.
+    let lab = Lab::new();
+    let server = Server::start(&lab, &[]);
+    let output = std::process::Command::new("python3")
+        .args(["-c", PYTHON_CLIENT, &server.port.to_string()])
+        .output()
+        .expect("python3 runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        "HELLO\nALEX AND WUPEIQI\n"
+    );
+    server.stop(&lab);
+
+    // `proclab client` against a Python server.
+    let python_lab = Lab::new();
+    let mut python = std::process::Command::new("python3");
+    python
+        .args(["-c", PYTHON_SERVER])
+        .env("PROCLAB_TEST_TAG", &python_lab.tag)
+        .stdout(Stdio::piped());
+    std::os::unix::process::CommandExt::process_group(&mut python, 0);
+    let mut python = python.spawn().expect("python3 runs");
+    let group = python.id() as i32;
+    let mut port = String::new();
+    BufReader::new(python.stdout.take().unwrap())
+        .read_line(&mut port)
+        .unwrap();
+    let client = Lab::new().run(&["client", "--port", port.trim()], "hello\nworld\n");
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(-group),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
+    python.wait().unwrap();
+    python_lab.assert_nothing_left(group);
+    assert!(client.status.success(), "{}", client.stderr);
+    assert_eq!(client.stdout, "HELLO\nWORLD\n");
+}
