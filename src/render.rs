@@ -323,7 +323,8 @@ impl HumanView {
         for pid in lives.in_order() {
             let life = &lives.by_pid[&pid];
             let column = |t: f64| ((t / span) * columns as f64).round() as usize;
-            let start = column(life.started.unwrap_or(0.0));
+            // Every process gets at least one cell, even one that starts in the last column.
+            let start = column(life.started.unwrap_or(0.0)).min(columns - 1);
             let ran_until = column(life.ran_until().unwrap_or(span)).max(start + 1);
             let reaped = column(life.reaped.unwrap_or(span)).max(ran_until);
             let mut lane = String::new();
