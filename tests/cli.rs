@@ -187,19 +187,11 @@ fn every_lesson_runs_in_the_human_view_with_notes_and_colour() {
 fn every_process_has_a_lane_in_the_timeline_even_on_a_narrow_terminal() {
     let lab = Lab::new();
     for columns in ["45", "200"] {
-        let child = lab
-            .command(&["run", "2", "--speed", "20", "--no-color"])
-            .env("COLUMNS", columns)
-            .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        let group = child.id() as i32;
-        let output = child.wait_with_output().unwrap();
-        lab.assert_nothing_left(group);
-        assert!(output.status.success());
-        let stdout = String::from_utf8(output.stdout).unwrap();
+        let mut command = lab.command(&["run", "2", "--speed", "20", "--no-color"]);
+        command.env("COLUMNS", columns);
+        let finished = lab.run_command(command, "");
+        assert!(finished.status.success(), "{}", finished.stderr);
+        let stdout = finished.stdout;
         let tree = &stdout[stdout.find("Process tree").unwrap()..stdout.find("Timeline").unwrap()];
         let processes = tree.lines().filter(|l| l.contains("exit ")).count() + 1;
         let lanes: Vec<&str> = stdout[stdout.find("Timeline").unwrap()..]

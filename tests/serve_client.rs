@@ -29,13 +29,7 @@ impl Server {
     fn start(lab: &Lab, extra: &[&str]) -> Server {
         let mut args = vec!["serve", "--port", "0", "--json"];
         args.extend_from_slice(extra);
-        let mut child = lab
-            .command(&args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("the binary starts");
+        let mut child = lab.spawn(lab.command(&args), Stdio::null());
         let group = child.id() as i32;
         let (sender, lines) = mpsc::channel();
         let stdout = child.stdout.take().unwrap();

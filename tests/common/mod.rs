@@ -47,16 +47,27 @@ impl Lab {
         command
     }
 
-    /// Runs to the end with `stdin` as standard input.
-    #[track_caller]
-    pub fn run(&self, args: &[&str], stdin: &str) -> Finished {
-        let mut child = self
-            .command(args)
-            .stdin(Stdio::piped())
+    /// Starts a command made by `command()`, its output piped. The child's pid is also its
+    /// process group.
+    pub fn spawn(&self, mut command: Command, stdin: Stdio) -> Child {
+        command
+            .stdin(stdin)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
-            .expect("the binary starts");
+            .expect("the binary starts")
+    }
+
+    /// Runs to the end with `stdin` as standard input.
+    #[track_caller]
+    pub fn run(&self, args: &[&str], stdin: &str) -> Finished {
+        self.run_command(self.command(args), stdin)
+    }
+
+    /// Like `run`, for a command the caller has added to (an environment variable, say).
+    #[track_caller]
+    pub fn run_command(&self, command: Command, stdin: &str) -> Finished {
+        let mut child = self.spawn(command, Stdio::piped());
         let group = child.id() as i32;
         {
             use std::io::Write;
@@ -94,13 +105,7 @@ impl Lab {
     /// exit status and everything printed.
     #[track_caller]
     pub fn interrupt_when(&self, args: &[&str], when: impl Fn(&Value) -> bool) -> Finished {
-        let mut child = self
-            .command(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("the binary starts");
+        let mut child = self.spawn(self.command(args), Stdio::null());
         let group = child.id() as i32;
         let mut reader = BufReader::new(child.stdout.take().unwrap());
         let mut seen = String::new();
