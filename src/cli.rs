@@ -218,9 +218,10 @@ fn refuse_command_line(error: clap::Error) -> ExitCode {
     use clap::error::ErrorKind;
     if matches!(
         error.kind(),
-        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
-    ) || error.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
-    {
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
         let _ = error.print();
         return ExitCode::from(error.exit_code() as u8);
     }
