@@ -9,14 +9,14 @@ use std::time::Duration;
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use colored::Colorize;
 
-use crate::bench;
-use crate::echo;
 use crate::error::{Error, Result};
 use crate::lessons::{self, LESSONS};
-use crate::load::{self, LoadOptions, Shape};
-use crate::notes::{self, Notes};
-use crate::render::{HumanView, JsonView, View, terminal_width};
 use crate::supervisor::{self, Outcome, Program, RunOptions};
+use crate::tools::bench;
+use crate::tools::echo;
+use crate::tools::load::{self, LoadOptions, Shape};
+use crate::view::notes::{self, Notes};
+use crate::view::render::{HumanView, JsonView, View, terminal_width};
 
 /// A live lab for Linux processes and threads: real fork, real sockets, real threads,
 /// annotated as they happen.
@@ -399,8 +399,8 @@ fn lesson_table() -> String {
     for lesson in LESSONS {
         out.push_str(&format!(
             " {:>2}  {:<20} {:<40} {}\n",
-            lesson.number,
-            lesson.slug.cyan(),
+            lesson.number(),
+            lesson.slug().cyan(),
             lesson.title,
             lesson.teaches
         ));

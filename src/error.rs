@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::process::ProcessError;
+use crate::multiprocessing::process::ProcessError;
 
 pub type Result<T> = std::result::Result<T, Error>;
 

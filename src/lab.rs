@@ -9,10 +9,10 @@ use std::os::fd::AsRawFd;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 
-use crate::context;
 use crate::error::{Error, Result};
-use crate::event::Kind;
-use crate::notes::Notes;
+use crate::runtime::context;
+use crate::runtime::event::Kind;
+use crate::view::notes::Notes;
 
 pub struct Lab {
     step_titles: Vec<String>,

@@ -11,38 +11,29 @@
 //! and at the end (or on Ctrl-C) kills and reaps whatever is left, so that nothing outlives
 //! the lesson.
 //!
-//! The map, one line a module:
-//! - `cli`: every command-line definition, and the dispatch to the rest.
-//! - `lessons`: the registry (`LESSONS`), and one file per lesson: start reading there.
-//! - `process`: `Process` and `Worker`, Python's `multiprocessing.Process` over `fork`.
-//! - `thread`: `Thread`, Python's `threading.Thread` over `pthread_create`.
+//! The map. Dependencies point one way: the runtime at the bottom, the Python-shaped API on it,
+//! lessons on the API; the supervisor, the views and the tools above them all.
+//! - `runtime`: what every process of a run uses: who am I and where my events go
+//!   (`context`), the event record (`event`), waiting made visible (`wait`), `/proc` (`procfs`).
+//! - `multiprocessing`: Python's `multiprocessing`: `Process`, `Worker`, shared memory.
+//! - `threading`: Python's `threading`: `Thread`.
 //! - `lab`: what a lesson's main process is handed: steps, pauses, the seeded random numbers.
-//! - `context`: who this process is and where its events go (`say!`, `note!`, `sleep`).
-//! - `event`: the event record, which is also the `--json` format.
+//! - `lessons`: the registry; each lesson is a folder `lessons/NN-slug/` at the top of the
+//!   repository (its `lesson.rs` and `notes.md`): start reading there.
 //! - `supervisor`: runs a lesson (or `proclab serve`), collects its events, and cleans up after it.
-//! - `render`: the human view (lines, process tree, timeline) and the JSON view.
-//! - `echo`: the upper-casing echo server (forking and iterative) and client, for lesson 4,
-//!   `proclab serve` and `proclab client`.
-//! - `procfs`: process state read from `/proc/<pid>/stat`.
-//! - `shared`: memory shared between processes (`SharedMemory<T>`), and a semaphore in it.
-//! - `notes`: the lesson notes (`lessons/NN-slug.md`), split by step and rendered.
+//! - `view`: how events look: the human view (lines, tree, timeline), the JSON view, the model
+//!   of every actor's life they draw from, and the notes renderer.
+//! - `tools`: `serve`/`client` (the echo server and client), `bench`, `load`.
+//! - `cli`: every command-line definition, and the dispatch to the rest.
 //! - `error`: the lab's errors.
-//! - `bench`: `proclab bench spawn`, what a process and a thread cost, and what the lab adds.
-//! - `load`: `proclab load`, a bounded load client for the class's echo server.
 
-pub mod bench;
 pub mod cli;
-pub mod context;
-pub mod echo;
 pub mod error;
-pub mod event;
 pub mod lab;
 pub mod lessons;
-pub mod load;
-pub mod notes;
-pub mod process;
-pub mod procfs;
-pub mod render;
-pub mod shared;
+pub mod multiprocessing;
+pub mod runtime;
 pub mod supervisor;
-pub mod thread;
+pub mod threading;
+pub mod tools;
+pub mod view;

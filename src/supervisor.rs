@@ -27,15 +27,15 @@ use nix::sys::signal::{SaFlags, SigAction, SigHandler, SigSet, Signal, kill, sig
 use nix::sys::wait::{Id, WaitPidFlag, waitid, waitpid};
 use nix::unistd::{ForkResult, Pid, fork, getpid, pipe2};
 
-use crate::context::{self, RunContext};
 use crate::error::{Error, Result};
-use crate::event::{Event, Kind};
 use crate::lab::Lab;
 use crate::lessons::Lesson;
-use crate::notes::Notes;
-use crate::process::{self, exitcode_of, poll_timeout};
-use crate::procfs;
-use crate::render::View;
+use crate::multiprocessing::process::{self, exitcode_of, poll_timeout};
+use crate::runtime::context::{self, RunContext};
+use crate::runtime::event::{Event, Kind};
+use crate::runtime::procfs;
+use crate::view::notes::Notes;
+use crate::view::render::View;
 
 /// How one run was asked for on the command line.
 pub struct RunOptions {
@@ -137,8 +137,8 @@ pub fn run(options: RunOptions, view: View) -> Result<Outcome> {
     let main_name = match &options.program {
         Program::Lesson { lesson, seed, .. } => {
             run.show(context::stamp(Kind::Lesson {
-                number: lesson.number,
-                slug: lesson.slug.to_string(),
+                number: lesson.number(),
+                slug: lesson.slug().to_string(),
                 title: lesson.title.to_string(),
                 seed: *seed,
                 speed: options.speed,

@@ -109,7 +109,7 @@ fn notes_are_shown_beside_each_step_and_on_their_own() {
 
     let notes = lab.run(&["notes", "spawn-worker"], "");
     assert!(notes.status.success());
-    for heading in notes_headings("02-spawn-worker.md") {
+    for heading in notes_headings("02-spawn-worker") {
         assert!(notes.stdout.contains(&heading), "{heading}");
     }
 }

@@ -78,7 +78,7 @@ fn three_children_of_main_that_overlap_and_exit_zero() {
         let reaped = events.position("exit", |e| e["child"] == pid);
         assert!(reaped < gone);
     }
-    assert_eq!(step_titles(&events), notes_headings("01-spawn-function.md"));
+    assert_eq!(step_titles(&events), notes_headings("01-spawn-function"));
 }
 
 #[test]

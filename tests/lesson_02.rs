@@ -74,5 +74,5 @@ fn workers_report_their_parent_and_run_stays_in_the_parent() {
         events.find("start", |e| e["pid"] == grandchild)["ppid"],
         events.pid_of("Process-6")
     );
-    assert_eq!(step_titles(&events), notes_headings("02-spawn-worker.md"));
+    assert_eq!(step_titles(&events), notes_headings("02-spawn-worker"));
 }

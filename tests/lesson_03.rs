@@ -65,10 +65,7 @@ fn a_daemon_is_terminated_when_its_parent_is_done_and_a_worker_is_waited_for() {
         assert_eq!(state["state"], "gone");
         assert_eq!(state["pid"], main);
     }
-    assert_eq!(
-        step_titles(&events),
-        notes_headings("03-daemon-terminate.md")
-    );
+    assert_eq!(step_titles(&events), notes_headings("03-daemon-terminate"));
 }
 
 #[test]

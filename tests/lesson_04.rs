@@ -32,7 +32,7 @@ fn forking_server_handlers_replies_overlap_and_pitfalls() {
     let events = lab.lesson("4", &["--seed", "4"]);
     assert_eq!(
         step_titles(&events),
-        notes_headings("04-socket-concurrency.md")
+        notes_headings("04-socket-concurrency")
     );
     let main = events.main_pid();
     let step2 = step_start(&events, 2);

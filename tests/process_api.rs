@@ -8,10 +8,10 @@
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::time::{Duration, Instant};
 
-use proclab::context::{self, RunContext};
-use proclab::event::{Event, Kind};
-use proclab::process::{Process, ProcessError};
-use proclab::procfs;
+use proclab::multiprocessing::process::{Process, ProcessError};
+use proclab::runtime::context::{self, RunContext};
+use proclab::runtime::event::{Event, Kind};
+use proclab::runtime::procfs;
 
 /// Sets up the run context with an event pipe this test can read back.
 fn event_pipe() -> OwnedFd {
@@ -102,7 +102,7 @@ fn the_process_api_behaves_like_pythons() {
     assert_eq!(terminated.kill(), Ok(()));
 
     // is_alive() and exitcode() do not reap: the finished child stays a zombie until join().
-    let mut quick = Process::new(|| proclab::process::exit(3));
+    let mut quick = Process::new(|| proclab::multiprocessing::process::exit(3));
     quick.start().unwrap();
     let pid = quick.pid().unwrap();
     let deadline = Instant::now() + Duration::from_secs(10);

@@ -354,11 +354,12 @@ impl Events {
     }
 }
 
-/// The notes file of a lesson, from the repository.
-pub fn notes_headings(file: &str) -> Vec<String> {
+/// The step headings of a lesson's notes (`lessons/<folder>/notes.md`), from the repository.
+pub fn notes_headings(folder: &str) -> Vec<String> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("lessons")
-        .join(file);
+        .join(folder)
+        .join("notes.md");
     std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
         .lines()

@@ -15,22 +15,16 @@ use std::time::{Duration, Instant};
 use nix::unistd::{getpid, getppid};
 use rand::RngExt;
 
-use crate::context;
+use crate::runtime::context;
 use crate::error::Result;
 use crate::lab::{Lab, describe};
-use crate::lessons::Lesson;
-use crate::process::{Process, Worker};
-use crate::procfs;
+use crate::multiprocessing::process::{Process, Worker};
+use crate::runtime::procfs;
 use crate::{note, say};
 
-pub const LESSON: Lesson = Lesson {
-    number: 2,
-    slug: "spawn-worker",
-    title: "Spawning processes from a Worker",
-    teaches: "the Worker trait (subclassing Process), run() versus start(), names",
-    notes: include_str!("../../lessons/02-spawn-worker.md"),
-    run,
-};
+pub const TITLE: &str = "Spawning processes from a Worker";
+pub const TEACHES: &str = "the Worker trait (subclassing Process), run() versus start(), names";
+pub const NOTES: &str = include_str!("notes.md");
 
 /// The tutorial's subclass of `Process`: the state it needs, and a `run` that uses it.
 struct Piao {
@@ -52,7 +46,7 @@ impl Worker for Piao {
     }
 }
 
-fn run(lab: &mut Lab) -> Result<()> {
+pub fn run(lab: &mut Lab) -> Result<()> {
     let main_pid = getpid().as_raw();
 
     lab.step("Workers: the subclass style")?;

@@ -24,12 +24,12 @@ use nix::sys::resource::{UsageWho, getrusage};
 use nix::sys::wait::{WaitStatus, waitpid};
 use nix::unistd::{ForkResult, fork, pipe};
 
-use crate::context::{self, RunContext};
 use crate::error::{Error, Result};
-use crate::event::{Event, Kind};
-use crate::process::{Process, poll_timeout};
+use crate::multiprocessing::process::{Process, poll_timeout};
+use crate::runtime::context::{self, RunContext};
+use crate::runtime::event::{Event, Kind};
 use crate::supervisor;
-use crate::thread::Thread;
+use crate::threading::thread::Thread;
 
 /// Most operations per repetition: 20000 forks take about 5 s on a small machine.
 pub const MAX_N: usize = 20_000;

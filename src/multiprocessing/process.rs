@@ -31,8 +31,8 @@ use nix::sys::signal::{Signal, kill};
 use nix::sys::wait::{Id, WaitPidFlag, WaitStatus, waitid, waitpid};
 use nix::unistd::{ForkResult, Pid, fork, getpid};
 
-use crate::context;
-use crate::event::Kind;
+use crate::runtime::context;
+use crate::runtime::event::Kind;
 
 /// The subclass style: implement `run` (and optionally `name`), then `Process::from_worker`.
 pub trait Worker {
@@ -546,7 +546,7 @@ fn describe_finished(finished: &[Finished]) -> String {
                 "{what} {} (pid {}, exitcode {})",
                 child.name,
                 child.pid,
-                crate::event::describe_exitcode(child.exitcode)
+                crate::runtime::event::describe_exitcode(child.exitcode)
             )
         })
         .collect();

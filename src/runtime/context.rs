@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use crate::event::{Event, Kind};
+use crate::runtime::event::{Event, Kind};
 
 /// What every process of one lesson run shares (a copy each, inherited through `fork`).
 #[derive(Debug)]
@@ -463,7 +463,7 @@ fn write_whole(fd: RawFd, mut bytes: &[u8]) {
 #[macro_export]
 macro_rules! say {
     ($($arg:tt)*) => {
-        $crate::context::emit_text($crate::context::TextKind::Say, format_args!($($arg)*))
+        $crate::runtime::context::emit_text($crate::runtime::context::TextKind::Say, format_args!($($arg)*))
     };
 }
 
@@ -471,7 +471,7 @@ macro_rules! say {
 #[macro_export]
 macro_rules! note {
     ($($arg:tt)*) => {
-        $crate::context::emit_text($crate::context::TextKind::Note, format_args!($($arg)*))
+        $crate::runtime::context::emit_text($crate::runtime::context::TextKind::Note, format_args!($($arg)*))
     };
 }
 

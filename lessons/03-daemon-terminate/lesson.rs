@@ -32,24 +32,18 @@ use nix::fcntl::{Flock, FlockArg};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::{Pid, getpid, getppid};
 
-use crate::context;
+use crate::runtime::context;
 use crate::error::{Error, Result};
-use crate::event::{Kind, describe_exitcode};
+use crate::runtime::event::{Kind, describe_exitcode};
 use crate::lab::{Lab, describe};
-use crate::lessons::Lesson;
-use crate::process::{self, Process, ProcessError, wait_until_ended};
-use crate::procfs::{self, describe_state};
-use crate::shared::{Semaphore, SharedMemory};
+use crate::multiprocessing::process::{self, Process, ProcessError, wait_until_ended};
+use crate::runtime::procfs::{self, describe_state};
+use crate::multiprocessing::shared::{Semaphore, SharedMemory};
 use crate::{note, say};
 
-pub const LESSON: Lesson = Lesson {
-    number: 3,
-    slug: "daemon-terminate",
-    title: "Daemons, terminate(), orphans, zombies",
-    teaches: "daemon children, terminate() and its orphans, zombies, exitcode, a dead lock holder",
-    notes: include_str!("../../lessons/03-daemon-terminate.md"),
-    run,
-};
+pub const TITLE: &str = "Daemons, terminate(), orphans, zombies";
+pub const TEACHES: &str = "daemon children, terminate() and its orphans, zombies, exitcode, a dead lock holder";
+pub const NOTES: &str = include_str!("notes.md");
 
 // The lesson's own durations, all scaled by --speed (at speed 20, one second is 50 ms).
 /// How often the daemon counts.
@@ -77,7 +71,7 @@ const FORKED_ANYWAY: i32 = 2;
 /// The lock file of step 5, in the run's own temp directory.
 const LOCK_FILE: &str = "lesson-3.lock";
 
-fn run(lab: &mut Lab) -> Result<()> {
+pub fn run(lab: &mut Lab) -> Result<()> {
     lab.step("A daemon ends with its parent's work")?;
     daemon_and_worker()?;
     lab.step("The daemon rules")?;

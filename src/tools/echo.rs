@@ -26,8 +26,9 @@ use nix::sys::signal::{SaFlags, SigAction, SigHandler, SigSet, SigmaskHow, Signa
 use nix::sys::socket::{self, AddressFamily, Backlog, SockFlag, SockType, SockaddrStorage};
 
 use crate::error::{Error, Result};
-use crate::process::{self, Process};
-use crate::{context, note, say};
+use crate::multiprocessing::process::{self, Process};
+use crate::runtime::context;
+use crate::{note, say};
 
 /// How much a handler reads at a time: the tutorial's `recv(1024)`.
 pub const CHUNK: usize = 1024;
@@ -258,7 +259,7 @@ pub fn serve_forking(listener: &TcpListener, options: &ServerOptions) -> Result<
         }
         say!("connection from {peer}: handler {pid}, a child of this server ({server_pid})");
         if options.observe_handlers {
-            crate::procfs::observe(pid);
+            crate::runtime::procfs::observe(pid);
         }
     }
     if options.reap {

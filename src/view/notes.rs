@@ -1,4 +1,4 @@
-//! Lesson notes: a Markdown file per lesson (`lessons/NN-slug.md`), compiled into the binary.
+//! Lesson notes: a Markdown file per lesson (`lessons/NN-slug/notes.md`), compiled into the binary.
 //!
 //! A notes file is a `# ` title, an introduction, then one `## ` section per step of the
 //! lesson, in order; the section headings are the step titles. This module splits a file into
@@ -28,13 +28,20 @@ impl Notes {
             intro: String::new(),
             sections: Vec::new(),
         };
+        // A `## ` inside a code fence is code, not a step.
+        let mut in_fence = false;
         for line in markdown.lines() {
-            if let Some(title) = line.strip_prefix("## ") {
+            if line.trim_start().starts_with("```") {
+                in_fence = !in_fence;
+            }
+            if let (Some(title), false) = (line.strip_prefix("## "), in_fence) {
                 notes.sections.push(Section {
                     title: title.trim().to_string(),
                     body: String::new(),
                 });
-            } else if let (Some(title), true) = (line.strip_prefix("# "), notes.title.is_empty()) {
+            } else if let (Some(title), true, false) =
+                (line.strip_prefix("# "), notes.title.is_empty(), in_fence)
+            {
                 notes.title = title.trim().to_string();
             } else {
                 let body = match notes.sections.last_mut() {
@@ -219,6 +226,14 @@ fn inline(line: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_heading_inside_a_code_fence_is_not_a_step() {
+        let notes =
+            Notes::parse("# Lesson 9\nintro\n## One\n```sh\n## not a step\n```\n## Two\nb\n");
+        assert_eq!(notes.step_titles(), ["One", "Two"]);
+        assert!(notes.sections[0].body.contains("## not a step"));
+    }
 
     #[test]
     fn splits_into_intro_and_step_sections() {

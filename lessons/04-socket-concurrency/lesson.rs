@@ -24,23 +24,17 @@ use nix::poll::{PollFd, PollFlags, poll};
 use nix::unistd::{Pid, getpid};
 use rand::RngExt;
 
-use crate::context;
-use crate::echo::{self, ServerOptions};
+use crate::runtime::context;
+use crate::tools::echo::{self, ServerOptions};
 use crate::error::{Error, Result};
 use crate::lab::{Lab, describe};
-use crate::lessons::Lesson;
-use crate::process::{self, Process, poll_timeout, wait_until_ended};
-use crate::procfs;
+use crate::multiprocessing::process::{self, Process, poll_timeout, wait_until_ended};
+use crate::runtime::procfs;
 use crate::{note, say};
 
-pub const LESSON: Lesson = Lesson {
-    number: 4,
-    slug: "socket-concurrency",
-    title: "One process per socket connection",
-    teaches: "a forking server, handlers as children, iterative vs forking, zombies, TIME_WAIT",
-    notes: include_str!("../../lessons/04-socket-concurrency.md"),
-    run,
-};
+pub const TITLE: &str = "One process per socket connection";
+pub const TEACHES: &str = "a forking server, handlers as children, iterative vs forking, zombies, TIME_WAIT";
+pub const NOTES: &str = include_str!("notes.md");
 
 const CLIENTS: [&str; 3] = ["alex", "wupeiqi", "yuanhao"];
 
@@ -49,7 +43,7 @@ fn loopback_any_port() -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], 0))
 }
 
-fn run(lab: &mut Lab) -> Result<()> {
+pub fn run(lab: &mut Lab) -> Result<()> {
     // Each client pauses before each of its two lines: 1 to 3 s, drawn here so that one seed
     // replays the same run, and the same pauses serve both servers of steps 1 and 2.
     let pauses: Vec<Vec<Duration>> = CLIENTS

@@ -8,9 +8,9 @@ use std::io::{self, Write};
 
 use colored::{Color, ColoredString, Colorize};
 
-use crate::event::{Event, Kind, describe_exitcode};
-use crate::notes::{self, Notes};
-use crate::procfs::describe_state;
+use crate::runtime::event::{Event, Kind, describe_exitcode};
+use crate::runtime::procfs::describe_state;
+use crate::view::notes::{self, Notes};
 
 /// Where events go: a person or a program.
 pub enum View {

@@ -5,8 +5,8 @@
 
 use std::fs;
 
-use crate::context;
-use crate::event::Kind;
+use crate::runtime::context;
+use crate::runtime::event::Kind;
 
 /// One line of `/proc/<pid>/stat`, the fields the lab uses.
 #[derive(Debug, Clone, PartialEq)]

@@ -13,22 +13,16 @@ use std::time::{Duration, Instant};
 
 use rand::RngExt;
 
-use crate::context;
+use crate::runtime::context;
 use crate::error::Result;
 use crate::lab::{Lab, describe};
-use crate::lessons::Lesson;
-use crate::process::{Process, wait_until_ended};
-use crate::procfs;
+use crate::multiprocessing::process::{Process, wait_until_ended};
+use crate::runtime::procfs;
 use crate::{note, say};
 
-pub const LESSON: Lesson = Lesson {
-    number: 1,
-    slug: "spawn-function",
-    title: "Spawning processes from a function",
-    teaches: "Process(target, kwargs), start() returns at once, overlap, join()",
-    notes: include_str!("../../lessons/01-spawn-function.md"),
-    run,
-};
+pub const TITLE: &str = "Spawning processes from a function";
+pub const TEACHES: &str = "Process(target, kwargs), start() returns at once, overlap, join()";
+pub const NOTES: &str = include_str!("notes.md");
 
 /// The target's arguments. A struct with named fields is Rust's keyword arguments: it plays
 /// the part of the tutorial's `kwargs={'name': 'alex'}`.
@@ -48,7 +42,7 @@ fn work(args: WorkArgs) {
     say!("{} is done", args.name);
 }
 
-fn run(lab: &mut Lab) -> Result<()> {
+pub fn run(lab: &mut Lab) -> Result<()> {
     let main_pid = nix::unistd::getpid().as_raw();
     let names = ["alex", "wupeiqi", "yuanhao"];
 

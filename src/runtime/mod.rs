@@ -1,0 +1,6 @@
+//! The runtime every process of a run uses. It sits at the bottom: it imports nothing above it
+//! (no views, no lesson registry, no `Process`).
+
+pub mod context;
+pub mod event;
+pub mod procfs;
