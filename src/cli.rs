@@ -200,7 +200,7 @@ pub fn main() -> ExitCode {
     };
     match run(cli) {
         Ok(status) => ExitCode::from(status as u8),
-        Err(Error::System(message)) if message.contains("Broken pipe") => ExitCode::SUCCESS,
+        Err(Error::Io(error)) if error.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("proclab: {error}");
             let status = match error {

@@ -12,7 +12,9 @@ pub enum Error {
     Usage(String),
     /// Misuse of the Process API (a lesson shows these on purpose).
     Process(ProcessError),
-    /// A system call or file operation failed.
+    /// A system call or file operation failed, with its kind kept (`ErrorKind::BrokenPipe` ...).
+    Io(std::io::Error),
+    /// A system failure described in words (what the lab was doing when it failed).
     System(String),
     /// A lesson could not do what it set out to show.
     Lesson(String),
@@ -33,6 +35,7 @@ impl fmt::Display for Error {
                 write!(f, "{message}")
             }
             Error::Process(error) => write!(f, "{error}"),
+            Error::Io(error) => write!(f, "{error}"),
             Error::Quit => write!(f, "stopped at the student's request"),
         }
     }
@@ -48,12 +51,12 @@ impl From<ProcessError> for Error {
 
 impl From<std::io::Error> for Error {
     fn from(error: std::io::Error) -> Error {
-        Error::System(error.to_string())
+        Error::Io(error)
     }
 }
 
 impl From<nix::errno::Errno> for Error {
     fn from(errno: nix::errno::Errno) -> Error {
-        Error::System(errno.desc().to_string())
+        Error::Io(std::io::Error::from_raw_os_error(errno as i32))
     }
 }

@@ -438,6 +438,7 @@ impl Run {
             self.show(context::stamp(Kind::Exit {
                 child: pid.as_raw(),
                 exitcode,
+                is_thread: false,
             }));
             reaped.push((pid, exitcode));
             self.reaped += 1;
@@ -452,15 +453,15 @@ impl Run {
         let deadline = Instant::now() + Duration::from_secs(5);
         loop {
             self.reap_ended();
-            let left = procfs::descendants(supervisor.as_raw());
+            let left = procfs::descendants(supervisor);
             if left.is_empty() || Instant::now() > deadline {
                 return killed;
             }
             for process in left {
                 if process.state != 'Z' {
-                    let _ = kill(Pid::from_raw(process.pid), Signal::SIGKILL);
-                    if !killed.iter().any(|(pid, _)| *pid == process.pid) {
-                        killed.push((process.pid, process.comm));
+                    let _ = kill(process.pid, Signal::SIGKILL);
+                    if !killed.iter().any(|(pid, _)| *pid == process.pid.as_raw()) {
+                        killed.push((process.pid.as_raw(), process.comm));
                     }
                 }
             }

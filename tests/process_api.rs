@@ -8,10 +8,11 @@
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::time::{Duration, Instant};
 
-use proclab::multiprocessing::process::{Process, ProcessError};
+use proclab::multiprocessing::process::{self, Pid, Process, ProcessError};
 use proclab::runtime::context::{self, RunContext};
 use proclab::runtime::event::{Event, Kind};
 use proclab::runtime::procfs;
+use proclab::threading::Thread;
 
 /// Sets up the run context with an event pipe this test can read back.
 fn event_pipe() -> OwnedFd {
@@ -53,17 +54,32 @@ fn the_process_api_behaves_like_pythons() {
 
     // A panic in the child's target is that child's exit code 1, not a second copy of the
     // parent's program carrying on.
-    let mut panics = Process::new(|| panic!("on purpose")).named("panics");
+    let mut panics = Process::new(panic_on_purpose).named("panics");
     panics.start().unwrap();
     assert_eq!(panics.join(), Ok(1));
     assert_eq!(panics.exitcode(), Some(1));
     let seen = events_so_far(&events);
-    let child = panics.pid().unwrap();
+    let child = panics.pid().unwrap().as_raw();
     assert!(seen.iter().any(|e| e.pid == child && e.kind == Kind::Start));
     assert!(
         !seen
             .iter()
             .any(|e| e.pid == child && matches!(e.kind, Kind::Done { code: 0 }))
+    );
+
+    // A target may return a Result, so child code can use `?`: an Err is reported as an
+    // `error` event of the child and becomes exit code 1, as an exception would.
+    let mut fails = Process::new(|| -> Result<(), String> { Err("no ticket left".into()) });
+    let fails_pid = fails.start().unwrap().as_raw();
+    assert_eq!(fails.join(), Ok(1));
+    let seen = events_so_far(&events);
+    assert!(
+        seen.iter().any(|e| e.pid == fails_pid
+            && e.kind
+                == Kind::Error {
+                    text: "no ticket left".into()
+                }),
+        "{seen:?}"
     );
 
     // Misuse is an error value with Python's message.
@@ -101,8 +117,38 @@ fn the_process_api_behaves_like_pythons() {
     // Signalling a reaped child is a no-op: its pid may belong to someone else by now.
     assert_eq!(terminated.kill(), Ok(()));
 
+    // A child reaped by someone else (a server's reap_any_ended): its handle still learns the
+    // exit code, is not alive, and never signals the pid, which may belong to a stranger now.
+    let mut reaped_elsewhere = Process::new(leave_with_7);
+    let pid = reaped_elsewhere.start().unwrap();
+    let reaped = process::reap_any_ended(true);
+    assert_eq!(reaped, [(pid, 7)]);
+    assert!(!reaped_elsewhere.is_alive());
+    assert_eq!(reaped_elsewhere.exitcode(), Some(7));
+    assert_eq!(reaped_elsewhere.terminate(), Ok(()));
+    assert_eq!(reaped_elsewhere.join(), Ok(7));
+
+    // A process with a thread still running may not fork: the child would get a copy of this
+    // thread only, and whatever the other thread had locked would stay locked there forever.
+    let mut thread = Thread::new(|| std::thread::sleep(Duration::from_millis(100)));
+    thread.start().unwrap();
+    let mut refused = Process::new(|| {});
+    assert_eq!(refused.start(), Err(ProcessError::ThreadsRunning(1)));
+    assert!(
+        refused
+            .start()
+            .unwrap_err()
+            .to_string()
+            .contains("cannot fork while 1 other thread")
+    );
+    thread.join().unwrap();
+    refused
+        .start()
+        .expect("once the thread is joined, fork is allowed again");
+    assert_eq!(refused.join(), Ok(0));
+
     // is_alive() and exitcode() do not reap: the finished child stays a zombie until join().
-    let mut quick = Process::new(|| proclab::multiprocessing::process::exit(3));
+    let mut quick = Process::new(leave_with_3);
     quick.start().unwrap();
     let pid = quick.pid().unwrap();
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -117,15 +163,28 @@ fn the_process_api_behaves_like_pythons() {
     // run() runs the target here, in this process.
     let me = std::process::id() as i32;
     let mut here = Process::new(move || assert_eq!(std::process::id() as i32, me));
-    here.run();
+    assert_eq!(here.run(), Ok(()));
     assert_eq!(here.pid(), None);
 
     // Every fork since the first read was reaped, and the parent reported an exit for each.
     let seen = events_so_far(&events);
-    let exits = seen
-        .iter()
-        .filter(|e| matches!(e.kind, Kind::Exit { .. }))
-        .count();
-    assert_eq!(exits, 5, "{seen:?}");
-    assert!(procfs::zombie_children(me).is_empty());
+    let exits = |of_thread: bool| {
+        seen.iter()
+            .filter(|e| matches!(e.kind, Kind::Exit { is_thread, .. } if is_thread == of_thread))
+            .count()
+    };
+    assert_eq!((exits(false), exits(true)), (7, 1), "{seen:?}");
+    assert!(procfs::zombie_children(Pid::from_raw(me)).is_empty());
+}
+
+fn panic_on_purpose() {
+    panic!("on purpose")
+}
+
+fn leave_with_3() {
+    process::exit(3)
+}
+
+fn leave_with_7() {
+    process::exit(7)
 }

@@ -16,7 +16,7 @@ use rand::RngExt;
 use crate::runtime::context;
 use crate::error::Result;
 use crate::lab::{Lab, describe};
-use crate::multiprocessing::process::{Process, wait_until_ended};
+use crate::multiprocessing::process::{self, Process};
 use crate::runtime::procfs;
 use crate::{note, say};
 
@@ -43,7 +43,7 @@ fn work(args: WorkArgs) {
 }
 
 pub fn run(lab: &mut Lab) -> Result<()> {
-    let main_pid = nix::unistd::getpid().as_raw();
+    let main_pid = nix::unistd::getpid();
     let names = ["alex", "wupeiqi", "yuanhao"];
 
     lab.step("Three children from one function")?;
@@ -59,8 +59,9 @@ pub fn run(lab: &mut Lab) -> Result<()> {
         .map(|(&name, &sleep)| Process::new(move || work(WorkArgs { name, sleep })).named(name))
         .collect();
     let started_at = Instant::now();
+    let mut pids = Vec::new();
     for child in &mut children {
-        child.start()?;
+        pids.push(child.start()?);
     }
     let start_calls_took = started_at.elapsed();
     say!("主进程 / main process");
@@ -73,8 +74,7 @@ pub fn run(lab: &mut Lab) -> Result<()> {
         still_running
     );
     let mut parents_seen = Vec::new();
-    for child in &children {
-        let pid = child.pid().expect("started");
+    for (child, &pid) in children.iter().zip(&pids) {
         if let Some(stat) = procfs::observe(pid) {
             parents_seen.push(format!(
                 "{} is pid {pid} with parent {}",
@@ -83,8 +83,8 @@ pub fn run(lab: &mut Lab) -> Result<()> {
             ));
         }
     }
-    let all_ours = children.iter().all(|c| {
-        procfs::stat(c.pid().expect("started")).is_some_and(|s| s.ppid == main_pid) || !c.is_alive()
+    let all_ours = children.iter().zip(&pids).all(|(child, &pid)| {
+        procfs::stat(pid).is_some_and(|s| s.ppid == main_pid) || !child.is_alive()
     });
     note!(
         "Read from /proc: {}. {} Each child is a new process (进程) with its own pid; its parent \
@@ -98,18 +98,16 @@ pub fn run(lab: &mut Lab) -> Result<()> {
     );
 
     lab.step("They run at the same time")?;
-    let pids: Vec<_> = children
-        .iter()
-        .map(|c| nix::unistd::Pid::from_raw(c.pid().expect("started")))
-        .collect();
+    // Python's `multiprocessing.connection.wait`: wake up as soon as any of the children
+    // still running has ended, note when, and wait for the rest (without reaping them).
     let mut finish_order: Vec<(usize, Duration)> = Vec::new();
     while finish_order.len() < children.len() {
-        let waiting: Vec<usize> = (0..children.len())
+        let running: Vec<usize> = (0..children.len())
             .filter(|i| !finish_order.iter().any(|(done, _)| done == i))
             .collect();
-        let waiting_pids: Vec<_> = waiting.iter().map(|&i| pids[i]).collect();
-        for ended in wait_until_ended(&waiting_pids, Duration::from_secs(30)) {
-            finish_order.push((waiting[ended], started_at.elapsed()));
+        let watched: Vec<&Process> = running.iter().map(|&i| &children[i]).collect();
+        for ended in process::wait(&watched, Duration::from_secs(30)) {
+            finish_order.push((running[ended], started_at.elapsed()));
         }
     }
     let wall = started_at.elapsed();
@@ -147,8 +145,7 @@ pub fn run(lab: &mut Lab) -> Result<()> {
     );
 
     lab.step("join() waits for a child and reaps it")?;
-    for child in &mut children {
-        let pid = child.pid().expect("started");
+    for (child, &pid) in children.iter_mut().zip(&pids) {
         let before = procfs::stat(pid).map(|s| s.state);
         let join_began = Instant::now();
         let code = child.join()?;

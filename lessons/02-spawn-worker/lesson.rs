@@ -16,9 +16,9 @@ use nix::unistd::{getpid, getppid};
 use rand::RngExt;
 
 use crate::runtime::context;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::lab::{Lab, describe};
-use crate::multiprocessing::process::{Process, Worker};
+use crate::multiprocessing::process::{Process, ProcessError, Worker};
 use crate::runtime::procfs;
 use crate::{note, say};
 
@@ -47,7 +47,7 @@ impl Worker for Piao {
 }
 
 pub fn run(lab: &mut Lab) -> Result<()> {
-    let main_pid = getpid().as_raw();
+    let main_pid = getpid();
 
     lab.step("Workers: the subclass style")?;
     let mut workers: Vec<Process> = ["alex", "wupeiqi", "yuanhao"]
@@ -60,13 +60,13 @@ pub fn run(lab: &mut Lab) -> Result<()> {
             })
         })
         .collect();
+    let mut pids = Vec::new();
     for worker in &mut workers {
-        worker.start()?;
+        pids.push(worker.start()?);
     }
     say!("主进程 / main process, my pid {main_pid}");
     let mut parents = Vec::new();
-    for worker in &workers {
-        let pid = worker.pid().expect("started");
+    for (worker, &pid) in workers.iter().zip(&pids) {
         if let Some(stat) = procfs::observe(pid) {
             parents.push(format!(
                 "{} ({pid}) has parent {}",
@@ -91,7 +91,7 @@ pub fn run(lab: &mut Lab) -> Result<()> {
         sleep,
     });
     let began = Instant::now();
-    worker.run();
+    worker.run().map_err(Error::lesson)?;
     let run_took = began.elapsed();
     note!(
         "run() called directly: the worker's lines above carry pid {main_pid}, the main \
@@ -102,9 +102,8 @@ pub fn run(lab: &mut Lab) -> Result<()> {
         describe(context::scaled(sleep))
     );
     let began = Instant::now();
-    worker.start()?;
+    let child_pid = worker.start()?;
     let start_took = began.elapsed();
-    let child_pid = worker.pid().expect("started");
     note!(
         "start() on the same worker returned after {}, and the work now runs in pid {child_pid}, \
          a new child of {main_pid}.",
@@ -121,7 +120,7 @@ pub fn run(lab: &mut Lab) -> Result<()> {
     }
     match worker.start() {
         Err(error) => say!("start() a second time: error: {error}"),
-        Ok(()) => say!("start() a second time succeeded"),
+        Ok(pid) => say!("start() a second time succeeded: pid {pid}"),
     }
     note!(
         "Both mistakes are errors with Python's messages, returned as values: there is no child \
@@ -129,13 +128,13 @@ pub fn run(lab: &mut Lab) -> Result<()> {
     );
 
     lab.step("Names: Process-N or your own")?;
-    let mut unnamed_a = Process::new(|| {
+    let mut unnamed_a = Process::new(|| -> std::result::Result<(), ProcessError> {
         // A child creating a child of its own: the grandchild's default name starts with the
         // child's number.
         let mut grandchild = Process::new(|| say!("I am a grandchild"));
-        if grandchild.start().is_ok() {
-            let _ = grandchild.join();
-        }
+        grandchild.start()?;
+        grandchild.join()?;
+        Ok(())
     });
     let mut unnamed_b = Process::new(|| say!("I have a default name"));
     let mut named = Process::new(|| say!("I have a name of my own")).named("yuanhao");

@@ -21,7 +21,6 @@
 //! `fork` an ordinary variable is a separate copy in each process. The main process reads it
 //! afterwards and every note is computed from it.
 
-use std::fmt::Display;
 use std::fs::{self, File};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicU64, Ordering::SeqCst};
@@ -34,10 +33,11 @@ use nix::unistd::{Pid, getpid, getppid};
 
 use crate::runtime::context;
 use crate::error::{Error, Result};
-use crate::runtime::event::{Kind, describe_exitcode};
+use crate::runtime::event::describe_exitcode;
 use crate::lab::{Lab, describe};
-use crate::multiprocessing::process::{self, Process, ProcessError, wait_until_ended};
+use crate::multiprocessing::process::{self, Process, ProcessError};
 use crate::runtime::procfs::{self, describe_state};
+use crate::runtime::wait;
 use crate::multiprocessing::shared::{Semaphore, SharedMemory};
 use crate::{note, say};
 
@@ -104,13 +104,13 @@ struct DaemonRecord {
 fn daemon_and_worker() -> Result<()> {
     let record = SharedMemory::new(DaemonRecord::default())?;
     let in_parent = record.clone();
-    let mut parent = Process::new(move || or_fail(parent_of_two(&in_parent))).named("parent");
+    let mut parent = Process::new(move || parent_of_two(&in_parent)).named("parent");
     parent.start()?;
     let parent_code = parent.join()?;
     let joined_at = context::elapsed();
 
-    let counter_pid = record.counter_pid.load(SeqCst);
-    let worker_pid = record.worker_pid.load(SeqCst);
+    let counter_pid = Pid::from_raw(record.counter_pid.load(SeqCst));
+    let worker_pid = Pid::from_raw(record.worker_pid.load(SeqCst));
     // The parent reaped both on its way out, so /proc should know neither.
     let counter_gone = procfs::observe(counter_pid).is_none();
     let worker_gone = procfs::observe(worker_pid).is_none();
@@ -161,10 +161,10 @@ fn parent_of_two(record: &SharedMemory<DaemonRecord>) -> std::result::Result<(),
     counter.set_daemon(true)?;
     let in_worker = record.clone();
     let mut worker = Process::new(move || work(&in_worker)).named("worker");
-    counter.start()?;
-    worker.start()?;
-    record.counter_pid.store(counter.pid().unwrap_or(0), SeqCst);
-    record.worker_pid.store(worker.pid().unwrap_or(0), SeqCst);
+    let counter_pid = counter.start()?;
+    let worker_pid = worker.start()?;
+    record.counter_pid.store(counter_pid.as_raw(), SeqCst);
+    record.worker_pid.store(worker_pid.as_raw(), SeqCst);
 
     say!("parent: my main work takes {} s", PARENT_WORK.as_secs());
     context::sleep(PARENT_WORK);
@@ -226,8 +226,7 @@ fn daemon_rules() -> Result<()> {
 
     let mut daemon = Process::new(daemon_tries_to_start_a_child).named("daemon");
     daemon.set_daemon(true)?;
-    daemon.start()?;
-    let daemon_pid = daemon.pid().unwrap_or(0);
+    let daemon_pid = daemon.start()?;
     let daemon_code = daemon.join()?;
     let outcome = match daemon_code {
         0 => format!(
@@ -251,7 +250,7 @@ fn daemon_tries_to_start_a_child() {
     let mut child = Process::new(|| say!("I am a daemon's child")).named("daemon-child");
     match child.start() {
         Err(error) => say!("start() inside a daemon: error: {error}"),
-        Ok(()) => {
+        Ok(_) => {
             let _ = child.join();
             process::exit(FORKED_ANYWAY)
         }
@@ -269,21 +268,22 @@ struct OrphanRecord {
 }
 
 fn orphan() -> Result<()> {
-    let main_pid = getpid().as_raw();
+    let main_pid = getpid();
     // The supervisor: the lab's own process, which forked this main process.
-    let lab_pid = getppid().as_raw();
+    let lab_pid = getppid();
     let record = SharedMemory::new(OrphanRecord::default())?;
     let in_doomed = record.clone();
-    let mut doomed = Process::new(move || or_fail(doomed_parent(&in_doomed))).named("doomed");
-    doomed.start()?;
-    let doomed_pid = doomed.pid().unwrap_or(0);
+    let mut doomed = Process::new(move || doomed_parent(&in_doomed)).named("doomed");
+    let doomed_pid = doomed.start()?;
     let grandchild = poll_until("doomed has started its child", || {
-        Some(record.pid.load(SeqCst)).filter(|&pid| pid != 0)
+        Some(record.pid.load(SeqCst))
+            .filter(|&pid| pid != 0)
+            .map(Pid::from_raw)
     })?;
     // Let the grandchild say who its parent is before that parent dies, so that the student
     // sees both answers (on a busy machine it may not have run at all yet).
     poll_until("the grandchild has looked at its parent", || {
-        (record.parent_seen.load(SeqCst) == doomed_pid).then_some(())
+        (record.parent_seen.load(SeqCst) == doomed_pid.as_raw()).then_some(())
     })?;
     let before = procfs::observe(grandchild)
         .ok_or_else(|| Error::lesson(format!("{grandchild} vanished before the test")))?;
@@ -299,7 +299,7 @@ fn orphan() -> Result<()> {
     // The orphan's own getppid() tells the same story: wait (one tick at most) until it has
     // looked again.
     poll_until("the orphan sees its new parent", || {
-        (record.parent_seen.load(SeqCst) == after.ppid).then_some(())
+        (record.parent_seen.load(SeqCst) == after.ppid.as_raw()).then_some(())
     })?;
 
     let new_parent = match after.ppid {
@@ -311,7 +311,9 @@ fn orphan() -> Result<()> {
              systemd --user manager). Note that it skipped main ({main_pid}), its grandparent: \
              only a subreaper adopts orphans"
         ),
-        1 => "pid 1, init, which adopts every orphan that has no subreaper above it".to_string(),
+        pid if pid.as_raw() == 1 => {
+            "pid 1, init, which adopts every orphan that has no subreaper above it".to_string()
+        }
         pid => format!(
             "pid {pid} ({}), a subreaper above the lab",
             procfs::stat(pid).map_or("gone".to_string(), |s| s.comm)
@@ -346,7 +348,7 @@ fn orphan() -> Result<()> {
     // The lab removes the orphan. Any process may signal it (same user); only its new parent,
     // the supervisor, can reap it, and does so when it sees it end.
     let removing = Instant::now();
-    kill(Pid::from_raw(grandchild), Signal::SIGTERM)?;
+    kill(grandchild, Signal::SIGTERM)?;
     // Between its death and its reaping the orphan is a zombie, now of the supervisor: catch
     // that moment if the supervisor is not quicker than we are.
     let mut dead_after = None;
@@ -392,9 +394,8 @@ fn doomed_parent(record: &SharedMemory<OrphanRecord>) -> std::result::Result<(),
     let mut grandchild =
         Process::new(move || report_parent_forever(&in_grandchild)).named("grandchild");
     grandchild.set_daemon(true)?;
-    grandchild.start()?;
-    let pid = grandchild.pid().unwrap_or(0);
-    record.pid.store(pid, SeqCst);
+    let pid = grandchild.start()?;
+    record.pid.store(pid.as_raw(), SeqCst);
     say!("doomed: my daemon child {pid} is running; I wait to be terminated");
     sleep_until_signalled()
 }
@@ -419,9 +420,10 @@ fn zombie_and_exitcodes() -> Result<()> {
     // below is certain, not a matter of timing.
     let go = Semaphore::shared(0)?;
     let in_child = go.clone();
-    let mut returns = Process::new(move || {
-        or_fail(in_child.acquire());
+    let mut returns = Process::new(move || -> std::result::Result<(), Errno> {
+        in_child.acquire()?;
         say!("returns: told to go, returning");
+        Ok(())
     })
     .named("returns");
 
@@ -430,8 +432,7 @@ fn zombie_and_exitcodes() -> Result<()> {
         "before start(): is_alive() = {alive_before}, exitcode = {}",
         python(code_before)
     );
-    returns.start()?;
-    let pid = returns.pid().unwrap_or(0);
+    let pid = returns.start()?;
     let (alive_running, code_running) = (returns.is_alive(), returns.exitcode());
     say!(
         "while it runs: is_alive() = {alive_running}, exitcode = {}",
@@ -439,7 +440,7 @@ fn zombie_and_exitcodes() -> Result<()> {
     );
 
     go.release()?;
-    if wait_until_ended(&[Pid::from_raw(pid)], KERNEL_PATIENCE).is_empty() {
+    if process::wait_for_any(&[&returns], KERNEL_PATIENCE).is_empty() {
         return Err(Error::lesson(format!("{pid} did not end")));
     }
     poll_until("/proc shows the ended child as a zombie", || {
@@ -471,13 +472,9 @@ fn zombie_and_exitcodes() -> Result<()> {
 
     // Five processes, five endings.
     let never = Process::new(|| {}).named("never-started");
-    let mut exits_3 = Process::new(|| {
-        say!("exits-3: leaving with exit(3)");
-        process::exit(3)
-    })
-    .named("exits-3");
-    let mut terminated = Process::new(|| sleep_until_signalled()).named("terminated");
-    let mut killed = Process::new(|| sleep_until_signalled()).named("killed");
+    let mut exits_3 = Process::new(leave_with_3).named("exits-3");
+    let mut terminated = Process::new(wait_for_a_signal).named("terminated");
+    let mut killed = Process::new(wait_for_a_signal).named("killed");
     for child in [&mut exits_3, &mut terminated, &mut killed] {
         child.start()?;
     }
@@ -506,6 +503,17 @@ fn zombie_and_exitcodes() -> Result<()> {
     Ok(())
 }
 
+/// The target of exits-3: Python's `sys.exit(3)`.
+fn leave_with_3() {
+    say!("exits-3: leaving with exit(3)");
+    process::exit(3)
+}
+
+/// The target of a child that only waits to be ended by a signal.
+fn wait_for_a_signal() {
+    sleep_until_signalled()
+}
+
 // ---------------------------------------------------------------------------------------------
 // Step 5: terminating a process that holds a lock.
 
@@ -523,17 +531,16 @@ fn semaphore_held_by_the_dead() -> Result<()> {
     let lock = Semaphore::shared(1)?;
     let record = SharedMemory::new(LockRecord::default())?;
     let (in_holder, record_in_holder) = (lock.clone(), record.clone());
-    let mut holder = Process::new(move || {
-        or_fail(in_holder.acquire());
+    let mut holder = Process::new(move || -> std::result::Result<(), Errno> {
+        in_holder.acquire()?;
         record_in_holder.holder_pid.store(getpid().as_raw(), SeqCst);
         say!("holder: I hold the lock (a semaphore), working");
         sleep_until_signalled()
     })
     .named("holder");
-    holder.start()?;
-    let holder_pid = holder.pid().unwrap_or(0);
+    let holder_pid = holder.start()?;
     poll_until("the holder has taken the lock", || {
-        (record.holder_pid.load(SeqCst) == holder_pid).then_some(())
+        (record.holder_pid.load(SeqCst) == holder_pid.as_raw()).then_some(())
     })?;
     holder.terminate()?;
     let holder_code = holder.join()?;
@@ -574,17 +581,14 @@ fn semaphore_held_by_the_dead() -> Result<()> {
 }
 
 /// The next taker of the semaphore: waits for it, but not for ever.
-fn take_semaphore(lock: &Semaphore, record: &LockRecord) {
+fn take_semaphore(lock: &Semaphore, record: &LockRecord) -> std::result::Result<(), Errno> {
     let patience = context::scaled(LOCK_PATIENCE);
     say!(
         "taker: acquiring the lock (giving up after {})",
         describe(patience)
     );
     let began = Instant::now();
-    let got_it = match lock.acquire_timeout(patience) {
-        Ok(got_it) => got_it,
-        Err(errno) => fail(errno),
-    };
+    let got_it = lock.acquire_timeout(patience)?;
     let waited = began.elapsed();
     record.taker_got_it.store(got_it, SeqCst);
     record
@@ -594,7 +598,7 @@ fn take_semaphore(lock: &Semaphore, record: &LockRecord) {
         say!("taker: got the lock after {}", describe(waited));
         let _ = lock.release();
     } else {
-        let holder = record.holder_pid.load(SeqCst);
+        let holder = Pid::from_raw(record.holder_pid.load(SeqCst));
         let holder_is = if procfs::stat(holder).is_none() {
             "dead"
         } else {
@@ -605,6 +609,7 @@ fn take_semaphore(lock: &Semaphore, record: &LockRecord) {
             describe(waited)
         );
     }
+    Ok(())
 }
 
 /// The same with `flock`: the kernel ties the lock to the holder's open file, and closes a
@@ -613,21 +618,18 @@ fn flock_released_at_death() -> Result<()> {
     let path = context::temp_dir().join(LOCK_FILE);
     let record = SharedMemory::new(LockRecord::default())?;
     let (path_in_holder, record_in_holder) = (path.clone(), record.clone());
-    let mut holder = Process::new(move || {
+    let mut holder = Process::new(move || -> std::io::Result<()> {
         // Held until the process ends: nothing in this child ever unlocks it.
-        let _held = match Flock::lock(open_lock_file(&path_in_holder), FlockArg::LockExclusive) {
-            Ok(held) => held,
-            Err((_, errno)) => fail(errno),
-        };
+        let _held = Flock::lock(open_lock_file(&path_in_holder)?, FlockArg::LockExclusive)
+            .map_err(|(_, errno)| errno)?;
         record_in_holder.holder_pid.store(getpid().as_raw(), SeqCst);
         say!("flock-holder: I hold the flock on {LOCK_FILE}, working");
         sleep_until_signalled()
     })
     .named("flock-holder");
-    holder.start()?;
-    let holder_pid = holder.pid().unwrap_or(0);
+    let holder_pid = holder.start()?;
     poll_until("the flock holder has taken the lock", || {
-        (record.holder_pid.load(SeqCst) == holder_pid).then_some(())
+        (record.holder_pid.load(SeqCst) == holder_pid.as_raw()).then_some(())
     })?;
     holder.terminate()?;
     let holder_code = holder.join()?;
@@ -661,14 +663,14 @@ fn flock_released_at_death() -> Result<()> {
 
 /// The next taker of the flock: tries without blocking until it has it or runs out of
 /// patience (flock itself has no timeout).
-fn take_flock(path: &Path, record: &LockRecord) {
+fn take_flock(path: &Path, record: &LockRecord) -> std::io::Result<()> {
     let patience = context::scaled(LOCK_PATIENCE);
     say!(
         "flock-taker: taking the flock (giving up after {})",
         describe(patience)
     );
     let began = Instant::now();
-    let mut file = open_lock_file(path);
+    let mut file = open_lock_file(path)?;
     let held = loop {
         match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
             Ok(held) => break Some(held),
@@ -677,7 +679,7 @@ fn take_flock(path: &Path, record: &LockRecord) {
                 file = back;
                 std::thread::sleep(Duration::from_millis(1));
             }
-            Err((_, errno)) => fail(errno),
+            Err((_, errno)) => return Err(errno.into()),
         }
     };
     let waited = began.elapsed();
@@ -692,19 +694,16 @@ fn take_flock(path: &Path, record: &LockRecord) {
         }
         None => say!("flock-taker: gave up after {}", describe(waited)),
     }
+    Ok(())
 }
 
-fn open_lock_file(path: &Path) -> File {
-    match File::options()
+fn open_lock_file(path: &Path) -> std::io::Result<File> {
+    File::options()
         .read(true)
         .write(true)
         .create(true)
         .truncate(false)
         .open(path)
-    {
-        Ok(file) => file,
-        Err(error) => fail(format!("opening {}: {error}", path.display())),
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -718,38 +717,16 @@ fn sleep_until_signalled() -> ! {
     }
 }
 
-/// Asks `check` every millisecond until it has an answer, for at most `KERNEL_PATIENCE`.
-/// Used instead of sleeping "long enough": as quick as the machine allows, and a clear error
-/// if the thing never happens.
-fn poll_until<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> Result<T> {
-    let deadline = Instant::now() + KERNEL_PATIENCE;
-    loop {
-        if let Some(answer) = check() {
-            return Ok(answer);
-        }
-        if Instant::now() > deadline {
-            return Err(Error::lesson(format!(
-                "gave up waiting until {what} after {}",
-                describe(KERNEL_PATIENCE)
-            )));
-        }
-        std::thread::sleep(Duration::from_millis(1));
-    }
-}
-
-/// In a child: an error it cannot recover from is reported, and the child leaves with exit
-/// code 1, as an uncaught exception ends a Python child.
-fn or_fail<E: Display>(result: std::result::Result<(), E>) {
-    if let Err(error) = result {
-        fail(error)
-    }
-}
-
-fn fail(error: impl Display) -> ! {
-    context::emit(Kind::Error {
-        text: error.to_string(),
-    });
-    process::exit(1)
+/// Asks `check` every few milliseconds until it has an answer, for at most
+/// `KERNEL_PATIENCE`. Used instead of sleeping "long enough": as quick as the machine allows,
+/// and a clear error if the thing never happens.
+fn poll_until<T>(what: &str, check: impl FnMut() -> Option<T>) -> Result<T> {
+    wait::poll_until(KERNEL_PATIENCE, check).ok_or_else(|| {
+        Error::lesson(format!(
+            "gave up waiting until {what} after {}",
+            describe(KERNEL_PATIENCE)
+        ))
+    })
 }
 
 /// Records the time now (since the lesson started) in shared memory, in microseconds.

@@ -16,7 +16,7 @@
 
 use std::io::{self, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
@@ -28,8 +28,9 @@ use crate::runtime::context;
 use crate::tools::echo::{self, ServerOptions};
 use crate::error::{Error, Result};
 use crate::lab::{Lab, describe};
-use crate::multiprocessing::process::{self, Process, poll_timeout, wait_until_ended};
-use crate::runtime::procfs;
+use crate::multiprocessing::process::{self, Process, poll_timeout};
+use crate::runtime::procfs::{self, TcpSocket};
+use crate::runtime::wait;
 use crate::{note, say};
 
 pub const TITLE: &str = "One process per socket connection";
@@ -113,32 +114,19 @@ pub fn run(lab: &mut Lab) -> Result<()> {
 }
 
 /// Starts a server process that runs `body` on a listening socket made here, by the main
-/// process, and closes the main process's own copy: from then on only the server listens.
+/// process. The socket moves into the server's target; `start()` drops the target in the
+/// main process once the server is forked, which closes the main process's copy: from then on
+/// only the server listens.
 fn start_server(listener: TcpListener, body: impl Fn(&TcpListener) + 'static) -> Result<Process> {
-    let listener: OwnedFd = listener.into();
-    let listener_fd: RawFd = listener.as_raw_fd();
-    let mut server = Process::new(move || {
-        // SAFETY: `fork` gave the server its own copy of the descriptor, used only through this
-        // value; the main process's `OwnedFd`, copied into this memory, is never dropped here
-        // because the server leaves through `_exit`.
-        let listener = unsafe { TcpListener::from_raw_fd(listener_fd) };
-        body(&listener);
-    })
-    .named("server");
+    let mut server = Process::new(move || body(&listener)).named("server");
     server.start()?;
-    drop(listener);
     Ok(server)
 }
 
 /// A client process: connects, then for each pause waits, sends a line and reads the reply.
 fn start_client(name: &'static str, address: SocketAddr, pauses: Vec<Duration>) -> Result<Process> {
-    let mut client = Process::new(move || {
-        if let Err(error) = converse(name, address, &pauses) {
-            say!("{name} failed: {error}");
-            process::exit(1);
-        }
-    })
-    .named(name);
+    // An error in `converse` ends the client with exit code 1, as an exception would.
+    let mut client = Process::new(move || converse(name, address, &pauses)).named(name);
     client.start()?;
     Ok(client)
 }
@@ -164,24 +152,21 @@ fn converse(name: &str, address: SocketAddr, pauses: &[Duration]) -> io::Result<
 }
 
 /// Starts the three clients at once and returns how long each took, start to end, measured by
-/// watching them end (pidfds) without reaping them; then joins them.
+/// watching them end (`process::wait`, Python's `connection.wait`) without reaping them; then
+/// joins them.
 fn run_clients(address: SocketAddr, pauses: &[Vec<Duration>]) -> Result<Vec<Duration>> {
     let started = Instant::now();
     let mut clients = Vec::new();
     for (i, &name) in CLIENTS.iter().enumerate() {
         clients.push(start_client(name, address, pauses[i].clone())?);
     }
-    let pids: Vec<Pid> = clients
-        .iter()
-        .map(|c| Pid::from_raw(c.pid().expect("started")))
-        .collect();
-    let mut ended: Vec<Option<Duration>> = vec![None; pids.len()];
+    let mut ended: Vec<Option<Duration>> = vec![None; clients.len()];
     let deadline = Instant::now() + Duration::from_secs(60);
     while ended.iter().any(Option::is_none) && Instant::now() < deadline {
-        let waiting: Vec<usize> = (0..pids.len()).filter(|&i| ended[i].is_none()).collect();
-        let waiting_pids: Vec<Pid> = waiting.iter().map(|&i| pids[i]).collect();
-        for index in wait_until_ended(&waiting_pids, Duration::from_secs(60)) {
-            ended[waiting[index]] = Some(started.elapsed());
+        let running: Vec<usize> = (0..clients.len()).filter(|&i| ended[i].is_none()).collect();
+        let watched: Vec<&Process> = running.iter().map(|&i| &clients[i]).collect();
+        for index in process::wait(&watched, Duration::from_secs(60)) {
+            ended[running[index]] = Some(started.elapsed());
         }
     }
     for client in &mut clients {
@@ -244,7 +229,7 @@ fn note_overlap(lives: &[echo::HandlerLife]) {
         .iter()
         .filter_map(|l| l.reaped_at)
         .fold(f64::MAX, f64::min);
-    let mut pids: Vec<i32> = lives.iter().map(|l| l.pid).collect();
+    let mut pids: Vec<Pid> = lives.iter().map(|l| l.pid).collect();
     pids.sort();
     pids.dedup();
     let verdict = if last_forked < first_reaped {
@@ -284,10 +269,14 @@ fn iterative_server_with_clients(pauses: &[Vec<Duration>]) -> Result<Vec<Duratio
     Ok(times)
 }
 
-/// Waits until every pid has ended (without reaping any of them).
-fn wait_all_ended(pids: &[i32]) {
+/// Waits until every pid has ended, as /proc shows it (a zombie: ended, not reaped), for at
+/// most a few seconds each. The server has no `Process` handles for its handlers: it reaps
+/// them by pid (`reap_any_ended`), as a forking server does.
+fn wait_all_ended(pids: &[Pid]) {
     for &pid in pids {
-        wait_until_ended(&[Pid::from_raw(pid)], Duration::from_secs(30));
+        wait::poll_until(Duration::from_secs(5), || {
+            procfs::stat(pid).filter(|stat| stat.state == 'Z')
+        });
     }
 }
 
@@ -311,7 +300,7 @@ fn zombies_without_and_with_reaping() -> Result<()> {
             };
             if !reap {
                 // The handlers end when their clients hang up; wait for that, without reaping.
-                let pids: Vec<i32> = lives.iter().map(|l| l.pid).collect();
+                let pids: Vec<Pid> = lives.iter().map(|l| l.pid).collect();
                 wait_all_ended(&pids);
             }
             count_zombies(reap);
@@ -337,7 +326,7 @@ fn zombies_without_and_with_reaping() -> Result<()> {
 
 /// Counts the server's zombie children in /proc and says what that means.
 fn count_zombies(reaping: bool) {
-    let server_pid = getpid().as_raw();
+    let server_pid = getpid();
     let zombies = procfs::zombie_children(server_pid);
     for zombie in &zombies {
         procfs::observe(zombie.pid);
@@ -369,24 +358,22 @@ fn server_keeps_its_copy() -> Result<()> {
     let listener = echo::listen_on(loopback_any_port(), true)?;
     let address = listener.local_addr()?;
     let (timed_out_reader, timed_out_writer) = nix::unistd::pipe()?;
-    let writer_fd = timed_out_writer.as_raw_fd();
     let wait = Duration::from_secs(1);
-    let mut client = Process::new(move || {
-        // SAFETY: this process's own copy of the pipe's write end, used only here.
-        let timed_out = unsafe { OwnedFd::from_raw_fd(writer_fd) };
-        if let Err(error) = wait_for_the_end(address, wait, timed_out) {
-            say!("alex failed: {error}");
-            process::exit(1);
-        }
-    })
-    .named("alex");
+    // The write end moves into alex's target: after the fork only alex holds it.
+    let mut client =
+        Process::new(move || wait_for_the_end(address, wait, &timed_out_writer)).named("alex");
     client.start()?;
-    drop(timed_out_writer);
 
     let (connection, peer) = listener.accept()?;
-    let mut handler = echo::start_handler(&connection, peer, listener.as_raw_fd(), "handler")?;
+    // The mistake, made on purpose: the handler gets a duplicate of the connection's
+    // descriptor, and the main process keeps the original open.
+    let mut handler = echo::start_handler(
+        connection.try_clone()?,
+        peer,
+        listener.as_raw_fd(),
+        "handler",
+    )?;
     let handler_pid = handler.pid().expect("started");
-    // The mistake: the main process does not close `connection` here.
     let code = handler.join()?;
     note!(
         "Handler {handler_pid} read the end of alex's requests, closed its descriptor and \
@@ -422,7 +409,7 @@ fn server_keeps_its_copy() -> Result<()> {
 
 /// Alex's side of step 4: one round trip, then "I am done sending" (a half-close), then wait
 /// for the server to be done too.
-fn wait_for_the_end(address: SocketAddr, wait: Duration, timed_out: OwnedFd) -> io::Result<()> {
+fn wait_for_the_end(address: SocketAddr, wait: Duration, timed_out: &OwnedFd) -> io::Result<()> {
     let mut connection = TcpStream::connect(address)?;
     connection.write_all(b"bye")?;
     let reply = echo::read_reply(&mut connection, 3)?.unwrap_or_default();
@@ -441,7 +428,7 @@ fn wait_for_the_end(address: SocketAddr, wait: Duration, timed_out: OwnedFd) -> 
             describe(context::scaled(wait))
         ),
     }
-    nix::unistd::write(&timed_out, b"!")?;
+    nix::unistd::write(timed_out, b"!")?;
     match echo::wait_for_end(&mut connection, context::scaled(Duration::from_secs(30)))? {
         Some(after) => say!(
             "alex: end of the conversation (read returned 0 bytes) {} after reporting",
@@ -450,23 +437,6 @@ fn wait_for_the_end(address: SocketAddr, wait: Duration, timed_out: OwnedFd) -> 
         None => say!("alex: still no end of the conversation"),
     }
     Ok(())
-}
-
-/// The TCP states of the sockets whose local port is `port`, from `/proc/net/tcp`: state `06`
-/// is `TIME_WAIT`, `0A` is `LISTEN`, `01` is `ESTABLISHED`.
-fn tcp_states(port: u16) -> Vec<(String, String)> {
-    let table = std::fs::read_to_string("/proc/net/tcp").unwrap_or_default();
-    table
-        .lines()
-        .skip(1)
-        .filter_map(|line| {
-            let fields: Vec<&str> = line.split_whitespace().collect();
-            let local = fields.get(1)?;
-            let local_port = u16::from_str_radix(local.split(':').nth(1)?, 16).ok()?;
-            let (remote, state) = (fields.get(2)?, fields.get(3)?);
-            (local_port == port).then(|| (remote.to_string(), state.to_string()))
-        })
-        .collect()
 }
 
 fn bind_again_after_time_wait() -> Result<()> {
@@ -489,12 +459,12 @@ fn bind_again_after_time_wait() -> Result<()> {
     );
     // The last ACK crosses loopback at once; look for the entry for up to a second.
     let deadline = Instant::now() + Duration::from_secs(1);
-    let mut states = tcp_states(port);
-    while !states.iter().any(|(_, s)| s == "06") && Instant::now() < deadline {
+    let mut states = procfs::tcp_sockets(port);
+    while !states.iter().any(TcpSocket::is_time_wait) && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(5));
-        states = tcp_states(port);
+        states = procfs::tcp_sockets(port);
     }
-    let in_time_wait = states.iter().any(|(_, s)| s == "06");
+    let in_time_wait = states.iter().any(TcpSocket::is_time_wait);
     say!(
         "/proc/net/tcp for local port {port}: {}",
         if states.is_empty() {
@@ -502,9 +472,13 @@ fn bind_again_after_time_wait() -> Result<()> {
         } else {
             states
                 .iter()
-                .map(|(remote, state)| {
-                    let name = if state == "06" { "TIME_WAIT" } else { "other" };
-                    format!("state {state} ({name}), remote {remote}")
+                .map(|socket| {
+                    let name = if socket.is_time_wait() {
+                        "TIME_WAIT"
+                    } else {
+                        "other"
+                    };
+                    format!("state {} ({name}), remote {}", socket.state, socket.remote)
                 })
                 .collect::<Vec<_>>()
                 .join("; ")

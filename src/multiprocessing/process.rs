@@ -2,8 +2,8 @@
 //!
 //! ```ignore
 //! let mut p = Process::new(move || piao("alex", seconds)).named("alex");
-//! p.start()?;          // fork: the closure runs in a new pid
-//! p.join()?;           // waitpid: the caller waits for *that* child, and reaps it
+//! let pid = p.start()?;  // fork: the closure runs in a new pid
+//! p.join()?;             // the caller waits for *that* child, and reaps it
 //! assert_eq!(p.exitcode(), Some(0));
 //! ```
 //!
@@ -12,15 +12,26 @@
 //! - `start()` forks; the child runs the target, then does what Python's child does on its way
 //!   out (terminates its daemon children, joins the others; a note says which), and leaves
 //!   with `_exit`.
-//! - A panic in the target becomes exit code 1 in that child, as an exception does in Python.
+//! - The target may return `()` or a `Result`, so child code can use `?`. A panic or an `Err`
+//!   becomes exit code 1 in that child, as an uncaught exception does in Python.
+//! - In the parent, `start()` drops the target once the child is forked (CPython deletes
+//!   `_target` and its arguments there too): a socket moved into the closure is then closed in
+//!   the parent, by ownership, and lives on only in the child.
+//! - `start()` holds a *pidfd* for the child, a descriptor that names that one process and no
+//!   other. `is_alive`, `join`, `terminate` and `kill` go through it, so a handle never signals
+//!   a recycled pid, even if the child was reaped behind its back (`reap_any_ended`).
 //! - `join()` is the only call that reaps. `is_alive()` and `exitcode()` look without reaping
 //!   (`waitid` with `WNOWAIT`), so a finished child that nobody joined stays visible as a
 //!   zombie (僵尸进程) in `/proc`. (Python's `is_alive()` quietly reaps.)
+//! - A process that has started threads and not joined them cannot fork: refused with an error.
+//! - `join()` reports its wait (`wait`/`woke` events) when the child has not ended yet.
 //! - Misuse is an error value with Python's message, never a panic.
 
+use std::cell::Cell;
 use std::fmt;
-use std::os::fd::{AsFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
 use std::panic::{self, AssertUnwindSafe};
+use std::rc::Rc;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
@@ -29,10 +40,13 @@ use nix::errno::Errno;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sys::signal::{Signal, kill};
 use nix::sys::wait::{Id, WaitPidFlag, WaitStatus, waitid, waitpid};
-use nix::unistd::{ForkResult, Pid, fork, getpid};
+pub use nix::unistd::Pid;
+use nix::unistd::{ForkResult, fork, getpid};
 
 use crate::runtime::context;
 use crate::runtime::event::Kind;
+use crate::runtime::outcome::TargetResult;
+use crate::runtime::wait;
 
 /// The subclass style: implement `run` (and optionally `name`), then `Process::from_worker`.
 pub trait Worker {
@@ -57,7 +71,12 @@ pub enum ProcessError {
     DaemonAfterStart,
     /// `start()` inside a daemon process.
     DaemonHasChildren,
-    /// The kernel refused: `fork`, `waitpid` or `kill` failed.
+    /// `start()` in a process that has started threads it has not joined (how many).
+    ThreadsRunning(usize),
+    /// `join()` on a child that something else reaped without recording its exit code (with
+    /// `SIGCHLD` ignored, the kernel reaps every child itself).
+    ReapedElsewhere,
+    /// The kernel refused: the system call, and its error number.
     System(&'static str, Errno),
 }
 
@@ -73,12 +92,35 @@ impl fmt::Display for ProcessError {
             ProcessError::DaemonHasChildren => {
                 write!(f, "daemonic processes are not allowed to have children")
             }
-            ProcessError::System(call, errno) => write!(f, "{call} failed: {}", errno.desc()),
+            ProcessError::ThreadsRunning(threads) => write!(
+                f,
+                "cannot fork while {threads} other thread(s) run: a fork copies only the \
+                 calling thread, and a lock another thread holds would stay locked forever in \
+                 the child"
+            ),
+            ProcessError::ReapedElsewhere => write!(
+                f,
+                "the child was reaped by someone else and its exit code is lost (is SIGCHLD \
+                 ignored?)"
+            ),
+            ProcessError::System(call, errno) => {
+                write!(f, "{call}: {} ({})", errno_name(*errno), errno.desc())
+            }
         }
     }
 }
 
 impl std::error::Error for ProcessError {}
+
+/// The symbolic name of an error number: `EAGAIN`, `ECHILD` ...
+pub fn errno_name(errno: Errno) -> String {
+    let debug = format!("{errno:?}");
+    debug.rsplit("::").next().unwrap_or(&debug).to_string()
+}
+
+/// What a process's target is stored as: it may be called more than once (`run()`, as in
+/// Python), and says whether it failed.
+type Target = Box<dyn FnMut() -> Result<(), String>>;
 
 /// A child process: created, then started (forked), then joined (reaped).
 pub struct Process {
@@ -87,11 +129,23 @@ pub struct Process {
     /// for the first created by that one. Default names are `Process-<identity>`.
     identity: String,
     daemon: bool,
-    target: Box<dyn FnMut()>,
+    /// Dropped by `start()` in the parent, once the child has its own copy.
+    target: Option<Target>,
     /// The process that created this handle: only it may join the child.
     creator: Pid,
-    pid: Option<Pid>,
+    child: Option<Child>,
     exitcode: Option<i32>,
+}
+
+/// A started child, as its handle knows it.
+struct Child {
+    pid: Pid,
+    /// A descriptor for this one process (`pidfd_open`); `None` on kernels before 5.3, or when
+    /// the process is out of descriptors.
+    pidfd: Option<OwnedFd>,
+    /// Where `reap_any_ended` (or `finish_children`) writes the exit code when it reaps the
+    /// child instead of this handle.
+    reaped_elsewhere: Rc<Cell<Option<i32>>>,
 }
 
 /// A child this process started and has not reaped yet.
@@ -99,23 +153,36 @@ struct Unreaped {
     pid: Pid,
     name: String,
     daemon: bool,
+    reaped_elsewhere: Rc<Cell<Option<i32>>>,
 }
 
 // Every child started and not yet reaped by this process. A forked child empties its copy
-// first: its parent's children are not its own.
-static UNREAPED: Mutex<Vec<Unreaped>> = Mutex::new(Vec::new());
+// first: its parent's children are not its own. (Thread-local rather than a global `Mutex`:
+// only the thread that forks may have children, and an `Rc` is not `Send`.)
+thread_local! {
+    static UNREAPED: std::cell::RefCell<Vec<Unreaped>> = const { std::cell::RefCell::new(Vec::new()) };
+}
 
 // Default names follow Python: `Process-N` counts the processes created here; in a child named
 // `Process-2`, its own children are `Process-2:1`, `Process-2:2` ...
 static CREATED: AtomicU32 = AtomicU32::new(0);
 static IDENTITY: Mutex<String> = Mutex::new(String::new());
 
-// Exit codes of children reaped by `finish_children` or `kill_children` rather than through
-// their own handle, so that a later `join()` on that handle still gets the right code.
-static REAPED_ELSEWHERE: Mutex<Vec<(Pid, i32)>> = Mutex::new(Vec::new());
+fn with_unreaped<T>(f: impl FnOnce(&mut Vec<Unreaped>) -> T) -> T {
+    UNREAPED.with(|unreaped| f(&mut unreaped.borrow_mut()))
+}
 
-fn unreaped() -> std::sync::MutexGuard<'static, Vec<Unreaped>> {
-    UNREAPED.lock().unwrap_or_else(|e| e.into_inner())
+/// Forgets the child `pid` from the list of unreaped children, and tells its handle (if it
+/// still has one) the exit code.
+fn forget_reaped(pid: Pid, code: i32) {
+    with_unreaped(|unreaped| {
+        unreaped.retain(|child| {
+            if child.pid == pid {
+                child.reaped_elsewhere.set(Some(code));
+            }
+            child.pid != pid
+        })
+    });
 }
 
 fn next_identity() -> String {
@@ -129,16 +196,17 @@ fn next_identity() -> String {
 }
 
 impl Process {
-    /// A process that will run `target`; capture its arguments in the closure.
-    pub fn new(target: impl FnMut() + 'static) -> Process {
+    /// A process that will run `target`; capture its arguments in the closure. The target
+    /// returns `()` or a `Result` (an `Err` ends the child with exit code 1).
+    pub fn new<R: TargetResult>(mut target: impl FnMut() -> R + 'static) -> Process {
         let identity = next_identity();
         Process {
             name: format!("Process-{identity}"),
             identity,
             daemon: false,
-            target: Box::new(target),
+            target: Some(Box::new(move || target().into_result())),
             creator: getpid(),
-            pid: None,
+            child: None,
             exitcode: None,
         }
     }
@@ -170,7 +238,7 @@ impl Process {
     /// Marks the process as a daemon (守护进程): its parent terminates it when its own work is
     /// done, instead of waiting for it. Only before `start()`.
     pub fn set_daemon(&mut self, daemon: bool) -> Result<(), ProcessError> {
-        if self.pid.is_some() {
+        if self.child.is_some() {
             return Err(ProcessError::DaemonAfterStart);
         }
         self.daemon = daemon;
@@ -178,45 +246,63 @@ impl Process {
     }
 
     /// The child's pid, once started.
-    pub fn pid(&self) -> Option<i32> {
-        self.pid.map(Pid::as_raw)
+    pub fn pid(&self) -> Option<Pid> {
+        self.child.as_ref().map(|child| child.pid)
     }
 
     /// Runs the target here, in the caller's own process, and blocks until it returns: no
-    /// fork, no new pid. (What `start()` does in the child.)
-    pub fn run(&mut self) {
-        (self.target)();
+    /// fork, no new pid. (What `start()` does in the child.) After `start()` the target is
+    /// gone from this process, and `run()` does nothing, as in Python.
+    pub fn run(&mut self) -> Result<(), String> {
+        match &mut self.target {
+            Some(target) => target(),
+            None => Ok(()),
+        }
     }
 
-    /// Forks a child that runs the target, and returns at once in the parent.
-    pub fn start(&mut self) -> Result<(), ProcessError> {
-        if self.pid.is_some() {
+    /// Forks a child that runs the target, and returns its pid at once in the parent.
+    pub fn start(&mut self) -> Result<Pid, ProcessError> {
+        if self.child.is_some() {
             return Err(ProcessError::StartedTwice);
         }
         if context::is_daemon() {
             return Err(ProcessError::DaemonHasChildren);
         }
+        let threads = context::threads_not_joined();
+        if threads > 0 {
+            return Err(ProcessError::ThreadsRunning(threads));
+        }
         // Nothing buffered may be copied into the child, or it would be written twice.
         flush_stdio();
-        // SAFETY: the lab's processes are single-threaded when they fork (thread lessons never
-        // fork after starting threads), so no lock held by another thread is copied into the
-        // child locked. The child only runs the target and then leaves through `_exit`, never
-        // returning into the parent's code.
+        // SAFETY: no other thread of the lab's runs (checked just above), so no lock held by
+        // another thread is copied into the child locked. The child only runs the target and
+        // then leaves through `_exit`, never returning into the parent's code.
         match unsafe { fork() } {
             Err(errno) => Err(ProcessError::System("fork", errno)),
             Ok(ForkResult::Child) => self.be_the_child(),
-            Ok(ForkResult::Parent { child }) => {
-                self.pid = Some(child);
-                unreaped().push(Unreaped {
-                    pid: child,
-                    name: self.name.clone(),
-                    daemon: self.daemon,
+            Ok(ForkResult::Parent { child: pid }) => {
+                // The child has its own copy of the target and of everything it owns; the
+                // parent's copy goes now (a connection moved into it is closed here).
+                self.target = None;
+                let reaped_elsewhere = Rc::new(Cell::new(None));
+                with_unreaped(|unreaped| {
+                    unreaped.push(Unreaped {
+                        pid,
+                        name: self.name.clone(),
+                        daemon: self.daemon,
+                        reaped_elsewhere: reaped_elsewhere.clone(),
+                    })
+                });
+                self.child = Some(Child {
+                    pid,
+                    pidfd: pidfd_open(pid),
+                    reaped_elsewhere,
                 });
                 context::emit(Kind::Spawn {
-                    child: child.as_raw(),
+                    child: pid.as_raw(),
                     child_name: self.name.clone(),
                 });
-                Ok(())
+                Ok(pid)
             }
         }
     }
@@ -229,7 +315,7 @@ impl Process {
         // of a bare fork. So the parent's list is forgotten rather than cleared (dropping its
         // records would write to every heap page they sit on, each then copied for this
         // child), and the identity is moved in, not copied.
-        std::mem::forget(std::mem::take(&mut *unreaped()));
+        std::mem::forget(with_unreaped(std::mem::take));
         CREATED.store(0, Ordering::Relaxed);
         std::mem::swap(
             &mut *IDENTITY.lock().unwrap_or_else(|e| e.into_inner()),
@@ -238,61 +324,63 @@ impl Process {
         context::set_name(&self.name);
         context::set_daemon(self.daemon);
         context::emit(Kind::Start);
-        let outcome = panic::catch_unwind(AssertUnwindSafe(|| (self.target)()));
-        // A panic was already reported by the panic hook; like an uncaught exception in a
-        // Python child, it becomes exit code 1.
-        let code = if outcome.is_ok() { 0 } else { 1 };
+        let outcome = panic::catch_unwind(AssertUnwindSafe(|| self.run()));
+        // Like an uncaught exception in a Python child, a panic (already reported by the
+        // panic hook) or an error becomes exit code 1.
+        let code = match outcome {
+            Ok(Ok(())) => 0,
+            Ok(Err(error)) => {
+                context::emit(Kind::Error { text: error });
+                1
+            }
+            Err(_) => 1,
+        };
         exit(code)
     }
 
     /// Waits for the child to end and reaps it; returns its exit code.
     pub fn join(&mut self) -> Result<i32, ProcessError> {
-        let pid = self.joinable()?;
-        if let Some(code) = self.exitcode {
+        self.joinable()?;
+        if let Some(code) = self.exitcode.or_else(|| self.reaped_elsewhere()) {
+            self.exitcode = Some(code);
             return Ok(code);
         }
-        loop {
-            match waitpid(pid, None) {
-                Err(Errno::EINTR) => continue,
-                Err(Errno::ECHILD) => return Ok(self.reaped_elsewhere(pid)),
-                Err(errno) => return Err(ProcessError::System("waitpid", errno)),
-                Ok(status) => match exitcode_of(status) {
-                    Some(code) => return Ok(self.record_reaped(pid, code)),
-                    None => continue,
-                },
-            }
-        }
+        let waiting = (!self.has_ended()).then(|| wait::begin("join", &self.name));
+        self.reap(waiting)
     }
 
     /// Like `join`, but gives up after `timeout` (scaled by `--speed`): `Ok(None)` means the
-    /// child is still running.
+    /// child is still running (and `exitcode()` is still `None`).
     pub fn join_timeout(&mut self, timeout: Duration) -> Result<Option<i32>, ProcessError> {
-        let pid = self.joinable()?;
-        if self.exitcode.is_some() {
-            return Ok(self.exitcode);
+        self.joinable()?;
+        if self.exitcode.is_some() || self.has_ended() {
+            return self.join().map(Some);
         }
-        if !wait_until_ended(&[pid], context::scaled(timeout)).contains(&0) {
+        let waiting = wait::begin("join", &self.name);
+        let ended = wait_for_any(&[&*self], context::scaled(timeout)).contains(&0);
+        if !ended {
+            waiting.end(false);
             return Ok(None);
         }
-        self.join().map(Some)
+        self.reap(Some(waiting)).map(Some)
     }
 
     /// True from `start()` until the child ends (a zombie is not alive). Does not reap.
     pub fn is_alive(&self) -> bool {
-        match (self.pid, self.exitcode) {
-            (Some(pid), None) => peek_exitcode(pid).is_none(),
-            _ => false,
-        }
+        self.child.is_some() && self.exitcode.is_none() && !self.has_ended()
     }
 
     /// `None` while running (or never started), then the exit status, or `-N` after death by
     /// signal N. Does not reap.
     pub fn exitcode(&self) -> Option<i32> {
-        match (self.pid, self.exitcode) {
-            (_, Some(code)) => Some(code),
-            (Some(pid), None) => peek_exitcode(pid),
-            (None, None) => None,
+        if self.exitcode.is_some() {
+            return self.exitcode;
         }
+        let child = self.child.as_ref()?;
+        child.reaped_elsewhere.get().or_else(|| {
+            let flags = WaitPidFlag::WEXITED | WaitPidFlag::WNOHANG | WaitPidFlag::WNOWAIT;
+            waitid(child.id(), flags).ok().and_then(exitcode_of)
+        })
     }
 
     /// Sends `SIGTERM`. The child gets no chance to clean up after itself (the default action
@@ -307,86 +395,159 @@ impl Process {
     }
 
     fn signal(&self, signal: Signal) -> Result<(), ProcessError> {
+        let Some(child) = &self.child else {
+            return Ok(());
+        };
         // Once reaped, the pid may already belong to some other process: never signal it.
-        match (self.pid, self.exitcode) {
-            (Some(pid), None) => {
-                kill(pid, signal).map_err(|errno| ProcessError::System("kill", errno))
+        if self.exitcode.is_some() || child.reaped_elsewhere.get().is_some() {
+            return Ok(());
+        }
+        let sent = match &child.pidfd {
+            // The pidfd names this child only: if it has been reaped meanwhile, this fails
+            // with ESRCH instead of reaching a stranger.
+            Some(pidfd) => {
+                // SAFETY: pidfd_send_signal takes a pidfd, a signal, a null siginfo and flags.
+                let result = unsafe {
+                    libc::syscall(
+                        libc::SYS_pidfd_send_signal,
+                        pidfd.as_raw_fd(),
+                        signal as i32,
+                        std::ptr::null::<libc::siginfo_t>(),
+                        0,
+                    )
+                };
+                if result == 0 {
+                    Ok(())
+                } else {
+                    Err(Errno::last())
+                }
             }
-            _ => Ok(()),
+            None => kill(child.pid, signal),
+        };
+        match sent {
+            Ok(()) | Err(Errno::ESRCH) => Ok(()),
+            Err(errno) => Err(ProcessError::System("kill", errno)),
         }
     }
 
-    fn joinable(&self) -> Result<Pid, ProcessError> {
-        let pid = self.pid.ok_or(ProcessError::JoinNotStarted)?;
+    fn joinable(&self) -> Result<(), ProcessError> {
+        if self.child.is_none() {
+            return Err(ProcessError::JoinNotStarted);
+        }
         if self.creator != getpid() {
             return Err(ProcessError::JoinNotChild);
         }
-        Ok(pid)
+        Ok(())
     }
 
-    fn record_reaped(&mut self, pid: Pid, code: i32) -> i32 {
-        self.exitcode = Some(code);
-        unreaped().retain(|child| child.pid != pid);
-        context::emit(Kind::Exit {
-            child: pid.as_raw(),
-            exitcode: code,
-        });
-        code
+    /// Whether the child has ended (a zombie has), without reaping it.
+    fn has_ended(&self) -> bool {
+        match &self.child {
+            None => false,
+            Some(child) if child.reaped_elsewhere.get().is_some() => true,
+            Some(child) => match &child.pidfd {
+                Some(pidfd) => {
+                    let mut fds = [PollFd::new(pidfd.as_fd(), PollFlags::POLLIN)];
+                    matches!(poll(&mut fds, PollTimeout::ZERO), Ok(n) if n > 0)
+                }
+                None => self.exitcode().is_some(),
+            },
+        }
     }
 
-    fn reaped_elsewhere(&mut self, pid: Pid) -> i32 {
-        let code = REAPED_ELSEWHERE
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .iter()
-            .find(|(reaped_pid, _)| *reaped_pid == pid)
-            .map(|(_, code)| *code);
-        // No record means the child was reaped behind the lab's back (SIGCHLD ignored).
-        let code = code.unwrap_or(0);
-        self.exitcode = Some(code);
-        code
+    fn reaped_elsewhere(&self) -> Option<i32> {
+        self.child.as_ref()?.reaped_elsewhere.get()
     }
-}
 
-/// Waits until at least one of `pids` has ended, or `timeout` passes, without reaping any:
-/// returns the indices of those that have ended. Each child is watched through a pidfd, a file
-/// descriptor that becomes readable when that process ends (Python's `Process.sentinel`).
-pub fn wait_until_ended(pids: &[Pid], timeout: Duration) -> Vec<usize> {
-    let deadline = Instant::now() + timeout;
-    let pidfds: Option<Vec<OwnedFd>> = pids.iter().map(|&pid| pidfd_open(pid)).collect();
-    let Some(pidfds) = pidfds else {
-        return wait_by_peeking(pids, deadline);
-    };
-    let mut watched: Vec<PollFd> = pidfds
-        .iter()
-        .map(|fd| PollFd::new(fd.as_fd(), PollFlags::POLLIN))
-        .collect();
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        match poll(&mut watched, poll_timeout(left)) {
-            Ok(0) => return Vec::new(),
-            Ok(_) => {
-                return (0..watched.len())
-                    .filter(|&i| watched[i].any().unwrap_or(false))
-                    .collect();
+    /// Blocks until the child has ended, and reaps it. `waiting`, the wait the caller reported,
+    /// is ended as soon as the child is collected.
+    fn reap(&mut self, mut waiting: Option<wait::Waiting>) -> Result<i32, ProcessError> {
+        let pid = self.pid().ok_or(ProcessError::JoinNotStarted)?;
+        loop {
+            let status = match &self.child {
+                Some(child) => waitid(child.id(), WaitPidFlag::WEXITED),
+                None => return Err(ProcessError::JoinNotStarted),
+            };
+            if !matches!(status, Err(Errno::EINTR))
+                && let Some(waiting) = waiting.take()
+            {
+                waiting.end(status.is_ok());
             }
-            Err(Errno::EINTR) if left > Duration::ZERO => continue,
-            Err(_) => return wait_by_peeking(pids, deadline),
+            match status {
+                Err(Errno::EINTR) => continue,
+                Err(Errno::ECHILD) => {
+                    let code = self
+                        .reaped_elsewhere()
+                        .ok_or(ProcessError::ReapedElsewhere)?;
+                    self.exitcode = Some(code);
+                    return Ok(code);
+                }
+                Err(errno) => return Err(ProcessError::System("waitid", errno)),
+                Ok(status) => {
+                    if let Some(code) = exitcode_of(status) {
+                        self.exitcode = Some(code);
+                        forget_reaped(pid, code);
+                        context::emit(Kind::Exit {
+                            child: pid.as_raw(),
+                            exitcode: code,
+                            is_thread: false,
+                        });
+                        return Ok(code);
+                    }
+                }
+            }
         }
     }
 }
 
-/// The same without pidfds (kernels before 5.3): look every few milliseconds.
-fn wait_by_peeking(pids: &[Pid], deadline: Instant) -> Vec<usize> {
+impl Child {
+    /// How `waitid` names this child: by its pidfd when it has one.
+    fn id(&self) -> Id<'_> {
+        match &self.pidfd {
+            Some(pidfd) => Id::PIDFd(pidfd.as_fd()),
+            None => Id::Pid(self.pid),
+        }
+    }
+}
+
+/// Python's `multiprocessing.connection.wait` for processes: blocks until at least one of
+/// `processes` has ended, or `timeout` passes (taken as it is: scale it with
+/// `context::scaled` for a lesson's pace), without reaping any. Returns the indices of those
+/// that have ended (none after a timeout). Each child is watched through its pidfd, which
+/// becomes readable when that process ends.
+pub fn wait_for_any(processes: &[&Process], timeout: Duration) -> Vec<usize> {
+    let deadline = Instant::now() + timeout;
     loop {
-        let ended: Vec<usize> = (0..pids.len())
-            .filter(|&i| peek_exitcode(pids[i]).is_some())
+        let ended: Vec<usize> = (0..processes.len())
+            .filter(|&i| processes[i].child.is_some() && !processes[i].is_alive())
             .collect();
-        if !ended.is_empty() || Instant::now() >= deadline {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if !ended.is_empty() || left.is_zero() {
             return ended;
         }
-        std::thread::sleep(Duration::from_millis(2));
+        let pidfds: Vec<PollFd> = processes
+            .iter()
+            .filter_map(|p| p.child.as_ref()?.pidfd.as_ref())
+            .map(|fd| PollFd::new(fd.as_fd(), PollFlags::POLLIN))
+            .collect();
+        if pidfds.len() == processes.len() {
+            let mut pidfds = pidfds;
+            let _ = poll(&mut pidfds, poll_timeout(left));
+        } else {
+            // Without a pidfd for each (old kernel, no descriptors left): look every 2 ms.
+            std::thread::sleep(left.min(Duration::from_millis(2)));
+        }
     }
+}
+
+/// `wait_for_any` as a visible wait (`wait`/`woke` events on the names of `processes`), with
+/// `timeout` scaled by `--speed`: what a lesson calls.
+pub fn wait(processes: &[&Process], timeout: Duration) -> Vec<usize> {
+    let names: Vec<&str> = processes.iter().map(|p| p.name()).collect();
+    let waiting = wait::begin("join", &names.join(", "));
+    let ended = wait_for_any(processes, context::scaled(timeout));
+    waiting.end(!ended.is_empty());
+    ended
 }
 
 /// A poll(2) timeout in whole milliseconds, rounded up so that a short wait is not zero.
@@ -432,15 +593,19 @@ pub struct Finished {
 /// What a process does on its way out, as Python's does: terminate its daemon children that
 /// are still running, then join every child it has not joined yet. Returns what it did.
 pub fn finish_children() -> Vec<Finished> {
-    if unreaped().is_empty() {
+    if with_unreaped(|unreaped| unreaped.is_empty()) {
         // The usual case, and on every child's way out: touch no more code than needed.
         return Vec::new();
     }
-    let daemons: Vec<Pid> = unreaped()
-        .iter()
-        .filter(|child| child.daemon)
-        .map(|child| child.pid)
-        .collect();
+    // A pid in this list is a child not yet reaped: it cannot have been recycled, so it is
+    // safe to signal by pid.
+    let daemons: Vec<Pid> = with_unreaped(|unreaped| {
+        unreaped
+            .iter()
+            .filter(|child| child.daemon)
+            .map(|child| child.pid)
+            .collect()
+    });
     let mut terminated = Vec::new();
     for pid in daemons {
         if peek_exitcode(pid).is_none() && kill(pid, Signal::SIGTERM).is_ok() {
@@ -454,8 +619,8 @@ pub fn finish_children() -> Vec<Finished> {
 /// in a loop, since several `SIGCHLD`s coalesce into one), reports an `exit` event for each and
 /// returns (pid, exitcode) of each. With `block`, first waits for one child to end. A server
 /// calls this from its accept loop: it never joins its handlers one by one, it collects
-/// whichever have finished.
-pub fn reap_any_ended(block: bool) -> Vec<(i32, i32)> {
+/// whichever have finished. A handle of a child reaped here still learns its exit code.
+pub fn reap_any_ended(block: bool) -> Vec<(Pid, i32)> {
     let mut reaped = Vec::new();
     let mut flags = if block {
         None
@@ -468,12 +633,13 @@ pub fn reap_any_ended(block: bool) -> Vec<(i32, i32)> {
             Ok(WaitStatus::StillAlive) | Err(_) => return reaped,
             Ok(status) => {
                 if let (Some(pid), Some(code)) = (status.pid(), exitcode_of(status)) {
-                    unreaped().retain(|child| child.pid != pid);
+                    forget_reaped(pid, code);
                     context::emit(Kind::Exit {
                         child: pid.as_raw(),
                         exitcode: code,
+                        is_thread: false,
                     });
-                    reaped.push((pid.as_raw(), code));
+                    reaped.push((pid, code));
                     flags = Some(WaitPidFlag::WNOHANG);
                 }
             }
@@ -484,39 +650,44 @@ pub fn reap_any_ended(block: bool) -> Vec<(i32, i32)> {
 /// Ends every child this process has not joined yet (`SIGKILL`) and reaps them: used when a
 /// lesson fails or is stopped, so that nothing it started outlives it.
 pub fn kill_children() -> Vec<Finished> {
+    let running: Vec<Pid> = with_unreaped(|unreaped| unreaped.iter().map(|c| c.pid).collect());
     let mut killed = Vec::new();
-    for child in unreaped().iter() {
-        if peek_exitcode(child.pid).is_none() && kill(child.pid, Signal::SIGKILL).is_ok() {
-            killed.push(child.pid);
+    for pid in running {
+        if peek_exitcode(pid).is_none() && kill(pid, Signal::SIGKILL).is_ok() {
+            killed.push(pid);
         }
     }
     reap_all_unreaped(&killed)
 }
 
+/// Reaps every child still in the list, waiting for each in turn.
 fn reap_all_unreaped(signalled: &[Pid]) -> Vec<Finished> {
     let mut finished = Vec::new();
     loop {
-        let Some((pid, name, daemon)) = unreaped()
-            .first()
-            .map(|c| (c.pid, c.name.clone(), c.daemon))
+        let Some((pid, name, daemon)) =
+            with_unreaped(|unreaped| unreaped.first().map(|c| (c.pid, c.name.clone(), c.daemon)))
         else {
             return finished;
         };
-        let mut handle = Process {
-            name: name.clone(),
-            identity: String::new(),
-            daemon,
-            target: Box::new(|| {}),
-            creator: getpid(),
-            pid: Some(pid),
-            exitcode: None,
+        let waiting = (peek_exitcode(pid).is_none()).then(|| wait::begin("join", &name));
+        let status = loop {
+            match waitpid(pid, None) {
+                Err(Errno::EINTR) => continue,
+                other => break other,
+            }
         };
-        match handle.join() {
-            Ok(code) => {
-                REAPED_ELSEWHERE
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .push((pid, code));
+        let code = status.ok().and_then(exitcode_of);
+        if let Some(waiting) = waiting {
+            waiting.end(code.is_some());
+        }
+        match code {
+            Some(code) => {
+                forget_reaped(pid, code);
+                context::emit(Kind::Exit {
+                    child: pid.as_raw(),
+                    exitcode: code,
+                    is_thread: false,
+                });
                 finished.push(Finished {
                     pid: pid.as_raw(),
                     name,
@@ -525,9 +696,8 @@ fn reap_all_unreaped(signalled: &[Pid]) -> Vec<Finished> {
                     exitcode: code,
                 });
             }
-            Err(_) => {
-                unreaped().retain(|child| child.pid != pid);
-            }
+            // Reaped behind the lab's back (SIGCHLD ignored): nothing more to learn.
+            None => with_unreaped(|unreaped| unreaped.retain(|child| child.pid != pid)),
         }
     }
 }
@@ -562,6 +732,9 @@ fn describe_finished(finished: &[Finished]) -> String {
 /// children are finished first, its output flushed, and then `_exit`, which skips the parent's
 /// clean-up code that `fork` copied into this process.
 pub fn exit(code: i32) -> ! {
+    // Python's interpreter waits for its non-daemon threads at exit; daemon threads end with
+    // the process, at `_exit`.
+    crate::threading::thread::join_remaining();
     let finished = finish_children();
     if !finished.is_empty() {
         context::emit(Kind::Note {

@@ -9,11 +9,12 @@
 //! Events are written to the pipe with a single `write(2)` of at most `PIPE_BUF` bytes, which
 //! the kernel guarantees is atomic: lines from concurrent processes never tear or interleave.
 
+use std::cell::RefCell;
 use std::fmt;
 use std::io;
 use std::os::fd::RawFd;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -42,6 +43,14 @@ static NAME: Mutex<ProcessName> = Mutex::new(ProcessName {
 static IS_DAEMON: AtomicBool = AtomicBool::new(false);
 /// `RunContext::start` as a reading of `CLOCK_MONOTONIC` in nanoseconds, for `raw::monotonic`.
 static START_NANOS: AtomicU64 = AtomicU64::new(0);
+
+thread_local! {
+    /// The name of this thread, for threads other than a process's main thread (the main
+    /// thread goes by the process's name alone). Set by `threading::Thread` in its new thread.
+    static THREAD_NAME: RefCell<Option<String>> = const { RefCell::new(None) };
+    /// The task this thread is running right now, if an executor runs tasks on it.
+    static TASK_NAME: RefCell<Option<String>> = const { RefCell::new(None) };
+}
 
 /// Longest process name kept, in bytes; a longer one is cut at a character boundary.
 const NAME_BYTES: usize = 64;
@@ -150,6 +159,51 @@ pub fn set_name(name: &str) {
     raw::set_thread_name(&kernel_name);
 }
 
+/// Names the calling thread, a thread other than the process's main thread: its events carry
+/// this name (`main/worker-1` in the human view), and the kernel shows its first 15 bytes in
+/// `/proc/<pid>/task/<tid>/comm`.
+pub fn set_thread_name(name: &str) {
+    THREAD_NAME.with(|own| *own.borrow_mut() = Some(name.to_string()));
+    let mut kernel_name = [0u8; 16];
+    for (slot, byte) in kernel_name[..15]
+        .iter_mut()
+        .zip(name.bytes().filter(|&b| b != 0))
+    {
+        *slot = byte;
+    }
+    raw::set_thread_name(&kernel_name);
+}
+
+/// The calling thread's own name; `None` on a process's main thread.
+pub fn thread_name() -> Option<String> {
+    THREAD_NAME.with(|own| own.borrow().clone())
+}
+
+/// Marks which task the calling thread runs from now on (`None`: none). An executor calls it
+/// around each poll of a task, so that what the task says is stamped with its name.
+pub fn set_task(name: Option<&str>) {
+    TASK_NAME.with(|own| *own.borrow_mut() = name.map(str::to_string));
+}
+
+/// Threads this process has started (the lab's `Thread`) and not joined. A thread that is never
+/// joined (a daemon thread) counts for as long as the process lives.
+static THREADS_NOT_JOINED: AtomicUsize = AtomicUsize::new(0);
+
+/// `Thread::start` counts a new thread here, `Thread::join` counts it out: `Process::start`
+/// refuses to fork while any is left (a fork copies only the calling thread).
+pub fn count_thread(started: bool) {
+    if started {
+        THREADS_NOT_JOINED.fetch_add(1, Ordering::SeqCst);
+    } else {
+        THREADS_NOT_JOINED.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// How many threads this process has started and not joined.
+pub fn threads_not_joined() -> usize {
+    THREADS_NOT_JOINED.load(Ordering::SeqCst)
+}
+
 /// Whether this process was started as a daemon (守护进程).
 pub fn is_daemon() -> bool {
     IS_DAEMON.load(Ordering::Relaxed)
@@ -169,6 +223,8 @@ pub fn stamp(kind: Kind) -> Event {
         ppid: nix::unistd::getppid().as_raw(),
         tid: (tid != pid).then_some(tid),
         name: name(),
+        thread: thread_name(),
+        task: TASK_NAME.with(|own| own.borrow().clone()),
         kind,
     }
 }
@@ -210,7 +266,13 @@ fn sent_from_the_stack(build: impl FnOnce(&mut Line, &Stamp) -> io::Result<()>) 
     let mut line = Line::new();
     let fitted = {
         let name = NAME.lock().unwrap_or_else(|e| e.into_inner());
-        build(&mut line, &Stamp::now(name.as_str())).is_ok()
+        THREAD_NAME.with(|thread| {
+            TASK_NAME.with(|task| {
+                let (thread, task) = (thread.borrow(), task.borrow());
+                let stamp = Stamp::now(name.as_str(), thread.as_deref(), task.as_deref());
+                build(&mut line, &stamp).is_ok()
+            })
+        })
     };
     if fitted {
         write_whole(fd, line.as_bytes());
@@ -243,17 +305,20 @@ pub fn emit_text(kind: TextKind, text: fmt::Arguments) {
     });
 }
 
-/// The fields every event has: `t`, `pid`, `ppid`, `tid` (when not the main thread), `name`.
+/// The fields every event has: `t`, `pid`, `ppid`, `tid` (when not the main thread), `name`,
+/// and the thread's and task's names when there are.
 struct Stamp<'a> {
     t: Duration,
     pid: i32,
     ppid: i32,
     tid: Option<i32>,
     name: &'a str,
+    thread: Option<&'a str>,
+    task: Option<&'a str>,
 }
 
-impl Stamp<'_> {
-    fn now(name: &str) -> Stamp<'_> {
+impl<'a> Stamp<'a> {
+    fn now(name: &'a str, thread: Option<&'a str>, task: Option<&'a str>) -> Stamp<'a> {
         let (pid, tid, ppid) = (raw::getpid(), raw::gettid(), raw::getppid());
         Stamp {
             t: since_start(),
@@ -261,6 +326,8 @@ impl Stamp<'_> {
             ppid,
             tid: (tid != pid).then_some(tid),
             name,
+            thread,
+            task,
         }
     }
 }
@@ -344,7 +411,16 @@ impl Line {
             self.integer(tid)?;
         }
         self.push(b",\"name\":")?;
-        self.string(stamp.name)
+        self.string(stamp.name)?;
+        if let Some(thread) = stamp.thread {
+            self.push(b",\"thread\":")?;
+            self.string(thread)?;
+        }
+        if let Some(task) = stamp.task {
+            self.push(b",\"task\":")?;
+            self.string(task)?;
+        }
+        Ok(())
     }
 
     fn push(&mut self, bytes: &[u8]) -> io::Result<()> {
@@ -493,6 +569,22 @@ mod tests {
             Kind::Exit {
                 child: 42,
                 exitcode: -9,
+                is_thread: false,
+            },
+            Kind::Exit {
+                child: 43,
+                exitcode: 1,
+                is_thread: true,
+            },
+            Kind::Wait {
+                on: "lock".into(),
+                object: "tickets".into(),
+            },
+            Kind::Woke {
+                on: "lock".into(),
+                object: "tickets".into(),
+                after: 0.25,
+                got: false,
             },
             Kind::Say {
                 text: "主进程 \"quoted\" back\\slash\ttab\u{1}".into(),
@@ -508,7 +600,11 @@ mod tests {
             },
         ];
         for name in ["main", "wu\"pei\\qi", "主进程", "tab\tand\u{1f}"] {
-            for tid in [None, Some(12)] {
+            for (tid, thread, task) in [
+                (None, None, None),
+                (Some(12), Some("worker-1"), None),
+                (Some(12), Some("loop"), Some("echo \"3\"")),
+            ] {
                 for kind in &kinds {
                     let stamp = Stamp {
                         t: Duration::new(3, 4_005_006),
@@ -516,6 +612,8 @@ mod tests {
                         ppid: 1,
                         tid,
                         name,
+                        thread,
+                        task,
                     };
                     let mut line = Line::new();
                     line.event(&stamp, kind).unwrap();
@@ -529,6 +627,8 @@ mod tests {
                         ppid: 1,
                         tid,
                         name: name.to_string(),
+                        thread: thread.map(str::to_string),
+                        task: task.map(str::to_string),
                         kind: kind.clone(),
                     };
                     assert_eq!(parsed, expected, "{text}");
@@ -545,6 +645,8 @@ mod tests {
             ppid: 2,
             tid: None,
             name: "alex",
+            thread: None,
+            task: None,
         };
         let tricky = "主进程 \"q\" \\ \n\u{7}";
         for (kind, expected) in [
@@ -579,6 +681,8 @@ mod tests {
             ppid: 0,
             tid: None,
             name: "main",
+            thread: None,
+            task: None,
         };
         let long = Kind::Say {
             text: "x".repeat(MAX_EVENT_BYTES),

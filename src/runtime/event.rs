@@ -1,4 +1,5 @@
-//! The event: one thing that happened in a lesson, said by one process.
+//! The event: one thing that happened in a lesson, said by one actor: a process, a thread in
+//! it, or a task in a thread.
 //!
 //! Every process a lesson starts reports what it does as events; it never prints. The lab's
 //! supervising process collects them and a view (see `render.rs`) decides how they look. With
@@ -21,6 +22,13 @@ pub struct Event {
     pub tid: Option<i32>,
     /// The process's name (`main`, `alex`, `Process-1` ...).
     pub name: String,
+    /// The emitting thread's own name, when the event comes from a thread other than the
+    /// process's main thread (`worker-1`, `Thread-2`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thread: Option<String>,
+    /// The task (a coroutine run by an executor on this thread) that emitted it, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task: Option<String>,
     #[serde(flatten)]
     pub kind: Kind,
 }
@@ -41,17 +49,38 @@ pub enum Kind {
     Step { index: u32, title: String },
     /// Said by a parent right after `fork` gave it a child.
     Spawn { child: i32, child_name: String },
-    /// Said by a child, first thing.
+    /// Said by a child process (or a new thread, with `tid` and `thread`, or a task), first
+    /// thing.
     Start,
     /// The program's own output line.
     Say { text: String },
     /// The lab's annotation: what just happened and why.
     Note { text: String },
-    /// Said by a child just before it calls `_exit(code)`.
+    /// Said by a child just before it calls `_exit(code)`; by a thread or a task as its
+    /// target returns (`code` 0, or 1 after a panic or an `Err`).
     Done { code: i32 },
     /// Said by a parent when it reaps a child. `exitcode` follows Python: the exit status, or
-    /// `-N` when signal N killed the child.
-    Exit { child: i32, exitcode: i32 },
+    /// `-N` when signal N killed the child. With `is_thread`: said by the thread that joined
+    /// thread `child` (a thread id) of the same process; `exitcode` is then 0, or 1 when its
+    /// target panicked or returned an error.
+    Exit {
+        child: i32,
+        exitcode: i32,
+        #[serde(default, skip_serializing_if = "is_false")]
+        is_thread: bool,
+    },
+    /// The actor is about to block: on what kind of thing (`on`: `lock`, `queue`, `join`,
+    /// `accept` ...), and which one (`object`: its name).
+    Wait { on: String, object: String },
+    /// The wait that began with the actor's last `wait` on the same object is over: after
+    /// `after` seconds, and `got` tells whether it got what it waited for (false: it timed out,
+    /// or what it waited on was closed).
+    Woke {
+        on: String,
+        object: String,
+        after: f64,
+        got: bool,
+    },
     /// A process state read from `/proc/<of>/stat`: the state letter (`R`, `S`, `Z` ...) or
     /// `gone`, and the parent pid at that moment (absent when gone).
     State {
@@ -65,7 +94,37 @@ pub enum Kind {
     End { wall: f64, outcome: String },
 }
 
+fn is_false(flag: &bool) -> bool {
+    !flag
+}
+
 impl Event {
+    /// Who said it, as the human view's prefix shows it: `main`, `main/worker-1`,
+    /// `main/loop/echo-3`.
+    pub fn actor_label(&self) -> String {
+        let mut label = self.name.clone();
+        if let Some(thread) = &self.thread {
+            label.push('/');
+            label.push_str(thread);
+        } else if let Some(tid) = self.tid {
+            label.push_str(&format!("/{tid}"));
+        }
+        if let Some(task) = &self.task {
+            label.push('/');
+            label.push_str(task);
+        }
+        label
+    }
+
+    /// The actor that said it: the key of its lane in the timeline.
+    pub fn actor(&self) -> Actor {
+        Actor {
+            pid: self.pid,
+            tid: self.tid,
+            task: self.task.clone(),
+        }
+    }
+
     /// The event as one line of JSON, without the newline.
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).expect("an event always serializes")
@@ -81,6 +140,33 @@ impl Event {
         match &self.kind {
             Kind::Say { text } | Kind::Note { text } | Kind::Error { text } => Some(text),
             _ => None,
+        }
+    }
+}
+
+/// Who: a process (`tid` and `task` absent), a thread of it, or a task on one of its threads.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Actor {
+    pub pid: i32,
+    pub tid: Option<i32>,
+    pub task: Option<String>,
+}
+
+impl Actor {
+    pub fn process(pid: i32) -> Actor {
+        Actor {
+            pid,
+            tid: None,
+            task: None,
+        }
+    }
+
+    /// A thread of `pid`; `tid == pid` is the process itself (its main thread).
+    pub fn thread(pid: i32, tid: i32) -> Actor {
+        Actor {
+            pid,
+            tid: (tid != pid).then_some(tid),
+            task: None,
         }
     }
 }
@@ -108,9 +194,12 @@ mod tests {
             ppid: 9,
             tid: None,
             name: "alex".into(),
+            thread: None,
+            task: None,
             kind: Kind::Exit {
                 child: 11,
                 exitcode: -15,
+                is_thread: false,
             },
         };
         let line = event.to_json();
@@ -129,11 +218,15 @@ mod tests {
             ppid: 0,
             tid: Some(7),
             name: "main".into(),
+            thread: Some("worker-1".into()),
+            task: None,
             kind: Kind::Start,
         };
         let line = event.to_json();
         assert!(line.contains(r#""kind":"start""#), "{line}");
         assert!(line.contains(r#""tid":7"#), "{line}");
+        assert!(line.contains(r#""thread":"worker-1""#), "{line}");
+        assert_eq!(event.actor_label(), "main/worker-1");
         assert_eq!(Event::from_json(&line), Some(event));
     }
 

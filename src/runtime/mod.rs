@@ -3,4 +3,6 @@
 
 pub mod context;
 pub mod event;
+pub mod outcome;
 pub mod procfs;
+pub mod wait;

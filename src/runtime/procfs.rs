@@ -5,36 +5,38 @@
 
 use std::fs;
 
+use nix::unistd::Pid;
+
 use crate::runtime::context;
 use crate::runtime::event::Kind;
 
 /// One line of `/proc/<pid>/stat`, the fields the lab uses.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Stat {
-    pub pid: i32,
+    pub pid: Pid,
     /// The kernel's name for the process (at most 15 bytes).
     pub comm: String,
     /// `R` running, `S` sleeping, `D` waiting on I/O, `T` stopped, `Z` zombie ...
     pub state: char,
-    pub ppid: i32,
+    pub ppid: Pid,
     /// The process group.
-    pub pgrp: i32,
+    pub pgrp: Pid,
 }
 
 /// Reads `/proc/<pid>/stat`; `None` once the process is gone (reaped).
-pub fn stat(pid: i32) -> Option<Stat> {
+pub fn stat(pid: Pid) -> Option<Stat> {
     parse_stat(&fs::read_to_string(format!("/proc/{pid}/stat")).ok()?)
 }
 
 fn parse_stat(line: &str) -> Option<Stat> {
     let open = line.find('(')?;
     let close = line.rfind(')')?;
-    let pid = line[..open].trim().parse().ok()?;
+    let pid = Pid::from_raw(line[..open].trim().parse().ok()?);
     let comm = line[open + 1..close].to_string();
     let mut rest = line[close + 1..].split_whitespace();
     let state = rest.next()?.chars().next()?;
-    let ppid = rest.next()?.parse().ok()?;
-    let pgrp = rest.next()?.parse().ok()?;
+    let ppid = Pid::from_raw(rest.next()?.parse().ok()?);
+    let pgrp = Pid::from_raw(rest.next()?.parse().ok()?);
     Some(Stat {
         pid,
         comm,
@@ -51,12 +53,13 @@ pub fn all_processes() -> Vec<Stat> {
     };
     entries
         .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<i32>().ok())
+        .map(Pid::from_raw)
         .filter_map(stat)
         .collect()
 }
 
 /// Every process below `ancestor` in the process tree (children, their children ...).
-pub fn descendants(ancestor: i32) -> Vec<Stat> {
+pub fn descendants(ancestor: Pid) -> Vec<Stat> {
     let everyone = all_processes();
     let mut found: Vec<Stat> = Vec::new();
     let mut frontier = vec![ancestor];
@@ -72,7 +75,7 @@ pub fn descendants(ancestor: i32) -> Vec<Stat> {
 }
 
 /// The direct children of `parent` that are zombies right now.
-pub fn zombie_children(parent: i32) -> Vec<Stat> {
+pub fn zombie_children(parent: Pid) -> Vec<Stat> {
     all_processes()
         .into_iter()
         .filter(|p| p.ppid == parent && p.state == 'Z')
@@ -81,16 +84,54 @@ pub fn zombie_children(parent: i32) -> Vec<Stat> {
 
 /// Reads the state of `pid` from `/proc` and reports it as a `state` event; returns what it
 /// read (`None`: the process is gone).
-pub fn observe(pid: i32) -> Option<Stat> {
+pub fn observe(pid: Pid) -> Option<Stat> {
     let seen = stat(pid);
     context::emit(Kind::State {
-        of: pid,
+        of: pid.as_raw(),
         state: seen
             .as_ref()
             .map_or("gone".to_string(), |s| s.state.to_string()),
-        ppid_of: seen.as_ref().map(|s| s.ppid),
+        ppid_of: seen.as_ref().map(|s| s.ppid.as_raw()),
     });
     seen
+}
+
+/// One IPv4 TCP socket from `/proc/net/tcp`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TcpSocket {
+    pub local_port: u16,
+    /// The remote address, as the kernel writes it (hex).
+    pub remote: String,
+    /// The state as the kernel numbers it: `01` ESTABLISHED, `06` TIME_WAIT, `0A` LISTEN ...
+    pub state: String,
+}
+
+impl TcpSocket {
+    pub fn is_time_wait(&self) -> bool {
+        self.state == "06"
+    }
+}
+
+/// The IPv4 TCP sockets on this machine whose local port is `port` (`/proc/net/tcp`).
+pub fn tcp_sockets(port: u16) -> Vec<TcpSocket> {
+    let table = fs::read_to_string("/proc/net/tcp").unwrap_or_default();
+    table
+        .lines()
+        .skip(1)
+        .filter_map(parse_tcp_line)
+        .filter(|s| s.local_port == port)
+        .collect()
+}
+
+fn parse_tcp_line(line: &str) -> Option<TcpSocket> {
+    let fields: Vec<&str> = line.split_whitespace().collect();
+    let local = fields.get(1)?;
+    let local_port = u16::from_str_radix(local.split(':').nth(1)?, 16).ok()?;
+    Some(TcpSocket {
+        local_port,
+        remote: fields.get(2)?.to_string(),
+        state: fields.get(3)?.to_string(),
+    })
 }
 
 /// What a state letter means, for notes.
@@ -117,19 +158,27 @@ mod tests {
         assert_eq!(
             parse_stat(line),
             Some(Stat {
-                pid: 42,
+                pid: Pid::from_raw(42),
                 comm: "my (odd) name".into(),
                 state: 'S',
-                ppid: 7,
-                pgrp: 42,
+                ppid: Pid::from_raw(7),
+                pgrp: Pid::from_raw(42),
             })
         );
     }
 
     #[test]
     fn reads_this_process() {
-        let me = stat(std::process::id() as i32).expect("our own stat");
-        assert_eq!(me.ppid, nix::unistd::getppid().as_raw());
-        assert!(stat(-5).is_none());
+        let me = stat(nix::unistd::getpid()).expect("our own stat");
+        assert_eq!(me.ppid, nix::unistd::getppid());
+        assert!(stat(Pid::from_raw(-5)).is_none());
+    }
+
+    #[test]
+    fn parses_a_tcp_line() {
+        let line = "   1: 0100007F:1F91 0100007F:D2B4 06 00000000:00000000 03:00000F9B 00000000     0        0 0 3 0000000000000000";
+        let socket = parse_tcp_line(line).expect("a socket");
+        assert_eq!(socket.local_port, 0x1F91);
+        assert!(socket.is_time_wait());
     }
 }

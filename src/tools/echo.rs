@@ -16,7 +16,7 @@
 
 use std::io::{self, BufRead, IsTerminal, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
-use std::os::fd::{AsFd, AsRawFd, FromRawFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, RawFd};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
@@ -26,7 +26,7 @@ use nix::sys::signal::{SaFlags, SigAction, SigHandler, SigSet, SigmaskHow, Signa
 use nix::sys::socket::{self, AddressFamily, Backlog, SockFlag, SockType, SockaddrStorage};
 
 use crate::error::{Error, Result};
-use crate::multiprocessing::process::{self, Process};
+use crate::multiprocessing::process::{self, Pid, Process};
 use crate::runtime::context;
 use crate::{note, say};
 
@@ -95,25 +95,21 @@ pub fn talk(connection: &mut TcpStream) -> Conversation {
 }
 
 /// Forks a handler process for `connection`, which runs [`talk`] and says how it went. The
-/// caller keeps its own copy of the connection: the server must close it (drop it) right
-/// after, or the client never sees the conversation end (lesson 4, step 4).
+/// connection moves into the handler's target, and `start()` drops the target in the server
+/// once the handler is forked: the server's copy is closed then, as it must be, or the client
+/// never sees the conversation end (lesson 4, step 4, shows what happens otherwise).
 pub fn start_handler(
-    connection: &TcpStream,
+    mut connection: TcpStream,
     peer: SocketAddr,
     listener: RawFd,
     name: &str,
 ) -> Result<Process> {
-    let connection_fd = connection.as_raw_fd();
     let mut handler = Process::new(move || {
         // The handler does not accept connections: it closes its copy of the listening socket.
         let _ = nix::unistd::close(listener);
         // SIGCHLD was blocked by the server (see `serve_forking`); a fork copies the mask.
         let _ =
             nix::sys::signal::sigprocmask(SigmaskHow::SIG_SETMASK, Some(&SigSet::empty()), None);
-        // SAFETY: `fork` gave this process its own copy of the descriptor; from here on only
-        // this `TcpStream` uses it. The parent's `TcpStream` value, copied into this process's
-        // memory, is never dropped here: the child leaves through `_exit`.
-        let mut connection = unsafe { TcpStream::from_raw_fd(connection_fd) };
         let conversation = talk(&mut connection);
         match conversation.error {
             None => say!(
@@ -148,7 +144,7 @@ pub struct ServerOptions {
 /// One handler of a server that stopped by itself: when it was forked and when reaped.
 #[derive(Debug, Clone)]
 pub struct HandlerLife {
-    pub pid: i32,
+    pub pid: Pid,
     pub forked_at: f64,
     /// `None` if the server did not reap it.
     pub reaped_at: Option<f64>,
@@ -165,7 +161,7 @@ extern "C" fn on_sigchld(_: libc::c_int) {
 /// `options.connections` have been accepted (never, for `proclab serve`), with the life of every
 /// handler; when reaping, it waits for them all to end first.
 pub fn serve_forking(listener: &TcpListener, options: &ServerOptions) -> Result<Vec<HandlerLife>> {
-    let server_pid = nix::unistd::getpid().as_raw();
+    let server_pid = nix::unistd::getpid();
     // While it reaps, SIGCHLD stays blocked except inside `ppoll`, which unblocks it and waits
     // in one step: a handler that ends just before the server starts waiting still wakes it.
     let mut sigchld = SigSet::empty();
@@ -183,7 +179,7 @@ pub fn serve_forking(listener: &TcpListener, options: &ServerOptions) -> Result<
     listener.set_nonblocking(true)?;
     let keep_lives = options.connections.is_some();
     let mut lives: Vec<HandlerLife> = Vec::new();
-    let mut live: Vec<i32> = Vec::new();
+    let mut live: Vec<Pid> = Vec::new();
     let mut accepted = 0usize;
     let mut at_limit = false;
     loop {
@@ -233,7 +229,9 @@ pub fn serve_forking(listener: &TcpListener, options: &ServerOptions) -> Result<
         };
         accepted += 1;
         let forked_at = context::elapsed();
-        let handler = match start_handler(&connection, peer, listener.as_raw_fd(), "handler") {
+        // The connection moves into the handler: the server's copy is closed as soon as the
+        // handler is forked (or with the handler's target, if the fork fails).
+        let handler = match start_handler(connection, peer, listener.as_raw_fd(), "handler") {
             Ok(handler) => handler,
             // Out of processes (EAGAIN) or memory: this client is turned away, the server and
             // the other handlers carry on.
@@ -241,13 +239,10 @@ pub fn serve_forking(listener: &TcpListener, options: &ServerOptions) -> Result<
                 say!(
                     "cannot fork a handler for {peer} ({error}): connection closed; retrying in 100 ms"
                 );
-                drop(connection);
                 std::thread::sleep(Duration::from_millis(100));
                 continue;
             }
         };
-        // The server closes its copy of the connection at once: the handler has its own.
-        drop(connection);
         let pid = handler.pid().expect("started");
         live.push(pid);
         if keep_lives {
@@ -271,7 +266,7 @@ pub fn serve_forking(listener: &TcpListener, options: &ServerOptions) -> Result<
     Ok(lives)
 }
 
-fn reap_handlers(live: &mut Vec<i32>, lives: &mut [HandlerLife], block: bool) {
+fn reap_handlers(live: &mut Vec<Pid>, lives: &mut [HandlerLife], block: bool) {
     for (pid, _) in process::reap_any_ended(block) {
         live.retain(|&p| p != pid);
         if let Some(life) = lives.iter_mut().find(|l| l.pid == pid) {

@@ -10,6 +10,7 @@ use colored::{Color, ColoredString, Colorize};
 
 use crate::runtime::event::{Event, Kind, describe_exitcode};
 use crate::runtime::procfs::describe_state;
+use crate::view::lives::{Life, Lives, Sort};
 use crate::view::notes::{self, Notes};
 
 /// Where events go: a person or a program.
@@ -118,10 +119,7 @@ impl HumanView {
 
     fn prefix(&mut self, event: &Event) -> ColoredString {
         let colour = self.colour_of(event.pid);
-        let who = match event.tid {
-            Some(tid) => format!("{}/{tid}", event.name),
-            None => event.name.clone(),
-        };
+        let who = event.actor_label();
         format!(
             "{:>7.3}s {:>6} {:>6}  {:<13} │ ",
             event.t,
@@ -185,8 +183,14 @@ impl HumanView {
                     format!("{what} {outcome} after {wall:.2} s of wall time").bold()
                 )
             }
-            other => {
-                let text = lifecycle_text(other);
+            Kind::Spawn { .. }
+            | Kind::Start
+            | Kind::Done { .. }
+            | Kind::Exit { .. }
+            | Kind::State { .. }
+            | Kind::Wait { .. }
+            | Kind::Woke { .. } => {
+                let text = lifecycle_text(event);
                 let prefix = self.prefix(event);
                 self.lines(prefix, &text, |line| line.dimmed())
             }
@@ -264,7 +268,9 @@ impl HumanView {
     }
 
     fn tree(&mut self, lives: &Lives, pid: i32, lead: &str, branch: &str) -> io::Result<()> {
-        let life = &lives.by_pid[&pid];
+        let Some(life) = lives.process(pid) else {
+            return Ok(());
+        };
         let colour = self.colour_of(pid);
         let ended = match (life.exitcode, life.reaped_by) {
             (Some(code), Some(reaper)) if Some(reaper) != life.parent => format!(
@@ -282,7 +288,6 @@ impl HumanView {
             pid.to_string().color(colour),
             ended.dimmed()
         )?;
-        let children = lives.children_of(pid);
         let lead = format!(
             "{lead}{}",
             match branch {
@@ -291,6 +296,32 @@ impl HumanView {
                 _ => "   ",
             }
         );
+        let threads = lives.threads_of(pid);
+        let children = lives.children_of(pid);
+        for (i, actor) in threads.iter().enumerate() {
+            let thread = lives.get(actor);
+            let last = i + 1 == threads.len() && children.is_empty();
+            let branch = if last { "└─ " } else { "├─ " };
+            let what = match thread.sort {
+                Sort::Task => "task",
+                Sort::Thread | Sort::Process => "thread",
+            };
+            let id = actor
+                .tid
+                .map_or(String::new(), |tid| format!(" (tid {tid})"));
+            let ended = match (thread.exitcode, thread.reaped) {
+                (Some(code), Some(_)) => format!("joined, {}", describe_exitcode(code)),
+                _ if thread.done.is_some() => "ended, not joined".to_string(),
+                _ => "still running when the process ended".to_string(),
+            };
+            writeln!(
+                self.out,
+                "{lead}{branch}{what} {}{}  {}",
+                thread.name.color(colour),
+                id.color(colour),
+                ended.dimmed()
+            )?;
+        }
         for (i, child) in children.iter().enumerate() {
             let branch = if i + 1 == children.len() {
                 "└─ "
@@ -315,44 +346,83 @@ impl HumanView {
             "{} {}",
             "Timeline:".bold(),
             format!(
-                "0 to {span:.2} s, one column ≈ {:.0} ms; █ running, ░ exited but not yet reaped (zombie)",
+                "0 to {span:.2} s, one column ≈ {:.0} ms; █ running, ▒ blocked (waiting), ░ ended \
+                 but not yet reaped (zombie) or joined",
                 span * 1000.0 / columns as f64
             )
             .dimmed()
         )?;
-        for pid in lives.in_order() {
-            let life = &lives.by_pid[&pid];
-            let column = |t: f64| ((t / span) * columns as f64).round() as usize;
-            // Every process gets at least one cell, even one that starts in the last column.
-            let start = column(life.started.unwrap_or(0.0)).min(columns - 1);
-            let ran_until = column(life.ran_until().unwrap_or(span)).max(start + 1);
-            let reaped = column(life.reaped.unwrap_or(span)).max(ran_until);
-            let mut lane = String::new();
-            for c in 0..columns {
-                lane.push(if c < start {
-                    ' '
-                } else if c < ran_until {
-                    '█'
-                } else if c < reaped {
-                    '░'
-                } else {
-                    ' '
-                });
-            }
+        for pid in lives.processes() {
             let colour = self.colour_of(pid);
+            let Some(life) = lives.process(pid) else {
+                continue;
+            };
+            let cells = lane(life, span, columns);
             let label = format!("{:<13} {:>7}", clip(&life.name, 13), pid);
-            writeln!(self.out, "{} │{}│", label.color(colour), lane.color(colour))?;
+            writeln!(
+                self.out,
+                "{} │{}│",
+                label.color(colour),
+                cells.color(colour)
+            )?;
+            for actor in lives.threads_of(pid) {
+                let thread = lives.get(actor);
+                let cells = lane(thread, span, columns);
+                let id = actor.tid.map_or(String::new(), |tid| tid.to_string());
+                let label = format!(" └ {:<10} {:>7}", clip(&thread.name, 10), id);
+                writeln!(
+                    self.out,
+                    "{} │{}│",
+                    label.color(colour),
+                    cells.color(colour)
+                )?;
+            }
         }
         Ok(())
     }
 }
 
-fn lifecycle_text(kind: &Kind) -> String {
-    match kind {
+/// One actor's lane: blank before it started, `█` running, `▒` blocked, `░` ended but not yet
+/// reaped or joined, blank after.
+fn lane(life: &Life, span: f64, columns: usize) -> String {
+    let column = |t: f64| ((t / span) * columns as f64).round() as usize;
+    let time_of = |c: usize| (c as f64 + 0.5) * span / columns as f64;
+    // Every actor gets at least one cell, even one that starts in the last column.
+    let start = column(life.started.unwrap_or(0.0)).min(columns - 1);
+    let ran_until = column(life.ran_until().unwrap_or(span)).max(start + 1);
+    let reaped = column(life.reaped.unwrap_or(span)).max(ran_until);
+    (0..columns)
+        .map(|c| {
+            if c < start || c >= reaped {
+                ' '
+            } else if c >= ran_until {
+                '░'
+            } else if life.blocked_at(time_of(c), span) {
+                '▒'
+            } else {
+                '█'
+            }
+        })
+        .collect()
+}
+
+/// The text of a lifecycle event: forked, started, reaped, waiting ...
+fn lifecycle_text(event: &Event) -> String {
+    let is_thread = event.tid.is_some() || event.task.is_some();
+    match &event.kind {
         Kind::Spawn { child, child_name } => format!("forked child {child} ({child_name})"),
+        Kind::Start if is_thread => "thread started".to_string(),
         Kind::Start => "started".to_string(),
+        Kind::Done { code } if is_thread => format!("thread ends (code {code})"),
         Kind::Done { code } => format!("leaving with _exit({code})"),
-        Kind::Exit { child, exitcode } => {
+        Kind::Exit {
+            child,
+            exitcode,
+            is_thread: true,
+        } => format!("joined thread {child}: code {exitcode}"),
+        Kind::Exit {
+            child, exitcode, ..
+        } => {
             format!("reaped {child}: exitcode {}", describe_exitcode(*exitcode))
         }
         Kind::State { of, state, ppid_of } => match (state.chars().next(), ppid_of) {
@@ -362,7 +432,29 @@ fn lifecycle_text(kind: &Kind) -> String {
             ),
             _ => format!("/proc/{of}: gone (no such process any more)"),
         },
-        _ => String::new(),
+        Kind::Wait { on, object } => format!("waits: {on} {object}"),
+        Kind::Woke {
+            on,
+            object,
+            after,
+            got,
+        } => {
+            let how = if *got {
+                "got it"
+            } else {
+                "gave up (timed out)"
+            };
+            format!(
+                "woke: {on} {object}, after {}: {how}",
+                crate::lab::describe(std::time::Duration::from_secs_f64(*after))
+            )
+        }
+        Kind::Lesson { .. }
+        | Kind::Step { .. }
+        | Kind::Say { .. }
+        | Kind::Note { .. }
+        | Kind::Error { .. }
+        | Kind::End { .. } => unreachable!("shown by HumanView::show, not as a lifecycle line"),
     }
 }
 
@@ -375,92 +467,6 @@ fn clip(text: &str, columns: usize) -> String {
         out.push(c);
     }
     out
-}
-
-/// Each process's life, gathered from the events: for the tree and the timeline.
-#[derive(Debug, Default)]
-pub struct Lives {
-    pub by_pid: HashMap<i32, Life>,
-    /// Pids in the order they were forked.
-    order: Vec<i32>,
-    last_t: f64,
-}
-
-#[derive(Debug, Default, Clone)]
-pub struct Life {
-    pub name: String,
-    /// The process that forked it.
-    pub parent: Option<i32>,
-    pub started: Option<f64>,
-    /// When it said it was leaving (`done`); absent when a signal ended it.
-    pub done: Option<f64>,
-    pub reaped: Option<f64>,
-    pub reaped_by: Option<i32>,
-    pub exitcode: Option<i32>,
-}
-
-impl Life {
-    /// When it stopped running: `done`, or else when it was reaped (killed by a signal).
-    fn ran_until(&self) -> Option<f64> {
-        self.done.or(self.reaped)
-    }
-}
-
-impl Lives {
-    pub fn from_events(events: &[Event]) -> Lives {
-        let mut lives = Lives::default();
-        for event in events {
-            lives.last_t = lives.last_t.max(event.t);
-            match &event.kind {
-                Kind::Lesson { .. } => {
-                    let life = lives.life(event.pid);
-                    life.name = event.name.clone();
-                    life.started = Some(0.0);
-                }
-                Kind::Spawn { child, child_name } => {
-                    let life = lives.life(*child);
-                    life.name = child_name.clone();
-                    life.parent = Some(event.pid);
-                    life.started.get_or_insert(event.t);
-                }
-                Kind::Start => {
-                    lives.life(event.pid).started = Some(event.t);
-                }
-                Kind::Done { .. } => lives.life(event.pid).done = Some(event.t),
-                Kind::Exit { child, exitcode } => {
-                    let life = lives.life(*child);
-                    life.reaped = Some(event.t);
-                    life.reaped_by = Some(event.pid);
-                    life.exitcode = Some(*exitcode);
-                }
-                _ => {}
-            }
-        }
-        lives
-    }
-
-    fn life(&mut self, pid: i32) -> &mut Life {
-        if !self.by_pid.contains_key(&pid) {
-            self.order.push(pid);
-        }
-        self.by_pid.entry(pid).or_default()
-    }
-
-    fn root(&self) -> Option<i32> {
-        self.order.first().copied()
-    }
-
-    fn children_of(&self, pid: i32) -> Vec<i32> {
-        self.order
-            .iter()
-            .copied()
-            .filter(|child| self.by_pid[child].parent == Some(pid))
-            .collect()
-    }
-
-    fn in_order(&self) -> Vec<i32> {
-        self.order.clone()
-    }
 }
 
 /// Columns of the terminal on standard output, or 100 when it is not a terminal.

@@ -1,0 +1,366 @@
+//! The model every drawing of a run reads: each actor's life (a process, a thread of it, or a
+//! task on a thread), gathered from the events. When it started, when it was blocked and on
+//! what, when it ended, and when (and by whom) it was reaped or joined. The tree, the timeline
+//! and the colours all read this one model, so they cannot disagree.
+
+use std::collections::HashMap;
+
+use crate::runtime::event::{Actor, Event, Kind};
+
+/// Which sort of actor a life is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sort {
+    Process,
+    Thread,
+    Task,
+}
+
+/// A span during which an actor was blocked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Blocked {
+    pub from: f64,
+    /// `None` while the wait has not ended (or the actor died waiting).
+    pub until: Option<f64>,
+    /// What kind of thing it waited on (`lock`, `join` ...), and which one.
+    pub on: String,
+    pub object: String,
+    /// Whether it got what it waited for; `None` while waiting.
+    pub got: Option<bool>,
+}
+
+/// One actor's life.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Life {
+    pub sort: Sort,
+    /// The process's name, the thread's own name, or the task's.
+    pub name: String,
+    /// For a process: the pid that forked it (`None` for the lab itself).
+    pub parent: Option<i32>,
+    pub started: Option<f64>,
+    /// When it said it was leaving (`done`); absent when a signal ended it.
+    pub done: Option<f64>,
+    /// When it was reaped (a process) or joined (a thread), and by which pid.
+    pub reaped: Option<f64>,
+    pub reaped_by: Option<i32>,
+    pub exitcode: Option<i32>,
+    pub blocked: Vec<Blocked>,
+}
+
+impl Life {
+    fn new(sort: Sort, name: &str) -> Life {
+        Life {
+            sort,
+            name: name.to_string(),
+            parent: None,
+            started: None,
+            done: None,
+            reaped: None,
+            reaped_by: None,
+            exitcode: None,
+            blocked: Vec::new(),
+        }
+    }
+
+    /// When it stopped running: `done`, or else when it was reaped (killed by a signal).
+    pub fn ran_until(&self) -> Option<f64> {
+        self.done.or(self.reaped)
+    }
+
+    /// Whether it was blocked at time `t`.
+    pub fn blocked_at(&self, t: f64, end_of_run: f64) -> bool {
+        self.blocked
+            .iter()
+            .any(|span| span.from <= t && t < span.until.unwrap_or(end_of_run))
+    }
+}
+
+/// Every actor's life in a run, in the order each first appeared.
+#[derive(Debug, Default)]
+pub struct Lives {
+    pub by_actor: HashMap<Actor, Life>,
+    order: Vec<Actor>,
+    /// The time of the last event.
+    pub last_t: f64,
+}
+
+impl Lives {
+    pub fn from_events(events: &[Event]) -> Lives {
+        let mut lives = Lives::default();
+        for event in events {
+            lives.add(event);
+        }
+        lives
+    }
+
+    /// Takes one event into the model.
+    pub fn add(&mut self, event: &Event) {
+        self.last_t = self.last_t.max(event.t);
+        let t = event.t;
+        // Every kind is listed: a new kind must be thought about here, not fall through.
+        match &event.kind {
+            Kind::Lesson { .. } => {
+                let life = self.life(Actor::process(event.pid), Sort::Process, &event.name);
+                life.started = Some(0.0);
+            }
+            Kind::Spawn { child, child_name } => {
+                let life = self.life(Actor::process(*child), Sort::Process, child_name);
+                life.parent = Some(event.pid);
+                life.started.get_or_insert(t);
+            }
+            Kind::Start => {
+                let (sort, name) = self.sort_and_name(event);
+                self.life(event.actor(), sort, &name).started = Some(t);
+            }
+            Kind::Done { .. } => {
+                let (sort, name) = self.sort_and_name(event);
+                self.life(event.actor(), sort, &name).done = Some(t);
+            }
+            Kind::Exit {
+                child,
+                exitcode,
+                is_thread,
+            } => {
+                let (actor, sort) = match is_thread {
+                    true => (Actor::thread(event.pid, *child), Sort::Thread),
+                    false => (Actor::process(*child), Sort::Process),
+                };
+                let life = self.life(actor, sort, "");
+                life.reaped = Some(t);
+                life.reaped_by = Some(event.pid);
+                life.exitcode = Some(*exitcode);
+            }
+            Kind::Wait { on, object } => {
+                let (sort, name) = self.sort_and_name(event);
+                self.life(event.actor(), sort, &name).blocked.push(Blocked {
+                    from: t,
+                    until: None,
+                    on: on.clone(),
+                    object: object.clone(),
+                    got: None,
+                });
+            }
+            Kind::Woke {
+                on, object, got, ..
+            } => {
+                let (sort, name) = self.sort_and_name(event);
+                let life = self.life(event.actor(), sort, &name);
+                if let Some(span) =
+                    life.blocked.iter_mut().rev().find(|span| {
+                        span.until.is_none() && &span.on == on && &span.object == object
+                    })
+                {
+                    span.until = Some(t);
+                    span.got = Some(*got);
+                }
+            }
+            Kind::Step { .. }
+            | Kind::Say { .. }
+            | Kind::Note { .. }
+            | Kind::State { .. }
+            | Kind::Error { .. }
+            | Kind::End { .. } => {}
+        }
+    }
+
+    /// What sort of actor said `event`, and its own name.
+    fn sort_and_name(&self, event: &Event) -> (Sort, String) {
+        match (&event.task, &event.thread, event.tid) {
+            (Some(task), _, _) => (Sort::Task, task.clone()),
+            (None, Some(thread), _) => (Sort::Thread, thread.clone()),
+            (None, None, Some(tid)) => (Sort::Thread, format!("thread {tid}")),
+            (None, None, None) => (Sort::Process, event.name.clone()),
+        }
+    }
+
+    fn life(&mut self, actor: Actor, sort: Sort, name: &str) -> &mut Life {
+        if !self.by_actor.contains_key(&actor) {
+            self.order.push(actor.clone());
+        }
+        let life = self
+            .by_actor
+            .entry(actor)
+            .or_insert_with(|| Life::new(sort, name));
+        if life.name.is_empty() {
+            life.name = name.to_string();
+        }
+        life
+    }
+
+    /// The lab itself: the first process seen.
+    pub fn root(&self) -> Option<i32> {
+        self.order.iter().find(|a| a.tid.is_none()).map(|a| a.pid)
+    }
+
+    pub fn process(&self, pid: i32) -> Option<&Life> {
+        self.by_actor.get(&Actor::process(pid))
+    }
+
+    /// The processes `pid` forked, in the order they were forked.
+    pub fn children_of(&self, pid: i32) -> Vec<i32> {
+        self.order
+            .iter()
+            .filter(|actor| actor.tid.is_none() && actor.task.is_none())
+            .filter(|actor| self.by_actor[*actor].parent == Some(pid))
+            .map(|actor| actor.pid)
+            .collect()
+    }
+
+    /// The threads and tasks of process `pid` (not the process itself), in order of appearance.
+    pub fn threads_of(&self, pid: i32) -> Vec<&Actor> {
+        self.order
+            .iter()
+            .filter(|actor| actor.pid == pid && (actor.tid.is_some() || actor.task.is_some()))
+            .collect()
+    }
+
+    /// Every process, in order of appearance.
+    pub fn processes(&self) -> Vec<i32> {
+        self.order
+            .iter()
+            .filter(|actor| actor.tid.is_none() && actor.task.is_none())
+            .map(|actor| actor.pid)
+            .collect()
+    }
+
+    pub fn get(&self, actor: &Actor) -> &Life {
+        &self.by_actor[actor]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(t: f64, pid: i32, tid: Option<i32>, thread: Option<&str>, kind: Kind) -> Event {
+        Event {
+            t,
+            pid,
+            ppid: 1,
+            tid,
+            name: "main".into(),
+            thread: thread.map(str::to_string),
+            task: None,
+            kind,
+        }
+    }
+
+    fn wait(on: &str) -> Kind {
+        Kind::Wait {
+            on: on.into(),
+            object: "x".into(),
+        }
+    }
+
+    fn woke(on: &str, got: bool) -> Kind {
+        Kind::Woke {
+            on: on.into(),
+            object: "x".into(),
+            after: 0.0,
+            got,
+        }
+    }
+
+    #[test]
+    fn a_process_is_forked_runs_ends_and_is_reaped() {
+        let events = [
+            event(0.0, 10, None, None, Kind::Start),
+            event(
+                0.1,
+                10,
+                None,
+                None,
+                Kind::Spawn {
+                    child: 11,
+                    child_name: "alex".into(),
+                },
+            ),
+            event(0.2, 11, None, None, Kind::Start),
+            event(0.5, 11, None, None, Kind::Done { code: 0 }),
+            event(
+                0.7,
+                10,
+                None,
+                None,
+                Kind::Exit {
+                    child: 11,
+                    exitcode: 0,
+                    is_thread: false,
+                },
+            ),
+        ];
+        let lives = Lives::from_events(&events);
+        assert_eq!(lives.children_of(10), [11]);
+        let alex = lives.process(11).unwrap();
+        assert_eq!(alex.name, "alex");
+        assert_eq!(
+            (alex.started, alex.done, alex.reaped),
+            (Some(0.2), Some(0.5), Some(0.7))
+        );
+        assert_eq!((alex.reaped_by, alex.exitcode), (Some(10), Some(0)));
+        assert_eq!(lives.last_t, 0.7);
+    }
+
+    #[test]
+    fn threads_have_lives_of_their_own_under_their_process() {
+        let events = [
+            event(0.0, 10, None, None, Kind::Start),
+            event(0.1, 10, Some(12), Some("worker-1"), Kind::Start),
+            event(0.3, 10, Some(12), Some("worker-1"), Kind::Done { code: 1 }),
+            event(
+                0.4,
+                10,
+                None,
+                None,
+                Kind::Exit {
+                    child: 12,
+                    exitcode: 1,
+                    is_thread: true,
+                },
+            ),
+        ];
+        let lives = Lives::from_events(&events);
+        assert_eq!(lives.processes(), [10]);
+        let threads = lives.threads_of(10);
+        assert_eq!(threads.len(), 1);
+        let worker = lives.get(threads[0]);
+        assert_eq!(
+            (worker.sort, worker.name.as_str()),
+            (Sort::Thread, "worker-1")
+        );
+        assert_eq!((worker.done, worker.reaped), (Some(0.3), Some(0.4)));
+        assert_eq!(worker.exitcode, Some(1));
+    }
+
+    #[test]
+    fn waits_become_blocked_spans_matched_by_what_they_wait_on() {
+        let events = [
+            event(0.0, 10, None, None, Kind::Start),
+            event(0.1, 10, None, None, wait("lock")),
+            event(0.2, 10, None, None, wait("join")),
+            event(0.3, 10, None, None, woke("join", true)),
+            event(0.6, 10, None, None, woke("lock", false)),
+            event(0.8, 10, None, None, wait("queue")),
+        ];
+        let lives = Lives::from_events(&events);
+        let main = lives.process(10).unwrap();
+        let spans: Vec<(&str, f64, Option<f64>, Option<bool>)> = main
+            .blocked
+            .iter()
+            .map(|b| (b.on.as_str(), b.from, b.until, b.got))
+            .collect();
+        assert_eq!(
+            spans,
+            [
+                ("lock", 0.1, Some(0.6), Some(false)),
+                ("join", 0.2, Some(0.3), Some(true)),
+                ("queue", 0.8, None, None),
+            ]
+        );
+        assert!(main.blocked_at(0.15, 1.0));
+        assert!(!main.blocked_at(0.7, 1.0));
+        assert!(
+            main.blocked_at(0.9, 1.0),
+            "a wait never ended lasts to the end"
+        );
+    }
+}
