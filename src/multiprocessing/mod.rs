@@ -2,5 +2,7 @@
 
 pub mod process;
 pub mod shared;
+pub mod synchronize;
 
-pub use process::{Process, ProcessError, Worker};
+pub use process::{Pid, Process, ProcessError, Worker};
+pub use synchronize::{Lock, Semaphore, SyncError};
