@@ -14,7 +14,8 @@
 //! The map. Dependencies point one way: the runtime at the bottom, the Python-shaped API on it,
 //! lessons on the API; the supervisor, the views and the tools above them all.
 //! - `runtime`: what every process of a run uses: who am I and where my events go
-//!   (`context`), the event record (`event`), waiting made visible (`wait`), `/proc` (`procfs`).
+//!   (`context`), the event record and its JSON line (`event`), waiting made visible (`wait`),
+//!   `/proc` (`procfs`).
 //! - `multiprocessing`: Python's `multiprocessing`: `Process`, `Worker`, shared memory.
 //! - `threading`: Python's `threading`: `Thread`.
 //! - `lab`: what a lesson's main process is handed: steps, pauses, the seeded random numbers.

@@ -208,3 +208,24 @@ fn every_process_has_a_lane_in_the_timeline_even_on_a_narrow_terminal() {
         }
     }
 }
+
+/// The harness's check for named shared memory can fail: a segment or a named semaphore named
+/// as the lab names them is found, anything else is not. (Shown on a directory of the test's
+/// own, so that the other tests running meanwhile do not see the decoys in /dev/shm.)
+#[test]
+fn the_shared_memory_check_finds_a_named_segment() {
+    let dir = std::env::temp_dir().join(format!("proclab-shm-check-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for name in [
+        "proclab-queue-1",
+        "sem.proclab-lock",
+        "sem.other",
+        "pulse-shm-1",
+    ] {
+        std::fs::write(dir.join(name), b"x").unwrap();
+    }
+    let mut found = common::shm_leftovers_in(&dir);
+    std::fs::remove_dir_all(&dir).unwrap();
+    found.sort();
+    assert_eq!(found, ["proclab-queue-1", "sem.proclab-lock"]);
+}

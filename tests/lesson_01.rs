@@ -33,6 +33,17 @@ fn three_children_of_main_that_overlap_and_exit_zero() {
         assert_eq!(events.find("exit", |e| e["child"] == pid)["pid"], main);
     }
 
+    // Waiting is visible: the main process reports blocking until a child ends, and waking.
+    let waits = events.of_kind("wait");
+    let woke = events.of_kind("woke");
+    assert!(
+        waits.iter().any(|e| e["pid"] == main && e["on"] == "join"),
+        "{}",
+        events.dump()
+    );
+    assert!(woke.iter().all(|e| e["after"].as_f64().unwrap() >= 0.0));
+    assert_eq!(waits.len(), woke.len(), "every wait ends");
+
     // The main process's line comes before any child is done.
     let main_line = events.position("say", |e| e["text"] == "主进程 / main process");
     assert_eq!(events.0[main_line]["pid"], main);

@@ -130,7 +130,7 @@ fn the_process_api_behaves_like_pythons() {
 
     // A process with a thread still running may not fork: the child would get a copy of this
     // thread only, and whatever the other thread had locked would stay locked there forever.
-    let mut thread = Thread::new(|| std::thread::sleep(Duration::from_millis(100)));
+    let mut thread = Thread::new(|| std::thread::sleep(Duration::from_millis(100))).named("worker");
     thread.start().unwrap();
     let mut refused = Process::new(|| {});
     assert_eq!(refused.start(), Err(ProcessError::ThreadsRunning(1)));
@@ -174,6 +174,36 @@ fn the_process_api_behaves_like_pythons() {
             .count()
     };
     assert_eq!((exits(false), exits(true)), (7, 1), "{seen:?}");
+
+    // The thread was an actor of its own: its start and done carry its tid and its name, and
+    // the join was reported by the joining thread, after a visible wait.
+    let tid = thread.native_id().expect("it ran");
+    let from_thread = |kind: &Kind| {
+        seen.iter()
+            .any(|e| e.tid == Some(tid) && e.thread.as_deref() == Some("worker") && &e.kind == kind)
+    };
+    assert!(from_thread(&Kind::Start), "{seen:?}");
+    assert!(from_thread(&Kind::Done { code: 0 }), "{seen:?}");
+    let joined = seen
+        .iter()
+        .position(|e| {
+            e.kind
+                == Kind::Exit {
+                    child: tid,
+                    exitcode: 0,
+                    is_thread: true,
+                }
+        })
+        .expect("the join is reported");
+    assert_ne!(seen[joined].tid, Some(tid), "reported by the joiner");
+    let waited = seen[..joined].iter().any(|e| {
+        e.kind
+            == Kind::Wait {
+                on: "join".into(),
+                object: "worker".into(),
+            }
+    });
+    assert!(waited, "{seen:?}");
     assert!(procfs::zombie_children(Pid::from_raw(me)).is_empty());
 }
 

@@ -18,6 +18,8 @@ use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, AtomicUsize, Ordering}
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
+pub use crate::runtime::event::line::TextKind;
+use crate::runtime::event::line::{Line, MAX_EVENT_BYTES, Stamp, shortened};
 use crate::runtime::event::{Event, Kind};
 
 /// What every process of one lesson run shares (a copy each, inherited through `fork`).
@@ -229,9 +231,6 @@ pub fn stamp(kind: Kind) -> Event {
     }
 }
 
-/// Longest event line: `PIPE_BUF`, the size up to which a pipe write is atomic.
-const MAX_EVENT_BYTES: usize = 4096;
-
 /// Sends an event to the supervisor.
 ///
 /// Every process of a lesson calls this, and a new child calls it first thing (`start`) and
@@ -269,7 +268,7 @@ fn sent_from_the_stack(build: impl FnOnce(&mut Line, &Stamp) -> io::Result<()>) 
         THREAD_NAME.with(|thread| {
             TASK_NAME.with(|task| {
                 let (thread, task) = (thread.borrow(), task.borrow());
-                let stamp = Stamp::now(name.as_str(), thread.as_deref(), task.as_deref());
+                let stamp = stamp_now(name.as_str(), thread.as_deref(), task.as_deref());
                 build(&mut line, &stamp).is_ok()
             })
         })
@@ -280,12 +279,18 @@ fn sent_from_the_stack(build: impl FnOnce(&mut Line, &Stamp) -> io::Result<()>) 
     fitted
 }
 
-/// Which text event `say!` or `note!` sends.
-#[doc(hidden)]
-#[derive(Clone, Copy)]
-pub enum TextKind {
-    Say,
-    Note,
+/// The fields every event starts with, read now: the time and this actor's ids and names.
+fn stamp_now<'a>(name: &'a str, thread: Option<&'a str>, task: Option<&'a str>) -> Stamp<'a> {
+    let (pid, tid, ppid) = (raw::getpid(), raw::gettid(), raw::getppid());
+    Stamp {
+        t: since_start(),
+        pid,
+        ppid,
+        tid: (tid != pid).then_some(tid),
+        name,
+        thread,
+        task,
+    }
 }
 
 /// What `say!` and `note!` call: the text is formatted straight into the event line on the
@@ -303,221 +308,6 @@ pub fn emit_text(kind: TextKind, text: fmt::Arguments) {
         TextKind::Say => Kind::Say { text },
         TextKind::Note => Kind::Note { text },
     });
-}
-
-/// The fields every event has: `t`, `pid`, `ppid`, `tid` (when not the main thread), `name`,
-/// and the thread's and task's names when there are.
-struct Stamp<'a> {
-    t: Duration,
-    pid: i32,
-    ppid: i32,
-    tid: Option<i32>,
-    name: &'a str,
-    thread: Option<&'a str>,
-    task: Option<&'a str>,
-}
-
-impl<'a> Stamp<'a> {
-    fn now(name: &'a str, thread: Option<&'a str>, task: Option<&'a str>) -> Stamp<'a> {
-        let (pid, tid, ppid) = (raw::getpid(), raw::gettid(), raw::getppid());
-        Stamp {
-            t: since_start(),
-            pid,
-            ppid,
-            tid: (tid != pid).then_some(tid),
-            name,
-            thread,
-            task,
-        }
-    }
-}
-
-/// Longest line `emit` builds on the stack; longer ones take the slow path. 1 KiB holds
-/// nearly every event, and keeps the buffer within a page or two of stack (each stack page a
-/// new child writes is one more page it no longer shares with its parent).
-const STACK_LINE_BYTES: usize = 1024;
-
-/// One event line being built in a fixed buffer on the stack.
-struct Line {
-    bytes: [u8; STACK_LINE_BYTES],
-    len: usize,
-}
-
-impl Line {
-    fn new() -> Line {
-        Line {
-            bytes: [0; STACK_LINE_BYTES],
-            len: 0,
-        }
-    }
-
-    fn as_bytes(&self) -> &[u8] {
-        &self.bytes[..self.len]
-    }
-
-    /// The whole line, newline included, in the same JSON as `Event::to_json` (`t` is written
-    /// with nanosecond digits rather than the shortest float, which parses to the same time).
-    fn event(&mut self, stamp: &Stamp, kind: &Kind) -> io::Result<()> {
-        self.header(stamp)?;
-        match kind {
-            // The child's own two events, by hand: serde is not needed for them.
-            Kind::Start => self.push(b",\"kind\":\"start\"}")?,
-            Kind::Done { code } => {
-                self.push(b",\"kind\":\"done\",\"code\":")?;
-                self.integer(*code)?;
-                self.push(b"}")?;
-            }
-            // serde writes `{"kind":...}`; its `{` becomes our `,`.
-            _ => {
-                let brace = self.len;
-                serde_json::to_writer(&mut *self, kind).map_err(io::Error::other)?;
-                self.bytes[brace] = b',';
-            }
-        }
-        self.push(b"\n")
-    }
-
-    /// A `say` or `note` line, its text formatted straight into the line (`say!`, `note!`).
-    fn text_event(
-        &mut self,
-        stamp: &Stamp,
-        kind: TextKind,
-        text: fmt::Arguments,
-    ) -> io::Result<()> {
-        self.header(stamp)?;
-        self.push(match kind {
-            TextKind::Say => b",\"kind\":\"say\",\"text\":\"",
-            TextKind::Note => b",\"kind\":\"note\",\"text\":\"",
-        })?;
-        fmt::write(&mut Escaping(self), text).map_err(|_| io::ErrorKind::WriteZero)?;
-        self.push(b"\"}\n")
-    }
-
-    /// `{"t":...,"pid":...,"ppid":...[,"tid":...],"name":"..."`: what every event starts with.
-    fn header(&mut self, stamp: &Stamp) -> io::Result<()> {
-        self.push(b"{\"t\":")?;
-        self.number(stamp.t.as_secs())?;
-        self.push(b".")?;
-        let nanos = stamp.t.subsec_nanos();
-        for power in (0..9).rev() {
-            self.push(&[b'0' + (nanos / 10u32.pow(power) % 10) as u8])?;
-        }
-        self.push(b",\"pid\":")?;
-        self.integer(stamp.pid)?;
-        self.push(b",\"ppid\":")?;
-        self.integer(stamp.ppid)?;
-        if let Some(tid) = stamp.tid {
-            self.push(b",\"tid\":")?;
-            self.integer(tid)?;
-        }
-        self.push(b",\"name\":")?;
-        self.string(stamp.name)?;
-        if let Some(thread) = stamp.thread {
-            self.push(b",\"thread\":")?;
-            self.string(thread)?;
-        }
-        if let Some(task) = stamp.task {
-            self.push(b",\"task\":")?;
-            self.string(task)?;
-        }
-        Ok(())
-    }
-
-    fn push(&mut self, bytes: &[u8]) -> io::Result<()> {
-        let end = self.len + bytes.len();
-        if end > STACK_LINE_BYTES {
-            return Err(io::ErrorKind::WriteZero.into());
-        }
-        self.bytes[self.len..end].copy_from_slice(bytes);
-        self.len = end;
-        Ok(())
-    }
-
-    fn integer(&mut self, value: i32) -> io::Result<()> {
-        if value < 0 {
-            self.push(b"-")?;
-        }
-        self.number(value.unsigned_abs().into())
-    }
-
-    fn number(&mut self, mut value: u64) -> io::Result<()> {
-        let mut digits = [0u8; 20];
-        let mut start = digits.len();
-        loop {
-            start -= 1;
-            digits[start] = b'0' + (value % 10) as u8;
-            value /= 10;
-            if value == 0 {
-                break;
-            }
-        }
-        self.push(&digits[start..])
-    }
-
-    /// A JSON string: quotes, backslashes and control characters escaped, the rest as is
-    /// (JSON text is UTF-8, so 主进程 needs no escaping).
-    fn string(&mut self, text: &str) -> io::Result<()> {
-        self.push(b"\"")?;
-        self.escaped(text)?;
-        self.push(b"\"")
-    }
-
-    /// The inside of a JSON string.
-    fn escaped(&mut self, text: &str) -> io::Result<()> {
-        for &byte in text.as_bytes() {
-            match byte {
-                b'"' => self.push(b"\\\"")?,
-                b'\\' => self.push(b"\\\\")?,
-                0..=0x1f => {
-                    const HEX: &[u8; 16] = b"0123456789abcdef";
-                    let escaped = [
-                        b'\\',
-                        b'u',
-                        b'0',
-                        b'0',
-                        HEX[(byte >> 4) as usize],
-                        HEX[(byte & 15) as usize],
-                    ];
-                    self.push(&escaped)?;
-                }
-                _ => self.push(&[byte])?,
-            }
-        }
-        Ok(())
-    }
-}
-
-/// Formats into a `Line`, escaped for the inside of a JSON string.
-struct Escaping<'a>(&'a mut Line);
-
-impl fmt::Write for Escaping<'_> {
-    fn write_str(&mut self, text: &str) -> fmt::Result {
-        self.0.escaped(text).map_err(|_| fmt::Error)
-    }
-}
-
-impl io::Write for Line {
-    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
-        self.push(bytes)?;
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-/// Cuts a long text so that the event still fits in one atomic write.
-fn shortened(mut event: Event) -> String {
-    if let Kind::Say { text } | Kind::Note { text } | Kind::Error { text } = &mut event.kind {
-        let mut cut = MAX_EVENT_BYTES / 2;
-        while !text.is_char_boundary(cut.min(text.len())) {
-            cut -= 1;
-        }
-        text.truncate(cut.min(text.len()));
-        text.push_str(" [...]");
-    }
-    event.to_json()
 }
 
 fn write_whole(fd: RawFd, mut bytes: &[u8]) {
@@ -549,146 +339,6 @@ macro_rules! note {
     ($($arg:tt)*) => {
         $crate::runtime::context::emit_text($crate::runtime::context::TextKind::Note, format_args!($($arg)*))
     };
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The line `emit` builds by hand parses to the same event serde would have written.
-    #[test]
-    fn hand_built_lines_parse_to_the_same_event() {
-        let kinds = [
-            Kind::Start,
-            Kind::Done { code: 0 },
-            Kind::Done { code: -15 },
-            Kind::Spawn {
-                child: 42,
-                child_name: "alex".into(),
-            },
-            Kind::Exit {
-                child: 42,
-                exitcode: -9,
-                is_thread: false,
-            },
-            Kind::Exit {
-                child: 43,
-                exitcode: 1,
-                is_thread: true,
-            },
-            Kind::Wait {
-                on: "lock".into(),
-                object: "tickets".into(),
-            },
-            Kind::Woke {
-                on: "lock".into(),
-                object: "tickets".into(),
-                after: 0.25,
-                got: false,
-            },
-            Kind::Say {
-                text: "主进程 \"quoted\" back\\slash\ttab\u{1}".into(),
-            },
-            Kind::State {
-                of: 7,
-                state: "Z".into(),
-                ppid_of: None,
-            },
-            Kind::End {
-                wall: 1.25,
-                outcome: "finished".into(),
-            },
-        ];
-        for name in ["main", "wu\"pei\\qi", "主进程", "tab\tand\u{1f}"] {
-            for (tid, thread, task) in [
-                (None, None, None),
-                (Some(12), Some("worker-1"), None),
-                (Some(12), Some("loop"), Some("echo \"3\"")),
-            ] {
-                for kind in &kinds {
-                    let stamp = Stamp {
-                        t: Duration::new(3, 4_005_006),
-                        pid: 10,
-                        ppid: 1,
-                        tid,
-                        name,
-                        thread,
-                        task,
-                    };
-                    let mut line = Line::new();
-                    line.event(&stamp, kind).unwrap();
-                    let text = std::str::from_utf8(line.as_bytes()).unwrap();
-                    assert!(text.ends_with('\n'), "{text}");
-                    let parsed = Event::from_json(text.trim_end())
-                        .unwrap_or_else(|| panic!("does not parse: {text}"));
-                    let expected = Event {
-                        t: 3.004005006,
-                        pid: 10,
-                        ppid: 1,
-                        tid,
-                        name: name.to_string(),
-                        thread: thread.map(str::to_string),
-                        task: task.map(str::to_string),
-                        kind: kind.clone(),
-                    };
-                    assert_eq!(parsed, expected, "{text}");
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn say_and_note_lines_parse_to_the_same_event() {
-        let stamp = Stamp {
-            t: Duration::new(0, 50_000_000),
-            pid: 3,
-            ppid: 2,
-            tid: None,
-            name: "alex",
-            thread: None,
-            task: None,
-        };
-        let tricky = "主进程 \"q\" \\ \n\u{7}";
-        for (kind, expected) in [
-            (
-                TextKind::Say,
-                Kind::Say {
-                    text: format!("pid {} says {tricky}", 3),
-                },
-            ),
-            (
-                TextKind::Note,
-                Kind::Note {
-                    text: format!("pid {} says {tricky}", 3),
-                },
-            ),
-        ] {
-            let mut line = Line::new();
-            line.text_event(&stamp, kind, format_args!("pid {} says {tricky}", 3))
-                .unwrap();
-            let text = std::str::from_utf8(line.as_bytes()).unwrap();
-            let parsed = Event::from_json(text.trim_end()).expect(text);
-            assert_eq!(parsed.kind, expected, "{text}");
-            assert_eq!(parsed.t, 0.05, "{text}");
-        }
-    }
-
-    #[test]
-    fn a_line_that_does_not_fit_is_refused() {
-        let stamp = Stamp {
-            t: Duration::ZERO,
-            pid: 1,
-            ppid: 0,
-            tid: None,
-            name: "main",
-            thread: None,
-            task: None,
-        };
-        let long = Kind::Say {
-            text: "x".repeat(MAX_EVENT_BYTES),
-        };
-        assert!(Line::new().event(&stamp, &long).is_err());
-    }
 }
 
 /// The few system calls behind every event, made through libc's one generic `syscall` entry.

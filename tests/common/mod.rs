@@ -161,15 +161,28 @@ impl Lab {
             .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
             .unwrap_or_default();
         assert!(files.is_empty(), "temp files left behind: {files:?}");
-        let shm: Vec<String> = std::fs::read_dir("/dev/shm")
-            .map(|d| {
-                d.filter_map(|e| e.ok()?.file_name().into_string().ok())
-                    .filter(|name| name.contains("proclab"))
-                    .collect()
-            })
-            .unwrap_or_default();
+        let shm = shm_leftovers();
         assert!(shm.is_empty(), "shared memory left behind: {shm:?}");
     }
+}
+
+/// Named shared memory and named semaphores (`/dev/shm/sem.*`) of the lab's. The lab's own
+/// shared memory is anonymous (nothing to leave behind) and its files and sockets live in the
+/// run's TMPDIR (checked above); a primitive that ever needs a named object must name it
+/// `proclab-...`, and this check is what catches one left behind.
+pub fn shm_leftovers() -> Vec<String> {
+    shm_leftovers_in(Path::new("/dev/shm"))
+}
+
+/// `shm_leftovers` on a directory of one's choosing (so that a test can show it finds one).
+pub fn shm_leftovers_in(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .map(|d| {
+            d.filter_map(|e| e.ok()?.file_name().into_string().ok())
+                .filter(|name| name.starts_with("proclab") || name.starts_with("sem.proclab"))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 impl Drop for Lab {

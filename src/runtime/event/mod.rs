@@ -8,6 +8,8 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod line;
+
 /// Who said it, when, and what happened.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct Event {
