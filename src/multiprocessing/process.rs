@@ -27,11 +27,9 @@
 //! - `join()` reports its wait (`wait`/`woke` events) when the child has not ended yet.
 //! - Misuse is an error value with Python's message, never a panic.
 
-use std::cell::Cell;
 use std::fmt;
 use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
 use std::panic::{self, AssertUnwindSafe};
-use std::rc::Rc;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
@@ -143,9 +141,6 @@ struct Child {
     /// A descriptor for this one process (`pidfd_open`); `None` on kernels before 5.3, or when
     /// the process is out of descriptors.
     pidfd: Option<OwnedFd>,
-    /// Where `reap_any_ended` (or `finish_children`) writes the exit code when it reaps the
-    /// child instead of this handle.
-    reaped_elsewhere: Rc<Cell<Option<i32>>>,
 }
 
 /// A child this process started and has not reaped yet.
@@ -153,14 +148,24 @@ struct Unreaped {
     pid: Pid,
     name: String,
     daemon: bool,
-    reaped_elsewhere: Rc<Cell<Option<i32>>>,
 }
 
 // Every child started and not yet reaped by this process. A forked child empties its copy
-// first: its parent's children are not its own. (Thread-local rather than a global `Mutex`:
-// only the thread that forks may have children, and an `Rc` is not `Send`.)
-thread_local! {
-    static UNREAPED: std::cell::RefCell<Vec<Unreaped>> = const { std::cell::RefCell::new(Vec::new()) };
+// first: its parent's children are not its own.
+static UNREAPED: Mutex<Vec<Unreaped>> = Mutex::new(Vec::new());
+
+// Exit codes of children reaped by `reap_any_ended` or `finish_children` rather than through
+// their own handle: (the reaping process, the child, its code). A handle looks here only when
+// the kernel says its child is already reaped (ECHILD), so that a later `join()` still gets
+// the right code. A server reaps thousands of handlers it keeps no handles for, so only the
+// last `REAPED_ELSEWHERE_KEPT` are kept. The reaping process is part of each entry because a
+// forked child inherits a copy of this table, and its own children may get pids that were its
+// parent's children's once.
+static REAPED_ELSEWHERE: Mutex<Vec<(Pid, Pid, i32)>> = Mutex::new(Vec::new());
+const REAPED_ELSEWHERE_KEPT: usize = 1024;
+
+fn reaped_elsewhere_table() -> std::sync::MutexGuard<'static, Vec<(Pid, Pid, i32)>> {
+    REAPED_ELSEWHERE.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 // Default names follow Python: `Process-N` counts the processes created here; in a child named
@@ -169,20 +174,18 @@ static CREATED: AtomicU32 = AtomicU32::new(0);
 static IDENTITY: Mutex<String> = Mutex::new(String::new());
 
 fn with_unreaped<T>(f: impl FnOnce(&mut Vec<Unreaped>) -> T) -> T {
-    UNREAPED.with(|unreaped| f(&mut unreaped.borrow_mut()))
+    f(&mut UNREAPED.lock().unwrap_or_else(|e| e.into_inner()))
 }
 
-/// Forgets the child `pid` from the list of unreaped children, and tells its handle (if it
-/// still has one) the exit code.
-fn forget_reaped(pid: Pid, code: i32) {
-    with_unreaped(|unreaped| {
-        unreaped.retain(|child| {
-            if child.pid == pid {
-                child.reaped_elsewhere.set(Some(code));
-            }
-            child.pid != pid
-        })
-    });
+/// Forgets the child `pid`, reaped by something other than its handle, from the list of
+/// unreaped children, and keeps its exit code for its handle if it still has one.
+fn forget_reaped_elsewhere(pid: Pid, code: i32) {
+    with_unreaped(|unreaped| unreaped.retain(|child| child.pid != pid));
+    let mut table = reaped_elsewhere_table();
+    if table.len() >= REAPED_ELSEWHERE_KEPT {
+        table.remove(0);
+    }
+    table.push((getpid(), pid, code));
 }
 
 fn next_identity() -> String {
@@ -284,19 +287,16 @@ impl Process {
                 // The child has its own copy of the target and of everything it owns; the
                 // parent's copy goes now (a connection moved into it is closed here).
                 self.target = None;
-                let reaped_elsewhere = Rc::new(Cell::new(None));
                 with_unreaped(|unreaped| {
                     unreaped.push(Unreaped {
                         pid,
                         name: self.name.clone(),
                         daemon: self.daemon,
-                        reaped_elsewhere: reaped_elsewhere.clone(),
                     })
                 });
                 self.child = Some(Child {
                     pid,
                     pidfd: pidfd_open(pid),
-                    reaped_elsewhere,
                 });
                 context::emit(Kind::Spawn {
                     child: pid.as_raw(),
@@ -341,12 +341,15 @@ impl Process {
     /// Waits for the child to end and reaps it; returns its exit code.
     pub fn join(&mut self) -> Result<i32, ProcessError> {
         self.joinable()?;
-        if let Some(code) = self.exitcode.or_else(|| self.reaped_elsewhere()) {
-            self.exitcode = Some(code);
+        if let Some(code) = self.exitcode {
             return Ok(code);
         }
-        let waiting = (!self.has_ended()).then(|| wait::begin("join", &self.name));
-        self.reap(waiting)
+        // Ended already (a zombie): collect it without a wait to report.
+        if let Some(code) = self.reap_if_ended()? {
+            return Ok(code);
+        }
+        let waiting = wait::begin("join", &self.name);
+        self.reap(Some(waiting))
     }
 
     /// Like `join`, but gives up after `timeout` (scaled by `--speed`): `Ok(None)` means the
@@ -377,10 +380,11 @@ impl Process {
             return self.exitcode;
         }
         let child = self.child.as_ref()?;
-        child.reaped_elsewhere.get().or_else(|| {
-            let flags = WaitPidFlag::WEXITED | WaitPidFlag::WNOHANG | WaitPidFlag::WNOWAIT;
-            waitid(child.id(), flags).ok().and_then(exitcode_of)
-        })
+        let flags = WaitPidFlag::WEXITED | WaitPidFlag::WNOHANG | WaitPidFlag::WNOWAIT;
+        match waitid(child.id(), flags) {
+            Err(Errno::ECHILD) => self.reaped_elsewhere(),
+            status => status.ok().and_then(exitcode_of),
+        }
     }
 
     /// Sends `SIGTERM`. The child gets no chance to clean up after itself (the default action
@@ -399,7 +403,7 @@ impl Process {
             return Ok(());
         };
         // Once reaped, the pid may already belong to some other process: never signal it.
-        if self.exitcode.is_some() || child.reaped_elsewhere.get().is_some() {
+        if self.exitcode.is_some() {
             return Ok(());
         }
         let sent = match &child.pidfd {
@@ -422,6 +426,8 @@ impl Process {
                     Err(Errno::last())
                 }
             }
+            // Without a pidfd, only the pid: check it was not reaped behind our back.
+            None if self.reaped_elsewhere().is_some() => Ok(()),
             None => kill(child.pid, signal),
         };
         match sent {
@@ -444,7 +450,6 @@ impl Process {
     fn has_ended(&self) -> bool {
         match &self.child {
             None => false,
-            Some(child) if child.reaped_elsewhere.get().is_some() => true,
             Some(child) => match &child.pidfd {
                 Some(pidfd) => {
                     let mut fds = [PollFd::new(pidfd.as_fd(), PollFlags::POLLIN)];
@@ -455,48 +460,73 @@ impl Process {
         }
     }
 
+    /// The exit code, if something else reaped the child (kept for this handle).
     fn reaped_elsewhere(&self) -> Option<i32> {
-        self.child.as_ref()?.reaped_elsewhere.get()
+        let (me, pid) = (getpid(), self.pid()?);
+        reaped_elsewhere_table()
+            .iter()
+            .find(|(reaper, reaped, _)| (*reaper, *reaped) == (me, pid))
+            .map(|(_, _, code)| *code)
+    }
+
+    /// Reaps the child if it has ended, without blocking: `Ok(None)` while it runs.
+    fn reap_if_ended(&mut self) -> Result<Option<i32>, ProcessError> {
+        let flags = WaitPidFlag::WEXITED | WaitPidFlag::WNOHANG;
+        let status = match &self.child {
+            Some(child) => waitid(child.id(), flags),
+            None => return Err(ProcessError::JoinNotStarted),
+        };
+        match status {
+            Ok(WaitStatus::StillAlive) | Err(Errno::EINTR) => Ok(None),
+            _ => self.record(status).map(Some),
+        }
     }
 
     /// Blocks until the child has ended, and reaps it. `waiting`, the wait the caller reported,
     /// is ended as soon as the child is collected.
     fn reap(&mut self, mut waiting: Option<wait::Waiting>) -> Result<i32, ProcessError> {
-        let pid = self.pid().ok_or(ProcessError::JoinNotStarted)?;
         loop {
             let status = match &self.child {
                 Some(child) => waitid(child.id(), WaitPidFlag::WEXITED),
                 None => return Err(ProcessError::JoinNotStarted),
             };
-            if !matches!(status, Err(Errno::EINTR))
-                && let Some(waiting) = waiting.take()
-            {
+            if matches!(status, Err(Errno::EINTR) | Ok(WaitStatus::StillAlive)) {
+                continue;
+            }
+            if let Some(waiting) = waiting.take() {
                 waiting.end(status.is_ok());
             }
-            match status {
-                Err(Errno::EINTR) => continue,
-                Err(Errno::ECHILD) => {
-                    let code = self
-                        .reaped_elsewhere()
-                        .ok_or(ProcessError::ReapedElsewhere)?;
-                    self.exitcode = Some(code);
-                    return Ok(code);
-                }
-                Err(errno) => return Err(ProcessError::System("waitid", errno)),
-                Ok(status) => {
-                    if let Some(code) = exitcode_of(status) {
-                        self.exitcode = Some(code);
-                        forget_reaped(pid, code);
-                        context::emit(Kind::Exit {
-                            child: pid.as_raw(),
-                            exitcode: code,
-                            is_thread: false,
-                        });
-                        return Ok(code);
-                    }
-                }
-            }
+            return self.record(status);
         }
+    }
+
+    /// Takes in what `waitid` said of the ended child: its exit code, reported as an `exit`
+    /// event; or, if someone else reaped it, the code they kept for this handle.
+    fn record(&mut self, status: nix::Result<WaitStatus>) -> Result<i32, ProcessError> {
+        let pid = self.pid().ok_or(ProcessError::JoinNotStarted)?;
+        let code = match status {
+            Err(Errno::ECHILD) => {
+                let code = self
+                    .reaped_elsewhere()
+                    .ok_or(ProcessError::ReapedElsewhere)?;
+                reaped_elsewhere_table().retain(|(_, reaped, _)| *reaped != pid);
+                code
+            }
+            Err(errno) => return Err(ProcessError::System("waitid", errno)),
+            Ok(status) => {
+                let code =
+                    exitcode_of(status).ok_or(ProcessError::System("waitid", Errno::EINVAL))?;
+                with_unreaped(|unreaped| unreaped.retain(|child| child.pid != pid));
+                context::emit(Kind::Exit {
+                    child: pid.as_raw(),
+                    exitcode: code,
+                    is_thread: false,
+                });
+                code
+            }
+        };
+        self.exitcode = Some(code);
+        Ok(code)
     }
 }
 
@@ -633,7 +663,7 @@ pub fn reap_any_ended(block: bool) -> Vec<(Pid, i32)> {
             Ok(WaitStatus::StillAlive) | Err(_) => return reaped,
             Ok(status) => {
                 if let (Some(pid), Some(code)) = (status.pid(), exitcode_of(status)) {
-                    forget_reaped(pid, code);
+                    forget_reaped_elsewhere(pid, code);
                     context::emit(Kind::Exit {
                         child: pid.as_raw(),
                         exitcode: code,
@@ -682,7 +712,7 @@ fn reap_all_unreaped(signalled: &[Pid]) -> Vec<Finished> {
         }
         match code {
             Some(code) => {
-                forget_reaped(pid, code);
+                forget_reaped_elsewhere(pid, code);
                 context::emit(Kind::Exit {
                     child: pid.as_raw(),
                     exitcode: code,

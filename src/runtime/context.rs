@@ -54,6 +54,12 @@ thread_local! {
     static TASK_NAME: RefCell<Option<String>> = const { RefCell::new(None) };
 }
 
+/// Whether any thread of this process has a name of its own or runs tasks. Until then every
+/// event comes from a process's main thread and `emit` does not look at the thread-locals at
+/// all: reading a `RefCell` writes its borrow count, and in a freshly forked child that write
+/// would cost a page fault on every new process (`proclab bench spawn` counts them).
+static NAMED_THREADS_OR_TASKS: AtomicBool = AtomicBool::new(false);
+
 /// Longest process name kept, in bytes; a longer one is cut at a character boundary.
 const NAME_BYTES: usize = 64;
 
@@ -165,6 +171,7 @@ pub fn set_name(name: &str) {
 /// this name (`main/worker-1` in the human view), and the kernel shows its first 15 bytes in
 /// `/proc/<pid>/task/<tid>/comm`.
 pub fn set_thread_name(name: &str) {
+    NAMED_THREADS_OR_TASKS.store(true, Ordering::Relaxed);
     THREAD_NAME.with(|own| *own.borrow_mut() = Some(name.to_string()));
     let mut kernel_name = [0u8; 16];
     for (slot, byte) in kernel_name[..15]
@@ -184,6 +191,7 @@ pub fn thread_name() -> Option<String> {
 /// Marks which task the calling thread runs from now on (`None`: none). An executor calls it
 /// around each poll of a task, so that what the task says is stamped with its name.
 pub fn set_task(name: Option<&str>) {
+    NAMED_THREADS_OR_TASKS.store(true, Ordering::Relaxed);
     TASK_NAME.with(|own| *own.borrow_mut() = name.map(str::to_string));
 }
 
@@ -265,13 +273,17 @@ fn sent_from_the_stack(build: impl FnOnce(&mut Line, &Stamp) -> io::Result<()>) 
     let mut line = Line::new();
     let fitted = {
         let name = NAME.lock().unwrap_or_else(|e| e.into_inner());
-        THREAD_NAME.with(|thread| {
-            TASK_NAME.with(|task| {
-                let (thread, task) = (thread.borrow(), task.borrow());
-                let stamp = stamp_now(name.as_str(), thread.as_deref(), task.as_deref());
-                build(&mut line, &stamp).is_ok()
+        if NAMED_THREADS_OR_TASKS.load(Ordering::Relaxed) {
+            THREAD_NAME.with(|thread| {
+                TASK_NAME.with(|task| {
+                    let (thread, task) = (thread.borrow(), task.borrow());
+                    let stamp = stamp_now(name.as_str(), thread.as_deref(), task.as_deref());
+                    build(&mut line, &stamp).is_ok()
+                })
             })
-        })
+        } else {
+            build(&mut line, &stamp_now(name.as_str(), None, None)).is_ok()
+        }
     };
     if fitted {
         write_whole(fd, line.as_bytes());

@@ -248,6 +248,11 @@ fn join_pthread(handle: libc::pthread_t, shared: &Shared) -> Result<i32, ThreadE
 /// Joins every non-daemon thread this process started and has not joined: what a process
 /// does on its way out, as Python's interpreter does at exit. Returns how many it joined.
 pub fn join_remaining() -> usize {
+    // The usual case, and on every child process's way out (a process that forks has no
+    // threads): look at one counter and touch nothing else.
+    if context::threads_not_joined() == 0 {
+        return 0;
+    }
     let remaining: Vec<(libc::pthread_t, Arc<Shared>)> = std::mem::take(&mut *not_joined());
     for (handle, shared) in &remaining {
         let _ = join_pthread(*handle, shared);

@@ -38,7 +38,9 @@ pub struct Stamp<'a> {
 /// new child writes is one more page it no longer shares with its parent).
 pub const STACK_LINE_BYTES: usize = 1024;
 
-/// One event line being built in a fixed buffer on the stack.
+/// One event line being built in a fixed buffer on the stack. (Its methods are `#[inline]`:
+/// compiled into `context::emit`, next to the rest of what a new child runs, rather than on
+/// pages of their own that each new child would fault in.)
 pub struct Line {
     bytes: [u8; STACK_LINE_BYTES],
     len: usize,
@@ -51,6 +53,7 @@ impl Default for Line {
 }
 
 impl Line {
+    #[inline]
     pub fn new() -> Line {
         Line {
             bytes: [0; STACK_LINE_BYTES],
@@ -58,12 +61,14 @@ impl Line {
         }
     }
 
+    #[inline]
     pub fn as_bytes(&self) -> &[u8] {
         &self.bytes[..self.len]
     }
 
     /// The whole line, newline included, in the same JSON as `Event::to_json` (`t` is written
     /// with nanosecond digits rather than the shortest float, which parses to the same time).
+    #[inline]
     pub fn event(&mut self, stamp: &Stamp, kind: &Kind) -> io::Result<()> {
         self.header(stamp)?;
         match kind {
@@ -73,6 +78,33 @@ impl Line {
                 self.push(b",\"kind\":\"done\",\"code\":")?;
                 self.integer(*code)?;
                 self.push(b"}")?;
+            }
+            // A join's wait and wake happen while the child still shares the parent's pages:
+            // by hand too, so that the parent runs no more code (and stack) than it must then.
+            Kind::Wait { on, object } => {
+                self.push(b",\"kind\":\"wait\",\"on\":")?;
+                self.string(on)?;
+                self.push(b",\"object\":")?;
+                self.string(object)?;
+                self.push(b"}")?;
+            }
+            Kind::Woke {
+                on,
+                object,
+                after,
+                got,
+            } => {
+                self.push(b",\"kind\":\"woke\",\"on\":")?;
+                self.string(on)?;
+                self.push(b",\"object\":")?;
+                self.string(object)?;
+                self.push(b",\"after\":")?;
+                self.seconds(Duration::from_secs_f64(after.max(0.0)))?;
+                self.push(if *got {
+                    b",\"got\":true}"
+                } else {
+                    b",\"got\":false}"
+                })?;
             }
             // serde writes `{"kind":...}`; its `{` becomes our `,`.
             _ => {
@@ -101,14 +133,10 @@ impl Line {
     }
 
     /// `{"t":...,"pid":...,"ppid":...[,"tid":...],"name":"..."`: what every event starts with.
+    #[inline]
     fn header(&mut self, stamp: &Stamp) -> io::Result<()> {
         self.push(b"{\"t\":")?;
-        self.number(stamp.t.as_secs())?;
-        self.push(b".")?;
-        let nanos = stamp.t.subsec_nanos();
-        for power in (0..9).rev() {
-            self.push(&[b'0' + (nanos / 10u32.pow(power) % 10) as u8])?;
-        }
+        self.seconds(stamp.t)?;
         self.push(b",\"pid\":")?;
         self.integer(stamp.pid)?;
         self.push(b",\"ppid\":")?;
@@ -130,6 +158,19 @@ impl Line {
         Ok(())
     }
 
+    /// Seconds with nanosecond digits: `3.004005006`.
+    #[inline]
+    fn seconds(&mut self, time: Duration) -> io::Result<()> {
+        self.number(time.as_secs())?;
+        self.push(b".")?;
+        let nanos = time.subsec_nanos();
+        for power in (0..9).rev() {
+            self.push(&[b'0' + (nanos / 10u32.pow(power) % 10) as u8])?;
+        }
+        Ok(())
+    }
+
+    #[inline]
     fn push(&mut self, bytes: &[u8]) -> io::Result<()> {
         let end = self.len + bytes.len();
         if end > STACK_LINE_BYTES {
@@ -140,6 +181,7 @@ impl Line {
         Ok(())
     }
 
+    #[inline]
     fn integer(&mut self, value: i32) -> io::Result<()> {
         if value < 0 {
             self.push(b"-")?;
@@ -147,6 +189,7 @@ impl Line {
         self.number(value.unsigned_abs().into())
     }
 
+    #[inline]
     fn number(&mut self, mut value: u64) -> io::Result<()> {
         let mut digits = [0u8; 20];
         let mut start = digits.len();
@@ -163,6 +206,7 @@ impl Line {
 
     /// A JSON string: quotes, backslashes and control characters escaped, the rest as is
     /// (JSON text is UTF-8, so 主进程 needs no escaping).
+    #[inline]
     fn string(&mut self, text: &str) -> io::Result<()> {
         self.push(b"\"")?;
         self.escaped(text)?;
@@ -170,6 +214,7 @@ impl Line {
     }
 
     /// The inside of a JSON string.
+    #[inline]
     fn escaped(&mut self, text: &str) -> io::Result<()> {
         for &byte in text.as_bytes() {
             match byte {
