@@ -3,6 +3,8 @@
 use std::fmt;
 
 use crate::multiprocessing::process::ProcessError;
+use crate::multiprocessing::synchronize::SyncError;
+use crate::threading::thread::ThreadError;
 
 pub type Result<T> = std::result::Result<T, Error>;
 
@@ -12,6 +14,10 @@ pub enum Error {
     Usage(String),
     /// Misuse of the Process API (a lesson shows these on purpose).
     Process(ProcessError),
+    /// Misuse of a lock or semaphore shared by processes.
+    Sync(SyncError),
+    /// Misuse of the Thread API.
+    Thread(ThreadError),
     /// A system call or file operation failed, with its kind kept (`ErrorKind::BrokenPipe` ...).
     Io(std::io::Error),
     /// A system failure described in words (what the lab was doing when it failed).
@@ -35,6 +41,8 @@ impl fmt::Display for Error {
                 write!(f, "{message}")
             }
             Error::Process(error) => write!(f, "{error}"),
+            Error::Sync(error) => write!(f, "{error}"),
+            Error::Thread(error) => write!(f, "{error}"),
             Error::Io(error) => write!(f, "{error}"),
             Error::Quit => write!(f, "stopped at the student's request"),
         }
@@ -46,6 +54,18 @@ impl std::error::Error for Error {}
 impl From<ProcessError> for Error {
     fn from(error: ProcessError) -> Error {
         Error::Process(error)
+    }
+}
+
+impl From<SyncError> for Error {
+    fn from(error: SyncError) -> Error {
+        Error::Sync(error)
+    }
+}
+
+impl From<ThreadError> for Error {
+    fn from(error: ThreadError) -> Error {
+        Error::Thread(error)
     }
 }
 

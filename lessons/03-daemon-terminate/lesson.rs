@@ -38,7 +38,8 @@ use crate::lab::{Lab, describe};
 use crate::multiprocessing::process::{self, Process, ProcessError};
 use crate::runtime::procfs::{self, describe_state};
 use crate::runtime::wait;
-use crate::multiprocessing::shared::{Semaphore, SharedMemory};
+use crate::multiprocessing::shared::{self, SharedMemory};
+use crate::multiprocessing::{Semaphore, SyncError};
 use crate::{note, say};
 
 pub const TITLE: &str = "Daemons, terminate(), orphans, zombies";
@@ -418,7 +419,7 @@ fn report_parent_forever(record: &OrphanRecord) {
 fn zombie_and_exitcodes() -> Result<()> {
     // The child waits for a permit from this semaphore before it returns, so "while running"
     // below is certain, not a matter of timing.
-    let go = Semaphore::shared(0)?;
+    let go = shared::Semaphore::shared(0)?;
     let in_child = go.clone();
     let mut returns = Process::new(move || -> std::result::Result<(), Errno> {
         in_child.acquire()?;
@@ -528,10 +529,12 @@ struct LockRecord {
 /// A semaphore used as a lock, as `multiprocessing.Lock` is: the kernel does not know who
 /// holds it, so the holder's death releases nothing.
 fn semaphore_held_by_the_dead() -> Result<()> {
-    let lock = Semaphore::shared(1)?;
+    // One permit: a lock. Waiting for it is reported (`wait`/`woke`), so the taker's wait is
+    // drawn on the timeline.
+    let lock = Semaphore::new(1)?.named("the lock");
     let record = SharedMemory::new(LockRecord::default())?;
     let (in_holder, record_in_holder) = (lock.clone(), record.clone());
-    let mut holder = Process::new(move || -> std::result::Result<(), Errno> {
+    let mut holder = Process::new(move || -> std::result::Result<(), SyncError> {
         in_holder.acquire()?;
         record_in_holder.holder_pid.store(getpid().as_raw(), SeqCst);
         say!("holder: I hold the lock (a semaphore), working");
@@ -544,7 +547,7 @@ fn semaphore_held_by_the_dead() -> Result<()> {
     })?;
     holder.terminate()?;
     let holder_code = holder.join()?;
-    let free_after_death = lock.value()?;
+    let free_after_death = lock.value();
 
     let (in_taker, record_in_taker) = (lock.clone(), record.clone());
     let mut taker =
@@ -581,14 +584,15 @@ fn semaphore_held_by_the_dead() -> Result<()> {
 }
 
 /// The next taker of the semaphore: waits for it, but not for ever.
-fn take_semaphore(lock: &Semaphore, record: &LockRecord) -> std::result::Result<(), Errno> {
+fn take_semaphore(lock: &Semaphore, record: &LockRecord) -> std::result::Result<(), SyncError> {
     let patience = context::scaled(LOCK_PATIENCE);
     say!(
         "taker: acquiring the lock (giving up after {})",
         describe(patience)
     );
     let began = Instant::now();
-    let got_it = lock.acquire_timeout(patience)?;
+    // The timeout is a lesson duration: acquire_timeout scales it by --speed itself.
+    let got_it = lock.acquire_timeout(LOCK_PATIENCE)?;
     let waited = began.elapsed();
     record.taker_got_it.store(got_it, SeqCst);
     record

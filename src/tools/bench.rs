@@ -252,7 +252,7 @@ fn bare_fork() -> Result<()> {
 /// `pthread_join`, what a thread costs the kernel and the C library.
 fn spawn_thread() -> Result<()> {
     let mut thread = Thread::new(|| {}).without_events();
-    thread.start().map_err(|e| Error::System(e.to_string()))?;
+    thread.start()?;
     match thread.join() {
         Ok(0) => Ok(()),
         Ok(_) => Err(Error::System("a benchmark thread panicked".into())),
