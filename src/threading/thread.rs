@@ -71,15 +71,27 @@ type Target = Box<dyn FnOnce() -> Result<(), String> + Send + 'static>;
 /// What the new thread runs: the target wrapped with its reporting; returns the thread's code.
 type Run = Box<dyn FnOnce() -> i32 + Send + 'static>;
 
-/// What the new thread and its handle share.
-struct Shared {
-    name: String,
+/// What the new thread and its handle share (and `current::enumerate`, which lists them).
+pub(crate) struct Shared {
+    pub(crate) name: String,
     /// Whether the thread reports its own start and end as events.
     reporting: bool,
     /// The thread's id (`gettid`), once it runs; 0 before.
-    tid: AtomicI32,
+    pub(crate) tid: AtomicI32,
     /// Set as the target returns.
-    finished: AtomicBool,
+    pub(crate) finished: AtomicBool,
+}
+
+/// The subclass style (Python's `class MyThread(Thread)` overriding `run`): implement `run`
+/// (and optionally `name`), then `Thread::from_runnable`. The twin of `multiprocessing`'s
+/// `Worker`; the value moves into the new thread, so it must be `Send`.
+pub trait Runnable: Send + 'static {
+    /// The work, run in the new thread by `start()`.
+    fn run(&mut self);
+    /// A name of the thread's choosing; `None` keeps the default `Thread-N`.
+    fn name(&self) -> Option<String> {
+        None
+    }
 }
 
 /// A thread of this process: created, started, joined.
@@ -114,6 +126,16 @@ impl Thread {
             target: Some(Box::new(move || target().into_result())),
             handle: None,
             code: None,
+        }
+    }
+
+    /// A thread that runs a `Runnable`'s `run` (the subclass style).
+    pub fn from_runnable(mut runnable: impl Runnable) -> Thread {
+        let chosen = runnable.name();
+        let thread = Thread::new(move || runnable.run());
+        match chosen {
+            Some(name) => thread.named(&name),
+            None => thread,
         }
     }
 
@@ -188,6 +210,8 @@ impl Thread {
             ));
         }
         context::count_thread(true);
+        // Listed by `enumerate()` from now on, as Python lists a thread once `start()` returns.
+        super::current::started(self.shared.clone(), self.daemon);
         self.handle = Some(handle);
         if !self.daemon {
             not_joined().push((handle, self.shared.clone()));
