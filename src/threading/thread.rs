@@ -196,6 +196,9 @@ impl Thread {
         // The closure travels to the new thread as a raw pointer (a C function gets one
         // `void *` argument); `run_target` turns it back into the box and owns it from then on.
         let argument = Box::into_raw(Box::new(run)).cast::<c_void>();
+        // Listed by `enumerate()` from now on, before it runs, so that its own first call of
+        // `current_thread()` finds it (Python lists a thread once `start()` returns).
+        super::current::started(self.shared.clone(), self.daemon);
         let mut handle: libc::pthread_t = 0;
         // SAFETY: `handle` is valid for writing, the attributes are the defaults (null), and
         // `run_target` is a C-ABI function that takes exactly the pointer we pass.
@@ -204,14 +207,14 @@ impl Thread {
         if status != 0 {
             // SAFETY: the thread was not created, so the box is still ours to free.
             drop(unsafe { Box::from_raw(argument.cast::<Run>()) });
+            // Never ran: off the list of threads alive.
+            self.shared.finished.store(true, Ordering::SeqCst);
             return Err(ThreadError::System(
                 "pthread_create",
                 Errno::from_raw(status),
             ));
         }
         context::count_thread(true);
-        // Listed by `enumerate()` from now on, as Python lists a thread once `start()` returns.
-        super::current::started(self.shared.clone(), self.daemon);
         self.handle = Some(handle);
         if !self.daemon {
             not_joined().push((handle, self.shared.clone()));
