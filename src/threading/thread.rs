@@ -71,15 +71,27 @@ type Target = Box<dyn FnOnce() -> Result<(), String> + Send + 'static>;
 /// What the new thread runs: the target wrapped with its reporting; returns the thread's code.
 type Run = Box<dyn FnOnce() -> i32 + Send + 'static>;
 
-/// What the new thread and its handle share.
-struct Shared {
-    name: String,
+/// What the new thread and its handle share (and `current::enumerate`, which lists them).
+pub(crate) struct Shared {
+    pub(crate) name: String,
     /// Whether the thread reports its own start and end as events.
     reporting: bool,
     /// The thread's id (`gettid`), once it runs; 0 before.
-    tid: AtomicI32,
+    pub(crate) tid: AtomicI32,
     /// Set as the target returns.
-    finished: AtomicBool,
+    pub(crate) finished: AtomicBool,
+}
+
+/// The subclass style (Python's `class MyThread(Thread)` overriding `run`): implement `run`
+/// (and optionally `name`), then `Thread::from_runnable`. The twin of `multiprocessing`'s
+/// `Worker`; the value moves into the new thread, so it must be `Send`.
+pub trait Runnable: Send + 'static {
+    /// The work, run in the new thread by `start()`.
+    fn run(&mut self);
+    /// A name of the thread's choosing; `None` keeps the default `Thread-N`.
+    fn name(&self) -> Option<String> {
+        None
+    }
 }
 
 /// A thread of this process: created, started, joined.
@@ -114,6 +126,16 @@ impl Thread {
             target: Some(Box::new(move || target().into_result())),
             handle: None,
             code: None,
+        }
+    }
+
+    /// A thread that runs a `Runnable`'s `run` (the subclass style).
+    pub fn from_runnable(mut runnable: impl Runnable) -> Thread {
+        let chosen = runnable.name();
+        let thread = Thread::new(move || runnable.run());
+        match chosen {
+            Some(name) => thread.named(&name),
+            None => thread,
         }
     }
 
@@ -174,6 +196,9 @@ impl Thread {
         // The closure travels to the new thread as a raw pointer (a C function gets one
         // `void *` argument); `run_target` turns it back into the box and owns it from then on.
         let argument = Box::into_raw(Box::new(run)).cast::<c_void>();
+        // Listed by `enumerate()` from now on, before it runs, so that its own first call of
+        // `current_thread()` finds it (Python lists a thread once `start()` returns).
+        super::current::started(self.shared.clone(), self.daemon);
         let mut handle: libc::pthread_t = 0;
         // SAFETY: `handle` is valid for writing, the attributes are the defaults (null), and
         // `run_target` is a C-ABI function that takes exactly the pointer we pass.
@@ -182,6 +207,8 @@ impl Thread {
         if status != 0 {
             // SAFETY: the thread was not created, so the box is still ours to free.
             drop(unsafe { Box::from_raw(argument.cast::<Run>()) });
+            // Never ran: off the list of threads alive.
+            self.shared.finished.store(true, Ordering::SeqCst);
             return Err(ThreadError::System(
                 "pthread_create",
                 Errno::from_raw(status),

@@ -76,7 +76,7 @@ impl Series {
     }
 }
 
-fn median(values: &[f64]) -> f64 {
+pub fn median(values: &[f64]) -> f64 {
     let mut sorted = values.to_vec();
     sorted.sort_by(f64::total_cmp);
     let middle = sorted.len() / 2;
@@ -200,7 +200,7 @@ pub fn spawn(options: SpawnOptions) -> Result<()> {
 
 /// Runs `op` `n` times; returns the mean time of one, in µs, and the page faults per
 /// operation of this process and of the children it reaped meanwhile.
-fn time_per_op(n: usize, op: fn() -> Result<()>) -> Result<(f64, f64)> {
+pub fn time_per_op(n: usize, op: fn() -> Result<()>) -> Result<(f64, f64)> {
     let faults_before = page_faults()?;
     let started = Instant::now();
     for _ in 0..n {
@@ -234,7 +234,7 @@ fn lab_process() -> Result<()> {
 }
 
 /// What the C reference does: fork, `_exit(0)` in the child, `waitpid` in the parent.
-fn bare_fork() -> Result<()> {
+pub fn bare_fork() -> Result<()> {
     // SAFETY: this process is single-threaded while it forks (threads are measured after the
     // last fork), and the child does nothing but `_exit`.
     match unsafe { fork() }? {
@@ -250,7 +250,7 @@ fn bare_fork() -> Result<()> {
 
 /// The lab's `Thread` (what thread lessons use), without its events: `pthread_create` +
 /// `pthread_join`, what a thread costs the kernel and the C library.
-fn spawn_thread() -> Result<()> {
+pub fn spawn_thread() -> Result<()> {
     let mut thread = Thread::new(|| {}).without_events();
     thread.start()?;
     match thread.join() {

@@ -114,6 +114,9 @@ impl Lives {
             Kind::Done { .. } => {
                 let (sort, name) = self.sort_and_name(event);
                 self.life(event.actor(), sort, &name).done = Some(t);
+                if sort == Sort::Process {
+                    self.end_threads_with_process(event.pid, t);
+                }
             }
             Kind::Exit {
                 child,
@@ -128,6 +131,9 @@ impl Lives {
                 life.reaped = Some(t);
                 life.reaped_by = Some(event.pid);
                 life.exitcode = Some(*exitcode);
+                if !is_thread {
+                    self.end_threads_with_process(*child, t);
+                }
             }
             Kind::Wait { on, object } => {
                 let (sort, name) = self.sort_and_name(event);
@@ -159,6 +165,16 @@ impl Lives {
             | Kind::State { .. }
             | Kind::Error { .. }
             | Kind::End { .. } => {}
+        }
+    }
+
+    /// A process's threads end with it (a daemon thread is never joined, and says nothing as
+    /// `_exit` ends it): those still running stop at `t`, when the process ended.
+    fn end_threads_with_process(&mut self, pid: i32, t: f64) {
+        for (actor, life) in self.by_actor.iter_mut() {
+            if actor.pid == pid && actor.tid.is_some() && life.ran_until().is_none() {
+                life.reaped = Some(t);
+            }
         }
     }
 
@@ -329,6 +345,19 @@ mod tests {
         );
         assert_eq!((worker.done, worker.reaped), (Some(0.3), Some(0.4)));
         assert_eq!(worker.exitcode, Some(1));
+    }
+
+    #[test]
+    fn a_thread_never_joined_ends_with_its_process() {
+        let events = [
+            event(0.0, 10, None, None, Kind::Start),
+            event(0.1, 10, Some(12), Some("daemon"), Kind::Start),
+            event(0.5, 10, None, None, Kind::Done { code: 0 }),
+        ];
+        let lives = Lives::from_events(&events);
+        let daemon = lives.get(lives.threads_of(10)[0]);
+        assert_eq!((daemon.done, daemon.ran_until()), (None, Some(0.5)));
+        assert_eq!(daemon.exitcode, None);
     }
 
     #[test]

@@ -138,6 +138,55 @@ impl Lab {
         }
     }
 
+    /// Runs a lesson in `--step` mode and answers `q` at its first prompt, then at its second
+    /// (after one Enter), and so on through all `steps`: each run must stop cleanly (status 0)
+    /// and leave nothing behind.
+    #[track_caller]
+    pub fn quit_at_every_prompt(&self, lesson: &str, steps: usize) {
+        for enters in 0..steps {
+            let input = format!("{}q\n", "\n".repeat(enters));
+            let finished = self.run(&["run", lesson, "--step", "--speed", "20"], &input);
+            assert!(
+                finished.status.success(),
+                "q at prompt {}: {:?}\n{}",
+                enters + 1,
+                finished.status,
+                finished.stderr
+            );
+            assert!(
+                finished.stdout.contains("Stopped at the prompt"),
+                "q at prompt {}:\n{}",
+                enters + 1,
+                finished.stdout
+            );
+        }
+    }
+
+    /// Sends Ctrl-C to a lesson run at a random moment: after a random number of its events
+    /// (below `events_in_a_run`), printed on failure so the moment can be replayed. The run
+    /// must end as interrupted (status 130), or have finished already (the events come in
+    /// batches, so the signal can arrive after the end), and leave nothing behind.
+    #[track_caller]
+    pub fn interrupt_at_a_random_moment(&self, lesson: &str, events_in_a_run: usize) {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos() as usize);
+        let after = 1 + (nanos ^ std::process::id() as usize) % events_in_a_run.max(1);
+        let seen = std::cell::Cell::new(0);
+        let finished = self.interrupt_when(&["run", lesson, "--json", "--speed", "20"], |_| {
+            seen.set(seen.get() + 1);
+            seen.get() >= after
+        });
+        let finished_first = finished.status.code() == Some(0)
+            && finished.stdout.contains(r#""outcome":"finished""#);
+        assert!(
+            finished.status.code() == Some(130) || finished_first,
+            "Ctrl-C after event {after}: {:?} {}",
+            finished.status,
+            finished.stderr
+        );
+    }
+
     /// No process of this run is alive or a zombie, and its TMPDIR is empty.
     #[track_caller]
     pub fn assert_nothing_left(&self, group: i32) {

@@ -1,0 +1,417 @@
+//! Lesson 12: the global interpreter lock (GIL), made visible.
+//!
+//! Rust has no GIL. This lesson builds a model of CPython's (`threading::Gil`, honestly a
+//! model: a lock each "interpreter" thread must hold to run a slice of work, handed over every
+//! switch interval and released around blocking calls) and measures, on this machine's cores
+//! and in one run, the same CPU-bound work done by one thread and by N: N processes (each its
+//! own interpreter, with its own GIL), N threads under one GIL, N threads without it. Then
+//! I/O-bound threads, which overlap fine under the GIL.
+//!
+//! For graders: the first step says `cores=N` (the CPUs this process may run on), and every
+//! measured run says one line `<what>: wall W ms, on a CPU C ms, waiting for a CPU R ms,
+//! speed-up S×` (C and R summed over the workers, from `/proc/thread-self/schedstat`). With
+//! one core no speed-up is possible, and the notes say so.
+//!
+//! System calls: `clone` and `fork` for the workers, `futex` (the GIL's condition variable,
+//! with a timeout of one switch interval), `/proc/thread-self/schedstat`, `nanosleep`.
+
+use std::hint::black_box;
+use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::error::{Error, Result};
+use crate::lab::{Lab, describe};
+use crate::multiprocessing::process::Process;
+use crate::multiprocessing::shared::SharedMemory;
+use crate::runtime::context;
+use crate::threading::{Gil, Thread, ThreadError};
+use crate::{note, say};
+
+pub const TITLE: &str = "The GIL, made visible";
+pub const TEACHES: &str = "a model of CPython's GIL: CPU-bound threads take turns, processes and GIL-free threads run in parallel, I/O overlaps";
+pub const NOTES: &str = include_str!("notes.md");
+
+/// One unit of CPU-bound work: what the interpreter does between two looks at the GIL's drop
+/// request (CPython looks between bytecodes; a unit here is a few thousand of them).
+const UNIT: Duration = Duration::from_micros(50);
+/// The whole CPU-bound job, on one thread, in switch intervals: 20 × 5 ms = 100 ms. The same
+/// job is split between N workers. Under the GIL each handover is one `wait` and one `woke`
+/// event, so the job's size also bounds how many there are (about 2 per interval).
+const JOB_IN_SWITCH_INTERVALS: u32 = 20;
+/// Most workers: more CPUs than this are not used (it keeps the events countable).
+const MOST_WORKERS: usize = 4;
+/// The I/O-bound job of step 5: each thread "reads" this many times, each read a sleep.
+const READS: u32 = 3;
+const READ_TAKES: Duration = Duration::from_millis(500);
+
+pub fn run(lab: &mut Lab) -> Result<()> {
+    lab.step("The work, and this machine")?;
+    let setup = setup();
+    lab.step("N processes, N interpreters")?;
+    processes(&setup)?;
+    lab.step("N threads under one GIL")?;
+    threads_under_the_gil(&setup)?;
+    lab.step("N threads without a GIL")?;
+    threads_without_a_gil(&setup)?;
+    lab.step("I/O-bound threads under the GIL")?;
+    io_bound(&setup)
+}
+
+fn thread_error(error: ThreadError) -> Error {
+    Error::lesson(error.to_string())
+}
+
+// ---------------------------------------------------------------------------------------------
+// The work, and how it is measured.
+
+/// CPU-bound work that the compiler cannot skip: the tutorial's countdown, `while n > 0: n -= 1`.
+fn count_down(iterations: u64) -> u64 {
+    let mut n = black_box(iterations);
+    let mut steps = 0u64;
+    while n > 0 {
+        n = black_box(n - 1);
+        steps += 1;
+    }
+    steps
+}
+
+/// What step 1 found out, for the other steps.
+struct Setup {
+    cores: usize,
+    workers: usize,
+    /// Iterations of `count_down` in one unit of work.
+    unit: u64,
+    /// Units in the whole job.
+    job_units: u64,
+    switch_interval: Duration,
+}
+
+fn setup() -> Setup {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let workers = cores.clamp(2, MOST_WORKERS);
+    // How many iterations take one UNIT of CPU time here: time a growing countdown until it
+    // has taken 5 ms of CPU (CPU time, not wall time, so that a busy machine, which makes the
+    // wall time longer, does not make the units smaller).
+    let mut iterations = 1_000u64;
+    let unit = loop {
+        let (cpu_before, _) = cpu_and_queue();
+        count_down(iterations);
+        let took = Duration::from_nanos(cpu_and_queue().0 - cpu_before);
+        if took >= Duration::from_millis(5) {
+            break (iterations as f64 * UNIT.as_secs_f64() / took.as_secs_f64()).max(1.0) as u64;
+        }
+        iterations *= 2;
+    };
+    let switch_interval = Gil::new().switch_interval();
+    let job = switch_interval * JOB_IN_SWITCH_INTERVALS;
+    let job_units = (job.as_secs_f64() / UNIT.as_secs_f64()) as u64;
+    say!("cores={cores}: CPUs this process may run on (Python: len(os.sched_getaffinity(0)))");
+    say!(
+        "switch interval: {} (Python: sys.getswitchinterval() = {})",
+        describe(switch_interval),
+        switch_interval.as_secs_f64()
+    );
+    note!(
+        "The job: a countdown (the tutorial's `while n > 0: n -= 1`) that takes about {} on one \
+         thread here, cut into {job_units} units of {} µs ({unit} iterations each, measured just \
+         now). Between two units an interpreter thread looks whether another thread asked for \
+         the GIL. Each step runs the job on one worker, then split between {workers}, and \
+         compares: speed-up = one worker's wall time / {workers} workers' wall time. This \
+         machine lets the lesson use {cores} CPU core(s){}.",
+        describe(job),
+        UNIT.as_micros(),
+        if cores < 2 {
+            ": with one core nothing can run in parallel, so no speed-up is possible at all"
+        } else {
+            ""
+        }
+    );
+    Setup {
+        cores,
+        workers,
+        unit,
+        job_units,
+        switch_interval,
+    }
+}
+
+/// Nanoseconds the calling thread has spent on a CPU, and waiting in a run queue for one (it
+/// was ready to run, and every CPU was busy): the first two fields of its schedstat.
+fn cpu_and_queue() -> (u64, u64) {
+    let text = std::fs::read_to_string("/proc/thread-self/schedstat").unwrap_or_default();
+    let mut fields = text.split_whitespace().map(|f| f.parse().unwrap_or(0));
+    (fields.next().unwrap_or(0), fields.next().unwrap_or(0))
+}
+
+/// A measured worker: its CPU time and its time waiting for a CPU, in nanoseconds.
+#[derive(Default)]
+struct WorkerSlot {
+    cpu: AtomicU64,
+    queued: AtomicU64,
+}
+
+/// Runs `work` on the calling thread and records its CPU and run-queue time in `slot`.
+fn measured(slot: &WorkerSlot, work: impl FnOnce()) {
+    let (cpu_before, queued_before) = cpu_and_queue();
+    work();
+    let (cpu_after, queued_after) = cpu_and_queue();
+    slot.cpu.store(cpu_after - cpu_before, SeqCst);
+    slot.queued.store(queued_after - queued_before, SeqCst);
+}
+
+/// One measured run: the wall time from starting the workers to joining the last, and the
+/// workers' CPU and queue times summed.
+struct Measured {
+    wall: Duration,
+    cpu: Duration,
+    queued: Duration,
+}
+
+fn sum(slots: &[WorkerSlot]) -> (Duration, Duration) {
+    let cpu: u64 = slots.iter().map(|s| s.cpu.load(SeqCst)).sum();
+    let queued: u64 = slots.iter().map(|s| s.queued.load(SeqCst)).sum();
+    (Duration::from_nanos(cpu), Duration::from_nanos(queued))
+}
+
+fn report(what: &str, run: &Measured, one: &Measured) -> f64 {
+    let speed_up = one.wall.as_secs_f64() / run.wall.as_secs_f64();
+    say!(
+        "{what}: wall {:.1} ms, on a CPU {:.1} ms, waiting for a CPU {:.1} ms, speed-up {speed_up:.2}×",
+        run.wall.as_secs_f64() * 1e3,
+        run.cpu.as_secs_f64() * 1e3,
+        run.queued.as_secs_f64() * 1e3
+    );
+    speed_up
+}
+
+/// How busy the machine was, for the notes: how much of the workers' time went to waiting for
+/// a CPU another program had.
+fn busy_remark(run: &Measured) -> String {
+    let share = run.queued.as_secs_f64() / (run.cpu + run.queued).as_secs_f64().max(1e-9);
+    if share > 0.2 {
+        format!(
+            " The workers spent {:.0}% of their time waiting for a CPU that another program \
+             had: this machine is busy, and the figures say less than on a quiet one.",
+            share * 100.0
+        )
+    } else {
+        String::new()
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Step 2: processes, each with its own interpreter and so its own GIL. First, because a
+// process with threads running may not fork.
+
+/// One "interpreter" doing `units` units of the job under its own GIL.
+fn interpret(gil: &Gil, unit: u64, units: u64) {
+    let mut running = gil.acquire();
+    for _ in 0..units {
+        count_down(unit);
+        running.check();
+    }
+}
+
+fn run_processes(setup: &Setup, workers: usize) -> Result<Measured> {
+    let slots = SharedMemory::new(<[WorkerSlot; MOST_WORKERS]>::default())?;
+    let units = setup.job_units / workers as u64;
+    let unit = setup.unit;
+    let began = Instant::now();
+    let mut processes = Vec::new();
+    for index in 0..workers {
+        let slots = slots.clone();
+        let mut process = Process::new(move || {
+            // A new interpreter: its own GIL, which nobody else ever asks for.
+            let gil = Gil::new();
+            measured(&slots[index], || interpret(&gil, unit, units));
+        })
+        .named(&format!("interpreter-{}", index + 1));
+        process.start()?;
+        processes.push(process);
+    }
+    for process in &mut processes {
+        process.join()?;
+    }
+    let wall = began.elapsed();
+    let (cpu, queued) = sum(&slots[..workers]);
+    Ok(Measured { wall, cpu, queued })
+}
+
+fn processes(setup: &Setup) -> Result<()> {
+    let one = run_processes(setup, 1)?;
+    report("1 process", &one, &one);
+    let many = run_processes(setup, setup.workers)?;
+    let speed_up = report(&format!("{} processes", setup.workers), &many, &one);
+    note!(
+        "{} processes, each its own interpreter with its own GIL, did the job {speed_up:.2} times \
+         as fast as one ({} against {}). Nobody else ever asks for a process's own GIL, so each \
+         runs flat out on a core of its own{}: processes are how CPython uses several cores \
+         for CPU-bound work (the tutorial's advice, multiprocessing).{}",
+        setup.workers,
+        describe(many.wall),
+        describe(one.wall),
+        if setup.cores >= setup.workers {
+            String::new()
+        } else {
+            format!(" (but there are only {} cores here)", setup.cores)
+        },
+        busy_remark(&many)
+    );
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Steps 3 and 4: threads, with and without the GIL.
+
+fn run_threads(setup: &Setup, workers: usize, gil: Option<Arc<Gil>>) -> Result<Measured> {
+    let slots: Arc<[WorkerSlot]> = (0..workers).map(|_| WorkerSlot::default()).collect();
+    let units = setup.job_units / workers as u64;
+    let unit = setup.unit;
+    let began = Instant::now();
+    let mut threads = Vec::new();
+    for index in 0..workers {
+        let (slots, gil) = (slots.clone(), gil.clone());
+        let mut thread = Thread::new(move || {
+            measured(&slots[index], || match &gil {
+                Some(gil) => interpret(gil, unit, units),
+                // Rust's own threads: the same work, no lock at all.
+                None => {
+                    for _ in 0..units {
+                        count_down(unit);
+                    }
+                }
+            })
+        })
+        .named(&format!("worker-{}", index + 1));
+        thread.start().map_err(thread_error)?;
+        threads.push(thread);
+    }
+    for thread in &mut threads {
+        thread.join().map_err(thread_error)?;
+    }
+    let wall = began.elapsed();
+    let (cpu, queued) = sum(&slots);
+    Ok(Measured { wall, cpu, queued })
+}
+
+fn threads_under_the_gil(setup: &Setup) -> Result<()> {
+    let one = run_threads(setup, 1, Some(Arc::new(Gil::new())))?;
+    report("1 thread with the GIL", &one, &one);
+    let gil = Arc::new(Gil::new());
+    let many = run_threads(setup, setup.workers, Some(gil.clone()))?;
+    let speed_up = report(
+        &format!("{} threads with the GIL", setup.workers),
+        &many,
+        &one,
+    );
+    let cpus_busy = many.cpu.as_secs_f64() / many.wall.as_secs_f64();
+    note!(
+        "{} threads under one GIL took {} for the job, one thread {}: a speed-up of \
+         {speed_up:.2}, i.e. none. Together they kept {cpus_busy:.2} CPUs busy: only the holder of \
+         the GIL computes, the others sleep until it is handed over. It changed hands {} times \
+         (each a waiter asking after {} without a switch, then the holder giving way at its next \
+         check), and a thread had to wait for it {} times: each wait is one `wait` and one `woke` \
+         line on `gil` above, and one ▒ stretch in the timeline, where the workers' lanes take \
+         turns. Their number is bounded by the job's size: about 2 per switch interval.{}",
+        setup.workers,
+        describe(many.wall),
+        describe(one.wall),
+        gil.forced_switches(),
+        describe(setup.switch_interval),
+        gil.waits(),
+        busy_remark(&many)
+    );
+    Ok(())
+}
+
+fn threads_without_a_gil(setup: &Setup) -> Result<()> {
+    let one = run_threads(setup, 1, None)?;
+    report("1 thread without a GIL", &one, &one);
+    let many = run_threads(setup, setup.workers, None)?;
+    let speed_up = report(
+        &format!("{} threads without a GIL", setup.workers),
+        &many,
+        &one,
+    );
+    let cpus_busy = many.cpu.as_secs_f64() / many.wall.as_secs_f64();
+    note!(
+        "The same {} threads with no GIL: {} against {} for one thread, a speed-up of \
+         {speed_up:.2}, with {cpus_busy:.2} CPUs busy on average ({} cores here). Threads of one \
+         process run in parallel (并行) as well as processes do when nothing makes them take \
+         turns: that is the whole difference, and what CPython 3.13's free-threaded build \
+         offers (see the notes).{}",
+        setup.workers,
+        describe(many.wall),
+        describe(one.wall),
+        setup.cores,
+        busy_remark(&many)
+    );
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Step 5: I/O-bound threads.
+
+/// An I/O-bound interpreter thread: a little work, then a blocking read (a sleep), READS times.
+/// With `release`, the GIL is released around the read as CPython does; without, it is held
+/// (what a C extension that forgot `Py_BEGIN_ALLOW_THREADS` does).
+fn read_a_few_times(gil: &Gil, unit: u64, release: bool) {
+    let mut running = gil.acquire();
+    for _ in 0..READS {
+        count_down(unit);
+        running.check();
+        if release {
+            running.allow_threads(|| context::sleep(READ_TAKES));
+        } else {
+            context::sleep(READ_TAKES);
+        }
+    }
+}
+
+fn run_readers(setup: &Setup, release: bool) -> Result<Duration> {
+    let gil = Arc::new(Gil::new());
+    let began = Instant::now();
+    let mut threads = Vec::new();
+    for index in 0..setup.workers {
+        let gil = gil.clone();
+        let unit = setup.unit;
+        let mut thread = Thread::new(move || read_a_few_times(&gil, unit, release))
+            .named(&format!("reader-{}", index + 1));
+        thread.start().map_err(thread_error)?;
+        threads.push(thread);
+    }
+    for thread in &mut threads {
+        thread.join().map_err(thread_error)?;
+    }
+    Ok(began.elapsed())
+}
+
+fn io_bound(setup: &Setup) -> Result<()> {
+    let reads_alone = context::scaled(READ_TAKES) * READS;
+    let released = run_readers(setup, true)?;
+    say!(
+        "{} threads, {READS} reads each, GIL released while reading: wall {:.1} ms",
+        setup.workers,
+        released.as_secs_f64() * 1e3
+    );
+    let held = run_readers(setup, false)?;
+    say!(
+        "{} threads, {READS} reads each, GIL held while reading: wall {:.1} ms",
+        setup.workers,
+        held.as_secs_f64() * 1e3
+    );
+    note!(
+        "Each thread's reads take {} in all. With the GIL released around each read, as CPython \
+         does around every blocking call, {} threads took {}: close to one thread's share, \
+         their waits overlapped, so threads do help I/O-bound programs (a server waiting on \
+         sockets). Holding the GIL while blocked serialises them: {}, about {} times one \
+         thread's. The GIL costs CPU-bound threads their parallelism, not I/O-bound ones.",
+        describe(reads_alone),
+        setup.workers,
+        describe(released),
+        describe(held),
+        (held.as_secs_f64() / reads_alone.as_secs_f64()).round()
+    );
+    Ok(())
+}
