@@ -19,6 +19,7 @@
 //! - `multiprocessing`: Python's `multiprocessing`: `Process`, `Worker`, shared memory.
 //! - `threading`: Python's `threading`: `Thread`.
 //! - `lab`: what a lesson's main process is handed: steps, pauses, the seeded random numbers.
+//! - `measure`: what a process and a thread cost, measured the same way by `bench` and lessons.
 //! - `lessons`: the registry; each lesson is a folder `lessons/NN-slug/` at the top of the
 //!   repository (its `lesson.rs` and `notes.md`): start reading there.
 //! - `supervisor`: runs a lesson (or `proclab serve`), collects its events, and cleans up after it.
@@ -32,6 +33,7 @@ pub mod cli;
 pub mod error;
 pub mod lab;
 pub mod lessons;
+pub mod measure;
 pub mod multiprocessing;
 pub mod runtime;
 pub mod supervisor;

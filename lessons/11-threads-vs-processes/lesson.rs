@@ -29,7 +29,7 @@ use crate::runtime::context;
 use crate::runtime::wait;
 use crate::threading::thread::Runnable;
 use crate::threading::{Lock, Thread, active_count, current_thread, enumerate};
-use crate::tools::bench;
+use crate::measure;
 use crate::{note, say};
 
 pub const TITLE: &str = "Threads against processes";
@@ -295,7 +295,7 @@ fn shared_or_copied() -> Result<()> {
 // Step 4: the cost of each, measured the way `proclab bench spawn` does.
 
 fn cost() -> Result<()> {
-    // `bench::bare_fork` forks: no thread may run in this process (they are all joined).
+    // `measure::bare_fork` forks: no thread may run in this process (they are all joined).
     if context::threads_not_joined() > 0 {
         return Err(Error::lesson("threads still running: cannot fork"));
     }
@@ -305,22 +305,22 @@ fn cost() -> Result<()> {
     let mut thread_faults = Vec::new();
     // Interleaved repetitions, so that a busy moment of the machine hits both alike.
     for _ in 0..COST_REPETITIONS {
-        let (micros, faults) = bench::time_per_op(COST_OPERATIONS, bench::bare_fork)?;
+        let (micros, faults) = measure::time_per_op(COST_OPERATIONS, measure::bare_fork)?;
         fork_micros.push(micros);
         fork_faults.push(faults);
-        let (micros, faults) = bench::time_per_op(COST_OPERATIONS, bench::spawn_thread)?;
+        let (micros, faults) = measure::time_per_op(COST_OPERATIONS, measure::spawn_thread)?;
         thread_micros.push(micros);
         thread_faults.push(faults);
     }
-    let process = bench::median(&fork_micros);
-    let thread = bench::median(&thread_micros);
+    let process = measure::median(&fork_micros);
+    let thread = measure::median(&thread_micros);
     say!(
         "process (fork + _exit + waitpid): {process:.1} µs, {:.1} page faults each",
-        bench::median(&fork_faults)
+        measure::median(&fork_faults)
     );
     say!(
         "thread (pthread_create + pthread_join): {thread:.1} µs, {:.1} page faults each",
-        bench::median(&thread_faults)
+        measure::median(&thread_faults)
     );
     note!(
         "Medians of {COST_REPETITIONS} repetitions of {COST_OPERATIONS} each, on this machine \
