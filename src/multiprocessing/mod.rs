@@ -4,5 +4,7 @@ pub mod process;
 pub mod shared;
 pub mod synchronize;
 
+pub mod event;
+
 pub use process::{Pid, Process, ProcessError, Worker};
 pub use synchronize::{Lock, Semaphore, SyncError};
