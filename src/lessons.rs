@@ -79,6 +79,7 @@ registry! {
     "../lessons/03-daemon-terminate/lesson.rs" => daemon_terminate,
     "../lessons/04-socket-concurrency/lesson.rs" => socket_concurrency,
     "../lessons/09-semaphore-event/lesson.rs" => semaphore_event,
+    "../lessons/10-pool/lesson.rs" => pool,
 }
 /// Finds a lesson by number (`1`, `01`) or slug (`spawn-function`).
 pub fn find(wanted: &str) -> Result<&'static Lesson> {

@@ -5,6 +5,7 @@ pub mod shared;
 pub mod synchronize;
 
 pub mod event;
+pub mod pool;
 
 pub use process::{Pid, Process, ProcessError, Worker};
 pub use synchronize::{Lock, Semaphore, SyncError};
