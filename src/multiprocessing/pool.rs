@@ -702,7 +702,7 @@ fn io_errno(error: &std::io::Error) -> Errno {
 // What a pool is measured against.
 
 /// Runs `work` in a new child process that reports nothing (no `spawn`/`start`/`done`
-/// events): a bare `fork`, the work, `_exit(0)`. Returns the child's pid; reap it with
+/// events, and none of its own): a bare `fork`, the work, `_exit(0)`. Returns the child's pid; reap it with
 /// [`wait_unreported`]. A lesson uses it where it starts hundreds of processes (a process per
 /// task, a race repeated many times) and the tree and timeline would drown in them. It is the
 /// cheapest a new process can be, so a pool that beats it beats any process per task.
@@ -718,6 +718,9 @@ pub fn fork_unreported(work: impl FnOnce()) -> Result<Pid, ProcessError> {
     match unsafe { nix::unistd::fork() } {
         Err(errno) => Err(ProcessError::System("fork", errno)),
         Ok(nix::unistd::ForkResult::Child) => {
+            // Not a word from this child, not even the waits of the locks it takes: events
+            // from a pid the lab never saw forked would have no place in its tree.
+            crate::runtime::context::stop_emitting();
             let code = match panic::catch_unwind(AssertUnwindSafe(work)) {
                 Ok(()) => 0,
                 Err(_) => 1,
