@@ -21,7 +21,9 @@
 //!
 //! Python builds its `Event` from a `Condition` and a `Semaphore`; the behaviour a program sees
 //! is the same: `set` wakes all waiters, `clear` makes later waits block again, `wait(timeout)`
-//! returns whether the flag was set.
+//! returns whether the flag was set. One corner differs: if the flag is set and cleared again
+//! before a woken waiter gets to run, Python's `wait()` returns `False`, while this one finds
+//! the flag clear and goes back to sleep until the next `set` (or its timeout).
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
