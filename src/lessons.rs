@@ -78,6 +78,9 @@ registry! {
     "../lessons/02-spawn-worker/lesson.rs" => spawn_worker,
     "../lessons/03-daemon-terminate/lesson.rs" => daemon_terminate,
     "../lessons/04-socket-concurrency/lesson.rs" => socket_concurrency,
+    "../lessons/08-shared-data/lesson.rs" => shared_data,
+    "../lessons/09-semaphore-event/lesson.rs" => semaphore_event,
+    "../lessons/10-pool/lesson.rs" => pool,
     "../lessons/11-threads-vs-processes/lesson.rs" => threads_vs_processes,
     "../lessons/12-gil/lesson.rs" => gil,
 }

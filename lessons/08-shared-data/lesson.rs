@@ -1,0 +1,322 @@
+//! Lesson 8: shared data (共享数据): numbers in shared memory, and a Manager's dict.
+//!
+//! What the student sees: ten processes each add one to a shared `Value` a thousand times, and
+//! the total comes out short: updates were lost, because reading and writing are two steps.
+//! With `get_lock()` held around the two, it is exactly 10000. The race repeated twenty times
+//! shows how often it loses. Then a `Manager`: a server process (its pid in the tree) that
+//! owns a dict and a list, which other processes reach through proxies over a Unix socket;
+//! the tutorial's `d['count'] -= 1` in 100 processes loses updates the same way without a
+//! lock, and comes to 0 with one. Last, one increment through shared memory against one
+//! through the manager, timed: the price of a round trip to another process.
+//!
+//! System calls: `mmap(MAP_SHARED | MAP_ANONYMOUS)` (the value, the array), `sem_wait` /
+//! `sem_post` (the locks), `futex` (the starting gun, an `Event`), `fork`, `socket(AF_UNIX)`,
+//! `bind`, `listen`, `accept`, `connect`, `poll` (the manager and its proxies), `waitpid`.
+
+use std::time::Instant;
+
+
+use crate::error::{Error, Result};
+use crate::lab::{Lab, describe};
+use crate::multiprocessing::event::Event;
+use crate::multiprocessing::managers::{DictProxy, ListProxy, Manager, ManagerError};
+use crate::multiprocessing::pool::{fork_unreported, wait_unreported};
+use crate::multiprocessing::sharedctypes::{Array, Value};
+use crate::multiprocessing::{Lock, Process, SyncError};
+use crate::runtime::procfs;
+use crate::{note, say};
+
+pub const TITLE: &str = "Shared data: Value, Array and a Manager";
+pub const TEACHES: &str = "lost updates in shared memory, get_lock(), a Manager's dict over a socket, shared memory vs a round trip";
+pub const NOTES: &str = include_str!("notes.md");
+
+const ADDERS: usize = 10;
+const ADDS_EACH: i32 = 1000;
+/// How many times the race of step 2 is run.
+const REPETITIONS: usize = 20;
+/// The tutorial's Manager example: 100 processes take one from `d['count']`.
+const TAKERS: usize = 100;
+const MANAGER_REPETITIONS: usize = 5;
+/// Increments timed in step 4, through shared memory and through the manager.
+const TIMED_SHARED: u32 = 20_000;
+const TIMED_MANAGER: u32 = 1_000;
+
+pub fn run(lab: &mut Lab) -> Result<()> {
+    lab.step("Value: ten processes add a thousand each")?;
+    ten_adders()?;
+    lab.step("The race, repeated")?;
+    race_repeated()?;
+    lab.step("Manager: a server process owns the dict")?;
+    let mut manager = Manager::start().map_err(managed)?;
+    manager_example(&manager)?;
+    lab.step("Shared memory against a round trip")?;
+    timed_side_by_side(&mut manager)
+}
+
+fn sync(error: SyncError) -> Error {
+    Error::System(error.to_string())
+}
+
+fn managed(error: ManagerError) -> Error {
+    Error::System(error.to_string())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Step 1: lost updates, then none with the lock.
+
+/// One adder: waits for the starting gun, then adds one to `counter` `ADDS_EACH` times, and
+/// counts its own tries in its own slot of `tries` (a slot nobody else writes).
+fn add(
+    me: usize,
+    counter: &Value,
+    tries: &Array<ADDERS>,
+    start: &Event,
+    locked: bool,
+) -> std::result::Result<(), SyncError> {
+    start.wait()?;
+    for _ in 0..ADDS_EACH {
+        // Python's `with counter.get_lock():`, or nothing.
+        let _held = if locked {
+            Some(counter.get_lock().hold()?)
+        } else {
+            None
+        };
+        // `counter.value += 1`: a read, then a write. Between the two, another process may
+        // write; this write then puts back an old number plus one, and its update is lost.
+        let read = counter.value();
+        counter.set_value(read + 1);
+        tries.set(me, tries.get(me).unwrap_or(0) + 1);
+    }
+    Ok(())
+}
+
+/// Runs the ten adders as the lab's processes (named `name-0` ...) and returns the total and
+/// the tries they counted.
+fn run_adders(name: &str, locked: bool) -> Result<(i32, i32)> {
+    let counter = Value::new(0).map_err(sync)?.named("counter");
+    let tries = Array::new([0; ADDERS]).map_err(sync)?;
+    // The starting gun: every adder is forked before any begins, so they really race (a
+    // fork takes longer than a thousand additions).
+    let start = Event::new().map_err(sync)?.named("start");
+    let mut adders = Vec::new();
+    for me in 0..ADDERS {
+        let (counter, tries, start) = (counter.clone(), tries.clone(), start.clone());
+        let mut adder = Process::new(move || add(me, &counter, &tries, &start, locked))
+            .named(&format!("{name}-{me}"));
+        adder.start()?;
+        adders.push(adder);
+    }
+    start.set();
+    for adder in &mut adders {
+        adder.join()?;
+    }
+    let tried: i32 = tries.to_vec().iter().sum();
+    Ok((counter.value(), tried))
+}
+
+fn ten_adders() -> Result<()> {
+    let (total, tried) = run_adders("adder", false)?;
+    say!("without the lock: counter.value = {total}");
+    let outcome = if total < tried {
+        format!(
+            "{} update(s) lost (丢失更新). When two processes read the same number, both \
+             write the same result, and one addition is gone.",
+            tried - total
+        )
+    } else {
+        "nothing lost this time: the adders happened not to read the same number at once. \
+         The next step runs the race again and again."
+            .to_string()
+    };
+    note!(
+        "{ADDERS} processes added one {ADDS_EACH} times each: {tried} additions, counted by the \
+         adders themselves in an Array (each in its own slot). The shared Value says {total}: \
+         {outcome} `value += 1` is a read and a write, and another process may write in \
+         between. Python's `counter.value += 1` is the same: its value property takes the lock \
+         for the read and again for the write, never across both (python3 lost updates the \
+         same way when we ran it)."
+    );
+    let (total, tried) = run_adders("locked", true)?;
+    say!("with get_lock(): counter.value = {total}");
+    note!(
+        "The same {tried} additions, each inside `with counter.get_lock():` (hold() here): \
+         {total}. The lock (锁) makes read-and-write one step for everyone: whoever holds it \
+         reads and writes before anyone else may read."
+    );
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Step 2: the unlocked race, run many times.
+
+fn race_repeated() -> Result<()> {
+    // Nothing here is random: the same program, run again and again. Only the scheduler
+    // decides who reads when, and it decides differently each time.
+    let mut totals = Vec::new();
+    for _ in 0..REPETITIONS {
+        totals.push(quiet_race()?);
+    }
+    let perfect = ADDERS as i32 * ADDS_EACH;
+    let lost_runs = totals.iter().filter(|&&t| t < perfect).count();
+    let worst = totals.iter().copied().min().unwrap_or(perfect);
+    let listed: Vec<String> = totals.iter().map(|t| t.to_string()).collect();
+    say!("{REPETITIONS} runs without the lock: {}", listed.join(" "));
+    note!(
+        "{REPETITIONS} more runs of the same race (10 processes each, forked without reporting \
+         so the tree stays readable): {lost_runs} of {REPETITIONS} lost updates, the worst \
+         ended at {worst} of {perfect}. Nothing random is drawn in these runs: the same \
+         program, run again; only the scheduler decided differently. A run that comes out \
+         right proves nothing: the race is still there, it only did not strike."
+    );
+    Ok(())
+}
+
+/// One run of the unlocked race with bare, silent processes; returns the total.
+fn quiet_race() -> Result<i32> {
+    let counter = Value::new(0).map_err(sync)?;
+    let tries = Array::new([0; ADDERS]).map_err(sync)?;
+    let start = Event::new().map_err(sync)?;
+    let mut pids = Vec::new();
+    for me in 0..ADDERS {
+        let (counter, tries, start) = (counter.clone(), tries.clone(), start.clone());
+        pids.push(fork_unreported(move || {
+            let _ = add(me, &counter, &tries, &start, false);
+        })?);
+    }
+    start.set();
+    for pid in pids {
+        wait_unreported(pid)?;
+    }
+    Ok(counter.value())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Step 3: the tutorial's Manager example.
+
+/// One taker: `d['count'] -= 1`, with or without the lock, and its pid appended to the list.
+fn take_one(d: &DictProxy, taken_by: &ListProxy, lock: Option<&Lock>) -> std::result::Result<(), String> {
+    let _held = match lock {
+        Some(lock) => Some(lock.hold().map_err(|e| e.to_string())?),
+        None => None,
+    };
+    // Two requests to the manager: read the count, then write it back less one.
+    let count = d.get("count").map_err(|e| e.to_string())?;
+    d.set("count", count.as_i64().unwrap_or(0) - 1)
+        .map_err(|e| e.to_string())?;
+    taken_by
+        .append(nix::unistd::getpid().as_raw())
+        .map_err(|e| e.to_string())
+}
+
+/// Runs `TAKERS` silent processes against a fresh `{'count': 100}`; returns the count left
+/// and how many pids the list holds.
+fn takers(manager: &Manager, lock: Option<&Lock>) -> Result<(i64, usize)> {
+    let d = manager
+        .dict([("count", (TAKERS as i64).into())])
+        .map_err(managed)?;
+    let taken_by = manager.list().map_err(managed)?;
+    let mut pids = Vec::new();
+    for _ in 0..TAKERS {
+        let (d, taken_by, lock) = (d.clone(), taken_by.clone(), lock.cloned());
+        pids.push(fork_unreported(move || {
+            let _ = take_one(&d, &taken_by, lock.as_ref());
+        })?);
+    }
+    for pid in pids {
+        wait_unreported(pid)?;
+    }
+    let left = d.get("count").map_err(managed)?.as_i64().unwrap_or(-1);
+    let appended = taken_by.copy().map_err(managed)?.len();
+    Ok((left, appended))
+}
+
+fn manager_example(manager: &Manager) -> Result<()> {
+    let server = manager.pid().map(|p| p.to_string()).unwrap_or_default();
+    note!(
+        "Manager() forked a server process, SyncManager, pid {server}, a child of the main \
+         process (see the tree). It owns every dict and list made with it; the other processes \
+         hold proxies (代理) that send it requests over a Unix socket, {}.",
+        manager
+            .address()
+            .file_name()
+            .map(|name| name.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    );
+    let mut lefts = Vec::new();
+    let mut appended = 0;
+    for _ in 0..MANAGER_REPETITIONS {
+        let (left, pids) = takers(manager, None)?;
+        lefts.push(left);
+        appended = pids;
+    }
+    let listed: Vec<String> = lefts.iter().map(|l| l.to_string()).collect();
+    say!("without a lock: d['count'] = {} ({MANAGER_REPETITIONS} runs)", listed.join(", "));
+    let lock = Lock::new().map_err(sync)?.named("dict");
+    let (locked_left, locked_pids) = takers(manager, Some(&lock))?;
+    say!("with the lock: d['count'] = {locked_left}");
+    let lost_runs = lefts.iter().filter(|&&l| l > 0).count();
+    note!(
+        "The tutorial's example: d = manager.dict({{'count': {TAKERS}}}), {TAKERS} processes each \
+         doing d['count'] -= 1 (forked without reporting). Without a lock the count should end \
+         at 0 and ended at {} ({lost_runs} of {MANAGER_REPETITIONS} runs lost updates), though \
+         every process did its part: the manager's list holds {appended} pids. The server \
+         answers one request at a time, but -= 1 is two requests, a get and a set, and other \
+         processes' requests come between them. With a Lock around the two: {locked_left}, \
+         and {locked_pids} pids in the list. The tutorial is right: Manager data is not safe \
+         without a lock.",
+        listed.join(", ")
+    );
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Step 4: what a round trip costs.
+
+fn timed_side_by_side(manager: &mut Manager) -> Result<()> {
+    let counter = Value::new(0).map_err(sync)?;
+    let began = Instant::now();
+    for _ in 0..TIMED_SHARED {
+        let _held = counter.get_lock().hold().map_err(sync)?;
+        counter.set_value(counter.value() + 1);
+    }
+    let shared_took = began.elapsed();
+
+    let d = manager.dict([("count", 0.into())]).map_err(managed)?;
+    let began = Instant::now();
+    for _ in 0..TIMED_MANAGER {
+        let count = d.get("count").map_err(managed)?.as_i64().unwrap_or(0);
+        d.set("count", count + 1).map_err(managed)?;
+    }
+    let manager_took = began.elapsed();
+    let per_shared = shared_took.as_secs_f64() * 1e6 / TIMED_SHARED as f64;
+    let per_manager = manager_took.as_secs_f64() * 1e6 / TIMED_MANAGER as f64;
+    say!(
+        "one increment: {per_shared:.2} µs in shared memory, {per_manager:.1} µs through the manager"
+    );
+    note!(
+        "{TIMED_SHARED} increments of a Value under its lock took {} ({per_shared:.2} µs each); \
+         {TIMED_MANAGER} increments of d['count'] through the manager took {} ({per_manager:.1} \
+         µs each): {:.0} times as long. Shared memory is an ordinary memory access; a manager \
+         request is a message to another process, a wait for it to be scheduled and answer, \
+         and a message back, twice per increment. What the manager gives for it: dicts and \
+         lists of any size and shape, which fixed-size shared memory cannot hold.",
+        describe(shared_took),
+        describe(manager_took),
+        per_manager / per_shared.max(1e-9)
+    );
+    let pid = manager.pid();
+    let address = manager.address().to_path_buf();
+    let code = manager.shutdown().map_err(managed)?;
+    let gone = pid.is_some_and(|pid| procfs::observe(pid).is_none());
+    note!(
+        "manager.shutdown(): the server answered, removed its socket ({}), left with exitcode \
+         {code} and was reaped by the main process: {}.",
+        if address.exists() { "still there!" } else { "gone" },
+        if gone {
+            "/proc no longer has it"
+        } else {
+            "yet /proc still lists it"
+        }
+    );
+    Ok(())
+}

@@ -1,0 +1,151 @@
+//! Lesson 9 through the real binary: never more than three in the room, the rest blocked on
+//! the semaphore; cars that wait for the light's event, a police car that gives up; Ctrl-C at
+//! any moment leaves nothing.
+
+mod common;
+
+use std::cell::Cell;
+
+use common::{Events, Lab, notes_headings, step_titles};
+use serde_json::Value;
+
+fn text(event: &Value) -> &str {
+    event["text"].as_str().unwrap_or("")
+}
+
+#[test]
+fn never_more_than_three_in_the_room_and_the_rest_blocked() {
+    let lab = Lab::new();
+    let events = lab.lesson("9", &["--seed", "3"]);
+    assert_eq!(step_titles(&events), notes_headings("09-semaphore-event"));
+    let users: Vec<i64> = (0..7).map(|i| events.pid_of(&format!("user{i}"))).collect();
+
+    // Counted in the order the events arrived: a user says it got in after acquire() and says
+    // it leaves before release(), so the stream can never show more inside than were.
+    let mut inside = 0;
+    let mut most = 0;
+    let mut blocked = 0;
+    for event in &events.0 {
+        let pid = event["pid"].as_i64().unwrap_or(0);
+        if !users.contains(&pid) {
+            continue;
+        }
+        match event["kind"].as_str().unwrap() {
+            "say" if text(event).contains("gets a seat") => inside += 1,
+            "say" if text(event).contains("leaves after") => inside -= 1,
+            "wait" => {
+                assert_eq!(event["on"], "semaphore");
+                assert_eq!(event["object"], "room");
+                blocked += 1;
+            }
+            _ => {}
+        }
+        assert!(inside <= 3, "{inside} inside at once:\n{}", events.dump());
+        most = most.max(inside);
+    }
+    assert_eq!(most, 3);
+    assert!(blocked >= 1, "nobody ever waited for a seat");
+    // Every wait ended with a seat.
+    for woke in events
+        .of_kind("woke")
+        .iter()
+        .filter(|e| e["on"] == "semaphore")
+    {
+        assert_eq!(woke["got"], true);
+    }
+    // The users' own count agrees.
+    assert!(
+        events
+            .texts("note")
+            .iter()
+            .any(|t| t.contains("at most 3 were inside at once"))
+    );
+    for &user in &users {
+        assert_eq!(events.exitcode_of(user), 0);
+    }
+}
+
+#[test]
+fn cars_wait_for_green_and_a_police_car_gives_up() {
+    let lab = Lab::new();
+    let events = lab.lesson("9", &["--seed", "5"]);
+    let light = events.pid_of("light");
+    assert_eq!(events.exitcode_of(light), -15);
+
+    // Everyone who waited on the event was woken by a green, after the light said so.
+    let mut woken = 0;
+    for (i, woke) in events.0.iter().enumerate() {
+        if woke["kind"] != "woke" || woke["on"] != "event" || woke["got"] != true {
+            continue;
+        }
+        woken += 1;
+        let green_before = events.0[..i]
+            .iter()
+            .rposition(|e| e["pid"] == light && e["kind"] == "say" && text(e) == "light: green");
+        let red_before = events.0[..i]
+            .iter()
+            .rposition(|e| e["pid"] == light && e["kind"] == "say" && text(e) == "light: red");
+        assert!(green_before > red_before, "woken without a green: {woke}");
+    }
+    assert!(woken >= 1, "no car waited for green:\n{}", events.dump());
+
+    // police0 comes early in the first red (3 s long) and waits 1 s at most: it gives up.
+    let police = events.pid_of("police0");
+    let woke = events.find("woke", |e| e["pid"] == police);
+    assert_eq!(woke["on"], "event");
+    assert_eq!(woke["got"], false);
+    let waited = woke["after"].as_f64().unwrap();
+    // 1 s at speed 20 is 50 ms.
+    assert!(waited >= 0.045, "police0 gave up after {waited} s");
+    assert!(
+        events
+            .texts("say")
+            .iter()
+            .any(|t| t == "police0: still red, driving through anyway")
+    );
+    // The notes say when each car passed and why.
+    let cars = events.find("note", |e| text(e).starts_with("The light turned green at"));
+    for name in ["car0", "car5", "police0", "police1"] {
+        assert!(text(cars).contains(&format!("{name} came at")), "{cars}");
+    }
+    assert!(text(cars).contains("wait(timeout) returned False"));
+    // A car waiting at red was seen sleeping, not spinning.
+    let asleep = events.find("note", |e| text(e).contains("read from /proc: state S"));
+    assert!(text(asleep).contains("CPU time 0 clock tick(s) before a pause and 0 after"));
+}
+
+#[test]
+fn ctrl_c_while_processes_wait_leaves_nothing() {
+    for (on, index) in [("semaphore", 1), ("event", 2)] {
+        let lab = Lab::new();
+        let finished = lab.interrupt_when(&["run", "9", "--json", "--speed", "20"], |e| {
+            e["kind"] == "wait" && e["on"] == on
+        });
+        assert_eq!(finished.status.code(), Some(130), "{}", finished.stderr);
+        let events = Events::parse(&finished.stdout);
+        assert_eq!(events.find("end", |_| true)["outcome"], "interrupted");
+        assert!(events.of_kind("step").len() <= index);
+    }
+}
+
+#[test]
+fn ctrl_c_at_a_random_moment_leaves_nothing() {
+    // A moment drawn from the clock: some event between the first and about the last.
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    let moment = 5 + nanos as usize % 100;
+    let lab = Lab::new();
+    let seen = Cell::new(0);
+    let finished = lab.interrupt_when(&["run", "9", "--json", "--speed", "20"], |_| {
+        seen.set(seen.get() + 1);
+        seen.get() == moment
+    });
+    assert_eq!(
+        finished.status.code(),
+        Some(130),
+        "interrupted at event {moment}: {}",
+        finished.stderr
+    );
+}

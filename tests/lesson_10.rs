@@ -1,0 +1,204 @@
+//! Lesson 10 through the real binary: the same worker pids serve every task, apply blocks,
+//! map keeps order, the callback runs in the parent, a task's error comes back at get(), a
+//! closed pool refuses tasks, the workers are gone afterwards; Ctrl-C at any moment leaves
+//! nothing.
+
+mod common;
+
+use std::cell::Cell;
+
+use common::{Events, Lab, notes_headings, step_titles};
+use serde_json::Value;
+
+fn text(event: &Value) -> &str {
+    event["text"].as_str().unwrap_or("")
+}
+
+/// What `Pool()` uses, as Python's `os.cpu_count()`: the CPUs online.
+fn cpu_count() -> usize {
+    // SAFETY: sysconf only reads a system setting.
+    unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) }.max(1) as usize
+}
+
+#[test]
+fn the_same_workers_serve_every_task_and_apply_blocks() {
+    let lab = Lab::new();
+    let events = lab.lesson("10", &["--seed", "4"]);
+    assert_eq!(step_titles(&events), notes_headings("10-pool"));
+    let main = events.main_pid();
+    let workers: Vec<i64> = events
+        .of_kind("spawn")
+        .iter()
+        .filter(|e| {
+            e["child_name"]
+                .as_str()
+                .unwrap()
+                .starts_with("ForkPoolWorker-")
+        })
+        .map(|e| e["child"].as_i64().unwrap())
+        .collect();
+    // Three pools: Pool() (one per CPU), Pool(2), and Pool() again.
+    let first: Vec<i64> = workers[..cpu_count()].to_vec();
+    assert_eq!(workers.len(), 2 * cpu_count() + 2, "{workers:?}");
+
+    // Ten runs of work(), all in the first pool's workers: pids reused.
+    let runs: Vec<(usize, i64)> = events
+        .0
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| e["kind"] == "say" && text(e).contains(" run (task "))
+        .map(|(i, e)| (i, e["pid"].as_i64().unwrap()))
+        .collect();
+    assert!(runs.len() >= 10);
+    for &(_, pid) in &runs[..10] {
+        assert!(first.contains(&pid), "task run in {pid}, not a worker");
+        assert_ne!(pid, main);
+    }
+    let distinct: std::collections::BTreeSet<i64> = runs[..10].iter().map(|r| r.1).collect();
+    assert!(distinct.len() <= cpu_count() && distinct.len() < 10);
+
+    // apply() blocks: each of the first five tasks starts only after the main process got the
+    // previous result.
+    for pair in runs[..5].windows(2) {
+        let got_result = events.0[pair[0].0..pair[1].0]
+            .iter()
+            .any(|e| e["pid"] == main && e["kind"] == "woke" && e["on"] == "result");
+        assert!(got_result, "apply() did not wait:\n{}", events.dump());
+    }
+    let says = events.texts("say");
+    assert!(says.contains(&"apply: [0, 1, 4, 9, 16]".to_string()));
+    assert!(says.contains(&"apply_async + get: [25, 36, 49, 64, 81]".to_string()));
+    assert!(says.contains(&"map: [0, 1, 4, 9, 16, 25]".to_string()));
+
+    // Every worker of every pool was reaped by the main process: 0 after close() + join(),
+    // -15 after terminate().
+    for (i, &worker) in workers.iter().enumerate() {
+        let reaped = events.find("exit", |e| e["child"] == worker);
+        assert_eq!(reaped["pid"], main);
+        let expected = if (cpu_count()..cpu_count() + 2).contains(&i) {
+            -15
+        } else {
+            0
+        };
+        assert_eq!(reaped["exitcode"], expected, "worker {worker}");
+    }
+}
+
+#[test]
+fn callbacks_run_in_the_parent_and_errors_come_back_at_get() {
+    let lab = Lab::new();
+    let events = lab.lesson("10", &[]);
+    let main = events.main_pid();
+    let callback = events.find("say", |e| text(e).starts_with("callback: got 49 in pid"));
+    assert_eq!(callback["pid"], main);
+    assert_eq!(text(callback), format!("callback: got 49 in pid {main}"));
+
+    let failed = events.find("say", |e| text(e).starts_with("get() of task 3:"));
+    assert_eq!(failed["pid"], main);
+    assert!(
+        text(failed).starts_with("get() of task 3: error: ValueError: no threes (task 3 in pid"),
+        "{failed}"
+    );
+    for (n, square) in [(1, 1), (2, 4), (4, 16)] {
+        let line = format!("get() of task {n}: {square}");
+        assert!(events.texts("say").contains(&line), "missing {line}");
+    }
+    assert!(
+        events
+            .texts("say")
+            .contains(&"apply_async() after close(): error: Pool not running".to_string())
+    );
+    assert!(
+        events
+            .texts("say")
+            .iter()
+            .any(|t| t.starts_with("get() after terminate(): error:"))
+    );
+
+    // The comparison was measured, and both ways gave the same answers.
+    let measured = events.find("say", |e| text(e).starts_with("pool: 1000 tasks in"));
+    assert!(text(measured).contains("a process per task:"));
+    assert!(
+        events
+            .texts("note")
+            .iter()
+            .any(|t| t.contains("Both gave the same 1000 answers."))
+    );
+}
+
+#[test]
+fn ctrl_c_during_the_process_per_task_leaves_nothing() {
+    let lab = Lab::new();
+    let finished = lab.interrupt_when(&["run", "10", "--json", "--speed", "20"], |e| {
+        e["kind"] == "woke" && e["object"] == "1000 jobs"
+    });
+    assert_eq!(finished.status.code(), Some(130), "{}", finished.stderr);
+    let events = Events::parse(&finished.stdout);
+    assert_eq!(events.find("end", |_| true)["outcome"], "interrupted");
+}
+
+#[test]
+fn ctrl_c_at_a_random_moment_leaves_nothing() {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    let moment = 5 + nanos as usize % 100;
+    let lab = Lab::new();
+    let seen = Cell::new(0);
+    let finished = lab.interrupt_when(&["run", "10", "--json", "--speed", "20"], |_| {
+        seen.set(seen.get() + 1);
+        seen.get() == moment
+    });
+    assert_eq!(
+        finished.status.code(),
+        Some(130),
+        "interrupted at event {moment}: {}",
+        finished.stderr
+    );
+}
+
+/// The messages the lesson quotes are Python's own: checked against python3 where it is
+/// installed.
+#[test]
+fn python_says_pool_not_running_and_raises_the_tasks_error_at_get() {
+    let script = r#"
+from multiprocessing import Pool
+def no_threes(n):
+    if n == 3: raise ValueError("no threes")
+    return n * n
+if __name__ == '__main__':
+    pool = Pool(2)
+    try: pool.apply_async(no_threes, (3,)).get(timeout=20)
+    except ValueError as e: print("get:", e)
+    try: pool.join()
+    except ValueError as e: print("join:", e)
+    print("map:", pool.map(no_threes, [0, 1, 2]))
+    pool.close()
+    try: pool.apply_async(no_threes, (1,))
+    except ValueError as e: print("closed:", e)
+    pool.join()
+"#;
+    let Ok(mut child) = std::process::Command::new("python3")
+        .args(["-c", script])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+    else {
+        eprintln!("python3 is not installed: skipped");
+        return;
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("python3 did not finish in 60 s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let mut out = String::new();
+    std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut out).unwrap();
+    assert_eq!(
+        out,
+        "get: no threes\njoin: Pool is still running\nmap: [0, 1, 4]\nclosed: Pool not running\n"
+    );
+}
