@@ -92,6 +92,12 @@ impl fmt::Display for ConnectionError {
 
 impl std::error::Error for ConnectionError {}
 
+impl From<ConnectionError> for crate::error::Error {
+    fn from(error: ConnectionError) -> crate::error::Error {
+        crate::error::Error::lesson(error.to_string())
+    }
+}
+
 /// Makes a pipe and returns its two ends (Python's `Pipe(duplex)`). With `duplex`, both ends
 /// send and receive; without, the first only receives and the second only sends.
 pub fn pipe(duplex: bool) -> Result<(Connection, Connection), ConnectionError> {
@@ -202,6 +208,10 @@ impl Connection {
     /// buffer. A message of up to `PIPE_BUF` bytes in all is then a single `write` that no
     /// other writer can cut into; a longer one may be written in pieces (lessons 6 and 7).
     pub fn send_bytes(&self, bytes: &[u8]) -> Result<(), ConnectionError> {
+        // Python checks in this order too: closed first, then the direction.
+        if self.closed() {
+            return Err(ConnectionError::Closed);
+        }
         if !self.end.writable {
             return Err(ConnectionError::ReadOnly);
         }
@@ -217,6 +227,9 @@ impl Connection {
 
     /// Receives one message's bytes (Python's `recv_bytes()`).
     pub fn recv_bytes(&self) -> Result<Vec<u8>, ConnectionError> {
+        if self.closed() {
+            return Err(ConnectionError::Closed);
+        }
         if !self.end.readable {
             return Err(ConnectionError::WriteOnly);
         }
@@ -244,6 +257,9 @@ impl Connection {
     /// `timeout` (scaled by `--speed`) for it: Python's `poll(timeout)`. A wait is reported
     /// when there is nothing at once.
     pub fn poll(&self, timeout: Duration) -> Result<bool, ConnectionError> {
+        if self.closed() {
+            return Err(ConnectionError::Closed);
+        }
         if !self.end.readable {
             return Err(ConnectionError::WriteOnly);
         }
