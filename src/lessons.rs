@@ -79,6 +79,7 @@ registry! {
     "../lessons/03-daemon-terminate/lesson.rs" => daemon_terminate,
     "../lessons/04-socket-concurrency/lesson.rs" => socket_concurrency,
     "../lessons/05-process-lock/lesson.rs" => process_lock,
+    "../lessons/06-queue/lesson.rs" => queue,
     "../lessons/07-pipe/lesson.rs" => pipe,
 }
 /// Finds a lesson by number (`1`, `01`) or slug (`spawn-function`).

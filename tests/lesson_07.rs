@@ -145,22 +145,29 @@ fn small_messages_from_two_writers_stay_whole_and_large_ones_tear() {
     let lab = Lab::new();
     let events = lab.lesson("7", &[]);
     let small = events.find("say", |e| text(e).starts_with("messages of 100 bytes:"));
+    // At most PIPE_BUF bytes per write: atomic, every time.
     assert_eq!(
         text(small),
-        "messages of 100 bytes: 400 whole, 0 torn, 0 bad length(s), of 400 sent"
+        "messages of 100 bytes: 400 whole, 0 torn, of 400 sent"
     );
-    let large = events.find("say", |e| text(e).starts_with("messages of 102400 bytes:"));
-    // Torn in practice every time; the exact numbers vary.
+    let rounds: Vec<String> = events
+        .texts("say")
+        .into_iter()
+        .filter(|t| t.starts_with("round ") && t.contains("messages of 100 KiB"))
+        .collect();
+    assert_eq!(rounds.len(), 5, "{rounds:?}");
+    // Torn in practice in every round; the test asks for one of five.
     assert!(
-        !text(large).contains(" 8 whole, 0 torn, 0 bad"),
-        "{}",
-        text(large)
+        rounds
+            .iter()
+            .any(|t| !t.ends_with(" 0 torn") || t.contains("the stream is lost")),
+        "{rounds:?}"
     );
     for name in [
         "writer-a-small",
         "writer-b-small",
-        "writer-a-large",
-        "writer-b-large",
+        "writer-a-large-1",
+        "writer-b-large-5",
     ] {
         assert_eq!(events.exitcode_of(events.pid_of(name)), 0, "{name}");
     }

@@ -82,7 +82,10 @@ pub fn run(lab: &mut Lab) -> Result<()> {
     lab.step("Ten buyers, one ticket, no lock")?;
     let (sold, _) = sell(&db, BUYERS, None, |_| NETWORK_DELAY, true)?;
     let content = fs::read_to_string(&db)?;
-    say!("tickets sold: {sold}; {DB_FILE} now holds {}", content.trim());
+    say!(
+        "tickets sold: {sold}; {DB_FILE} now holds {}",
+        content.trim()
+    );
     note!(
         "There was one ticket, and {sold} of the {BUYERS} buyers were told 购票成功. Each of \
          them read {{\"count\": 1}}, then waited {} for the network before writing; while it \
@@ -99,7 +102,10 @@ pub fn run(lab: &mut Lab) -> Result<()> {
     let (sold, waits) = sell(&db, BUYERS, Some(&lock), |_| NETWORK_DELAY, true)?;
     let with_lock = began.elapsed();
     let content = fs::read_to_string(&db)?;
-    say!("tickets sold: {sold}; {DB_FILE} now holds {}", content.trim());
+    say!(
+        "tickets sold: {sold}; {DB_FILE} now holds {}",
+        content.trim()
+    );
     let waited: Duration = waits.iter().sum();
     let longest = waits.iter().max().copied().unwrap_or_default();
     note!(
@@ -310,7 +316,10 @@ fn read(db: &Path) -> std::io::Result<Db> {
 /// reading the count and writing it back.
 fn write(db: &Path, content: &Db) -> std::io::Result<()> {
     let fresh = db.with_extension(format!("{}.new", std::process::id()));
-    fs::write(&fresh, serde_json::to_string(content).map_err(std::io::Error::other)?)?;
+    fs::write(
+        &fresh,
+        serde_json::to_string(content).map_err(std::io::Error::other)?,
+    )?;
     fs::rename(&fresh, db)
 }
 

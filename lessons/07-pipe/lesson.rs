@@ -12,16 +12,16 @@
 //! `/proc/<pid>/fdinfo` to see which processes still hold the write end.
 
 use std::fs;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::SeqCst};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering::SeqCst};
 use std::time::Duration;
 
 use nix::unistd::getpid;
 
 use crate::error::{Error, Result};
 use crate::lab::{Lab, describe};
+use crate::multiprocessing::Process;
 use crate::multiprocessing::pipe::{Connection, ConnectionError, pipe};
 use crate::multiprocessing::shared::SharedMemory;
-use crate::multiprocessing::Process;
 use crate::runtime::{context, procfs, wait};
 use crate::{note, say};
 
@@ -39,6 +39,8 @@ const SMALL: usize = 100;
 const SMALL_COUNT: usize = 200;
 const LARGE: usize = 100 * 1024;
 const LARGE_COUNT: usize = 4;
+/// The outcome of the large writes varies: repeated, and counted.
+const LARGE_ROUNDS: usize = 5;
 
 pub fn run(lab: &mut Lab) -> Result<()> {
     lab.step("A duplex pipe: the adder")?;
@@ -48,8 +50,7 @@ pub fn run(lab: &mut Lab) -> Result<()> {
     lab.step("End of file: the reader's own copy")?;
     readers_own_copy()?;
     lab.step("Two writers on one end")?;
-    two_writers(SMALL, SMALL_COUNT)?;
-    two_writers(LARGE, LARGE_COUNT)
+    two_writers()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -59,7 +60,8 @@ fn adder() -> Result<()> {
     let (server, client) = pipe(true)?;
     // The child gets both ends, as in the tutorial, and closes the one it does not use.
     let (server_in_child, client_in_child) = (server.clone(), client.clone());
-    let mut adder = Process::new(move || serve_sums(&server_in_child, &client_in_child)).named("adder");
+    let mut adder =
+        Process::new(move || serve_sums(&server_in_child, &client_in_child)).named("adder");
     let adder_pid = adder.start()?;
     // The main process is the client: it closes its copy of the server's end.
     server.close();
@@ -83,7 +85,10 @@ fn adder() -> Result<()> {
 }
 
 /// The tutorial's adder server: sums pairs until the client closes its end.
-fn serve_sums(server: &Connection, client: &Connection) -> std::result::Result<(), ConnectionError> {
+fn serve_sums(
+    server: &Connection,
+    client: &Connection,
+) -> std::result::Result<(), ConnectionError> {
     // This process inherited the client's end too: closed, or the end of file never comes.
     client.close();
     loop {
@@ -123,7 +128,9 @@ struct Reader {
 /// Reads messages until the end of file. When nothing comes for a while, it looks in `/proc`
 /// for whoever still holds the write end, and if that is itself, closes its own copy.
 fn read_to_the_end(r: &Reader) -> std::result::Result<(), ConnectionError> {
-    if r.closes_own_copy && let Some(own) = &r.own_writer {
+    if r.closes_own_copy
+        && let Some(own) = &r.own_writer
+    {
         own.close();
     }
     loop {
@@ -145,7 +152,9 @@ fn read_to_the_end(r: &Reader) -> std::result::Result<(), ConnectionError> {
         match r.reader.recv::<String>() {
             Ok(message) => say!("{}: got {message}", r.name),
             Err(ConnectionError::Eof) => {
-                r.record.eof_us.store((context::elapsed() * 1e6) as u64, SeqCst);
+                r.record
+                    .eof_us
+                    .store((context::elapsed() * 1e6) as u64, SeqCst);
                 say!("{}: EOFError: every write end is closed", r.name);
                 return Ok(());
             }
@@ -160,7 +169,13 @@ fn parents_copy() -> Result<()> {
     let mut producer = Process::new(move || produce(&writer, "baozi", 3)).named("producer");
     producer.start()?;
     let record = SharedMemory::new(ReaderRecord::default())?;
-    let in_reader = Reader { name: "c1", reader, own_writer: None, closes_own_copy: false, record: record.clone() };
+    let in_reader = Reader {
+        name: "c1",
+        reader,
+        own_writer: None,
+        closes_own_copy: false,
+        record: record.clone(),
+    };
     // Forked after the producer, when the main process no longer holds the write end: c1
     // inherits no copy of it.
     let mut c1 = Process::new(move || read_to_the_end(&in_reader)).named("c1");
@@ -193,13 +208,16 @@ fn parents_copy() -> Result<()> {
     c2.start()?;
     producer.join()?;
     // c2 has its three messages; now it waits for an end of file that cannot come.
-    until("c2 has given up waiting", || record.gave_up.load(SeqCst).then_some(()))?;
+    until("c2 has given up waiting", || {
+        record.gave_up.load(SeqCst).then_some(())
+    })?;
     let closed_at = context::elapsed();
     say!("main: closing the copy of the write end I kept");
     kept.close();
     c2.join()?;
     misuse()?;
-    let eof_after = Duration::from_secs_f64((record.eof_us.load(SeqCst) as f64 / 1e6 - closed_at).max(0.0));
+    let eof_after =
+        Duration::from_secs_f64((record.eof_us.load(SeqCst) as f64 / 1e6 - closed_at).max(0.0));
     note!(
         "The right way: {right_way}. The mistake: main kept a clone of the write end. The \
          producer wrote three messages and ended, yet c2 waited {} and got neither a message \
@@ -219,7 +237,10 @@ fn misuse() -> Result<()> {
     show_error("send() on the read end", reader.send("x"));
     show_error("recv() on the write end", writer.recv::<String>());
     writer.close();
-    show_error("recv() with the only write end closed", reader.recv::<String>());
+    show_error(
+        "recv() with the only write end closed",
+        reader.recv::<String>(),
+    );
     show_error("send() on a closed end", writer.send("x"));
     Ok(())
 }
@@ -236,7 +257,13 @@ fn readers_own_copy() -> Result<()> {
     let record = SharedMemory::new(ReaderRecord::default())?;
     // Forked while the main process still holds the write end: c3 inherits a copy of it.
     // The closure is handed that copy, and c3 forgets to close it.
-    let in_reader = Reader { name: "c3", reader, own_writer: Some(writer.clone()), closes_own_copy: false, record: record.clone() };
+    let in_reader = Reader {
+        name: "c3",
+        reader,
+        own_writer: Some(writer.clone()),
+        closes_own_copy: false,
+        record: record.clone(),
+    };
     let mut c3 = Process::new(move || read_to_the_end(&in_reader)).named("c3");
     let c3_pid = c3.start()?;
     produce(&writer, "mantou", 2)?;
@@ -255,7 +282,11 @@ fn readers_own_copy() -> Result<()> {
 }
 
 /// Sends `count` messages named after `food`.
-fn produce(writer: &Connection, food: &str, count: usize) -> std::result::Result<(), ConnectionError> {
+fn produce(
+    writer: &Connection,
+    food: &str,
+    count: usize,
+) -> std::result::Result<(), ConnectionError> {
     for i in 1..=count {
         writer.send(&format!("{food} {i}"))?;
     }
@@ -284,8 +315,12 @@ fn write_end_holders(reader: &Connection) -> Vec<i32> {
             continue;
         };
         let writes_it = fds.flatten().any(|entry| {
-            let same_pipe = fs::read_link(entry.path()).is_ok_and(|l| l.to_string_lossy() == pipe_name);
-            let info = fs::read_to_string(format!("/proc/{pid}/fdinfo/{}", entry.file_name().to_string_lossy()));
+            let same_pipe =
+                fs::read_link(entry.path()).is_ok_and(|l| l.to_string_lossy() == pipe_name);
+            let info = fs::read_to_string(format!(
+                "/proc/{pid}/fdinfo/{}",
+                entry.file_name().to_string_lossy()
+            ));
             same_pipe && info.is_ok_and(|info| opened_for_writing(&info))
         });
         if writes_it {
@@ -307,65 +342,121 @@ fn opened_for_writing(fdinfo: &str) -> bool {
 // ---------------------------------------------------------------------------------------------
 // Step 4: two writers at once on one end.
 
-fn two_writers(size: usize, count: usize) -> Result<()> {
+/// What the reader made of one round of two writers.
+struct Received {
+    whole: usize,
+    /// Messages of the right length that mix both writers' bytes.
+    torn: usize,
+    /// The reader read a length out of the middle of a message: from there on the stream
+    /// means nothing.
+    lost_its_place: bool,
+}
+
+impl Received {
+    fn is_clean(&self) -> bool {
+        self.torn == 0 && !self.lost_its_place
+    }
+}
+
+fn two_writers() -> Result<()> {
+    let small = one_round(SMALL, SMALL_COUNT, "small")?;
+    say!(
+        "messages of {SMALL} bytes: {} whole, {} torn, of {} sent",
+        small.whole,
+        small.torn,
+        2 * SMALL_COUNT
+    );
+    note!(
+        "Two writers sent {} messages of {SMALL} bytes each on one end, at the same time: {} \
+         arrived whole. A message with its 4-byte length is one write of {} bytes, at most \
+         PIPE_BUF ({}): the kernel writes it in one piece, never cut by another writer.",
+        2 * SMALL_COUNT,
+        small.whole,
+        SMALL + 4,
+        libc::PIPE_BUF
+    );
+    let mut torn_rounds = 0;
+    for round in 1..=LARGE_ROUNDS {
+        let large = one_round(LARGE, LARGE_COUNT, &format!("large-{round}"))?;
+        say!(
+            "round {round}, messages of {} KiB: {} whole, {} torn{}",
+            LARGE / 1024,
+            large.whole,
+            large.torn,
+            if large.lost_its_place {
+                ", then a length read from the middle of a message: the stream is lost"
+            } else {
+                ""
+            }
+        );
+        torn_rounds += usize::from(!large.is_clean());
+    }
+    note!(
+        "Then {LARGE_ROUNDS} rounds of {} messages of {} KiB, larger than PIPE_BUF and than the \
+         pipe's buffer (64 KiB): {torn_rounds} of {LARGE_ROUNDS} rounds were corrupted. A long \
+         write goes in pieces as the pipe empties, and the other writer's pieces land between \
+         them; once a reader takes someone's bytes for a length, nothing after makes sense. \
+         Writers that share an end need a lock around each message: that is what \
+         multiprocessing's Queue adds to a pipe (lesson 6).",
+        2 * LARGE_COUNT,
+        LARGE / 1024
+    );
+    Ok(())
+}
+
+/// Two writers send `count` messages of `size` bytes each (all `a`s, all `b`s) on one end at
+/// the same time; the main process reads until the end of file.
+fn one_round(size: usize, count: usize, label: &str) -> Result<Received> {
     let (reader, writer) = pipe(false)?;
     let reader = reader.named("two-writers");
+    // Each writer counts itself here before it sends; the main process starts reading once
+    // both are about to, so that the two writers overlap.
+    let writing = SharedMemory::new(AtomicU32::new(0))?;
     let mut writers = Vec::new();
     for letter in [b'a', b'b'] {
-        let mine = writer.clone();
-        let name = format!("writer-{}-{}", letter as char, if size > libc::PIPE_BUF { "large" } else { "small" });
-        writers.push(Process::new(move || -> std::result::Result<(), ConnectionError> {
+        let (mine, writing) = (writer.clone(), writing.clone());
+        let name = format!("writer-{}-{label}", letter as char);
+        let target = move || -> std::result::Result<(), ConnectionError> {
             let message = vec![letter; size];
+            writing.fetch_add(1, SeqCst);
             for _ in 0..count {
                 mine.send_bytes(&message)?;
             }
             Ok(())
-        }).named(&name));
+        };
+        writers.push(Process::new(target).named(&name));
     }
     for w in &mut writers {
         w.start()?;
     }
     // Only the writers hold the write end now: the end of file comes when both have ended.
     writer.close();
-    let (mut whole, mut torn, mut bad_lengths) = (0, 0, 0);
+    until("both writers are writing", || {
+        (writing.load(SeqCst) == 2).then_some(())
+    })?;
+    let mut received = Received {
+        whole: 0,
+        torn: 0,
+        lost_its_place: false,
+    };
     loop {
         match reader.recv_bytes() {
-            Ok(message) if message.len() == size && message.iter().all(|&b| b == message[0]) => whole += 1,
-            Ok(_) => torn += 1,
-            Err(ConnectionError::BadMessageLength(_)) => bad_lengths += 1,
+            // Once lost, what follows is read only to reach the end of file.
+            Ok(_) if received.lost_its_place => {}
+            Ok(message) if message.len() == size && message.iter().all(|&b| b == message[0]) => {
+                received.whole += 1
+            }
+            Ok(_) => received.torn += 1,
+            Err(ConnectionError::BadMessageLength(_)) => received.lost_its_place = true,
             Err(ConnectionError::Eof) => break,
             Err(error) => return Err(error.into()),
         }
     }
     reader.close();
-    let mut codes = Vec::new();
     for w in &mut writers {
-        codes.push(w.join()?);
+        w.join()?;
     }
-    say!("messages of {size} bytes: {whole} whole, {torn} torn, {bad_lengths} bad length(s), of {} sent", 2 * count);
-    if size <= libc::PIPE_BUF {
-        note!(
-            "Two writers sent {} messages of {size} bytes each on one end, at the same time: \
-             {whole} arrived whole. A message with its 4-byte length is one write of {} bytes, \
-             at most PIPE_BUF ({}): the kernel writes it in one piece, never cut by another \
-             writer.",
-            2 * count,
-            size + 4,
-            libc::PIPE_BUF
-        );
-    } else {
-        note!(
-            "Then {} messages of {} KiB, larger than PIPE_BUF and than the pipe's buffer: {whole} \
-             arrived whole, {torn} came mixed with the other writer's bytes, and {bad_lengths} \
-             time(s) the reader took a writer's letters for a length. A long write goes in \
-             pieces, as the pipe empties, and the other writer's pieces land between them. \
-             Writers that share an end need a lock around each message: that is what \
-             multiprocessing's Queue adds to a pipe (lesson 6).",
-            2 * count,
-            size / 1024
-        );
-    }
-    Ok(())
+    Ok(received)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -373,7 +464,11 @@ fn two_writers(size: usize, count: usize) -> Result<()> {
 
 fn list(pids: &[i32]) -> String {
     let each: Vec<String> = pids.iter().map(|pid| pid.to_string()).collect();
-    if each.is_empty() { "none".to_string() } else { each.join(", ") }
+    if each.is_empty() {
+        "none".to_string()
+    } else {
+        each.join(", ")
+    }
 }
 
 fn until<T>(what: &str, check: impl FnMut() -> Option<T>) -> Result<T> {
