@@ -12,7 +12,7 @@
 //! `/proc/<pid>/fdinfo` to see which processes still hold the write end.
 
 use std::fs;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering::SeqCst};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicU64, Ordering::SeqCst};
 use std::time::Duration;
 
 use nix::unistd::getpid;
@@ -58,6 +58,7 @@ pub fn run(lab: &mut Lab) -> Result<()> {
 
 fn adder() -> Result<()> {
     let (server, client) = pipe(true)?;
+    let (server, client) = (server.named("adder's end"), client.named("main's end"));
     // The child gets both ends, as in the tutorial, and closes the one it does not use.
     let (server_in_child, client_in_child) = (server.clone(), client.clone());
     let mut adder =
@@ -112,6 +113,18 @@ struct ReaderRecord {
     gave_up: AtomicBool,
     /// When it saw the end of file (microseconds since the lesson started).
     eof_us: AtomicU64,
+    /// The pids that held the write end when it first gave up (0: none), from `/proc`.
+    holders: [AtomicI32; 4],
+}
+
+impl ReaderRecord {
+    fn holders_seen(&self) -> Vec<i32> {
+        self.holders
+            .iter()
+            .map(|pid| pid.load(SeqCst))
+            .filter(|&pid| pid != 0)
+            .collect()
+    }
 }
 
 /// A reader's arguments.
@@ -142,6 +155,11 @@ fn read_to_the_end(r: &Reader) -> std::result::Result<(), ConnectionError> {
                 describe(context::scaled(PATIENCE)),
                 list(&holders)
             );
+            if !r.record.gave_up.load(SeqCst) {
+                for (slot, pid) in r.record.holders.iter().zip(&holders) {
+                    slot.store(*pid, SeqCst);
+                }
+            }
             if let Some(own) = r.own_writer.as_ref().filter(|own| !own.closed()) {
                 say!("{}: one of them is me: closing my own copy", r.name);
                 own.close();
@@ -166,6 +184,7 @@ fn read_to_the_end(r: &Reader) -> std::result::Result<(), ConnectionError> {
 fn parents_copy() -> Result<()> {
     // Right: the write end moves into the producer, so the main process holds no copy.
     let (reader, writer) = pipe(false)?;
+    let reader = reader.named("baozi");
     let mut producer = Process::new(move || produce(&writer, "baozi", 3)).named("producer");
     producer.start()?;
     let record = SharedMemory::new(ReaderRecord::default())?;
@@ -191,6 +210,7 @@ fn parents_copy() -> Result<()> {
 
     // The mistake: the main process keeps a clone of the write end it hands to the producer.
     let (reader, writer) = pipe(false)?;
+    let reader = reader.named("jiaozi");
     let kept = writer.clone();
     let mut producer = Process::new(move || produce(&writer, "jiaozi", 3)).named("producer-2");
     producer.start()?;
@@ -218,14 +238,21 @@ fn parents_copy() -> Result<()> {
     misuse()?;
     let eof_after =
         Duration::from_secs_f64((record.eof_us.load(SeqCst) as f64 / 1e6 - closed_at).max(0.0));
+    let seen = record.holders_seen();
+    let who = if seen == [getpid().as_raw()] {
+        " (main, and only main)"
+    } else {
+        ""
+    };
     note!(
         "The right way: {right_way}. The mistake: main kept a clone of the write end. The \
          producer wrote three messages and ended, yet c2 waited {} and got neither a message \
-         nor the end of file; /proc showed the write end still open in main (pid {}). The end \
-         of file came {} after main closed its copy. Moving an end into a child's closure \
-         closes the parent's copy at start(), by ownership; a clone kept is a copy kept.",
+         nor the end of file; /proc, read by c2 while it waited, showed the write end open in \
+         pid(s) {}{who}. The end of file came {} after main closed its copy. Moving an end \
+         into a child's closure closes the parent's copy at start(), by ownership; a clone \
+         kept is a copy kept.",
         describe(context::scaled(PATIENCE)),
-        getpid(),
+        list(&seen),
         describe(eof_after)
     );
     Ok(())
@@ -254,6 +281,7 @@ fn show_error<T>(what: &str, result: std::result::Result<T, ConnectionError>) {
 
 fn readers_own_copy() -> Result<()> {
     let (reader, writer) = pipe(false)?;
+    let reader = reader.named("mantou");
     let record = SharedMemory::new(ReaderRecord::default())?;
     // Forked while the main process still holds the write end: c3 inherits a copy of it.
     // The closure is handed that copy, and c3 forgets to close it.
@@ -270,12 +298,19 @@ fn readers_own_copy() -> Result<()> {
     writer.close();
     say!("main: wrote two messages and closed my write end");
     c3.join()?;
+    let seen = record.holders_seen();
+    let who = if seen == [c3_pid.as_raw()] {
+        "c3 itself and no one else: it inherited a copy at fork (fork copies every open \
+         descriptor) and was waiting for a writer that was itself"
+            .to_string()
+    } else {
+        format!("pid(s) {}", list(&seen))
+    };
     note!(
-        "main closed its write end, and still no end of file came to c3: c3 (pid {c3_pid}) held \
-         a copy itself, inherited at fork (fork copies every open descriptor), and waited {} \
-         for a writer that was itself. Once it closed its own copy, the end of file came at \
-         once. The tutorial's consumer closes the end it does not use first thing for exactly \
-         this reason.",
+        "main closed its write end, and no end of file came to c3 (pid {c3_pid}): after {} it \
+         looked in /proc, and the write end was held by {who}. Once it closed its own copy, the \
+         end of file came at once. The tutorial's consumer closes the end it does not use first \
+         thing for exactly this reason.",
         describe(context::scaled(PATIENCE))
     );
     Ok(())
