@@ -208,9 +208,9 @@ fn long_messages_tear_on_a_bare_pipe_and_stay_whole_through_a_queue() {
 
 #[test]
 fn ctrl_c_at_a_random_moment_leaves_nothing() {
-    // A run has about 440 events at --speed 20.
+    // A run has about 440 events at --speed 20 (never fewer than 400).
     for _ in 0..3 {
-        let moment = random_moment(430);
+        let moment = random_moment(380);
         let lab = Lab::new();
         let finished = lab.interrupt_after_events(&["run", "6", "--json", "--speed", "20"], moment);
         let events = Events::parse(&finished.stdout);
@@ -219,5 +219,13 @@ fn ctrl_c_at_a_random_moment_leaves_nothing() {
             outcome == "interrupted" || outcome == "finished",
             "after event {moment}: {outcome}"
         );
+    }
+}
+
+#[test]
+fn q_at_every_prompt_leaves_nothing() {
+    for step in 1..=5 {
+        let lab = Lab::new();
+        lab.quit_at_step("6", step);
     }
 }

@@ -175,9 +175,9 @@ fn small_messages_from_two_writers_stay_whole_and_large_ones_tear() {
 
 #[test]
 fn ctrl_c_at_a_random_moment_leaves_nothing() {
-    // A run has about 120 events at --speed 20; at --speed 2 the waits are longer.
+    // A run has about 110 events (never fewer than 100); at --speed 2 the waits are longer.
     for _ in 0..3 {
-        let moment = random_moment(110);
+        let moment = random_moment(95);
         let lab = Lab::new();
         let finished = lab.interrupt_after_events(&["run", "7", "--json", "--speed", "2"], moment);
         let events = Events::parse(&finished.stdout);
@@ -186,5 +186,13 @@ fn ctrl_c_at_a_random_moment_leaves_nothing() {
             outcome == "interrupted" || outcome == "finished",
             "after event {moment}: {outcome}"
         );
+    }
+}
+
+#[test]
+fn q_at_every_prompt_leaves_nothing() {
+    for step in 1..=4 {
+        let lab = Lab::new();
+        lab.quit_at_step("7", step);
     }
 }

@@ -407,3 +407,26 @@ impl Lab {
         finished
     }
 }
+
+impl Lab {
+    /// Runs `lesson` in `--step` mode and answers `q` at the prompt of step `step` (Enter at
+    /// the ones before): the run must stop cleanly (status 0), leaving nothing behind.
+    #[track_caller]
+    pub fn quit_at_step(&self, lesson: &str, step: usize) -> Finished {
+        let answers = format!("{}q\n", "\n".repeat(step - 1));
+        let finished = self.run(
+            &["run", lesson, "--step", "--speed", "20", "--color", "never"],
+            &answers,
+        );
+        assert_eq!(
+            finished.status.code(),
+            Some(0),
+            "q at step {step}: {}",
+            finished.stderr
+        );
+        // It stopped at that prompt: the step was announced, the next one never was.
+        assert!(finished.stdout.contains(&format!("Step {step} of")));
+        assert!(!finished.stdout.contains(&format!("Step {} of", step + 1)));
+        finished
+    }
+}
