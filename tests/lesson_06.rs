@@ -78,6 +78,35 @@ print(mp.Queue(0)._maxsize > 10**9)
     );
 }
 
+/// The notes say that in Python `q.put(x); q.empty()` usually answers True, because a feeder
+/// thread writes the object into the pipe a moment after `put` returns. (Here, `put` writes
+/// it itself: step 1 shows `empty()` false right after the puts.)
+#[test]
+fn pythons_empty_right_after_put_can_say_true() {
+    let program = r#"
+import multiprocessing as mp
+n = 0
+for i in range(50):
+    q = mp.Queue()
+    q.put("x")
+    n += q.empty()
+    q.get(); q.close(); q.join_thread()
+print(n)
+"#;
+    let Ok(output) = Command::new("timeout")
+        .args(["30", "python3", "-c", program])
+        .output()
+    else {
+        eprintln!("python3 is not here: skipped");
+        return;
+    };
+    let said_empty: u32 = String::from_utf8_lossy(&output.stdout)
+        .trim()
+        .parse()
+        .expect("python printed a count");
+    assert!(said_empty > 0, "empty() was never True right after put()");
+}
+
 #[test]
 fn the_hints_are_raced_twenty_times_and_counted() {
     let lab = Lab::new();
