@@ -13,10 +13,10 @@ use std::time::{Duration, Instant};
 
 use rand::RngExt;
 
-use crate::runtime::context;
 use crate::error::Result;
 use crate::lab::{Lab, describe};
 use crate::multiprocessing::process::{self, Process};
+use crate::runtime::context;
 use crate::runtime::procfs;
 use crate::{note, say};
 

@@ -15,10 +15,10 @@ use std::time::{Duration, Instant};
 use nix::unistd::{getpid, getppid};
 use rand::RngExt;
 
-use crate::runtime::context;
 use crate::error::{Error, Result};
 use crate::lab::{Lab, describe};
 use crate::multiprocessing::process::{Process, ProcessError, Worker};
+use crate::runtime::context;
 use crate::runtime::procfs;
 use crate::{note, say};
 

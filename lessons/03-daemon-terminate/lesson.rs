@@ -31,19 +31,20 @@ use nix::fcntl::{Flock, FlockArg};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::{Pid, getpid, getppid};
 
-use crate::runtime::context;
 use crate::error::{Error, Result};
-use crate::runtime::event::describe_exitcode;
 use crate::lab::{Lab, describe};
 use crate::multiprocessing::process::{self, Process, ProcessError};
-use crate::runtime::procfs::{self, describe_state};
-use crate::runtime::wait;
 use crate::multiprocessing::shared::{self, SharedMemory};
 use crate::multiprocessing::{Semaphore, SyncError};
+use crate::runtime::context;
+use crate::runtime::event::describe_exitcode;
+use crate::runtime::procfs::{self, describe_state};
+use crate::runtime::wait;
 use crate::{note, say};
 
 pub const TITLE: &str = "Daemons, terminate(), orphans, zombies";
-pub const TEACHES: &str = "daemon children, terminate() and its orphans, zombies, exitcode, a dead lock holder";
+pub const TEACHES: &str =
+    "daemon children, terminate() and its orphans, zombies, exitcode, a dead lock holder";
 pub const NOTES: &str = include_str!("notes.md");
 
 // The lesson's own durations, all scaled by --speed (at speed 20, one second is 50 ms).

@@ -24,17 +24,18 @@ use nix::poll::{PollFd, PollFlags, poll};
 use nix::unistd::{Pid, getpid};
 use rand::RngExt;
 
-use crate::runtime::context;
-use crate::tools::echo::{self, ServerOptions};
 use crate::error::{Error, Result};
 use crate::lab::{Lab, describe};
 use crate::multiprocessing::process::{self, Process, poll_timeout};
+use crate::runtime::context;
 use crate::runtime::procfs::{self, TcpSocket};
 use crate::runtime::wait;
+use crate::tools::echo::{self, ServerOptions};
 use crate::{note, say};
 
 pub const TITLE: &str = "One process per socket connection";
-pub const TEACHES: &str = "a forking server, handlers as children, iterative vs forking, zombies, TIME_WAIT";
+pub const TEACHES: &str =
+    "a forking server, handlers as children, iterative vs forking, zombies, TIME_WAIT";
 pub const NOTES: &str = include_str!("notes.md");
 
 const CLIENTS: [&str; 3] = ["alex", "wupeiqi", "yuanhao"];

@@ -15,7 +15,6 @@
 
 use std::time::Instant;
 
-
 use crate::error::{Error, Result};
 use crate::lab::{Lab, describe};
 use crate::multiprocessing::event::Event;
@@ -194,7 +193,11 @@ fn quiet_race() -> Result<i32> {
 // Step 3: the tutorial's Manager example.
 
 /// One taker: `d['count'] -= 1`, with or without the lock, and its pid appended to the list.
-fn take_one(d: &DictProxy, taken_by: &ListProxy, lock: Option<&Lock>) -> std::result::Result<(), String> {
+fn take_one(
+    d: &DictProxy,
+    taken_by: &ListProxy,
+    lock: Option<&Lock>,
+) -> std::result::Result<(), String> {
     let _held = match lock {
         Some(lock) => Some(lock.hold().map_err(|e| e.to_string())?),
         None => None,
@@ -250,7 +253,10 @@ fn manager_example(manager: &Manager) -> Result<()> {
         appended = pids;
     }
     let listed: Vec<String> = lefts.iter().map(|l| l.to_string()).collect();
-    say!("without a lock: d['count'] = {} ({MANAGER_REPETITIONS} runs)", listed.join(", "));
+    say!(
+        "without a lock: d['count'] = {} ({MANAGER_REPETITIONS} runs)",
+        listed.join(", ")
+    );
     let lock = Lock::new().map_err(sync)?.named("dict");
     let (locked_left, locked_pids) = takers(manager, Some(&lock))?;
     say!("with the lock: d['count'] = {locked_left}");
@@ -311,7 +317,11 @@ fn timed_side_by_side(manager: &mut Manager) -> Result<()> {
     note!(
         "manager.shutdown(): the server answered, removed its socket ({}), left with exitcode \
          {code} and was reaped by the main process: {}.",
-        if address.exists() { "still there!" } else { "gone" },
+        if address.exists() {
+            "still there!"
+        } else {
+            "gone"
+        },
         if gone {
             "/proc no longer has it"
         } else {

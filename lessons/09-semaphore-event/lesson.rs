@@ -27,7 +27,8 @@ use crate::runtime::{context, procfs};
 use crate::{note, say};
 
 pub const TITLE: &str = "Semaphore and Event between processes";
-pub const TEACHES: &str = "Semaphore(3): at most three at once; Event: a traffic light, wait() and wait(timeout)";
+pub const TEACHES: &str =
+    "Semaphore(3): at most three at once; Event: a traffic light, wait() and wait(timeout)";
 pub const NOTES: &str = include_str!("notes.md");
 
 // The lesson's durations, scaled by --speed (at speed 20 one second is 50 ms).
@@ -77,8 +78,7 @@ fn room_with_three_seats(lab: &mut Lab) -> Result<()> {
         let stay = Duration::from_secs(lab.rng().random_range(STAY_SECONDS));
         let (seats, room) = (seats.clone(), room.clone());
         let who = name.clone();
-        let mut user =
-            Process::new(move || use_the_room(&who, &seats, &room, stay)).named(&name);
+        let mut user = Process::new(move || use_the_room(&who, &seats, &room, stay)).named(&name);
         user.start()?;
         users.push(user);
     }
@@ -164,8 +164,8 @@ fn traffic_light(lab: &mut Lab) -> Result<()> {
         let arrive = Duration::from_millis(arrive_ms);
         let (green, road) = (green.clone(), road.clone());
         let who = name.clone();
-        let mut car = Process::new(move || drive(&who, i, police, arrive, &green, &road))
-            .named(&name);
+        let mut car =
+            Process::new(move || drive(&who, i, police, arrive, &green, &road)).named(&name);
         car.start()?;
         cars.push(car);
     }
@@ -292,9 +292,9 @@ fn drive(
         }
     } else {
         say!("{name}: red, waiting");
-        let _ = road
-            .waiting_pid
-            .compare_exchange(0, nix::unistd::getpid().as_raw(), SeqCst, SeqCst);
+        let _ =
+            road.waiting_pid
+                .compare_exchange(0, nix::unistd::getpid().as_raw(), SeqCst, SeqCst);
         green.wait()?;
         say!("{name}: green, driving through");
         WOKEN_BY_GREEN

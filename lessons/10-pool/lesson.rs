@@ -58,14 +58,22 @@ struct Sleepy {
 fn work_for(job: Sleepy) -> std::result::Result<u64, String> {
     let sleep = context::scaled(Duration::from_millis(job.sleep_ms));
     std::thread::sleep(sleep);
-    say!("{} finished task {} after {}", getpid(), job.n, describe(sleep));
+    say!(
+        "{} finished task {} after {}",
+        getpid(),
+        job.n,
+        describe(sleep)
+    );
     Ok(job.n * job.n)
 }
 
 /// A task that fails for one input, as a Python task raises an exception.
 fn no_threes(n: u64) -> std::result::Result<u64, String> {
     if n == 3 {
-        return Err(format!("ValueError: no threes (task {n} in pid {})", getpid()));
+        return Err(format!(
+            "ValueError: no threes (task {n} in pid {})",
+            getpid()
+        ));
     }
     Ok(n * n)
 }
@@ -199,7 +207,10 @@ pub fn run(lab: &mut Lab) -> Result<()> {
     let began = Instant::now();
     pool.join().map_err(failed)?;
     let joined_after = began.elapsed();
-    let gone = pids.iter().filter(|&&pid| procfs::observe(pid).is_none()).count();
+    let gone = pids
+        .iter()
+        .filter(|&&pid| procfs::observe(pid).is_none())
+        .count();
     note!(
         "close() lets the workers finish what was sent and then leave; a task after it is \
          refused with Python's ValueError \"Pool not running\". join() waited {} for the {} \

@@ -23,13 +23,13 @@ use nix::unistd::{Pid, getpid, gettid};
 
 use crate::error::{Error, Result};
 use crate::lab::{Lab, describe};
+use crate::measure;
 use crate::multiprocessing::process::{Process, Worker};
 use crate::multiprocessing::shared::SharedMemory;
 use crate::runtime::context;
 use crate::runtime::wait;
 use crate::threading::thread::Runnable;
 use crate::threading::{Lock, Thread, active_count, current_thread, enumerate};
-use crate::measure;
 use crate::{note, say};
 
 pub const TITLE: &str = "Threads against processes";
@@ -206,7 +206,10 @@ fn one_pid_many_tids() -> Result<()> {
         thread.start().map_err(thread_error)?;
     }
     let native_ids: Vec<i32> = wait::poll_until(AT_ONCE, || {
-        threads.iter().map(Thread::native_id).collect::<Option<Vec<i32>>>()
+        threads
+            .iter()
+            .map(Thread::native_id)
+            .collect::<Option<Vec<i32>>>()
     })
     .ok_or_else(|| Error::lesson("the threads did not start running"))?;
     let tasks = tasks_of(main_pid);
@@ -370,7 +373,11 @@ fn daemon_threads() -> Result<()> {
          of whatever it was doing.",
         record.tasks_at_main_end.load(SeqCst),
         record.egon_alive_at_main_end.load(SeqCst),
-        if record.bar_ended.load(SeqCst) { "it finished" } else { "it did not finish" },
+        if record.bar_ended.load(SeqCst) {
+            "it finished"
+        } else {
+            "it did not finish"
+        },
         if record.foo_ended.load(SeqCst) {
             "finished its work anyway, because bar kept the process alive long enough (the \
              tutorial's puzzle)"
@@ -428,9 +435,7 @@ fn daemon_threads_in_child(shared: &SharedMemory<DaemonRecord>) -> Result<()> {
     }
     wait::poll_until(AT_ONCE, || egon.native_id());
     say!("main-------");
-    record
-        .egon_alive_at_main_end
-        .store(egon.is_alive(), SeqCst);
+    record.egon_alive_at_main_end.store(egon.is_alive(), SeqCst);
     record
         .tasks_at_main_end
         .store(tasks_of(getpid()).len() as i32, SeqCst);
@@ -463,7 +468,11 @@ fn who_is_running() -> Result<()> {
                 let _passed = gate.hold();
             });
             // Two keep Python's default names (Thread-N), one gets its own.
-            if i == 2 { thread.named("yuanhao") } else { thread }
+            if i == 2 {
+                thread.named("yuanhao")
+            } else {
+                thread
+            }
         })
         .collect();
     for thread in &mut threads {

@@ -16,8 +16,8 @@
 //! with a timeout of one switch interval), `/proc/thread-self/schedstat`, `nanosleep`.
 
 use std::hint::black_box;
-use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
 use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};

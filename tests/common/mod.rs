@@ -438,3 +438,57 @@ pub fn step_titles(events: &Events) -> Vec<String> {
         .map(|e| e["title"].as_str().unwrap().to_string())
         .collect()
 }
+
+/// A number in `1..=most` that changes from run to run (the clock's nanoseconds), for an
+/// interrupt "at a random moment". Print it in the test's messages, so a failure can be
+/// replayed with that number.
+pub fn random_moment(most: usize) -> usize {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos() as usize);
+    1 + nanos % most.max(1)
+}
+
+impl Lab {
+    /// Runs `args` and sends Ctrl-C (SIGINT to the whole group) right after the `nth` event
+    /// was printed, then checks that nothing is left. The run must end interrupted (130), or,
+    /// if it finished before the moment came, normally.
+    #[track_caller]
+    pub fn interrupt_after_events(&self, args: &[&str], nth: usize) -> Finished {
+        let count = std::cell::Cell::new(0usize);
+        let finished = self.interrupt_when(args, |event| {
+            count.set(count.get() + 1);
+            count.get() >= nth || event["kind"] == "end"
+        });
+        assert!(
+            matches!(finished.status.code(), Some(130) | Some(0)),
+            "interrupted after event {nth}: {:?}\n{}",
+            finished.status,
+            finished.stderr
+        );
+        finished
+    }
+}
+
+impl Lab {
+    /// Runs `lesson` in `--step` mode and answers `q` at the prompt of step `step` (Enter at
+    /// the ones before): the run must stop cleanly (status 0), leaving nothing behind.
+    #[track_caller]
+    pub fn quit_at_step(&self, lesson: &str, step: usize) -> Finished {
+        let answers = format!("{}q\n", "\n".repeat(step - 1));
+        let finished = self.run(
+            &["run", lesson, "--step", "--speed", "20", "--color", "never"],
+            &answers,
+        );
+        assert_eq!(
+            finished.status.code(),
+            Some(0),
+            "q at step {step}: {}",
+            finished.stderr
+        );
+        // It stopped at that prompt: the step was announced, the next one never was.
+        assert!(finished.stdout.contains(&format!("Step {step} of")));
+        assert!(!finished.stdout.contains(&format!("Step {} of", step + 1)));
+        finished
+    }
+}

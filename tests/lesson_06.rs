@@ -1,0 +1,260 @@
+//! Lesson 6 through the real binary: a bounded queue's errors, the hints that mislead, a
+//! producer blocked by a full queue and consumers stopped by one sentinel each, a
+//! JoinableQueue with daemon consumers, and long messages torn on a bare pipe but whole
+//! through a queue. The harness checks after every run that no process is left.
+
+mod common;
+
+use std::process::Command;
+
+use common::{Events, Lab, notes_headings, random_moment, step_titles};
+use serde_json::Value;
+
+fn text(event: &Value) -> &str {
+    event["text"].as_str().unwrap_or("")
+}
+
+#[test]
+fn full_and_empty_are_error_values_after_the_timeouts() {
+    let lab = Lab::new();
+    let events = lab.lesson("6", &[]);
+    assert_eq!(step_titles(&events), notes_headings("06-queue"));
+    let main = events.main_pid();
+    let says = events.texts("say");
+    for line in [
+        "put 3 into Queue(3): full() = true, qsize() = 3",
+        "put_nowait(\"baozi 4\"): error: queue.Full",
+        "put(\"baozi 4\", timeout): error: queue.Full",
+        "got baozi 1, baozi 2, baozi 3: empty() = true, qsize() = 0",
+        "get_nowait(): error: queue.Empty",
+        "get(timeout): error: queue.Empty",
+        "put() after close(): error: Queue q is closed",
+        "Queue(0): 100 put_nowait() calls, none refused, qsize() = 100",
+        "JoinableQueue: task_done() with nothing got: error: task_done() called too many times",
+    ] {
+        assert!(says.iter().any(|s| s == line), "missing {line:?}");
+    }
+    // The two timeouts were real waits on the queue, each given up (got: false), and each
+    // lasted at least its timeout (1 s at --speed 20: 50 ms).
+    let gave_up: Vec<&Value> = events
+        .of_kind("woke")
+        .into_iter()
+        .filter(|e| e["pid"] == main && e["on"] == "queue" && e["object"] == "q")
+        .collect();
+    assert_eq!(gave_up.len(), 2, "{gave_up:?}");
+    for woke in gave_up {
+        assert_eq!(woke["got"], false);
+        assert!(woke["after"].as_f64().unwrap() >= 0.049, "{woke}");
+    }
+}
+
+#[test]
+fn python_gives_the_same_errors() {
+    let program = r#"
+import multiprocessing as mp, queue
+q = mp.Queue(1); q.put(1)
+try: q.put_nowait(2)
+except queue.Full: print("queue.Full")
+q.get()
+try: q.get(timeout=0.01)
+except queue.Empty: print("queue.Empty")
+q.close()
+try: q.put(1)
+except ValueError as e: print(str(e).endswith(" is closed"))
+try: mp.JoinableQueue().task_done()
+except ValueError as e: print(e)
+print(mp.Queue(0)._maxsize > 10**9)
+"#;
+    let Ok(output) = Command::new("timeout")
+        .args(["20", "python3", "-c", program])
+        .output()
+    else {
+        eprintln!("python3 is not here: skipped");
+        return;
+    };
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        "queue.Full\nqueue.Empty\nTrue\ntask_done() called too many times\nTrue\n"
+    );
+}
+
+/// The notes say that in Python `q.put(x); q.empty()` usually answers True, because a feeder
+/// thread writes the object into the pipe a moment after `put` returns. (Here, `put` writes
+/// it itself: step 1 shows `empty()` false right after the puts.)
+#[test]
+fn pythons_empty_right_after_put_can_say_true() {
+    let program = r#"
+import multiprocessing as mp
+n = 0
+for i in range(50):
+    q = mp.Queue()
+    q.put("x")
+    n += q.empty()
+    q.get(); q.close(); q.join_thread()
+print(n)
+"#;
+    let Ok(output) = Command::new("timeout")
+        .args(["30", "python3", "-c", program])
+        .output()
+    else {
+        eprintln!("python3 is not here: skipped");
+        return;
+    };
+    let said_empty: u32 = String::from_utf8_lossy(&output.stdout)
+        .trim()
+        .parse()
+        .expect("python printed a count");
+    assert!(said_empty > 0, "empty() was never True right after put()");
+}
+
+#[test]
+fn the_hints_are_raced_twenty_times_and_counted() {
+    let lab = Lab::new();
+    let events = lab.lesson("6", &[]);
+    let rounds: Vec<(u32, u32)> = events
+        .texts("say")
+        .iter()
+        .filter(|t| t.starts_with("round ") && t.contains("saw empty() = false"))
+        .map(|t| {
+            let after = &t[t.find(": ").unwrap() + 2..];
+            let saw: u32 = after[..1].parse().unwrap();
+            let none: u32 = after[after.find("; ").unwrap() + 2..][..1].parse().unwrap();
+            (saw, none)
+        })
+        .collect();
+    assert_eq!(rounds.len(), 20);
+    for (saw, none) in &rounds {
+        // One item: at least one racer saw it; a racer that found none had seen it.
+        assert!((1..=2).contains(saw) && none < saw, "{rounds:?}");
+        // Whoever saw it alone got it.
+        assert!(*saw == 2 || *none == 0, "{rounds:?}");
+    }
+    let both = rounds.iter().filter(|(saw, _)| *saw == 2).count();
+    assert!(
+        events
+            .texts("note")
+            .iter()
+            .any(|t| t.contains(&format!("In {both} of 20 rounds both were told")))
+    );
+}
+
+#[test]
+fn a_full_queue_blocks_the_producer_and_each_consumer_stops_at_its_sentinel() {
+    let lab = Lab::new();
+    let events = lab.lesson("6", &[]);
+    let producer = events.pid_of("producer");
+    // Two places, six baozi, slow consumers: the producer waited on the queue, visibly.
+    let waits: Vec<&Value> = events
+        .of_kind("wait")
+        .into_iter()
+        .filter(|e| e["pid"] == producer)
+        .collect();
+    assert!(!waits.is_empty(), "the producer never waited");
+    for wait in &waits {
+        assert_eq!(
+            (wait["on"].as_str(), wait["object"].as_str()),
+            (Some("queue"), Some("baozi"))
+        );
+    }
+    // Every baozi eaten once, in the order made per consumer; each consumer stopped at None.
+    let mut eaten: Vec<u32> = Vec::new();
+    for name in ["c1", "c2"] {
+        let pid = events.pid_of(name);
+        let mine: Vec<u32> = events
+            .of_kind("say")
+            .into_iter()
+            .filter(|e| e["pid"] == pid && text(e).starts_with(&format!("{name}: ate baozi ")))
+            .map(|e| text(e).rsplit(' ').next().unwrap().parse().unwrap())
+            .collect();
+        assert!(mine.windows(2).all(|w| w[0] < w[1]), "{name}: {mine:?}");
+        let stop = events.find("say", |e| e["pid"] == pid && text(e).contains("got None"));
+        assert_eq!(
+            text(stop),
+            format!("{name}: got None, stopping after {} baozi", mine.len())
+        );
+        assert_eq!(events.exitcode_of(pid), 0);
+        eaten.extend(mine);
+    }
+    eaten.sort();
+    assert_eq!(eaten, (1..=6).collect::<Vec<_>>());
+    // The sentinels went in after the producer had ended.
+    let producer_reaped = events.position("exit", |e| e["child"] == producer);
+    let sentinels = events.position("say", |e| text(e).starts_with("main: the producer is done"));
+    assert!(producer_reaped < sentinels);
+}
+
+#[test]
+fn joinable_queue_join_returns_after_the_last_task_done_and_daemons_end() {
+    let lab = Lab::new();
+    let events = lab.lesson("6", &[]);
+    let shop = events.pid_of("shop");
+    let p1 = events.pid_of("p1");
+    let waiting = events.position("say", |e| {
+        e["pid"] == p1 && text(e).starts_with("p1: made 6 baozi")
+    });
+    let all_eaten = events.position("say", |e| {
+        e["pid"] == p1 && text(e) == "p1: all eaten, leaving"
+    });
+    let last_meal = events
+        .0
+        .iter()
+        .rposition(|e| {
+            e["kind"] == "say" && text(e).starts_with("c") && text(e).contains(": ate baozi")
+        })
+        .unwrap();
+    assert!(
+        waiting < last_meal && last_meal < all_eaten,
+        "{}",
+        events.dump()
+    );
+    // p1's join() was a visible wait on the queue, ended with got: true.
+    let woke = events.find("woke", |e| e["pid"] == p1 && e["on"] == "queue");
+    assert_eq!(woke["object"], "orders");
+    assert_eq!(woke["got"], true);
+    for name in ["c3", "c4"] {
+        let pid = events.pid_of(name);
+        assert_eq!(events.exitcode_of(pid), -15, "{name}");
+        assert_eq!(events.find("exit", |e| e["child"] == pid)["pid"], shop);
+    }
+    assert_eq!(events.exitcode_of(shop), 0);
+}
+
+#[test]
+fn long_messages_tear_on_a_bare_pipe_and_stay_whole_through_a_queue() {
+    let lab = Lab::new();
+    let events = lab.lesson("6", &[]);
+    let bare = events.find("say", |e| text(e).starts_with("bare pipe: "));
+    let torn: usize = text(bare)["bare pipe: ".len()..]
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(torn >= 1, "{}", text(bare));
+    let queued = events.find("say", |e| text(e).starts_with("queue: "));
+    assert_eq!(text(queued), "queue: 10 of 10 messages whole");
+}
+
+#[test]
+fn ctrl_c_at_a_random_moment_leaves_nothing() {
+    // A run has about 440 events at --speed 20 (never fewer than 400).
+    for _ in 0..3 {
+        let moment = random_moment(380);
+        let lab = Lab::new();
+        let finished = lab.interrupt_after_events(&["run", "6", "--json", "--speed", "20"], moment);
+        let events = Events::parse(&finished.stdout);
+        let outcome = &events.find("end", |_| true)["outcome"];
+        assert!(
+            outcome == "interrupted" || outcome == "finished",
+            "after event {moment}: {outcome}"
+        );
+    }
+}
+
+#[test]
+fn q_at_every_prompt_leaves_nothing() {
+    for step in 1..=5 {
+        let lab = Lab::new();
+        lab.quit_at_step("6", step);
+    }
+}

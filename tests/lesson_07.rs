@@ -1,0 +1,198 @@
+//! Lesson 7 through the real binary: a duplex pipe, the end of file that comes only when every
+//! write end is closed (the parent's copy, the reader's own copy), misuse as error values with
+//! Python's messages, and two writers on one end. The harness checks after every run that no
+//! process is left.
+
+mod common;
+
+use std::process::Command;
+
+use common::{Events, Lab, notes_headings, random_moment, step_titles};
+use serde_json::Value;
+
+fn text(event: &Value) -> &str {
+    event["text"].as_str().unwrap_or("")
+}
+
+#[test]
+fn the_adder_answers_on_the_same_duplex_pipe_and_ends_at_eof() {
+    let lab = Lab::new();
+    let events = lab.lesson("7", &[]);
+    assert_eq!(step_titles(&events), notes_headings("07-pipe"));
+    let says = events.texts("say");
+    for line in [
+        "main: asked 1 + 2, got 3",
+        "main: asked 30 + 12, got 42",
+        "main: asked 100 + -1, got 99",
+        "adder: end of file, server done",
+    ] {
+        assert!(says.iter().any(|s| s == line), "missing {line:?}");
+    }
+    let adder = events.pid_of("adder");
+    // The adder ended by itself, after main's last question.
+    assert_eq!(events.exitcode_of(adder), 0);
+    let last_answer = events.position("say", |e| text(e) == "main: asked 100 + -1, got 99");
+    let done = events.position("say", |e| {
+        e["pid"] == adder && text(e).contains("server done")
+    });
+    assert!(last_answer < done);
+}
+
+#[test]
+fn eof_comes_only_after_the_last_write_end_is_closed() {
+    let lab = Lab::new();
+    let events = lab.lesson("7", &[]);
+    let main = events.main_pid();
+
+    // c1: the producer took the only write end; c1 got its messages, then EOF, which came
+    // after the producer had finished (its end closed as it left).
+    let c1 = events.pid_of("c1");
+    let producer = events.pid_of("producer");
+    let eof = events.position("say", |e| {
+        e["pid"] == c1 && text(e).starts_with("c1: EOFError")
+    });
+    assert!(events.position("done", |e| e["pid"] == producer) < eof);
+
+    // c2: main kept a copy: c2 gave up waiting, /proc named main as the holder, and EOF came
+    // only after main closed its copy.
+    let c2 = events.pid_of("c2");
+    let gave_up = events.position("say", |e| {
+        e["pid"] == c2 && text(e).starts_with("c2: nothing for")
+    });
+    assert!(
+        text(&events.0[gave_up]).ends_with(&format!("the write end is open in pid(s) {main}")),
+        "{}",
+        events.0[gave_up]
+    );
+    let closed = events.position("say", |e| {
+        text(e) == "main: closing the copy of the write end I kept"
+    });
+    let c2_eof = events.position("say", |e| {
+        e["pid"] == c2 && text(e).starts_with("c2: EOFError")
+    });
+    assert!(gave_up < closed && closed < c2_eof, "{}", events.dump());
+    // The wait before it is on the timeline: a poll that timed out.
+    let timed_out = events.position("woke", |e| {
+        e["pid"] == c2 && e["on"] == "pipe" && e["got"] == false
+    });
+    assert!(timed_out < gave_up);
+
+    // c3: its own inherited copy kept the EOF away, after main had closed its end.
+    let c3 = events.pid_of("c3");
+    let main_closed = events.position("say", |e| {
+        text(e) == "main: wrote two messages and closed my write end"
+    });
+    let c3_gave_up = events.position("say", |e| {
+        e["pid"] == c3 && text(e).starts_with("c3: nothing for")
+    });
+    assert!(text(&events.0[c3_gave_up]).contains(&c3.to_string()));
+    let c3_closes = events.position("say", |e| {
+        e["pid"] == c3 && text(e) == "c3: one of them is me: closing my own copy"
+    });
+    let c3_eof = events.position("say", |e| {
+        e["pid"] == c3 && text(e).starts_with("c3: EOFError")
+    });
+    assert!(main_closed < c3_gave_up && c3_gave_up < c3_closes && c3_closes < c3_eof);
+}
+
+#[test]
+fn misuse_is_an_error_value_with_pythons_message() {
+    let lab = Lab::new();
+    let events = lab.lesson("7", &[]);
+    let says = events.texts("say");
+    for line in [
+        "main: send() on the read end: error: connection is read-only",
+        "main: recv() on the write end: error: connection is write-only",
+        "main: send() on a closed end: error: handle is closed",
+    ] {
+        assert!(says.iter().any(|s| s == line), "missing {line:?}");
+    }
+    assert!(
+        says.iter()
+            .any(|s| s.starts_with("main: recv() with the only write end closed: error: EOFError"))
+    );
+}
+
+#[test]
+fn python_gives_the_same_messages() {
+    let program = r#"
+from multiprocessing import Pipe
+r, w = Pipe(duplex=False)
+for what, call in [("read-only", lambda: r.send(1)), ("write-only", lambda: w.recv())]:
+    try: call()
+    except OSError as e: print(e)
+w.close()
+try: r.recv()
+except EOFError as e: print("EOFError")
+try: w.send(1)
+except OSError as e: print(e)
+"#;
+    let Ok(output) = Command::new("timeout")
+        .args(["10", "python3", "-c", program])
+        .output()
+    else {
+        eprintln!("python3 is not here: skipped");
+        return;
+    };
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        "connection is read-only\nconnection is write-only\nEOFError\nhandle is closed\n"
+    );
+}
+
+#[test]
+fn small_messages_from_two_writers_stay_whole_and_large_ones_tear() {
+    let lab = Lab::new();
+    let events = lab.lesson("7", &[]);
+    let small = events.find("say", |e| text(e).starts_with("messages of 100 bytes:"));
+    // At most PIPE_BUF bytes per write: atomic, every time.
+    assert_eq!(
+        text(small),
+        "messages of 100 bytes: 400 whole, 0 torn, of 400 sent"
+    );
+    let rounds: Vec<String> = events
+        .texts("say")
+        .into_iter()
+        .filter(|t| t.starts_with("round ") && t.contains("messages of 100 KiB"))
+        .collect();
+    assert_eq!(rounds.len(), 5, "{rounds:?}");
+    // Torn in practice in every round; the test asks for one of five.
+    assert!(
+        rounds
+            .iter()
+            .any(|t| !t.ends_with(" 0 torn") || t.contains("the stream is lost")),
+        "{rounds:?}"
+    );
+    for name in [
+        "writer-a-small",
+        "writer-b-small",
+        "writer-a-large-1",
+        "writer-b-large-5",
+    ] {
+        assert_eq!(events.exitcode_of(events.pid_of(name)), 0, "{name}");
+    }
+}
+
+#[test]
+fn ctrl_c_at_a_random_moment_leaves_nothing() {
+    // A run has about 110 events (never fewer than 100); at --speed 2 the waits are longer.
+    for _ in 0..3 {
+        let moment = random_moment(95);
+        let lab = Lab::new();
+        let finished = lab.interrupt_after_events(&["run", "7", "--json", "--speed", "2"], moment);
+        let events = Events::parse(&finished.stdout);
+        let outcome = &events.find("end", |_| true)["outcome"];
+        assert!(
+            outcome == "interrupted" || outcome == "finished",
+            "after event {moment}: {outcome}"
+        );
+    }
+}
+
+#[test]
+fn q_at_every_prompt_leaves_nothing() {
+    for step in 1..=4 {
+        let lab = Lab::new();
+        lab.quit_at_step("7", step);
+    }
+}
