@@ -89,14 +89,15 @@ impl Lab {
                 self.steps_begun + 1
             )));
         }
+        // The previous step's output stays on the screen until the class has read it.
+        if self.steps_begun > 0 {
+            self.prompt()?;
+        }
         self.steps_begun += 1;
         context::emit(Kind::Step {
             index: self.steps_begun as u32,
             title: title.to_string(),
         });
-        if self.steps_begun > 1 {
-            self.prompt()?;
-        }
         for _ in 0..self.pacing.pages_of(self.steps_begun) {
             self.prompt()?;
         }

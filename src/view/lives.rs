@@ -88,7 +88,7 @@ pub struct Pause {
 
 /// Prompts closer together than this (the next page of notes, then the prompt that runs the
 /// step) are one pause.
-const SAME_PAUSE: f64 = 0.010;
+const SAME_PAUSE: f64 = 0.001;
 
 /// Every actor's life in a run, in the order each first appeared.
 #[derive(Debug, Default)]
@@ -102,6 +102,8 @@ pub struct Lives {
     /// Whether the student quit at a prompt before the first step ran.
     pub quit_before_any_step: bool,
     steps_begun: u32,
+    /// Events of work (anything but steps, prompts and pauses) since the first step began.
+    work_since_first_step: usize,
 }
 
 impl Lives {
@@ -116,6 +118,14 @@ impl Lives {
     /// Takes one event into the model.
     pub fn add(&mut self, event: &Event) {
         self.last_t = self.last_t.max(event.t);
+        let pacing = match &event.kind {
+            Kind::Step { .. } | Kind::Pause { .. } => true,
+            Kind::Wait { on, .. } => on == PROMPT,
+            _ => false,
+        };
+        if self.steps_begun > 0 && !pacing {
+            self.work_since_first_step += 1;
+        }
         let t = event.t;
         // Every kind is listed: a new kind must be thought about here, not fall through.
         match &event.kind {
@@ -182,8 +192,7 @@ impl Lives {
                     Some(last) if from - last.until < SAME_PAUSE => last.until = t,
                     _ => self.pauses.push(Pause { from, until: t }),
                 }
-                // Step 1's prompts come before any work of the lesson.
-                if *quit && self.steps_begun <= 1 {
+                if *quit && self.work_since_first_step == 0 {
                     self.quit_before_any_step = true;
                 }
             }
@@ -291,37 +300,96 @@ pub enum Cell {
 }
 
 /// Maps the times of a run to the columns of a timeline: every pause at a prompt is one
-/// column (a break), and the other columns share the work time evenly.
+/// column (a break); the stretches of work between pauses share the other columns in
+/// proportion to their length, each at least one column, so a short step is still seen.
 #[derive(Debug, Clone)]
 pub struct Scale {
-    pauses: Vec<Pause>,
-    /// Work time at the start of each pause.
-    work_at_pause: Vec<f64>,
+    segments: Vec<Segment>,
+    columns: usize,
     work: f64,
     work_columns: usize,
+}
+
+/// A stretch of the timeline: work from one time to another, or a pause (a break).
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Segment {
+    from: f64,
+    until: f64,
+    is_pause: bool,
+    first_column: usize,
     columns: usize,
 }
 
 impl Scale {
     pub fn new(lives: &Lives, columns: usize) -> Scale {
+        let end = lives.last_t;
         // Only pauses inside the run, and never more breaks than half the width.
         let pauses: Vec<Pause> = lives
             .pauses
             .iter()
-            .filter(|pause| pause.from < lives.last_t)
+            .filter(|pause| pause.from < end)
             .take(columns / 2)
             .copied()
             .collect();
-        let work_at_pause = pauses.iter().map(|p| lives.work_time(p.from)).collect();
-        let work_columns = columns - pauses.len();
-        let work = lives.work_span().max(0.001);
-        Scale {
-            pauses,
-            work_at_pause,
-            work,
-            work_columns,
-            columns,
+        let mut segments = Vec::new();
+        let mut at = 0.0;
+        for pause in &pauses {
+            if pause.from > at {
+                segments.push(Segment::new(at, pause.from, false));
+            }
+            segments.push(Segment::new(pause.from, pause.until.min(end), true));
+            at = pause.until;
         }
+        if end > at || segments.is_empty() {
+            segments.push(Segment::new(at, end.max(at), false));
+        }
+        let work: f64 = segments
+            .iter()
+            .filter(|s| !s.is_pause)
+            .map(|s| s.until - s.from)
+            .sum();
+        let work_columns = columns.saturating_sub(pauses.len()).max(1);
+        // Each stretch of work gets its share of the columns, at least one; the longest
+        // stretch gives back (or takes) what rounding got wrong.
+        for segment in segments.iter_mut() {
+            segment.columns = if segment.is_pause {
+                1
+            } else if work > 0.0 {
+                (((segment.until - segment.from) / work) * work_columns as f64)
+                    .round()
+                    .max(1.0) as usize
+            } else {
+                work_columns
+            };
+        }
+        let used: usize = segments
+            .iter()
+            .filter(|s| !s.is_pause)
+            .map(|s| s.columns)
+            .sum();
+        if let Some(longest) = segments
+            .iter_mut()
+            .filter(|s| !s.is_pause)
+            .max_by(|a, b| (a.until - a.from).total_cmp(&(b.until - b.from)))
+        {
+            longest.columns = (longest.columns + work_columns).saturating_sub(used).max(1);
+        }
+        let mut first = 0;
+        for segment in segments.iter_mut() {
+            segment.first_column = first;
+            first += segment.columns;
+        }
+        Scale {
+            segments,
+            columns: first,
+            work: work.max(0.001),
+            work_columns,
+        }
+    }
+
+    /// How many columns the timeline has (the width asked for, unless breaks took more).
+    pub fn columns(&self) -> usize {
+        self.columns
     }
 
     /// Seconds of work one column stands for.
@@ -329,52 +397,53 @@ impl Scale {
         self.work / self.work_columns as f64
     }
 
-    fn work_time(&self, t: f64) -> f64 {
-        let paused: f64 = self
-            .pauses
-            .iter()
-            .map(|pause| (t.min(pause.until) - pause.from).max(0.0))
-            .sum();
-        t - paused
-    }
-
-    fn work_column(&self, work: f64) -> usize {
-        let column = ((work / self.work) * self.work_columns as f64).round();
-        (column as usize).min(self.work_columns)
-    }
-
-    /// The column where time `t` is drawn (a pause's break column for a time inside it).
+    /// The column where time `t` is drawn (a pause's break column for a time inside it);
+    /// `columns()` for a time at or after the end.
     pub fn column(&self, t: f64) -> usize {
-        let breaks_before = self.pauses.iter().filter(|p| p.until <= t).count();
-        let column = match self.pauses.iter().position(|p| p.from <= t && t < p.until) {
-            Some(i) => self.work_column(self.work_at_pause[i]) + i,
-            None => self.work_column(self.work_time(t)) + breaks_before,
-        };
-        column.min(self.columns)
+        for segment in &self.segments {
+            if t < segment.until || (segment.is_pause && t <= segment.from) {
+                if t < segment.from {
+                    return segment.first_column;
+                }
+                if segment.is_pause {
+                    return segment.first_column;
+                }
+                // A time inside a stretch of work is always in one of its columns.
+                let share = (t - segment.from) / (segment.until - segment.from);
+                let column = (share * segment.columns as f64).floor() as usize;
+                return segment.first_column + column.min(segment.columns - 1);
+            }
+        }
+        self.columns
     }
 
     /// What column `c` shows.
     pub fn cell(&self, c: usize) -> Cell {
-        let mut breaks_before = 0;
-        for (i, &work) in self.work_at_pause.iter().enumerate() {
-            let break_column = self.work_column(work) + i;
-            match break_column.cmp(&c) {
-                std::cmp::Ordering::Equal => return Cell::Break,
-                std::cmp::Ordering::Less => breaks_before += 1,
-                std::cmp::Ordering::Greater => break,
-            }
-        }
-        // The middle of the column, in work time, then back to real time.
-        let work = (c - breaks_before) as f64 + 0.5;
-        let work = work * self.seconds_per_column();
-        let paused_before: f64 = self
-            .pauses
+        let Some(segment) = self
+            .segments
             .iter()
-            .zip(&self.work_at_pause)
-            .filter(|(_, at)| **at <= work)
-            .map(|(pause, _)| pause.until - pause.from)
-            .sum();
-        Cell::At(work + paused_before)
+            .find(|s| s.first_column <= c && c < s.first_column + s.columns)
+        else {
+            return Cell::At(self.segments.last().map_or(0.0, |s| s.until));
+        };
+        if segment.is_pause {
+            return Cell::Break;
+        }
+        // The middle of the column.
+        let share = ((c - segment.first_column) as f64 + 0.5) / segment.columns as f64;
+        Cell::At(segment.from + share * (segment.until - segment.from))
+    }
+}
+
+impl Segment {
+    fn new(from: f64, until: f64, is_pause: bool) -> Segment {
+        Segment {
+            from,
+            until,
+            is_pause,
+            first_column: 0,
+            columns: 0,
+        }
     }
 }
 
@@ -536,7 +605,7 @@ mod tests {
             // then the prompt that runs the step): one pause of 4 s, from 7 to 11 s.
             pause(6.0, 5.0),
             pause(9.0, 2.0),
-            pause(11.0, 1.999),
+            pause(11.0, 1.9995),
             event(12.0, 10, None, None, Kind::Done { code: 0 }),
         ];
         let lives = Lives::from_events(&events);
@@ -578,6 +647,11 @@ mod tests {
         assert!((scale.seconds_per_column() - 0.1).abs() < 1e-9);
         assert_eq!(scale.column(0.0), 0);
         assert_eq!(scale.column(0.5), 5);
+        assert_eq!(
+            scale.column(0.99),
+            9,
+            "a time inside the work is in the work's columns"
+        );
         assert_eq!(scale.column(1.0), 10, "the pause begins: its break");
         assert_eq!(scale.column(5.0), 10, "inside the pause: the break");
         assert_eq!(scale.column(11.0), 11, "after the pause: the next column");

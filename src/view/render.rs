@@ -398,6 +398,10 @@ pub struct HumanView {
     step: StepState,
     /// Events not shown yet, in time order (see `REORDER_WINDOW`).
     held: Vec<Event>,
+    /// The prompt on screen while the main process waits for Enter. A line that another
+    /// process prints meanwhile (a child still running from the step before) goes above it,
+    /// and the prompt is drawn again below, so the prompt stays the last line.
+    prompt_shown: Option<String>,
 }
 
 impl HumanView {
@@ -411,6 +415,7 @@ impl HumanView {
             saw_lesson: false,
             step: StepState::default(),
             held: Vec::new(),
+            prompt_shown: None,
         }
     }
 
@@ -513,6 +518,39 @@ impl HumanView {
     }
 
     fn present(&mut self, event: &Event) -> io::Result<()> {
+        let pacing = match &event.kind {
+            Kind::Pause { .. } => true,
+            Kind::Wait { on, .. } => on == PROMPT,
+            _ => false,
+        };
+        match self.prompt_shown.take() {
+            Some(prompt) if !pacing => {
+                self.clear_prompt_line()?;
+                self.present_event(event)?;
+                // On a terminal the prompt is drawn again under the new line.
+                if self.looks.screen.height.is_some() {
+                    write!(self.out, "{}", prompt.reversed())?;
+                    self.prompt_shown = Some(prompt);
+                }
+                Ok(())
+            }
+            prompt => {
+                self.prompt_shown = prompt;
+                self.present_event(event)
+            }
+        }
+    }
+
+    /// Takes the prompt off its line (on a terminal), or ends its line (elsewhere).
+    fn clear_prompt_line(&mut self) -> io::Result<()> {
+        if self.looks.screen.height.is_some() {
+            write!(self.out, "\r\x1b[K")
+        } else {
+            writeln!(self.out)
+        }
+    }
+
+    fn present_event(&mut self, event: &Event) -> io::Result<()> {
         let theme = self.looks.theme.clone();
         match &event.kind {
             Kind::Lesson {
@@ -655,36 +693,44 @@ impl HumanView {
     /// (after its output) to move on.
     fn prompt(&mut self) -> io::Result<()> {
         let pages = self.step.pages.len();
-        let text = if self.step.ran {
+        let step = format!("Step {} of {}", self.step.index, self.steps_in_lesson);
+        // Every prompt names its step, so that the step and the prompt are on the screen
+        // together whatever has scrolled.
+        let (lead, keys) = if self.step.ran {
             let next = if (self.step.index as usize) < self.steps_in_lesson {
                 format!("step {}", self.step.index + 1)
             } else {
-                "the process tree and the timeline".to_string()
+                "tree and timeline".to_string()
             };
-            let end = format!(
-                "End of step {} of {}",
-                self.step.index, self.steps_in_lesson
-            );
-            let keys = format!(". Enter: {next}; q: quit ");
-            let room = self
-                .width()
-                .saturating_sub(notes::display_width(&end) + notes::display_width(&keys) + 4);
-            format!("{end} ({}){keys}", clip(&self.step.title, room.max(8)))
-        } else if self.step.page + 1 < pages {
-            format!(
-                "Enter: more notes (page {} of {pages}); q: quit ",
-                self.step.page + 2
+            (
+                format!("End of s{}", &step[1..]),
+                format!(". Enter: {next}; q: quit "),
             )
+        } else if self.step.page + 1 < pages {
+            let page = format!("page {} of {pages}", self.step.page + 2);
+            (step, format!(". Enter: more notes ({page}); q: quit "))
         } else {
-            "Press Enter to run this step (q and Enter to quit) ".to_string()
+            (
+                step,
+                ". Press Enter to run it (q and Enter to quit) ".to_string(),
+            )
         };
-        let text = clip(&text, self.width().saturating_sub(1));
+        let room = self
+            .width()
+            .saturating_sub(notes::display_width(&lead) + notes::display_width(&keys) + 4);
+        let title = clip_with_ellipsis(&self.step.title, room.max(8));
+        let text = clip(
+            &format!("{lead} ({title}){keys}"),
+            self.width().saturating_sub(1),
+        );
         write!(self.out, "{}", text.reversed())?;
+        self.prompt_shown = Some(text);
         self.out.flush()
     }
 
     /// A prompt was answered.
     fn after_prompt(&mut self, quit: bool) -> io::Result<()> {
+        self.prompt_shown = None;
         if self.looks.screen.end_prompt_lines {
             writeln!(self.out)?;
         }
@@ -818,6 +864,7 @@ impl HumanView {
             .saturating_sub(label_columns + 2)
             .max(20);
         let scale = Scale::new(lives, columns);
+        let columns = scale.columns();
         let mut legend = vec![format!(
             "{:.2} s of work, one column ≈ {}",
             lives.work_span(),
@@ -971,6 +1018,15 @@ fn clip(text: &str, columns: usize) -> String {
         out.push(c);
     }
     out
+}
+
+/// `text` cut to `columns`, with `…` where it was cut.
+fn clip_with_ellipsis(text: &str, columns: usize) -> String {
+    if notes::display_width(text) <= columns {
+        text.to_string()
+    } else {
+        format!("{}…", clip(text, columns.saturating_sub(1)))
+    }
 }
 
 /// Rows of the terminal on standard output, or `None` when it is not a terminal.
