@@ -946,7 +946,8 @@ fn lane(life: &Life, scale: &Scale, columns: usize) -> String {
             Cell::Break => '┊',
             _ if c < start || c >= reaped => ' ',
             _ if c >= ran_until => '░',
-            Cell::At(t) if life.blocked_at(t, end) => '▒',
+            // It ran to get started: its first cell is never only a wait.
+            Cell::At(t) if c > start && life.blocked_at(t, end) => '▒',
             Cell::At(_) => '█',
         })
         .collect()
