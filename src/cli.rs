@@ -10,13 +10,16 @@ use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use colored::Colorize;
 
 use crate::error::{Error, Result};
+use crate::lab::Pacing;
 use crate::lessons::{self, LESSONS};
 use crate::supervisor::{self, Outcome, Program, RunOptions};
 use crate::tools::bench;
 use crate::tools::echo;
 use crate::tools::load::{self, LoadOptions, Shape};
 use crate::view::notes::{self, Notes};
-use crate::view::render::{HumanView, JsonView, View, terminal_width};
+use crate::view::render::{
+    self, HumanView, JsonView, Looks, Screen, Theme, ThemeName, View, terminal_width,
+};
 
 /// A live lab for Linux processes and threads: real fork, real sockets, real threads,
 /// annotated as they happen.
@@ -29,6 +32,14 @@ pub struct Cli {
     /// Never colour the output (the same as --color never; NO_COLOR is honoured too).
     #[arg(long, global = true)]
     pub no_color: bool,
+    /// Colours for a dark terminal, a light one, or a projector (contrast: nothing dimmed,
+    /// every coloured word bold, no yellow).
+    #[arg(long, value_enum, default_value_t = ThemeArg::Dark, global = true)]
+    pub theme: ThemeArg,
+    /// Plain ASCII for lines, boxes and symbols (| - * instead of │ ─ ※), for terminals that
+    /// draw them two columns wide (East Asian "ambiguous width" settings).
+    #[arg(long, global = true)]
+    pub ascii: bool,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -142,22 +153,37 @@ pub struct LoadArgs {
 #[derive(Args, Debug)]
 pub struct RunArgs {
     /// The lesson: its number (`3`) or its slug (`daemon-terminate`).
-    pub lesson: String,
-    /// Classroom mode: before each step, show its title and wait for Enter (q and Enter quits).
+    pub lesson: Option<String>,
+    /// Classroom mode: each step on a fresh screen with its title (and notes), Enter runs it,
+    /// Enter again after its output moves on; q and Enter quits.
     #[arg(long)]
     pub step: bool,
+    /// With --step on a terminal: do not clear the screen before each step (scroll instead).
+    #[arg(long)]
+    pub no_clear: bool,
     /// Print each step's notes right before that step's output.
     #[arg(long)]
     pub notes: bool,
     /// Seed for the random sleeps; every run prints the seed it used, so it can be replayed.
-    #[arg(long)]
+    #[arg(long, value_parser = parse_seed, allow_negative_numbers = true)]
     pub seed: Option<u64>,
     /// Divide every sleep and timeout by this factor (20 turns a 1-3 s sleep into 50-150 ms).
     #[arg(long, default_value_t = 1.0, value_parser = parse_speed, allow_negative_numbers = true)]
     pub speed: f64,
-    /// One JSON object per line instead of the human view: no colour, no prompts.
+    /// One JSON object per line instead of the human view: no colour. With --step it still
+    /// waits for a line at each prompt (printing nothing), so a tool can pace it.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq)]
+pub enum ThemeArg {
+    /// For a dark terminal.
+    Dark,
+    /// For a light terminal.
+    Light,
+    /// For a projector: nothing dimmed, bold colours, no yellow.
+    Contrast,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq)]
@@ -175,6 +201,16 @@ pub enum Status {
     Failure = 1,
     Usage = 2,
     Interrupted = 130,
+}
+
+fn parse_seed(text: &str) -> std::result::Result<u64, String> {
+    match text.trim().parse::<i128>() {
+        Ok(seed) if seed < 0 => Err(format!("seeds are 0 or more, not {text}")),
+        Ok(seed) => u64::try_from(seed).map_err(|_| format!("at most {}, not {text}", u64::MAX)),
+        Err(_) => Err(format!(
+            "'{text}' is not a whole number (seeds are 0 or more)"
+        )),
+    }
 }
 
 fn parse_speed(text: &str) -> std::result::Result<f64, String> {
@@ -252,13 +288,21 @@ fn run(cli: Cli) -> Result<Status> {
         }
     };
     colored::control::set_override(colour);
+    let theme = Theme::new(match cli.theme {
+        ThemeArg::Dark => ThemeName::Dark,
+        ThemeArg::Light => ThemeName::Light,
+        ThemeArg::Contrast => ThemeName::Contrast,
+    });
+    let ascii = cli.ascii;
+    let text = |text: &str| render::to_ascii(text).into_owned();
+    let text = move |t: String| if ascii { text(&t) } else { t };
     match cli.command.unwrap_or(Command::List) {
-        Command::List => print_quietly(&lesson_table()),
+        Command::List => print_quietly(&text(lesson_table(terminal_width()))),
         Command::Notes { lesson } => {
             let lesson = lessons::find(&lesson)?;
-            print_quietly(&rendered_notes(lesson.notes))
+            print_quietly(&text(rendered_notes(lesson.notes)))
         }
-        Command::Run(args) => run_lesson(args),
+        Command::Run(args) => run_lesson(args, theme, ascii),
         Command::Bench(BenchCommand::Spawn(args)) => {
             bench::spawn(bench::SpawnOptions {
                 n: args.n,
@@ -270,9 +314,19 @@ fn run(cli: Cli) -> Result<Status> {
             load::run(&load_options(&args)?)?;
             Ok(Status::Success)
         }
-        Command::Serve(args) => serve(args),
+        Command::Serve(args) => serve(args, theme, ascii),
         Command::Client(args) => {
-            echo::run_client(&args.host, args.port)?;
+            echo::run_client(&args.host, args.port).map_err(|error| {
+                // The server not running is what a student meets first: say what to check.
+                if is_connection_refused(&error) {
+                    Error::System(format!(
+                        "{error} (is `proclab serve --port {}` running?)",
+                        args.port
+                    ))
+                } else {
+                    error
+                }
+            })?;
             Ok(Status::Success)
         }
     }
@@ -308,7 +362,16 @@ fn load_options(args: &LoadArgs) -> Result<LoadOptions> {
     LoadOptions::new(args.host, args.port, shape, args.time_limit)
 }
 
-fn serve(args: ServeArgs) -> Result<Status> {
+/// Whether `error` says a connection was refused (nothing listens on that port).
+fn is_connection_refused(error: &Error) -> bool {
+    match error {
+        Error::Io(error) => error.kind() == io::ErrorKind::ConnectionRefused,
+        Error::System(text) => text.contains("Connection refused"),
+        _ => false,
+    }
+}
+
+fn serve(args: ServeArgs, theme: Theme, ascii: bool) -> Result<Status> {
     let address = SocketAddr::new(args.bind, args.port);
     // Bound here, before anything is forked, so that a busy port is bad input (status 2).
     let listener = echo::listen_on(address, true).map_err(|error| {
@@ -318,6 +381,11 @@ fn serve(args: ServeArgs) -> Result<Status> {
                  for a free one",
                 args.port, args.bind
             ))
+        } else if error.kind() == io::ErrorKind::PermissionDenied && args.port < 1024 {
+            Error::Usage(format!(
+                "cannot listen on {address}: {error}; ports below 1024 need privileges (root, \
+                 or CAP_NET_BIND_SERVICE): choose --port 8081 (the tutorial's) or --port 0"
+            ))
         } else {
             Error::Usage(format!("cannot listen on {address}: {error}"))
         }
@@ -325,7 +393,12 @@ fn serve(args: ServeArgs) -> Result<Status> {
     let view = if args.json {
         View::Json(JsonView::new())
     } else {
-        View::Human(HumanView::new(terminal_width(), None, false, 0))
+        let looks = Looks {
+            screen: Screen::of_terminal(false, true),
+            theme,
+            ascii,
+        };
+        View::Human(Box::new(HumanView::new(looks, None, 0)))
     };
     let max_clients = args.max_clients as usize;
     let options = RunOptions {
@@ -338,30 +411,42 @@ fn serve(args: ServeArgs) -> Result<Status> {
     finish_view(supervisor::run(options, view)?)
 }
 
-fn run_lesson(args: RunArgs) -> Result<Status> {
-    let lesson = lessons::find(&args.lesson)?;
+fn run_lesson(args: RunArgs, theme: Theme, ascii: bool) -> Result<Status> {
+    let Some(lesson) = &args.lesson else {
+        return Err(Error::Usage(format!(
+            "run needs a lesson: its number or its slug, e.g. proclab run 1. The lessons:\n{}",
+            lesson_table(terminal_width()).trim_end()
+        )));
+    };
+    let lesson = lessons::find(lesson)?;
     let seed = args
         .seed
         .unwrap_or_else(|| rand::random_range(1..1_000_000));
-    let view = if args.json {
-        View::Json(JsonView::new())
+    let notes = Notes::parse(lesson.notes);
+    let (view, pacing) = if args.json {
+        // No prompt is drawn, but with --step each one still waits for a line.
+        let pacing = if args.step {
+            Pacing::step_by_step()
+        } else {
+            Pacing::none()
+        };
+        (View::Json(JsonView::new()), pacing)
     } else {
-        let notes = Notes::parse(lesson.notes);
         let steps = notes.sections.len();
-        let shown_notes = args.notes.then_some(notes);
-        View::Human(HumanView::new(
-            terminal_width(),
-            shown_notes,
-            args.step,
-            steps,
-        ))
+        let looks = Looks {
+            screen: Screen::of_terminal(args.step, args.no_clear),
+            theme,
+            ascii,
+        };
+        let view = HumanView::new(looks, args.notes.then_some(notes), steps);
+        let pacing = view.pacing(args.step);
+        (View::Human(Box::new(view)), pacing)
     };
     let options = RunOptions {
         program: Program::Lesson {
             lesson,
             seed,
-            // --json means no prompts: a tool reading the stream cannot answer them.
-            step_mode: args.step && !args.json,
+            pacing,
         },
         speed: args.speed,
     };
@@ -382,28 +467,60 @@ fn finish_view(outcome: Outcome) -> Result<Status> {
     })
 }
 
-fn lesson_table() -> String {
+/// The lessons, one to a row; what each teaches wraps under its title (never inside a word)
+/// when the terminal is narrow.
+fn lesson_table(width: usize) -> String {
     let mut out = String::new();
     out.push_str(&format!(
         "{}\n\n",
         "proclab lessons (run one with: proclab run <number or slug>)".bold()
     ));
-    out.push_str(&format!(
-        "{}\n",
+    let wide = width >= 120;
+    // The title column is as wide as the longest title.
+    let title_width = LESSONS
+        .iter()
+        .map(|lesson| lesson.title.chars().count())
+        .max()
+        .unwrap_or(0);
+    let header = if wide {
         format!(
-            " {:>2}  {:<20} {:<40} {}",
+            " {:>2}  {:<20} {:<title_width$} {}",
             "#", "slug", "title", "what it teaches"
         )
-        .dimmed()
-    ));
+    } else {
+        format!(" {:>2}  {:<20} {}", "#", "slug", "title / what it teaches")
+    };
+    out.push_str(&format!("{}\n", header.dimmed()));
+    // Where the teaches column starts, and the room it has.
+    let (teaches_at, teaches_first_line) = if wide {
+        (26 + title_width + 1, true)
+    } else {
+        (6, false)
+    };
+    let room = width.saturating_sub(teaches_at + 1).max(30);
     for lesson in LESSONS {
-        out.push_str(&format!(
-            " {:>2}  {:<20} {:<40} {}\n",
-            lesson.number(),
-            lesson.slug().cyan(),
-            lesson.title,
-            lesson.teaches
-        ));
+        let teaches = notes::plain_lines(lesson.teaches, room);
+        if wide {
+            out.push_str(&format!(
+                " {:>2}  {:<20} {:<title_width$} ",
+                lesson.number(),
+                lesson.slug().cyan(),
+                lesson.title,
+            ));
+        } else {
+            out.push_str(&format!(
+                " {:>2}  {:<20} {}\n",
+                lesson.number(),
+                lesson.slug().cyan(),
+                lesson.title,
+            ));
+        }
+        for (i, line) in teaches.iter().enumerate() {
+            if i > 0 || !teaches_first_line {
+                out.push_str(&" ".repeat(teaches_at));
+            }
+            out.push_str(&format!("{}\n", line.dimmed()));
+        }
     }
     out
 }
@@ -454,5 +571,15 @@ mod tests {
         assert!(parse_speed("-1").is_err());
         assert!(parse_speed("fast").is_err());
         assert!(parse_speed("inf").is_err());
+    }
+
+    #[test]
+    fn a_seed_is_zero_or_more() {
+        assert_eq!(parse_seed("0"), Ok(0));
+        assert_eq!(
+            parse_seed("-3"),
+            Err("seeds are 0 or more, not -3".to_string())
+        );
+        assert!(parse_seed("x").is_err());
     }
 }

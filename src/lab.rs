@@ -5,6 +5,7 @@
 //! `context::sleep` for sleeps scaled by `--speed`, `procfs` to read `/proc`.
 
 use std::os::fd::AsRawFd;
+use std::time::{Duration, Instant};
 
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -17,24 +18,69 @@ use crate::view::notes::Notes;
 pub struct Lab {
     step_titles: Vec<String>,
     steps_begun: usize,
-    /// `--step`: wait for Enter before each step.
-    step_mode: bool,
+    pacing: Pacing,
     rng: StdRng,
 }
 
+/// How `--step` paces a lesson: notes, run, discuss. Before a step runs there is one prompt
+/// per page of its notes (the last page's prompt runs the step); after it has run, one more,
+/// so the class can read the result before the next step's title clears the screen.
+///
+/// The view that draws the prompts and the main process that reads the answers are two
+/// processes: both are handed this same plan, so they agree on what each Enter means.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pacing {
+    /// `--step`: wait for Enter at each prompt.
+    pub step_mode: bool,
+    /// For each step, how many pages its notes take on this screen (at least 1).
+    pub pages: Vec<usize>,
+}
+
+impl Pacing {
+    /// No prompts at all (the default without `--step`).
+    pub fn none() -> Pacing {
+        Pacing {
+            step_mode: false,
+            pages: Vec::new(),
+        }
+    }
+
+    /// `--step`, with one page per step (no notes shown, or a screen of unknown height).
+    pub fn step_by_step() -> Pacing {
+        Pacing {
+            step_mode: true,
+            pages: Vec::new(),
+        }
+    }
+
+    /// Pages of notes before step `index` (from 1) runs.
+    pub fn pages_of(&self, index: usize) -> usize {
+        self.pages
+            .get(index.wrapping_sub(1))
+            .copied()
+            .unwrap_or(1)
+            .max(1)
+    }
+}
+
 impl Lab {
-    pub fn new(notes: &Notes, seed: u64, step_mode: bool) -> Lab {
+    pub fn new(notes: &Notes, seed: u64, pacing: Pacing) -> Lab {
         Lab {
             step_titles: notes.step_titles().iter().map(|t| t.to_string()).collect(),
             steps_begun: 0,
-            step_mode,
+            pacing,
             rng: StdRng::seed_from_u64(seed),
         }
     }
 
     /// Begins the next step. Its title must be the next `## ` heading of the lesson's notes
-    /// (the notes and the code are kept in step this way). In `--step` mode, waits for Enter
-    /// first; `q` and Enter stops the lesson.
+    /// (the notes and the code are kept in step this way). In `--step` mode it waits first:
+    /// for Enter after the previous step's output (time to discuss it), then for Enter at each
+    /// page of this step's notes; `q` and Enter stops the lesson.
+    ///
+    /// A step is a unit of work: what a lesson measures, it measures between two calls of
+    /// `step`, never across one, so the time a prompt waits is in no note. Each wait is an
+    /// event of its own (`pause`), which the timeline cuts out.
     pub fn step(&mut self, title: &str) -> Result<()> {
         let expected = self.step_titles.get(self.steps_begun);
         if expected.map(String::as_str) != Some(title) {
@@ -43,20 +89,60 @@ impl Lab {
                 self.steps_begun + 1
             )));
         }
+        // The previous step's output stays on the screen until the class has read it.
+        if self.steps_begun > 0 {
+            self.prompt()?;
+        }
         self.steps_begun += 1;
         context::emit(Kind::Step {
             index: self.steps_begun as u32,
             title: title.to_string(),
         });
-        if self.step_mode {
-            match read_line_from_stdin() {
-                Some(line) if line.trim().eq_ignore_ascii_case("q") => return Err(Error::Quit),
-                Some(_) => {}
-                // Input ended: run the rest without pausing.
-                None => self.step_mode = false,
-            }
+        for _ in 0..self.pacing.pages_of(self.steps_begun) {
+            self.prompt()?;
         }
         Ok(())
+    }
+
+    /// After the last step: in `--step` mode, one more prompt, so that the last step's output
+    /// can be discussed before the process tree and the timeline are drawn. Then checks that
+    /// the lesson ran every step its notes describe.
+    pub fn finish(&mut self) -> Result<()> {
+        if self.steps_begun > 0 {
+            self.prompt()?;
+        }
+        self.check_all_steps_ran()
+    }
+
+    /// Waits for a line on standard input (in `--step` mode) and reports how long it waited.
+    fn prompt(&mut self) -> Result<()> {
+        if !self.pacing.step_mode {
+            return Ok(());
+        }
+        // The view draws the prompt when it sees this wait: the main process is the one that
+        // reads the answer, the supervisor the one that draws.
+        context::emit(Kind::Wait {
+            on: crate::view::render::PROMPT.to_string(),
+            object: "Enter".to_string(),
+        });
+        let began = Instant::now();
+        let line = read_line_from_stdin();
+        let quit = line
+            .as_deref()
+            .is_some_and(|line| line.trim().eq_ignore_ascii_case("q"));
+        context::emit(Kind::Pause {
+            seconds: began.elapsed().as_secs_f64(),
+            quit,
+        });
+        match line {
+            _ if quit => Err(Error::Quit),
+            Some(_) => Ok(()),
+            // Input ended: run the rest without pausing.
+            None => {
+                self.pacing.step_mode = false;
+                Ok(())
+            }
+        }
     }
 
     /// The seeded random number generator: the same `--seed` gives the same numbers.
@@ -101,10 +187,31 @@ fn read_line_from_stdin() -> Option<String> {
 }
 
 /// A duration for a note: `850 ms` below two seconds, `2.31 s` above.
-pub fn describe(duration: std::time::Duration) -> String {
+pub fn describe(duration: Duration) -> String {
     if duration.as_secs_f64() < 2.0 {
         format!("{:.0} ms", duration.as_secs_f64() * 1000.0)
     } else {
         format!("{:.2} s", duration.as_secs_f64())
+    }
+}
+
+/// A duration as the program states it, and what it really is at this `--speed`: `1 s` at
+/// speed 1, `1 s (50 ms at --speed 20)` at speed 20. For every sleep or timeout a lesson
+/// announces, so that what it says matches what the timeline shows.
+pub fn stated(duration: Duration) -> String {
+    let written = if duration.subsec_millis() == 0 {
+        format!("{} s", duration.as_secs())
+    } else {
+        format!("{} s", duration.as_secs_f64())
+    };
+    let speed = context::speed();
+    if speed == 1.0 {
+        written
+    } else {
+        let speed = format!("{speed}");
+        format!(
+            "{written} ({} at --speed {speed})",
+            describe(context::scaled(duration))
+        )
     }
 }

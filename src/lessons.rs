@@ -186,6 +186,19 @@ mod tests {
         }
     }
 
+    /// A title fits its column of `proclab list` at 80 columns, beside the number and slug.
+    #[test]
+    fn titles_fit_the_lesson_list() {
+        for lesson in LESSONS {
+            assert!(
+                lesson.title.chars().count() <= 52,
+                "lesson {}: title too long for the list: {:?}",
+                lesson.number(),
+                lesson.title
+            );
+        }
+    }
+
     #[test]
     fn number_and_slug_come_from_the_folder() {
         let lesson = &LESSONS[2];

@@ -28,7 +28,7 @@ use nix::sys::wait::{Id, WaitPidFlag, waitid, waitpid};
 use nix::unistd::{ForkResult, Pid, fork, getpid, pipe2};
 
 use crate::error::{Error, Result};
-use crate::lab::Lab;
+use crate::lab::{Lab, Pacing};
 use crate::lessons::Lesson;
 use crate::multiprocessing::process::{self, exitcode_of, poll_timeout};
 use crate::runtime::context::{self, RunContext};
@@ -49,7 +49,8 @@ pub enum Program {
     Lesson {
         lesson: &'static Lesson,
         seed: u64,
-        step_mode: bool,
+        /// `--step`: the prompts, and what each Enter moves on to.
+        pacing: Pacing,
     },
     /// A long-running tool (`proclab serve`): its main process is named `name` and runs `main`
     /// until it returns or Ctrl-C. No steps; and no tree or timeline at the end, so that the
@@ -149,6 +150,9 @@ pub fn run(options: RunOptions, view: View) -> Result<Outcome> {
     };
     run.flush();
 
+    // The fork's time is taken before it: after it, the main process may run (and report)
+    // before the supervisor is scheduled again, and its `spawn` must not look later than that.
+    let forked_at = context::elapsed();
     // SAFETY: the supervisor is single-threaded. The child becomes the program's main process
     // and leaves through `process::exit` (`_exit`), never returning here.
     let main_pid = match unsafe { fork() }? {
@@ -163,10 +167,12 @@ pub fn run(options: RunOptions, view: View) -> Result<Outcome> {
     // The program (and whatever it owns, such as `serve`'s listening socket) now lives in the
     // main process; the supervisor closes its own copies.
     drop(options.program);
-    run.show(context::stamp(Kind::Spawn {
+    let mut spawn = context::stamp(Kind::Spawn {
         child: main_pid.as_raw(),
         child_name: main_name.to_string(),
-    }));
+    });
+    spawn.t = forked_at;
+    run.show(spawn);
 
     let mut buffer = Vec::new();
     let mut main_exitcode = None;
@@ -284,11 +290,11 @@ fn be_the_main_process(program: Program, name: &str) -> ! {
         Program::Lesson {
             lesson,
             seed,
-            step_mode,
+            pacing,
         } => {
-            let mut lab = Lab::new(&Notes::parse(lesson.notes), seed, step_mode);
+            let mut lab = Lab::new(&Notes::parse(lesson.notes), seed, pacing);
             (lesson.run)(&mut lab)?;
-            lab.check_all_steps_ran()
+            lab.finish()
         }
         Program::Tool { main, .. } => main(),
     }));

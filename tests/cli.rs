@@ -26,7 +26,8 @@ fn list_shows_every_lesson_in_order() {
 #[test]
 fn bad_input_is_one_clear_line_and_status_2() {
     let lab = Lab::new();
-    let cases: [(&[&str], &str); 9] = [
+    // `run` without a lesson is an error too, with the list of lessons: see tests/classroom.rs.
+    let cases: [(&[&str], &str); 8] = [
         (&["run", "99"], "unknown lesson '99'"),
         (
             &["run", "no-such-lesson"],
@@ -36,7 +37,6 @@ fn bad_input_is_one_clear_line_and_status_2() {
         (&["run", "1", "--speed", "-2"], "--speed"),
         (&["run", "1", "--speed", "fast"], "not a number"),
         (&["notes", "42"], "unknown lesson '42'"),
-        (&["run"], "<LESSON>"),
         (&["run", "1", "--sped", "3"], "'--sped'"),
         (&["frobnicate"], "'frobnicate'"),
     ];
@@ -71,13 +71,15 @@ fn bad_input_is_one_clear_line_and_status_2() {
 #[test]
 fn step_mode_runs_through_on_enters_and_q_stops_cleanly() {
     let lab = Lab::new();
-    let through = lab.run(&["run", "1", "--step", "--speed", "20"], "\n\n\n");
+    // Each step: Enter to run it, Enter after its output (to discuss it) to go on.
+    let through = lab.run(&["run", "1", "--step", "--speed", "20"], &"\n".repeat(6));
     assert!(through.status.success(), "{}", through.stderr);
     assert_eq!(through.stdout.matches("Press Enter").count(), 3);
+    assert_eq!(through.stdout.matches("End of step").count(), 3);
     assert!(through.stdout.contains("lesson finished"));
 
-    // q at the second prompt: step 1 ran, step 2 never did, nothing is left running.
-    let stopped = lab.run(&["run", "1", "--step", "--speed", "20"], "\nq\n");
+    // q at the third prompt (step 2's): step 1 ran, step 2 never did, nothing is left running.
+    let stopped = lab.run(&["run", "1", "--step", "--speed", "20"], "\n\nq\n");
     assert!(stopped.status.success(), "{}", stopped.stderr);
     assert!(stopped.stdout.contains("主进程"));
     assert!(stopped.stdout.contains("Step 2 of 3"));
@@ -94,10 +96,7 @@ fn notes_are_shown_beside_each_step_and_on_their_own() {
     assert!(!with_notes.stdout.contains("Rust has no subclasses"));
     // The first section's text comes right after the first step's title.
     let heading = with_notes.stdout.find("Step 1 of 3").unwrap();
-    let body = with_notes
-        .stdout
-        .find("from inside its own process")
-        .unwrap();
+    let body = with_notes.stdout.find("Each prints getppid()").unwrap();
     let first_output = with_notes.stdout.find("forked child").unwrap();
     assert!(
         heading < body && body < with_notes.stdout[heading..].find("forked").unwrap() + heading

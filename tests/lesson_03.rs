@@ -169,7 +169,7 @@ fn a_zombie_until_join_and_five_exitcodes() {
         "before start(): is_alive() = false, exitcode = None",
         "while it runs: is_alive() = true, exitcode = None",
         "after it ended: is_alive() = false, exitcode = 0",
-        "exitcode: never-started None, returns 0, exits-3 3, terminated -15, killed -9",
+        "exitcode of each: never-started: None, returns: 0, exits-3: 3, terminated: -15, killed: -9",
     ] {
         assert!(
             says.iter().any(|s| s == line),

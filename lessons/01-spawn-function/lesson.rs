@@ -9,13 +9,15 @@
 //! without reaping them, `waitpid` (in `Process::join`), and `/proc/<pid>/stat` to confirm each
 //! child's parent.
 
+use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
 use std::time::{Duration, Instant};
 
 use rand::RngExt;
 
 use crate::error::Result;
-use crate::lab::{Lab, describe};
+use crate::lab::{Lab, describe, stated};
 use crate::multiprocessing::process::{self, Process};
+use crate::multiprocessing::shared::SharedMemory;
 use crate::runtime::context;
 use crate::runtime::procfs;
 use crate::{note, say};
@@ -29,16 +31,18 @@ pub const NOTES: &str = include_str!("notes.md");
 struct WorkArgs {
     name: &'static str,
     sleep: Duration,
+    /// Where the child writes down when it finished (microseconds on the lab's clock): the
+    /// children run on across the step boundary, so the main process cannot time them by
+    /// when it notices; they time themselves.
+    finished_at: SharedMemory<AtomicU64>,
 }
 
 /// The target: what each child runs. It runs in the child's own process.
 fn work(args: WorkArgs) {
-    say!(
-        "{} is working (sleeping {} s)",
-        args.name,
-        args.sleep.as_secs()
-    );
+    say!("{} is working (sleeping {})", args.name, stated(args.sleep));
     context::sleep(args.sleep);
+    args.finished_at
+        .store((context::elapsed() * 1e6) as u64, SeqCst);
     say!("{} is done", args.name);
 }
 
@@ -53,12 +57,28 @@ pub fn run(lab: &mut Lab) -> Result<()> {
         .iter()
         .map(|_| Duration::from_secs(lab.rng().random_range(1..=3)))
         .collect();
+    let finished_at: Vec<SharedMemory<AtomicU64>> = names
+        .iter()
+        .map(|_| SharedMemory::new(AtomicU64::new(0)))
+        .collect::<std::result::Result<_, _>>()?;
     let mut children: Vec<Process> = names
         .iter()
         .zip(&sleeps)
-        .map(|(&name, &sleep)| Process::new(move || work(WorkArgs { name, sleep })).named(name))
+        .zip(&finished_at)
+        .map(|((&name, &sleep), finished_at)| {
+            let finished_at = finished_at.clone();
+            Process::new(move || {
+                work(WorkArgs {
+                    name,
+                    sleep,
+                    finished_at: finished_at.clone(),
+                })
+            })
+            .named(name)
+        })
         .collect();
     let started_at = Instant::now();
+    let started_on_the_lab_clock = context::elapsed();
     let mut pids = Vec::new();
     for child in &mut children {
         pids.push(child.start()?);
@@ -99,18 +119,27 @@ pub fn run(lab: &mut Lab) -> Result<()> {
 
     lab.step("They run at the same time")?;
     // Python's `multiprocessing.connection.wait`: wake up as soon as any of the children
-    // still running has ended, note when, and wait for the rest (without reaping them).
-    let mut finish_order: Vec<(usize, Duration)> = Vec::new();
-    while finish_order.len() < children.len() {
-        let running: Vec<usize> = (0..children.len())
-            .filter(|i| !finish_order.iter().any(|(done, _)| done == i))
-            .collect();
+    // still running has ended, and wait for the rest (without reaping them). The children
+    // started in step 1 and ran on while this step's prompt waited: the times below are the
+    // ones each child wrote down as it finished, so a pause at the prompt is not in them.
+    let mut ended: Vec<usize> = Vec::new();
+    while ended.len() < children.len() {
+        let running: Vec<usize> = (0..children.len()).filter(|i| !ended.contains(i)).collect();
         let watched: Vec<&Process> = running.iter().map(|&i| &children[i]).collect();
-        for ended in process::wait(&watched, Duration::from_secs(30)) {
-            finish_order.push((running[ended], started_at.elapsed()));
+        for index in process::wait(&watched, Duration::from_secs(30)) {
+            ended.push(running[index]);
         }
     }
-    let wall = started_at.elapsed();
+    let finished: Vec<Duration> = finished_at
+        .iter()
+        .map(|at| {
+            let at = at.load(SeqCst) as f64 / 1e6;
+            Duration::from_secs_f64((at - started_on_the_lab_clock).max(0.0))
+        })
+        .collect();
+    let mut finish_order: Vec<(usize, Duration)> = finished.iter().copied().enumerate().collect();
+    finish_order.sort_by_key(|&(_, at)| at);
+    let wall = finished.iter().copied().max().unwrap_or_default();
     let slept: Duration = sleeps.iter().map(|&s| context::scaled(s)).sum();
     let longest = sleeps
         .iter()
@@ -121,9 +150,9 @@ pub fn run(lab: &mut Lab) -> Result<()> {
         .iter()
         .map(|(i, at)| {
             format!(
-                "{} (slept {} s, ended at {})",
+                "{} (slept {}, ended at {})",
                 names[*i],
-                sleeps[*i].as_secs(),
+                stated(sleeps[*i]),
                 describe(*at)
             )
         })
@@ -138,36 +167,48 @@ pub fn run(lab: &mut Lab) -> Result<()> {
         "about the sum: on this run the children did not overlap (a very busy machine?).".into()
     };
     note!(
-        "{} of sleeping done in {} of wall time: {verdict} They ended in this order: {}.",
+        "{} of sleeping done in {} of wall time, from the first start() to the last child's \
+         end (each child wrote down when it ended): {verdict} They ended in this order: {}.",
         describe(slept),
         describe(wall),
         order.join(", ")
     );
 
     lab.step("join() waits for a child and reaps it")?;
+    let mut joined = Vec::new();
     for (child, &pid) in children.iter_mut().zip(&pids) {
         let before = procfs::stat(pid).map(|s| s.state);
         let join_began = Instant::now();
         let code = child.join()?;
         let waited = join_began.elapsed();
-        let after = procfs::observe(pid);
-        let how = match before {
-            Some('Z') => format!(
-                "returned after {}: {} had already ended and was waiting as a zombie (僵尸进程, \
-                 state Z in /proc) for its parent to collect its exit status",
-                describe(waited),
-                child.name()
-            ),
-            _ => format!("waited {} for {} to end", describe(waited), child.name()),
+        let gone = procfs::observe(pid).is_none();
+        joined.push((child.name().to_string(), pid, before, waited, code, gone));
+    }
+    let all_zombies = joined.iter().all(|(_, _, before, ..)| *before == Some('Z'));
+    note!(
+        "join() makes the caller wait until that child has ended, then collects its exit status \
+         (退出码) with waitpid: it reaps (回收) the child, and the kernel forgets its pid. {}",
+        if all_zombies {
+            "Here every child had already ended: each was a zombie (僵尸进程, state Z in /proc), \
+             dead but holding its exit status, until its join()."
+        } else {
+            "Here not every child had ended yet: a join() on a running child waits."
+        }
+    );
+    for (name, pid, before, waited, code, gone) in &joined {
+        let was = match before {
+            Some('Z') => "was a zombie (Z)".to_string(),
+            Some(state) => format!("was running (state {state})"),
+            None => "was not in /proc".to_string(),
+        };
+        let after = if *gone {
+            "reaped: gone from /proc"
+        } else {
+            "yet /proc still lists it"
         };
         note!(
-            "join() on {} (pid {pid}) {how}. It got exitcode {code} (退出码), and {}.",
-            child.name(),
-            if after.is_none() {
-                "now /proc has no entry for the pid: the child is reaped (回收)"
-            } else {
-                "yet /proc still lists the pid"
-            }
+            "{name} (pid {pid}) {was}; join() took {}, exitcode {code}, {after}.",
+            describe(*waited)
         );
     }
     let codes: Vec<String> = children

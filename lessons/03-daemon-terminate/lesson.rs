@@ -32,7 +32,7 @@ use nix::sys::signal::{Signal, kill};
 use nix::unistd::{Pid, getpid, getppid};
 
 use crate::error::{Error, Result};
-use crate::lab::{Lab, describe};
+use crate::lab::{Lab, describe, stated};
 use crate::multiprocessing::process::{self, Process, ProcessError};
 use crate::multiprocessing::shared::{self, SharedMemory};
 use crate::multiprocessing::{Semaphore, SyncError};
@@ -168,7 +168,7 @@ fn parent_of_two(record: &SharedMemory<DaemonRecord>) -> std::result::Result<(),
     record.counter_pid.store(counter_pid.as_raw(), SeqCst);
     record.worker_pid.store(worker_pid.as_raw(), SeqCst);
 
-    say!("parent: my main work takes {} s", PARENT_WORK.as_secs());
+    say!("parent: my main work takes {}", stated(PARENT_WORK));
     context::sleep(PARENT_WORK);
     record
         .counted_at_work_end
@@ -192,7 +192,7 @@ fn count_forever(record: &DaemonRecord) {
 
 /// The worker's target: some work that outlasts the parent's own.
 fn work(record: &DaemonRecord) {
-    say!("worker: working for {} s", WORKER_WORK.as_secs());
+    say!("worker: working for {}", stated(WORKER_WORK));
     context::sleep(WORKER_WORK);
     store_now(&record.worker_done_us);
     say!("worker: done");
@@ -456,7 +456,7 @@ fn zombie_and_exitcodes() -> Result<()> {
     // Read again after is_alive() and exitcode(): neither of them reaped it.
     let zombie = procfs::observe(pid);
     note!(
-        "returns (pid {pid}) has ended, and nobody has joined it: /proc/{pid}/stat says state \
+        "The child named returns (pid {pid}) has ended, and nobody has joined it: /proc/{pid}/stat says state \
          {} ({}). That is a zombie (僵尸进程): the process is dead, its memory freed, but the \
          kernel keeps its pid and exit status until the parent collects them. is_alive() and \
          exitcode() read that status with waitid(WNOWAIT), which looks without collecting, so \
@@ -487,9 +487,9 @@ fn zombie_and_exitcodes() -> Result<()> {
     }
     let codes: Vec<String> = [&never, &returns, &exits_3, &terminated, &killed]
         .iter()
-        .map(|child| format!("{} {}", child.name(), python(child.exitcode())))
+        .map(|child| format!("{}: {}", child.name(), python(child.exitcode())))
         .collect();
-    say!("exitcode: {}", codes.join(", "));
+    say!("exitcode of each: {}", codes.join(", "));
     let explained: Vec<String> = [&terminated, &killed]
         .iter()
         .filter_map(|child| child.exitcode().map(|code| (child.name(), code)))

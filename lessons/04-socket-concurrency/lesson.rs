@@ -25,7 +25,7 @@ use nix::unistd::{Pid, getpid};
 use rand::RngExt;
 
 use crate::error::{Error, Result};
-use crate::lab::{Lab, describe};
+use crate::lab::{Lab, describe, stated};
 use crate::multiprocessing::process::{self, Process, poll_timeout};
 use crate::runtime::context;
 use crate::runtime::procfs::{self, TcpSocket};
@@ -138,12 +138,13 @@ fn converse(name: &str, address: SocketAddr, pauses: &[Duration]) -> io::Result<
     say!("{name} connected from {}", connection.local_addr()?);
     for (i, &pause) in pauses.iter().enumerate() {
         context::sleep(pause);
-        let request = format!("{name} line {} (after {} s)", i + 1, pause.as_secs_f64());
+        // The pause is said as the program states it, with what it really is at this speed.
+        let request = format!("{name} line {} (paused {})", i + 1, stated(pause));
         connection.write_all(request.as_bytes())?;
         let reply = echo::read_reply(&mut connection, request.len())?
             .ok_or_else(|| io::Error::other("the server closed the connection"))?;
         say!(
-            "{name} sent \"{request}\" and got \"{}\" after {}",
+            "{name} sent \"{request}\" and got \"{}\" back, {} since it connected",
             String::from_utf8_lossy(&reply),
             describe(began.elapsed())
         );

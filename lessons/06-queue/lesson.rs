@@ -28,7 +28,7 @@ use crate::multiprocessing::{JoinableQueue, Process, Queue, QueueError};
 use crate::runtime::{context, wait};
 use crate::{note, say};
 
-pub const TITLE: &str = "Queues: put, get, sentinels, and the pipe and lock underneath";
+pub const TITLE: &str = "Queues: put, get, sentinels, a pipe and a lock";
 pub const TEACHES: &str = "Queue(maxsize), put/get with timeouts, Full/Empty, why empty()/qsize() are hints, sentinels, JoinableQueue, a pipe plus a lock";
 pub const NOTES: &str = include_str!("notes.md");
 

@@ -2,10 +2,15 @@
 //! task on a thread), gathered from the events. When it started, when it was blocked and on
 //! what, when it ended, and when (and by whom) it was reaped or joined. The tree, the timeline
 //! and the colours all read this one model, so they cannot disagree.
+//!
+//! It also knows when the lesson stood still at a `--step` prompt (`pause` events), so that a
+//! drawing can cut that time out: `Scale` maps the times of a run to the columns of a timeline
+//! where each pause is one narrow break and the rest of the width is the work.
 
 use std::collections::HashMap;
 
 use crate::runtime::event::{Actor, Event, Kind};
+use crate::view::render::PROMPT;
 
 /// Which sort of actor a life is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,6 +79,17 @@ impl Life {
     }
 }
 
+/// A time the lesson's main process waited at `--step` prompts (one or more in a row).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Pause {
+    pub from: f64,
+    pub until: f64,
+}
+
+/// Prompts closer together than this (the next page of notes, then the prompt that runs the
+/// step) are one pause.
+const SAME_PAUSE: f64 = 0.001;
+
 /// Every actor's life in a run, in the order each first appeared.
 #[derive(Debug, Default)]
 pub struct Lives {
@@ -81,6 +97,13 @@ pub struct Lives {
     order: Vec<Actor>,
     /// The time of the last event.
     pub last_t: f64,
+    /// The pauses at prompts, in order.
+    pub pauses: Vec<Pause>,
+    /// Whether the student quit at a prompt before the first step ran.
+    pub quit_before_any_step: bool,
+    steps_begun: u32,
+    /// Events of work (anything but steps, prompts and pauses) since the first step began.
+    work_since_first_step: usize,
 }
 
 impl Lives {
@@ -95,6 +118,14 @@ impl Lives {
     /// Takes one event into the model.
     pub fn add(&mut self, event: &Event) {
         self.last_t = self.last_t.max(event.t);
+        let pacing = match &event.kind {
+            Kind::Step { .. } | Kind::Pause { .. } => true,
+            Kind::Wait { on, .. } => on == PROMPT,
+            _ => false,
+        };
+        if self.steps_begun > 0 && !pacing {
+            self.work_since_first_step += 1;
+        }
         let t = event.t;
         // Every kind is listed: a new kind must be thought about here, not fall through.
         match &event.kind {
@@ -135,6 +166,8 @@ impl Lives {
                     self.end_threads_with_process(*child, t);
                 }
             }
+            // A prompt is not blocking in the lesson's sense: its time is a pause (below).
+            Kind::Wait { on, .. } if on == PROMPT => {}
             Kind::Wait { on, object } => {
                 let (sort, name) = self.sort_and_name(event);
                 self.life(event.actor(), sort, &name).blocked.push(Blocked {
@@ -159,8 +192,18 @@ impl Lives {
                     span.got = Some(*got);
                 }
             }
-            Kind::Step { .. }
-            | Kind::Say { .. }
+            Kind::Pause { seconds, quit } => {
+                let from = (t - seconds).max(0.0);
+                match self.pauses.last_mut() {
+                    Some(last) if from - last.until < SAME_PAUSE => last.until = t,
+                    _ => self.pauses.push(Pause { from, until: t }),
+                }
+                if *quit && self.work_since_first_step == 0 {
+                    self.quit_before_any_step = true;
+                }
+            }
+            Kind::Step { .. } => self.steps_begun += 1,
+            Kind::Say { .. }
             | Kind::Note { .. }
             | Kind::State { .. }
             | Kind::Error { .. }
@@ -240,6 +283,183 @@ impl Lives {
 
     pub fn get(&self, actor: &Actor) -> &Life {
         &self.by_actor[actor]
+    }
+
+    /// Seconds of work up to `t`: `t` less the time spent at prompts before it.
+    pub fn work_time(&self, t: f64) -> f64 {
+        let paused: f64 = self
+            .pauses
+            .iter()
+            .map(|pause| (t.min(pause.until) - pause.from).max(0.0))
+            .sum();
+        t - paused
+    }
+
+    /// Seconds of work in the whole run.
+    pub fn work_span(&self) -> f64 {
+        self.work_time(self.last_t)
+    }
+
+    /// Seconds spent at prompts in the whole run.
+    pub fn paused(&self) -> f64 {
+        self.last_t - self.work_span()
+    }
+}
+
+/// What one column of a timeline shows.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Cell {
+    /// A pause at a prompt, cut out: one column however long it lasted.
+    Break,
+    /// Work: the column stands for the time around `t` (real time, as in the events).
+    At(f64),
+}
+
+/// Maps the times of a run to the columns of a timeline: every pause at a prompt is one
+/// column (a break); the stretches of work between pauses share the other columns in
+/// proportion to their length, each at least one column, so a short step is still seen.
+#[derive(Debug, Clone)]
+pub struct Scale {
+    segments: Vec<Segment>,
+    columns: usize,
+    work: f64,
+    work_columns: usize,
+}
+
+/// A stretch of the timeline: work from one time to another, or a pause (a break).
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Segment {
+    from: f64,
+    until: f64,
+    is_pause: bool,
+    first_column: usize,
+    columns: usize,
+}
+
+impl Scale {
+    pub fn new(lives: &Lives, columns: usize) -> Scale {
+        let end = lives.last_t;
+        // Only pauses inside the run, and never more breaks than half the width.
+        let pauses: Vec<Pause> = lives
+            .pauses
+            .iter()
+            .filter(|pause| pause.from < end)
+            .take(columns / 2)
+            .copied()
+            .collect();
+        let mut segments = Vec::new();
+        let mut at = 0.0;
+        for pause in &pauses {
+            if pause.from > at {
+                segments.push(Segment::new(at, pause.from, false));
+            }
+            segments.push(Segment::new(pause.from, pause.until.min(end), true));
+            at = pause.until;
+        }
+        if end > at || segments.is_empty() {
+            segments.push(Segment::new(at, end.max(at), false));
+        }
+        let work: f64 = segments
+            .iter()
+            .filter(|s| !s.is_pause)
+            .map(|s| s.until - s.from)
+            .sum();
+        let work_columns = columns.saturating_sub(pauses.len()).max(1);
+        // Each stretch of work gets its share of the columns, at least one; the longest
+        // stretch gives back (or takes) what rounding got wrong.
+        for segment in segments.iter_mut() {
+            segment.columns = if segment.is_pause {
+                1
+            } else if work > 0.0 {
+                (((segment.until - segment.from) / work) * work_columns as f64)
+                    .round()
+                    .max(1.0) as usize
+            } else {
+                work_columns
+            };
+        }
+        let used: usize = segments
+            .iter()
+            .filter(|s| !s.is_pause)
+            .map(|s| s.columns)
+            .sum();
+        if let Some(longest) = segments
+            .iter_mut()
+            .filter(|s| !s.is_pause)
+            .max_by(|a, b| (a.until - a.from).total_cmp(&(b.until - b.from)))
+        {
+            longest.columns = (longest.columns + work_columns).saturating_sub(used).max(1);
+        }
+        let mut first = 0;
+        for segment in segments.iter_mut() {
+            segment.first_column = first;
+            first += segment.columns;
+        }
+        Scale {
+            segments,
+            columns: first,
+            work: work.max(0.001),
+            work_columns,
+        }
+    }
+
+    /// How many columns the timeline has (the width asked for, unless breaks took more).
+    pub fn columns(&self) -> usize {
+        self.columns
+    }
+
+    /// Seconds of work one column stands for.
+    pub fn seconds_per_column(&self) -> f64 {
+        self.work / self.work_columns as f64
+    }
+
+    /// The column where time `t` is drawn (a pause's break column for a time inside it);
+    /// `columns()` for a time at or after the end.
+    pub fn column(&self, t: f64) -> usize {
+        for segment in &self.segments {
+            if t < segment.until || (segment.is_pause && t <= segment.from) {
+                if t < segment.from {
+                    return segment.first_column;
+                }
+                if segment.is_pause {
+                    return segment.first_column;
+                }
+                // A time inside a stretch of work is always in one of its columns.
+                let share = (t - segment.from) / (segment.until - segment.from);
+                let column = (share * segment.columns as f64).floor() as usize;
+                return segment.first_column + column.min(segment.columns - 1);
+            }
+        }
+        self.columns
+    }
+
+    /// What column `c` shows.
+    pub fn cell(&self, c: usize) -> Cell {
+        let Some(segment) = self
+            .segments
+            .iter()
+            .find(|s| s.first_column <= c && c < s.first_column + s.columns)
+        else {
+            return Cell::At(self.segments.last().map_or(0.0, |s| s.until));
+        };
+        if segment.is_pause {
+            return Cell::Break;
+        }
+        // The middle of the column.
+        let share = ((c - segment.first_column) as f64 + 0.5) / segment.columns as f64;
+        Cell::At(segment.from + share * (segment.until - segment.from))
+    }
+}
+
+impl Segment {
+    fn new(from: f64, until: f64, is_pause: bool) -> Segment {
+        Segment {
+            from,
+            until,
+            is_pause,
+            first_column: 0,
+            columns: 0,
+        }
     }
 }
 
@@ -391,5 +611,118 @@ mod tests {
             main.blocked_at(0.9, 1.0),
             "a wait never ended lasts to the end"
         );
+    }
+
+    fn pause(t: f64, seconds: f64) -> Event {
+        event(
+            t,
+            10,
+            None,
+            None,
+            Kind::Pause {
+                seconds,
+                quit: false,
+            },
+        )
+    }
+
+    #[test]
+    fn pauses_at_prompts_are_not_work() {
+        let events = [
+            event(0.0, 10, None, None, Kind::Start),
+            // 5 s at a prompt, from 1 to 6 s; then two prompts in a row (a page of notes,
+            // then the prompt that runs the step): one pause of 4 s, from 7 to 11 s.
+            pause(6.0, 5.0),
+            pause(9.0, 2.0),
+            pause(11.0, 1.9995),
+            event(12.0, 10, None, None, Kind::Done { code: 0 }),
+        ];
+        let lives = Lives::from_events(&events);
+        assert_eq!(
+            lives.pauses,
+            [
+                Pause {
+                    from: 1.0,
+                    until: 6.0
+                },
+                Pause {
+                    from: 7.0,
+                    until: 11.0
+                }
+            ]
+        );
+        assert_eq!(lives.work_time(0.5), 0.5);
+        assert_eq!(
+            lives.work_time(3.0),
+            1.0,
+            "inside a pause, work stands still"
+        );
+        assert_eq!(lives.work_time(6.5), 1.5);
+        assert_eq!(lives.work_span(), 3.0);
+        assert_eq!(lives.paused(), 9.0);
+        assert!(!lives.quit_before_any_step);
+    }
+
+    #[test]
+    fn a_timeline_scale_gives_each_pause_one_column_and_the_work_the_rest() {
+        let events = [
+            event(0.0, 10, None, None, Kind::Start),
+            pause(11.0, 10.0),
+            event(12.0, 10, None, None, Kind::Done { code: 0 }),
+        ];
+        let lives = Lives::from_events(&events);
+        // 2 s of work in 21 columns: 20 for the work (0.1 s each), 1 for the pause.
+        let scale = Scale::new(&lives, 21);
+        assert!((scale.seconds_per_column() - 0.1).abs() < 1e-9);
+        assert_eq!(scale.column(0.0), 0);
+        assert_eq!(scale.column(0.5), 5);
+        assert_eq!(
+            scale.column(0.99),
+            9,
+            "a time inside the work is in the work's columns"
+        );
+        assert_eq!(scale.column(1.0), 10, "the pause begins: its break");
+        assert_eq!(scale.column(5.0), 10, "inside the pause: the break");
+        assert_eq!(scale.column(11.0), 11, "after the pause: the next column");
+        assert_eq!(scale.column(12.0), 21);
+        assert_eq!(scale.cell(10), Cell::Break);
+        let Cell::At(t) = scale.cell(4) else {
+            panic!("column 4 is work")
+        };
+        assert!((t - 0.45).abs() < 1e-9, "{t}");
+        let Cell::At(t) = scale.cell(11) else {
+            panic!("column 11 is work")
+        };
+        assert!((t - 11.05).abs() < 1e-9, "after the pause, real time: {t}");
+    }
+
+    #[test]
+    fn quitting_at_the_first_prompt_means_no_step_ran() {
+        let events = [
+            event(0.0, 10, None, None, Kind::Start),
+            event(
+                0.001,
+                10,
+                None,
+                None,
+                Kind::Step {
+                    index: 1,
+                    title: "One".into(),
+                },
+            ),
+            event(
+                2.0,
+                10,
+                None,
+                None,
+                Kind::Pause {
+                    seconds: 1.99,
+                    quit: true,
+                },
+            ),
+        ];
+        let lives = Lives::from_events(&events);
+        assert!(lives.quit_before_any_step);
+        assert!(lives.work_span() < 0.02);
     }
 }

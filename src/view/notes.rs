@@ -2,9 +2,19 @@
 //!
 //! A notes file is a `# ` title, an introduction, then one `## ` section per step of the
 //! lesson, in order; the section headings are the step titles. This module splits a file into
-//! those parts and renders them for a terminal (wrapped, with `code` and **bold** highlighted).
+//! those parts and renders Markdown for a terminal: wrapped to the width, `code`, **bold** and
+//! *emphasis* styled, lists hanging, code blocks kept as they are.
+//!
+//! The text handling is done by crates that do it completely, not by hand: `pulldown-cmark`
+//! parses CommonMark (so a `## ` inside a code fence is code, and a span may cross a line
+//! break), `textwrap` wraps, and `unicode-width` gives each character's width in columns
+//! (CJK characters take two, combining marks none).
 
-use colored::Colorize;
+use colored::{Color, Colorize};
+use pulldown_cmark::{Event as Md, HeadingLevel, Parser, Tag, TagEnd};
+use textwrap::core::Word;
+use textwrap::wrap_algorithms::wrap_first_fit;
+use unicode_width::UnicodeWidthStr;
 
 /// A lesson's notes, split into the introduction and one section per step.
 #[derive(Debug, Clone, PartialEq)]
@@ -23,39 +33,60 @@ pub struct Section {
 
 impl Notes {
     pub fn parse(markdown: &str) -> Notes {
+        // Where each heading is in the text, and its words: the parser knows what is a heading
+        // and what only looks like one (inside a code block, say).
+        let mut headings: Vec<(HeadingLevel, std::ops::Range<usize>, String)> = Vec::new();
+        let mut in_heading: Option<(HeadingLevel, std::ops::Range<usize>, String)> = None;
+        for (event, range) in Parser::new(markdown).into_offset_iter() {
+            match event {
+                Md::Start(Tag::Heading { level, .. }) => {
+                    in_heading = Some((level, range, String::new()));
+                }
+                Md::End(TagEnd::Heading(_)) => headings.extend(in_heading.take()),
+                Md::Text(text) | Md::Code(text) => {
+                    if let Some((_, _, words)) = in_heading.as_mut() {
+                        words.push_str(&text);
+                    }
+                }
+                _ => {}
+            }
+        }
         let mut notes = Notes {
             title: String::new(),
             intro: String::new(),
             sections: Vec::new(),
         };
-        // A `## ` inside a code fence is code, not a step.
-        let mut in_fence = false;
-        for line in markdown.lines() {
-            if line.trim_start().starts_with("```") {
-                in_fence = !in_fence;
+        // The text after a heading runs to the next title or step heading; text before the
+        // first step heading is the introduction.
+        let mut body_from = 0;
+        let mut section: Option<usize> = None;
+        let give = |notes: &mut Notes, section: Option<usize>, body: &str| {
+            let body = body.trim();
+            match section {
+                Some(i) => notes.sections[i].body = body.to_string(),
+                None if body.is_empty() => {}
+                None if notes.intro.is_empty() => notes.intro = body.to_string(),
+                None => notes.intro = format!("{}\n\n{body}", notes.intro),
             }
-            if let (Some(title), false) = (line.strip_prefix("## "), in_fence) {
+        };
+        for (level, range, words) in headings {
+            let is_title = level == HeadingLevel::H1 && notes.title.is_empty();
+            if !is_title && level != HeadingLevel::H2 {
+                continue;
+            }
+            give(&mut notes, section, &markdown[body_from..range.start]);
+            body_from = range.end;
+            if is_title {
+                notes.title = words.trim().to_string();
+            } else {
                 notes.sections.push(Section {
-                    title: title.trim().to_string(),
+                    title: words.trim().to_string(),
                     body: String::new(),
                 });
-            } else if let (Some(title), true, false) =
-                (line.strip_prefix("# "), notes.title.is_empty(), in_fence)
-            {
-                notes.title = title.trim().to_string();
-            } else {
-                let body = match notes.sections.last_mut() {
-                    Some(section) => &mut section.body,
-                    None => &mut notes.intro,
-                };
-                body.push_str(line);
-                body.push('\n');
+                section = Some(notes.sections.len() - 1);
             }
         }
-        notes.intro = notes.intro.trim().to_string();
-        for section in &mut notes.sections {
-            section.body = section.body.trim().to_string();
-        }
+        give(&mut notes, section, &markdown[body_from..]);
         notes
     }
 
@@ -64,168 +95,343 @@ impl Notes {
     }
 }
 
-/// Renders Markdown text for a terminal `width` columns wide: paragraphs and list items are
-/// wrapped, code blocks kept as they are.
-pub fn render(markdown: &str, width: usize, indent: &str) -> String {
-    let width = width.saturating_sub(indent.len()).clamp(30, 100);
-    let mut out = String::new();
-    let mut paragraph = String::new();
-    let mut in_code = false;
-    for line in markdown.lines() {
-        if line.trim_start().starts_with("```") {
-            flush_paragraph(&mut out, &mut paragraph, width, indent);
-            in_code = !in_code;
-            continue;
-        }
-        if in_code {
-            out.push_str(&format!("{indent}    {}\n", line.dimmed()));
-        } else if line.trim().is_empty() {
-            flush_paragraph(&mut out, &mut paragraph, width, indent);
-            out.push_str(indent.trim_end());
-            out.push('\n');
-        } else if line.starts_with("- ") || line.starts_with("* ") || starts_numbered(line) {
-            flush_paragraph(&mut out, &mut paragraph, width, indent);
-            paragraph.push_str(line);
-        } else {
-            if !paragraph.is_empty() {
-                paragraph.push(' ');
-            }
-            paragraph.push_str(line.trim());
+/// How inline Markdown looks: the colour of `code`, and whether code blocks are dimmed.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Ink {
+    pub code: Color,
+    pub dim_code_blocks: bool,
+}
+
+impl Default for Ink {
+    fn default() -> Ink {
+        Ink {
+            code: Color::Cyan,
+            dim_code_blocks: true,
         }
     }
-    flush_paragraph(&mut out, &mut paragraph, width, indent);
-    // No trailing blank lines (with or without the indent's bar).
-    let mut lines: Vec<&str> = out.lines().collect();
-    while lines
+}
+
+/// Terminal columns taken by `text` (CJK characters two, combining marks none; escape
+/// sequences of colours none).
+pub fn display_width(text: &str) -> usize {
+    if text.contains('\x1b') {
+        textwrap::core::display_width(text)
+    } else {
+        text.width()
+    }
+}
+
+/// Renders Markdown text for a terminal `width` columns wide: paragraphs and list items are
+/// wrapped, code blocks kept as they are. Each line starts with `indent`.
+pub fn render(markdown: &str, width: usize, indent: &str) -> String {
+    render_lines(markdown, width, indent, Ink::default()).join("\n")
+}
+
+/// `render`, as lines.
+pub fn render_lines(markdown: &str, width: usize, indent: &str, ink: Ink) -> Vec<String> {
+    let width = width.saturating_sub(display_width(indent)).clamp(30, 100);
+    let blank = indent.trim_end().to_string();
+    let mut out: Vec<String> = Vec::new();
+    let mut spans = Spans::new(ink);
+    // The marker of each list item being read ("- ", "3. "), and the next number of each
+    // ordered list we are in.
+    let mut item_marker: Option<String> = None;
+    let mut lists: Vec<Option<u64>> = Vec::new();
+    let mut code_block: Option<String> = None;
+    let flush =
+        |spans: &mut Spans, marker: &mut Option<String>, out: &mut Vec<String>, depth: usize| {
+            if spans.is_empty() {
+                return;
+            }
+            let nesting = "  ".repeat(depth.saturating_sub(1));
+            let marker = marker.take().unwrap_or_default();
+            let hang = display_width(&marker);
+            let first = format!("{indent}{nesting}{marker}");
+            let rest = format!("{indent}{nesting}{}", " ".repeat(hang));
+            let room = width.saturating_sub(nesting.len() + hang).max(10);
+            for (i, line) in spans.take_words_wrapped(room).into_iter().enumerate() {
+                let lead = if i == 0 { &first } else { &rest };
+                out.push(format!("{lead}{line}"));
+            }
+        };
+    for event in Parser::new(markdown) {
+        if let Some(code) = code_block.as_mut() {
+            match event {
+                Md::Text(text) => code.push_str(&text),
+                Md::End(TagEnd::CodeBlock) => {
+                    for line in code.trim_end_matches('\n').lines() {
+                        let line = if ink.dim_code_blocks {
+                            line.dimmed().to_string()
+                        } else {
+                            line.to_string()
+                        };
+                        out.push(format!("{indent}    {line}"));
+                    }
+                    out.push(blank.clone());
+                    code_block = None;
+                }
+                _ => {}
+            }
+            continue;
+        }
+        match event {
+            Md::Start(Tag::CodeBlock(_)) => code_block = Some(String::new()),
+            Md::Start(Tag::List(first)) => {
+                flush(&mut spans, &mut item_marker, &mut out, lists.len());
+                lists.push(first);
+            }
+            Md::End(TagEnd::List(_)) => {
+                lists.pop();
+                if lists.is_empty() {
+                    out.push(blank.clone());
+                }
+            }
+            Md::Start(Tag::Item) => {
+                flush(&mut spans, &mut item_marker, &mut out, lists.len());
+                item_marker = Some(match lists.last_mut() {
+                    Some(Some(number)) => {
+                        *number += 1;
+                        format!("{}. ", *number - 1)
+                    }
+                    _ => "- ".to_string(),
+                });
+            }
+            Md::End(TagEnd::Item) => flush(&mut spans, &mut item_marker, &mut out, lists.len()),
+            Md::End(TagEnd::Paragraph) => {
+                flush(&mut spans, &mut item_marker, &mut out, lists.len());
+                if lists.is_empty() {
+                    out.push(blank.clone());
+                }
+            }
+            Md::Start(Tag::Heading { .. }) => {
+                flush(&mut spans, &mut item_marker, &mut out, lists.len());
+                spans.strong += 1;
+            }
+            Md::End(TagEnd::Heading(_)) => {
+                spans.strong -= 1;
+                flush(&mut spans, &mut item_marker, &mut out, lists.len());
+                out.push(blank.clone());
+            }
+            Md::Rule => {
+                flush(&mut spans, &mut item_marker, &mut out, lists.len());
+                out.push(format!("{indent}{}", "─".repeat(width.min(40))));
+                out.push(blank.clone());
+            }
+            Md::Html(html) => {
+                for line in html.trim_end().lines() {
+                    out.push(format!("{indent}{line}"));
+                }
+            }
+            other => spans.inline(other),
+        }
+    }
+    flush(&mut spans, &mut item_marker, &mut out, lists.len());
+    // No blank lines at the end (with or without the indent's bar).
+    while out
         .last()
         .is_some_and(|l| l.trim().is_empty() || l.trim() == indent.trim())
     {
-        lines.pop();
+        out.pop();
     }
-    lines.join("\n")
+    out
 }
 
-fn starts_numbered(line: &str) -> bool {
-    let digits = line.chars().take_while(char::is_ascii_digit).count();
-    digits > 0 && line[digits..].starts_with(". ")
-}
-
-fn flush_paragraph(out: &mut String, paragraph: &mut String, width: usize, indent: &str) {
-    if paragraph.is_empty() {
-        return;
-    }
-    // List items hang: their continuation lines line up after the marker.
-    let hang = if paragraph.starts_with("- ") || paragraph.starts_with("* ") {
-        2
-    } else if starts_numbered(paragraph) {
-        paragraph.find(". ").map_or(0, |i| i + 2)
-    } else {
-        0
-    };
-    for (i, line) in wrap(paragraph, width, hang).iter().enumerate() {
-        let pad = if i == 0 { 0 } else { hang };
-        out.push_str(&format!("{indent}{}{}\n", " ".repeat(pad), inline(line)));
-    }
-    paragraph.clear();
-}
-
-/// Splits text into lines of at most `width` columns (counting characters, a CJK character
-/// as two), breaking at spaces.
-pub fn wrap(text: &str, width: usize, hang: usize) -> Vec<String> {
-    let mut lines: Vec<String> = Vec::new();
-    let mut line = String::new();
-    let mut columns = 0;
-    for word in unbreakable_words(text) {
-        let word = word.as_str();
-        let word_columns = display_width(word);
-        let limit = if lines.is_empty() {
-            width
-        } else {
-            width - hang
-        };
-        if !line.is_empty() && columns + 1 + word_columns > limit {
-            lines.push(std::mem::take(&mut line));
-            columns = 0;
+/// A line of inline Markdown (a note's text), wrapped to `width` columns; markers styled,
+/// not printed. Block syntax is kept as written: a note is one paragraph or a few.
+pub fn inline_lines(text: &str, width: usize, ink: Ink) -> Vec<String> {
+    let mut lines = Vec::new();
+    for paragraph in text.lines() {
+        let mut spans = Spans::new(ink);
+        for event in Parser::new(paragraph) {
+            match event {
+                Md::Start(Tag::Item) => spans.push_plain("- "),
+                Md::Start(Tag::List(Some(first))) => spans.push_plain(&format!("{first}. ")),
+                Md::Start(Tag::Heading { level, .. }) => {
+                    spans.push_plain(&format!("{} ", "#".repeat(level as usize)))
+                }
+                Md::Start(Tag::BlockQuote(_)) => spans.push_plain("> "),
+                Md::Rule => spans.push_plain("---"),
+                Md::Html(html) => spans.push_plain(&html),
+                Md::Text(text) if spans.in_code_block => spans.push_plain(&text),
+                Md::Start(Tag::CodeBlock(_)) => spans.in_code_block = true,
+                Md::End(TagEnd::CodeBlock) => spans.in_code_block = false,
+                other => spans.inline(other),
+            }
         }
-        if !line.is_empty() {
-            line.push(' ');
-            columns += 1;
-        }
-        line.push_str(word);
-        columns += word_columns;
+        lines.extend(spans.take_words_wrapped(width));
     }
-    if !line.is_empty() {
-        lines.push(line);
+    if lines.is_empty() {
+        lines.push(String::new());
     }
     lines
 }
 
-/// The words of `text`, except that a `code span` with spaces in it stays one word.
-fn unbreakable_words(text: &str) -> Vec<String> {
-    let mut words: Vec<String> = Vec::new();
-    let mut open_span = false;
-    for word in text.split_whitespace() {
-        match words.last_mut() {
-            Some(last) if open_span => {
-                last.push(' ');
-                last.push_str(word);
+/// Plain text (a program's own output: no Markdown), wrapped to `width` columns.
+pub fn plain_lines(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    for paragraph in text.lines() {
+        let mut spans = Spans::new(Ink::default());
+        spans.push_plain(paragraph);
+        lines.extend(spans.take_words_wrapped(width));
+    }
+    if lines.is_empty() {
+        lines.push(String::new());
+    }
+    lines
+}
+
+/// Inline text being gathered into words: each word carries its own styling, so a bold span
+/// that a wrap cuts in two is bold on both lines.
+struct Spans {
+    ink: Ink,
+    words: Vec<String>,
+    /// The word being built, and whether it has any text yet.
+    word: String,
+    word_started: bool,
+    strong: u32,
+    emphasis: u32,
+    in_code_block: bool,
+}
+
+impl Spans {
+    fn new(ink: Ink) -> Spans {
+        Spans {
+            ink,
+            words: Vec::new(),
+            word: String::new(),
+            word_started: false,
+            strong: 0,
+            emphasis: 0,
+            in_code_block: false,
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.words.is_empty() && !self.word_started
+    }
+
+    fn inline(&mut self, event: Md) {
+        match event {
+            Md::Text(text) => self.push_text(&text, false),
+            Md::Code(code) => self.push_text(&code, true),
+            Md::InlineHtml(html) | Md::InlineMath(html) | Md::DisplayMath(html) => {
+                self.push_text(&html, false)
             }
-            _ => words.push(word.to_string()),
-        }
-        if word.matches('`').count() % 2 == 1 {
-            open_span = !open_span;
+            Md::SoftBreak | Md::HardBreak => self.end_word(),
+            Md::Start(Tag::Strong) => self.strong += 1,
+            Md::End(TagEnd::Strong) => self.strong = self.strong.saturating_sub(1),
+            Md::Start(Tag::Emphasis) => self.emphasis += 1,
+            Md::End(TagEnd::Emphasis) => self.emphasis = self.emphasis.saturating_sub(1),
+            Md::FootnoteReference(text) => self.push_text(&text, false),
+            Md::TaskListMarker(done) => self.push_text(if done { "[x]" } else { "[ ]" }, false),
+            _ => {}
         }
     }
-    words
-}
 
-/// Terminal columns taken by `text`: wide (CJK) characters take two.
-pub fn display_width(text: &str) -> usize {
-    text.chars().map(|c| if is_wide(c) { 2 } else { 1 }).sum()
-}
-
-fn is_wide(c: char) -> bool {
-    matches!(c as u32,
-        0x1100..=0x115F | 0x2E80..=0x303E | 0x3041..=0x33FF | 0x3400..=0x4DBF |
-        0x4E00..=0x9FFF | 0xA000..=0xA4CF | 0xAC00..=0xD7A3 | 0xF900..=0xFAFF |
-        0xFE30..=0xFE4F | 0xFF00..=0xFF60 | 0xFFE0..=0xFFE6)
-}
-
-/// `code` in cyan, **bold** in bold; the markers themselves are dropped.
-fn inline(line: &str) -> String {
-    let mut out = String::new();
-    let mut rest = line;
-    while let Some(start) = rest.find(['`', '*']) {
-        let marker = if rest[start..].starts_with("**") {
-            "**"
-        } else if rest[start..].starts_with('`') {
-            "`"
-        } else {
-            out.push_str(&rest[..start + 1]);
-            rest = &rest[start + 1..];
-            continue;
-        };
-        let after = &rest[start + marker.len()..];
-        let Some(end) = after.find(marker) else {
-            break;
-        };
-        out.push_str(&rest[..start]);
-        let inner = &after[..end];
-        let styled = if marker == "`" {
-            inner.cyan()
-        } else {
-            inner.bold()
-        };
-        out.push_str(&styled.to_string());
-        rest = &after[end + marker.len()..];
+    fn push_plain(&mut self, text: &str) {
+        let (strong, emphasis) = (self.strong, self.emphasis);
+        self.strong = 0;
+        self.emphasis = 0;
+        self.push_text(text, false);
+        if text.ends_with(' ') {
+            self.end_word();
+        }
+        (self.strong, self.emphasis) = (strong, emphasis);
     }
-    out.push_str(rest);
-    out
+
+    /// Adds text in the current style. Spaces end words, except inside `code`, which stays
+    /// one unbreakable word.
+    fn push_text(&mut self, text: &str, code: bool) {
+        let mut piece = String::new();
+        for c in text.chars() {
+            if c.is_whitespace() && !code {
+                self.add_piece(&piece, code);
+                piece.clear();
+                self.end_word();
+            } else {
+                piece.push(c);
+            }
+        }
+        self.add_piece(&piece, code);
+    }
+
+    fn add_piece(&mut self, piece: &str, code: bool) {
+        if piece.is_empty() {
+            return;
+        }
+        self.word_started = true;
+        let mut styled = if code {
+            piece.color(self.ink.code)
+        } else {
+            piece.normal()
+        };
+        if self.strong > 0 {
+            styled = styled.bold();
+        }
+        if self.emphasis > 0 {
+            styled = styled.italic();
+        }
+        self.word.push_str(&styled.to_string());
+    }
+
+    fn end_word(&mut self) {
+        if self.word_started {
+            self.words.push(std::mem::take(&mut self.word));
+            self.word_started = false;
+        }
+    }
+
+    /// The words gathered so far, wrapped into lines of at most `width` columns (a word
+    /// longer than a line is broken).
+    fn take_words_wrapped(&mut self, width: usize) -> Vec<String> {
+        self.end_word();
+        let width = width.max(1);
+        // Each word with the space that follows it, which the wrapping counts between words
+        // (and drops at the end of a line).
+        let spaced: Vec<String> = self.words.iter().map(|w| format!("{w} ")).collect();
+        let words: Vec<Word> = spaced.iter().map(|w| Word::from(w.as_str())).collect();
+        let words = textwrap::core::break_words(words, width);
+        let lines: Vec<String> = wrap_first_fit(&words, &[width as f64])
+            .into_iter()
+            .map(|line| {
+                let mut text = String::new();
+                for (i, word) in line.iter().enumerate() {
+                    if i > 0 {
+                        text.push_str(line[i - 1].whitespace);
+                    }
+                    text.push_str(word.word);
+                }
+                text
+            })
+            .collect();
+        self.words.clear();
+        lines
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The lines without colour: tests run at the same time, and one of them turns colour on.
+    fn plain(lines: Vec<String>) -> Vec<String> {
+        lines
+            .iter()
+            .map(|line| {
+                let mut out = String::new();
+                let mut escape = false;
+                for c in line.chars() {
+                    match c {
+                        '\x1b' => escape = true,
+                        'm' if escape => escape = false,
+                        _ if escape => {}
+                        _ => out.push(c),
+                    }
+                }
+                out
+            })
+            .collect()
+    }
 
     #[test]
     fn a_heading_inside_a_code_fence_is_not_a_step() {
@@ -241,19 +447,101 @@ mod tests {
         assert_eq!(notes.title, "Title");
         assert_eq!(notes.intro, "Intro.");
         assert_eq!(notes.step_titles(), vec!["First step", "Second"]);
+        assert_eq!(notes.sections[0].body, "One.");
         assert_eq!(notes.sections[1].body, "Two.");
     }
 
     #[test]
+    fn a_step_title_keeps_its_code_span_text() {
+        let notes = Notes::parse("# T\n\n## join() waits\nx\n\n## `start()` returns\ny\n");
+        assert_eq!(notes.step_titles(), ["join() waits", "start() returns"]);
+    }
+
+    #[test]
     fn wraps_at_spaces_and_counts_wide_characters_twice() {
-        assert_eq!(wrap("aa bb cc", 5, 0), vec!["aa bb", "cc"]);
+        assert_eq!(plain(plain_lines("aa bb cc", 5)), ["aa bb", "cc"]);
         assert_eq!(display_width("主进程"), 6);
-        assert_eq!(wrap("a `b c` d", 4, 0), vec!["a", "`b c`", "d"]);
+        assert_eq!(
+            display_width("e\u{301}"),
+            1,
+            "a combining accent takes no column"
+        );
+        assert_eq!(
+            plain(inline_lines("a `b c` d", 4, Ink::default())),
+            ["a", "b c", "d"]
+        );
+        assert_eq!(plain_lines("主进程 主进程", 8), ["主进程", "主进程"]);
     }
 
     #[test]
     fn inline_markers_are_removed() {
-        colored::control::set_override(false);
-        assert_eq!(inline("call `join()` **now**"), "call join() now");
+        assert_eq!(
+            plain(inline_lines(
+                "call `join()` **now**, the *caller* waits",
+                80,
+                Ink::default()
+            )),
+            ["call join() now, the caller waits"]
+        );
+    }
+
+    #[test]
+    fn a_span_that_crosses_a_wrap_is_styled_on_both_lines() {
+        colored::control::set_override(true);
+        let lines = inline_lines(
+            "it made itself a **child subreaper** of the lab",
+            22,
+            Ink::default(),
+        );
+        colored::control::unset_override();
+        assert!(lines.len() >= 2, "{lines:?}");
+        assert!(lines.iter().all(|l| !l.contains("**")), "{lines:?}");
+        let bold_child = lines.iter().any(|l| l.contains("\x1b[1mchild"));
+        let bold_subreaper = lines.iter().any(|l| l.contains("\x1b[1msubreaper"));
+        assert!(bold_child && bold_subreaper, "{lines:?}");
+        let child_line = lines.iter().position(|l| l.contains("child")).unwrap();
+        let subreaper_line = lines.iter().position(|l| l.contains("subreaper")).unwrap();
+        assert_ne!(
+            child_line, subreaper_line,
+            "the test must cross a wrap: {lines:?}"
+        );
+    }
+
+    #[test]
+    fn markdown_blocks_render_as_a_terminal_shows_them() {
+        let text = "A paragraph that\nspans two source lines.\n\n- one item\n- two *items*\n\n\
+                    ```sh\n## kept as code\n```\n\n1. first\n2. second";
+        let lines = plain(render_lines(text, 80, "  │ ", Ink::default()));
+        assert_eq!(
+            lines,
+            [
+                "  │ A paragraph that spans two source lines.",
+                "  │",
+                "  │ - one item",
+                "  │ - two items",
+                "  │",
+                "  │     ## kept as code",
+                "  │",
+                "  │ 1. first",
+                "  │ 2. second",
+            ]
+        );
+    }
+
+    #[test]
+    fn list_items_hang_under_their_text() {
+        let lines = plain(render_lines(
+            "- a list item long enough to wrap onto a second line here",
+            30,
+            "",
+            Ink::default(),
+        ));
+        assert!(lines.len() >= 2, "{lines:?}");
+        assert!(lines[0].starts_with("- "));
+        assert!(
+            lines[1].starts_with("  ") && !lines[1].starts_with("   "),
+            "{lines:?}"
+        );
+        assert!(lines.iter().all(|l| display_width(l) <= 30), "{lines:?}");
     }
 }

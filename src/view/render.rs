@@ -3,19 +3,22 @@
 //!
 //! Only the supervisor renders. Lessons never print; they emit events (see `context.rs`).
 
-use std::collections::HashMap;
-use std::io::{self, Write};
+use std::io::{self, IsTerminal, Write};
+use std::time::Duration;
 
 use colored::{Color, ColoredString, Colorize};
+use unicode_width::UnicodeWidthChar;
 
+use crate::lab::Pacing;
+use crate::runtime::context;
 use crate::runtime::event::{Event, Kind, describe_exitcode};
 use crate::runtime::procfs::describe_state;
-use crate::view::lives::{Life, Lives, Sort};
-use crate::view::notes::{self, Notes};
+use crate::view::lives::{Cell, Life, Lives, Scale, Sort};
+use crate::view::notes::{self, Ink, Notes};
 
 /// Where events go: a person or a program.
 pub enum View {
-    Human(HumanView),
+    Human(Box<HumanView>),
     Json(JsonView),
 }
 
@@ -37,7 +40,7 @@ impl View {
 
     pub fn flush(&mut self) -> io::Result<()> {
         match self {
-            View::Human(view) => view.out.flush(),
+            View::Human(view) => view.flush(),
             View::Json(view) => view.out.flush(),
         }
     }
@@ -65,72 +68,490 @@ impl Default for JsonView {
     }
 }
 
-/// One colour per process, in the order they first appear.
-const PALETTE: [Color; 8] = [
-    Color::Cyan,
-    Color::Green,
-    Color::Magenta,
-    Color::Blue,
-    Color::BrightYellow,
-    Color::BrightCyan,
-    Color::BrightGreen,
-    Color::BrightMagenta,
-];
+/// Who a process is in the lesson, which decides its colour: the same role has the same
+/// colour in every run and every lesson, whatever its pid or parent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// The `proclab` process itself (the supervisor).
+    Lab,
+    /// The lesson's main process (主进程).
+    Main,
+    /// The tutorial's named children.
+    Alex,
+    Wupeiqi,
+    Yuanhao,
+    /// Lesson 4 and `proclab serve`: the server, every handler, every other client.
+    Server,
+    Handler,
+    Client,
+    /// Anything else: a colour picked from its name, so it too is the same on every run.
+    Other(u64),
+}
+
+impl Role {
+    /// The role of a process named `name` (a thread shares its process's role).
+    pub fn of(name: &str) -> Role {
+        match name {
+            "proclab" => Role::Lab,
+            "main" => Role::Main,
+            "alex" => Role::Alex,
+            "wupeiqi" => Role::Wupeiqi,
+            "yuanhao" => Role::Yuanhao,
+            "server" => Role::Server,
+            _ if name.starts_with("handler") => Role::Handler,
+            _ if name.starts_with("client") => Role::Client,
+            // FNV-1a: a fixed hash (std's is seeded afresh on every run).
+            _ => Role::Other(name.bytes().fold(0xcbf29ce484222325, |hash, byte| {
+                (hash ^ byte as u64).wrapping_mul(0x100000001b3)
+            })),
+        }
+    }
+}
+
+/// Which colours a run is drawn in (`--theme`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ThemeName {
+    /// For a dark terminal (the default).
+    Dark,
+    /// For a light terminal: no yellow, no bright colours on white.
+    Light,
+    /// For a projector: nothing dimmed, every coloured word bold, no yellow.
+    Contrast,
+}
+
+/// The colours of a theme, by role, and how the lab's own kinds of line look.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Theme {
+    pub name: ThemeName,
+    lab: Color,
+    main: Color,
+    alex: Color,
+    wupeiqi: Color,
+    yuanhao: Color,
+    server: Color,
+    handler: Color,
+    client: Color,
+    others: &'static [Color],
+    note: Option<Color>,
+    error: Color,
+    code: Color,
+    /// Whether lifecycle lines (forked, started, reaped ...) and rules are dimmed. Never in
+    /// `contrast`, where dim text vanishes on a projected screen.
+    dim: bool,
+    /// Whether every coloured word is bold (a projector washes thin colours out).
+    bold: bool,
+}
+
+impl Theme {
+    pub fn new(name: ThemeName) -> Theme {
+        match name {
+            ThemeName::Dark => Theme {
+                name,
+                lab: Color::White,
+                main: Color::BrightCyan,
+                alex: Color::BrightGreen,
+                wupeiqi: Color::BrightMagenta,
+                yuanhao: Color::BrightBlue,
+                server: Color::Cyan,
+                handler: Color::Green,
+                client: Color::Magenta,
+                others: &[Color::Blue, Color::Cyan, Color::Green, Color::Magenta],
+                note: Some(Color::Yellow),
+                error: Color::BrightRed,
+                code: Color::Cyan,
+                dim: true,
+                bold: false,
+            },
+            ThemeName::Light => Theme {
+                name,
+                lab: Color::Black,
+                main: Color::Blue,
+                alex: Color::Green,
+                wupeiqi: Color::Magenta,
+                yuanhao: Color::Cyan,
+                server: Color::Blue,
+                handler: Color::Green,
+                client: Color::Magenta,
+                others: &[Color::Blue, Color::Cyan, Color::Green, Color::Magenta],
+                note: Some(Color::Red),
+                error: Color::Red,
+                code: Color::Blue,
+                dim: false,
+                bold: false,
+            },
+            ThemeName::Contrast => Theme {
+                name,
+                lab: Color::White,
+                main: Color::BrightCyan,
+                alex: Color::BrightGreen,
+                wupeiqi: Color::BrightMagenta,
+                yuanhao: Color::BrightBlue,
+                server: Color::BrightCyan,
+                handler: Color::BrightGreen,
+                client: Color::BrightMagenta,
+                others: &[Color::BrightBlue, Color::BrightCyan, Color::BrightGreen],
+                // Notes in the terminal's own text colour, bold: readable on any background.
+                note: None,
+                error: Color::BrightRed,
+                code: Color::BrightCyan,
+                dim: false,
+                bold: true,
+            },
+        }
+    }
+
+    /// The colour of a role.
+    pub fn colour(&self, role: Role) -> Color {
+        match role {
+            Role::Lab => self.lab,
+            Role::Main => self.main,
+            Role::Alex => self.alex,
+            Role::Wupeiqi => self.wupeiqi,
+            Role::Yuanhao => self.yuanhao,
+            Role::Server => self.server,
+            Role::Handler => self.handler,
+            Role::Client => self.client,
+            Role::Other(hash) => self.others[(hash % self.others.len() as u64) as usize],
+        }
+    }
+
+    /// `text` in the colour of the process named `name`.
+    fn paint(&self, text: &str, name: &str) -> ColoredString {
+        let painted = text.color(self.colour(Role::of(name)));
+        if self.bold { painted.bold() } else { painted }
+    }
+
+    /// The lab's quieter lines (rules, the legend, lifecycle lines): dimmed where the theme
+    /// allows it.
+    fn quiet(&self, text: ColoredString) -> ColoredString {
+        if self.dim { text.dimmed() } else { text }
+    }
+
+    fn note(&self, text: &str) -> ColoredString {
+        match self.note {
+            Some(colour) => text.color(colour),
+            None => text.bold(),
+        }
+    }
+
+    fn ink(&self) -> Ink {
+        Ink {
+            code: self.code,
+            dim_code_blocks: self.dim,
+        }
+    }
+}
+
+/// Replaces what a terminal may draw one or two columns wide (box drawing, `※ · × ≈`, the
+/// timeline's blocks: "ambiguous width" in East Asian terminal settings) by plain ASCII, for
+/// `--ascii`. CJK text itself is always two columns wide, and stays.
+pub fn to_ascii(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.is_ascii() {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '│' | '├' | '┊' => out.push(if c == '┊' { ':' } else { '|' }),
+            '─' | '—' | '–' => out.push('-'),
+            '└' => out.push('`'),
+            '※' => out.push('*'),
+            '·' => out.push('-'),
+            '×' => out.push('x'),
+            '≈' => out.push('~'),
+            '█' => out.push('#'),
+            '▒' => out.push('='),
+            '░' => out.push('.'),
+            '…' => out.push_str("..."),
+            '→' => out.push_str("->"),
+            '≤' => out.push_str("<="),
+            '≥' => out.push_str(">="),
+            'µ' => out.push('u'),
+            '“' | '”' => out.push('"'),
+            '‘' | '’' => out.push('\''),
+            '\u{a0}' => out.push(' '),
+            _ => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// Standard output, with `--ascii` applied to everything written.
+pub struct Out {
+    inner: io::BufWriter<io::Stdout>,
+    ascii: bool,
+}
+
+impl Out {
+    pub fn new(ascii: bool) -> Out {
+        Out {
+            inner: io::BufWriter::new(io::stdout()),
+            ascii,
+        }
+    }
+}
+
+impl Write for Out {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        // `write!` hands over whole formatted pieces, so a piece is whole UTF-8.
+        match (self.ascii, std::str::from_utf8(bytes)) {
+            (true, Ok(text)) => {
+                self.inner.write_all(to_ascii(text).as_bytes())?;
+                Ok(bytes.len())
+            }
+            _ => self.inner.write(bytes),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// The terminal a human view is drawn on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Screen {
+    pub width: usize,
+    /// Rows, when standard output is a terminal (notes are paged to fit); `None` otherwise.
+    pub height: Option<usize>,
+    /// Whether each step begins on a fresh screen (a terminal, `--step`, no `--no-clear`).
+    pub clear: bool,
+    /// Whether the view ends a prompt's line itself: when standard input is not a terminal,
+    /// nobody's Enter is echoed.
+    pub end_prompt_lines: bool,
+}
+
+impl Screen {
+    /// The terminal on standard output, or a 100-column page when it is not one.
+    pub fn of_terminal(step_mode: bool, no_clear: bool) -> Screen {
+        let height = terminal_height();
+        Screen {
+            width: terminal_width(),
+            height,
+            clear: step_mode && !no_clear && height.is_some(),
+            end_prompt_lines: !io::stdin().is_terminal(),
+        }
+    }
+}
+
+/// How a human view looks.
+#[derive(Debug, Clone)]
+pub struct Looks {
+    pub screen: Screen,
+    pub theme: Theme,
+    pub ascii: bool,
+}
+
+impl Looks {
+    /// Plain looks for `width` columns, no terminal behind them.
+    pub fn plain(width: usize) -> Looks {
+        Looks {
+            screen: Screen {
+                width,
+                height: None,
+                clear: false,
+                end_prompt_lines: true,
+            },
+            theme: Theme::new(ThemeName::Dark),
+            ascii: false,
+        }
+    }
+}
 
 /// Width of the `time pid ppid name │ ` prefix.
 const PREFIX_COLUMNS: usize = 40;
 
-pub struct HumanView {
-    out: io::BufWriter<io::Stdout>,
-    width: usize,
-    /// With `--notes`: the lesson's notes, printed section by section before each step.
-    notes: Option<Notes>,
-    /// With `--step`: a prompt after each step's title.
-    step_mode: bool,
-    steps_in_lesson: usize,
-    colours: HashMap<i32, Color>,
-    saw_lesson: bool,
+/// How long (in the lesson's time) an event waits in the view before it is shown, so that an
+/// event written a moment later by another process, but stamped earlier, is shown before it:
+/// processes reach the pipe in the order the scheduler lets them, not the order things
+/// happened.
+const REORDER_WINDOW: f64 = 0.030;
+
+/// Rows a notes page leaves free: the lesson's line, the step's title, a blank line, the
+/// prompt, and one spare for a line another process prints while the prompt waits.
+const ROWS_AROUND_NOTES: usize = 5;
+
+/// A screen never gets fewer rows of notes than this, however small the terminal.
+const MIN_NOTES_ROWS: usize = 6;
+
+/// Where a `--step` lesson is, as the view follows it.
+#[derive(Debug, Default)]
+struct StepState {
+    index: u32,
+    title: String,
+    /// The step's notes, cut into pages that fit the screen, and the page on screen.
+    pages: Vec<Vec<String>>,
+    page: usize,
+    /// Whether the step has been run (its run prompt answered).
+    ran: bool,
 }
 
-/// A long-running server sees a new pid for every connection: past this many, colours are
-/// handed out afresh rather than remembered forever.
-const MAX_REMEMBERED_COLOURS: usize = 4096;
+pub struct HumanView {
+    out: Out,
+    looks: Looks,
+    /// With `--notes`: the lesson's notes, printed section by section before each step.
+    notes: Option<Notes>,
+    steps_in_lesson: usize,
+    /// The lesson's line at the top of every fresh screen.
+    lesson_line: String,
+    saw_lesson: bool,
+    step: StepState,
+    /// Events not shown yet, in time order (see `REORDER_WINDOW`).
+    held: Vec<Event>,
+    /// The prompt on screen while the main process waits for Enter. A line that another
+    /// process prints meanwhile (a child still running from the step before) goes above it,
+    /// and the prompt is drawn again below, so the prompt stays the last line.
+    prompt_shown: Option<String>,
+}
 
 impl HumanView {
-    pub fn new(width: usize, notes: Option<Notes>, step_mode: bool, steps: usize) -> HumanView {
+    pub fn new(looks: Looks, notes: Option<Notes>, steps: usize) -> HumanView {
         HumanView {
-            out: io::BufWriter::new(io::stdout()),
-            width,
+            out: Out::new(looks.ascii),
+            looks,
             notes,
-            step_mode,
             steps_in_lesson: steps,
-            colours: HashMap::new(),
+            lesson_line: String::new(),
             saw_lesson: false,
+            step: StepState::default(),
+            held: Vec::new(),
+            prompt_shown: None,
         }
     }
 
-    fn colour_of(&mut self, pid: i32) -> Color {
-        if self.colours.len() >= MAX_REMEMBERED_COLOURS && !self.colours.contains_key(&pid) {
-            self.colours.clear();
+    /// The `--step` plan for this view: how many pages each step's notes take on this screen.
+    /// The lesson's main process is handed the same plan, so each Enter means the same thing
+    /// to both.
+    pub fn pacing(&self, step_mode: bool) -> Pacing {
+        if !step_mode {
+            return Pacing::none();
         }
-        let next = PALETTE[self.colours.len() % PALETTE.len()];
-        *self.colours.entry(pid).or_insert(next)
+        let pages = match &self.notes {
+            Some(notes) => (1..=notes.sections.len())
+                .map(|index| self.pages_of(index).len())
+                .collect(),
+            None => Vec::new(),
+        };
+        Pacing {
+            step_mode: true,
+            pages,
+        }
     }
 
-    fn prefix(&mut self, event: &Event) -> ColoredString {
-        let colour = self.colour_of(event.pid);
+    /// Step `index`'s notes, rendered and cut into pages of what fits under its title.
+    fn pages_of(&self, index: usize) -> Vec<Vec<String>> {
+        let lines = match self.notes.as_ref().and_then(|n| n.sections.get(index - 1)) {
+            Some(section) => notes::render_lines(
+                &section.body,
+                self.looks.screen.width,
+                "  │ ",
+                self.looks.theme.ink(),
+            ),
+            None => Vec::new(),
+        };
+        let rows = match self.looks.screen.height {
+            Some(height) => height.saturating_sub(ROWS_AROUND_NOTES).max(MIN_NOTES_ROWS),
+            None => usize::MAX,
+        };
+        if lines.is_empty() {
+            return vec![Vec::new()];
+        }
+        lines.chunks(rows).map(<[String]>::to_vec).collect()
+    }
+
+    /// Takes an event; it is shown once no event stamped earlier can still arrive.
+    fn show(&mut self, event: &Event) -> io::Result<()> {
+        let at = self.held.partition_point(|held| held.t <= event.t);
+        self.held.insert(at, event.clone());
+        if matches!(event.kind, Kind::End { .. }) {
+            return self.release(f64::INFINITY);
+        }
+        self.release_settled()
+    }
+
+    /// Shows the held events older than the reorder window.
+    fn release_settled(&mut self) -> io::Result<()> {
+        let now = if context::in_run() {
+            context::elapsed()
+        } else {
+            f64::INFINITY
+        };
+        self.release(now - REORDER_WINDOW)
+    }
+
+    fn release(&mut self, up_to: f64) -> io::Result<()> {
+        let settled = self.held.partition_point(|held| held.t <= up_to);
+        let events: Vec<Event> = self.held.drain(..settled).collect();
+        for event in &events {
+            self.present(event)?;
+        }
+        Ok(())
+    }
+
+    pub fn flush(&mut self) -> io::Result<()> {
+        self.release_settled()?;
+        self.out.flush()
+    }
+
+    fn width(&self) -> usize {
+        self.looks.screen.width
+    }
+
+    fn paint(&self, text: &str, name: &str) -> ColoredString {
+        self.looks.theme.paint(text, name)
+    }
+
+    fn quiet(&self, text: ColoredString) -> ColoredString {
+        self.looks.theme.quiet(text)
+    }
+
+    fn prefix(&self, event: &Event) -> ColoredString {
         let who = event.actor_label();
-        format!(
+        let text = format!(
             "{:>7.3}s {:>6} {:>6}  {:<13} │ ",
             event.t,
             event.pid,
             event.ppid,
             clip(&who, 13)
-        )
-        .color(colour)
+        );
+        self.paint(&text, &event.name)
     }
 
-    fn show(&mut self, event: &Event) -> io::Result<()> {
+    fn present(&mut self, event: &Event) -> io::Result<()> {
+        let pacing = match &event.kind {
+            Kind::Pause { .. } => true,
+            Kind::Wait { on, .. } => on == PROMPT,
+            _ => false,
+        };
+        match self.prompt_shown.take() {
+            Some(prompt) if !pacing => {
+                self.clear_prompt_line()?;
+                self.present_event(event)?;
+                // On a terminal the prompt is drawn again under the new line.
+                if self.looks.screen.height.is_some() {
+                    write!(self.out, "{}", prompt.reversed())?;
+                    self.prompt_shown = Some(prompt);
+                }
+                Ok(())
+            }
+            prompt => {
+                self.prompt_shown = prompt;
+                self.present_event(event)
+            }
+        }
+    }
+
+    /// Takes the prompt off its line (on a terminal), or ends its line (elsewhere).
+    fn clear_prompt_line(&mut self) -> io::Result<()> {
+        if self.looks.screen.height.is_some() {
+            write!(self.out, "\r\x1b[K")
+        } else {
+            writeln!(self.out)
+        }
+    }
+
+    fn present_event(&mut self, event: &Event) -> io::Result<()> {
+        let theme = self.looks.theme.clone();
         match &event.kind {
             Kind::Lesson {
                 number,
@@ -140,38 +561,46 @@ impl HumanView {
                 speed,
             } => {
                 self.saw_lesson = true;
-                let rule = "─".repeat(self.width.min(100));
-                writeln!(self.out, "{}", rule.dimmed())?;
-                writeln!(
-                    self.out,
-                    "{} {}",
-                    format!("proclab · lesson {number} · {slug}").bold(),
-                    format!("— {title}").bold()
-                )?;
+                self.lesson_line =
+                    format!("proclab · lesson {number} · {slug} · seed {seed} · speed {speed}×");
+                let rule = "─".repeat(self.width());
+                writeln!(self.out, "{}", self.quiet(rule.normal()))?;
+                let heading = format!("proclab · lesson {number} · {slug} — {title}");
+                for line in notes::plain_lines(&heading, self.width()) {
+                    writeln!(self.out, "{}", line.bold())?;
+                }
                 writeln!(
                     self.out,
                     "seed {seed} (replay with --seed {seed}) · speed {speed}×"
                 )?;
-                writeln!(self.out, "{}", rule.dimmed())?;
+                writeln!(self.out, "{}", self.quiet(rule.normal()))?;
                 let legend = format!(
                     "{:>8} {:>6} {:>6}  {:<13} │ {}",
                     "time", "pid", "ppid", "name", "what happened"
                 );
-                writeln!(self.out, "{}", legend.dimmed())
+                writeln!(self.out, "{}", self.quiet(legend.normal()))
             }
-            Kind::Step { index, title } => self.show_step(*index, title),
+            Kind::Step { index, title } => self.begin_step(*index, title),
+            Kind::Pause { quit, .. } => self.after_prompt(*quit),
+            Kind::Wait { on, .. } if on == PROMPT => self.prompt(),
             Kind::Say { text } => {
-                let colour = self.colour_of(event.pid);
                 let prefix = self.prefix(event);
-                self.lines(prefix, text, |line| line.color(colour))
+                let room = self.text_columns();
+                let lines = notes::plain_lines(text, room);
+                let name = event.name.clone();
+                self.lines(prefix, lines, |line| theme.paint(line, &name))
             }
             Kind::Note { text } => {
                 let prefix = self.prefix(event);
-                self.lines(prefix, &format!("※ {text}"), |line| line.yellow())
+                let room = self.text_columns();
+                let lines = notes::inline_lines(&format!("※ {text}"), room, theme.ink());
+                self.lines(prefix, lines, |line| theme.note(line))
             }
             Kind::Error { text } => {
                 let prefix = self.prefix(event);
-                self.lines(prefix, &format!("error: {text}"), |line| line.red().bold())
+                let room = self.text_columns();
+                let lines = notes::plain_lines(&format!("error: {text}"), room);
+                self.lines(prefix, lines, |line| line.color(theme.error).bold())
             }
             Kind::End { wall, outcome } => {
                 // A lesson's stream opens with a `lesson` event; a tool's (`serve`) does not.
@@ -192,70 +621,156 @@ impl HumanView {
             | Kind::Woke { .. } => {
                 let text = lifecycle_text(event);
                 let prefix = self.prefix(event);
-                self.lines(prefix, &text, |line| line.dimmed())
+                let room = self.text_columns();
+                let lines = notes::plain_lines(&text, room);
+                let name = event.name.clone();
+                self.lines(prefix, lines, |line| {
+                    theme.quiet(line.color(theme.colour(Role::of(&name))))
+                })
             }
         }
     }
 
-    fn show_step(&mut self, index: u32, title: &str) -> io::Result<()> {
-        writeln!(self.out)?;
-        let heading = format!("── Step {index} of {}: {title} ", self.steps_in_lesson);
-        let fill = self
-            .width
-            .min(100)
-            .saturating_sub(notes::display_width(&heading));
-        writeln!(self.out, "{}{}", heading.bold(), "─".repeat(fill).dimmed())?;
-        let section = self
-            .notes
-            .as_ref()
-            .and_then(|n| n.sections.get(index as usize - 1));
-        if let Some(section) = section {
-            writeln!(
-                self.out,
-                "{}",
-                notes::render(&section.body, self.width, "  │ ")
-            )?;
+    /// A step begins: on a fresh screen in `--step` mode on a terminal; its title, and its
+    /// notes (their first page, when they are paged).
+    fn begin_step(&mut self, index: u32, title: &str) -> io::Result<()> {
+        self.step = StepState {
+            index,
+            title: title.to_string(),
+            pages: self.pages_of(index as usize),
+            page: 0,
+            ran: false,
+        };
+        self.show_page()
+    }
+
+    /// The step's title and the page of its notes now due, on a fresh screen when clearing.
+    fn show_page(&mut self) -> io::Result<()> {
+        if self.looks.screen.clear {
+            // Clear the screen and put the cursor at the top left: a fresh screen, not a
+            // scroll.
+            write!(self.out, "\x1b[H\x1b[2J")?;
+            let line = clip(&self.lesson_line, self.width());
+            writeln!(self.out, "{}", self.quiet(line.normal()))?;
+        } else {
             writeln!(self.out)?;
         }
-        if self.step_mode {
-            write!(
-                self.out,
-                "{}",
-                "Press Enter to run this step (q and Enter to quit) ".reversed()
-            )?;
-            self.out.flush()?;
+        let continued = if self.step.page > 0 {
+            " (continued)"
+        } else {
+            ""
+        };
+        let heading = clip(
+            &format!(
+                "── Step {} of {}: {}{continued} ",
+                self.step.index, self.steps_in_lesson, self.step.title
+            ),
+            self.width(),
+        );
+        let fill = self.width().saturating_sub(notes::display_width(&heading));
+        writeln!(
+            self.out,
+            "{}{}",
+            heading.bold(),
+            self.quiet("─".repeat(fill).normal())
+        )?;
+        let lines = self
+            .step
+            .pages
+            .get(self.step.page)
+            .cloned()
+            .unwrap_or_default();
+        if !lines.is_empty() {
+            for line in lines {
+                writeln!(self.out, "{line}")?;
+            }
             writeln!(self.out)?;
         }
         Ok(())
     }
 
-    /// Writes `text` after the prefix; long texts wrap, continuation lines aligned under it.
+    /// The main process waits at a prompt: for the next page of notes, to run the step, or
+    /// (after its output) to move on.
+    fn prompt(&mut self) -> io::Result<()> {
+        let pages = self.step.pages.len();
+        let step = format!("Step {} of {}", self.step.index, self.steps_in_lesson);
+        // Every prompt names its step, so that the step and the prompt are on the screen
+        // together whatever has scrolled.
+        let (lead, keys) = if self.step.ran {
+            let next = if (self.step.index as usize) < self.steps_in_lesson {
+                format!("step {}", self.step.index + 1)
+            } else {
+                "tree and timeline".to_string()
+            };
+            (
+                format!("End of s{}", &step[1..]),
+                format!(". Enter: {next}; q: quit "),
+            )
+        } else if self.step.page + 1 < pages {
+            let page = format!("page {} of {pages}", self.step.page + 2);
+            (step, format!(". Enter: more notes ({page}); q: quit "))
+        } else {
+            (
+                step,
+                ". Press Enter to run it (q and Enter to quit) ".to_string(),
+            )
+        };
+        let room = self
+            .width()
+            .saturating_sub(notes::display_width(&lead) + notes::display_width(&keys) + 4);
+        let title = clip_with_ellipsis(&self.step.title, room.max(8));
+        let text = clip(
+            &format!("{lead} ({title}){keys}"),
+            self.width().saturating_sub(1),
+        );
+        write!(self.out, "{}", text.reversed())?;
+        self.prompt_shown = Some(text);
+        self.out.flush()
+    }
+
+    /// A prompt was answered.
+    fn after_prompt(&mut self, quit: bool) -> io::Result<()> {
+        self.prompt_shown = None;
+        if self.looks.screen.end_prompt_lines {
+            writeln!(self.out)?;
+        }
+        if quit {
+            return Ok(());
+        }
+        if self.step.page + 1 < self.step.pages.len() && !self.step.ran {
+            self.step.page += 1;
+            self.show_page()
+        } else {
+            self.step.ran = true;
+            Ok(())
+        }
+    }
+
+    /// Columns for the text after the prefix.
+    fn text_columns(&self) -> usize {
+        self.width().saturating_sub(PREFIX_COLUMNS).max(30)
+    }
+
+    /// Writes `lines` after the prefix, continuation lines aligned under the first.
     fn lines(
         &mut self,
         prefix: ColoredString,
-        text: &str,
+        lines: Vec<String>,
         style: impl Fn(&str) -> ColoredString,
     ) -> io::Result<()> {
-        let room = self.width.saturating_sub(PREFIX_COLUMNS).max(30);
-        let mut first = true;
-        for paragraph in text.lines() {
-            for line in notes::wrap(paragraph, room, 0) {
-                if first {
-                    write!(self.out, "{prefix}")?;
-                    first = false;
-                } else {
-                    write!(self.out, "{:>width$}", "│ ", width = PREFIX_COLUMNS)?;
-                }
-                writeln!(self.out, "{}", style(&line))?;
+        for (i, line) in lines.iter().enumerate() {
+            if i == 0 {
+                write!(self.out, "{prefix}")?;
+            } else {
+                write!(self.out, "{:>width$}", "│ ", width = PREFIX_COLUMNS)?;
             }
-        }
-        if first {
-            writeln!(self.out, "{prefix}")?;
+            writeln!(self.out, "{}", style(line))?;
         }
         Ok(())
     }
 
     fn finish(&mut self, history: &[Event]) -> io::Result<()> {
+        self.release(f64::INFINITY)?;
         let lives = Lives::from_events(history);
         writeln!(self.out)?;
         writeln!(self.out, "{}", "Process tree (who forked whom):".bold())?;
@@ -271,7 +786,7 @@ impl HumanView {
         let Some(life) = lives.process(pid) else {
             return Ok(());
         };
-        let colour = self.colour_of(pid);
+        let name = life.name.clone();
         let ended = match (life.exitcode, life.reaped_by) {
             (Some(code), Some(reaper)) if Some(reaper) != life.parent => format!(
                 "exit {} (orphan, reaped by {reaper})",
@@ -284,9 +799,9 @@ impl HumanView {
         writeln!(
             self.out,
             "{lead}{branch}{} {}  {}",
-            life.name.color(colour).bold(),
-            pid.to_string().color(colour),
-            ended.dimmed()
+            self.paint(&name, &name).bold(),
+            self.paint(&pid.to_string(), &name),
+            self.quiet(ended.normal())
         )?;
         let lead = format!(
             "{lead}{}",
@@ -317,9 +832,9 @@ impl HumanView {
             writeln!(
                 self.out,
                 "{lead}{branch}{what} {}{}  {}",
-                thread.name.color(colour),
-                id.color(colour),
-                ended.dimmed()
+                self.paint(&thread.name, &name),
+                self.paint(&id, &name),
+                self.quiet(ended.normal())
             )?;
         }
         for (i, child) in children.iter().enumerate() {
@@ -334,47 +849,80 @@ impl HumanView {
     }
 
     fn timeline(&mut self, lives: &Lives) -> io::Result<()> {
+        if lives.quit_before_any_step {
+            writeln!(
+                self.out,
+                "{} nothing to draw: the lesson stopped at its first prompt, before any work.",
+                "Timeline:".bold()
+            )?;
+            return Ok(());
+        }
         let label_columns = 22;
         let columns = self
-            .width
+            .width()
             .min(120)
             .saturating_sub(label_columns + 2)
             .max(20);
-        let span = lives.last_t.max(0.001);
-        writeln!(
-            self.out,
-            "{} {}",
-            "Timeline:".bold(),
-            format!(
-                "0 to {span:.2} s, one column ≈ {:.0} ms; █ running, ▒ blocked (waiting), ░ ended \
-                 but not yet reaped (zombie) or joined",
-                span * 1000.0 / columns as f64
-            )
-            .dimmed()
-        )?;
+        let scale = Scale::new(lives, columns);
+        let columns = scale.columns();
+        let mut legend = vec![format!(
+            "{:.2} s of work, one column ≈ {}",
+            lives.work_span(),
+            crate::lab::describe(Duration::from_secs_f64(scale.seconds_per_column()))
+        )];
+        if !lives.pauses.is_empty() {
+            legend.push(format!(
+                "┊ a pause at a prompt ({} in all, cut out)",
+                crate::lab::describe(Duration::from_secs_f64(lives.paused()))
+            ));
+        }
+        legend.push(
+            "█ running, ▒ blocked (waiting), ░ ended but not yet reaped (zombie) or joined"
+                .to_string(),
+        );
+        let mut first = true;
+        for part in legend {
+            let text = if first {
+                format!("Timeline: {part}")
+            } else {
+                part
+            };
+            for line in notes::plain_lines(&text, self.width()) {
+                match line.strip_prefix("Timeline: ") {
+                    Some(rest) if first => writeln!(
+                        self.out,
+                        "{} {}",
+                        "Timeline:".bold(),
+                        self.quiet(rest.normal())
+                    )?,
+                    _ => writeln!(self.out, "{}", self.quiet(line.normal()))?,
+                }
+                first = false;
+            }
+        }
         for pid in lives.processes() {
-            let colour = self.colour_of(pid);
             let Some(life) = lives.process(pid) else {
                 continue;
             };
-            let cells = lane(life, span, columns);
+            let name = life.name.clone();
+            let cells = lane(life, &scale, columns);
             let label = format!("{:<13} {:>7}", clip(&life.name, 13), pid);
             writeln!(
                 self.out,
                 "{} │{}│",
-                label.color(colour),
-                cells.color(colour)
+                self.paint(&label, &name),
+                self.paint(&cells, &name)
             )?;
             for actor in lives.threads_of(pid) {
                 let thread = lives.get(actor);
-                let cells = lane(thread, span, columns);
+                let cells = lane(thread, &scale, columns);
                 let id = actor.tid.map_or(String::new(), |tid| tid.to_string());
                 let label = format!(" └ {:<10} {:>7}", clip(&thread.name, 10), id);
                 writeln!(
                     self.out,
                     "{} │{}│",
-                    label.color(colour),
-                    cells.color(colour)
+                    self.paint(&label, &name),
+                    self.paint(&cells, &name)
                 )?;
             }
         }
@@ -382,26 +930,25 @@ impl HumanView {
     }
 }
 
+/// The `wait` kind of a `--step` prompt: the main process waits for the student.
+pub const PROMPT: &str = "prompt";
+
 /// One actor's lane: blank before it started, `█` running, `▒` blocked, `░` ended but not yet
-/// reaped or joined, blank after.
-fn lane(life: &Life, span: f64, columns: usize) -> String {
-    let column = |t: f64| ((t / span) * columns as f64).round() as usize;
-    let time_of = |c: usize| (c as f64 + 0.5) * span / columns as f64;
+/// reaped or joined, blank after; `┊` where a pause at a prompt was cut out.
+fn lane(life: &Life, scale: &Scale, columns: usize) -> String {
     // Every actor gets at least one cell, even one that starts in the last column.
-    let start = column(life.started.unwrap_or(0.0)).min(columns - 1);
-    let ran_until = column(life.ran_until().unwrap_or(span)).max(start + 1);
-    let reaped = column(life.reaped.unwrap_or(span)).max(ran_until);
+    let start = scale.column(life.started.unwrap_or(0.0)).min(columns - 1);
+    let end = f64::INFINITY;
+    let ran_until = scale.column(life.ran_until().unwrap_or(end)).max(start + 1);
+    let reaped = scale.column(life.reaped.unwrap_or(end)).max(ran_until);
     (0..columns)
-        .map(|c| {
-            if c < start || c >= reaped {
-                ' '
-            } else if c >= ran_until {
-                '░'
-            } else if life.blocked_at(time_of(c), span) {
-                '▒'
-            } else {
-                '█'
-            }
+        .map(|c| match scale.cell(c) {
+            Cell::Break => '┊',
+            _ if c < start || c >= reaped => ' ',
+            _ if c >= ran_until => '░',
+            // It ran to get started: its first cell is never only a wait.
+            Cell::At(t) if c > start && life.blocked_at(t, end) => '▒',
+            Cell::At(_) => '█',
         })
         .collect()
 }
@@ -451,6 +998,7 @@ fn lifecycle_text(event: &Event) -> String {
         }
         Kind::Lesson { .. }
         | Kind::Step { .. }
+        | Kind::Pause { .. }
         | Kind::Say { .. }
         | Kind::Note { .. }
         | Kind::Error { .. }
@@ -458,15 +1006,44 @@ fn lifecycle_text(event: &Event) -> String {
     }
 }
 
+/// `text` cut to at most `columns` terminal columns.
 fn clip(text: &str, columns: usize) -> String {
     let mut out = String::new();
+    let mut used = 0;
     for c in text.chars() {
-        if notes::display_width(&out) + notes::display_width(&c.to_string()) > columns {
+        let width = c.width().unwrap_or(0);
+        if used + width > columns {
             break;
         }
+        used += width;
         out.push(c);
     }
     out
+}
+
+/// `text` cut to `columns`, with `…` where it was cut.
+fn clip_with_ellipsis(text: &str, columns: usize) -> String {
+    if notes::display_width(text) <= columns {
+        text.to_string()
+    } else {
+        format!("{}…", clip(text, columns.saturating_sub(1)))
+    }
+}
+
+/// Rows of the terminal on standard output, or `None` when it is not a terminal.
+pub fn terminal_height() -> Option<usize> {
+    if !io::stdout().is_terminal() {
+        return None;
+    }
+    let mut size = libc::winsize {
+        ws_row: 0,
+        ws_col: 0,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    // SAFETY: TIOCGWINSZ writes a `winsize` into the struct we pass; nothing else.
+    let ok = unsafe { libc::ioctl(libc::STDOUT_FILENO, libc::TIOCGWINSZ, &mut size) } == 0;
+    (ok && size.ws_row >= 10).then_some(size.ws_row as usize)
 }
 
 /// Columns of the terminal on standard output, or 100 when it is not a terminal.

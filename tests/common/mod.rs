@@ -187,6 +187,57 @@ impl Lab {
         );
     }
 
+    /// Runs `args` (which include `--json --step`) and answers every prompt (a `wait` on
+    /// `prompt`) with Enter after `pause`, as a teacher who talks at each prompt would. Ends
+    /// standard input when the run ends.
+    #[track_caller]
+    pub fn run_paced(&self, args: &[&str], pause: Duration) -> Finished {
+        use std::io::Write;
+        let mut child = self.spawn(self.command(args), Stdio::piped());
+        let group = child.id() as i32;
+        let mut input = child.stdin.take().unwrap();
+        let mut reader = BufReader::new(child.stdout.take().unwrap());
+        // A watchdog: a run that hangs is killed, and the test fails below.
+        let watchdog = std::thread::spawn(move || {
+            let deadline = Instant::now() + Duration::from_secs(120);
+            while Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(100));
+                if nix::sys::signal::kill(nix::unistd::Pid::from_raw(group), None).is_err() {
+                    return false;
+                }
+            }
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(-group),
+                nix::sys::signal::Signal::SIGKILL,
+            );
+            true
+        });
+        let mut seen = String::new();
+        let mut line = String::new();
+        while reader.read_line(&mut line).unwrap_or(0) > 0 {
+            seen.push_str(&line);
+            if serde_json::from_str::<Value>(&line)
+                .is_ok_and(|e| e["kind"] == "wait" && e["on"] == "prompt")
+            {
+                std::thread::sleep(pause);
+                let _ = input.write_all(b"\n");
+            }
+            line.clear();
+        }
+        drop(input);
+        let (status, _, stderr) = wait_with_timeout(child, Duration::from_secs(30));
+        assert!(
+            !watchdog.join().unwrap(),
+            "the paced run did not end in time"
+        );
+        self.assert_nothing_left(group);
+        Finished {
+            status,
+            stdout: seen,
+            stderr,
+        }
+    }
+
     /// No process of this run is alive or a zombie, and its TMPDIR is empty.
     #[track_caller]
     pub fn assert_nothing_left(&self, group: i32) {
@@ -475,7 +526,8 @@ impl Lab {
     /// the ones before): the run must stop cleanly (status 0), leaving nothing behind.
     #[track_caller]
     pub fn quit_at_step(&self, lesson: &str, step: usize) -> Finished {
-        let answers = format!("{}q\n", "\n".repeat(step - 1));
+        // Two prompts a step (before it runs, and after its output), without `--notes`.
+        let answers = format!("{}q\n", "\n".repeat(2 * (step - 1)));
         let finished = self.run(
             &["run", lesson, "--step", "--speed", "20", "--color", "never"],
             &answers,

@@ -92,6 +92,14 @@ pub enum Kind {
     },
     /// Something went wrong: a panic in a child, or an error that ended the lesson.
     Error { text: String },
+    /// Said by the lesson's main process when a `--step` prompt has been answered: it waited
+    /// `seconds` for the answer (so the pause began at `t - seconds`). `quit` is true when the
+    /// answer was `q`. Nothing a note reports includes this time; the timeline cuts it out.
+    Pause {
+        seconds: f64,
+        #[serde(default, skip_serializing_if = "is_false")]
+        quit: bool,
+    },
     /// Last event of a run: wall-clock seconds, and how the run ended.
     End { wall: f64, outcome: String },
 }
