@@ -377,7 +377,7 @@ fn finish_view(outcome: Outcome) -> Result<Status> {
     }
     Ok(match outcome {
         Outcome::Finished | Outcome::OutputClosed => Status::Success,
-        Outcome::Failed => Status::Failure,
+        Outcome::Failed | Outcome::OutputFailed => Status::Failure,
         Outcome::Interrupted(_) => Status::Interrupted,
     })
 }

@@ -2,5 +2,6 @@
 //! (no views, no lesson registry, no `Process`).
 
 pub mod context;
+pub mod errno;
 pub mod event;
 pub mod procfs;

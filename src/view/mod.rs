@@ -2,4 +2,5 @@
 //! (JSON lines). Only the supervisor renders; lessons emit events.
 
 pub mod notes;
+pub mod output;
 pub mod render;

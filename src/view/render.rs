@@ -11,6 +11,7 @@ use colored::{Color, ColoredString, Colorize};
 use crate::runtime::event::{Event, Kind, describe_exitcode};
 use crate::runtime::procfs::describe_state;
 use crate::view::notes::{self, Notes};
+use crate::view::output::Output;
 
 /// Where events go: a person or a program.
 pub enum View {
@@ -43,13 +44,13 @@ impl View {
 }
 
 pub struct JsonView {
-    out: io::BufWriter<io::Stdout>,
+    out: io::BufWriter<Output>,
 }
 
 impl JsonView {
     pub fn new() -> JsonView {
         JsonView {
-            out: io::BufWriter::new(io::stdout()),
+            out: io::BufWriter::new(Output::new()),
         }
     }
 
@@ -80,7 +81,7 @@ const PALETTE: [Color; 8] = [
 const PREFIX_COLUMNS: usize = 40;
 
 pub struct HumanView {
-    out: io::BufWriter<io::Stdout>,
+    out: io::BufWriter<Output>,
     width: usize,
     /// With `--notes`: the lesson's notes, printed section by section before each step.
     notes: Option<Notes>,
@@ -98,7 +99,7 @@ const MAX_REMEMBERED_COLOURS: usize = 4096;
 impl HumanView {
     pub fn new(width: usize, notes: Option<Notes>, step_mode: bool, steps: usize) -> HumanView {
         HumanView {
-            out: io::BufWriter::new(io::stdout()),
+            out: io::BufWriter::new(Output::new()),
             width,
             notes,
             step_mode,
