@@ -70,9 +70,18 @@ pub struct ServeArgs {
     /// machines: only when you name it here.
     #[arg(long, default_value = "127.0.0.1")]
     pub bind: IpAddr,
-    /// At most this many handlers at once; further connections wait until one ends.
+    /// At most this many handlers at once; a further connection is told the server is busy,
+    /// and closed.
     #[arg(long, default_value_t = echo::DEFAULT_MAX_CLIENTS as u32, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub max_clients: u32,
+    /// Seconds a handler waits for its client to send something before it hangs up (more
+    /// than 0, at most 600).
+    #[arg(long, value_name = "S", default_value_t = echo::DEFAULT_IDLE_TIMEOUT_S, value_parser = parse_time_limit, allow_hyphen_values = true)]
+    pub idle_timeout: f64,
+    /// Seconds a handler waits for its client to read its replies before it hangs up (more
+    /// than 0, at most 600).
+    #[arg(long, value_name = "S", default_value_t = echo::DEFAULT_WRITE_TIMEOUT_S, value_parser = parse_time_limit, allow_hyphen_values = true)]
+    pub write_timeout: f64,
     /// One JSON object per line instead of the human view.
     #[arg(long)]
     pub json: bool,
@@ -400,10 +409,14 @@ fn serve(args: ServeArgs) -> Result<Status> {
         View::Human(HumanView::new(terminal_width(), None, false, 0))
     };
     let max_clients = args.max_clients as usize;
+    let guarded = echo::Guarded {
+        idle_timeout: Duration::from_secs_f64(args.idle_timeout),
+        write_timeout: Duration::from_secs_f64(args.write_timeout),
+    };
     let options = RunOptions {
         program: Program::Tool {
             name: "server",
-            main: Box::new(move || echo::serve(listener, max_clients)),
+            main: Box::new(move || echo::serve(listener, max_clients, guarded)),
         },
         speed: 1.0,
     };

@@ -208,6 +208,7 @@ fn forking_server_with_clients(pauses: &[Vec<Duration>]) -> Result<Vec<Duration>
             reap: true,
             connections: Some(CLIENTS.len()),
             observe_handlers: true,
+            guarded: None,
         };
         match echo::serve_forking(listener, &options) {
             Ok(lives) => note_overlap(&lives),
@@ -301,6 +302,7 @@ fn zombies_without_and_with_reaping() -> Result<()> {
                 reap,
                 connections: Some(CLIENTS.len()),
                 observe_handlers: false,
+                guarded: None,
             };
             let lives = match echo::serve_forking(listener, &options) {
                 Ok(lives) => lives,
