@@ -385,7 +385,7 @@ fn server_keeps_its_copy() -> Result<()> {
     client.start()?;
     drop(timed_out_writer);
 
-    let (connection, peer) = listener.accept()?;
+    let (connection, peer) = accept_from(&listener, &client)?;
     let mut handler = echo::start_handler(&connection, peer, listener.as_raw_fd(), "handler")?;
     let handler_pid = handler.pid().expect("started");
     // The mistake: the main process does not close `connection` here.
@@ -420,6 +420,30 @@ fn server_keeps_its_copy() -> Result<()> {
         describe(closed_at.elapsed())
     );
     Ok(())
+}
+
+/// Accepts `client`'s connection, but not for ever: if the client ends first (it could not
+/// connect: out of descriptors, say) or nothing comes within a --speed-scaled 30 s, the step
+/// fails instead of waiting in accept() for a connection that will never come.
+fn accept_from(listener: &TcpListener, client: &Process) -> Result<(TcpStream, SocketAddr)> {
+    let deadline = Instant::now() + context::scaled(Duration::from_secs(30));
+    loop {
+        let mut ready = [PollFd::new(listener.as_fd(), PollFlags::POLLIN)];
+        match poll(&mut ready, poll_timeout(Duration::from_millis(10))) {
+            Ok(1) => return Ok(listener.accept()?),
+            Ok(_) | Err(Errno::EINTR) => {}
+            Err(errno) => return Err(errno.into()),
+        }
+        if let Some(code) = client.exitcode() {
+            return Err(Error::lesson(format!(
+                "{} ended (exitcode {code}) before it connected",
+                client.name()
+            )));
+        }
+        if Instant::now() > deadline {
+            return Err(Error::lesson(format!("{} never connected", client.name())));
+        }
+    }
 }
 
 /// Alex's side of step 4: one round trip, then "I am done sending" (a half-close), then wait
