@@ -194,7 +194,7 @@ fn supervise(options: RunOptions, view: View, supervisor: Pid, temp_dir: &Path) 
     let guard = Guard::start(temp_dir)?;
     let guard_pid = guard.pid;
     run.guard = Some(guard_pid);
-    let guard_line = guard.line.as_raw_fd();
+    let guard_line = guard.line.as_ref().map_or(-1, AsRawFd::as_raw_fd);
 
     // SAFETY: the supervisor is single-threaded. The child becomes the program's main process
     // and leaves through `process::exit` (`_exit`), never returning here.
@@ -492,7 +492,8 @@ fn join_the_run(supervisor: Pid, group: Pid, guard_line: RawFd, answers: Option<
 /// not change a process's group) and removes the temp directory.
 struct Guard {
     pid: Pid,
-    line: OwnedFd,
+    /// The supervisor's end of the pipe; closed without a word, it sends the guard to work.
+    line: Option<OwnedFd>,
 }
 
 /// What the supervisor writes to its guard when nothing of the run is left.
@@ -514,7 +515,7 @@ impl Guard {
                 let _ = setpgid(child, child);
                 Ok(Guard {
                     pid: child,
-                    line: writer,
+                    line: Some(writer),
                 })
             }
         }
@@ -522,8 +523,17 @@ impl Guard {
 
     /// Tells the guard that nothing is left to clean up, and reaps it.
     fn dismiss(self) {
-        let _ = nix::unistd::write(&self.line, &[ALL_CLEAN]);
-        drop(self.line);
+        if let Some(line) = &self.line {
+            let _ = nix::unistd::write(line, &[ALL_CLEAN]);
+        }
+    }
+}
+
+impl Drop for Guard {
+    /// Closes the pipe and reaps the guard. Without "all clean" first (an early failure of
+    /// the supervisor), the guard cleans up before it leaves, as if the supervisor had died.
+    fn drop(&mut self) {
+        drop(self.line.take());
         loop {
             match waitpid(self.pid, None) {
                 Err(Errno::EINTR) => continue,
