@@ -73,7 +73,13 @@ impl fmt::Display for ProcessError {
             ProcessError::DaemonHasChildren => {
                 write!(f, "daemonic processes are not allowed to have children")
             }
-            ProcessError::System(call, errno) => write!(f, "{call} failed: {}", errno.desc()),
+            ProcessError::System(call, errno) => {
+                write!(
+                    f,
+                    "{call} failed: {}",
+                    crate::runtime::errno::describe(*errno)
+                )
+            }
         }
     }
 }
