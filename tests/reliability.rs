@@ -506,6 +506,78 @@ fn too_few_open_files_fail_cleanly_in_one_line() {
     }
 }
 
+/// Too few processes (`ulimit -u`, which binds only a user other than root: as root the test
+/// runs the binary as an unused uid): the supervisor's own forks fail in one line with the
+/// cause and the remedy, a lesson's fail cleanly in bounded time, and nothing is left.
+#[test]
+fn too_few_processes_fail_cleanly_in_one_line() {
+    let lab = Lab::new();
+    // SAFETY: geteuid cannot fail.
+    let as_root = unsafe { libc::geteuid() } == 0;
+    if as_root {
+        // The other user must be able to create its temp directory here.
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&lab.tmp, std::fs::Permissions::from_mode(0o777)).unwrap();
+    }
+    for limit in [2, 3, 5, 6, 8] {
+        let mut command = lab.command(&["run", "3", "--json", "--speed", "20"]);
+        // SAFETY: setgroups, setgid, setuid and setrlimit are async-signal-safe, and the
+        // closure allocates nothing.
+        unsafe {
+            command.pre_exec(move || {
+                if as_root {
+                    // A uid nobody else uses, so that its process count is the run's alone.
+                    const UNUSED: libc::uid_t = 54_321;
+                    if libc::setgroups(0, std::ptr::null()) != 0
+                        || libc::setgid(UNUSED) != 0
+                        || libc::setuid(UNUSED) != 0
+                    {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                }
+                nix::sys::resource::setrlimit(
+                    nix::sys::resource::Resource::RLIMIT_NPROC,
+                    limit,
+                    limit,
+                )
+                .map_err(std::io::Error::from)
+            });
+        }
+        let began = Instant::now();
+        let finished = lab.run_command(command, "");
+        assert!(began.elapsed() < Duration::from_secs(30), "limit {limit}");
+        assert!(
+            !finished.stderr.contains("panicked"),
+            "limit {limit}: {}",
+            finished.stderr
+        );
+        if finished.status.success() {
+            continue;
+        }
+        assert_eq!(finished.status.code(), Some(1), "limit {limit}");
+        if limit <= 2 || !finished.stderr.is_empty() {
+            // The supervisor's own forks (its guard, the main process): one line.
+            assert_eq!(
+                finished.stderr,
+                "proclab: cannot fork: the limit on processes for this user is reached \
+                 (ulimit -u)\n",
+                "limit {limit}"
+            );
+        } else {
+            // A fork of the lesson: its error event says the same.
+            let events = finished.events();
+            assert!(
+                events
+                    .texts("error")
+                    .iter()
+                    .any(|text| text.contains("(ulimit -u)")),
+                "limit {limit}: {}",
+                events.dump()
+            );
+        }
+    }
+}
+
 /// `> /dev/full`: the first write fails, the run stops, one line says why, status 1.
 #[test]
 fn a_full_disk_on_standard_output_ends_the_run_with_status_1() {
