@@ -22,7 +22,7 @@ use std::fs;
 use std::io::{self, ErrorKind};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use std::panic;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::time::{Duration, Instant};
 
@@ -124,8 +124,12 @@ pub fn run(options: RunOptions, view: View) -> Result<Outcome> {
     unsafe { sigaction(Signal::SIGCHLD, &wake_up) }?;
 
     remove_stale_temp_dirs();
-    let temp_dir = make_temp_dir(supervisor)?;
-    let result = supervise(options, view, supervisor, &temp_dir);
+    let temp_dir = std::env::temp_dir().join(format!("proclab-{supervisor}"));
+    // The guard first: from here on, whatever ends the supervisor, the temp directory goes
+    // too, even if it is killed a moment after creating it.
+    let guard = Guard::start(&temp_dir)?;
+    make_temp_dir(&temp_dir)?;
+    let result = supervise(options, view, supervisor, &temp_dir, guard);
     // Whatever failed on the way (a pipe, a fork), what the run created goes with it.
     if result.is_err() && temp_dir.exists() {
         let _ = fs::remove_dir_all(&temp_dir);
@@ -133,8 +137,14 @@ pub fn run(options: RunOptions, view: View) -> Result<Outcome> {
     result
 }
 
-/// Everything of `run` after the temp directory exists.
-fn supervise(options: RunOptions, view: View, supervisor: Pid, temp_dir: &Path) -> Result<Outcome> {
+/// Everything of `run` after the guard and the temp directory exist.
+fn supervise(
+    options: RunOptions,
+    view: View,
+    supervisor: Pid,
+    temp_dir: &Path,
+    guard: Guard,
+) -> Result<Outcome> {
     let (event_reader, event_writer) =
         pipe2(OFlag::O_CLOEXEC).map_err(|e| cannot("create the event pipe", e))?;
     fcntl(event_reader.as_fd(), FcntlArg::F_SETFL(OFlag::O_NONBLOCK))?;
@@ -191,7 +201,6 @@ fn supervise(options: RunOptions, view: View, supervisor: Pid, temp_dir: &Path) 
     } else {
         None
     };
-    let guard = Guard::start(temp_dir)?;
     let guard_pid = guard.pid;
     run.guard = Some(guard_pid);
     let guard_line = guard.line.as_ref().map_or(-1, AsRawFd::as_raw_fd);
@@ -418,20 +427,18 @@ fn install_panic_hook() {
     }));
 }
 
-fn make_temp_dir(supervisor: Pid) -> Result<PathBuf> {
-    let dir = std::env::temp_dir().join(format!("proclab-{supervisor}"));
+fn make_temp_dir(dir: &Path) -> Result<()> {
     if dir.exists() {
         // Left by an earlier run whose pid was the same and which was killed outright.
-        let _ = fs::remove_dir_all(&dir);
+        let _ = fs::remove_dir_all(dir);
     }
-    fs::create_dir(&dir).map_err(|e| {
+    fs::create_dir(dir).map_err(|e| {
         Error::System(format!(
             "cannot create {}: {} (TMPDIR chooses where)",
             dir.display(),
             errno::describe_io(&e)
         ))
-    })?;
-    Ok(dir)
+    })
 }
 
 /// Removes every `proclab-<pid>` temp directory whose supervisor is dead: left by a run that

@@ -497,7 +497,7 @@ fn too_few_open_files_fail_cleanly_in_one_line() {
             assert!(
                 finished
                     .stderr
-                    .starts_with("proclab: cannot create the event pipe: too many open files")
+                    .starts_with("proclab: cannot create a pipe: too many open files")
                     && finished.stderr.contains("ulimit -n"),
                 "{}",
                 finished.stderr
