@@ -16,6 +16,7 @@ use crate::tools::bench;
 use crate::tools::echo;
 use crate::tools::load::{self, LoadOptions, Shape};
 use crate::view::notes::{self, Notes};
+use crate::view::output::Output;
 use crate::view::render::{HumanView, JsonView, View, terminal_width};
 
 /// A live lab for Linux processes and threads: real fork, real sockets, real threads,
@@ -455,10 +456,10 @@ fn run_lesson(args: RunArgs) -> Result<Status> {
 
 /// Resets the terminal's colour and turns how a run ended into the exit status.
 fn finish_view(outcome: Outcome) -> Result<Status> {
-    if colored::control::SHOULD_COLORIZE.should_colorize() {
-        // Leave the terminal as we found it, whatever colour the last line was.
-        print!("\x1b[0m");
-        let _ = io::stdout().flush();
+    if colored::control::SHOULD_COLORIZE.should_colorize() && outcome != Outcome::OutputClosed {
+        // Leave the terminal as we found it, whatever colour the last line was; through the
+        // lab's `Output`, which gives up on a reader that stopped reading once the run stops.
+        let _ = Output::new().write_all(b"\x1b[0m");
     }
     Ok(match outcome {
         Outcome::Finished | Outcome::OutputClosed => Status::Success,
