@@ -233,6 +233,7 @@ fn supervise(
     let mut buffer = Vec::new();
     let mut main_exitcode = None;
     let outcome = loop {
+        // SAFETY: descriptor 0 stays open for the life of the process.
         let stdin = unsafe { BorrowedFd::borrow_raw(0) };
         let mut fds = vec![PollFd::new(event_reader.as_fd(), PollFlags::POLLIN)];
         if answers.as_ref().is_some_and(Answers::wants_input) {
