@@ -17,6 +17,7 @@ use crate::tools::bench;
 use crate::tools::echo;
 use crate::tools::load::{self, LoadOptions, Shape};
 use crate::view::notes::{self, Notes};
+use crate::view::output::Output;
 use crate::view::render::{
     self, HumanView, JsonView, Looks, Screen, Theme, ThemeName, View, terminal_width,
 };
@@ -81,9 +82,18 @@ pub struct ServeArgs {
     /// machines: only when you name it here.
     #[arg(long, default_value = "127.0.0.1")]
     pub bind: IpAddr,
-    /// At most this many handlers at once; further connections wait until one ends.
+    /// At most this many handlers at once; a further connection is told the server is busy,
+    /// and closed.
     #[arg(long, default_value_t = echo::DEFAULT_MAX_CLIENTS as u32, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub max_clients: u32,
+    /// Seconds a handler waits for its client to send something before it hangs up (more
+    /// than 0, at most 600).
+    #[arg(long, value_name = "S", default_value_t = echo::DEFAULT_IDLE_TIMEOUT_S, value_parser = parse_time_limit, allow_hyphen_values = true)]
+    pub idle_timeout: f64,
+    /// Seconds a handler waits for its client to read its replies before it hangs up (more
+    /// than 0, at most 600).
+    #[arg(long, value_name = "S", default_value_t = echo::DEFAULT_WRITE_TIMEOUT_S, value_parser = parse_time_limit, allow_hyphen_values = true)]
+    pub write_timeout: f64,
     /// One JSON object per line instead of the human view.
     #[arg(long)]
     pub json: bool,
@@ -142,11 +152,13 @@ pub struct LoadArgs {
     /// if N needs it, within the hard limit).
     #[arg(long, value_name = "N")]
     pub hold: Option<u64>,
-    /// With --hold: seconds to keep them all open once they are, before closing them.
-    #[arg(long, value_name = "S", default_value_t = 0.0, requires = "hold")]
+    /// With --hold: seconds to keep them all open once they are, before closing them (0 to
+    /// below 600).
+    #[arg(long, value_name = "S", default_value_t = 0.0, requires = "hold", value_parser = parse_hold_for, allow_hyphen_values = true)]
     pub hold_for: f64,
-    /// Seconds after which the run stops whatever it is doing; what is not done is an error.
-    #[arg(long, value_name = "S", default_value_t = 60.0)]
+    /// Seconds after which the run stops whatever it is doing; what is not done is an error
+    /// (more than 0, at most 600).
+    #[arg(long, value_name = "S", default_value_t = 60.0, value_parser = parse_time_limit, allow_hyphen_values = true)]
     pub time_limit: f64,
 }
 
@@ -167,8 +179,9 @@ pub struct RunArgs {
     /// Seed for the random sleeps; every run prints the seed it used, so it can be replayed.
     #[arg(long, value_parser = parse_seed, allow_negative_numbers = true)]
     pub seed: Option<u64>,
-    /// Divide every sleep and timeout by this factor (20 turns a 1-3 s sleep into 50-150 ms).
-    #[arg(long, default_value_t = 1.0, value_parser = parse_speed, allow_negative_numbers = true)]
+    /// Divide every sleep and timeout by this factor, from 0.01 to 1000 (20 turns a 1-3 s
+    /// sleep into 50-150 ms).
+    #[arg(long, default_value_t = 1.0, value_parser = parse_speed, allow_hyphen_values = true)]
     pub speed: f64,
     /// One JSON object per line instead of the human view: no colour. With --step it still
     /// waits for a line at each prompt (printing nothing), so a tool can pace it.
@@ -194,13 +207,27 @@ pub enum ColorWhen {
     Never,
 }
 
-/// Exit statuses: 0 success, 1 the lesson failed, 2 bad input, 130 interrupted (Ctrl-C).
+/// Exit statuses: 0 success, 1 the lesson failed, 2 bad input, 128 + N stopped by signal N
+/// (130 Ctrl-C, 143 SIGTERM, 129 SIGHUP), after cleaning up.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Status {
-    Success = 0,
-    Failure = 1,
-    Usage = 2,
-    Interrupted = 130,
+    Success,
+    Failure,
+    Usage,
+    /// Stopped by this signal.
+    Interrupted(i32),
+}
+
+impl Status {
+    pub fn code(self) -> u8 {
+        match self {
+            Status::Success => 0,
+            Status::Failure => 1,
+            Status::Usage => 2,
+            // The shell's convention: 128 + the signal's number.
+            Status::Interrupted(signal) => (128 + signal).clamp(0, 255) as u8,
+        }
+    }
 }
 
 fn parse_seed(text: &str) -> std::result::Result<u64, String> {
@@ -213,18 +240,54 @@ fn parse_seed(text: &str) -> std::result::Result<u64, String> {
     }
 }
 
+/// The range of `--speed`. Below 0.01 a lesson would take hours; above 1000 its sleeps are
+/// shorter than the machine's own delays, and nothing is left to see.
+const SPEEDS: std::ops::RangeInclusive<f64> = 0.01..=1000.0;
+
 fn parse_speed(text: &str) -> std::result::Result<f64, String> {
-    let speed: f64 = text
-        .trim()
-        .parse()
-        .map_err(|_| format!("'{text}' is not a number"))?;
-    if !speed.is_finite() || speed <= 0.0 {
-        return Err(format!("must be a number above 0, not {text}"));
-    }
-    if speed > 1000.0 {
-        return Err("at most 1000 (faster than that, nothing is left to see)".to_string());
+    let speed = parse_number(text)?;
+    if !SPEEDS.contains(&speed) {
+        return Err(format!(
+            "must be between {} and {}",
+            SPEEDS.start(),
+            SPEEDS.end()
+        ));
     }
     Ok(speed)
+}
+
+/// A number of the command line; NaN and infinities are not numbers here.
+fn parse_number(text: &str) -> std::result::Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(number) if number.is_finite() => Ok(number),
+        _ => Err("not a number".to_string()),
+    }
+}
+
+/// `--time-limit`: more than 0, at most `load::MAX_TIME_LIMIT_S` seconds.
+fn parse_time_limit(text: &str) -> std::result::Result<f64, String> {
+    let seconds = parse_number(text)?;
+    if seconds > 0.0 && seconds <= load::MAX_TIME_LIMIT_S {
+        Ok(seconds)
+    } else {
+        Err(format!(
+            "must be more than 0 and at most {} seconds",
+            load::MAX_TIME_LIMIT_S
+        ))
+    }
+}
+
+/// `--hold-for`: 0 or more, below `load::MAX_TIME_LIMIT_S` seconds.
+fn parse_hold_for(text: &str) -> std::result::Result<f64, String> {
+    let seconds = parse_number(text)?;
+    if (0.0..load::MAX_TIME_LIMIT_S).contains(&seconds) {
+        Ok(seconds)
+    } else {
+        Err(format!(
+            "must be 0 or more and below {} seconds",
+            load::MAX_TIME_LIMIT_S
+        ))
+    }
 }
 
 /// Parses the command line, runs the command, and turns the result into an exit status.
@@ -235,15 +298,17 @@ pub fn main() -> ExitCode {
         Err(error) => return refuse_command_line(error),
     };
     match run(cli) {
-        Ok(status) => ExitCode::from(status as u8),
+        Ok(status) => ExitCode::from(status.code()),
         Err(Error::Io(error)) if error.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("proclab: {error}");
+            // One line, whatever the message holds (a lesson name typed with a newline ...).
+            let message = error.to_string().replace(['\n', '\r'], " ");
+            eprintln!("proclab: {message}");
             let status = match error {
                 Error::Usage(_) => Status::Usage,
                 _ => Status::Failure,
             };
-            ExitCode::from(status as u8)
+            ExitCode::from(status.code())
         }
     }
 }
@@ -254,12 +319,15 @@ fn refuse_command_line(error: clap::Error) -> ExitCode {
     use clap::error::ErrorKind;
     if matches!(
         error.kind(),
-        ErrorKind::DisplayHelp
-            | ErrorKind::DisplayVersion
-            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
     ) {
         let _ = error.print();
         return ExitCode::from(error.exit_code() as u8);
+    }
+    if error.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+        // `proclab bench` alone: clap would print the whole help; one line says it.
+        eprintln!("proclab: {}", missing_subcommand());
+        return ExitCode::from(Status::Usage.code());
     }
     let rendered = error.render().to_string();
     let message: Vec<&str> = rendered
@@ -271,7 +339,28 @@ fn refuse_command_line(error: clap::Error) -> ExitCode {
     let message = message.join(" ").replace(" tip: ", "; tip: ");
     let message = message.strip_prefix("error: ").unwrap_or(&message);
     eprintln!("proclab: {message} (see 'proclab --help')");
-    ExitCode::from(Status::Usage as u8)
+    ExitCode::from(Status::Usage.code())
+}
+
+/// "'bench' needs a subcommand: spawn (see 'proclab bench --help')", for the first command
+/// named on the command line.
+fn missing_subcommand() -> String {
+    let command = Cli::command();
+    let named = std::env::args()
+        .skip(1)
+        .filter(|arg| !arg.starts_with('-'))
+        .find_map(|arg| command.find_subcommand(&arg).cloned());
+    match named {
+        Some(sub) => {
+            let choices: Vec<&str> = sub.get_subcommands().map(|c| c.get_name()).collect();
+            format!(
+                "'{0}' needs a subcommand: {1} (see 'proclab {0} --help')",
+                sub.get_name(),
+                choices.join(", ")
+            )
+        }
+        None => "a subcommand is missing (see 'proclab --help')".to_string(),
+    }
 }
 
 fn run(cli: Cli) -> Result<Status> {
@@ -340,18 +429,11 @@ fn load_options(args: &LoadArgs) -> Result<LoadOptions> {
             round_trips: args.round_trips,
             size: args.size,
         },
-        (_, _, Some(connections)) => {
-            if !(args.hold_for.is_finite() && args.hold_for >= 0.0) {
-                return Err(Error::Usage(format!(
-                    "--hold-for must be 0 or more seconds, not {}",
-                    args.hold_for
-                )));
-            }
-            Shape::Hold {
-                connections,
-                hold_for: Duration::from_secs_f64(args.hold_for.min(load::MAX_TIME_LIMIT_S)),
-            }
-        }
+        // clap has checked the range of --hold-for.
+        (_, _, Some(connections)) => Shape::Hold {
+            connections,
+            hold_for: Duration::from_secs_f64(args.hold_for),
+        },
         // clap already requires exactly one of the three.
         (None, None, None) => {
             return Err(Error::Usage(
@@ -401,10 +483,14 @@ fn serve(args: ServeArgs, theme: Theme, ascii: bool) -> Result<Status> {
         View::Human(Box::new(HumanView::new(looks, None, 0)))
     };
     let max_clients = args.max_clients as usize;
+    let guarded = echo::Guarded {
+        idle_timeout: Duration::from_secs_f64(args.idle_timeout),
+        write_timeout: Duration::from_secs_f64(args.write_timeout),
+    };
     let options = RunOptions {
         program: Program::Tool {
             name: "server",
-            main: Box::new(move || echo::serve(listener, max_clients)),
+            main: Box::new(move || echo::serve(listener, max_clients, guarded)),
         },
         speed: 1.0,
     };
@@ -455,15 +541,15 @@ fn run_lesson(args: RunArgs, theme: Theme, ascii: bool) -> Result<Status> {
 
 /// Resets the terminal's colour and turns how a run ended into the exit status.
 fn finish_view(outcome: Outcome) -> Result<Status> {
-    if colored::control::SHOULD_COLORIZE.should_colorize() {
-        // Leave the terminal as we found it, whatever colour the last line was.
-        print!("\x1b[0m");
-        let _ = io::stdout().flush();
+    if colored::control::SHOULD_COLORIZE.should_colorize() && outcome != Outcome::OutputClosed {
+        // Leave the terminal as we found it, whatever colour the last line was; through the
+        // lab's `Output`, which gives up on a reader that stopped reading once the run stops.
+        let _ = Output::new().write_all(b"\x1b[0m");
     }
     Ok(match outcome {
         Outcome::Finished | Outcome::OutputClosed => Status::Success,
-        Outcome::Failed => Status::Failure,
-        Outcome::Interrupted(_) => Status::Interrupted,
+        Outcome::Failed | Outcome::OutputFailed => Status::Failure,
+        Outcome::Interrupted(signal) => Status::Interrupted(signal),
     })
 }
 
@@ -565,12 +651,27 @@ mod tests {
     }
 
     #[test]
-    fn speed_must_be_a_positive_number() {
+    fn speed_must_be_between_a_hundredth_and_a_thousand() {
         assert_eq!(parse_speed("20"), Ok(20.0));
-        assert!(parse_speed("0").is_err());
-        assert!(parse_speed("-1").is_err());
-        assert!(parse_speed("fast").is_err());
-        assert!(parse_speed("inf").is_err());
+        assert_eq!(parse_speed("0.01"), Ok(0.01));
+        assert_eq!(parse_speed("1000"), Ok(1000.0));
+        for bad in [
+            "0", "-1", "fast", "inf", "-inf", "NaN", "1e-300", "0.009", "1e308",
+        ] {
+            assert!(parse_speed(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn seconds_are_refused_outside_their_range() {
+        assert_eq!(parse_time_limit("600"), Ok(600.0));
+        assert_eq!(parse_hold_for("0"), Ok(0.0));
+        for bad in ["0", "-1", "1e308", "inf", "601"] {
+            assert!(parse_time_limit(bad).is_err(), "{bad}");
+        }
+        for bad in ["-0.5", "1e308", "600", "nan"] {
+            assert!(parse_hold_for(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -100,7 +100,8 @@ pub fn find(wanted: &str) -> Result<&'static Lesson> {
                 .map(|l| format!("{} ({})", l.number(), l.slug()))
                 .collect();
             Error::Usage(format!(
-                "unknown lesson '{wanted}'; valid lessons: {}",
+                "unknown lesson '{}'; valid lessons: {}",
+                wanted.escape_debug(),
                 valid.join(", ")
             ))
         })

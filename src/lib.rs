@@ -15,16 +15,18 @@
 //! lessons on the API; the supervisor, the views and the tools above them all.
 //! - `runtime`: what every process of a run uses: who am I and where my events go
 //!   (`context`), the event record and its JSON line (`event`), waiting made visible (`wait`),
-//!   `/proc` (`procfs`).
+//!   `/proc` (`procfs`), what a failed system call means and how to remedy it (`errno`).
 //! - `multiprocessing`: Python's `multiprocessing`: `Process`, `Worker`, shared memory.
 //! - `threading`: Python's `threading`: `Thread`.
 //! - `lab`: what a lesson's main process is handed: steps, pauses, the seeded random numbers.
 //! - `measure`: what a process and a thread cost, measured the same way by `bench` and lessons.
 //! - `lessons`: the registry; each lesson is a folder `lessons/NN-slug/` at the top of the
 //!   repository (its `lesson.rs` and `notes.md`): start reading there.
-//! - `supervisor`: runs a lesson (or `proclab serve`), collects its events, and cleans up after it.
+//! - `supervisor`: runs a lesson (or `proclab serve`), collects its events, and cleans up after
+//!   it; its guard process cleans up even when the supervisor itself is killed.
 //! - `view`: how events look: the human view (lines, tree, timeline), the JSON view, the model
-//!   of every actor's life they draw from, and the notes renderer.
+//!   of every actor's life they draw from, the notes renderer, and standard output as they
+//!   write it, which a reader that stopped reading cannot use to stall the lab (`output`).
 //! - `tools`: `serve`/`client` (the echo server and client), `bench`, `load`.
 //! - `cli`: every command-line definition, and the dispatch to the rest.
 //! - `error`: the lab's errors.

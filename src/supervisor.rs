@@ -11,12 +11,18 @@
 //!   Ctrl-C (`SIGINT`), `SIGTERM` or `SIGHUP`, it kills whatever is left below it in the
 //!   process tree (read from `/proc`), reaps everything, and removes the run's temp directory.
 //! - Its signal handlers only set a flag; the work happens in the main loop.
+//! - And for what it cannot do itself, because something ended *it* (`kill -9`, a failed
+//!   allocation), it has a [`Guard`]: a small process that leads the run's own process group
+//!   and waits on a pipe from the supervisor. When that pipe reads end-of-file without a word
+//!   first, the supervisor has died: the guard kills every process of the group and removes
+//!   the temp directory. A temp directory whose supervisor died anyway (the guard killed too)
+//!   is removed by the next run.
 
 use std::fs;
 use std::io::{self, ErrorKind};
-use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use std::panic;
-use std::path::PathBuf;
+use std::path::Path;
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::time::{Duration, Instant};
 
@@ -25,16 +31,18 @@ use nix::fcntl::{FcntlArg, OFlag, fcntl};
 use nix::poll::{PollFd, PollFlags, poll};
 use nix::sys::signal::{SaFlags, SigAction, SigHandler, SigSet, Signal, kill, sigaction};
 use nix::sys::wait::{Id, WaitPidFlag, waitid, waitpid};
-use nix::unistd::{ForkResult, Pid, fork, getpid, pipe2};
+use nix::unistd::{ForkResult, Pid, fork, getpid, getppid, pipe2, setpgid};
 
 use crate::error::{Error, Result};
 use crate::lab::{Lab, Pacing};
 use crate::lessons::Lesson;
 use crate::multiprocessing::process::{self, exitcode_of, poll_timeout};
 use crate::runtime::context::{self, RunContext};
+use crate::runtime::errno;
 use crate::runtime::event::{Event, Kind};
 use crate::runtime::procfs;
 use crate::view::notes::Notes;
+use crate::view::output::{self, Mode};
 use crate::view::render::View;
 
 /// How one run was asked for on the command line.
@@ -72,6 +80,8 @@ pub enum Outcome {
     Interrupted(i32),
     /// Standard output was closed (`proclab run 1 | head`): stopped quietly.
     OutputClosed,
+    /// Standard output failed otherwise (`> /dev/full`): the run stopped, and says why.
+    OutputFailed,
 }
 
 /// The signal that asked us to stop, or 0.
@@ -80,8 +90,9 @@ static STOP_SIGNAL: AtomicI32 = AtomicI32::new(0);
 static SUPERVISOR_PID: AtomicI32 = AtomicI32::new(0);
 
 extern "C" fn on_stop_signal(signal: libc::c_int) {
-    // Only an atomic store: nothing else is safe inside a signal handler.
+    // Only atomic stores: nothing else is safe inside a signal handler.
     STOP_SIGNAL.store(signal, Ordering::SeqCst);
+    output::set_stopping();
 }
 
 extern "C" fn on_child_ended(_signal: libc::c_int) {}
@@ -99,7 +110,7 @@ pub fn run(options: RunOptions, view: View) -> Result<Outcome> {
             SaFlags::empty(),
             SigSet::empty(),
         );
-        // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
+        // SAFETY: the handler only stores to atomics, which is async-signal-safe.
         unsafe { sigaction(signal, &action) }?;
     }
     // SIGCHLD gets a handler that does nothing: its only job is to interrupt the poll() of the
@@ -113,30 +124,62 @@ pub fn run(options: RunOptions, view: View) -> Result<Outcome> {
     // SAFETY: the handler does nothing at all.
     unsafe { sigaction(Signal::SIGCHLD, &wake_up) }?;
 
-    let temp_dir = make_temp_dir(supervisor)?;
-    let (event_reader, event_writer) = pipe2(OFlag::O_CLOEXEC)?;
+    remove_stale_temp_dirs();
+    let temp_dir = std::env::temp_dir().join(format!("proclab-{supervisor}"));
+    // The guard first: from here on, whatever ends the supervisor, the temp directory goes
+    // too, even if it is killed a moment after creating it.
+    let guard = Guard::start(&temp_dir)?;
+    make_temp_dir(&temp_dir)?;
+    let result = supervise(options, view, supervisor, &temp_dir, guard);
+    // Whatever failed on the way (a pipe, a fork), what the run created goes with it.
+    if result.is_err() && temp_dir.exists() {
+        let _ = fs::remove_dir_all(&temp_dir);
+    }
+    result
+}
+
+/// Everything of `run` after the guard and the temp directory exist.
+fn supervise(
+    options: RunOptions,
+    view: View,
+    supervisor: Pid,
+    temp_dir: &Path,
+    guard: Guard,
+) -> Result<Outcome> {
+    let (event_reader, event_writer) =
+        pipe2(OFlag::O_CLOEXEC).map_err(|e| cannot("create the event pipe", e))?;
     fcntl(event_reader.as_fd(), FcntlArg::F_SETFL(OFlag::O_NONBLOCK))?;
 
     context::init(RunContext {
         start: Instant::now(),
         speed: options.speed,
         event_fd: event_writer.as_raw_fd(),
-        temp_dir: temp_dir.clone(),
+        temp_dir: temp_dir.to_path_buf(),
     });
     context::set_name("proclab");
     install_panic_hook();
     nix::sys::prctl::set_child_subreaper(true)?;
     let is_lesson = matches!(options.program, Program::Lesson { .. });
+    // A lesson's output is its point: the supervisor waits for a slow reader (never past a
+    // stop). A server's annotations are not worth a stalled client: they are dropped instead.
+    output::set_mode(if is_lesson { Mode::Wait } else { Mode::Drop });
     let mut run = Run {
         view,
         history: Vec::new(),
         keep_history: is_lesson,
         output_closed: false,
+        output_failed: None,
+        not_shown: 0,
         reaped: 0,
         shown: 0,
+        guard: None,
     };
-    let main_name = match &options.program {
-        Program::Lesson { lesson, seed, .. } => {
+    let (main_name, step_mode) = match &options.program {
+        Program::Lesson {
+            lesson,
+            seed,
+            pacing,
+        } => {
             run.show(context::stamp(Kind::Lesson {
                 number: lesson.number(),
                 slug: lesson.slug().to_string(),
@@ -144,25 +187,45 @@ pub fn run(options: RunOptions, view: View) -> Result<Outcome> {
                 seed: *seed,
                 speed: options.speed,
             }));
-            "main"
+            ("main", pacing.step_mode)
         }
-        Program::Tool { name, .. } => name,
+        Program::Tool { name, .. } => (*name, false),
     };
     run.flush();
+
+    // In --step mode the main process reads the student's answers; it does so from a pipe
+    // the supervisor fills from its own standard input. The run has a process group of its
+    // own (the guard's, below), and a process outside the terminal's foreground group that
+    // read the terminal would be stopped (SIGTTIN).
+    let answers = if step_mode {
+        Some(pipe2(OFlag::O_CLOEXEC).map_err(|e| cannot("create a pipe", e))?)
+    } else {
+        None
+    };
+    let guard_pid = guard.pid;
+    run.guard = Some(guard_pid);
+    let guard_line = guard.line.as_ref().map_or(-1, AsRawFd::as_raw_fd);
 
     // The fork's time is taken before it: after it, the main process may run (and report)
     // before the supervisor is scheduled again, and its `spawn` must not look later than that.
     let forked_at = context::elapsed();
+
     // SAFETY: the supervisor is single-threaded. The child becomes the program's main process
     // and leaves through `process::exit` (`_exit`), never returning here.
-    let main_pid = match unsafe { fork() }? {
+    let main_pid = match unsafe { fork() }.map_err(|e| cannot("fork", e))? {
         ForkResult::Child => {
             drop(event_reader);
+            let answers = answers.map(|(reader, _)| reader);
+            join_the_run(supervisor, guard_pid, guard_line, answers);
             be_the_main_process(options.program, main_name)
         }
         ForkResult::Parent { child } => child,
     };
+    // Also here, so that the main process is in the run's group whichever of the two runs
+    // first (the classic race of setpgid after fork).
+    let _ = setpgid(main_pid, guard_pid);
     drop(event_writer);
+    let mut answers = answers.map(|(_, writer)| Answers::new(writer));
     context::stop_emitting();
     // The program (and whatever it owns, such as `serve`'s listening socket) now lives in the
     // main process; the supervisor closes its own copies.
@@ -177,13 +240,28 @@ pub fn run(options: RunOptions, view: View) -> Result<Outcome> {
     let mut buffer = Vec::new();
     let mut main_exitcode = None;
     let outcome = loop {
-        let mut fds = [PollFd::new(event_reader.as_fd(), PollFlags::POLLIN)];
+        // SAFETY: descriptor 0 stays open for the life of the process.
+        let stdin = unsafe { BorrowedFd::borrow_raw(0) };
+        let mut fds = vec![PollFd::new(event_reader.as_fd(), PollFlags::POLLIN)];
+        if answers.as_ref().is_some_and(Answers::wants_input) {
+            fds.push(PollFd::new(stdin, PollFlags::POLLIN));
+        }
         let _ = poll(&mut fds, poll_timeout(Duration::from_millis(100)));
+        let input_ready = fds.get(1).is_some_and(|fd| fd.any().unwrap_or(false));
+        if let Some(answers) = answers.as_mut() {
+            if input_ready {
+                answers.take_input();
+            }
+            answers.pass_on();
+        }
         let shown_before = run.shown;
         run.read_events(&event_reader, &mut buffer);
         let signal = STOP_SIGNAL.load(Ordering::SeqCst);
         if signal != 0 {
             break Outcome::Interrupted(signal);
+        }
+        if run.output_failed.is_some() {
+            break Outcome::OutputFailed;
         }
         if run.output_closed {
             break Outcome::OutputClosed;
@@ -202,6 +280,7 @@ pub fn run(options: RunOptions, view: View) -> Result<Outcome> {
             gather_events();
         }
     };
+    drop(answers);
 
     // Whatever the lesson left running (a child of a failed step, an orphan), and every
     // process of an interrupted run, ends here.
@@ -235,28 +314,51 @@ pub fn run(options: RunOptions, view: View) -> Result<Outcome> {
             ),
         }));
     }
-    let removed = fs::remove_dir_all(&temp_dir);
+    let removed = fs::remove_dir_all(temp_dir);
+    // Nothing of the run is left: the guard may go.
+    guard.dismiss();
     let outcome_word = match outcome {
         Outcome::Finished => "finished",
         Outcome::Failed => "failed",
         Outcome::Interrupted(_) => "interrupted",
-        Outcome::OutputClosed => "stopped",
+        Outcome::OutputClosed | Outcome::OutputFailed => "stopped",
     };
     run.show(context::stamp(Kind::End {
         wall: context::elapsed(),
         outcome: outcome_word.to_string(),
     }));
-    let finished = if is_lesson {
+    if !is_lesson {
+        // The last lines of a server get the grace period, not an unbounded wait.
+        output::set_stopping();
+    }
+    let finished = if run.output_closed {
+        Ok(())
+    } else if is_lesson {
         run.view.finish(&run.history)
     } else {
         run.view.flush()
     };
-    if !run.output_closed && finished.is_err() {
-        return Ok(Outcome::OutputClosed);
+    if let Err(error) = finished {
+        run.note_output_error(&error);
     }
-    removed.map_err(|e| Error::System(format!("removing {}: {e}", temp_dir.display())))?;
+    if let Some(error) = run.output_failed {
+        return Err(Error::System(format!(
+            "cannot write to standard output: {error}"
+        )));
+    }
+    removed.map_err(|e| {
+        Error::System(format!(
+            "cannot remove {}: {}",
+            temp_dir.display(),
+            errno::describe_io(&e)
+        ))
+    })?;
     Ok(outcome)
 }
+
+/// Bytes of a server's annotations that may wait for standard output before events are left
+/// out (`serve | less` without scrolling must not stall the server).
+const MAX_BACKLOG: usize = 64 * 1024;
 
 /// How long the supervisor lets events gather in the pipe after it has shown some.
 pub const EVENT_BATCH: Duration = Duration::from_millis(2);
@@ -281,8 +383,6 @@ fn be_the_main_process(program: Program, name: &str) -> ! {
         // SAFETY: restoring the default action installs no handler.
         let _ = unsafe { nix::sys::signal::signal(signal, SigHandler::SigDfl) };
     }
-    // If the supervisor itself is killed, the main process goes with it.
-    let _ = nix::sys::prctl::set_pdeathsig(Signal::SIGKILL);
     context::set_name(name);
     context::emit(Kind::Start);
 
@@ -335,14 +435,264 @@ fn install_panic_hook() {
     }));
 }
 
-fn make_temp_dir(supervisor: Pid) -> Result<PathBuf> {
-    let dir = std::env::temp_dir().join(format!("proclab-{supervisor}"));
+fn make_temp_dir(dir: &Path) -> Result<()> {
     if dir.exists() {
         // Left by an earlier run whose pid was the same and which was killed outright.
-        let _ = fs::remove_dir_all(&dir);
+        let _ = fs::remove_dir_all(dir);
     }
-    fs::create_dir(&dir).map_err(|e| Error::System(format!("creating {}: {e}", dir.display())))?;
-    Ok(dir)
+    fs::create_dir(dir).map_err(|e| {
+        Error::System(format!(
+            "cannot create {}: {} (TMPDIR chooses where)",
+            dir.display(),
+            errno::describe_io(&e)
+        ))
+    })
+}
+
+/// Removes every `proclab-<pid>` temp directory whose supervisor is dead: left by a run that
+/// was killed together with its guard (`kill -9` of both), or by a machine that went down.
+/// A pid that is alive but is not a `proclab` process was reused: its directory is stale too.
+fn remove_stale_temp_dirs() {
+    let Ok(entries) = fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|name| name.strip_prefix("proclab-"))
+            .and_then(|pid| pid.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        let alive = procfs::stat(Pid::from_raw(pid)).is_some_and(|stat| stat.comm == "proclab");
+        if !alive && pid != getpid().as_raw() {
+            let _ = fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+/// An early failure of the supervisor: what it could not do, why, and what to do about it.
+fn cannot(what: &str, errno: Errno) -> Error {
+    Error::System(format!("cannot {what}: {}", errno::describe(errno)))
+}
+
+/// The main process's first steps, before anything else can happen in it: go with the
+/// supervisor if it dies, join the run's process group, let go of what it must not hold.
+fn join_the_run(supervisor: Pid, group: Pid, guard_line: RawFd, answers: Option<OwnedFd>) {
+    // If the supervisor itself is killed, the main process goes with it; and if it died
+    // before that was set, the main process leaves at once.
+    let _ = nix::sys::prctl::set_pdeathsig(Signal::SIGKILL);
+    if getppid() != supervisor {
+        // SAFETY: `_exit` ends the process at once; it is always safe to call.
+        unsafe { libc::_exit(1) }
+    }
+    let _ = setpgid(Pid::from_raw(0), group);
+    // Only the supervisor may hold the guard's pipe: its end-of-file means "the supervisor
+    // is gone".
+    let _ = nix::unistd::close(guard_line);
+    if let Some(answers) = answers {
+        let _ = nix::unistd::dup2_stdin(&answers);
+    }
+}
+
+/// The guard of a run: a process forked before the lesson's main process, which leads the
+/// run's own process group (every process of the run is in it: `fork` keeps the group) and
+/// outlives the supervisor for as long as it takes to clean up after it.
+///
+/// The supervisor holds the only write end of a pipe whose read end the guard waits on. When
+/// the run is over, the supervisor writes one byte ("all clean") and the guard leaves. If
+/// the supervisor dies first, however it dies, the kernel closes its end: the guard reads
+/// end-of-file, kills every other process of the group (orphans included: re-parenting does
+/// not change a process's group) and removes the temp directory.
+struct Guard {
+    pid: Pid,
+    /// The supervisor's end of the pipe; closed without a word, it sends the guard to work.
+    line: Option<OwnedFd>,
+}
+
+/// What the supervisor writes to its guard when nothing of the run is left.
+const ALL_CLEAN: u8 = b'.';
+
+impl Guard {
+    /// Forks the guard.
+    fn start(temp_dir: &Path) -> Result<Guard> {
+        let (reader, writer) = pipe2(OFlag::O_CLOEXEC).map_err(|e| cannot("create a pipe", e))?;
+        // SAFETY: the supervisor is single-threaded; the guard child only reads a pipe, reads
+        // /proc, sends signals and removes a directory, and leaves through `_exit`.
+        match unsafe { fork() }.map_err(|e| cannot("fork", e))? {
+            ForkResult::Child => {
+                drop(writer);
+                be_the_guard(reader, temp_dir)
+            }
+            ForkResult::Parent { child } => {
+                // Also here, so that the group exists before the main process joins it.
+                let _ = setpgid(child, child);
+                Ok(Guard {
+                    pid: child,
+                    line: Some(writer),
+                })
+            }
+        }
+    }
+
+    /// Tells the guard that nothing is left to clean up, and reaps it.
+    fn dismiss(self) {
+        if let Some(line) = &self.line {
+            let _ = nix::unistd::write(line, &[ALL_CLEAN]);
+        }
+    }
+}
+
+impl Drop for Guard {
+    /// Closes the pipe and reaps the guard. Without "all clean" first (an early failure of
+    /// the supervisor), the guard cleans up before it leaves, as if the supervisor had died.
+    fn drop(&mut self) {
+        drop(self.line.take());
+        loop {
+            match waitpid(self.pid, None) {
+                Err(Errno::EINTR) => continue,
+                _ => return,
+            }
+        }
+    }
+}
+
+/// The guard's life: wait for the supervisor's word, or for its death.
+fn be_the_guard(line: OwnedFd, temp_dir: &Path) -> ! {
+    context::set_name("proclab-guard");
+    let _ = setpgid(Pid::from_raw(0), Pid::from_raw(0));
+    // A Ctrl-C or a hang-up is for the supervisor, which then ends the run itself; the guard
+    // must outlast it.
+    for signal in [
+        Signal::SIGINT,
+        Signal::SIGTERM,
+        Signal::SIGHUP,
+        Signal::SIGQUIT,
+    ] {
+        // SAFETY: ignoring a signal installs no handler.
+        let _ = unsafe { nix::sys::signal::signal(signal, SigHandler::SigIgn) };
+    }
+    // SAFETY: restoring the default action installs no handler.
+    let _ = unsafe { nix::sys::signal::signal(Signal::SIGCHLD, SigHandler::SigDfl) };
+    // Keep no descriptor of the supervisor's: not its standard output (a reader waiting for
+    // end-of-file would wait for the guard too), not the event pipe, not a listening socket.
+    let line = keep_only(line);
+    let mut byte = [0u8; 1];
+    let word = loop {
+        match nix::unistd::read(line.as_fd(), &mut byte) {
+            Err(Errno::EINTR) => continue,
+            Ok(1) => break Some(byte[0]),
+            _ => break None,
+        }
+    };
+    if word != Some(ALL_CLEAN) {
+        // The supervisor died without cleaning up: do it in its place.
+        kill_the_group();
+        let _ = fs::remove_dir_all(temp_dir);
+    }
+    // SAFETY: `_exit` ends the process at once; it is always safe to call.
+    unsafe { libc::_exit(0) }
+}
+
+/// Moves `line` to descriptor 3, points 0, 1 and 2 at /dev/null, and closes everything else.
+fn keep_only(line: OwnedFd) -> OwnedFd {
+    // SAFETY: plain descriptor calls on numbers this process owns; `close_range` closes every
+    // descriptor from 4 up, which nothing in this process uses any more.
+    unsafe {
+        if line.as_raw_fd() != 3 {
+            libc::dup2(line.as_raw_fd(), 3);
+        }
+        let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR);
+        for fd in 0..3 {
+            libc::dup2(null, fd);
+        }
+        libc::syscall(libc::SYS_close_range, 4u32, u32::MAX, 0u32);
+        std::mem::forget(line);
+        OwnedFd::from_raw_fd(3)
+    }
+}
+
+/// Kills every other process of the guard's group, until none is left alive (zombies are
+/// dead already: their new parent reaps them).
+fn kill_the_group() {
+    let me = getpid();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < deadline {
+        let alive: Vec<Pid> = procfs::all_processes()
+            .into_iter()
+            .filter(|p| p.pgrp == me && p.pid != me && p.state != 'Z')
+            .map(|p| p.pid)
+            .collect();
+        if alive.is_empty() {
+            return;
+        }
+        for pid in alive {
+            let _ = kill(pid, Signal::SIGKILL);
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+/// The student's answers in `--step` mode, passed on from the supervisor's standard input to
+/// the main process, a little at a time and never blocking the supervisor.
+struct Answers {
+    writer: Option<OwnedFd>,
+    pending: Vec<u8>,
+    input_ended: bool,
+}
+
+impl Answers {
+    fn new(writer: OwnedFd) -> Answers {
+        let _ = fcntl(writer.as_fd(), FcntlArg::F_SETFL(OFlag::O_NONBLOCK));
+        Answers {
+            writer: Some(writer),
+            pending: Vec::new(),
+            input_ended: false,
+        }
+    }
+
+    /// Whether to read standard input now: not after its end, nor while the main process has
+    /// not taken what was read before.
+    fn wants_input(&self) -> bool {
+        !self.input_ended && self.pending.is_empty() && self.writer.is_some()
+    }
+
+    fn take_input(&mut self) {
+        let mut chunk = [0u8; 4096];
+        // SAFETY: descriptor 0 stays open for the life of the process.
+        let stdin = unsafe { BorrowedFd::borrow_raw(0) };
+        match nix::unistd::read(stdin, &mut chunk) {
+            Ok(0) => self.input_ended = true,
+            Ok(n) => self.pending.extend_from_slice(&chunk[..n]),
+            Err(Errno::EINTR | Errno::EAGAIN) => {}
+            Err(_) => self.input_ended = true,
+        }
+    }
+
+    /// Writes what the pipe takes; once input has ended and all is passed on, closes the pipe,
+    /// which the main process reads as the end of input.
+    fn pass_on(&mut self) {
+        let Some(writer) = self.writer.as_ref() else {
+            return;
+        };
+        while !self.pending.is_empty() {
+            match nix::unistd::write(writer, &self.pending) {
+                Ok(n) => {
+                    self.pending.drain(..n);
+                }
+                Err(Errno::EINTR) => continue,
+                Err(Errno::EAGAIN) => return,
+                Err(_) => {
+                    self.pending.clear();
+                    self.input_ended = true;
+                }
+            }
+        }
+        if self.input_ended {
+            self.writer = None;
+        }
+    }
 }
 
 /// The supervisor's state while a lesson runs.
@@ -351,7 +701,14 @@ struct Run {
     /// Every event so far, for the tree and timeline at the end (lessons only).
     history: Vec<Event>,
     keep_history: bool,
+    /// Standard output takes nothing more: closed by its reader (quietly), or failed.
     output_closed: bool,
+    /// Why standard output failed, when it did otherwise than by being closed.
+    output_failed: Option<String>,
+    /// Events left out because standard output was too slow (`serve`), not yet said.
+    not_shown: u64,
+    /// The guard's pid: a child of the supervisor, but not a process of the run.
+    guard: Option<Pid>,
     /// How many processes the supervisor has reaped.
     reaped: usize,
     /// How many events it has shown (kept in `history` or not).
@@ -360,6 +717,24 @@ struct Run {
 
 impl Run {
     fn show(&mut self, event: Event) {
+        if !self.keep_history && !self.output_closed {
+            // A server's annotations: while standard output has not taken what it was given,
+            // leave events out and count them, rather than make the server wait.
+            if output::backlog() > MAX_BACKLOG {
+                self.not_shown += 1;
+                self.shown += 1;
+                return;
+            }
+            if self.not_shown > 0 {
+                let dropped = std::mem::take(&mut self.not_shown);
+                let note = context::stamp(Kind::Note {
+                    text: format!("{dropped} lines not shown: output too slow"),
+                });
+                if let Err(error) = self.view.show(&note) {
+                    self.note_output_error(&error);
+                }
+            }
+        }
         if !self.output_closed
             && let Err(error) = self.view.show(&event)
         {
@@ -379,9 +754,13 @@ impl Run {
         }
     }
 
+    /// A closed pipe (`proclab run 1 | head`) ends the run quietly, as does an output nobody
+    /// reads once the run is stopping; any other error ends it with a message.
     fn note_output_error(&mut self, error: &io::Error) {
-        if error.kind() == ErrorKind::BrokenPipe {
-            self.output_closed = true;
+        self.output_closed = true;
+        if !matches!(error.kind(), ErrorKind::BrokenPipe | ErrorKind::TimedOut) {
+            self.output_failed
+                .get_or_insert_with(|| errno::describe_io(error));
         }
     }
 
@@ -441,6 +820,10 @@ impl Run {
             let Some(exitcode) = exitcode_of(status) else {
                 continue;
             };
+            if Some(pid) == self.guard {
+                // Not a process of the run (and normally dismissed, not reaped, here).
+                continue;
+            }
             self.show(context::stamp(Kind::Exit {
                 child: pid.as_raw(),
                 exitcode,
@@ -459,7 +842,11 @@ impl Run {
         let deadline = Instant::now() + Duration::from_secs(5);
         loop {
             self.reap_ended();
-            let left = procfs::descendants(supervisor);
+            let guard = self.guard;
+            let left: Vec<procfs::Stat> = procfs::descendants(supervisor)
+                .into_iter()
+                .filter(|process| Some(process.pid) != guard)
+                .collect();
             if left.is_empty() || Instant::now() > deadline {
                 return killed;
             }

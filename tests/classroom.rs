@@ -85,6 +85,15 @@ fn normalise_races(note: &str) -> String {
     ] {
         note = note.replace(race, said);
     }
+    // Lesson 5: how the quick rounds came out, a distribution of a race (how many kinds of
+    // outcome there were varies too).
+    while let Some(at) = note.find("# sold: # round(s), # sold: # round(s)") {
+        note.replace_range(at..at + "# sold: # round(s), ".len(), "");
+    }
+    // Lesson 12: how busy the machine was while the workers ran (the lesson says so itself).
+    if let Some(at) = note.find(" The workers spent #% of their time waiting for a CPU") {
+        note.truncate(at);
+    }
     // Lesson 4: which client waited longest for the iterative server.
     if let Some(at) = note.find("With the iterative server ")
         && let Some(end) = note[at..].find(" took ")

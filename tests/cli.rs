@@ -27,8 +27,43 @@ fn list_shows_every_lesson_in_order() {
 fn bad_input_is_one_clear_line_and_status_2() {
     let lab = Lab::new();
     // `run` without a lesson is an error too, with the list of lessons: see tests/classroom.rs.
-    let cases: [(&[&str], &str); 8] = [
+    let cases: [(&[&str], &str); 18] = [
         (&["run", "99"], "unknown lesson '99'"),
+        (&["run", "1\n2"], "unknown lesson '1\\n2'"),
+        (&["run", "1", "--speed", "-inf"], "--speed"),
+        (&["run", "1", "--speed", "1e-300"], "between 0.01 and 1000"),
+        (&["run", "1", "--speed", "1e308"], "between 0.01 and 1000"),
+        (&["run", "1", "--speed", "0.001"], "between 0.01 and 1000"),
+        (&["run", "1", "--speed", "NaN"], "not a number"),
+        (&["bench"], "'bench' needs a subcommand: spawn"),
+        (
+            &[
+                "load",
+                "--port",
+                "20001",
+                "--connections",
+                "1",
+                "--time-limit",
+                "1e308",
+            ],
+            "at most 600 seconds",
+        ),
+        (
+            &[
+                "load",
+                "--port",
+                "20001",
+                "--hold",
+                "1",
+                "--hold-for",
+                "1e308",
+            ],
+            "below 600 seconds",
+        ),
+        (
+            &["serve", "--port", "0", "--idle-timeout", "0"],
+            "--idle-timeout",
+        ),
         (
             &["run", "no-such-lesson"],
             "valid lessons: 1 (spawn-function)",

@@ -62,9 +62,15 @@ const ORPHAN_SHOWN: Duration = Duration::from_secs(1);
 /// How long the next taker waits for a lock before it gives up.
 const LOCK_PATIENCE: Duration = Duration::from_secs(3);
 
-/// How long to wait for something the kernel does at once (a re-parenting, a reaping): not
-/// scaled, since it is not part of the lesson's pace. Reaching it means something is wrong.
+/// How long to wait for something the kernel does at once (a re-parenting, a reaping), scaled
+/// by --speed like everything else but never below `LEAST_PATIENCE`, which a busy machine
+/// needs. Reaching it means something is wrong, and the lesson fails.
 const KERNEL_PATIENCE: Duration = Duration::from_secs(10);
+const LEAST_PATIENCE: Duration = Duration::from_secs(2);
+
+fn kernel_patience() -> Duration {
+    context::scaled(KERNEL_PATIENCE).max(LEAST_PATIENCE)
+}
 
 /// The exit status of step 2's daemon if it was (wrongly) allowed to start a child: an exit
 /// status is the simplest way for a child to tell its parent one small number.
@@ -110,6 +116,12 @@ fn daemon_and_worker() -> Result<()> {
     parent.start()?;
     let parent_code = parent.join()?;
     let joined_at = context::elapsed();
+    if parent_code != 0 {
+        // It could not start its children (a failed fork): there is nothing to look at.
+        return Err(Error::lesson(format!(
+            "parent failed (exitcode {parent_code}) before its children could run"
+        )));
+    }
 
     let counter_pid = Pid::from_raw(record.counter_pid.load(SeqCst));
     let worker_pid = Pid::from_raw(record.worker_pid.load(SeqCst));
@@ -277,11 +289,21 @@ fn orphan() -> Result<()> {
     let in_doomed = record.clone();
     let mut doomed = Process::new(move || doomed_parent(&in_doomed)).named("doomed");
     let doomed_pid = doomed.start()?;
+    // 0: doomed ended without starting it (its fork failed, say).
     let grandchild = poll_until("doomed has started its child", || {
-        Some(record.pid.load(SeqCst))
-            .filter(|&pid| pid != 0)
-            .map(Pid::from_raw)
+        match record.pid.load(SeqCst) {
+            0 if doomed.exitcode().is_some() => Some(0),
+            0 => None,
+            pid => Some(pid),
+        }
     })?;
+    if grandchild == 0 {
+        return Err(Error::lesson(format!(
+            "doomed ended (exitcode {}) before it could start its child",
+            python(doomed.exitcode())
+        )));
+    }
+    let grandchild = Pid::from_raw(grandchild);
     // Let the grandchild say who its parent is before that parent dies, so that the student
     // sees both answers (on a busy machine it may not have run at all yet).
     poll_until("the grandchild has looked at its parent", || {
@@ -442,7 +464,7 @@ fn zombie_and_exitcodes() -> Result<()> {
     );
 
     go.release()?;
-    if process::wait_for_any(&[&returns], KERNEL_PATIENCE).is_empty() {
+    if process::wait_for_any(&[&returns], kernel_patience()).is_empty() {
         return Err(Error::lesson(format!("{pid} did not end")));
     }
     poll_until("/proc shows the ended child as a zombie", || {
@@ -723,13 +745,14 @@ fn sleep_until_signalled() -> ! {
 }
 
 /// Asks `check` every few milliseconds until it has an answer, for at most
-/// `KERNEL_PATIENCE`. Used instead of sleeping "long enough": as quick as the machine allows,
-/// and a clear error if the thing never happens.
+/// `kernel_patience()`. Used instead of sleeping "long enough": as quick as the machine
+/// allows, and a clear error if the thing never happens.
 fn poll_until<T>(what: &str, check: impl FnMut() -> Option<T>) -> Result<T> {
-    wait::poll_until(KERNEL_PATIENCE, check).ok_or_else(|| {
+    let patience = kernel_patience();
+    wait::poll_until(patience, check).ok_or_else(|| {
         Error::lesson(format!(
             "gave up waiting until {what} after {}",
-            describe(KERNEL_PATIENCE)
+            describe(patience)
         ))
     })
 }

@@ -195,6 +195,7 @@ fn forking_server_with_clients(pauses: &[Vec<Duration>]) -> Result<Vec<Duration>
             reap: true,
             connections: Some(CLIENTS.len()),
             observe_handlers: true,
+            guarded: None,
         };
         match echo::serve_forking(listener, &options) {
             Ok(lives) => note_overlap(&lives),
@@ -292,6 +293,7 @@ fn zombies_without_and_with_reaping() -> Result<()> {
                 reap,
                 connections: Some(CLIENTS.len()),
                 observe_handlers: false,
+                guarded: None,
             };
             let lives = match echo::serve_forking(listener, &options) {
                 Ok(lives) => lives,
@@ -366,7 +368,7 @@ fn server_keeps_its_copy() -> Result<()> {
         Process::new(move || wait_for_the_end(address, wait, &timed_out_writer)).named("alex");
     client.start()?;
 
-    let (connection, peer) = listener.accept()?;
+    let (connection, peer) = accept_from(&listener, &client)?;
     // The mistake, made on purpose: the handler gets a duplicate of the connection's
     // descriptor, and the main process keeps the original open.
     let mut handler = echo::start_handler(
@@ -407,6 +409,30 @@ fn server_keeps_its_copy() -> Result<()> {
         describe(closed_at.elapsed())
     );
     Ok(())
+}
+
+/// Accepts `client`'s connection, but not for ever: if the client ends first (it could not
+/// connect: out of descriptors, say) or nothing comes within a --speed-scaled 30 s, the step
+/// fails instead of waiting in accept() for a connection that will never come.
+fn accept_from(listener: &TcpListener, client: &Process) -> Result<(TcpStream, SocketAddr)> {
+    let deadline = Instant::now() + context::scaled(Duration::from_secs(30));
+    loop {
+        let mut ready = [PollFd::new(listener.as_fd(), PollFlags::POLLIN)];
+        match poll(&mut ready, poll_timeout(Duration::from_millis(10))) {
+            Ok(1) => return Ok(listener.accept()?),
+            Ok(_) | Err(Errno::EINTR) => {}
+            Err(errno) => return Err(errno.into()),
+        }
+        if let Some(code) = client.exitcode() {
+            return Err(Error::lesson(format!(
+                "{} ended (exitcode {code}) before it connected",
+                client.name()
+            )));
+        }
+        if Instant::now() > deadline {
+            return Err(Error::lesson(format!("{} never connected", client.name())));
+        }
+    }
 }
 
 /// Alex's side of step 4: one round trip, then "I am done sending" (a half-close), then wait

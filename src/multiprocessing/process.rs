@@ -102,7 +102,13 @@ impl fmt::Display for ProcessError {
                  ignored?)"
             ),
             ProcessError::System(call, errno) => {
-                write!(f, "{call}: {} ({})", errno_name(*errno), errno.desc())
+                // The kernel's name for the error, then its cause and remedy in words.
+                write!(
+                    f,
+                    "cannot {call} ({}): {}",
+                    errno_name(*errno),
+                    crate::runtime::errno::describe(*errno)
+                )
             }
         }
     }

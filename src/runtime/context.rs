@@ -330,7 +330,13 @@ fn write_whole(fd: RawFd, mut bytes: &[u8]) {
             if std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
                 continue;
             }
-            // The supervisor is gone (EPIPE): nobody is listening, so there is nothing to do.
+            // EPIPE: the supervisor is gone, and with it the lab this process belongs to. A
+            // process of a lesson must not outlive the lab (lesson 3's orphan would loop for
+            // ever), so it leaves now, as a `SIGPIPE` would have ended it.
+            if std::io::Error::last_os_error().raw_os_error() == Some(libc::EPIPE) {
+                // SAFETY: `_exit` ends the process at once; it is always safe to call.
+                unsafe { libc::_exit(1) }
+            }
             return;
         }
         bytes = &bytes[written as usize..];

@@ -2,6 +2,7 @@
 //! (no views, no lesson registry, no `Process`).
 
 pub mod context;
+pub mod errno;
 pub mod event;
 pub mod outcome;
 pub mod procfs;

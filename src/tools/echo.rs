@@ -36,6 +36,14 @@ pub const CHUNK: usize = 1024;
 pub const DEFAULT_PORT: u16 = 8081;
 /// Default bound on live handlers (`--max-clients`).
 pub const DEFAULT_MAX_CLIENTS: usize = 256;
+/// Default `--idle-timeout`: a handler whose client sends nothing for this long hangs up.
+pub const DEFAULT_IDLE_TIMEOUT_S: f64 = 30.0;
+/// Default `--write-timeout`: a handler whose client does not read its replies for this long
+/// hangs up.
+pub const DEFAULT_WRITE_TIMEOUT_S: f64 = 10.0;
+/// What a connection beyond `--max-clients` is told before it is closed.
+pub const BUSY: &str =
+    "proclab serve is busy: every handler is taken (--max-clients); try again later\n";
 
 /// A listening TCP socket on `address`. With `reuse_address`, `SO_REUSEADDR` is set before
 /// `bind`, so that a port whose old connections linger in `TIME_WAIT` can be bound again.
@@ -78,7 +86,7 @@ pub fn talk(connection: &mut TcpStream) -> Conversation {
             Ok(n) => n,
             Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
             Err(error) => {
-                conversation.error = Some(error);
+                conversation.error = Some(timed_out(error, connection.read_timeout(), "sent"));
                 return conversation;
             }
         };
@@ -88,9 +96,24 @@ pub fn talk(connection: &mut TcpStream) -> Conversation {
         // A client that vanished makes this fail with EPIPE or ECONNRESET (Rust ignores
         // SIGPIPE): the handler ends its conversation, nothing crashes.
         if let Err(error) = connection.write_all(&buffer[..received]) {
-            conversation.error = Some(error);
+            conversation.error = Some(timed_out(error, connection.write_timeout(), "read"));
             return conversation;
         }
+    }
+}
+
+/// A read or write that ran into the socket's timeout (`SO_RCVTIMEO`, `SO_SNDTIMEO`: the
+/// kernel says `EAGAIN`) is named for what it is: a client that `did` nothing for that long.
+fn timed_out(error: io::Error, timeout: io::Result<Option<Duration>>, did: &str) -> io::Error {
+    match (error.kind(), timeout) {
+        (io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut, Ok(Some(timeout))) => io::Error::new(
+            io::ErrorKind::TimedOut,
+            format!(
+                "the client {did} nothing for {} s: the handler hung up",
+                timeout.as_secs_f64()
+            ),
+        ),
+        _ => error,
     }
 }
 
@@ -139,6 +162,19 @@ pub struct ServerOptions {
     pub connections: Option<usize>,
     /// Also read each new handler's parent from `/proc` (the lesson; a cost `serve` skips).
     pub observe_handlers: bool,
+    /// `proclab serve`'s protection against idle, slow and non-reading clients; `None` in the
+    /// lesson, where every client is one of ours.
+    pub guarded: Option<Guarded>,
+}
+
+/// How `proclab serve` keeps a crowd from denying service to a well-behaved client: a handler
+/// hangs up on a client that sends nothing for `idle_timeout`, or does not read its replies
+/// for `write_timeout`; and at `max_clients` a new connection is told the server is busy and
+/// closed, instead of waiting in the listen queue behind others that may never leave.
+#[derive(Debug, Clone, Copy)]
+pub struct Guarded {
+    pub idle_timeout: Duration,
+    pub write_timeout: Duration,
 }
 
 /// One handler of a server that stopped by itself: when it was forked and when reaped.
@@ -182,6 +218,11 @@ pub fn serve_forking(listener: &TcpListener, options: &ServerOptions) -> Result<
     let mut live: Vec<Pid> = Vec::new();
     let mut accepted = 0usize;
     let mut at_limit = false;
+    let mut refused = 0u64;
+    // A lesson's server gives up on a failing accept() or fork() after this long; `serve`
+    // keeps trying, since handlers that end free what it lacks.
+    let mut failing_since: Option<Instant> = None;
+    let patience = context::scaled(Duration::from_secs(5));
     loop {
         if options.reap && CHILD_ENDED.swap(false, Ordering::SeqCst) {
             reap_handlers(&mut live, &mut lives, false);
@@ -189,15 +230,20 @@ pub fn serve_forking(listener: &TcpListener, options: &ServerOptions) -> Result<
         if options.connections == Some(accepted) {
             break;
         }
-        if live.len() >= options.max_clients {
-            if !at_limit {
-                say!(
-                    "{} handlers are live, the limit (--max-clients): new connections wait in \
-                     the listen queue until one ends",
-                    live.len()
-                );
-                at_limit = true;
-            }
+        let busy = live.len() >= options.max_clients;
+        if busy && !at_limit {
+            let then = if options.guarded.is_some() {
+                "new connections are told so and closed"
+            } else {
+                "new connections wait in the listen queue"
+            };
+            say!(
+                "{} handlers are live, the limit (--max-clients): {then} until one ends",
+                live.len()
+            );
+            at_limit = true;
+        }
+        if busy && options.guarded.is_none() {
             if !options.reap {
                 return Err(Error::lesson(
                     "handler limit reached by a server that never reaps",
@@ -206,7 +252,13 @@ pub fn serve_forking(listener: &TcpListener, options: &ServerOptions) -> Result<
             reap_handlers(&mut live, &mut lives, true);
             continue;
         }
-        at_limit = false;
+        if !busy && at_limit {
+            if refused > 0 {
+                say!("a handler ended: serving again ({refused} connections refused meanwhile)");
+            }
+            at_limit = false;
+            refused = 0;
+        }
         // Wait for a connection, or for a handler to end (SIGCHLD interrupts the wait).
         let mut ready = [PollFd::new(listener.as_fd(), PollFlags::POLLIN)];
         let unblocked = options.reap.then(SigSet::empty);
@@ -219,14 +271,36 @@ pub fn serve_forking(listener: &TcpListener, options: &ServerOptions) -> Result<
             Err(error) => match error.raw_os_error().map(Errno::from_raw) {
                 Some(Errno::EAGAIN | Errno::EINTR | Errno::ECONNABORTED) => continue,
                 // Out of descriptors or memory: say so, let handlers finish, try again.
-                Some(Errno::EMFILE | Errno::ENFILE | Errno::ENOBUFS | Errno::ENOMEM) => {
-                    say!("accept failed ({error}); retrying in 100 ms");
+                Some(errno @ (Errno::EMFILE | Errno::ENFILE | Errno::ENOBUFS | Errno::ENOMEM)) => {
+                    let since = *failing_since.get_or_insert_with(Instant::now);
+                    if options.connections.is_some() && since.elapsed() >= patience {
+                        return Err(Error::lesson(format!(
+                            "accept() kept failing for {} s: {}",
+                            patience.as_secs_f64(),
+                            crate::runtime::errno::describe(errno)
+                        )));
+                    }
+                    say!(
+                        "accept failed: {}; retrying in 100 ms",
+                        crate::runtime::errno::describe(errno)
+                    );
                     std::thread::sleep(Duration::from_millis(100));
                     continue;
                 }
                 _ => return Err(error.into()),
             },
         };
+        if busy {
+            refuse(connection);
+            refused += 1;
+            continue;
+        }
+        if let Some(guarded) = options.guarded {
+            // The handler inherits the socket with its timeouts: a read that waits longer
+            // than idle_timeout, or a write longer than write_timeout, fails with EAGAIN.
+            connection.set_read_timeout(Some(guarded.idle_timeout))?;
+            connection.set_write_timeout(Some(guarded.write_timeout))?;
+        }
         accepted += 1;
         let forked_at = context::elapsed();
         // The connection moves into the handler: the server's copy is closed as soon as the
@@ -234,15 +308,23 @@ pub fn serve_forking(listener: &TcpListener, options: &ServerOptions) -> Result<
         let handler = match start_handler(connection, peer, listener.as_raw_fd(), "handler") {
             Ok(handler) => handler,
             // Out of processes (EAGAIN) or memory: this client is turned away, the server and
-            // the other handlers carry on.
+            // the other handlers carry on (a lesson's server gives up after a while).
             Err(error) => {
                 say!(
                     "cannot fork a handler for {peer} ({error}): connection closed; retrying in 100 ms"
                 );
+                let since = *failing_since.get_or_insert_with(Instant::now);
+                if options.connections.is_some() && since.elapsed() >= patience {
+                    return Err(Error::lesson(format!(
+                        "fork() kept failing for {} s: {error}",
+                        patience.as_secs_f64()
+                    )));
+                }
                 std::thread::sleep(Duration::from_millis(100));
                 continue;
             }
         };
+        failing_since = None;
         let pid = handler.pid().expect("started");
         live.push(pid);
         if keep_lives {
@@ -266,6 +348,18 @@ pub fn serve_forking(listener: &TcpListener, options: &ServerOptions) -> Result<
     Ok(lives)
 }
 
+/// Tells a connection beyond `--max-clients` that the server is busy, and closes it, without
+/// ever waiting for the client: the server's accept loop must not stall on anybody.
+fn refuse(connection: TcpStream) {
+    let _ = connection.set_nonblocking(true);
+    let _ = (&connection).write(BUSY.as_bytes());
+    let _ = connection.shutdown(Shutdown::Write);
+    // What the client sent already is read and dropped: closing a socket with unread data
+    // resets the connection (RST), and the client might lose the busy line.
+    let mut scratch = [0u8; CHUNK];
+    while matches!((&connection).read(&mut scratch), Ok(n) if n > 0) {}
+}
+
 fn reap_handlers(live: &mut Vec<Pid>, lives: &mut [HandlerLife], block: bool) {
     for (pid, _) in process::reap_any_ended(block) {
         live.retain(|&p| p != pid);
@@ -276,11 +370,15 @@ fn reap_handlers(live: &mut Vec<Pid>, lives: &mut [HandlerLife], block: bool) {
 }
 
 /// `proclab serve`: the forking server until Ctrl-C, with the lab's annotations.
-pub fn serve(listener: TcpListener, max_clients: usize) -> Result<()> {
+pub fn serve(listener: TcpListener, max_clients: usize, guarded: Guarded) -> Result<()> {
     let address = listener.local_addr()?;
     say!(
         "listening on {address} (SO_REUSEADDR set), one handler process per connection, at most \
-         {max_clients} at once; Ctrl-C stops the server and every handler"
+         {max_clients} at once (more are told the server is busy); a handler hangs up after {} s \
+         without a byte from its client, or {} s of its replies unread; Ctrl-C stops the server \
+         and every handler",
+        guarded.idle_timeout.as_secs_f64(),
+        guarded.write_timeout.as_secs_f64()
     );
     if address.ip().is_unspecified() {
         note!(
@@ -298,6 +396,7 @@ pub fn serve(listener: TcpListener, max_clients: usize) -> Result<()> {
         reap: true,
         connections: None,
         observe_handlers: false,
+        guarded: Some(guarded),
     };
     serve_forking(&listener, &options).map(|_| ())
 }
@@ -398,9 +497,15 @@ pub fn run_client(host: &str, port: u16) -> Result<()> {
         let reply = match read_reply(&mut connection, message.len()) {
             Ok(Some(reply)) => reply,
             Ok(None) => {
-                return Err(Error::System(format!(
-                    "{host}:{port} closed the connection"
-                )));
+                // A busy server says so before it closes: pass its words on.
+                let mut said = String::new();
+                let _ = connection.read_to_string(&mut said);
+                let said = said.trim();
+                return Err(Error::System(if said.is_empty() {
+                    format!("{host}:{port} closed the connection")
+                } else {
+                    format!("{host}:{port} closed the connection: {said}")
+                }));
             }
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                 return Err(Error::System(format!(
@@ -409,6 +514,11 @@ pub fn run_client(host: &str, port: u16) -> Result<()> {
             }
             Err(e) => return Err(Error::System(format!("reading from {host}:{port}: {e}"))),
         };
+        let upper = message.to_ascii_uppercase();
+        let head = &reply[..reply.len().min(BUSY.len())];
+        if reply != upper.as_bytes() && BUSY.as_bytes().starts_with(head) {
+            return Err(Error::System(format!("{host}:{port}: {}", BUSY.trim_end())));
+        }
         writeln!(out, "{}", String::from_utf8_lossy(&reply))?;
         out.flush()?;
     }

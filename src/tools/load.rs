@@ -251,6 +251,10 @@ fn report(out: &mut impl Write, tally: &Tally, rates: &[(&str, f64)]) -> io::Res
     }
     let mut samples = tally.samples.clone();
     samples.sort();
+    if tally.done == 0 {
+        // Latencies of nothing done would only mislead ("0 of 5 done", "p50 12 µs").
+        samples.clear();
+    }
     for (label, p) in [("latency p50", 50), ("latency p99", 99)] {
         match percentile(&samples, p) {
             Some(latency) => writeln!(out, "  {label:<16} {:.1} µs", latency.as_secs_f64() * 1e6)?,
@@ -273,9 +277,13 @@ fn percentile(sorted: &[Duration], p: usize) -> Option<Duration> {
 /// Ok when everything asked for was done without an error; else one line saying what failed.
 fn verdict(tally: &Tally, options: &LoadOptions) -> Result<()> {
     if tally.timed_out {
+        let first = match &tally.first_error {
+            Some(error) => format!("; the first error: {error}"),
+            None => String::new(),
+        };
         return Err(Error::System(format!(
             "stopped at the time limit of {} s with {} of {} done and {} errors (is the server at \
-             {} still answering?)",
+             {} still answering?){first}",
             options.time_limit.as_secs_f64(),
             tally.done,
             tally.wanted,
@@ -312,16 +320,66 @@ fn dial(address: SocketAddr, timeout: Duration) -> io::Result<TcpStream> {
     Ok(stream)
 }
 
-/// Sends `message`, receives exactly as many bytes, and checks they are `want`.
+/// When one operation must be over: `IO_TIMEOUT` from now, or the run's deadline if sooner.
+fn operation_deadline(deadline: Instant) -> Instant {
+    deadline.min(Instant::now() + IO_TIMEOUT)
+}
+
+/// Seconds for a message: `5`, `2.5`.
+fn seconds(duration: Duration) -> f64 {
+    (duration.as_secs_f64() * 10.0).round() / 10.0
+}
+
+/// Sends `message`, receives exactly as many bytes, and checks they are `want`; all of it by
+/// `until`. The socket's timeouts are set before each call to what is left, so that a server
+/// answering one byte at a time cannot stretch one round trip past `until`.
 fn round_trip(
     stream: &mut TcpStream,
     message: &[u8],
     want: &[u8],
     reply: &mut [u8],
+    until: Instant,
 ) -> io::Result<()> {
-    stream.write_all(message)?;
+    let allowed = seconds(until.saturating_duration_since(Instant::now()));
+    let left = || {
+        let left = until.saturating_duration_since(Instant::now());
+        (!left.is_zero()).then_some(left)
+    };
+    let late = |what: &str| {
+        io::Error::new(
+            io::ErrorKind::TimedOut,
+            format!("{what} within {allowed} s"),
+        )
+    };
+    let is_late = |error: &io::Error| {
+        matches!(
+            error.kind(),
+            io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+        )
+    };
+    let mut sent = 0;
+    while sent < message.len() {
+        stream.set_write_timeout(Some(left().ok_or_else(|| late("could not send"))?))?;
+        match stream.write(&message[sent..]) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => sent += n,
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+            Err(error) if is_late(&error) => return Err(late("could not send")),
+            Err(error) => return Err(error),
+        }
+    }
     let reply = &mut reply[..message.len()];
-    stream.read_exact(reply)?;
+    let mut got = 0;
+    while got < reply.len() {
+        stream.set_read_timeout(Some(left().ok_or_else(|| late("no reply"))?))?;
+        match stream.read(&mut reply[got..]) {
+            Ok(0) => return Err(io::Error::other("the server closed the connection")),
+            Ok(n) => got += n,
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+            Err(error) if is_late(&error) => return Err(late("no reply")),
+            Err(error) => return Err(error),
+        }
+    }
     if reply != want {
         return Err(io::Error::other(format!(
             "the reply was not the message upper-cased: sent {:?}, got {:?}",
@@ -347,16 +405,20 @@ impl std::fmt::Display for Failure {
     }
 }
 
-/// Connects and checks the connection with one round trip.
+/// Connects and checks the connection with one round trip, all of it by `until`.
 fn open_checked(
     address: SocketAddr,
-    timeout: Duration,
+    until: Instant,
     message: &[u8],
     want: &[u8],
     reply: &mut [u8],
 ) -> std::result::Result<TcpStream, Failure> {
+    let timeout = until.saturating_duration_since(Instant::now());
+    if timeout.is_zero() {
+        return Err(Failure::Connect(io::ErrorKind::TimedOut.into()));
+    }
     let mut stream = dial(address, timeout).map_err(Failure::Connect)?;
-    round_trip(&mut stream, message, want, reply).map_err(Failure::Talk)?;
+    round_trip(&mut stream, message, want, reply, until).map_err(Failure::Talk)?;
     Ok(stream)
 }
 
@@ -377,13 +439,14 @@ fn connections(address: SocketAddr, count: u64, deadline: Instant) -> Result<Tal
     let mut reply = [0u8; 5];
     let started = Instant::now();
     for i in 0..count {
-        let Some(timeout) = io_timeout(deadline) else {
+        if io_timeout(deadline).is_none() {
             tally.timed_out = true;
             break;
-        };
+        }
         let began = Instant::now();
         // The connection is closed (dropped) as soon as the round trip is done.
-        match open_checked(address, timeout, b"hello", b"HELLO", &mut reply) {
+        let until = operation_deadline(deadline);
+        match open_checked(address, until, b"hello", b"HELLO", &mut reply) {
             Ok(_) => {
                 tally.samples.push(began.elapsed());
                 tally.done += 1;
@@ -415,11 +478,12 @@ fn round_trips_at_once(
     let mut streams = Vec::with_capacity(clients);
     let mut reply = vec![0u8; size];
     for i in 0..clients {
-        let Some(timeout) = io_timeout(deadline) else {
+        if io_timeout(deadline).is_none() {
             tally.timed_out = true;
             break;
-        };
-        match open_checked(address, timeout, &message, &want, &mut reply) {
+        }
+        let until = operation_deadline(deadline);
+        match open_checked(address, until, &message, &want, &mut reply) {
             Ok(stream) => streams.push(stream),
             Err(Failure::Connect(error)) if i == 0 => return Err(cannot_reach(address, error)),
             Err(error) => tally.error(format!("opening client {}: {error}", i + 1)),
@@ -446,7 +510,8 @@ fn round_trips_at_once(
                             mine.timed_out = true;
                             break;
                         }
-                        match round_trip(&mut stream, message, want, &mut reply) {
+                        let until = operation_deadline(deadline);
+                        match round_trip(&mut stream, message, want, &mut reply, until) {
                             Ok(()) => {
                                 mine.samples.push(began.elapsed());
                                 mine.done += 1;
@@ -501,12 +566,13 @@ fn hold(
     let mut reply = [0u8; 4];
     let started = Instant::now();
     for i in 0..count {
-        let Some(timeout) = io_timeout(deadline) else {
+        if io_timeout(deadline).is_none() {
             tally.timed_out = true;
             break;
-        };
+        }
         let began = Instant::now();
-        match open_checked(address, timeout, b"ping", b"PING", &mut reply) {
+        let until = operation_deadline(deadline);
+        match open_checked(address, until, b"ping", b"PING", &mut reply) {
             Ok(stream) => {
                 tally.samples.push(began.elapsed());
                 held.push(stream);
@@ -536,7 +602,8 @@ fn hold(
             tally.timed_out = true;
             break;
         }
-        match round_trip(stream, b"pong", b"PONG", &mut reply) {
+        let until = operation_deadline(deadline);
+        match round_trip(stream, b"pong", b"PONG", &mut reply, until) {
             Ok(()) => tally.done += 1,
             Err(error) => tally.error(format!("connection {} no longer answers: {error}", i + 1)),
         }

@@ -3,4 +3,5 @@
 
 pub mod lives;
 pub mod notes;
+pub mod output;
 pub mod render;

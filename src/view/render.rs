@@ -15,6 +15,7 @@ use crate::runtime::event::{Event, Kind, describe_exitcode};
 use crate::runtime::procfs::describe_state;
 use crate::view::lives::{Cell, Life, Lives, Scale, Sort};
 use crate::view::notes::{self, Ink, Notes};
+use crate::view::output::Output;
 
 /// Where events go: a person or a program.
 pub enum View {
@@ -47,13 +48,13 @@ impl View {
 }
 
 pub struct JsonView {
-    out: io::BufWriter<io::Stdout>,
+    out: io::BufWriter<Output>,
 }
 
 impl JsonView {
     pub fn new() -> JsonView {
         JsonView {
-            out: io::BufWriter::new(io::stdout()),
+            out: io::BufWriter::new(Output::new()),
         }
     }
 
@@ -276,16 +277,17 @@ pub fn to_ascii(text: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(out)
 }
 
-/// Standard output, with `--ascii` applied to everything written.
+/// Standard output (through the lab's `Output`, which never blocks a stop), with `--ascii`
+/// applied to everything written.
 pub struct Out {
-    inner: io::BufWriter<io::Stdout>,
+    inner: io::BufWriter<Output>,
     ascii: bool,
 }
 
 impl Out {
     pub fn new(ascii: bool) -> Out {
         Out {
-            inner: io::BufWriter::new(io::stdout()),
+            inner: io::BufWriter::new(Output::new()),
             ascii,
         }
     }

@@ -285,6 +285,77 @@ pub fn shm_leftovers_in(dir: &Path) -> Vec<String> {
         .unwrap_or_default()
 }
 
+impl Lab {
+    /// Starts `args` with standard output drained (so that output never holds the run
+    /// back), waits `after`, then sends `signal` to the supervisor alone, as `kill -9 <pid>`
+    /// does. Returns how long it took from the signal until no process of the run was alive
+    /// and its TMPDIR was empty; panics past `within`.
+    #[track_caller]
+    pub fn signal_supervisor_after(
+        &self,
+        args: &[&str],
+        after: Duration,
+        signal: nix::sys::signal::Signal,
+        within: Duration,
+    ) -> Duration {
+        let mut child = self.spawn(self.command(args), Stdio::null());
+        let supervisor = child.id() as i32;
+        let mut stdout = child.stdout.take().unwrap();
+        let drain = std::thread::spawn(move || {
+            let _ = std::io::copy(&mut stdout, &mut std::io::sink());
+        });
+        std::thread::sleep(after);
+        let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(supervisor), signal);
+        let signalled = Instant::now();
+        let _ = child.wait();
+        let gone = self.wait_until_gone(signalled, within);
+        let _ = drain.join();
+        self.assert_nothing_left(supervisor);
+        gone
+    }
+
+    /// Waits until no process carrying this run's marker is alive (zombies are dead: their
+    /// new parent reaps them) and TMPDIR is empty; returns the time since `since`. Past
+    /// `within`, kills what is left and panics with it.
+    #[track_caller]
+    pub fn wait_until_gone(&self, since: Instant, within: Duration) -> Duration {
+        loop {
+            let alive = alive_of_run(&self.tag);
+            let files: Vec<PathBuf> = std::fs::read_dir(&self.tmp)
+                .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
+                .unwrap_or_default();
+            if alive.is_empty() && files.is_empty() {
+                return since.elapsed();
+            }
+            if since.elapsed() > within {
+                for (pid, _) in &alive {
+                    let _ = nix::sys::signal::kill(
+                        nix::unistd::Pid::from_raw(*pid),
+                        nix::sys::signal::Signal::SIGKILL,
+                    );
+                }
+                panic!(
+                    "still there {:?} after the supervisor ended: processes {alive:?}, files \
+                     {files:?}",
+                    since.elapsed()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+/// Living processes (not zombies) that carry the marker `tag`.
+pub fn alive_of_run(tag: &str) -> Vec<(i32, String)> {
+    leftovers(-1, tag)
+        .into_iter()
+        .filter(|(_, stat)| {
+            let after_name = &stat[stat.rfind(')').map_or(0, |i| i + 1)..];
+            !after_name.trim_start().starts_with('Z')
+        })
+        .collect()
+}
+
 impl Drop for Lab {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.tmp);
