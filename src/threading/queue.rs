@@ -163,6 +163,8 @@ struct State<S> {
 pub struct BaseQueue<S: Store> {
     name: String,
     maxsize: usize,
+    /// Whether waits are reported as events (see `without_events`).
+    reporting: bool,
     state: Mutex<State<S>>,
     not_empty: Condvar,
     not_full: Condvar,
@@ -175,6 +177,7 @@ impl<S: Store> BaseQueue<S> {
         BaseQueue {
             name: "queue".to_string(),
             maxsize,
+            reporting: true,
             state: Mutex::new(State {
                 items: S::default(),
                 unfinished_tasks: 0,
@@ -193,6 +196,19 @@ impl<S: Store> BaseQueue<S> {
 
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// A queue that does not report its waits: for measuring what a queue costs (lesson 15's
+    /// throughput), where writing an event for each of thousands of short waits would be
+    /// measured too. (As `Thread::without_events`.)
+    pub fn without_events(mut self) -> Self {
+        self.reporting = false;
+        self
+    }
+
+    /// Reports a wait that is about to begin, unless this queue is silent.
+    fn begin_wait(&self) -> Option<wait::Waiting> {
+        self.reporting.then(|| wait::begin("queue", &self.name))
     }
 
     pub fn maxsize(&self) -> usize {
@@ -232,11 +248,13 @@ impl<S: Store> BaseQueue<S> {
     fn put_until(&self, item: S::Item, deadline: Option<Instant>) -> Result<(), Full> {
         let mut state = self.state();
         if self.is_full(&state) {
-            let waiting = wait::begin("queue", &self.name);
+            let waiting = self.begin_wait();
             let (back, room) =
                 wait_while(&self.not_full, state, deadline, |state| self.is_full(state));
             state = back;
-            waiting.end(room);
+            if let Some(waiting) = waiting {
+                waiting.end(room);
+            }
             if !room {
                 return Err(Full);
             }
@@ -275,12 +293,14 @@ impl<S: Store> BaseQueue<S> {
     fn get_until(&self, deadline: Option<Instant>) -> Result<S::Item, Empty> {
         let mut state = self.state();
         if state.items.qsize() == 0 {
-            let waiting = wait::begin("queue", &self.name);
+            let waiting = self.begin_wait();
             let (back, got) = wait_while(&self.not_empty, state, deadline, |state| {
                 state.items.qsize() == 0
             });
             state = back;
-            waiting.end(got);
+            if let Some(waiting) = waiting {
+                waiting.end(got);
+            }
         }
         self.pop(&mut state).ok_or(Empty)
     }
@@ -310,12 +330,14 @@ impl<S: Store> BaseQueue<S> {
         if state.unfinished_tasks == 0 {
             return;
         }
-        let waiting = wait::begin("queue", &self.name);
+        let waiting = self.begin_wait();
         let (state, done) = wait_while(&self.all_tasks_done, state, None, |state| {
             state.unfinished_tasks > 0
         });
         drop(state);
-        waiting.end(done);
+        if let Some(waiting) = waiting {
+            waiting.end(done);
+        }
     }
 
     /// Items in the queue right now (a snapshot: it may change at once).
