@@ -112,7 +112,7 @@ fn the_event_wakes_the_patient_connector_and_the_impatient_one_gives_up() {
     let patient = woke(&events, "conn-1", "db-ready");
     let (last, retries) = patient.split_last().unwrap();
     assert!(!retries.is_empty(), "conn-1 never retried");
-    assert!(retries.iter().all(|e| e["got"] == false && t(e) <= set_t));
+    assert!(retries.iter().all(|e| e["got"] == false));
     assert_eq!(last["got"], true);
     assert!(t(last) >= set_t);
     let connected = events.find("say", |e| thread(e) == "conn-1" && text(e) == "connected");

@@ -205,8 +205,8 @@ fn event_database(lab: &mut Lab) -> Result<()> {
         }
     };
     note!(
-        "The checker set the event (事件) {} after it started. Each connector asked \
-         wait({}) in a loop: every wait that ran out returned false (a ▒ span ending 'gave up'), \
+        "The checker set the event (事件) {} after it started. Each connector called \
+         wait(0.5), {} at this speed, in a loop: every wait that ran out returned false (a ▒ span ending 'gave up'), \
          and the connector tried again; the wait that was running when set() came returned true \
          at once. conn-1 {}; conn-2 {}. set() wakes every thread waiting on the event, and \
          from then on wait() returns at once, until clear().",
@@ -249,8 +249,10 @@ fn notify_exactly_n() -> Result<()> {
             // A plain wait. Safe here only because the main thread makes
             // sure all five are waiting before it notifies; step 4 shows why that matters.
             go.wait().map_err(|e| e.to_string())?;
-            ran.fetch_add(1, SeqCst);
             say!("run the thread: {number}");
+            // Counted after saying it, so that when the main thread sees the count, the line
+            // is already written.
+            ran.fetch_add(1, SeqCst);
             Ok(())
         });
         runners.push(runner.named(&format!("runner-{number}")));
@@ -322,6 +324,7 @@ fn lost_wakeup(fixed: bool) -> Result<()> {
     // Names of at most 8 characters stay whole in the human view's `main/...` column.
     let name = if fixed { "waiter-2" } else { "waiter-1" };
     let mut waiter = Thread::new(move || -> std::result::Result<(), String> {
+        say!("starting up; then I wait for the notify");
         startup.wait();
         let _held = signal.hold();
         let began = Instant::now();
@@ -513,19 +516,20 @@ fn timers() -> Result<()> {
     late.start().map_err(failed)?;
     let started_in = began.elapsed();
     context::sleep(CANCEL_AT);
-    late.cancel();
+    // Said before the call, so that the line comes before what the cancel causes.
     say!("late.cancel()");
+    late.cancel();
     late.join().map_err(failed)?;
     let late_ended = began.elapsed();
     hello.join().map_err(failed)?;
     let fired_after = Duration::from_micros(fired_at.load(SeqCst));
     note!(
-        "Both start() calls returned within {}. The timer hello (interval {}) called its function \
+        "Both start() calls returned within {} µs. The timer hello (interval {}) called its function \
          {} after start: its thread waited on its event for the whole interval (▒), the wait \
          timed out, and only then did it run the function. The timer late (interval {}) was \
          cancelled at {}: cancel() sets the event, the wait ended early, and the thread ended \
          {} after start without calling its function (fired: {}).",
-        describe(started_in),
+        started_in.as_micros(),
         describe(context::scaled(HELLO_AFTER)),
         describe(fired_after),
         describe(context::scaled(LATE_AFTER)),

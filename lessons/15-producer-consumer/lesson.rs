@@ -79,7 +79,7 @@ pub fn run(lab: &mut Lab) -> Result<()> {
 type Eaten = Arc<Mutex<Vec<(String, usize)>>>;
 
 fn bun_shop(lab: &mut Lab) -> Result<()> {
-    // `None` is the sentinel, as in the tutorial: "no more buns, go home".
+    // `None` is the sentinel, as Python programs use it: "no more buns, go home".
     let buns: Arc<Queue<Option<usize>>> = Arc::new(Queue::new(0).named("buns"));
     let eaten: Eaten = Arc::new(Mutex::new(Vec::new()));
     let eaters = ["alex", "wupeiqi"];
@@ -91,14 +91,15 @@ fn bun_shop(lab: &mut Lab) -> Result<()> {
     let mut chef = Thread::new(move || {
         for (number, time) in make.into_iter().enumerate() {
             context::sleep(time);
-            in_chef.put(Some(number));
+            // Said before the put: once the bun is in the queue, an eater may say so first.
             say!("made 包子{number}");
+            in_chef.put(Some(number));
         }
         // One sentinel per eater (step 5 shows why one is not enough).
+        say!("no more buns: put {} None", eaters.len());
         for _ in eaters {
             in_chef.put(None);
         }
-        say!("no more buns: put {} None", eaters.len());
     })
     .named("chef");
     let mut threads = vec![];
@@ -164,7 +165,7 @@ fn eat_buns(buns: &Queue<Option<usize>>, eaten: &Mutex<Vec<(String, usize)>>, ea
 // Step 2: the same puts through the three kinds of queue.
 
 fn three_orders() {
-    // Python's tutorial puts tuples, (priority, data): tuples compare item by item, in Rust as
+    // Python's documentation suggests tuples, (priority, data): tuples compare item by item, in Rust as
     // in Python, so the smallest number comes out of a PriorityQueue first.
     let puts = [(20, 'a'), (10, 'b'), (30, 'c')];
     let fifo: Queue<(u32, char)> = Queue::new(0).named("fifo");
@@ -288,12 +289,12 @@ fn consume_slowly(queue: &Queue<Option<u64>>) {
 
 fn task_done_and_join(lab: &mut Lab) -> Result<()> {
     let jobs: Arc<Queue<Option<(u32, Duration)>>> = Arc::new(Queue::new(0).named("jobs"));
-    let last_done_us = Arc::new(AtomicU64::new(0));
+    let times = Arc::new(JobTimes::default());
     let began = Instant::now();
     let mut workers = Vec::new();
     for number in 1..=2 {
-        let (jobs, last_done_us) = (jobs.clone(), last_done_us.clone());
-        let worker = Thread::new(move || work(&jobs, &last_done_us, began));
+        let (jobs, times) = (jobs.clone(), times.clone());
+        let worker = Thread::new(move || work(&jobs, &times, began));
         workers.push(worker.named(&format!("worker-{number}")));
     }
     for worker in &mut workers {
@@ -308,16 +309,18 @@ fn task_done_and_join(lab: &mut Lab) -> Result<()> {
     );
     jobs.join();
     let joined_at = began.elapsed();
-    let last_done = Duration::from_micros(last_done_us.load(SeqCst));
+    let last_taken = Duration::from_micros(times.last_taken_us.load(SeqCst));
+    let last_done = Duration::from_micros(times.last_done_us.load(SeqCst));
     say!(
         "join() returned; unfinished_tasks = {}",
         jobs.unfinished_tasks()
     );
     note!(
         "Every put() counts one unfinished task; every task_done() takes one away; join() waits \
-         until none is left. The last job was marked done at {} and join() returned at {}: it \
-         waited for the work to be *done*, not just taken out of the queue (an empty queue is \
-         not a finished one). The workers are still alive, waiting for more.",
+         until none is left. The queue was empty from {} on, when the last job was taken out; \
+         the last job to finish was marked done at {}, and join() returned at {}: it waited for \
+         the work to be *done*, not just taken out of the queue. The workers are still alive, waiting for more.",
+        describe(last_taken),
         describe(last_done),
         describe(joined_at)
     );
@@ -339,12 +342,21 @@ fn task_done_and_join(lab: &mut Lab) -> Result<()> {
     Ok(())
 }
 
+/// When the workers last took a job out, and last finished one (µs since the step began).
+#[derive(Default)]
+struct JobTimes {
+    last_taken_us: AtomicU64,
+    last_done_us: AtomicU64,
+}
+
 /// A worker: does jobs until its sentinel, marking each one done.
-fn work(jobs: &Queue<Option<(u32, Duration)>>, last_done_us: &AtomicU64, began: Instant) {
+fn work(jobs: &Queue<Option<(u32, Duration)>>, times: &JobTimes, began: Instant) {
     while let Some((job, takes)) = jobs.get() {
+        let now = || began.elapsed().as_micros() as u64;
+        times.last_taken_us.fetch_max(now(), SeqCst);
         context::sleep(takes);
         say!("job {job} done");
-        last_done_us.store(began.elapsed().as_micros() as u64, SeqCst);
+        times.last_done_us.fetch_max(now(), SeqCst);
         // After the work, not after the get: join() is waiting for this.
         let _ = jobs.task_done();
     }
@@ -368,11 +380,12 @@ fn one_sentinel_per_consumer() -> Result<()> {
     for consumer in &mut consumers {
         consumer.start().map_err(failed)?;
     }
+    // Said first: a consumer may get the None before this thread says another word.
+    say!("put {ORDERS} orders and one None");
     for order in 1..=ORDERS {
         orders.put(Some(order));
     }
     orders.put(None);
-    say!("put {ORDERS} orders and one None");
     wait_until("one consumer has stopped and the orders are served", || {
         stopped.load(SeqCst) == 1 && orders.empty()
     })?;
@@ -391,10 +404,10 @@ fn one_sentinel_per_consumer() -> Result<()> {
         alive.len(),
         alive.join(", ")
     );
+    say!("put {} more None", alive.len());
     for _ in &alive {
         orders.put(None);
     }
-    say!("put {} more None", alive.len());
     for consumer in &mut consumers {
         consumer.join().map_err(failed)?;
     }
