@@ -86,6 +86,8 @@ registry! {
     "../lessons/10-pool/lesson.rs" => pool,
     "../lessons/11-threads-vs-processes/lesson.rs" => threads_vs_processes,
     "../lessons/12-gil/lesson.rs" => gil,
+    "../lessons/14-thread-sync/lesson.rs" => thread_sync,
+    "../lessons/15-producer-consumer/lesson.rs" => producer_consumer,
 }
 /// Finds a lesson by number (`1`, `01`) or slug (`spawn-function`).
 pub fn find(wanted: &str) -> Result<&'static Lesson> {

@@ -615,3 +615,19 @@ impl Lab {
         finished
     }
 }
+
+/// Runs a small Python program with `python3` (the tutorial's language) and returns what it
+/// printed: how a test checks a claim about Python against Python itself. Bounded in time.
+#[track_caller]
+pub fn python3(program: &str) -> String {
+    let child = Command::new("timeout")
+        .args(["20", "python3", "-c", program])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("python3 runs");
+    let (status, stdout, stderr) = wait_with_timeout(child, Duration::from_secs(30));
+    assert!(status.success(), "python3 failed: {status:?}\n{stderr}");
+    stdout
+}

@@ -1,0 +1,574 @@
+//! Lesson 14: semaphores, events, conditions and timers between the threads of one process.
+//!
+//! What the student sees: eight guests and a `Semaphore(5)`, so at most five are inside at
+//! once and the others wait (▒ on the timeline); a `BoundedSemaphore` refusing one release too
+//! many, with Python's message. The tutorial's database check: connectors retry
+//! `event.wait(0.5)` until a checker thread calls `set()`; the patient one gets through, the
+//! impatient one gives up. A `Condition`: `notify(2)` wakes exactly two of five waiters, then
+//! `notify_all` the rest. The two classic bugs of a waiter that does not re-check the state it
+//! waits for: a notify sent before anyone waits is lost, and a thread woken by `notify_all`
+//! finds the bun already gone; `wait_for(predicate)` fixes both. A `Timer` that fires, and one
+//! cancelled in time.
+//!
+//! System calls: `pthread_create`/`pthread_join` (`Thread`), and `futex` underneath every
+//! mutex and condition variable; a thread that waits sleeps in the kernel (`futex_wait`) and
+//! uses no CPU until it is woken.
+
+use std::fmt::Display;
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, AtomicUsize, Ordering::SeqCst};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use rand::RngExt;
+
+use crate::error::{Error, Result};
+use crate::lab::{Lab, describe};
+use crate::runtime::context;
+use crate::runtime::wait;
+use crate::threading::{BoundedSemaphore, Condition, Event, Semaphore, Thread, Timer};
+use crate::{note, say};
+
+pub const TITLE: &str = "Semaphore, Event, Condition, Timer for threads";
+pub const TEACHES: &str = "Semaphore(5) seats, Event.wait(timeout) retries, notify(n) wakes n, lost and stale wake-ups fixed by wait_for, Timer and cancel()";
+pub const NOTES: &str = include_str!("notes.md");
+
+// The lesson's durations, all scaled by --speed (at speed 20, one second is 50 ms).
+/// Seats in the room of step 1, and how many guests want one.
+const SEATS: u32 = 5;
+const GUESTS: usize = 8;
+/// How long a guest stays: a random 1 to 3 s.
+const STAY_SECONDS: std::ops::RangeInclusive<u64> = 1..=3;
+/// The database check of step 2 takes 3 to 4 s; connectors retry every half second.
+const CHECK_SECONDS: std::ops::RangeInclusive<u64> = 3..=4;
+const RETRY_EVERY: Duration = Duration::from_millis(500);
+/// Tries before giving up: the patient connector outlasts the slowest check by far (10 s
+/// against 4 s), the impatient one gives up well before the quickest (1 s against 3 s). Wide
+/// margins, so that a busy machine does not change who gets through.
+const PATIENT_TRIES: u32 = 20;
+const IMPATIENT_TRIES: u32 = 2;
+/// How many of step 3's five waiters the first notify wakes.
+const WAITERS: usize = 5;
+const FIRST_NOTIFY: usize = 2;
+/// How long step 3 watches, after notify(2), that nobody else wakes.
+const QUIET_AFTER_NOTIFY: Duration = Duration::from_millis(500);
+/// How long step 4's waiter waits for a notify that was sent too early. Python's `wait()`
+/// would wait forever; the lesson has to go on.
+const LOST_PATIENCE: Duration = Duration::from_secs(2);
+/// Step 6's timers: one fires after 1 s; the other would after 4 s, but is cancelled at 0.5 s.
+const HELLO_AFTER: Duration = Duration::from_secs(1);
+const LATE_AFTER: Duration = Duration::from_secs(4);
+const CANCEL_AT: Duration = Duration::from_millis(500);
+
+/// How long to wait for something that happens at once (a thread reaching its wait): not
+/// scaled. Reaching it means something is wrong.
+const PATIENCE: Duration = Duration::from_secs(10);
+
+pub fn run(lab: &mut Lab) -> Result<()> {
+    lab.step("Semaphore(5): at most five inside")?;
+    semaphore_seats(lab)?;
+    lab.step("Event: waiting for the database")?;
+    event_database(lab)?;
+    lab.step("Condition: notify(n) wakes exactly n")?;
+    notify_exactly_n()?;
+    lab.step("A notify nobody waits for is lost")?;
+    lost_wakeup(false)?;
+    lost_wakeup(true)?;
+    lab.step("Woken is not the same as ready")?;
+    stale_wakeup(false)?;
+    stale_wakeup(true)?;
+    lab.step("Timer: one fires, one is cancelled")?;
+    timers()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Step 1: Semaphore(5) and eight guests.
+
+/// What the guests write down, for the main thread's notes.
+#[derive(Default)]
+struct Room {
+    inside: AtomicUsize,
+    most_inside: AtomicUsize,
+    /// Guests that waited more than a millisecond for a seat, and the longest wait (µs).
+    waited: AtomicUsize,
+    longest_wait_us: AtomicU64,
+}
+
+fn semaphore_seats(lab: &mut Lab) -> Result<()> {
+    let seats = Arc::new(Semaphore::new(SEATS).named("seats"));
+    let room = Arc::new(Room::default());
+    let mut guests = Vec::new();
+    for number in 1..=GUESTS {
+        let stay = Duration::from_secs(lab.rng().random_range(STAY_SECONDS));
+        let (seats, room) = (seats.clone(), room.clone());
+        let name = format!("guest-{number}");
+        guests.push(Thread::new(move || guest(&seats, &room, stay)).named(&name));
+    }
+    let began = Instant::now();
+    for guest in &mut guests {
+        guest.start().map_err(failed)?;
+    }
+    for guest in &mut guests {
+        guest.join().map_err(failed)?;
+    }
+    let wall = began.elapsed();
+    note!(
+        "{GUESTS} guests, {SEATS} seats (信号量 Semaphore({SEATS})). The guests counted \
+         themselves in and out: at most {} were inside at once. {} of them waited more than 1 ms \
+         for a seat (the ▒ on their lanes), the longest {}. All {GUESTS} were done in {}.",
+        room.most_inside.load(SeqCst),
+        room.waited.load(SeqCst),
+        describe(Duration::from_micros(room.longest_wait_us.load(SeqCst))),
+        describe(wall)
+    );
+
+    // One release too many: a plain Semaphore grows, a BoundedSemaphore refuses.
+    let plain = Semaphore::new(SEATS).named("plain");
+    plain.release();
+    say!(
+        "Semaphore({SEATS}).release() without an acquire: now {} seats",
+        plain.value()
+    );
+    let bounded = BoundedSemaphore::new(SEATS).named("bounded");
+    match bounded.release() {
+        Ok(()) => say!("BoundedSemaphore({SEATS}).release(): accepted?!"),
+        Err(error) => say!("BoundedSemaphore({SEATS}).release(): ValueError: {error}"),
+    }
+    note!(
+        "A semaphore does not know who holds its seats: any thread may release, even one that \
+         took nothing. A plain Semaphore({SEATS}) then quietly has {} seats, and the limit is \
+         gone. BoundedSemaphore keeps the count at or below where it started and refuses the \
+         extra release with Python's ValueError. Prefer it when the release is meant to match an \
+         acquire.",
+        plain.value()
+    );
+    Ok(())
+}
+
+/// A guest: takes a seat (waiting while all five are taken), stays, leaves.
+fn guest(seats: &Semaphore, room: &Room, stay: Duration) {
+    let asked = Instant::now();
+    // Python's `with sm:`: the seat is given back when `_seat` is dropped, at the end.
+    let _seat = seats.hold();
+    let waited = asked.elapsed();
+    if waited > Duration::from_millis(1) {
+        room.waited.fetch_add(1, SeqCst);
+        room.longest_wait_us
+            .fetch_max(waited.as_micros() as u64, SeqCst);
+    }
+    let inside = room.inside.fetch_add(1, SeqCst) + 1;
+    room.most_inside.fetch_max(inside, SeqCst);
+    // Said after taking the seat and (below) before giving it back: so the lines "got a seat"
+    // and "leaves" can only undercount who is inside, never overcount.
+    say!("got a seat ({inside} inside), staying {} s", stay.as_secs());
+    context::sleep(stay);
+    room.inside.fetch_sub(1, SeqCst);
+    say!("leaves");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Step 2: the tutorial's database check with an Event.
+
+fn event_database(lab: &mut Lab) -> Result<()> {
+    let db_ready = Arc::new(Event::new().named("db-ready"));
+    let check_takes = Duration::from_secs(lab.rng().random_range(CHECK_SECONDS));
+    let set_at = Arc::new(AtomicU64::new(0));
+    let began = Instant::now();
+
+    let (in_checker, set_at_in_checker) = (db_ready.clone(), set_at.clone());
+    let mut checker = Thread::new(move || {
+        say!("checking mysql (takes {} s)", check_takes.as_secs());
+        context::sleep(check_takes);
+        say!("mysql is up: set()");
+        set_at_in_checker.store(began.elapsed().as_micros() as u64, SeqCst);
+        in_checker.set();
+    })
+    .named("check");
+    let in_patient = db_ready.clone();
+    let mut patient = Thread::new(move || connect(&in_patient, PATIENT_TRIES)).named("conn-1");
+    let in_impatient = db_ready.clone();
+    let mut impatient =
+        Thread::new(move || connect(&in_impatient, IMPATIENT_TRIES)).named("conn-2");
+    for thread in [&mut checker, &mut patient, &mut impatient] {
+        thread.start().map_err(failed)?;
+    }
+    checker.join().map_err(failed)?;
+    // 0 when the connector got through, 1 when it ended with its TimeoutError.
+    let patient_code = patient.join().map_err(failed)?;
+    let impatient_code = impatient.join().map_err(failed)?;
+    let set_after = Duration::from_micros(set_at.load(SeqCst));
+    let outcome = |code: i32, tries: u32| {
+        let patience = describe(context::scaled(RETRY_EVERY * tries));
+        if code == 0 {
+            format!("connected (patience {tries} tries, {patience})")
+        } else {
+            format!("gave up with TimeoutError, code {code} (patience {tries} tries, {patience})")
+        }
+    };
+    note!(
+        "The checker set the event (事件) {} after it started. Each connector called \
+         wait(0.5), {} at this speed, in a loop: every wait that ran out returned false (a ▒ span ending 'gave up'), \
+         and the connector tried again; the wait that was running when set() came returned true \
+         at once. conn-1 {}; conn-2 {}. set() wakes every thread waiting on the event, and \
+         from then on wait() returns at once, until clear().",
+        describe(set_after),
+        describe(context::scaled(RETRY_EVERY)),
+        outcome(patient_code, PATIENT_TRIES),
+        outcome(impatient_code, IMPATIENT_TRIES),
+    );
+    Ok(())
+}
+
+/// A connector: tries until the database is ready, waiting half a second between tries, and
+/// gives up after `tries` (the tutorial's `raise TimeoutError('链接超时')`, which ends the
+/// thread with an error).
+fn connect(db_ready: &Event, tries: u32) -> std::result::Result<(), String> {
+    let mut attempt = 1;
+    while !db_ready.is_set() {
+        if attempt > tries {
+            return Err(format!(
+                "TimeoutError: 链接超时 (no database after {tries} tries)"
+            ));
+        }
+        say!("try {attempt} to connect");
+        db_ready.wait_timeout(RETRY_EVERY);
+        attempt += 1;
+    }
+    say!("connected");
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Step 3: notify(n) wakes exactly n waiters.
+
+fn notify_exactly_n() -> Result<()> {
+    let go = Arc::new(Condition::new().named("go"));
+    let ran = Arc::new(AtomicUsize::new(0));
+    let mut runners = Vec::new();
+    for number in 0..WAITERS {
+        let (go, ran) = (go.clone(), ran.clone());
+        let runner = Thread::new(move || -> std::result::Result<(), String> {
+            let _held = go.hold();
+            // A plain wait. Safe here only because the main thread makes
+            // sure all five are waiting before it notifies; step 4 shows why that matters.
+            go.wait().map_err(|e| e.to_string())?;
+            say!("run the thread: {number}");
+            // Counted after saying it, so that when the main thread sees the count, the line
+            // is already written.
+            ran.fetch_add(1, SeqCst);
+            Ok(())
+        });
+        runners.push(runner.named(&format!("runner-{number}")));
+    }
+    for runner in &mut runners {
+        runner.start().map_err(failed)?;
+    }
+    wait_until("all five runners wait", || go.waiting() == WAITERS)?;
+
+    let woken = {
+        let _held = go.hold();
+        go.notify(FIRST_NOTIFY).map_err(failed)?
+    };
+    say!("notify({FIRST_NOTIFY})");
+    wait_until("the woken runners have run", || {
+        ran.load(SeqCst) == FIRST_NOTIFY
+    })?;
+    // Watch a while longer: nobody else may wake.
+    context::sleep(QUIET_AFTER_NOTIFY);
+    let (ran_after_first, still_waiting) = (ran.load(SeqCst), go.waiting());
+    note!(
+        "notify({FIRST_NOTIFY}) picked {woken} of the {WAITERS} waiting threads. {} later, \
+         {ran_after_first} had run and {still_waiting} were still waiting: a Condition (条件变量) \
+         keeps its waiters in a line, and notify(n) wakes the first n of it, exactly.",
+        describe(context::scaled(QUIET_AFTER_NOTIFY))
+    );
+
+    let woken_by_all = {
+        let _held = go.hold();
+        go.notify_all().map_err(failed)?
+    };
+    say!("notify_all()");
+    for runner in &mut runners {
+        runner.join().map_err(failed)?;
+    }
+    note!(
+        "notify_all() woke the other {woken_by_all}. Each woken thread had to take the lock \
+         again before it could return from wait(), so they ran one at a time.",
+    );
+
+    // Misuse: waiting or notifying without holding the lock.
+    match go.wait() {
+        Ok(_) => say!("wait() without the lock: returned?!"),
+        Err(error) => say!("wait() without the lock: RuntimeError: {error}"),
+    }
+    match go.notify(1) {
+        Ok(_) => say!("notify() without the lock: returned?!"),
+        Err(error) => say!("notify() without the lock: RuntimeError: {error}"),
+    }
+    note!(
+        "Both need the lock, and both refuse without it, with Python's RuntimeError. The state \
+         a waiter waits for must only change with the lock held, or a notify can slip between \
+         a waiter's check and its wait."
+    );
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Step 4: a notify sent before anyone waits is lost; wait_for checks the state instead.
+
+fn lost_wakeup(fixed: bool) -> Result<()> {
+    let ready_signal = Arc::new(Condition::new().named("ready"));
+    let ready = Arc::new(AtomicBool::new(false));
+    // The waiter is still busy (starting up) when the main thread notifies. On a real machine
+    // that is a matter of luck; here the waiter waits on this event until the main thread has
+    // notified, so the unlucky order happens every time.
+    let starting_up = Arc::new(Event::new().named("starting-up"));
+    let (signal, is_ready, startup) = (ready_signal.clone(), ready.clone(), starting_up.clone());
+    // Names of at most 8 characters stay whole in the human view's `main/...` column.
+    let name = if fixed { "waiter-2" } else { "waiter-1" };
+    let mut waiter = Thread::new(move || -> std::result::Result<(), String> {
+        say!("starting up; then I wait for the notify");
+        startup.wait();
+        let _held = signal.hold();
+        let began = Instant::now();
+        if fixed {
+            // Checks the state with the lock held, and waits only while it is false.
+            signal
+                .wait_for(|| is_ready.load(SeqCst))
+                .map_err(|e| e.to_string())?;
+            say!(
+                "wait_for(ready) returned after {}: ready was already true",
+                describe(began.elapsed())
+            );
+        } else {
+            // A plain `con.wait()`: waits for a notify, whatever the state is.
+            let notified = signal
+                .wait_timeout(LOST_PATIENCE)
+                .map_err(|e| e.to_string())?;
+            if notified {
+                say!("wait() was notified after {}", describe(began.elapsed()));
+            } else {
+                say!(
+                    "wait() gave up after {}: no notify came, though ready is {}",
+                    describe(began.elapsed()),
+                    is_ready.load(SeqCst)
+                );
+            }
+        }
+        Ok(())
+    })
+    .named(name);
+    waiter.start().map_err(failed)?;
+
+    let woken = {
+        let _held = ready_signal.hold();
+        ready.store(true, SeqCst);
+        ready_signal.notify(1).map_err(failed)?
+    };
+    say!("ready = true; notify(1) woke {woken} thread(s)");
+    starting_up.set();
+    waiter.join().map_err(failed)?;
+    if fixed {
+        note!(
+            "The same order of events with wait_for(lambda: ready): the waiter looked at the \
+             state, with the lock held, found it true and did not wait at all (no ▒ on its \
+             lane). It never needed the notify. The state (ready), not the notify, is the \
+             message; the notify only says 'look again'."
+        );
+    } else {
+        note!(
+            "notify(1) woke {woken} threads: nobody was waiting yet, and a Condition does not \
+             remember a notify for later. The waiter then waited for a notify that had already \
+             happened, and gave up only because the lesson gave it a timeout of {}; a \
+             plain con.wait() has none and would wait forever. This is the lost wake-up \
+             (丢失唤醒).",
+            describe(context::scaled(LOST_PATIENCE))
+        );
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Step 5: woken by notify_all, but another thread took the bun first.
+
+/// Who took which bun, for the notes: (name, buns left after taking).
+type Taken = Arc<Mutex<Vec<(String, i32)>>>;
+
+fn stale_wakeup(fixed: bool) -> Result<()> {
+    let plate = Arc::new(Condition::new().named("plate"));
+    let buns = Arc::new(AtomicI32::new(0));
+    let taken: Taken = Arc::new(Mutex::new(Vec::new()));
+    // eater-1 and eater-2 check with `if`, eater-3 and eater-4 with `wait_for`.
+    let numbers = if fixed { [3, 4] } else { [1, 2] };
+    let mut eaters = Vec::new();
+    for number in numbers {
+        let (plate, buns, taken) = (plate.clone(), buns.clone(), taken.clone());
+        let name = format!("eater-{number}");
+        let eater = Thread::new(move || eat_one_bun(&plate, &buns, &taken, fixed));
+        eaters.push(eater.named(&name));
+    }
+    for eater in &mut eaters {
+        eater.start().map_err(failed)?;
+    }
+    wait_until("both eaters wait", || plate.waiting() == 2)?;
+
+    // One bun for two hungry threads, and everyone is told.
+    let woken = {
+        let _held = plate.hold();
+        buns.fetch_add(1, SeqCst);
+        plate.notify_all().map_err(failed)?
+    };
+    say!("chef: 1 bun on the plate; notify_all() woke {woken}");
+    if fixed {
+        wait_until("one eater has eaten and the other waits again", || {
+            taken_count(&taken) == 1 && plate.waiting() == 1
+        })?;
+        let first = first_taker(&taken);
+        note!(
+            "Again both were woken, and {first} took the bun. The other one checked the plate \
+             again, as wait_for does after every wake-up, found it empty and went back to \
+             waiting: its lane has a second ▒ span."
+        );
+        let woken = {
+            let _held = plate.hold();
+            buns.fetch_add(1, SeqCst);
+            plate.notify(1).map_err(failed)?
+        };
+        say!("chef: 1 more bun; notify(1) woke {woken}");
+    }
+    for eater in &mut eaters {
+        eater.join().map_err(failed)?;
+    }
+    let left = buns.load(SeqCst);
+    let who = taken_names(&taken);
+    if fixed {
+        note!(
+            "Two buns, two eaters, {left} left: {who}. wait_for(predicate) is `while not \
+             predicate(): wait()`, the loop that makes a wake-up a reason to look, never a \
+             promise."
+        );
+    } else {
+        note!(
+            "One bun, two eaters, both woken by notify_all: {who}. The second eater had been \
+             woken, but by the time it got the lock back the first had taken the bun; it did \
+             not look again (`if`, not `while`) and took a bun that was not there. The plate \
+             now holds {left}. In Python, buns.pop() would raise IndexError here. This happens \
+             every time both are woken for one bun, not by bad luck."
+        );
+    }
+    Ok(())
+}
+
+/// An eater: waits until there is a bun, takes it. With `fixed`, `wait_for` re-checks after
+/// every wake-up; without, an `if` checks once, before the wait.
+fn eat_one_bun(
+    plate: &Condition,
+    buns: &AtomicI32,
+    taken: &Mutex<Vec<(String, i32)>>,
+    fixed: bool,
+) -> std::result::Result<(), String> {
+    let _held = plate.hold();
+    if fixed {
+        plate
+            .wait_for(|| buns.load(SeqCst) > 0)
+            .map_err(|e| e.to_string())?;
+    } else if buns.load(SeqCst) == 0 {
+        plate.wait().map_err(|e| e.to_string())?;
+    }
+    let left = buns.fetch_sub(1, SeqCst) - 1;
+    say!("took a bun: {left} left on the plate");
+    let name = context::thread_name().unwrap_or_default();
+    taken
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push((name, left));
+    Ok(())
+}
+
+fn taken_count(taken: &Taken) -> usize {
+    taken.lock().unwrap_or_else(|e| e.into_inner()).len()
+}
+
+fn first_taker(taken: &Taken) -> String {
+    let taken = taken.lock().unwrap_or_else(|e| e.into_inner());
+    taken
+        .first()
+        .map_or(String::new(), |(name, _)| name.clone())
+}
+
+fn taken_names(taken: &Taken) -> String {
+    let taken = taken.lock().unwrap_or_else(|e| e.into_inner());
+    let said: Vec<String> = taken
+        .iter()
+        .map(|(name, left)| format!("{name} took one and saw {left} left"))
+        .collect();
+    said.join(", then ")
+}
+
+// ---------------------------------------------------------------------------------------------
+// Step 6: a Timer that fires, and one cancelled in time.
+
+fn timers() -> Result<()> {
+    let began = Instant::now();
+    let fired_at = Arc::new(AtomicU64::new(0));
+    let fired_at_in_timer = fired_at.clone();
+    let mut hello = Timer::new(HELLO_AFTER, move || {
+        fired_at_in_timer.store(began.elapsed().as_micros() as u64, SeqCst);
+        say!("hello, world");
+    })
+    .named("hello");
+    let mut late =
+        Timer::new(LATE_AFTER, || say!("too late: this should never print")).named("late");
+    hello.start().map_err(failed)?;
+    late.start().map_err(failed)?;
+    let started_in = began.elapsed();
+    context::sleep(CANCEL_AT);
+    // Said before the call, so that the line comes before what the cancel causes.
+    say!("late.cancel()");
+    late.cancel();
+    late.join().map_err(failed)?;
+    let late_ended = began.elapsed();
+    hello.join().map_err(failed)?;
+    let fired_after = Duration::from_micros(fired_at.load(SeqCst));
+    note!(
+        "Both start() calls returned within {} µs. The timer hello (interval {}) called its function \
+         {} after start: its thread waited on its event for the whole interval (▒), the wait \
+         timed out, and only then did it run the function. The timer late (interval {}) was \
+         cancelled at {}: cancel() sets the event, the wait ended early, and the thread ended \
+         {} after start without calling its function (fired: {}).",
+        started_in.as_micros(),
+        describe(context::scaled(HELLO_AFTER)),
+        describe(fired_after),
+        describe(context::scaled(LATE_AFTER)),
+        describe(context::scaled(CANCEL_AT)),
+        describe(late_ended),
+        late.fired(),
+    );
+    match hello.start() {
+        Ok(()) => say!("hello.start() again: started?!"),
+        Err(error) => say!("hello.start() again: RuntimeError: {error}"),
+    }
+    note!(
+        "A Timer is a Thread (定时器 = a thread that waits, then calls), and a thread can only \
+         be started once: Python's RuntimeError. To run it again, make a new Timer."
+    );
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Small helpers.
+
+/// A misuse or a system failure, as the lesson's error.
+fn failed(error: impl Display) -> Error {
+    Error::lesson(error.to_string())
+}
+
+/// Asks `check` every few milliseconds until it is true, for at most `PATIENCE`: used to know
+/// that threads have reached their wait, rather than sleeping "long enough".
+fn wait_until(what: &str, mut check: impl FnMut() -> bool) -> Result<()> {
+    wait::poll_until(PATIENCE, || check().then_some(())).ok_or_else(|| {
+        Error::lesson(format!(
+            "gave up waiting until {what} after {}",
+            describe(PATIENCE)
+        ))
+    })
+}

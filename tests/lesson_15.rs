@@ -1,0 +1,273 @@
+//! Lesson 15 through the real binary: the bun shop over a FIFO queue, the three orders
+//! (checked against python3's queue module), a bounded queue blocking its producer while an
+//! unbounded one grows, task_done/join with Python's error, one sentinel per consumer, the
+//! throughput measurement, and nothing left after a run, a `q`, or Ctrl-C.
+
+mod common;
+
+use common::{Events, Lab, notes_headings, python3, step_titles};
+use rand::{RngExt, SeedableRng};
+use serde_json::Value;
+
+fn text(event: &Value) -> &str {
+    event["text"].as_str().unwrap_or("")
+}
+
+fn thread(event: &Value) -> &str {
+    event["thread"].as_str().unwrap_or("")
+}
+
+/// The `woke` events of thread `name` on object `object`.
+fn woke<'a>(events: &'a Events, name: &str, object: &str) -> Vec<&'a Value> {
+    events
+        .0
+        .iter()
+        .filter(|e| e["kind"] == "woke" && thread(e) == name && e["object"] == object)
+        .collect()
+}
+
+/// The number in a text like "... held at most 12".
+fn last_number(text: &str) -> u64 {
+    text.rsplit(' ').next().unwrap().parse().unwrap()
+}
+
+#[test]
+fn the_bun_shop_is_first_in_first_out_and_each_eater_goes_home_at_its_none() {
+    let lab = Lab::new();
+    let events = lab.lesson("15", &["--seed", "8"]);
+    assert_eq!(step_titles(&events), notes_headings("15-producer-consumer"));
+    let step_2 = events.position("step", |e| e["index"] == 2);
+    let shop = &events.0[..step_2];
+    let said_by = |name: &str| -> Vec<&str> {
+        shop.iter()
+            .filter(|e| e["kind"] == "say" && thread(e) == name)
+            .map(text)
+            .collect()
+    };
+    let made: Vec<String> = (0..6).map(|n| format!("made 包子{n}")).collect();
+    let chef = said_by("chef");
+    assert_eq!(chef[..6], made[..]);
+    assert_eq!(chef[6], "no more buns: put 2 None");
+    let mut all_eaten = Vec::new();
+    for eater in ["alex", "wupeiqi"] {
+        let said = said_by(eater);
+        let eaten: Vec<u32> = said
+            .iter()
+            .filter_map(|s| s.strip_prefix("eats 包子"))
+            .map(|n| n.parse().unwrap())
+            .collect();
+        assert!(eaten.windows(2).all(|p| p[0] < p[1]), "{eater}: {eaten:?}");
+        assert_eq!(said.last(), Some(&"got None: no more buns, going home"));
+        all_eaten.extend(eaten);
+        assert!(
+            woke(&events, eater, "buns")
+                .iter()
+                .all(|e| e["got"] == true)
+        );
+    }
+    all_eaten.sort();
+    assert_eq!(all_eaten, [0, 1, 2, 3, 4, 5], "every bun eaten once");
+}
+
+#[test]
+fn three_queues_give_pythons_three_orders() {
+    let python = python3(
+        r#"
+import queue
+for q in (queue.Queue(), queue.LifoQueue(), queue.PriorityQueue()):
+    for item in [(20, 'a'), (10, 'b'), (30, 'c')]:
+        q.put(item)
+    print(type(q).__name__, "gives:", [q.get() for _ in range(3)])
+"#,
+    );
+    let lab = Lab::new();
+    let events = lab.lesson("15", &[]);
+    let says = events.texts("say");
+    let expected: Vec<&str> = python.lines().collect();
+    assert_eq!(
+        expected,
+        [
+            "Queue gives: [(20, 'a'), (10, 'b'), (30, 'c')]",
+            "LifoQueue gives: [(30, 'c'), (10, 'b'), (20, 'a')]",
+            "PriorityQueue gives: [(10, 'b'), (20, 'a'), (30, 'c')]",
+        ]
+    );
+    for line in expected {
+        assert!(says.iter().any(|s| s == line), "missing {line:?}");
+    }
+}
+
+#[test]
+fn a_bounded_queue_blocks_its_producer_and_an_unbounded_one_grows() {
+    let lab = Lab::new();
+    let events = lab.lesson("15", &[]);
+    // fast-3 waited for room many times (12 items, 3 places, a consumer of 12.5 ms an item),
+    // and each wait ended with room; its queue never held more than 3.
+    let blocked = woke(&events, "fast-3", "size-3");
+    assert!(blocked.len() >= 5, "{}", events.dump());
+    assert!(
+        blocked
+            .iter()
+            .all(|e| e["got"] == true && e["on"] == "queue")
+    );
+    let waited: f64 = blocked.iter().map(|e| e["after"].as_f64().unwrap()).sum();
+    assert!(waited >= 0.05, "fast-3 waited only {waited} s");
+    let bounded = events.find("say", |e| thread(e) == "fast-3");
+    assert!(last_number(text(bounded)) <= 3, "{bounded}");
+    // fast-0 never waited, and its queue grew past what the bounded one may hold.
+    assert!(
+        !events
+            .0
+            .iter()
+            .any(|e| e["kind"] == "wait" && thread(e) == "fast-0")
+    );
+    let unbounded = events.find("say", |e| thread(e) == "fast-0");
+    assert!(last_number(text(unbounded)) > 3, "{unbounded}");
+}
+
+#[test]
+fn join_waits_for_the_last_task_done_and_one_too_many_is_pythons_error() {
+    let python = python3(
+        r#"
+import queue
+q = queue.Queue()
+q.put(1); q.get(); q.task_done()
+try:
+    q.task_done()
+except ValueError as e:
+    print("ValueError:", e)
+"#,
+    );
+    let lab = Lab::new();
+    let events = lab.lesson("15", &[]);
+    let main = events.main_pid();
+    let asked = events.position("say", |e| {
+        text(e) == "put 6 jobs; unfinished_tasks = 6; join()"
+    });
+    let returned = events.position("woke", |e| {
+        e["pid"] == main && e.get("thread").is_none() && e["object"] == "jobs"
+    });
+    assert!(asked < returned);
+    assert_eq!(events.0[returned]["got"], true);
+    // Every job was done before join() returned.
+    let done: Vec<usize> = events
+        .0
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| text(e).starts_with("job ") && text(e).ends_with(" done"))
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(done.len(), 6);
+    assert!(done.iter().all(|&i| i < returned), "{}", events.dump());
+    events.find("say", |e| {
+        text(e) == "join() returned; unfinished_tasks = 0"
+    });
+    let error = format!("task_done() once more: {}", python.trim());
+    assert!(events.texts("say").contains(&error), "missing {error:?}");
+}
+
+#[test]
+fn one_sentinel_stops_one_consumer_and_one_each_stops_them_all() {
+    let lab = Lab::new();
+    let events = lab.lesson("15", &[]);
+    let one = events.position("say", |e| text(e) == "put 6 orders and one None");
+    let more = events.position("say", |e| text(e) == "put 2 more None");
+    let stops_between = events.0[one..more]
+        .iter()
+        .filter(|e| text(e) == "got None: stops")
+        .count();
+    assert_eq!(stops_between, 1);
+    let stops: Vec<&str> = events
+        .0
+        .iter()
+        .filter(|e| text(e) == "got None: stops")
+        .map(thread)
+        .collect();
+    let mut stopped = stops.clone();
+    stopped.sort();
+    assert_eq!(stopped, ["alex", "wupeiqi", "yuanhao"]);
+    // The two left behind were blocked in get() when the note was written.
+    let note = events.find("note", |e| text(e).starts_with("One None, three consumers"));
+    assert!(text(note).contains("2 of them"), "{note}");
+    let served = events
+        .texts("say")
+        .iter()
+        .filter(|s| s.starts_with("serves order "))
+        .count();
+    assert_eq!(served, 6);
+}
+
+#[test]
+fn throughput_is_measured_for_each_queue_size() {
+    let lab = Lab::new();
+    let events = lab.lesson("15", &[]);
+    let mut sleeps = Vec::new();
+    for label in ["Queue(1)", "Queue(10)", "Queue(100)", "Queue()"] {
+        let line = events.find("say", |e| {
+            text(e).starts_with(&format!("{label}: 10000 items in "))
+        });
+        let producer: u64 = text(line)
+            .split("the producer ")
+            .nth(1)
+            .and_then(|rest| rest.split(' ').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap();
+        sleeps.push(producer);
+    }
+    // A queue of one makes the producer sleep for nearly every item; an unbounded one never
+    // makes it wait for room.
+    assert!(sleeps[0] > sleeps[3] && sleeps[0] >= 1000, "{sleeps:?}");
+    events.find("note", |e| text(e).starts_with("Measured in this run, on "));
+}
+
+#[test]
+fn q_at_any_prompt_leaves_nothing() {
+    for prompt in 0..6 {
+        let lab = Lab::new();
+        // Two prompts a step: before it runs, and after its output.
+        let input = format!("{}q\n", "\n".repeat(2 * prompt));
+        let stopped = lab.run(&["run", "15", "--step", "--speed", "20"], &input);
+        assert!(
+            stopped.status.success(),
+            "prompt {prompt}: {}",
+            stopped.stderr
+        );
+        assert!(
+            stopped
+                .stdout
+                .contains(&format!("Step {} of 6", prompt + 1))
+        );
+        assert!(
+            !stopped
+                .stdout
+                .contains(&format!("Step {} of 6", prompt + 2))
+        );
+    }
+}
+
+#[test]
+fn ctrl_c_at_random_moments_leaves_nothing() {
+    // Where to interrupt: a count of events into the run, drawn from a fixed seed so that a
+    // failure can be replayed, and always before the last step, so that at speed 5 the
+    // interrupt comes while threads run or wait.
+    let full = Lab::new().lesson("15", &[]);
+    let before_last = full.position("step", |e| e["index"] == 6);
+    let mut rng = rand::rngs::StdRng::seed_from_u64(15);
+    for _ in 0..4 {
+        let at = rng.random_range(2..before_last);
+        let lab = Lab::new();
+        let seen = std::cell::Cell::new(0usize);
+        let finished = lab.interrupt_when(&["run", "15", "--json", "--speed", "5"], |_| {
+            seen.set(seen.get() + 1);
+            seen.get() >= at
+        });
+        assert_eq!(
+            finished.status.code(),
+            Some(130),
+            "at event {at}: {}",
+            finished.stderr
+        );
+        let events = Events::parse(&finished.stdout);
+        assert_eq!(events.find("end", |_| true)["outcome"], "interrupted");
+    }
+}
