@@ -634,14 +634,31 @@ fn steps_of(number: &str) -> usize {
 
 #[test]
 fn at_80x24_every_prompt_of_every_lesson_shows_its_step() {
+    let numbers = lessons(&Lab::new());
+    // Four lessons at a time, each in a terminal of its own: enough to keep the suite short,
+    // few enough for a 2-CPU machine to answer every prompt in time.
+    for batch in numbers.chunks(4) {
+        let checks: Vec<_> = batch
+            .iter()
+            .cloned()
+            .map(|number| std::thread::spawn(move || prompts_at_80x24(&number)))
+            .collect();
+        for check in checks {
+            check.join().unwrap();
+        }
+    }
+}
+
+/// Runs lesson `number` with `--step --notes` in a real terminal of 80x24 (tmux) and checks
+/// the screen at each of its prompts.
+fn prompts_at_80x24(number: &str) {
     let lab = Lab::new();
-    let numbers = lessons(&lab);
-    for number in numbers {
+    {
         let command = format!(
             "{} run {number} --step --notes --speed 20 --seed 4",
             common::BIN
         );
-        let Some(tmux) = Tmux::start(&lab, &number, &command) else {
+        let Some(tmux) = Tmux::start(&lab, number, &command) else {
             eprintln!("skipped: tmux is not installed, so no real terminal to check");
             return;
         };
@@ -704,7 +721,7 @@ fn at_80x24_every_prompt_of_every_lesson_shows_its_step() {
         let runs = prompts.iter().filter(|p| p.starts_with("Press")).count();
         eprintln!("lesson {number}: {} prompts at 80x24", prompts.len());
         let ends = prompts.iter().filter(|p| p.starts_with("End")).count();
-        assert_eq!(runs, steps_of(&number), "lesson {number}: {prompts:?}");
+        assert_eq!(runs, steps_of(number), "lesson {number}: {prompts:?}");
         assert_eq!(runs, ends, "lesson {number}: {prompts:?}");
     }
 }
