@@ -86,6 +86,7 @@ registry! {
     "../lessons/10-pool/lesson.rs" => pool,
     "../lessons/11-threads-vs-processes/lesson.rs" => threads_vs_processes,
     "../lessons/12-gil/lesson.rs" => gil,
+    "../lessons/13-thread-locks/lesson.rs" => thread_locks,
 }
 /// Finds a lesson by number (`1`, `01`) or slug (`spawn-function`).
 pub fn find(wanted: &str) -> Result<&'static Lesson> {
