@@ -86,6 +86,7 @@ registry! {
     "../lessons/10-pool/lesson.rs" => pool,
     "../lessons/11-threads-vs-processes/lesson.rs" => threads_vs_processes,
     "../lessons/12-gil/lesson.rs" => gil,
+    "../lessons/13-thread-locks/lesson.rs" => thread_locks,
     "../lessons/14-thread-sync/lesson.rs" => thread_sync,
     "../lessons/15-producer-consumer/lesson.rs" => producer_consumer,
 }
