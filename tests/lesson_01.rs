@@ -30,6 +30,14 @@ fn three_children_of_main_that_overlap_and_exit_zero() {
         let state = events.find("state", |e| e["of"] == pid);
         assert_eq!(state["ppid_of"], main, "{name}");
         assert_eq!(events.exitcode_of(pid), 0, "{name}");
+        // The fork is stamped with the moment before it: never after the child's own start.
+        let forked = events.find("spawn", |e| e["child"] == pid)["t"]
+            .as_f64()
+            .unwrap();
+        assert!(
+            forked <= start["t"].as_f64().unwrap(),
+            "{name}: forked after it started"
+        );
         assert_eq!(events.find("exit", |e| e["child"] == pid)["pid"], main);
     }
 

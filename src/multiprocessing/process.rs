@@ -283,6 +283,7 @@ impl Process {
         }
         // Nothing buffered may be copied into the child, or it would be written twice.
         flush_stdio();
+        let forked_at = context::now();
         // SAFETY: no other thread of the lab's runs (checked just above), so no lock held by
         // another thread is copied into the child locked. The child only runs the target and
         // then leaves through `_exit`, never returning into the parent's code.
@@ -304,10 +305,15 @@ impl Process {
                     pid,
                     pidfd: pidfd_open(pid),
                 });
-                context::emit(Kind::Spawn {
-                    child: pid.as_raw(),
-                    child_name: self.name.clone(),
-                });
+                // Stamped with the moment before the fork: the child may say `start` before
+                // this line is written, and must not look as if it started first.
+                context::emit_at(
+                    forked_at,
+                    Kind::Spawn {
+                        child: pid.as_raw(),
+                        child_name: self.name.clone(),
+                    },
+                );
                 Ok(pid)
             }
         }

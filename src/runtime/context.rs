@@ -254,6 +254,32 @@ pub fn emit(kind: Kind) {
         return;
     }
     let event = stamp(kind);
+    send_slowly(event);
+}
+
+/// The time now, as events carry it (since the lesson started): for an event that must carry
+/// the moment something began rather than the moment it is reported (`emit_at`).
+pub fn now() -> Duration {
+    since_start()
+}
+
+/// Sends an event stamped with time `at` (from `now()`) instead of the time of sending. A
+/// parent reports a fork after `fork` returns, and by then its new child may already have said
+/// `start`: stamped with the moment before the fork, the `spawn` comes first, as it happened.
+pub fn emit_at(at: Duration, kind: Kind) {
+    let sent = sent_from_the_stack(|line, stamp| {
+        let at_then = Stamp { t: at, ..*stamp };
+        line.event(&at_then, &kind)
+    });
+    if !sent {
+        let mut event = stamp(kind);
+        event.t = at.as_secs_f64();
+        send_slowly(event);
+    }
+}
+
+/// The slow path of `emit`: serde, and a text too long for one atomic write shortened.
+fn send_slowly(event: Event) {
     let mut text = event.to_json();
     if text.len() >= MAX_EVENT_BYTES {
         text = shortened(event);

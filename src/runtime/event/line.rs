@@ -23,6 +23,7 @@ pub enum TextKind {
 
 /// The fields every event has: `t`, `pid`, `ppid`, `tid` (when not the main thread), `name`,
 /// and the thread's and task's names when there are.
+#[derive(Clone, Copy)]
 pub struct Stamp<'a> {
     pub t: Duration,
     pub pid: i32,
