@@ -17,7 +17,11 @@ pub mod shared;
 pub mod sharedctypes;
 pub mod synchronize;
 
+pub use event::Event;
+pub use managers::{DictProxy, ListProxy, Manager, ManagerError};
 pub use pipe::{Connection, ConnectionError, pipe};
+pub use pool::{AsyncResult, Pool, PoolError, cpu_count};
 pub use process::{Pid, Process, ProcessError, Worker};
 pub use queue::{JoinableQueue, Queue, QueueError};
+pub use sharedctypes::{Array, Value};
 pub use synchronize::{Lock, Semaphore, SyncError};
