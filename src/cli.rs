@@ -15,6 +15,7 @@ use crate::supervisor::{self, Outcome, Program, RunOptions};
 use crate::tools::bench;
 use crate::tools::echo;
 use crate::tools::load::{self, LoadOptions, Shape};
+use crate::tools::models;
 use crate::view::notes::{self, Notes};
 use crate::view::render::{HumanView, JsonView, View, terminal_width};
 
@@ -76,6 +77,36 @@ pub struct ServeArgs {
     /// One JSON object per line instead of the human view.
     #[arg(long)]
     pub json: bool,
+    /// How the server waits for its clients (lesson 16's I/O models).
+    #[arg(long, value_enum, default_value_t = ServeModel::Fork)]
+    pub model: ServeModel,
+}
+
+/// `serve --model`: the same service, five ways of waiting (lesson 16).
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq)]
+pub enum ServeModel {
+    /// A handler process per connection (lesson 4's server; the default).
+    Fork,
+    /// A handler thread per connection.
+    Thread,
+    /// One thread watching every connection with poll.
+    Poll,
+    /// One thread watching every connection with epoll.
+    Epoll,
+    /// One client at a time, served by the server itself.
+    Iterative,
+}
+
+impl ServeModel {
+    fn model(self) -> models::Model {
+        match self {
+            ServeModel::Fork => models::Model::Fork,
+            ServeModel::Thread => models::Model::Thread,
+            ServeModel::Poll => models::Model::Poll,
+            ServeModel::Epoll => models::Model::Epoll,
+            ServeModel::Iterative => models::Model::Iterative,
+        }
+    }
 }
 
 #[derive(Args, Debug)]
@@ -328,10 +359,13 @@ fn serve(args: ServeArgs) -> Result<Status> {
         View::Human(HumanView::new(terminal_width(), None, false, 0))
     };
     let max_clients = args.max_clients as usize;
+    let model = args.model.model();
     let options = RunOptions {
         program: Program::Tool {
             name: "server",
-            main: Box::new(move || echo::serve(listener, max_clients)),
+            main: Box::new(move || {
+                models::serve(model, listener, models::Options::for_serve(max_clients))
+            }),
         },
         speed: 1.0,
     };
