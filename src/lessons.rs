@@ -78,6 +78,7 @@ registry! {
     "../lessons/02-spawn-worker/lesson.rs" => spawn_worker,
     "../lessons/03-daemon-terminate/lesson.rs" => daemon_terminate,
     "../lessons/04-socket-concurrency/lesson.rs" => socket_concurrency,
+    "../lessons/16-io-models/lesson.rs" => io_models,
 }
 /// Finds a lesson by number (`1`, `01`) or slug (`spawn-function`).
 pub fn find(wanted: &str) -> Result<&'static Lesson> {

@@ -319,7 +319,8 @@ pub fn talk_visibly(connection: &mut TcpStream, peer: &str) -> echo::Conversatio
         let waiting = would_block.then(|| wait::begin("recv", peer));
         let received = connection.read(&mut buffer);
         if let Some(waiting) = waiting {
-            waiting.end(matches!(received, Ok(n) if n > 0));
+            // The end of the conversation (0 bytes) is something got too.
+            waiting.end(received.is_ok());
         }
         let received = match received {
             Ok(0) => return conversation,
