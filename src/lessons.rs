@@ -79,6 +79,7 @@ registry! {
     "../lessons/03-daemon-terminate/lesson.rs" => daemon_terminate,
     "../lessons/04-socket-concurrency/lesson.rs" => socket_concurrency,
     "../lessons/16-io-models/lesson.rs" => io_models,
+    "../lessons/17-coroutines/lesson.rs" => coroutines,
 }
 /// Finds a lesson by number (`1`, `01`) or slug (`spawn-function`).
 pub fn find(wanted: &str) -> Result<&'static Lesson> {
