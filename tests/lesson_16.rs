@@ -192,3 +192,35 @@ fn interrupted_or_quit_leaves_nothing() {
     let quit = lab.run(&["run", "16", "--step", "--speed", "20"], "\n\nq\n");
     assert!(quit.status.success(), "{}", quit.stderr);
 }
+
+/// The notes' claim about `select`: a descriptor numbered 1024 or above does not fit in its
+/// bitmap, and CPython's `select.select` refuses it; `poll` takes it.
+#[test]
+fn python_select_refuses_a_descriptor_above_fd_setsize() {
+    let program = r#"
+import resource, select, socket
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 2048), hard))
+sockets = [socket.socket()]
+while sockets[-1].fileno() < 1024:
+    sockets.append(socket.socket())
+try:
+    select.select([sockets[-1]], [], [], 0)
+    print("select took", sockets[-1].fileno())
+except ValueError as error:
+    print("select:", error)
+poller = select.poll()
+poller.register(sockets[-1], select.POLLIN)
+print("poll took", sockets[-1].fileno(), poller.poll(0) is not None)
+"#;
+    let output = std::process::Command::new("python3")
+        .args(["-c", program])
+        .output()
+        .expect("python3 runs");
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        text.contains("select: filedescriptor out of range in select()"),
+        "{text}"
+    );
+    assert!(text.contains("poll took 1024 True"), "{text}");
+}

@@ -249,7 +249,10 @@ fn send_bulk(address: SocketAddr) -> io::Result<()> {
     std::thread::scope(|scope| -> io::Result<()> {
         let message = &message;
         let writer = scope.spawn(move || sending.write_all(message));
-        context::sleep(Duration::from_millis(500));
+        // Half a second (scaled), but at least 100 ms: on a busy machine the server must get
+        // the CPU while bulk is not reading, or nothing piles up.
+        let pause = context::scaled(Duration::from_millis(500)).max(Duration::from_millis(100));
+        std::thread::sleep(pause);
         let mut reading = connection.try_clone()?;
         let reply = echo::read_reply(&mut reading, bulk_bytes)?
             .ok_or_else(|| io::Error::other("the server closed the connection"))?;
@@ -257,12 +260,14 @@ fn send_bulk(address: SocketAddr) -> io::Result<()> {
             .join()
             .map_err(|_| io::Error::other("the writer panicked"))??;
         if reply != message.to_ascii_uppercase() {
-            return Err(io::Error::other("the bulk reply was not the message upper-cased"));
+            return Err(io::Error::other(
+                "the bulk reply was not the message upper-cased",
+            ));
         }
         say!(
             "bulk sent {} KiB at once, read nothing for {}, then got all {} KiB back upper-cased",
             bulk_bytes / 1024,
-            describe(context::scaled(Duration::from_millis(500))),
+            describe(pause),
             reply.len() / 1024
         );
         Ok(())
@@ -303,17 +308,24 @@ fn hold_connections(address: SocketAddr, server: Pid) -> Result<(usize, Cost)> {
         connection.write_all(b"ping")?;
         held.push(connection);
     }
-    // A blocking server answers the first only: wait at most a (scaled) second for the rest.
-    let deadline = Instant::now() + context::scaled(Duration::from_secs(1));
+    // A blocking server answers the first only. So the wait ends when no new PING has come
+    // for a (scaled) second, at least 250 ms (a busy machine forks slowly), or after 5 s.
+    let quiet = context::scaled(Duration::from_secs(1)).max(Duration::from_millis(250));
+    let give_up = Instant::now() + Duration::from_secs(5);
+    let mut last_answer = Instant::now();
     let mut answered = vec![false; HELD];
-    while answered.iter().any(|a| !a) && Instant::now() < deadline {
+    while answered.iter().any(|a| !a) {
+        let deadline = (last_answer + quiet).min(give_up);
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            break;
+        }
         let mut list: Vec<PollFd> = held
             .iter()
             .zip(&answered)
             .filter(|(_, done)| !**done)
             .map(|(c, _)| PollFd::new(c.as_fd(), PollFlags::POLLIN))
             .collect();
-        let left = deadline.saturating_duration_since(Instant::now());
         let _ = nix::poll::poll(&mut list, poll_timeout(left));
         let ready: Vec<bool> = list.iter().map(|p| p.any().unwrap_or(false)).collect();
         drop(list);
@@ -325,6 +337,7 @@ fn hold_connections(address: SocketAddr, server: Pid) -> Result<(usize, Cost)> {
                     return Err(Error::lesson(format!("a held connection got {reply:?}")));
                 }
                 answered[index] = true;
+                last_answer = Instant::now();
             }
         }
     }
@@ -437,10 +450,16 @@ fn idle_cpu_busy_loop_against_blocking() -> Result<()> {
     let pids: Vec<Pid> = servers.iter().map(|s| s.pid().expect("started")).collect();
     // Let both settle into their loop (or their wait) first.
     std::thread::sleep(Duration::from_millis(20));
-    let before: Vec<u64> = pids.iter().map(|&p| cost::own_cpu_ticks(p).unwrap_or(0)).collect();
+    let before: Vec<u64> = pids
+        .iter()
+        .map(|&p| cost::own_cpu_ticks(p).unwrap_or(0))
+        .collect();
     let opened = Instant::now();
     std::thread::sleep(window);
-    let after: Vec<u64> = pids.iter().map(|&p| cost::own_cpu_ticks(p).unwrap_or(0)).collect();
+    let after: Vec<u64> = pids
+        .iter()
+        .map(|&p| cost::own_cpu_ticks(p).unwrap_or(0))
+        .collect();
     let measured = opened.elapsed();
     let used: Vec<u64> = before.iter().zip(&after).map(|(b, a)| a - b).collect();
     // One connection each, closed at once, ends them.
