@@ -160,6 +160,9 @@ fn interrupted_during_the_load_leaves_nothing() {
         e["kind"] == "say" && text(e).starts_with("executor: ")
     });
     assert_eq!(finished.status.code(), Some(130), "{}", finished.stderr);
+    // `q` at the fourth prompt, before the servers are forked.
+    let quit = lab.run(&["run", "17", "--step", "--speed", "20"], "\n\n\nq\n");
+    assert!(quit.status.success(), "{}", quit.stderr);
 }
 
 /// The notes' claim: CPython's asyncio, one thread, is far past 1000 requests/s for the echo

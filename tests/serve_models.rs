@@ -275,3 +275,12 @@ fn a_model_at_max_clients_keeps_the_rest_waiting() {
         server.stop(&lab);
     }
 }
+
+#[test]
+fn an_unknown_model_is_bad_input() {
+    let lab = Lab::new();
+    let finished = lab.run(&["serve", "--port", "0", "--model", "fibers"], "");
+    assert_eq!(finished.status.code(), Some(2), "{}", finished.stderr);
+    assert_eq!(finished.stderr.lines().count(), 1, "{}", finished.stderr);
+    assert!(finished.stderr.contains("fibers"), "{}", finished.stderr);
+}
