@@ -16,7 +16,7 @@
 #      skips this part; MODEL_REPS, MODEL_HOLD, EPOLL_HOLD);
 #   5. `proclab list`, and lessons 1-4, 16, 17 at --speed 20.
 # Prints every figure with its ratio to C. Everything it starts is stopped on exit.
-# About 2 minutes on a 2-CPU machine. Sizes: REPS (5), PY_REPS (3), CONNS (1000),
+# About 2 minutes on a 2-CPU machine, and 4 more for the I/O models. Sizes: REPS (5), PY_REPS (3), CONNS (1000),
 # RR_CLIENTS (8), RR_K (20000), RR_SIZE (16), HOLD (500), BIG_HOLD (2000).
 set -euo pipefail
 
