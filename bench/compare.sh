@@ -11,9 +11,12 @@
 #      client (`proclab load`) in the same three shapes; while 500 connections are held:
 #      memory (PSS of the whole server tree), descriptors, and zombies 0.5 s after they left;
 #   3. 2000 connections held at once by `proclab serve`;
-#   4. `proclab list`, and lessons 1-4 at --speed 20.
+#   4. the I/O models: `proclab serve --model thread|poll|epoll|iterative` under the same load,
+#      each against its C twin (server_thread, server_epoll), epoll holding 10,000 (MODELS=0
+#      skips this part; MODEL_REPS, MODEL_HOLD, EPOLL_HOLD);
+#   5. `proclab list`, and lessons 1-4, 16, 17 at --speed 20.
 # Prints every figure with its ratio to C. Everything it starts is stopped on exit.
-# About 2 minutes on a 2-CPU machine. Sizes: REPS (5), PY_REPS (3), CONNS (1000),
+# About 2 minutes on a 2-CPU machine, and 4 more for the I/O models. Sizes: REPS (5), PY_REPS (3), CONNS (1000),
 # RR_CLIENTS (8), RR_K (20000), RR_SIZE (16), HOLD (500), BIG_HOLD (2000).
 set -euo pipefail
 
@@ -151,7 +154,8 @@ pss_mib() {
     awk -v kb="$total" 'BEGIN { printf "%.1f", kb / 1024 }'
 }
 
-nfds() { ls "/proc/$1/fd" 2>/dev/null | wc -l; }
+# A process that ended meanwhile has no /proc entry: 0, not a failed pipeline (set -e).
+nfds() { ls "/proc/$1/fd" 2>/dev/null | wc -l || true; }
 
 zombies_of() { ps --ppid "$1" -o stat= 2>/dev/null | grep -c '^Z' || true; }
 
@@ -216,6 +220,9 @@ measure() {
              $1 == "latency" && $2 == "p50" { print "rr_p50=" $3 } $1 == "latency" && $2 == "p99" { print "rr_p99=" $3 }' "$WORK/l.txt" >>"$vals"
     done
     for _ in $(seq "$reps"); do
+        # Emptied first: the loop below must not find the last run's "holding" line in it
+        # before this run's load has even opened the file.
+        : >"$WORK/h.txt"
         load --port "$port" --hold "$HOLD" --hold-for 3 --time-limit 60 >"$WORK/h.txt" &
         local lpid=$!
         for _ in $(seq 600); do
@@ -299,8 +306,141 @@ printf '\nproclab serve, %s connections held at once: held %s, errors %s, opened
     "$(grep '^big_note=' "$WORK/proclab.vals" | cut -d= -f2- | sed 's/^/(load: /; s/$/)/')"
 printf 'proclab serve printed %s lines of annotation during all that (into a file).\n' "$(get proclab serve_lines)"
 
+# ------------------------------------------------------------ I/O models ----
+# `proclab serve --model M` for each model, under the same `proclab load`, against its C twin
+# from the peers (server_thread for thread, server_epoll for poll and epoll; the fork model is
+# `proclab serve` above, against server_c). Each model: MODEL_REPS x CONNS connections one at a
+# time, MODEL_REPS x RR round trips (the iterative model: one client, it serves one at a time),
+# and a hold: MODEL_HOLD (2000) for thread, poll and their twins, EPOLL_HOLD (10000) for
+# epoll and server_epoll, with PSS, processes and threads of the server while all are held.
+if [ "${MODELS:-1}" = 1 ]; then
+    MODEL_REPS=${MODEL_REPS:-3}
+    MODEL_HOLD=${MODEL_HOLD:-2000}
+    EPOLL_HOLD=${EPOLL_HOLD:-10000}
+    if [ "$HAVE_PEERS" = 1 ]; then
+        gcc -O2 -Wall -pthread -o "$WORK/server_thread" "$PEERS/server_thread.c"
+        gcc -O2 -Wall -o "$WORK/server_epoll" "$PEERS/server_epoll.c"
+    fi
+
+    # Waits (at most 5 s) until something accepts on 127.0.0.1:$1.
+    wait_for_port() {
+        for _ in $(seq 100); do
+            if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then
+                return 0
+            fi
+            sleep 0.05
+        done
+        return 1
+    }
+
+    # start_model KIND PORT HOLD: KIND is m-<model> (proclab serve --model) or c-thread, c-epoll.
+    start_model() {
+        local kind=$1 port=$2 hold=$3 out=$WORK/server-$1.out
+        case $kind in
+            m-*) setsid "$PROCLAB" serve --model "${kind#m-}" --port "$port" --max-clients $((hold + 500)) \
+                --color never >"$out" 2>&1 & ;;
+            c-thread) setsid bash -c "ulimit -n $((hold + 500)); exec '$WORK/server_thread' $port $LIFETIME 1024" >"$out" 2>&1 & ;;
+            c-epoll) setsid bash -c "ulimit -n $((hold + 500)); exec '$WORK/server_epoll' $port $LIFETIME 1024" >"$out" 2>&1 & ;;
+        esac
+        SERVER_PID=$!
+        SERVER_PIDS+=("$SERVER_PID")
+        wait_for_port "$port" || { say "server $kind did not start: $(head -3 "$out")"; return 1; }
+    }
+
+    threads_of() {
+        local total=0 pid
+        for pid in "$@"; do
+            total=$((total + $(ls "/proc/$pid/task" 2>/dev/null | wc -l || true)))
+        done
+        echo "$total"
+    }
+
+    # measure_model KIND HOLD: NAME=value lines in $WORK/KIND.vals
+    measure_model() {
+        local kind=$1 hold=$2 port pid vals=$WORK/$1.vals clients=$RR_CLIENTS
+        [ "$kind" = m-iterative ] && clients=1
+        port=$(free_port)
+        start_model "$kind" "$port" "$hold" || return 1
+        pid=$SERVER_PID
+        : >"$vals"
+        say "  $kind: $MODEL_REPS x $CONNS connections, $MODEL_REPS x ${clients}x${RR_K} round trips, hold $hold (port $port)"
+        for _ in $(seq "$MODEL_REPS"); do
+            load --port "$port" --connections "$CONNS" >"$WORK/l.txt" || say "$kind: load --connections failed"
+            awk '$1 == "connections/s" { print "conn=" $2 } $1 == "errors" { print "conn_err=" $2 }' "$WORK/l.txt" >>"$vals"
+        done
+        for _ in $(seq "$MODEL_REPS"); do
+            load --port "$port" --clients "$clients" --round-trips "$RR_K" --size "$RR_SIZE" >"$WORK/l.txt" || say "$kind: load --clients failed"
+            awk '$1 == "requests/s" { print "rr=" $2 } $1 == "errors" { print "rr_err=" $2 }
+                 $1 == "latency" && $2 == "p50" { print "rr_p50=" $3 }' "$WORK/l.txt" >>"$vals"
+        done
+        if [ "$hold" -gt 0 ]; then
+            : >"$WORK/h.txt" # not the last run's "holding" line (see measure)
+            load --port "$port" --hold "$hold" --hold-for 3 --time-limit 120 >"$WORK/h.txt" 2>&1 &
+            local lpid=$! pids
+            for _ in $(seq 2400); do
+                grep -q "^  holding" "$WORK/h.txt" 2>/dev/null && break
+                kill -0 "$lpid" 2>/dev/null || break
+                sleep 0.05
+            done
+            pids=$(tree_pids "$pid")
+            # shellcheck disable=SC2086
+            echo "pss=$(pss_mib $pids)" >>"$vals"
+            # shellcheck disable=SC2086
+            echo "threads=$(threads_of $pids)" >>"$vals"
+            echo "procs=$(echo "$pids" | wc -w)" >>"$vals"
+            wait "$lpid" || say "$kind: load --hold $hold failed: $(tail -1 "$WORK/h.txt")"
+            awk '$1 == "held" { print "held=" $2; print "open_s=" $6 } $1 == "errors" { print "hold_err=" $2 }' "$WORK/h.txt" >>"$vals"
+        fi
+        stop_server "$pid"
+    }
+
+    say "I/O models (serve --model, and the C twins) ..."
+    MODEL_KINDS=(m-iterative m-thread m-poll m-epoll)
+    [ "$HAVE_PEERS" = 1 ] && MODEL_KINDS+=(c-thread c-epoll)
+    for kind in "${MODEL_KINDS[@]}"; do
+        case $kind in
+            m-iterative) hold=0 ;;
+            m-epoll | c-epoll) hold=$EPOLL_HOLD ;;
+            *) hold=$MODEL_HOLD ;;
+        esac
+        measure_model "$kind" "$hold"
+    done
+    twin_of() { case $1 in m-thread) echo c-thread ;; m-poll | m-epoll) echo c-epoll ;; esac; }
+    twinval() {
+        local twin
+        twin=$(twin_of "$1")
+        if [ -n "$twin" ] && [ "$HAVE_PEERS" = 1 ]; then get "$twin" "$2"; fi
+    }
+    mlabel() {
+        case $1 in
+            m-*) echo "proclab serve --model ${1#m-}" ;;
+            c-thread) echo "C server_thread" ;;
+            c-epoll) echo "C server_epoll" ;;
+        esac
+    }
+    header "I/O models: connect-send-recv-close x$CONNS (x C: against the twin)"
+    row "proclab serve --model fork (above) [$(spread proclab conn)]" "conn/s" "$(get proclab conn)" "$(cval conn)" higher "twin server_c, target >= 0.9"
+    for k in "${MODEL_KINDS[@]}"; do
+        row "$(mlabel "$k") [$(spread "$k" conn)]" "conn/s" "$(get "$k" conn)" "$(twinval "$k" conn)" higher \
+            "errors $(most "$k" conn_err)$( [ -n "$(twin_of "$k")" ] && echo ", twin $(twin_of "$k"), target >= 0.9")"
+    done
+    header "I/O models: ${RR_CLIENTS} clients x ${RR_K} round trips of ${RR_SIZE} B (iterative: 1 client)"
+    row "proclab serve --model fork (above) [$(spread proclab rr)]" "req/s" "$(get proclab rr)" "$(cval rr)" higher "twin server_c, target >= 0.9"
+    for k in "${MODEL_KINDS[@]}"; do
+        row "$(mlabel "$k") [$(spread "$k" rr)]" "req/s" "$(get "$k" rr)" "$(twinval "$k" rr)" higher \
+            "p50 $(get "$k" rr_p50) µs, errors $(most "$k" rr_err)$( [ -n "$(twin_of "$k")" ] && echo ", target >= 0.9")"
+    done
+    header "I/O models: connections held at once (one run each)"
+    for k in "${MODEL_KINDS[@]}"; do
+        [ "$k" = m-iterative ] && continue
+        row "$(mlabel "$k"): held $(get "$k" held), errors $(most "$k" hold_err), time to open" "s" "$(get "$k" open_s)" "$(twinval "$k" open_s)" lower
+        row "$(mlabel "$k"): PSS of the server while held" "MiB" "$(get "$k" pss)" "$(twinval "$k" pss)" lower \
+            "$(get "$k" procs) processes, $(get "$k" threads) threads"
+    done
+fi
+
 # ------------------------------------------------------- list, lessons ----
-say "proclab list, lessons 1-4 ..."
+say "proclab list, lessons 1-4, 16, 17 ..."
 for _ in $(seq 20); do
     s=$(date +%s%N)
     "$PROCLAB" list >/dev/null
@@ -309,7 +449,7 @@ for _ in $(seq 20); do
 done >"$WORK/list.txt"
 printf '\n%-50s %s µs (median of 20; min-max %s) target < 5000 µs\n' "proclab list" "$(median <"$WORK/list.txt")" "$(minmax <"$WORK/list.txt")"
 total=0
-for lesson in 1 2 3 4; do
+for lesson in 1 2 3 4 16 17; do
     s=$(date +%s%N)
     if "$PROCLAB" run "$lesson" --speed 20 --seed 1 --color never >/dev/null 2>"$WORK/lesson.err"; then
         status=ok
@@ -321,5 +461,5 @@ for lesson in 1 2 3 4; do
     total=$((total + ms))
     printf '%-50s %s ms (%s)\n' "proclab run $lesson --speed 20" "$ms" "$status"
 done
-printf '%-50s %s ms, target < 15000 ms\n' "lessons 1-4 together" "$total"
+printf '%-50s %s ms, target < 15000 ms for 1-4, < 5000 ms each for 16 and 17\n' "lessons 1-4, 16, 17 together" "$total"
 printf '\nload average after: %s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"

@@ -16,6 +16,7 @@ use crate::supervisor::{self, Outcome, Program, RunOptions};
 use crate::tools::bench;
 use crate::tools::echo;
 use crate::tools::load::{self, LoadOptions, Shape};
+use crate::tools::models;
 use crate::view::notes::{self, Notes};
 use crate::view::output::Output;
 use crate::view::render::{
@@ -97,6 +98,36 @@ pub struct ServeArgs {
     /// One JSON object per line instead of the human view.
     #[arg(long)]
     pub json: bool,
+    /// How the server waits for its clients (lesson 16's I/O models).
+    #[arg(long, value_enum, default_value_t = ServeModel::Fork)]
+    pub model: ServeModel,
+}
+
+/// `serve --model`: the same service, five ways of waiting (lesson 16).
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq)]
+pub enum ServeModel {
+    /// A handler process per connection (lesson 4's server; the default).
+    Fork,
+    /// A handler thread per connection.
+    Thread,
+    /// One thread watching every connection with poll.
+    Poll,
+    /// One thread watching every connection with epoll.
+    Epoll,
+    /// One client at a time, served by the server itself.
+    Iterative,
+}
+
+impl ServeModel {
+    fn model(self) -> models::Model {
+        match self {
+            ServeModel::Fork => models::Model::Fork,
+            ServeModel::Thread => models::Model::Thread,
+            ServeModel::Poll => models::Model::Poll,
+            ServeModel::Epoll => models::Model::Epoll,
+            ServeModel::Iterative => models::Model::Iterative,
+        }
+    }
 }
 
 #[derive(Args, Debug)]
@@ -487,10 +518,17 @@ fn serve(args: ServeArgs, theme: Theme, ascii: bool) -> Result<Status> {
         idle_timeout: Duration::from_secs_f64(args.idle_timeout),
         write_timeout: Duration::from_secs_f64(args.write_timeout),
     };
+    let model = args.model.model();
     let options = RunOptions {
         program: Program::Tool {
             name: "server",
-            main: Box::new(move || echo::serve(listener, max_clients, guarded)),
+            main: Box::new(move || {
+                models::serve(
+                    model,
+                    listener,
+                    models::Options::for_serve(max_clients, guarded),
+                )
+            }),
         },
         speed: 1.0,
     };

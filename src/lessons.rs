@@ -89,6 +89,8 @@ registry! {
     "../lessons/13-thread-locks/lesson.rs" => thread_locks,
     "../lessons/14-thread-sync/lesson.rs" => thread_sync,
     "../lessons/15-producer-consumer/lesson.rs" => producer_consumer,
+    "../lessons/16-io-models/lesson.rs" => io_models,
+    "../lessons/17-coroutines/lesson.rs" => coroutines,
 }
 /// Finds a lesson by number (`1`, `01`) or slug (`spawn-function`).
 pub fn find(wanted: &str) -> Result<&'static Lesson> {

@@ -631,3 +631,125 @@ pub fn python3(program: &str) -> String {
     assert!(status.success(), "python3 failed: {status:?}\n{stderr}");
     stdout
 }
+
+/// A running `proclab serve --port 0 --json ...` (any `--model`), its port, and its events as
+/// they come (read all along on a thread of its own, so a full pipe never slows the server).
+pub struct Server {
+    pub child: Child,
+    pub group: i32,
+    pub port: u16,
+    pub server_pid: i64,
+    lines: std::sync::mpsc::Receiver<String>,
+    pub seen: Vec<String>,
+}
+
+impl Server {
+    /// Starts `proclab serve --port 0 --json` with `extra`, and waits for its listening line.
+    #[track_caller]
+    pub fn start(lab: &Lab, extra: &[&str]) -> Server {
+        let mut args = vec!["serve", "--port", "0", "--json"];
+        args.extend_from_slice(extra);
+        let mut child = lab.spawn(lab.command(&args), Stdio::null());
+        let group = child.id() as i32;
+        let (sender, lines) = std::sync::mpsc::channel();
+        let stdout = child.stdout.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if sender.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut server = Server {
+            child,
+            group,
+            port: 0,
+            server_pid: 0,
+            lines,
+            seen: Vec::new(),
+        };
+        let listening = server.wait_for(|e| {
+            e["kind"] == "say"
+                && e["text"]
+                    .as_str()
+                    .unwrap_or("")
+                    .starts_with("listening on ")
+        });
+        let text = listening["text"].as_str().unwrap();
+        let address = text["listening on ".len()..].split(' ').next().unwrap();
+        assert!(address.starts_with("127.0.0.1:"), "{text}");
+        server.port = address.rsplit(':').next().unwrap().parse().unwrap();
+        server.server_pid = listening["pid"].as_i64().unwrap();
+        server
+    }
+
+    /// Waits (at most 30 s) for an event matching `when`, among those seen or still to come.
+    #[track_caller]
+    pub fn wait_for(&mut self, when: impl Fn(&Value) -> bool) -> Value {
+        for line in &self.seen {
+            let event: Value = serde_json::from_str(line).unwrap();
+            if when(&event) {
+                return event;
+            }
+        }
+        self.wait_for_new(when)
+    }
+
+    /// Waits (at most 30 s) for the next event still to come that matches `when`.
+    #[track_caller]
+    pub fn wait_for_new(&mut self, when: impl Fn(&Value) -> bool) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let line = self
+                .lines
+                .recv_timeout(left)
+                .unwrap_or_else(|_| panic!("no such event; seen:\n{}", self.seen.join("\n")));
+            let event: Value =
+                serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"));
+            self.seen.push(line);
+            if when(&event) {
+                return event;
+            }
+        }
+    }
+
+    /// Ctrl-C to the whole process group, as a terminal sends it: exit 130, nothing left.
+    #[track_caller]
+    pub fn stop(mut self, lab: &Lab) -> Events {
+        nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(-self.group),
+            nix::sys::signal::Signal::SIGINT,
+        )
+        .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let status = loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                break status;
+            }
+            assert!(Instant::now() < deadline, "serve did not stop on SIGINT");
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        while let Ok(line) = self.lines.recv_timeout(Duration::from_secs(5)) {
+            self.seen.push(line);
+        }
+        let mut stderr = String::new();
+        let _ = std::io::Read::read_to_string(&mut self.child.stderr.take().unwrap(), &mut stderr);
+        assert_eq!(status.code(), Some(130), "stderr: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        lab.assert_nothing_left(self.group);
+        Events::parse(&self.seen.join("\n"))
+    }
+
+    /// A connection to the server, with 10 s timeouts on reads and writes.
+    pub fn connect(&self) -> std::net::TcpStream {
+        let stream = std::net::TcpStream::connect(("127.0.0.1", self.port)).expect("connect");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        stream
+            .set_write_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        stream
+    }
+}

@@ -1,0 +1,537 @@
+//! Lesson 16: I/O models, the echo service five ways.
+//!
+//! What the student sees: the tutorial's upper-casing echo server, served by six server
+//! processes one after the other (blocking and one client at a time; a process per
+//! connection; a thread per connection; non-blocking sockets in a busy loop; one thread with
+//! `poll`; one thread with `epoll`), each facing the same clients: alex, wupeiqi and yuanhao
+//! (two lines each, with random pauses), "bulk" (5 MiB sent at once, read back only after a
+//! pause) and then 20 connections held open at once, each sending "ping". While each server
+//! serves them the main process reads from `/proc` what it costs: processes, threads,
+//! descriptors, memory, CPU. The busy loop's CPU while idle is measured beside a blocking
+//! server's over the same idle second.
+//!
+//! The servers are in `src/tools/models/` (one small file each), shared with
+//! `proclab serve --model`. Here they report their waits (`accept`, `recv`, `poll`,
+//! `epoll_wait`) so that the timeline draws them; `serve` does not (see its `Options`).
+//!
+//! System calls: `socket`/`bind`/`listen`/`accept`, `fork` and `pthread_create` for the
+//! handlers, `fcntl(O_NONBLOCK)`, `recv`/`send` and their `EAGAIN`, `poll`, `epoll_create1`,
+//! `epoll_ctl`, `epoll_wait`; `/proc/<pid>/{stat,task,fd,smaps_rollup}` for the costs.
+
+use std::io::{self, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::os::fd::AsFd;
+use std::time::{Duration, Instant};
+
+use nix::poll::{PollFd, PollFlags};
+use nix::unistd::Pid;
+use rand::RngExt;
+
+use crate::error::{Error, Result};
+use crate::lab::{Lab, describe};
+use crate::multiprocessing::process::{Process, poll_timeout};
+use crate::runtime::context;
+use crate::threading::Thread;
+use crate::tools::echo;
+use crate::tools::models::cost::{self, Cost};
+use crate::tools::models::{self, Options, Served};
+use crate::{note, say};
+
+pub const TITLE: &str = "I/O models: five ways to wait for clients";
+pub const TEACHES: &str = "blocking, process or thread per connection, a non-blocking busy loop, poll and epoll; their cost from /proc";
+pub const NOTES: &str = include_str!("notes.md");
+
+/// The clients who talk: two lines each, after random pauses.
+const TALKERS: [&str; 3] = ["alex", "wupeiqi", "yuanhao"];
+/// What "bulk" sends at once, and reads back only after a pause.
+const BULK_BYTES: usize = 256 * 1024;
+/// Connections then held open at once, each sending one "ping".
+const HELD: usize = 20;
+
+/// The six servers, in the order of the steps.
+#[derive(Clone, Copy, PartialEq)]
+enum Kind {
+    Iterative,
+    Forking,
+    Threads,
+    BusyLoop,
+    Poll,
+    Epoll,
+}
+
+impl Kind {
+    fn name(self) -> &'static str {
+        match self {
+            Kind::Iterative => "iterative",
+            Kind::Forking => "forking",
+            Kind::Threads => "threads",
+            Kind::BusyLoop => "busy-loop",
+            Kind::Poll => "poll",
+            Kind::Epoll => "epoll",
+        }
+    }
+
+    /// Runs this server on `listener` until `options.connections` have come and gone.
+    fn serve(self, listener: &TcpListener, options: &Options) -> Result<Served> {
+        match self {
+            Kind::Iterative => models::serve_iterative(listener, options),
+            Kind::Forking => models::serve_forking(listener, options),
+            Kind::Threads => models::thread::serve(listener, options),
+            Kind::BusyLoop => models::nonblocking::serve(listener, options),
+            Kind::Poll => models::poll::serve(listener, options),
+            Kind::Epoll => models::epoll::serve(listener, options),
+        }
+    }
+}
+
+/// What one server did and cost in its step.
+struct Measured {
+    kind: Kind,
+    /// The most of each figure while it served (CPU: all it used).
+    cost: Cost,
+    /// How long it served, from its start to its end.
+    served_for: Duration,
+    /// From the clients' start until the last talker was done.
+    talkers_took: Duration,
+    /// How many of the held connections had their "PING" back while all were open.
+    held_answered: usize,
+    /// Memory (PSS, KiB) the held connections added: measured just before they were opened,
+    /// and while all were open.
+    held_added_kib: u64,
+}
+
+pub fn run(lab: &mut Lab) -> Result<()> {
+    // Each talker pauses before each of its two lines: 0.3 to 0.9 s, drawn here so that one
+    // seed replays the run, and the same pauses serve every server.
+    let pauses: Vec<Vec<Duration>> = TALKERS
+        .iter()
+        .map(|_| {
+            (0..2)
+                .map(|_| Duration::from_millis(lab.rng().random_range(3..=9) * 100))
+                .collect()
+        })
+        .collect();
+    let mut all = Vec::new();
+
+    lab.step("Blocking, one client at a time")?;
+    all.push(serve_and_measure(Kind::Iterative, &pauses)?);
+
+    lab.step("A process per connection")?;
+    all.push(serve_and_measure(Kind::Forking, &pauses)?);
+
+    lab.step("A thread per connection")?;
+    all.push(serve_and_measure(Kind::Threads, &pauses)?);
+
+    lab.step("Non-blocking sockets and a busy loop")?;
+    all.push(serve_and_measure(Kind::BusyLoop, &pauses)?);
+    idle_cpu_busy_loop_against_blocking()?;
+
+    lab.step("One thread waits on every socket: poll")?;
+    all.push(serve_and_measure(Kind::Poll, &pauses)?);
+
+    lab.step("epoll: the kernel keeps the list")?;
+    all.push(serve_and_measure(Kind::Epoll, &pauses)?);
+
+    lab.step("What each model cost")?;
+    compare(&all);
+    Ok(())
+}
+
+fn loopback_any_port() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 0))
+}
+
+/// Starts the server of `kind` in its own process, lets every client at it, reads its cost
+/// from `/proc` all along, and says what it saw.
+fn serve_and_measure(kind: Kind, pauses: &[Vec<Duration>]) -> Result<Measured> {
+    let listener = echo::listen_on(loopback_any_port(), true)?;
+    let address = listener.local_addr()?;
+    let options = Options {
+        max_clients: 64,
+        connections: Some(TALKERS.len() + 1 + HELD),
+        idle_timeout: None,
+        write_timeout: None,
+        show_waits: true,
+        // The talkers and bulk are announced; the held connections are served silently.
+        announce: TALKERS.len() + 1,
+    };
+    // The listening socket moves into the server; the main process's copy closes at start().
+    let mut server = Process::new(move || -> Result<()> {
+        let served = kind.serve(&listener, &options)?;
+        say_served(kind, &served);
+        Ok(())
+    })
+    .named(kind.name());
+    let began = Instant::now();
+    let server_pid = server.start()?;
+
+    // The clients are threads of the main process, started after the fork (a process with
+    // threads running must not fork) and joined before the next one.
+    let mut clients: Vec<Thread> = Vec::new();
+    for (i, &name) in TALKERS.iter().enumerate() {
+        let my_pauses = pauses[i].clone();
+        let mut client = Thread::new(move || converse(name, address, &my_pauses)).named(name);
+        client.start().map_err(|e| Error::System(e.to_string()))?;
+        clients.push(client);
+    }
+    let mut bulk = Thread::new(move || send_bulk(address)).named("bulk");
+    bulk.start().map_err(|e| Error::System(e.to_string()))?;
+
+    let mut cost = Cost::default();
+    let mut talkers_took = None;
+    while clients.iter().chain([&bulk]).any(Thread::is_alive) {
+        if talkers_took.is_none() && !clients.iter().any(Thread::is_alive) {
+            talkers_took = Some(began.elapsed());
+        }
+        if let Some(now) = cost::of_tree(server_pid) {
+            cost = cost.most(now);
+        }
+        std::thread::sleep(Duration::from_millis(3));
+    }
+    let talkers_took = talkers_took.unwrap_or_else(|| began.elapsed());
+    for client in clients.iter_mut().chain([&mut bulk]) {
+        let code = client.join().map_err(|e| Error::System(e.to_string()))?;
+        if code != 0 {
+            return Err(Error::lesson(format!("client {} failed", client.name())));
+        }
+    }
+
+    let before_hold = cost::of_tree(server_pid).unwrap_or_default();
+    let (held_answered, held_cost) = hold_connections(address, server_pid)?;
+    cost = cost.most(held_cost);
+    let code = server.join()?;
+    if code != 0 {
+        return Err(Error::lesson(format!(
+            "the {} server failed (exit code {code})",
+            kind.name()
+        )));
+    }
+    let measured = Measured {
+        kind,
+        cost,
+        served_for: began.elapsed(),
+        talkers_took,
+        held_answered,
+        held_added_kib: held_cost.pss_kib.saturating_sub(before_hold.pss_kib),
+    };
+    note_cost(&measured, server_pid);
+    Ok(measured)
+}
+
+/// A talker: connects, then for each pause waits, sends a line and reads the reply.
+fn converse(name: &str, address: SocketAddr, pauses: &[Duration]) -> io::Result<()> {
+    let began = Instant::now();
+    let mut connection = TcpStream::connect(address)?;
+    for (i, &pause) in pauses.iter().enumerate() {
+        context::sleep(pause);
+        let request = format!("{name} line {}", i + 1);
+        connection.write_all(request.as_bytes())?;
+        let reply = echo::read_reply(&mut connection, request.len())?
+            .ok_or_else(|| io::Error::other("the server closed the connection"))?;
+        say!(
+            "{name} sent \"{request}\" and got \"{}\" after {}",
+            String::from_utf8_lossy(&reply),
+            describe(began.elapsed())
+        );
+    }
+    Ok(())
+}
+
+/// "bulk": 256 KiB sent at once by a helper thread while bulk itself reads nothing for a
+/// while; then it reads it all back and checks it.
+fn send_bulk(address: SocketAddr) -> io::Result<()> {
+    let connection = connect_with_small_receive_buffer(address)?;
+    let bulk_bytes = BULK_BYTES;
+    let message: Vec<u8> = (0..bulk_bytes).map(|i| b'a' + (i % 26) as u8).collect();
+    let mut sending = connection.try_clone()?;
+    // The sending side is a plain helper thread, scoped so it is joined here: it blocks in
+    // `write_all` while the server, which stops reading what it cannot send, lets it.
+    std::thread::scope(|scope| -> io::Result<()> {
+        let message = &message;
+        let writer = scope.spawn(move || sending.write_all(message));
+        // Half a second (scaled), but at least 100 ms: on a busy machine the server must get
+        // the CPU while bulk is not reading, or nothing piles up.
+        let pause = context::scaled(Duration::from_millis(500)).max(Duration::from_millis(100));
+        std::thread::sleep(pause);
+        let mut reading = connection.try_clone()?;
+        let reply = echo::read_reply(&mut reading, bulk_bytes)?
+            .ok_or_else(|| io::Error::other("the server closed the connection"))?;
+        writer
+            .join()
+            .map_err(|_| io::Error::other("the writer panicked"))??;
+        if reply != message.to_ascii_uppercase() {
+            return Err(io::Error::other(
+                "the bulk reply was not the message upper-cased",
+            ));
+        }
+        say!(
+            "bulk sent {} KiB at once, read nothing for {}, then got all {} KiB back upper-cased",
+            bulk_bytes / 1024,
+            describe(pause),
+            reply.len() / 1024
+        );
+        Ok(())
+    })
+}
+
+/// A connection that looks like a client on a slow link: a receive buffer of 4 KiB (the
+/// kernel doubles it, and no longer grows it by itself) and segments of at most 1024 bytes
+/// (`TCP_MAXSEG`). The server's send buffer is sized from the segments (on loopback they would
+/// be 64 KiB, and its buffer megabytes), so with these it stays small too: bulk's replies
+/// soon fill it, and the server has replies it cannot send whole.
+fn connect_with_small_receive_buffer(address: SocketAddr) -> io::Result<TcpStream> {
+    use nix::sys::socket::{self, AddressFamily, SockFlag, SockType, SockaddrIn, sockopt};
+    let SocketAddr::V4(v4) = address else {
+        return Err(io::Error::other("loopback is IPv4 here"));
+    };
+    let socket = socket::socket(
+        AddressFamily::Inet,
+        SockType::Stream,
+        SockFlag::SOCK_CLOEXEC,
+        None,
+    )?;
+    socket::setsockopt(&socket, sockopt::RcvBuf, &4096)?;
+    socket::setsockopt(&socket, sockopt::TcpMaxSeg, &1024)?;
+    socket::connect(
+        std::os::fd::AsRawFd::as_raw_fd(&socket),
+        &SockaddrIn::from(v4),
+    )?;
+    Ok(TcpStream::from(socket))
+}
+
+/// Opens `HELD` connections at once, sends "ping" on each, and waits (a bounded time) for
+/// every "PING": how many came back while all were open, and the server's cost then.
+fn hold_connections(address: SocketAddr, server: Pid) -> Result<(usize, Cost)> {
+    let mut held = Vec::with_capacity(HELD);
+    for _ in 0..HELD {
+        let mut connection = TcpStream::connect(address)?;
+        connection.write_all(b"ping")?;
+        held.push(connection);
+    }
+    // A blocking server answers the first only. So the wait ends when no new PING has come
+    // for a (scaled) second, at least 250 ms (a busy machine forks slowly), or after 5 s.
+    let quiet = context::scaled(Duration::from_secs(1)).max(Duration::from_millis(250));
+    let give_up = Instant::now() + Duration::from_secs(5);
+    let mut last_answer = Instant::now();
+    let mut answered = vec![false; HELD];
+    while answered.iter().any(|a| !a) {
+        let deadline = (last_answer + quiet).min(give_up);
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            break;
+        }
+        let mut list: Vec<PollFd> = held
+            .iter()
+            .zip(&answered)
+            .filter(|(_, done)| !**done)
+            .map(|(c, _)| PollFd::new(c.as_fd(), PollFlags::POLLIN))
+            .collect();
+        let _ = nix::poll::poll(&mut list, poll_timeout(left));
+        let ready: Vec<bool> = list.iter().map(|p| p.any().unwrap_or(false)).collect();
+        drop(list);
+        let waiting: Vec<usize> = (0..HELD).filter(|&i| !answered[i]).collect();
+        for (index, is_ready) in waiting.into_iter().zip(ready) {
+            if is_ready {
+                let reply = echo::read_reply(&mut held[index], 4)?;
+                if reply.as_deref() != Some(b"PING".as_slice()) {
+                    return Err(Error::lesson(format!("a held connection got {reply:?}")));
+                }
+                answered[index] = true;
+                last_answer = Instant::now();
+            }
+        }
+    }
+    let cost = cost::of_tree(server).unwrap_or_default();
+    // Closing them all lets the server finish (the blocking one serves the rest now, one by
+    // one: each has its "ping" waiting, then the end).
+    drop(held);
+    Ok((answered.iter().filter(|&&a| a).count(), cost))
+}
+
+/// Said by the server itself as it ends.
+fn say_served(kind: Kind, served: &Served) {
+    let mut text = format!(
+        "{} served {} connections, at most {} open at once",
+        kind.name(),
+        served.connections,
+        served.most_open
+    );
+    if served.kept_replies > 0 {
+        text.push_str(&format!(
+            "; {} times a reply could not be sent whole, and the rest was kept and sent when \
+             the socket became writable",
+            served.kept_replies
+        ));
+    }
+    if served.turns > 0 {
+        text.push_str(&format!(
+            "; it went round its loop {} times, {} of them finding nothing to do",
+            served.turns, served.idle_turns
+        ));
+    }
+    say!("{text}");
+}
+
+fn ms(ticks: u64) -> u64 {
+    ticks * 1000 / cost::ticks_per_second()
+}
+
+fn note_cost(m: &Measured, server: Pid) {
+    let c = m.cost;
+    let how = match m.kind {
+        Kind::Iterative => {
+            "It served one client at a time: the others were connected (the kernel queued them) \
+             but nothing read what they sent until the one before hung up."
+        }
+        Kind::Forking => {
+            "Every connection had a process of its own: a fork, a copy of the server's page \
+             tables and descriptors, a reap when it ended."
+        }
+        Kind::Threads => {
+            "Every connection had a thread of its own in the server's process: no copy of the \
+             process, but a stack and a kernel task each, and each blocks in its own recv."
+        }
+        Kind::BusyLoop => {
+            "One thread served everybody by asking every socket in turn, round and round; it \
+             never blocked, so it used the CPU the whole time it ran."
+        }
+        Kind::Poll => {
+            "One thread served everybody, sleeping in poll until some socket was ready; each \
+             call handed the kernel the whole list."
+        }
+        Kind::Epoll => {
+            "One thread served everybody, sleeping in epoll_wait; the kernel kept the list and \
+             returned only the ready sockets."
+        }
+    };
+    note!(
+        "{} (pid {server}) while serving, read from /proc: at most {} process(es), {} \
+         thread(s), {} descriptors, {} KiB of memory (PSS); {} ms of CPU in {} of serving. The \
+         three talkers were done after {}; {} of the {HELD} held connections had their PING back \
+         while all were open. {how}",
+        m.kind.name(),
+        c.processes,
+        c.threads,
+        c.descriptors,
+        c.pss_kib,
+        ms(c.cpu_ticks),
+        describe(m.served_for),
+        describe(m.talkers_took),
+        m.held_answered
+    );
+}
+
+/// A busy-loop server and a blocking server, both idle, measured over the same second.
+fn idle_cpu_busy_loop_against_blocking() -> Result<()> {
+    let mut servers = Vec::new();
+    let mut addresses = Vec::new();
+    for kind in [Kind::BusyLoop, Kind::Iterative] {
+        let listener = echo::listen_on(loopback_any_port(), true)?;
+        addresses.push(listener.local_addr()?);
+        let options = Options {
+            max_clients: 1,
+            connections: Some(1),
+            idle_timeout: None,
+            write_timeout: None,
+            show_waits: true,
+            announce: 0,
+        };
+        let mut server = Process::new(move || -> Result<()> {
+            kind.serve(&listener, &options)?;
+            Ok(())
+        })
+        .named(&format!("idle-{}", kind.name()));
+        server.start()?;
+        servers.push(server);
+    }
+    // One second, scaled by --speed, but never under 500 ms: the kernel counts CPU time in
+    // ticks of 10 ms, and a window of a few ticks would say little.
+    let window = context::scaled(Duration::from_secs(1)).max(Duration::from_millis(500));
+    let pids: Vec<Pid> = servers.iter().map(|s| s.pid().expect("started")).collect();
+    // Let both settle into their loop (or their wait) first.
+    std::thread::sleep(Duration::from_millis(20));
+    let before: Vec<u64> = pids
+        .iter()
+        .map(|&p| cost::own_cpu_ticks(p).unwrap_or(0))
+        .collect();
+    let opened = Instant::now();
+    std::thread::sleep(window);
+    let after: Vec<u64> = pids
+        .iter()
+        .map(|&p| cost::own_cpu_ticks(p).unwrap_or(0))
+        .collect();
+    let measured = opened.elapsed();
+    let used: Vec<u64> = before.iter().zip(&after).map(|(b, a)| a - b).collect();
+    // One connection each, closed at once, ends them.
+    for address in &addresses {
+        drop(TcpStream::connect(address)?);
+    }
+    for server in &mut servers {
+        server.join()?;
+    }
+    let share = |ticks: u64| 100.0 * ms(ticks) as f64 / measured.as_secs_f64() / 1000.0;
+    note!(
+        "Both servers idle, no client at all, over the same {}: the busy loop (pid {}) used {} \
+         ms of CPU ({} ticks of utime + stime in /proc/{}/stat, {:.0}% of one CPU); the \
+         blocking server (pid {}) used {} ms ({} ticks, {:.0}%). The blocking one sleeps in \
+         accept until the kernel wakes it; the busy loop asks again and again, and burns a CPU \
+         to learn that nothing happened.",
+        describe(measured),
+        pids[0],
+        ms(used[0]),
+        used[0],
+        pids[0],
+        share(used[0]),
+        pids[1],
+        ms(used[1]),
+        used[1],
+        share(used[1])
+    );
+    Ok(())
+}
+
+/// The final table: each model's cost side by side.
+fn compare(all: &[Measured]) {
+    let rows: Vec<String> = all
+        .iter()
+        .map(|m| {
+            format!(
+                "{}: processes {}, threads {}, descriptors {}, PSS {} KiB, CPU {} ms; held \
+                 connections answered {}/{HELD}",
+                m.kind.name(),
+                m.cost.processes,
+                m.cost.threads,
+                m.cost.descriptors,
+                m.cost.pss_kib,
+                ms(m.cost.cpu_ticks),
+                m.held_answered
+            )
+        })
+        .collect();
+    for row in &rows {
+        say!("{row}");
+    }
+    let find = |kind: Kind| all.iter().find(|m| m.kind == kind);
+    if let (Some(fork), Some(threads), Some(epoll)) =
+        (find(Kind::Forking), find(Kind::Threads), find(Kind::Epoll))
+    {
+        let per_connection = |m: &Measured| format!("{:.1}", m.held_added_kib as f64 / HELD as f64);
+        note!(
+            "The same {} clients, six ways. While {HELD} were held, the forking server was {} \
+             processes, the threaded one {} threads in one process, and the epoll server one \
+             thread with {} descriptors. Measured in each server just before the {HELD} connections \
+             came and while all were open, each held connection added about {} KiB of memory \
+             (PSS) with processes, {} KiB with threads and {} KiB with epoll (the kernel's own \
+             socket buffers are not in these figures). The busy \
+             loop answered as well as poll and epoll, and paid in CPU. bench/compare.sh holds \
+             10,000 connections on `proclab serve --model epoll`.",
+            TALKERS.len() + 1 + HELD,
+            fork.cost.processes,
+            threads.cost.threads,
+            epoll.cost.descriptors,
+            per_connection(fork),
+            per_connection(threads),
+            per_connection(epoll)
+        );
+    }
+}

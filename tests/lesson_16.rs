@@ -1,0 +1,226 @@
+//! Lesson 16 through the real binary: six servers, the same clients, every reply right; the
+//! blocking server answers one held connection at a time, the others all; the busy loop burns
+//! CPU while idle, the blocking server none; poll and epoll serve everyone on one thread and
+//! keep the replies they cannot send; waits are drawn; Ctrl-C and `q` leave nothing.
+
+mod common;
+
+use common::{Events, Lab, notes_headings, step_titles};
+use serde_json::Value;
+
+fn text(event: &Value) -> &str {
+    event["text"].as_str().unwrap_or("")
+}
+
+/// The number right before `marker` in `text` (`"... 20 of the 20 held"` with `" of the "`).
+fn number_before(text: &str, marker: &str) -> Option<u64> {
+    let before = &text[..text.find(marker)?];
+    before.rsplit(' ').next()?.parse().ok()
+}
+
+/// The number right after `marker` in `text`.
+fn number_after(text: &str, marker: &str) -> Option<u64> {
+    let after = &text[text.find(marker)? + marker.len()..];
+    after
+        .split(|c: char| !c.is_ascii_digit())
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// The pid of the server process named `name` (the first one forked by main).
+fn server(events: &Events, name: &str) -> i64 {
+    events.pid_of(name)
+}
+
+/// The cost note of the server named `name`.
+fn cost_note<'a>(events: &'a Events, name: &str) -> &'a str {
+    let pid = server(events, name);
+    text(events.find("note", |e| {
+        text(e).starts_with(&format!("{name} (pid {pid}) while serving"))
+    }))
+}
+
+#[test]
+fn six_servers_same_clients_costs_and_waits() {
+    let lab = Lab::new();
+    let events = lab.lesson("16", &["--seed", "16"]);
+    assert_eq!(step_titles(&events), notes_headings("16-io-models"));
+
+    // Every talker's every line came back upper-cased, from every server: 3 talkers x 2 lines
+    // x 6 servers.
+    let mut replies = 0;
+    for event in events.of_kind("say") {
+        let line = text(event);
+        if let Some((request, reply)) = line
+            .split_once(" sent \"")
+            .and_then(|(_, rest)| rest.split_once("\" and got \""))
+        {
+            let reply = reply.split('"').next().unwrap();
+            assert_eq!(reply, request.to_ascii_uppercase(), "{line}");
+            replies += 1;
+        }
+    }
+    assert_eq!(replies, 36);
+    let bulk_ok = events
+        .of_kind("say")
+        .into_iter()
+        .filter(|e| e["thread"] == "bulk" && text(e).contains("back upper-cased"))
+        .count();
+    assert_eq!(bulk_ok, 6);
+
+    // The blocking server answered only some of the held connections while all were open
+    // (one, as a rule); every other server answered all 20.
+    for name in [
+        "iterative",
+        "forking",
+        "threads",
+        "busy-loop",
+        "poll",
+        "epoll",
+    ] {
+        let note = cost_note(&events, name);
+        let answered = number_before(note, " of the 20 held").expect(note);
+        if name == "iterative" {
+            assert!(answered < 20, "{note}");
+        } else {
+            assert_eq!(answered, 20, "{note}");
+        }
+        // Each served all 24 connections.
+        let pid = server(&events, name);
+        events.find("say", |e| {
+            e["pid"] == pid && text(e).starts_with(&format!("{name} served 24 connections"))
+        });
+    }
+
+    // Processes and threads while 20 were held, from /proc.
+    let forking = cost_note(&events, "forking");
+    assert!(
+        number_after(forking, "at most ").unwrap() >= 21,
+        "{forking}"
+    );
+    let threads = cost_note(&events, "threads");
+    assert_eq!(number_after(threads, "at most ").unwrap(), 1, "{threads}");
+    assert!(
+        number_after(threads, "process(es), ").unwrap() >= 21,
+        "{threads}"
+    );
+
+    // The thread server's conversations ended on threads of its own pid, each its own tid.
+    let threads_pid = server(&events, "threads");
+    let mut tids: Vec<i64> = events
+        .of_kind("say")
+        .into_iter()
+        .filter(|e| e["pid"] == threads_pid && text(e).contains("closed the connection"))
+        .map(|e| e["tid"].as_i64().expect("a handler thread's tid"))
+        .collect();
+    tids.sort();
+    tids.dedup();
+    assert_eq!(tids.len(), 4, "{tids:?}");
+
+    // poll and epoll: many clients, one thread. Every line of the server is its main thread's
+    // (no tid), it forked nothing, /proc counted one thread, and it kept the replies it could
+    // not send whole (bulk's).
+    for name in ["poll", "epoll", "busy-loop"] {
+        let pid = server(&events, name);
+        let lines: Vec<&Value> = events.0.iter().filter(|e| e["pid"] == pid).collect();
+        assert!(lines.iter().all(|e| e["tid"].is_null()), "{name}");
+        assert!(!lines.iter().any(|e| e["kind"] == "spawn"), "{name}");
+        let peers = lines
+            .iter()
+            .filter(|e| text(e).starts_with("connection from "))
+            .count();
+        assert_eq!(peers, 4, "{name}");
+        let note = cost_note(&events, name);
+        assert!(note.contains("1 process(es), 1 thread(s)"), "{note}");
+        let served = events.find("say", |e| {
+            e["pid"] == pid && text(e).starts_with(&format!("{name} served"))
+        });
+        let kept = number_before(text(served), " times a reply could not be sent whole");
+        assert!(kept.unwrap_or(0) >= 1, "{served}");
+    }
+
+    // The busy loop, idle, used far more CPU than the blocking server over the same window.
+    let idle = text(events.find("note", |e| text(e).starts_with("Both servers idle")));
+    let busy_ticks = number_after(idle, "ms of CPU (").expect(idle);
+    // "... the blocking server (pid Q) used M ms (U ticks, ...": the first " ms (" in the note.
+    let blocking_ticks = number_after(idle, " ms (").expect(idle);
+    assert!(
+        busy_ticks >= 5 && busy_ticks >= 5 * (blocking_ticks + 1),
+        "{idle}"
+    );
+
+    // Waits are drawn: every kind the servers block in, each wait followed by its woke.
+    for on in ["accept", "recv", "poll", "epoll_wait"] {
+        let waits = events
+            .of_kind("wait")
+            .into_iter()
+            .filter(|e| e["on"] == on)
+            .count();
+        let wokes = events
+            .of_kind("woke")
+            .into_iter()
+            .filter(|e| e["on"] == on)
+            .count();
+        assert!(
+            waits > 0 && waits == wokes,
+            "{on}: {waits} waits, {wokes} woke"
+        );
+    }
+    // The busy loop never waits.
+    let busy = server(&events, "busy-loop");
+    assert!(
+        !events
+            .0
+            .iter()
+            .any(|e| e["kind"] == "wait" && e["pid"] == busy)
+    );
+    events.find("note", |e| {
+        text(e).starts_with("The same 24 clients, six ways")
+    });
+}
+
+#[test]
+fn interrupted_or_quit_leaves_nothing() {
+    let lab = Lab::new();
+    // Ctrl-C while the poll server is serving.
+    let finished = lab.interrupt_when(&["run", "16", "--json", "--speed", "20"], |e| {
+        e["kind"] == "say" && e["name"] == "poll"
+    });
+    assert_eq!(finished.status.code(), Some(130), "{}", finished.stderr);
+    // `q` at the third prompt.
+    let quit = lab.run(&["run", "16", "--step", "--speed", "20"], "\n\nq\n");
+    assert!(quit.status.success(), "{}", quit.stderr);
+}
+
+/// The notes' claim about `select`: a descriptor numbered 1024 or above does not fit in its
+/// bitmap, and CPython's `select.select` refuses it; `poll` takes it.
+#[test]
+fn python_select_refuses_a_descriptor_above_fd_setsize() {
+    let program = r#"
+import resource, select, socket
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 2048), hard))
+sockets = [socket.socket()]
+while sockets[-1].fileno() < 1024:
+    sockets.append(socket.socket())
+try:
+    select.select([sockets[-1]], [], [], 0)
+    print("select took", sockets[-1].fileno())
+except ValueError as error:
+    print("select:", error)
+poller = select.poll()
+poller.register(sockets[-1], select.POLLIN)
+print("poll took", sockets[-1].fileno(), poller.poll(0) is not None)
+"#;
+    let output = std::process::Command::new("python3")
+        .args(["-c", program])
+        .output()
+        .expect("python3 runs");
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        text.contains("select: filedescriptor out of range in select()"),
+        "{text}"
+    );
+    assert!(text.contains("poll took 1024 True"), "{text}");
+}
