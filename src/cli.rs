@@ -218,6 +218,10 @@ pub struct RunArgs {
     /// waits for a line at each prompt (printing nothing), so a tool can pace it.
     #[arg(long)]
     pub json: bool,
+    /// Draw every process and thread in the tree and the timeline: do not fold a crowd of
+    /// alike ones into one counted line (tree) and one lane (timeline). JSON never folds.
+    #[arg(long)]
+    pub no_fold: bool,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq)]
@@ -510,6 +514,7 @@ fn serve(args: ServeArgs, theme: Theme, ascii: bool) -> Result<Status> {
             screen: Screen::of_terminal(false, true),
             theme,
             ascii,
+            fold: true,
         };
         View::Human(Box::new(HumanView::new(looks, None, 0)))
     };
@@ -561,6 +566,7 @@ fn run_lesson(args: RunArgs, theme: Theme, ascii: bool) -> Result<Status> {
             screen: Screen::of_terminal(args.step, args.no_clear),
             theme,
             ascii,
+            fold: !args.no_fold,
         };
         let view = HumanView::new(looks, args.notes.then_some(notes), steps);
         let pacing = view.pacing(args.step);

@@ -79,6 +79,58 @@ impl Life {
     }
 }
 
+/// How a life ended, as far as folding a crowd goes: siblings are alike only if they ended
+/// the same way (their exit codes may differ; a fold counts each).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ending {
+    /// Reaped by its parent (a process) or joined (a thread), with an exit code.
+    Reaped,
+    /// A process reaped by someone other than the parent that forked it (an orphan).
+    Orphan,
+    /// It ended, but nobody reaped or joined it.
+    NotReaped,
+    /// It never said it ended (killed, or a thread still running when its process ended).
+    Running,
+}
+
+impl Life {
+    pub fn ending(&self) -> Ending {
+        match (self.exitcode, self.reaped_by) {
+            (Some(_), Some(reaper))
+                if self.sort == Sort::Process && self.parent != Some(reaper) =>
+            {
+                Ending::Orphan
+            }
+            (Some(_), _) => Ending::Reaped,
+            (None, _) if self.done.is_some() => Ending::NotReaped,
+            (None, _) => Ending::Running,
+        }
+    }
+}
+
+/// The part of a name that says what kind of actor it is: its leading letters (`buyer` in
+/// `buyer-7`, `r` in `r12-left`, `Thread` in `Thread-3`). Empty for a name that starts with
+/// anything else: such an actor is never folded into a crowd.
+pub fn family(name: &str) -> &str {
+    let end = name
+        .find(|c: char| !c.is_alphabetic())
+        .unwrap_or(name.len());
+    &name[..end]
+}
+
+/// A run of more alike siblings than this is a crowd, folded in the human view (`--no-fold`
+/// draws each one). Lesson 1's three children, lesson 10's pool of six: never a crowd.
+pub const CROWD_ABOVE: usize = 6;
+
+/// The children (or threads) of one process, in order, with each run of alike ones gathered.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Group {
+    One(Actor),
+    /// More than `CROWD_ABOVE` alike siblings in a row: leaves (no threads or children of
+    /// their own), of the same sort and family, ended the same way.
+    Crowd(Vec<Actor>),
+}
+
 /// A time the lesson's main process waited at `--step` prompts (one or more in a row).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Pause {
@@ -279,6 +331,117 @@ impl Lives {
             .filter(|actor| actor.tid.is_none() && actor.task.is_none())
             .map(|actor| actor.pid)
             .collect()
+    }
+
+    /// The children of `pid`, each run of alike ones gathered into a crowd.
+    pub fn child_groups(&self, pid: i32) -> Vec<Group> {
+        let children = self.children_of(pid).into_iter().map(Actor::process);
+        self.groups(children.collect())
+    }
+
+    /// The threads and tasks of `pid`, each run of alike ones gathered into a crowd.
+    pub fn thread_groups(&self, pid: i32) -> Vec<Group> {
+        self.groups(self.threads_of(pid).into_iter().cloned().collect())
+    }
+
+    /// Gathers the runs of alike actors in `actors` (in their order) into crowds.
+    fn groups(&self, actors: Vec<Actor>) -> Vec<Group> {
+        let mut groups = Vec::new();
+        let mut run: Vec<Actor> = Vec::new();
+        for actor in actors {
+            let joins_run = run.last().is_some_and(|last| self.alike(last, &actor));
+            if !joins_run {
+                groups.extend(Self::close_run(std::mem::take(&mut run)));
+            }
+            run.push(actor);
+        }
+        groups.extend(Self::close_run(run));
+        groups
+    }
+
+    /// A finished run: one crowd if it is long enough, else each actor on its own.
+    fn close_run(run: Vec<Actor>) -> Vec<Group> {
+        if run.len() > CROWD_ABOVE {
+            vec![Group::Crowd(run)]
+        } else {
+            run.into_iter().map(Group::One).collect()
+        }
+    }
+
+    /// Whether two siblings could stand in one crowd: both leaves, the same sort and family
+    /// of name, ended the same way.
+    fn alike(&self, a: &Actor, b: &Actor) -> bool {
+        let (one, other) = (self.get(a), self.get(b));
+        let family_of_one = family(&one.name);
+        !family_of_one.is_empty()
+            && family_of_one == family(&other.name)
+            && one.sort == other.sort
+            && one.ending() == other.ending()
+            && self.is_leaf(a)
+            && self.is_leaf(b)
+    }
+
+    /// Whether an actor has nothing of its own under it in the tree: a thread always, a
+    /// process when it forked no child and started no thread.
+    fn is_leaf(&self, actor: &Actor) -> bool {
+        if actor.tid.is_some() || actor.task.is_some() {
+            return true;
+        }
+        self.children_of(actor.pid).is_empty() && self.threads_of(actor.pid).is_empty()
+    }
+
+    /// The names of `actors` in short: each pattern once, a number in it as the range it
+    /// takes (`buyer-1..buyer-10`, `r1-left..r20-left, r1-right..r20-right`).
+    pub fn name_range(&self, actors: &[Actor]) -> String {
+        // Each pattern (the name with its digits as `#`), in order, with its numbers.
+        let mut patterns: Vec<(String, Vec<u64>, usize)> = Vec::new();
+        for actor in actors {
+            let name = &self.get(actor).name;
+            let mut pattern = String::new();
+            let mut numbers = Vec::new();
+            let mut digits = String::new();
+            for c in name.chars().chain(std::iter::once('\0')) {
+                if c.is_ascii_digit() {
+                    digits.push(c);
+                    continue;
+                }
+                if !digits.is_empty() {
+                    pattern.push('#');
+                    numbers.push(digits.parse().unwrap_or(u64::MAX));
+                    digits.clear();
+                }
+                if c != '\0' {
+                    pattern.push(c);
+                }
+            }
+            let number = match numbers[..] {
+                [number] => number,
+                _ => 0,
+            };
+            match patterns.iter_mut().find(|(p, ..)| *p == pattern) {
+                Some((_, seen, _)) => seen.push(number),
+                None => patterns.push((pattern, vec![number], numbers.len())),
+            }
+        }
+        let described: Vec<String> = patterns
+            .into_iter()
+            .map(|(pattern, numbers, digit_runs)| {
+                if digit_runs != 1 {
+                    // No number (`bare-a`), or several (`r#-#`): the pattern as it is.
+                    return pattern;
+                }
+                let (low, high) = (numbers.iter().min(), numbers.iter().max());
+                let with = |n: &u64| pattern.replacen('#', &n.to_string(), 1);
+                match (low, high) {
+                    (Some(low), Some(high)) if low != high => {
+                        format!("{}..{}", with(low), with(high))
+                    }
+                    (Some(low), _) => with(low),
+                    _ => pattern,
+                }
+            })
+            .collect();
+        described.join(", ")
     }
 
     pub fn get(&self, actor: &Actor) -> &Life {
@@ -724,5 +887,148 @@ mod tests {
         let lives = Lives::from_events(&events);
         assert!(lives.quit_before_any_step);
         assert!(lives.work_span() < 0.02);
+    }
+
+    /// Events in which process 10 forks a child for each name, each started; those in
+    /// `reaped` (by index) reaped with the code given, the others left unreaped.
+    fn family_of_children(names: &[&str], reaped: &[(usize, i32)]) -> Vec<Event> {
+        let mut events = vec![event(0.0, 10, None, None, Kind::Start)];
+        for (i, name) in names.iter().enumerate() {
+            let pid = 100 + i as i32;
+            let spawn = Kind::Spawn {
+                child: pid,
+                child_name: name.to_string(),
+            };
+            events.push(event(0.1, 10, None, None, spawn));
+            events.push(event(0.2, pid, None, None, Kind::Done { code: 0 }));
+        }
+        for &(i, exitcode) in reaped {
+            let exit = Kind::Exit {
+                child: 100 + i as i32,
+                exitcode,
+                is_thread: false,
+            };
+            events.push(event(0.3, 10, None, None, exit));
+        }
+        events
+    }
+
+    fn buyers(count: usize) -> Vec<String> {
+        (1..=count).map(|i| format!("buyer-{i}")).collect()
+    }
+
+    fn sizes(groups: &[Group]) -> Vec<usize> {
+        groups
+            .iter()
+            .map(|group| match group {
+                Group::One(_) => 1,
+                Group::Crowd(actors) => actors.len(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_family_is_the_leading_letters_of_a_name() {
+        assert_eq!(family("buyer-7"), "buyer");
+        assert_eq!(family("r12-left"), "r");
+        assert_eq!(family("Thread-3"), "Thread");
+        assert_eq!(family("main"), "main");
+        assert_eq!(family("7up"), "", "no letters first: never in a crowd");
+    }
+
+    #[test]
+    fn more_than_six_alike_siblings_in_a_row_are_a_crowd() {
+        let names = buyers(10);
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        let reaped: Vec<(usize, i32)> = (0..10).map(|i| (i, if i == 4 { 1 } else { 0 })).collect();
+        let lives = Lives::from_events(&family_of_children(&names, &reaped));
+        // Different exit codes are still the same way of ending: reaped by the parent.
+        assert_eq!(sizes(&lives.child_groups(10)), [10]);
+        let six = Lives::from_events(&family_of_children(&names[..6], &reaped[..6]));
+        assert_eq!(sizes(&six.child_groups(10)), [1; 6], "six are not a crowd");
+    }
+
+    #[test]
+    fn a_crowd_is_broken_by_another_name_another_ending_or_a_child_of_its_own() {
+        let mut names: Vec<String> = buyers(7);
+        names.push("alex".into());
+        names.extend(buyers(7));
+        names.extend(buyers(8));
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        // Reaped: 7 buyers, alex, 7 buyers, then 4 of the last 8; 4 left unreaped.
+        let reaped: Vec<(usize, i32)> = (0..19).map(|i| (i, 0)).collect();
+        let mut events = family_of_children(&names, &reaped);
+        let lives = Lives::from_events(&events);
+        // The 7 + 4 reaped buyers after alex are one run; the 4 unreaped ones end it.
+        assert_eq!(sizes(&lives.child_groups(10)), [7, 1, 11, 1, 1, 1, 1]);
+        // A buyer in the middle of the first seven forks a child: no longer a leaf.
+        let fork = Kind::Spawn {
+            child: 500,
+            child_name: "helper".into(),
+        };
+        events.push(event(0.4, 103, None, None, fork));
+        let lives = Lives::from_events(&events);
+        assert_eq!(
+            sizes(&lives.child_groups(10))[..5],
+            [1, 1, 1, 1, 1],
+            "three alike, one with a child, three alike, alex: no crowd before the 7"
+        );
+    }
+
+    #[test]
+    fn alike_threads_of_a_process_are_a_crowd_too() {
+        let mut events = vec![event(0.0, 10, None, None, Kind::Start)];
+        for i in 0..8 {
+            let name = format!("work-{}", i + 1);
+            events.push(event(0.1, 10, Some(20 + i), Some(&name), Kind::Start));
+            let joined = Kind::Exit {
+                child: 20 + i,
+                exitcode: 0,
+                is_thread: true,
+            };
+            events.push(event(0.2, 10, None, None, joined));
+        }
+        let lives = Lives::from_events(&events);
+        assert_eq!(sizes(&lives.thread_groups(10)), [8]);
+        assert_eq!(lives.get(lives.threads_of(10)[0]).ending(), Ending::Reaped);
+    }
+
+    #[test]
+    fn an_orphan_and_an_unreaped_child_end_differently_from_a_reaped_one() {
+        let mut events = family_of_children(&["a-1", "a-2", "a-3"], &[(0, 0)]);
+        events.push(event(
+            0.5,
+            1,
+            None,
+            None,
+            Kind::Exit {
+                child: 101,
+                exitcode: -15,
+                is_thread: false,
+            },
+        ));
+        let lives = Lives::from_events(&events);
+        let endings: Vec<Ending> = [100, 101, 102]
+            .iter()
+            .map(|pid| lives.process(*pid).unwrap().ending())
+            .collect();
+        assert_eq!(endings, [Ending::Reaped, Ending::Orphan, Ending::NotReaped]);
+    }
+
+    #[test]
+    fn a_name_range_gives_each_pattern_once_with_its_numbers() {
+        let names = [
+            "buyer-3", "buyer-10", "buyer-1", "r2-left", "r9-left", "bare-a", "x1y2", "solo-4",
+        ];
+        let lives = Lives::from_events(&family_of_children(&names, &[]));
+        let actors: Vec<Actor> = lives
+            .children_of(10)
+            .into_iter()
+            .map(Actor::process)
+            .collect();
+        assert_eq!(
+            lives.name_range(&actors),
+            "buyer-1..buyer-10, r2-left..r9-left, bare-a, x#y#, solo-4"
+        );
     }
 }

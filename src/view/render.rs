@@ -3,6 +3,7 @@
 //!
 //! Only the supervisor renders. Lessons never print; they emit events (see `context.rs`).
 
+use std::collections::HashMap;
 use std::io::{self, IsTerminal, Write};
 use std::time::Duration;
 
@@ -11,9 +12,9 @@ use unicode_width::UnicodeWidthChar;
 
 use crate::lab::Pacing;
 use crate::runtime::context;
-use crate::runtime::event::{Event, Kind, describe_exitcode};
+use crate::runtime::event::{Actor, Event, Kind, describe_exitcode};
 use crate::runtime::procfs::describe_state;
-use crate::view::lives::{Cell, Life, Lives, Scale, Sort};
+use crate::view::lives::{Cell, Group, Life, Lives, Scale, Sort, family};
 use crate::view::notes::{self, Ink, Notes};
 use crate::view::output::Output;
 
@@ -342,6 +343,9 @@ pub struct Looks {
     pub screen: Screen,
     pub theme: Theme,
     pub ascii: bool,
+    /// Whether the tree and the timeline fold crowds of alike processes or threads (the
+    /// default; `--no-fold` draws every one).
+    pub fold: bool,
 }
 
 impl Looks {
@@ -356,6 +360,7 @@ impl Looks {
             },
             theme: Theme::new(ThemeName::Dark),
             ascii: false,
+            fold: true,
         }
     }
 }
@@ -789,21 +794,12 @@ impl HumanView {
             return Ok(());
         };
         let name = life.name.clone();
-        let ended = match (life.exitcode, life.reaped_by) {
-            (Some(code), Some(reaper)) if Some(reaper) != life.parent => format!(
-                "exit {} (orphan, reaped by {reaper})",
-                describe_exitcode(code)
-            ),
-            (Some(code), _) => format!("exit {}", describe_exitcode(code)),
-            (None, _) if life.parent.is_none() => "(the lab itself)".to_string(),
-            (None, _) => "never reaped".to_string(),
-        };
         writeln!(
             self.out,
             "{lead}{branch}{} {}  {}",
             self.paint(&name, &name).bold(),
             self.paint(&pid.to_string(), &name),
-            self.quiet(ended.normal())
+            self.quiet(process_ending(life).normal())
         )?;
         let lead = format!(
             "{lead}{}",
@@ -813,39 +809,137 @@ impl HumanView {
                 _ => "   ",
             }
         );
-        let threads = lives.threads_of(pid);
-        let children = lives.children_of(pid);
-        for (i, actor) in threads.iter().enumerate() {
-            let thread = lives.get(actor);
-            let last = i + 1 == threads.len() && children.is_empty();
-            let branch = if last { "└─ " } else { "├─ " };
-            let what = match thread.sort {
-                Sort::Task => "task",
-                Sort::Thread | Sort::Process => "thread",
-            };
-            let id = actor
-                .tid
-                .map_or(String::new(), |tid| format!(" (tid {tid})"));
-            let ended = match (thread.exitcode, thread.reaped) {
-                (Some(code), Some(_)) => format!("joined, {}", describe_exitcode(code)),
-                _ if thread.done.is_some() => "ended, not joined".to_string(),
-                _ => "still running when the process ended".to_string(),
-            };
-            writeln!(
-                self.out,
-                "{lead}{branch}{what} {}{}  {}",
-                self.paint(&thread.name, &name),
-                self.paint(&id, &name),
-                self.quiet(ended.normal())
-            )?;
-        }
-        for (i, child) in children.iter().enumerate() {
-            let branch = if i + 1 == children.len() {
+        let branches = self.branches(lives, pid);
+        for (i, under) in branches.iter().enumerate() {
+            let branch = if i + 1 == branches.len() {
                 "└─ "
             } else {
                 "├─ "
             };
-            self.tree(lives, *child, &lead, branch)?;
+            match under {
+                Branch::Thread(actor) => self.thread_line(lives, actor, &lead, branch, &name)?,
+                Branch::Child(child) => self.tree(lives, *child, &lead, branch)?,
+                Branch::Folded(actors) => self.folded_line(lives, actors, &lead, branch)?,
+            }
+        }
+        Ok(())
+    }
+
+    /// What the tree shows under process `pid`: its threads, then its children. Folding, a
+    /// crowd is its first few, one line for the rest but the last, and its last: the class
+    /// sees what one of them looks like, and how many there were.
+    fn branches(&self, lives: &Lives, pid: i32) -> Vec<Branch> {
+        let threads = lives.thread_groups(pid).into_iter().map(|g| (g, true));
+        let children = lives.child_groups(pid).into_iter().map(|g| (g, false));
+        let one = |actor: Actor, is_thread: bool| match is_thread {
+            true => Branch::Thread(actor),
+            false => Branch::Child(actor.pid),
+        };
+        let mut branches = Vec::new();
+        for (group, is_thread) in threads.chain(children) {
+            match group {
+                Group::One(actor) => branches.push(one(actor, is_thread)),
+                Group::Crowd(mut actors) if self.looks.fold => {
+                    let last = actors.pop().expect("a crowd has more than one");
+                    let folded = actors.split_off(SHOWN_OF_A_CROWD);
+                    branches.extend(actors.into_iter().map(|a| one(a, is_thread)));
+                    branches.push(Branch::Folded(folded));
+                    branches.push(one(last, is_thread));
+                }
+                Group::Crowd(actors) => {
+                    branches.extend(actors.into_iter().map(|a| one(a, is_thread)));
+                }
+            }
+        }
+        branches
+    }
+
+    fn thread_line(
+        &mut self,
+        lives: &Lives,
+        actor: &Actor,
+        lead: &str,
+        branch: &str,
+        process_name: &str,
+    ) -> io::Result<()> {
+        let thread = lives.get(actor);
+        let what = match thread.sort {
+            Sort::Task => "task",
+            Sort::Thread | Sort::Process => "thread",
+        };
+        let id = actor
+            .tid
+            .map_or(String::new(), |tid| format!(" (tid {tid})"));
+        writeln!(
+            self.out,
+            "{lead}{branch}{what} {}{}  {}",
+            self.paint(&thread.name, process_name),
+            self.paint(&id, process_name),
+            self.quiet(thread_ending(thread).normal())
+        )
+    }
+
+    /// The line that stands for the folded part of a crowd: how many, their names and ids,
+    /// and how each of them ended, counted. Nothing is hidden without being counted here.
+    fn folded_line(
+        &mut self,
+        lives: &Lives,
+        actors: &[Actor],
+        lead: &str,
+        branch: &str,
+    ) -> io::Result<()> {
+        let Some(first) = actors.first() else {
+            return Ok(());
+        };
+        let sort = lives.get(first).sort;
+        let (what, ids): (&str, Vec<i32>) = match sort {
+            Sort::Process => ("", actors.iter().map(|a| a.pid).collect()),
+            Sort::Thread => ("threads ", actors.iter().filter_map(|a| a.tid).collect()),
+            Sort::Task => ("tasks ", Vec::new()),
+        };
+        let ids = match (ids.iter().min(), ids.iter().max()) {
+            (Some(low), Some(high)) if low != high => {
+                let kind = if sort == Sort::Process {
+                    "pids"
+                } else {
+                    "tids"
+                };
+                format!(", {kind} {low}..{high}")
+            }
+            (Some(only), _) => format!(
+                ", {} {only}",
+                if sort == Sort::Process { "pid" } else { "tid" }
+            ),
+            _ => String::new(),
+        };
+        let endings: Vec<String> = actors
+            .iter()
+            .map(|actor| {
+                let life = lives.get(actor);
+                match life.sort {
+                    Sort::Process => process_ending(life),
+                    Sort::Thread | Sort::Task => thread_ending(life),
+                }
+            })
+            .collect();
+        let text = format!(
+            "… {} more {what}{}{ids}: {}",
+            actors.len(),
+            lives.name_range(actors),
+            tally(&endings)
+        );
+        // Wrapped under its branch, the tree's line going on beside it to the crowd's last.
+        let room = self
+            .width()
+            .saturating_sub(notes::display_width(lead) + 3)
+            .max(20);
+        for (i, line) in notes::plain_lines(&text, room).iter().enumerate() {
+            let branch = match (i, branch) {
+                (0, _) => branch,
+                (_, "└─ ") => "   ",
+                _ => "│  ",
+            };
+            writeln!(self.out, "{lead}{branch}{}", self.quiet(line.normal()))?;
         }
         Ok(())
     }
@@ -882,6 +976,18 @@ impl HumanView {
             "█ running, ▒ blocked (waiting), ░ ended but not yet reaped (zombie) or joined"
                 .to_string(),
         );
+        let crowds = match self.looks.fold {
+            true => Crowds::of(lives),
+            false => Crowds::default(),
+        };
+        if !crowds.lists.is_empty() {
+            legend.push(
+                "N name*: one lane for a crowd of N alike processes or threads (folded in the \
+                 tree): █ if any of them ran, else ▒ if any was blocked, else ░ (--no-fold: a \
+                 lane each)"
+                    .to_string(),
+            );
+        }
         let mut first = true;
         for part in legend {
             let text = if first {
@@ -907,29 +1013,166 @@ impl HumanView {
                 continue;
             };
             let name = life.name.clone();
-            let cells = lane(life, &scale, columns);
-            let label = format!("{:<13} {:>7}", clip(&life.name, 13), pid);
-            writeln!(
-                self.out,
-                "{} │{}│",
-                self.paint(&label, &name),
-                self.paint(&cells, &name)
-            )?;
+            match crowds.of_actor(&Actor::process(pid)) {
+                // A crowd's lane is drawn where its first member's would be.
+                Some(crowd) if crowd[0] == Actor::process(pid) => {
+                    let cells = crowd_lane(lives, crowd, &scale, columns);
+                    let label = format!("{:<21}", clip(&crowd_label(lives, crowd), 21));
+                    self.lane_line(&label, &cells, &name)?;
+                }
+                Some(_) => {}
+                None => {
+                    let cells = lane(life, &scale, columns);
+                    let label = format!("{:<13} {:>7}", clip(&life.name, 13), pid);
+                    self.lane_line(&label, &cells, &name)?;
+                }
+            }
             for actor in lives.threads_of(pid) {
                 let thread = lives.get(actor);
-                let cells = lane(thread, &scale, columns);
-                let id = actor.tid.map_or(String::new(), |tid| tid.to_string());
-                let label = format!(" └ {:<10} {:>7}", clip(&thread.name, 10), id);
-                writeln!(
-                    self.out,
-                    "{} │{}│",
-                    self.paint(&label, &name),
-                    self.paint(&cells, &name)
-                )?;
+                match crowds.of_actor(actor) {
+                    Some(crowd) if &crowd[0] == actor => {
+                        let cells = crowd_lane(lives, crowd, &scale, columns);
+                        let label = format!(" └ {:<18}", clip(&crowd_label(lives, crowd), 18));
+                        self.lane_line(&label, &cells, &name)?;
+                    }
+                    Some(_) => {}
+                    None => {
+                        let cells = lane(thread, &scale, columns);
+                        let id = actor.tid.map_or(String::new(), |tid| tid.to_string());
+                        let label = format!(" └ {:<10} {:>7}", clip(&thread.name, 10), id);
+                        self.lane_line(&label, &cells, &name)?;
+                    }
+                }
             }
         }
         Ok(())
     }
+
+    /// One lane of the timeline, in the colour of the process it belongs to.
+    fn lane_line(&mut self, label: &str, cells: &str, process_name: &str) -> io::Result<()> {
+        writeln!(
+            self.out,
+            "{} │{}│",
+            self.paint(label, process_name),
+            self.paint(cells, process_name)
+        )
+    }
+}
+
+/// The crowds of a run that the timeline draws as one lane each.
+#[derive(Debug, Default)]
+struct Crowds {
+    lists: Vec<Vec<Actor>>,
+    /// Which crowd each member is in (an index into `lists`).
+    index: HashMap<Actor, usize>,
+}
+
+impl Crowds {
+    /// Every crowd among the children and the threads of every process.
+    fn of(lives: &Lives) -> Crowds {
+        let mut crowds = Crowds::default();
+        for pid in lives.processes() {
+            let groups = lives.child_groups(pid).into_iter();
+            for group in groups.chain(lives.thread_groups(pid)) {
+                if let Group::Crowd(actors) = group {
+                    for actor in &actors {
+                        crowds.index.insert(actor.clone(), crowds.lists.len());
+                    }
+                    crowds.lists.push(actors);
+                }
+            }
+        }
+        crowds
+    }
+
+    fn of_actor(&self, actor: &Actor) -> Option<&[Actor]> {
+        self.index.get(actor).map(|&i| self.lists[i].as_slice())
+    }
+}
+
+/// A crowd's label on the timeline: how many, and their family of names (`170 buyer*`).
+fn crowd_label(lives: &Lives, crowd: &[Actor]) -> String {
+    let name = crowd.first().map_or("", |actor| &lives.get(actor).name);
+    format!("{} {}*", crowd.len(), family(name))
+}
+
+/// A crowd's lane: in each column the busiest state of any of them: `█` if any ran, else `▒`
+/// if any was blocked, else `░` if any had ended unreaped. The same cells as their own lanes,
+/// laid over each other.
+fn crowd_lane(lives: &Lives, crowd: &[Actor], scale: &Scale, columns: usize) -> String {
+    let lanes: Vec<Vec<char>> = crowd
+        .iter()
+        .map(|actor| lane(lives.get(actor), scale, columns).chars().collect())
+        .collect();
+    (0..columns)
+        .map(|c| {
+            let cells = || lanes.iter().map(move |lane| lane[c]);
+            ['┊', '█', '▒', '░']
+                .into_iter()
+                .find(|state| cells().any(|cell| cell == *state))
+                .unwrap_or(' ')
+        })
+        .collect()
+}
+
+/// How many of a folded crowd the tree still shows before its folded line (and its last one
+/// after it).
+const SHOWN_OF_A_CROWD: usize = 3;
+
+/// One line (or subtree) under a process in the tree.
+enum Branch {
+    Thread(Actor),
+    Child(i32),
+    /// The middle of a crowd, shown as one line that counts it.
+    Folded(Vec<Actor>),
+}
+
+/// How a process ended, as the tree says it.
+fn process_ending(life: &Life) -> String {
+    match (life.exitcode, life.reaped_by) {
+        (Some(code), Some(reaper)) if Some(reaper) != life.parent => format!(
+            "exit {} (orphan, reaped by {reaper})",
+            describe_exitcode(code)
+        ),
+        (Some(code), _) => format!("exit {}", describe_exitcode(code)),
+        (None, _) if life.parent.is_none() => "(the lab itself)".to_string(),
+        (None, _) => "never reaped".to_string(),
+    }
+}
+
+/// How a thread (or task) ended, as the tree says it.
+fn thread_ending(thread: &Life) -> String {
+    match (thread.exitcode, thread.reaped) {
+        (Some(code), Some(_)) => format!("joined, {}", describe_exitcode(code)),
+        _ if thread.done.is_some() => "ended, not joined".to_string(),
+        _ => "still running when the process ended".to_string(),
+    }
+}
+
+/// Counts each distinct text, most common first: `all exit 0`, or `148 exit 0, 2 exit 1`.
+fn tally(texts: &[String]) -> String {
+    let mut counted: Vec<(&str, usize)> = Vec::new();
+    for text in texts {
+        match counted.iter_mut().find(|(seen, _)| seen == text) {
+            Some((_, count)) => *count += 1,
+            None => counted.push((text, 1)),
+        }
+    }
+    if let [(only, _)] = counted[..] {
+        return format!("all {only}");
+    }
+    // Stable: among equal counts, the first seen comes first.
+    counted.sort_by_key(|&(_, count)| std::cmp::Reverse(count));
+    let separator = if texts.iter().any(|t| t.contains(',')) {
+        "; "
+    } else {
+        ", "
+    };
+    counted
+        .iter()
+        .map(|(text, count)| format!("{count} {text}"))
+        .collect::<Vec<_>>()
+        .join(separator)
 }
 
 /// The `wait` kind of a `--step` prompt: the main process waits for the student.
@@ -1066,4 +1309,89 @@ pub fn terminal_width() -> usize {
         .and_then(|c| c.parse().ok())
         .filter(|&c: &usize| c >= 40)
         .unwrap_or(100)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_tally_counts_each_ending_most_common_first() {
+        let texts = |list: &[&str]| list.iter().map(|t| t.to_string()).collect::<Vec<_>>();
+        assert_eq!(tally(&texts(&["exit 0", "exit 0"])), "all exit 0");
+        assert_eq!(
+            tally(&texts(&[
+                "exit 1",
+                "exit 0",
+                "exit 0",
+                "exit -15 (SIGTERM)"
+            ])),
+            "2 exit 0, 1 exit 1, 1 exit -15 (SIGTERM)"
+        );
+        assert_eq!(
+            tally(&texts(&["joined, 0", "joined, 1", "joined, 0"])),
+            "2 joined, 0; 1 joined, 1",
+            "texts with commas are kept apart by semicolons"
+        );
+    }
+
+    fn event(t: f64, pid: i32, kind: Kind) -> Event {
+        Event {
+            t,
+            pid,
+            ppid: 1,
+            tid: None,
+            name: "main".into(),
+            thread: None,
+            task: None,
+            kind,
+        }
+    }
+
+    #[test]
+    fn a_crowd_lane_shows_the_busiest_state_of_any_member() {
+        // Over 1 s in 10 columns: child 11 runs 0.0-0.3 and is a zombie until 0.6; child 12
+        // starts at 0.2, blocks on a lock 0.4-0.8, ends at 0.9, reaped at once. Where one
+        // blocks while the other is a zombie, the crowd is blocked (▒ over ░).
+        let spawn = |child| Kind::Spawn {
+            child,
+            child_name: format!("c-{child}"),
+        };
+        let reap = |child| Kind::Exit {
+            child,
+            exitcode: 0,
+            is_thread: false,
+        };
+        let lock = |woke| match woke {
+            false => Kind::Wait {
+                on: "lock".into(),
+                object: "x".into(),
+            },
+            true => Kind::Woke {
+                on: "lock".into(),
+                object: "x".into(),
+                after: 0.4,
+                got: true,
+            },
+        };
+        let events = [
+            event(0.0, 10, Kind::Start),
+            event(0.0, 10, spawn(11)),
+            event(0.3, 11, Kind::Done { code: 0 }),
+            event(0.2, 10, spawn(12)),
+            event(0.4, 12, lock(false)),
+            event(0.6, 10, reap(11)),
+            event(0.8, 12, lock(true)),
+            event(0.9, 12, Kind::Done { code: 0 }),
+            event(0.9, 10, reap(12)),
+            event(1.0, 10, Kind::Done { code: 0 }),
+        ];
+        let lives = Lives::from_events(&events);
+        let scale = Scale::new(&lives, 10);
+        let crowd = [Actor::process(11), Actor::process(12)];
+        assert_eq!(lane(lives.process(11).unwrap(), &scale, 10), "███░░░    ");
+        assert_eq!(lane(lives.process(12).unwrap(), &scale, 10), "  ██▒▒▒▒█ ");
+        assert_eq!(crowd_lane(&lives, &crowd, &scale, 10), "████▒▒▒▒█ ");
+        assert_eq!(crowd_label(&lives, &crowd), "2 c*");
+    }
 }
