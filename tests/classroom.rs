@@ -96,7 +96,10 @@ fn normalise_races(note: &str) -> String {
     }
     // Lesson 9: when each car came, relative to the light, and so in which order they passed:
     // seeded arrivals a few milliseconds apart, which a busy machine reorders.
-    if let Some(at) = note.find(" car# came at ").or_else(|| note.find(" police# came at ")) {
+    if let Some(at) = note
+        .find(" car# came at ")
+        .or_else(|| note.find(" police# came at "))
+    {
         let cars = note[at..].matches(" came at ").count();
         note.replace_range(at.., &format!(" <{cars} cars>"));
     }
