@@ -614,6 +614,17 @@ impl HumanView {
                     format!("{what} {outcome} after {wall:.2} s of wall time").bold()
                 )
             }
+            // Predictions, and what `--repeat` says: their text comes from their own module.
+            Kind::Question { .. }
+            | Kind::Answer { .. }
+            | Kind::Predict { .. }
+            | Kind::Outcome { .. }
+            | Kind::Summary { .. } => {
+                let prefix = self.prefix(event);
+                let room = self.text_columns();
+                let lines = notes::plain_lines(&crate::predict::shown(event), room);
+                self.lines(prefix, lines, |line| theme.note(line).bold())
+            }
             Kind::Spawn { .. }
             | Kind::Start
             | Kind::Done { .. }
@@ -1004,7 +1015,12 @@ fn lifecycle_text(event: &Event) -> String {
         | Kind::Say { .. }
         | Kind::Note { .. }
         | Kind::Error { .. }
-        | Kind::End { .. } => unreachable!("shown by HumanView::show, not as a lifecycle line"),
+        | Kind::End { .. }
+        | Kind::Question { .. }
+        | Kind::Answer { .. }
+        | Kind::Predict { .. }
+        | Kind::Outcome { .. }
+        | Kind::Summary { .. } => unreachable!("shown by HumanView::show, not as a lifecycle line"),
     }
 }
 
