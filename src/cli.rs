@@ -196,6 +196,12 @@ pub struct RunArgs {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1000),
         conflicts_with_all = ["step", "notes", "no_clear"])]
     pub repeat: Option<u32>,
+    /// Before each step that has a question (lessons 1-5), ask it with its choices and wait
+    /// for a prediction (its number, then Enter; one per line when piped); once the step has
+    /// run, answer it from this run's events and say whether the prediction was right. The
+    /// score at the end. Waits at each question even without --step.
+    #[arg(long, conflicts_with = "repeat")]
+    pub predict: bool,
     /// With --repeat: measure only step K. The steps before K still run (each step builds on
     /// the ones before it); the steps after it do not: each run is stopped as soon as step
     /// K + 1 begins.
@@ -545,6 +551,10 @@ fn run_lesson(args: RunArgs, theme: Theme, ascii: bool) -> Result<Status> {
         } else {
             Pacing::none()
         };
+        let pacing = Pacing {
+            predict: args.predict,
+            ..pacing
+        };
         (View::Json(JsonView::new()), pacing)
     } else {
         let steps = notes.sections.len();
@@ -554,7 +564,10 @@ fn run_lesson(args: RunArgs, theme: Theme, ascii: bool) -> Result<Status> {
             ascii,
         };
         let view = HumanView::new(looks, args.notes.then_some(notes), steps);
-        let pacing = view.pacing(args.step);
+        let pacing = Pacing {
+            predict: args.predict,
+            ..view.pacing(args.step)
+        };
         (View::Human(Box::new(view)), pacing)
     };
     let options = RunOptions {

@@ -18,6 +18,8 @@ mod daemon_terminate;
 mod process_lock;
 #[path = "../lessons/08-shared-data/outcomes.rs"]
 mod shared_data;
+#[path = "../lessons/04-socket-concurrency/outcomes.rs"]
+mod socket_concurrency;
 #[path = "../lessons/01-spawn-function/outcomes.rs"]
 mod spawn_function;
 #[path = "../lessons/02-spawn-worker/outcomes.rs"]
@@ -30,6 +32,7 @@ const MEASURES: &[(&str, Measure)] = &[
     ("01-spawn-function", spawn_function::measure),
     ("02-spawn-worker", spawn_worker::measure),
     ("03-daemon-terminate", daemon_terminate::measure),
+    ("04-socket-concurrency", socket_concurrency::measure),
     ("05-process-lock", process_lock::measure),
     ("08-shared-data", shared_data::measure),
     ("13-thread-locks", thread_locks::measure),
