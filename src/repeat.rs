@@ -399,9 +399,8 @@ fn human_summary(
         .unwrap_or(1)
         .min(32);
     let count_width = results.len().to_string().len();
-    let bar_width = width
-        .saturating_sub(value_width + count_width + 30)
-        .clamp(10, 30);
+    // A third of what is left for the bar, the rest for the seeds that replay it.
+    let bar_width = (width.saturating_sub(value_width + count_width + 12) / 3).clamp(8, 30);
     for histogram in histograms {
         out.push_str(&format!(
             "\n{}\n",
@@ -504,8 +503,9 @@ impl Progress {
         if self.on_terminal && began.elapsed() > Duration::from_secs(1) {
             let width = 24;
             let filled = (done as usize * width) / self.runs.max(1) as usize;
+            // Short enough for 80 columns, so that it stays on one line.
             eprint!(
-                "\r\x1b[K[{}{}] run {} of {} · {:.1} s (Ctrl-C stops and shows what it has)",
+                "\r\x1b[K[{}{}] run {} of {} · {:.1} s · Ctrl-C stops",
                 "#".repeat(filled),
                 " ".repeat(width - filled),
                 done + 1,
