@@ -12,6 +12,7 @@ use colored::Colorize;
 use crate::error::{Error, Result};
 use crate::lab::Pacing;
 use crate::lessons::{self, LESSONS};
+use crate::repeat::{self, RepeatOptions};
 use crate::supervisor::{self, Outcome, Program, RunOptions};
 use crate::tools::bench;
 use crate::tools::echo;
@@ -222,6 +223,25 @@ pub struct RunArgs {
     /// alike ones into one counted line (tree) and one lane (timeline). JSON never folds.
     #[arg(long)]
     pub no_fold: bool,
+    /// Run the lesson N times (at most 1000), quietly, each with its own seed (--seed S gives
+    /// S, S+1 ...), and show what varied across the runs as a histogram, with the seeds of
+    /// each bar so that any bar can be replayed with --seed. Each run is `proclab run L
+    /// --json` of its own, bounded in time. With --json: one `outcome` line per run and a
+    /// `summary` line. Ctrl-C stops between runs and shows what it has.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1000),
+        conflicts_with_all = ["step", "notes", "no_clear"])]
+    pub repeat: Option<u32>,
+    /// Before each step that has a question (lessons 1-5), ask it with its choices and wait
+    /// for a prediction (its number, then Enter; one per line when piped); once the step has
+    /// run, answer it from this run's events and say whether the prediction was right. The
+    /// score at the end. Waits at each question even without --step.
+    #[arg(long, conflicts_with = "repeat")]
+    pub predict: bool,
+    /// With --repeat: measure only step K. The steps before K still run (each step builds on
+    /// the ones before it); the steps after it do not: each run is stopped as soon as step
+    /// K + 1 begins.
+    #[arg(long, value_name = "K", requires = "repeat")]
+    pub only_step: Option<u32>,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq)]
@@ -551,6 +571,21 @@ fn run_lesson(args: RunArgs, theme: Theme, ascii: bool) -> Result<Status> {
     let seed = args
         .seed
         .unwrap_or_else(|| rand::random_range(1..1_000_000));
+    if let Some(runs) = args.repeat {
+        let options = RepeatOptions {
+            lesson,
+            runs,
+            first_seed: seed,
+            speed: args.speed,
+            only_step: args.only_step,
+            json: args.json,
+            ascii,
+        };
+        return Ok(match repeat::run(&options)? {
+            Some(signal) => Status::Interrupted(signal),
+            None => Status::Success,
+        });
+    }
     let notes = Notes::parse(lesson.notes);
     let (view, pacing) = if args.json {
         // No prompt is drawn, but with --step each one still waits for a line.
@@ -558,6 +593,10 @@ fn run_lesson(args: RunArgs, theme: Theme, ascii: bool) -> Result<Status> {
             Pacing::step_by_step()
         } else {
             Pacing::none()
+        };
+        let pacing = Pacing {
+            predict: args.predict,
+            ..pacing
         };
         (View::Json(JsonView::new()), pacing)
     } else {
@@ -569,7 +608,10 @@ fn run_lesson(args: RunArgs, theme: Theme, ascii: bool) -> Result<Status> {
             fold: !args.no_fold,
         };
         let view = HumanView::new(looks, args.notes.then_some(notes), steps);
-        let pacing = view.pacing(args.step);
+        let pacing = Pacing {
+            predict: args.predict,
+            ..view.pacing(args.step)
+        };
         (View::Human(Box::new(view)), pacing)
     };
     let options = RunOptions {

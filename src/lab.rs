@@ -11,6 +11,7 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 
 use crate::error::{Error, Result};
+use crate::predict::{self, PREDICTION, Question};
 use crate::runtime::context;
 use crate::runtime::event::Kind;
 use crate::view::notes::Notes;
@@ -20,6 +21,8 @@ pub struct Lab {
     steps_begun: usize,
     pacing: Pacing,
     rng: StdRng,
+    /// With `--predict`: the lesson's questions, one asked before each step that has one.
+    questions: Vec<Question>,
 }
 
 /// How `--step` paces a lesson: notes, run, discuss. Before a step runs there is one prompt
@@ -34,6 +37,8 @@ pub struct Pacing {
     pub step_mode: bool,
     /// For each step, how many pages its notes take on this screen (at least 1).
     pub pages: Vec<usize>,
+    /// `--predict`: before a step runs, ask its question and wait for a prediction.
+    pub predict: bool,
 }
 
 impl Pacing {
@@ -42,6 +47,7 @@ impl Pacing {
         Pacing {
             step_mode: false,
             pages: Vec::new(),
+            predict: false,
         }
     }
 
@@ -50,6 +56,7 @@ impl Pacing {
         Pacing {
             step_mode: true,
             pages: Vec::new(),
+            predict: false,
         }
     }
 
@@ -70,7 +77,13 @@ impl Lab {
             steps_begun: 0,
             pacing,
             rng: StdRng::seed_from_u64(seed),
+            questions: Vec::new(),
         }
+    }
+
+    /// `--predict`: the questions to ask, each before its step runs.
+    pub fn ask_questions(&mut self, questions: Vec<Question>) {
+        self.questions = questions;
     }
 
     /// Begins the next step. Its title must be the next `## ` heading of the lesson's notes
@@ -101,7 +114,60 @@ impl Lab {
         for _ in 0..self.pacing.pages_of(self.steps_begun) {
             self.prompt()?;
         }
-        Ok(())
+        self.ask(self.steps_begun as u32)
+    }
+
+    /// With `--predict`, right before step `step` runs: its question, if it has one, and the
+    /// prediction read from standard input (a choice's number or its text; `q` quits). The
+    /// supervisor answers it once the step has run, from the events.
+    fn ask(&mut self, step: u32) -> Result<()> {
+        if !self.pacing.predict {
+            return Ok(());
+        }
+        let Some(question) = self.questions.iter().find(|q| q.step == step).cloned() else {
+            return Ok(());
+        };
+        context::emit(Kind::Question {
+            step,
+            question: question.text.clone(),
+            choices: question.choices.clone(),
+        });
+        loop {
+            context::emit(Kind::Wait {
+                on: crate::view::render::PROMPT.to_string(),
+                object: PREDICTION.to_string(),
+            });
+            let began = Instant::now();
+            let line = read_line_from_stdin();
+            let quit = line
+                .as_deref()
+                .is_some_and(|line| line.trim().eq_ignore_ascii_case("q"));
+            context::emit(Kind::Pause {
+                seconds: began.elapsed().as_secs_f64(),
+                quit,
+            });
+            let Some(line) = line else {
+                // Input ended: no more questions.
+                self.pacing.predict = false;
+                context::emit(Kind::Answer { step, given: None });
+                return Ok(());
+            };
+            if quit {
+                return Err(Error::Quit);
+            }
+            if let Some(choice) = predict::pick(&line, &question.choices) {
+                context::emit(Kind::Answer {
+                    step,
+                    given: Some(choice.clone()),
+                });
+                return Ok(());
+            }
+            crate::note!(
+                "{:?} is not one of the choices: answer with a number from 1 to {}.",
+                line.trim(),
+                question.choices.len()
+            );
+        }
     }
 
     /// After the last step: in `--step` mode, one more prompt, so that the last step's output

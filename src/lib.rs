@@ -22,6 +22,8 @@
 //! - `measure`: what a process and a thread cost, measured the same way by `bench` and lessons.
 //! - `lessons`: the registry; each lesson is a folder `lessons/NN-slug/` at the top of the
 //!   repository (its `lesson.rs` and `notes.md`): start reading there.
+//! - `outcomes`: what a run measured, from its events (each lesson's `outcomes.rs`);
+//!   `repeat`: `run --repeat N`, many runs of a lesson and the histogram of their outcomes.
 //! - `supervisor`: runs a lesson (or `proclab serve`), collects its events, and cleans up after
 //!   it; its guard process cleans up even when the supervisor itself is killed.
 //! - `view`: how events look: the human view (lines, tree, timeline), the JSON view, the model
@@ -37,6 +39,9 @@ pub mod lab;
 pub mod lessons;
 pub mod measure;
 pub mod multiprocessing;
+pub mod outcomes;
+pub mod predict;
+pub mod repeat;
 pub mod runtime;
 pub mod supervisor;
 pub mod threading;

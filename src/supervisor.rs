@@ -37,6 +37,7 @@ use crate::error::{Error, Result};
 use crate::lab::{Lab, Pacing};
 use crate::lessons::Lesson;
 use crate::multiprocessing::process::{self, exitcode_of, poll_timeout};
+use crate::predict::Referee;
 use crate::runtime::context::{self, RunContext};
 use crate::runtime::errno;
 use crate::runtime::event::{Event, Kind};
@@ -173,6 +174,7 @@ fn supervise(
         reaped: 0,
         shown: 0,
         guard: None,
+        referee: None,
     };
     let (main_name, step_mode) = match &options.program {
         Program::Lesson {
@@ -187,7 +189,11 @@ fn supervise(
                 seed: *seed,
                 speed: options.speed,
             }));
-            ("main", pacing.step_mode)
+            if pacing.predict {
+                run.referee = Some(Referee::new(lesson));
+            }
+            // --predict waits for answers as --step does.
+            ("main", pacing.step_mode || pacing.predict)
         }
         Program::Tool { name, .. } => (*name, false),
     };
@@ -323,6 +329,12 @@ fn supervise(
         Outcome::Interrupted(_) => "interrupted",
         Outcome::OutputClosed | Outcome::OutputFailed => "stopped",
     };
+    if let Some(mut referee) = run.referee.take() {
+        // The last step's prediction, and the score.
+        for said in referee.finish(&run.history, outcome == Outcome::Finished) {
+            run.show(context::stamp(said));
+        }
+    }
     run.show(context::stamp(Kind::End {
         wall: context::elapsed(),
         outcome: outcome_word.to_string(),
@@ -392,7 +404,11 @@ fn be_the_main_process(program: Program, name: &str) -> ! {
             seed,
             pacing,
         } => {
+            let predict = pacing.predict;
             let mut lab = Lab::new(&Notes::parse(lesson.notes), seed, pacing);
+            if predict {
+                lab.ask_questions(crate::predict::questions_of(lesson));
+            }
             (lesson.run)(&mut lab)?;
             lab.finish()
         }
@@ -713,10 +729,22 @@ struct Run {
     reaped: usize,
     /// How many events it has shown (kept in `history` or not).
     shown: usize,
+    /// `--predict`: judges each prediction once its step has run.
+    referee: Option<Referee>,
 }
 
 impl Run {
     fn show(&mut self, event: Event) {
+        // A prediction is judged before whatever shows that its step is over.
+        if let Some(mut referee) = self.referee.take() {
+            if let Some(verdict) = referee.before(&event, &self.history) {
+                // Shown in the place of the event that ended the step: just before it.
+                let mut verdict = context::stamp(verdict);
+                verdict.t = event.t;
+                self.show(verdict);
+            }
+            self.referee = Some(referee);
+        }
         if !self.keep_history && !self.output_closed {
             // A server's annotations: while standard output has not taken what it was given,
             // leave events out and count them, rather than make the server wait.

@@ -259,7 +259,12 @@ impl Lives {
             | Kind::Note { .. }
             | Kind::State { .. }
             | Kind::Error { .. }
-            | Kind::End { .. } => {}
+            | Kind::End { .. }
+            | Kind::Outcome { .. }
+            | Kind::Summary { .. }
+            | Kind::Question { .. }
+            | Kind::Answer { .. }
+            | Kind::Predict { .. } => {}
         }
     }
 

@@ -11,6 +11,7 @@ use colored::{Color, ColoredString, Colorize};
 use unicode_width::UnicodeWidthChar;
 
 use crate::lab::Pacing;
+use crate::predict::PREDICTION;
 use crate::runtime::context;
 use crate::runtime::event::{Actor, Event, Kind, describe_exitcode};
 use crate::runtime::procfs::describe_state;
@@ -409,6 +410,8 @@ pub struct HumanView {
     /// process prints meanwhile (a child still running from the step before) goes above it,
     /// and the prompt is drawn again below, so the prompt stays the last line.
     prompt_shown: Option<String>,
+    /// `--predict`: the prompt on screen waits for a prediction, not for Enter.
+    predicting: bool,
 }
 
 impl HumanView {
@@ -423,6 +426,7 @@ impl HumanView {
             step: StepState::default(),
             held: Vec::new(),
             prompt_shown: None,
+            predicting: false,
         }
     }
 
@@ -442,6 +446,7 @@ impl HumanView {
         Pacing {
             step_mode: true,
             pages,
+            predict: false,
         }
     }
 
@@ -589,6 +594,9 @@ impl HumanView {
             }
             Kind::Step { index, title } => self.begin_step(*index, title),
             Kind::Pause { quit, .. } => self.after_prompt(*quit),
+            Kind::Wait { on, object } if on == PROMPT && object == PREDICTION => {
+                self.prediction_prompt()
+            }
             Kind::Wait { on, .. } if on == PROMPT => self.prompt(),
             Kind::Say { text } => {
                 let prefix = self.prefix(event);
@@ -618,6 +626,17 @@ impl HumanView {
                     "{}",
                     format!("{what} {outcome} after {wall:.2} s of wall time").bold()
                 )
+            }
+            // Predictions, and what `--repeat` says: their text comes from their own module.
+            Kind::Question { .. }
+            | Kind::Answer { .. }
+            | Kind::Predict { .. }
+            | Kind::Outcome { .. }
+            | Kind::Summary { .. } => {
+                let prefix = self.prefix(event);
+                let room = self.text_columns();
+                let lines = notes::plain_lines(&crate::predict::shown(event), room);
+                self.lines(prefix, lines, |line| theme.note(line).bold())
             }
             Kind::Spawn { .. }
             | Kind::Start
@@ -735,13 +754,23 @@ impl HumanView {
         self.out.flush()
     }
 
+    /// `--predict`: the main process waits for a prediction (the question is on the screen).
+    fn prediction_prompt(&mut self) -> io::Result<()> {
+        let text = "Your prediction: its number, then Enter (q and Enter to quit) ".to_string();
+        write!(self.out, "{}", text.reversed())?;
+        self.prompt_shown = Some(text);
+        self.predicting = true;
+        self.out.flush()
+    }
+
     /// A prompt was answered.
     fn after_prompt(&mut self, quit: bool) -> io::Result<()> {
         self.prompt_shown = None;
         if self.looks.screen.end_prompt_lines {
             writeln!(self.out)?;
         }
-        if quit {
+        // A prediction's prompt moves nothing on: the step runs next.
+        if quit || std::mem::take(&mut self.predicting) {
             return Ok(());
         }
         if self.step.page + 1 < self.step.pages.len() && !self.step.ran {
@@ -1247,7 +1276,12 @@ fn lifecycle_text(event: &Event) -> String {
         | Kind::Say { .. }
         | Kind::Note { .. }
         | Kind::Error { .. }
-        | Kind::End { .. } => unreachable!("shown by HumanView::show, not as a lifecycle line"),
+        | Kind::End { .. }
+        | Kind::Question { .. }
+        | Kind::Answer { .. }
+        | Kind::Predict { .. }
+        | Kind::Outcome { .. }
+        | Kind::Summary { .. } => unreachable!("shown by HumanView::show, not as a lifecycle line"),
     }
 }
 

@@ -102,6 +102,68 @@ pub enum Kind {
     },
     /// Last event of a run: wall-clock seconds, and how the run ended.
     End { wall: f64, outcome: String },
+    /// `--repeat`: what run `run` (from 1, with `--seed seed`) measured, said by the repeating
+    /// `proclab` once that run has ended (`ended`: `finished`, `failed`, `interrupted`,
+    /// `timed out`), `wall` seconds after it began.
+    Outcome {
+        run: u32,
+        seed: u64,
+        ended: String,
+        wall: f64,
+        measured: Vec<Measured>,
+    },
+    /// `--repeat`: last line; `runs` of the `asked` runs were made (fewer when Ctrl-C stopped
+    /// them), and how often each value of each measure came up, with the seeds that gave it.
+    Summary {
+        runs: u32,
+        asked: u32,
+        histograms: Vec<Histogram>,
+    },
+    /// `--predict`: the question step `step` answers, asked by the main process before the
+    /// step runs; the answer is read as a prompt's is.
+    Question {
+        step: u32,
+        question: String,
+        choices: Vec<String>,
+    },
+    /// `--predict`: the choice given as the prediction (`null`: none, input ended).
+    Answer { step: u32, given: Option<String> },
+    /// `--predict`: said by the lab once step `step` has run: the prediction given, the answer
+    /// this run's events give, and whether they agree; `why` explains what decides it.
+    Predict {
+        step: u32,
+        question: String,
+        choices: Vec<String>,
+        given: Option<String>,
+        observed: String,
+        right: bool,
+        why: String,
+    },
+}
+
+/// One thing a run measured: in which step, what (`tickets sold without the lock`), and the
+/// value this run gave (`5`).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct Measured {
+    pub step: u32,
+    pub what: String,
+    pub value: String,
+}
+
+/// How often each value of one measure came up across the runs of `--repeat`.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct Histogram {
+    pub step: u32,
+    pub what: String,
+    pub bars: Vec<Bar>,
+}
+
+/// One value, how many runs gave it, and their seeds (each replays that run with `--seed`).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct Bar {
+    pub value: String,
+    pub count: u32,
+    pub seeds: Vec<u64>,
 }
 
 fn is_false(flag: &bool) -> bool {

@@ -1,0 +1,41 @@
+//! What lesson 5 measures in a run, read from its events (for `--repeat` and `--predict`).
+//!
+//! - Steps 1 and 2: how many of the ten buyers were told 购票成功 for the one ticket, without
+//!   the lock and with it (counted from the buyers' own lines).
+//! - Step 3: in how many of the twenty quick rounds without the lock the ticket was sold more
+//!   than once (from the main process's line for each round).
+
+use crate::outcomes::{Record, measured};
+use crate::runtime::event::Measured;
+
+pub fn measure(run: &Record) -> Vec<Measured> {
+    let mut found = Vec::new();
+    for (step, what) in [
+        (1, "tickets sold without the lock"),
+        (2, "tickets sold with the lock"),
+    ] {
+        if run.steps() < step {
+            continue;
+        }
+        let sold = run
+            .says_in_step(step)
+            .filter(|(_, text)| text.contains("bought the ticket"))
+            .count();
+        found.push(measured(step, what, sold));
+    }
+    // "round 3 without the lock: 4 of 4 buyers got the one ticket"
+    let rounds: Vec<i64> = run
+        .says_in_step(3)
+        .filter(|(_, text)| text.contains("without the lock:"))
+        .filter_map(|(_, text)| crate::outcomes::number_after(text, "without the lock:"))
+        .collect();
+    if !rounds.is_empty() {
+        let oversold = rounds.iter().filter(|&&got| got > 1).count();
+        found.push(measured(
+            3,
+            "rounds that sold the ticket more than once, without the lock",
+            format!("{oversold} of {}", rounds.len()),
+        ));
+    }
+    found
+}
