@@ -18,8 +18,10 @@ use crate::tools::bench;
 use crate::tools::echo;
 use crate::tools::load::{self, LoadOptions, Shape};
 use crate::tools::models;
+use crate::tools::replay::{self, ReplayOptions};
 use crate::view::notes::{self, Notes};
 use crate::view::output::Output;
+use crate::view::record::{Header, ROWS_OFF_A_TERMINAL, Recorder};
 use crate::view::render::{
     self, HumanView, JsonView, Looks, Screen, Theme, ThemeName, View, terminal_width,
 };
@@ -73,6 +75,21 @@ pub enum Command {
     /// The tutorial's client: send lines to an echo server and print the replies. Prompts
     /// `>>:` on a terminal; with piped input, sends each line and exits at the end of input.
     Client(ClientArgs),
+    /// Play a recording (`run --record FILE`, or any asciicast v2 file) in this terminal, at
+    /// the pace it was recorded.
+    Replay(ReplayArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ReplayArgs {
+    /// The recording: an asciicast v2 file.
+    pub file: std::path::PathBuf,
+    /// Play this many times faster (0.5: half as fast), from 0.01 to 1000.
+    #[arg(long, default_value_t = 1.0, value_parser = parse_speed, allow_hyphen_values = true)]
+    pub speed: f64,
+    /// Pause at every marker (every step of a lesson): Enter plays on, q and Enter quits.
+    #[arg(long)]
+    pub step: bool,
 }
 
 #[derive(Args, Debug)]
@@ -229,7 +246,7 @@ pub struct RunArgs {
     /// --json` of its own, bounded in time. With --json: one `outcome` line per run and a
     /// `summary` line. Ctrl-C stops between runs and shows what it has.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1000),
-        conflicts_with_all = ["step", "notes", "no_clear"])]
+        conflicts_with_all = ["step", "notes", "no_clear", "record"])]
     pub repeat: Option<u32>,
     /// Before each step that has a question (lessons 1-5), ask it with its choices and wait
     /// for a prediction (its number, then Enter; one per line when piped); once the step has
@@ -242,6 +259,10 @@ pub struct RunArgs {
     /// K + 1 begins.
     #[arg(long, value_name = "K", requires = "repeat")]
     pub only_step: Option<u32>,
+    /// Also write the human view, as shown, to FILE: an asciicast v2 recording (asciinema's
+    /// format) with a marker at every step. Play it with `proclab replay FILE`.
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<std::path::PathBuf>,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq)]
@@ -459,6 +480,11 @@ fn run(cli: Cli) -> Result<Status> {
             Ok(Status::Success)
         }
         Command::Serve(args) => serve(args, theme, ascii),
+        Command::Replay(args) => replay::run(&ReplayOptions {
+            path: args.file,
+            speed: args.speed,
+            step: args.step,
+        }),
         Command::Client(args) => {
             echo::run_client(&args.host, args.port).map_err(|error| {
                 // The server not running is what a student meets first: say what to check.
@@ -557,7 +583,7 @@ fn serve(args: ServeArgs, theme: Theme, ascii: bool) -> Result<Status> {
         },
         speed: 1.0,
     };
-    finish_view(supervisor::run(options, view)?)
+    finish_view(supervisor::run(options, view)?, None)
 }
 
 fn run_lesson(args: RunArgs, theme: Theme, ascii: bool) -> Result<Status> {
@@ -568,6 +594,14 @@ fn run_lesson(args: RunArgs, theme: Theme, ascii: bool) -> Result<Status> {
         )));
     };
     let lesson = lessons::find(lesson)?;
+    if args.json && args.record.is_some() {
+        // A recording is of what a person sees; the JSON lines are already a file of events.
+        return Err(Error::Usage(
+            "--record records the human view, not --json (to keep the events, redirect \
+             them: proclab run N --json > events.jsonl)"
+                .into(),
+        ));
+    }
     let seed = args
         .seed
         .unwrap_or_else(|| rand::random_range(1..1_000_000));
@@ -587,6 +621,7 @@ fn run_lesson(args: RunArgs, theme: Theme, ascii: bool) -> Result<Status> {
         });
     }
     let notes = Notes::parse(lesson.notes);
+    let mut recording = None;
     let (view, pacing) = if args.json {
         // No prompt is drawn, but with --step each one still waits for a line.
         let pacing = if args.step {
@@ -607,7 +642,13 @@ fn run_lesson(args: RunArgs, theme: Theme, ascii: bool) -> Result<Status> {
             ascii,
             fold: !args.no_fold,
         };
-        let view = HumanView::new(looks, args.notes.then_some(notes), steps);
+        let mut view = HumanView::new(looks.clone(), args.notes.then_some(notes), steps);
+        if let Some(path) = &args.record {
+            let recorder = start_recording(path, &looks, lesson)?;
+            let recorder = std::rc::Rc::new(std::cell::RefCell::new(recorder));
+            view.record_to(recorder.clone());
+            recording = Some(recorder);
+        }
         let pacing = Pacing {
             predict: args.predict,
             ..view.pacing(args.step)
@@ -622,15 +663,58 @@ fn run_lesson(args: RunArgs, theme: Theme, ascii: bool) -> Result<Status> {
         },
         speed: args.speed,
     };
-    finish_view(supervisor::run(options, view)?)
+    let outcome = supervisor::run(options, view)?;
+    let status = finish_view(outcome, recording.as_deref())?;
+    if let Some(recording) = recording {
+        let mut recording = recording.borrow_mut();
+        recording.finish().map_err(|error| {
+            Error::System(format!(
+                "cannot write the recording {}: {}",
+                recording.path().display(),
+                crate::runtime::errno::describe_io(&error)
+            ))
+        })?;
+    }
+    Ok(status)
 }
 
-/// Resets the terminal's colour and turns how a run ended into the exit status.
-fn finish_view(outcome: Outcome) -> Result<Status> {
+/// Opens the recording of `--record FILE` and writes its header, before the lesson starts: a
+/// file that cannot be written is bad input, said in one line.
+fn start_recording(
+    path: &std::path::Path,
+    looks: &Looks,
+    lesson: &lessons::Lesson,
+) -> Result<Recorder> {
+    let title = format!(
+        "proclab · lesson {} · {} — {}",
+        lesson.number(),
+        lesson.slug(),
+        lesson.title
+    );
+    let height = looks.screen.height.unwrap_or(ROWS_OFF_A_TERMINAL);
+    let header = Header::new(looks.screen.width, height, title, looks.theme.name);
+    Recorder::create(path, &header).map_err(|error| {
+        Error::Usage(format!(
+            "cannot write the recording {}: {}",
+            path.display(),
+            crate::runtime::errno::describe_io(&error)
+        ))
+    })
+}
+
+/// Resets the terminal's colour (in the recording too, with `--record`) and turns how a run
+/// ended into the exit status.
+fn finish_view(
+    outcome: Outcome,
+    recording: Option<&std::cell::RefCell<Recorder>>,
+) -> Result<Status> {
     if colored::control::SHOULD_COLORIZE.should_colorize() && outcome != Outcome::OutputClosed {
         // Leave the terminal as we found it, whatever colour the last line was; through the
         // lab's `Output`, which gives up on a reader that stopped reading once the run stops.
         let _ = Output::new().write_all(b"\x1b[0m");
+        if let Some(recording) = recording {
+            recording.borrow_mut().output(b"\x1b[0m");
+        }
     }
     Ok(match outcome {
         Outcome::Finished | Outcome::OutputClosed => Status::Success,

@@ -28,8 +28,10 @@
 //!   it; its guard process cleans up even when the supervisor itself is killed.
 //! - `view`: how events look: the human view (lines, tree, timeline), the JSON view, the model
 //!   of every actor's life they draw from, the notes renderer, and standard output as they
-//!   write it, which a reader that stopped reading cannot use to stall the lab (`output`).
-//! - `tools`: `serve`/`client` (the echo server and client), `bench`, `load`.
+//!   write it, which a reader that stopped reading cannot use to stall the lab (`output`);
+//!   `--record`'s asciicast file of the human view (`record`).
+//! - `tools`: `serve`/`client` (the echo server and client), `bench`, `load`, `replay` (plays a
+//!   recording).
 //! - `cli`: every command-line definition, and the dispatch to the rest.
 //! - `error`: the lab's errors.
 

@@ -6,3 +6,4 @@ pub mod bench;
 pub mod echo;
 pub mod load;
 pub mod models;
+pub mod replay;

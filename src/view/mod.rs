@@ -4,4 +4,5 @@
 pub mod lives;
 pub mod notes;
 pub mod output;
+pub mod record;
 pub mod render;

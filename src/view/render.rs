@@ -3,8 +3,10 @@
 //!
 //! Only the supervisor renders. Lessons never print; they emit events (see `context.rs`).
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::io::{self, IsTerminal, Write};
+use std::rc::Rc;
 use std::time::Duration;
 
 use colored::{Color, ColoredString, Colorize};
@@ -18,6 +20,7 @@ use crate::runtime::procfs::describe_state;
 use crate::view::lives::{Cell, Group, Life, Lives, Scale, Sort, family};
 use crate::view::notes::{self, Ink, Notes};
 use crate::view::output::Output;
+use crate::view::record::Recorder;
 
 /// Where events go: a person or a program.
 pub enum View {
@@ -280,10 +283,13 @@ pub fn to_ascii(text: &str) -> std::borrow::Cow<'_, str> {
 }
 
 /// Standard output (through the lab's `Output`, which never blocks a stop), with `--ascii`
-/// applied to everything written.
+/// applied to everything written; with `--record`, everything written is also handed to the
+/// recording, which notes the time it reached standard output (at each flush).
 pub struct Out {
     inner: io::BufWriter<Output>,
     ascii: bool,
+    /// Shared with the command line, which finishes the recording after the run.
+    recording: Option<Rc<RefCell<Recorder>>>,
 }
 
 impl Out {
@@ -291,6 +297,33 @@ impl Out {
         Out {
             inner: io::BufWriter::new(Output::new()),
             ascii,
+            recording: None,
+        }
+    }
+
+    /// A step begins: everything so far is shown, then a marker with the step's title.
+    fn marker(&mut self, label: &str) -> io::Result<()> {
+        self.flush()?;
+        if let Some(recording) = &self.recording {
+            recording.borrow_mut().marker(label);
+        }
+        Ok(())
+    }
+
+    /// A prompt has been drawn (and flushed) and waits for the student.
+    fn prompt_waits(&mut self) {
+        if let Some(recording) = &self.recording {
+            recording.borrow_mut().prompt_waits();
+        }
+    }
+
+    /// The prompt was answered; `echo` is what the terminal showed of the answer, which only
+    /// the recording needs (the terminal has drawn it already).
+    fn prompt_answered(&mut self, echo: &str) {
+        if let Some(recording) = &self.recording {
+            let mut recording = recording.borrow_mut();
+            recording.prompt_answered();
+            recording.output(echo.as_bytes());
         }
     }
 }
@@ -300,15 +333,29 @@ impl Write for Out {
         // `write!` hands over whole formatted pieces, so a piece is whole UTF-8.
         match (self.ascii, std::str::from_utf8(bytes)) {
             (true, Ok(text)) => {
-                self.inner.write_all(to_ascii(text).as_bytes())?;
+                let text = to_ascii(text);
+                self.inner.write_all(text.as_bytes())?;
+                if let Some(recording) = &self.recording {
+                    recording.borrow_mut().output(text.as_bytes());
+                }
                 Ok(bytes.len())
             }
-            _ => self.inner.write(bytes),
+            _ => {
+                let written = self.inner.write(bytes)?;
+                if let Some(recording) = &self.recording {
+                    recording.borrow_mut().output(&bytes[..written]);
+                }
+                Ok(written)
+            }
         }
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        self.inner.flush()
+        self.inner.flush()?;
+        if let Some(recording) = &self.recording {
+            recording.borrow_mut().shown();
+        }
+        Ok(())
     }
 }
 
@@ -428,6 +475,11 @@ impl HumanView {
             prompt_shown: None,
             predicting: false,
         }
+    }
+
+    /// `--record`: everything this view writes goes into `recording` too.
+    pub fn record_to(&mut self, recording: Rc<RefCell<Recorder>>) {
+        self.out.recording = Some(recording);
     }
 
     /// The `--step` plan for this view: how many pages each step's notes take on this screen.
@@ -667,7 +719,10 @@ impl HumanView {
             page: 0,
             ran: false,
         };
-        self.show_page()
+        self.show_page()?;
+        // With --record: a marker once the step's heading (and notes) are on the screen, so
+        // that a player which jumps or pauses there shows the step's own screen.
+        self.out.marker(title)
     }
 
     /// The step's title and the page of its notes now due, on a fresh screen when clearing.
@@ -751,7 +806,9 @@ impl HumanView {
         );
         write!(self.out, "{}", text.reversed())?;
         self.prompt_shown = Some(text);
-        self.out.flush()
+        self.out.flush()?;
+        self.out.prompt_waits();
+        Ok(())
     }
 
     /// `--predict`: the main process waits for a prediction (the question is on the screen).
@@ -766,6 +823,14 @@ impl HumanView {
     /// A prompt was answered.
     fn after_prompt(&mut self, quit: bool) -> io::Result<()> {
         self.prompt_shown = None;
+        // On a terminal, the student's answer is echoed, which ends the prompt's line; a
+        // recording must hold that echo too, or the next line would be drawn over the prompt.
+        let echo = match (self.looks.screen.end_prompt_lines, quit) {
+            (true, _) => "",
+            (false, true) => "q\n",
+            (false, false) => "\n",
+        };
+        self.out.prompt_answered(echo);
         if self.looks.screen.end_prompt_lines {
             writeln!(self.out)?;
         }
