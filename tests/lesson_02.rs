@@ -69,6 +69,13 @@ fn workers_report_their_parent_and_run_stays_in_the_parent() {
         .filter(|n| n.starts_with("Process-"))
         .collect();
     assert_eq!(defaults, ["Process-6", "Process-7", "Process-6:1"]);
+    // An unnamed worker is named after its type, on the same count, as in Python.
+    let piao = events.pid_of("Piao-8");
+    assert_eq!(
+        events.find("say", |e| e["pid"] == piao
+            && e["text"] == "Piao-8 is working")["ppid"],
+        main
+    );
     let grandchild = events.pid_of("Process-6:1");
     assert_eq!(
         events.find("start", |e| e["pid"] == grandchild)["ppid"],

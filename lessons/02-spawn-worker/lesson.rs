@@ -4,8 +4,8 @@
 //! overriding `run`) each print their parent pid and pid, and the main process prints its own;
 //! calling `run()` directly does the work in the *main* process's pid and blocks, while
 //! `start()` does it in a new pid; `join()` on a process that was never started is an error;
-//! default names `Process-N` count the processes created, and a child's children are named
-//! after it (`Process-5:1`).
+//! default names `Process-N` count the processes created (an unnamed worker is named after its
+//! type, `Piao-N`), and a child's children are named after it (`Process-5:1`).
 //!
 //! System calls: `fork` (`Process::start`), `getpid`/`getppid` in the workers, `waitpid`
 //! (`Process::join`), `/proc/<pid>/stat` to confirm the parents.
@@ -28,21 +28,33 @@ pub const NOTES: &str = include_str!("notes.md");
 
 /// The tutorial's subclass of `Process`: the state it needs, and a `run` that uses it.
 struct Piao {
-    name: String,
+    /// `None`: no name of its own, so the process is called `Piao-N`, after the type.
+    name: Option<String>,
     sleep: Duration,
+}
+
+impl Piao {
+    fn named(name: &str, sleep: Duration) -> Piao {
+        Piao {
+            name: Some(name.to_string()),
+            sleep,
+        }
+    }
 }
 
 impl Worker for Piao {
     fn run(&mut self) {
+        // Python's `self.name`: the name chosen, or else the process's default name.
+        let name = self.name.clone().unwrap_or_else(context::name);
         // Like the tutorial's `print(os.getppid(), os.getpid())`.
         say!("parent pid {}, my pid {}", getppid(), getpid());
-        say!("{} is working", self.name);
+        say!("{name} is working");
         context::sleep(self.sleep);
-        say!("{} is done", self.name);
+        say!("{name} is done");
     }
 
     fn name(&self) -> Option<String> {
-        Some(self.name.clone())
+        self.name.clone()
     }
 }
 
@@ -54,10 +66,7 @@ pub fn run(lab: &mut Lab) -> Result<()> {
         .into_iter()
         .map(|name| {
             let sleep = Duration::from_secs(lab.rng().random_range(1..=3));
-            Process::from_worker(Piao {
-                name: name.to_string(),
-                sleep,
-            })
+            Process::from_worker(Piao::named(name, sleep))
         })
         .collect();
     let mut pids = Vec::new();
@@ -86,10 +95,7 @@ pub fn run(lab: &mut Lab) -> Result<()> {
 
     lab.step("start() versus run()")?;
     let sleep = Duration::from_secs(1);
-    let mut worker = Process::from_worker(Piao {
-        name: "run-direct".to_string(),
-        sleep,
-    });
+    let mut worker = Process::from_worker(Piao::named("run-direct", sleep));
     let began = Instant::now();
     worker.run().map_err(Error::lesson)?;
     let run_took = began.elapsed();
@@ -110,10 +116,7 @@ pub fn run(lab: &mut Lab) -> Result<()> {
         describe(start_took)
     );
     worker.join()?;
-    let mut never_started = Process::from_worker(Piao {
-        name: "never-started".to_string(),
-        sleep,
-    });
+    let mut never_started = Process::from_worker(Piao::named("never-started", sleep));
     match never_started.join() {
         Err(error) => say!("join() on a process that was never started: error: {error}"),
         Ok(code) => say!("join() on a process that was never started returned {code}"),
@@ -137,11 +140,17 @@ pub fn run(lab: &mut Lab) -> Result<()> {
         Ok(())
     });
     let mut unnamed_b = Process::new(|| say!("I have a default name"));
+    // A worker with no name of its own is named after its type, as Python names an unnamed
+    // `Piao(Process)` after its class.
+    let mut unnamed_piao = Process::from_worker(Piao {
+        name: None,
+        sleep: Duration::ZERO,
+    });
     let mut named = Process::new(|| say!("I have a name of my own")).named("yuanhao");
-    for process in [&mut unnamed_a, &mut unnamed_b, &mut named] {
+    for process in [&mut unnamed_a, &mut unnamed_b, &mut unnamed_piao, &mut named] {
         process.start()?;
     }
-    for process in [&mut unnamed_a, &mut unnamed_b, &mut named] {
+    for process in [&mut unnamed_a, &mut unnamed_b, &mut unnamed_piao, &mut named] {
         process.join()?;
     }
     let number: u32 = unnamed_a
@@ -150,15 +159,18 @@ pub fn run(lab: &mut Lab) -> Result<()> {
         .parse()
         .unwrap_or(0);
     note!(
-        "The default names are {} and {}: Process-N counts every Process created in this \
-         process, named or not, so these are numbers {number} and {} (the earlier steps created \
-         {} before them). The grandchild is named {}:1 after its parent, the way Python names \
-         it. A name is only a label: {} was chosen by us, and the kernel knows it too \
-         (/proc/<pid>/comm, what ps shows).",
+        "The default names are {}, {} and {}: N counts every process created in this process, \
+         named or not, so these are numbers {number} to {} (the earlier steps created {} before \
+         them). A worker with no name of its own is named after its type, {}, as Python names \
+         an unnamed instance of a subclass after its class. The grandchild is named {}:1 after \
+         its parent, the way Python names it. A name is only a label: {} was chosen by us, and \
+         the kernel knows it too (/proc/<pid>/comm, what ps shows).",
         unnamed_a.name(),
         unnamed_b.name(),
-        number + 1,
+        unnamed_piao.name(),
+        number + 2,
         number.saturating_sub(1),
+        unnamed_piao.name(),
         unnamed_a.name(),
         named.name()
     );
