@@ -68,7 +68,7 @@ fn three_children_of_main_that_overlap_and_exit_zero() {
         wall_note["text"]
             .as_str()
             .unwrap()
-            .contains("at the same time"),
+            .contains("lives overlapped. That is concurrency"),
         "{wall_note}"
     );
 

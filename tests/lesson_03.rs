@@ -79,8 +79,8 @@ fn the_daemon_rules_are_error_values() {
     assert_eq!(late["pid"], main);
     assert_eq!(
         text(late),
-        "set_daemon(true) after start(): error: process has already started: set daemon before \
-         start()"
+        "set_daemon(true) after start(): error: process has already started (the lab adds: set \
+         it before)"
     );
     let daemon = events.pid_of("daemon");
     let refused = events.find("say", |e| text(e).starts_with("start() inside a daemon"));
@@ -91,7 +91,12 @@ fn the_daemon_rules_are_error_values() {
         "start() inside a daemon: error: daemonic processes are not allowed to have children"
     );
     assert!(!events.of_kind("spawn").iter().any(|e| e["pid"] == daemon));
-    assert_eq!(events.exitcode_of(daemon), 0);
+    // The error ends the daemon, as Python's uncaught AssertionError does: exit code 1.
+    assert_eq!(events.exitcode_of(daemon), 1);
+    assert_eq!(
+        events.find("error", |e| e["pid"] == daemon)["text"],
+        "daemonic processes are not allowed to have children"
+    );
     assert_eq!(events.exitcode_of(events.pid_of("late-daemon")), 0);
 }
 

@@ -128,10 +128,13 @@ pub fn run(lab: &mut Lab) -> Result<()> {
             )
         })
         .collect();
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
     let verdict = if wall < slept.mul_f64(0.9) {
         format!(
-            "close to the longest sleep ({}), not the sum: the children slept at the same time. \
-             That is concurrency (并发).",
+            "close to the longest sleep ({}), not the sum: the children's lives overlapped. \
+             That is concurrency (并发). Parallelism (并行), running at the same instant on \
+             different CPUs ({cpus} here), cannot be told from sleeps: a sleeping process uses \
+             no CPU at all.",
             describe(longest)
         )
     } else {
