@@ -15,6 +15,7 @@ use crate::supervisor::{self, Outcome, Program, RunOptions};
 use crate::tools::bench;
 use crate::tools::echo;
 use crate::tools::load::{self, LoadOptions, Shape};
+use crate::view::code;
 use crate::view::notes::{self, Notes};
 use crate::view::render::{HumanView, JsonView, View, terminal_width};
 
@@ -43,6 +44,15 @@ pub enum Command {
     Notes {
         /// The lesson: its number or its slug.
         lesson: String,
+    },
+    /// Print, for each step of a lesson, the tutorial's Python (corrected) and the same program
+    /// in Rust with the lab's API.
+    Code {
+        /// The lesson: its number or its slug.
+        lesson: String,
+        /// Only this step (from 1).
+        #[arg(long, value_name = "K")]
+        step: Option<usize>,
     },
     /// Measure what processes and threads cost on this machine, and what the lab adds.
     #[command(subcommand)]
@@ -149,6 +159,9 @@ pub struct RunArgs {
     /// Print each step's notes right before that step's output.
     #[arg(long)]
     pub notes: bool,
+    /// Show each step's code (the tutorial's Python, the lab's Rust) at the start of the step.
+    #[arg(long)]
+    pub code: bool,
     /// Seed for the random sleeps; every run prints the seed it used, so it can be replayed.
     #[arg(long)]
     pub seed: Option<u64>,
@@ -258,6 +271,10 @@ fn run(cli: Cli) -> Result<Status> {
             let lesson = lessons::find(&lesson)?;
             print_quietly(&rendered_notes(lesson.notes))
         }
+        Command::Code { lesson, step } => {
+            let lesson = lessons::find(&lesson)?;
+            print_quietly(&code::render(lesson, step)?)
+        }
         Command::Run(args) => run_lesson(args),
         Command::Bench(BenchCommand::Spawn(args)) => {
             bench::spawn(bench::SpawnOptions {
@@ -348,7 +365,10 @@ fn run_lesson(args: RunArgs) -> Result<Status> {
     } else {
         let notes = Notes::parse(lesson.notes);
         let steps = notes.sections.len();
-        let shown_notes = args.notes.then_some(notes);
+        let shown_notes = match args.code {
+            true => Some(code::beside_notes(lesson, notes, args.notes)),
+            false => args.notes.then_some(notes),
+        };
         View::Human(HumanView::new(
             terminal_width(),
             shown_notes,

@@ -1,0 +1,204 @@
+//! The code beside each step (`lessons/NN-slug/code/stepK.py` and `stepK.rs`, what `proclab
+//! code` prints) runs, and prints what the step says: every Python file under `python3`, every
+//! Rust file as the cargo example it is, each bounded in time. The two programs of a step print
+//! the same lines, so one check serves both.
+//!
+//! The examples are built by `cargo test` (with no filter), as cargo builds every example to
+//! check it compiles; `cargo test --test code_files` alone does not build them, so build them
+//! first then (`cargo build --examples`).
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use common::output_within;
+
+/// The programs of a step may sleep up to 3 s, as the tutorial's do; a busy machine may be
+/// five times slower.
+const LIMIT: Duration = Duration::from_secs(60);
+
+fn lesson_file(folder: &str, file: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("lessons")
+        .join(folder)
+        .join("code")
+        .join(file)
+}
+
+/// Runs the program named by the first argument as `python3 program args...` would, except
+/// that each line printed is one `write`, as Rust's `println!` does. (Into a pipe Python
+/// buffers whole blocks, so the order of lines from different processes would be lost; `-u`
+/// and line buffering write a line's text and its newline separately, so lines would tear.)
+const LINE_BUFFERED: &str = r#"
+import os, runpy, sys
+
+class Lines:
+    """Standard output that writes each whole line with one os.write."""
+    def __init__(self):
+        self.pending = ""
+    def write(self, text):
+        self.pending += text
+        whole, newline, self.pending = self.pending.rpartition("\n")
+        if newline:
+            os.write(1, (whole + newline).encode())
+        return len(text)
+    def flush(self):
+        if self.pending:
+            os.write(1, self.pending.encode())
+            self.pending = ""
+
+sys.stdout = Lines()
+sys.argv = sys.argv[1:]
+runpy.run_path(sys.argv[0], run_name="__main__")
+"#;
+
+/// `target/<profile>/examples/<name>`, next to this test's own `deps` directory.
+fn example(name: &str) -> PathBuf {
+    let test = std::env::current_exe().unwrap();
+    let profile = test.parent().unwrap().parent().unwrap();
+    let path = profile.join("examples").join(name);
+    assert!(
+        path.exists(),
+        "{} is not built: `cargo test` builds the examples, or `cargo build --examples`",
+        path.display()
+    );
+    path
+}
+
+/// Runs step `step` of lesson `number` (folder `folder`) both ways, with `args`, and returns
+/// the two outputs: Python's, then Rust's.
+#[track_caller]
+fn both(number: u32, folder: &str, step: u32, args: &[String]) -> [String; 2] {
+    let python = output_within(
+        Command::new("python3")
+            .args(["-c", LINE_BUFFERED])
+            .arg(lesson_file(folder, &format!("step{step}.py")))
+            .args(args),
+        LIMIT,
+    );
+    let rust = output_within(
+        Command::new(example(&format!("lesson{number}-step{step}"))).args(args),
+        LIMIT,
+    );
+    [python, rust]
+}
+
+fn lines(out: &str) -> Vec<&str> {
+    out.lines().collect()
+}
+
+#[test]
+fn lesson_1_step_1_the_main_line_comes_before_any_child_ends() {
+    for out in both(1, "01-spawn-function", 1, &[]) {
+        let lines = lines(&out);
+        assert_eq!(lines.len(), 7, "{out}");
+        let main = lines.iter().position(|l| *l == "主进程").expect(&out);
+        for name in ["alex", "wupeiqi", "yuanhao"] {
+            let end = format!("{name} is piao end");
+            let ended = lines.iter().position(|l| *l == end).expect(&out);
+            assert!(main < ended, "{out}");
+            assert!(
+                lines.contains(&format!("{name} is piaoing").as_str()),
+                "{out}"
+            );
+        }
+    }
+}
+
+#[test]
+fn lesson_1_step_2_the_sleeps_overlap() {
+    for out in both(1, "01-spawn-function", 2, &[]) {
+        let last = out.lines().last().expect(&out);
+        // "6 s of sleeping in 3.0 s: the longest sleep was 3 s"
+        let words: Vec<&str> = last.split(' ').collect();
+        let total: f64 = words[0].parse().expect(&out);
+        let wall: f64 = words[5].parse().expect(&out);
+        let longest: f64 = words[words.len() - 2].parse().expect(&out);
+        assert!(wall >= longest - 0.05, "{out}");
+        // Near the longest sleep, far from the sum when the sum is larger.
+        assert!(wall < longest + 1.0 || total == longest, "{out}");
+    }
+}
+
+#[test]
+fn lesson_1_step_3_join_reports_each_exit_code() {
+    for out in both(1, "01-spawn-function", 3, &[]) {
+        for name in ["alex", "wupeiqi", "yuanhao"] {
+            let joined = format!("{name} joined, exitcode 0");
+            assert!(out.lines().any(|l| l == joined), "{out}");
+        }
+        assert_eq!(out.lines().last(), Some("all children are done"), "{out}");
+    }
+}
+
+#[test]
+fn lesson_1_step_4_join_with_a_timeout_leaves_the_child_alive() {
+    for out in both(1, "01-spawn-function", 4, &[]) {
+        // Python prints True, Rust true.
+        let out = out.to_lowercase();
+        assert_eq!(
+            lines(&out),
+            [
+                "alex is piaoing",
+                "after join(0.5): is_alive() true, exitcode none",
+                "alex is piao end",
+                "after join(): is_alive() false, exitcode 0",
+            ],
+            "{out}"
+        );
+    }
+}
+
+#[test]
+fn proclab_code_prints_both_programs_of_each_step() {
+    let lab = common::Lab::new();
+    let all = lab.run(&["code", "1"], "");
+    assert!(all.status.success(), "{}", all.stderr);
+    for step in 1..=4 {
+        for kind in ["py", "rs"] {
+            let file = std::fs::read_to_string(lesson_file(
+                "01-spawn-function",
+                &format!("step{step}.{kind}"),
+            ))
+            .unwrap();
+            assert!(all.stdout.contains(file.trim_end()), "step{step}.{kind}");
+        }
+        assert!(
+            all.stdout
+                .contains(&format!("cargo run --example lesson1-step{step}"))
+        );
+    }
+    let one = lab.run(&["code", "spawn-function", "--step", "4"], "");
+    assert!(
+        one.stdout
+            .starts_with("Step 4 of 4: join(timeout) gives up"),
+        "{}",
+        one.stdout
+    );
+    assert!(!one.stdout.contains("Step 1 of 4"), "{}", one.stdout);
+    let wrong = lab.run(&["code", "1", "--step", "9"], "");
+    assert_eq!(wrong.status.code(), Some(2));
+    assert_eq!(wrong.stderr, "proclab: lesson 1 has steps 1 to 4, not 9\n");
+}
+
+#[test]
+fn run_with_code_shows_the_programs_at_the_start_of_each_step() {
+    let lab = common::Lab::new();
+    let run = lab.run(&["run", "1", "--speed", "20", "--code", "--no-color"], "");
+    assert!(run.status.success(), "{}", run.stderr);
+    let step_2 = run.stdout.find("Step 2 of 4").expect(&run.stdout);
+    let program = run
+        .stdout
+        .find("cargo run --example lesson1-step2")
+        .expect(&run.stdout);
+    let step_3 = run.stdout.find("Step 3 of 4").expect(&run.stdout);
+    assert!(step_2 < program && program < step_3, "{}", run.stdout);
+    // Without --notes, the notes' own text is not shown.
+    assert!(
+        !run.stdout.contains("Lives that overlap in time"),
+        "{}",
+        run.stdout
+    );
+}
