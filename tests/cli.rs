@@ -71,16 +71,16 @@ fn bad_input_is_one_clear_line_and_status_2() {
 #[test]
 fn step_mode_runs_through_on_enters_and_q_stops_cleanly() {
     let lab = Lab::new();
-    let through = lab.run(&["run", "1", "--step", "--speed", "20"], "\n\n\n");
+    let through = lab.run(&["run", "1", "--step", "--speed", "20"], "\n\n\n\n");
     assert!(through.status.success(), "{}", through.stderr);
-    assert_eq!(through.stdout.matches("Press Enter").count(), 3);
+    assert_eq!(through.stdout.matches("Press Enter").count(), 4);
     assert!(through.stdout.contains("lesson finished"));
 
     // q at the second prompt: step 1 ran, step 2 never did, nothing is left running.
     let stopped = lab.run(&["run", "1", "--step", "--speed", "20"], "\nq\n");
     assert!(stopped.status.success(), "{}", stopped.stderr);
     assert!(stopped.stdout.contains("主进程"));
-    assert!(stopped.stdout.contains("Step 2 of 3"));
+    assert!(stopped.stdout.contains("Step 2 of 4"));
     assert!(!stopped.stdout.contains("of wall time:"), "step 2 ran");
     assert!(stopped.stdout.contains("Stopped at the prompt"));
 }
@@ -93,7 +93,7 @@ fn notes_are_shown_beside_each_step_and_on_their_own() {
     // Only the step sections are shown beside the steps, not the introduction.
     assert!(!with_notes.stdout.contains("Rust has no subclasses"));
     // The first section's text comes right after the first step's title.
-    let heading = with_notes.stdout.find("Step 1 of 3").unwrap();
+    let heading = with_notes.stdout.find("Step 1 of 4").unwrap();
     let body = with_notes
         .stdout
         .find("from inside its own process")
