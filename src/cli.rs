@@ -69,6 +69,13 @@ pub enum Command {
     /// The tutorial's client: send lines to an echo server and print the replies. Prompts
     /// `>>:` on a terminal; with piped input, sends each line and exits at the end of input.
     Client(ClientArgs),
+    /// Lesson 2's spawn-style child: the lab's binary started again from the top, which runs
+    /// the lesson's "module-level" bind of PORT again (used by the lesson, not by hand).
+    #[command(hide = true)]
+    SpawnChild {
+        #[arg(long)]
+        port: u16,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -288,6 +295,10 @@ fn run(cli: Cli) -> Result<Status> {
             Ok(Status::Success)
         }
         Command::Serve(args) => serve(args),
+        Command::SpawnChild { port } => {
+            crate::lessons::spawn_worker::spawned_child(port)?;
+            Ok(Status::Success)
+        }
         Command::Client(args) => {
             echo::run_client(&args.host, args.port)?;
             Ok(Status::Success)

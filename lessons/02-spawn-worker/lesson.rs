@@ -7,9 +7,18 @@
 //! default names `Process-N` count the processes created (an unnamed worker is named after its
 //! type, `Piao-N`), and a child's children are named after it (`Process-5:1`).
 //!
+//! Last, Python's start methods: a `fork` child shares the parent's state as it was, while a
+//! spawn-style child (fork, then `exec` of the lab's own binary) starts from the top and runs
+//! the "module-level" bind again, which fails with `Address already in use`.
+//!
 //! System calls: `fork` (`Process::start`), `getpid`/`getppid` in the workers, `waitpid`
-//! (`Process::join`), `/proc/<pid>/stat` to confirm the parents.
+//! (`Process::join`), `/proc/<pid>/stat` to confirm the parents, `execve` and `bind` (step 4).
 
+use std::io::{self, Read};
+use std::net::{SocketAddr, TcpListener};
+use std::os::unix::process::CommandExt;
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use nix::unistd::{getpid, getppid};
@@ -173,6 +182,100 @@ pub fn run(lab: &mut Lab) -> Result<()> {
         unnamed_piao.name(),
         unnamed_a.name(),
         named.name()
+    );
+
+    lab.step("fork or spawn: what a child runs again")?;
+    fork_or_spawn()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Step 4: start methods. Python starts a child in one of three ways: `fork` (a copy of the
+// parent, the Linux default up to 3.13), `spawn` (a new interpreter that imports the main module
+// again from the top: macOS, Windows) or `forkserver` (Linux from 3.14: children forked from a
+// fresh server process, so they too start from the top). The tutorial's server binds its port at
+// module level, outside `if __name__ == '__main__':`; under `spawn` every child runs that again.
+
+/// How many times this process has run its "module-level" work (a static: a forked child has a
+/// copy of its parent's count, a freshly started program starts from 0).
+static MODULE_LEVEL_RUNS: AtomicU32 = AtomicU32::new(0);
+
+/// The program's "module-level" work, what the tutorial's server does before its `if __name__
+/// == '__main__':`: bind the server's port.
+fn module_level(address: SocketAddr) -> io::Result<TcpListener> {
+    MODULE_LEVEL_RUNS.fetch_add(1, Ordering::SeqCst);
+    crate::tools::echo::listen_on(address, true)
+}
+
+/// The hidden `proclab spawn-child --port P`: what a spawn-style child is. The lab's own binary,
+/// started again from the top (`exec`), runs the module-level work again, as Python's `spawn`
+/// re-imports the main module, and only then would run its target. Its output goes to a pipe
+/// the lesson reads.
+pub fn spawned_child(port: u16) -> Result<()> {
+    let address = SocketAddr::from(([127, 0, 0, 1], port));
+    println!("started from the top; module level: binding {address}");
+    // An error here ends this program as an uncaught OSError ends Python's child: a message
+    // on standard error (`proclab: ...`) and exit status 1.
+    module_level(address)?;
+    println!("bound: module level ran here once");
+    Ok(())
+}
+
+fn fork_or_spawn() -> Result<()> {
+    let listener = module_level(SocketAddr::from(([127, 0, 0, 1], 0)))?;
+    let address = listener.local_addr()?;
+    say!("module level: bound {address} (the tutorial's server binds before its main guard)");
+
+    // fork: the child is a copy of the parent as it is now, socket and count included.
+    let inherited = listener.try_clone()?;
+    let mut forked = Process::new(move || -> io::Result<()> {
+        say!(
+            "fork child: I hold the listening socket on {} already; module level ran {} time(s), \
+             in my parent before the fork; nothing runs again",
+            inherited.local_addr()?,
+            MODULE_LEVEL_RUNS.load(Ordering::SeqCst)
+        );
+        Ok(())
+    })
+    .named("fork-child");
+    let fork_pid = forked.start()?;
+    let fork_code = forked.join()?;
+
+    // spawn: fork, then exec the lab's own binary, which starts from the top.
+    let (output, output_in_child) = nix::unistd::pipe()?;
+    let port = address.port();
+    let mut spawned = Process::new(move || -> io::Result<()> {
+        let error = Command::new("/proc/self/exe")
+            .args(["spawn-child", "--port", &port.to_string()])
+            .stdin(Stdio::null())
+            .stdout(Stdio::from(output_in_child.try_clone()?))
+            .stderr(Stdio::from(output_in_child.try_clone()?))
+            .exec();
+        // Only reached when exec itself failed.
+        Err(error)
+    })
+    .named("spawn-child");
+    let spawn_pid = spawned.start()?;
+    let spawn_code = spawned.join()?;
+    let mut printed = String::new();
+    std::fs::File::from(output).read_to_string(&mut printed)?;
+    for line in printed.lines() {
+        say!("spawn-child {spawn_pid} printed: {line}");
+    }
+    let failed_to_bind = printed.contains("Address already in use");
+    note!(
+        "fork-child ({fork_pid}, exitcode {fork_code}) began as a copy of the main process: the \
+         socket was already open in it and the module-level count was the parent's. \
+         spawn-child ({spawn_pid}) exec'd the lab's binary, a new program that starts from the \
+         top: it ran the module-level bind again {}, and ended with exitcode {spawn_code}. That \
+         is what the tutorial's server does under Python's spawn (macOS, Windows) and forkserver \
+         (Linux from 3.14). Section 三's rule, everything that starts processes under `if \
+         __name__ == '__main__':`, keeps a re-imported module from starting children again; \
+         work that must happen once, like this bind, goes under it too.",
+        if failed_to_bind {
+            "and failed: Address already in use, the main process holds the port"
+        } else {
+            "(and did not fail?)"
+        }
     );
     Ok(())
 }
