@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use common::output_within;
+use common::{free_port, output_within};
 
 /// The programs of a step may sleep up to 3 s, as the tutorial's do; a busy machine may be
 /// five times slower.
@@ -148,6 +148,84 @@ fn lesson_1_step_4_join_with_a_timeout_leaves_the_child_alive() {
             ],
             "{out}"
         );
+    }
+}
+
+#[test]
+fn lesson_2_step_1_each_worker_is_a_child_of_the_main_process() {
+    for out in both(2, "02-spawn-worker", 1, &[]) {
+        let main = out
+            .lines()
+            .find_map(|l| l.strip_prefix("主进程 "))
+            .expect(&out);
+        let parents: Vec<&str> = out
+            .lines()
+            .filter(|l| l.bytes().all(|b| b.is_ascii_digit() || b == b' '))
+            .map(|l| l.split(' ').next().unwrap())
+            .collect();
+        assert_eq!(parents, [main, main, main], "{out}");
+        for name in ["alex", "wupeiqi", "yuanhao"] {
+            assert!(out.contains(&format!("{name} is piao end")), "{out}");
+        }
+    }
+}
+
+#[test]
+fn lesson_2_step_2_run_stays_in_the_caller_and_start_forks() {
+    for out in both(2, "02-spawn-worker", 2, &[]) {
+        let lines = lines(&out);
+        assert_eq!(lines.len(), 5, "{out}");
+        let main = lines[0].strip_prefix("main process is pid ").expect(&out);
+        assert!(
+            lines[1].starts_with(&format!("run-direct runs in pid {main}, parent ")),
+            "{out}"
+        );
+        assert!(lines[2].ends_with(&format!(", parent {main}")), "{out}");
+        assert!(!lines[2].contains(&format!("pid {main},")), "{out}");
+        assert_eq!(
+            lines[3..],
+            [
+                "join() on a process never started: can only join a started process",
+                "start() a second time: cannot start a process twice",
+            ]
+        );
+    }
+}
+
+#[test]
+fn lesson_2_step_3_default_names_count_and_follow_the_class() {
+    for out in both(2, "02-spawn-worker", 3, &[]) {
+        assert_eq!(
+            lines(&out),
+            [
+                "Process-1 Process-2 Piao-3 yuanhao",
+                "Process-1:1: my name",
+                "Process-2: my name",
+                "Piao-3: my name",
+                "yuanhao: my name",
+            ]
+        );
+    }
+}
+
+#[test]
+fn lesson_2_step_4_a_spawned_child_binds_the_port_again_and_fails() {
+    let port = free_port().to_string();
+    for out in both(2, "02-spawn-worker", 4, std::slice::from_ref(&port)) {
+        let lines = lines(&out);
+        assert_eq!(lines.len(), 5, "{out}");
+        assert_eq!(
+            lines[0],
+            format!("MainProcess: module level: bound port {port}")
+        );
+        assert!(lines[1].starts_with("fork-child: runs, holding "), "{out}");
+        assert!(lines[1].contains(&port), "{out}");
+        assert_eq!(lines[2], "fork: exitcode 0");
+        assert!(
+            lines[3].starts_with("spawn-child: module level: Address already in use"),
+            "{out}"
+        );
+        assert_eq!(lines[4], "spawn: exitcode 1");
     }
 }
 

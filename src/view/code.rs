@@ -30,8 +30,10 @@ macro_rules! steps {
 }
 
 /// The lessons that have their code beside each step, by folder, and each step's programs.
-const CODE: &[(&str, &[StepCode])] =
-    &[("01-spawn-function", steps!("01-spawn-function": 1, 2, 3, 4))];
+const CODE: &[(&str, &[StepCode])] = &[
+    ("01-spawn-function", steps!("01-spawn-function": 1, 2, 3, 4)),
+    ("02-spawn-worker", steps!("02-spawn-worker": 1, 2, 3, 4)),
+];
 
 /// Each step's programs, for a lesson that has them.
 pub fn of(lesson: &Lesson) -> Option<&'static [StepCode]> {
