@@ -230,6 +230,105 @@ fn lesson_2_step_4_a_spawned_child_binds_the_port_again_and_fails() {
 }
 
 #[test]
+fn lesson_3_step_1_the_daemon_stops_counting_when_the_parent_returns() {
+    for out in both(3, "03-daemon-terminate", 1, &[]) {
+        let lines = lines(&out);
+        let returned = lines
+            .iter()
+            .position(|l| *l == "parent: main work done, returning")
+            .expect(&out);
+        // The counter counted while the parent worked (about four times), never after.
+        let counted_before = lines[..returned]
+            .iter()
+            .filter(|l| l.starts_with("counter: "))
+            .count();
+        assert!(counted_before >= 1, "{out}");
+        assert!(
+            !lines[returned..].iter().any(|l| l.starts_with("counter: ")),
+            "{out}"
+        );
+        assert_eq!(
+            lines[lines.len() - 2..],
+            ["worker: done", "parent exitcode 0"],
+            "{out}"
+        );
+    }
+}
+
+#[test]
+fn lesson_3_step_2_the_daemon_rules_in_python_words() {
+    for out in both(3, "03-daemon-terminate", 2, &[]) {
+        assert_eq!(
+            lines(&out),
+            [
+                "daemon after start(): process has already started",
+                "a daemon that started a child: exitcode 1",
+            ]
+        );
+    }
+}
+
+#[test]
+fn lesson_3_step_3_the_orphan_gets_a_new_parent() {
+    for out in both(3, "03-daemon-terminate", 3, &[]) {
+        let lines = lines(&out);
+        let terminating = lines
+            .iter()
+            .position(|l| l.starts_with("terminating doomed, pid "))
+            .expect(&out);
+        let doomed = lines[terminating].rsplit(' ').next().unwrap();
+        let parent_before = format!("grandchild: my parent is {doomed}");
+        assert!(
+            lines[..terminating].contains(&parent_before.as_str()),
+            "{out}"
+        );
+        assert_eq!(lines[terminating + 1], "doomed exitcode -15", "{out}");
+        // Alive after its parent's death, with another parent (pid 1 or a subreaper).
+        let after: Vec<&&str> = lines[terminating + 2..]
+            .iter()
+            .filter(|l| l.starts_with("grandchild: my parent is "))
+            .collect();
+        assert!(!after.is_empty(), "{out}");
+        assert!(after.iter().all(|l| **l != parent_before), "{out}");
+    }
+}
+
+#[test]
+fn lesson_3_step_4_python_reaps_in_is_alive_the_lab_does_not() {
+    let [python, rust] = both(3, "03-daemon-terminate", 4, &[]);
+    for (out, after_is_alive) in [(&python, "gone"), (&rust, "Z")] {
+        let out = out.to_lowercase();
+        assert_eq!(
+            lines(&out),
+            [
+                "before start(): is_alive() false, exitcode none",
+                "while it runs: is_alive() true, exitcode none",
+                "ended, not joined: z in /proc",
+                "after it ended: is_alive() false, exitcode 0",
+                &format!(
+                    "after is_alive(): {} in /proc",
+                    after_is_alive.to_lowercase()
+                ),
+                "exitcode: never-started none, returns 0, exits-3 3, terminated -15, killed -9",
+            ]
+        );
+    }
+}
+
+#[test]
+fn lesson_3_step_5_a_lock_stays_held_an_flock_does_not() {
+    for out in both(3, "03-daemon-terminate", 5, &[]) {
+        assert_eq!(
+            lines(&out.to_lowercase()),
+            [
+                "lock holder exitcode -15; taker got it: false",
+                "flock holder exitcode -15; taker got it: true",
+            ]
+        );
+    }
+}
+
+#[test]
 fn proclab_code_prints_both_programs_of_each_step() {
     let lab = common::Lab::new();
     let all = lab.run(&["code", "1"], "");

@@ -33,6 +33,10 @@ macro_rules! steps {
 const CODE: &[(&str, &[StepCode])] = &[
     ("01-spawn-function", steps!("01-spawn-function": 1, 2, 3, 4)),
     ("02-spawn-worker", steps!("02-spawn-worker": 1, 2, 3, 4)),
+    (
+        "03-daemon-terminate",
+        steps!("03-daemon-terminate": 1, 2, 3, 4, 5),
+    ),
 ];
 
 /// Each step's programs, for a lesson that has them.
