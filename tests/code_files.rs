@@ -328,6 +328,141 @@ fn lesson_3_step_5_a_lock_stays_held_an_flock_does_not() {
     }
 }
 
+/// Runs step `step` of lesson 4 both ways, each on a free port of its own (the previous
+/// run's port may still be in TIME_WAIT): Python's output, then Rust's.
+#[track_caller]
+fn lesson_4(step: u32) -> [String; 2] {
+    let python = output_within(
+        Command::new("python3")
+            .args(["-c", LINE_BUFFERED])
+            .arg(lesson_file(
+                "04-socket-concurrency",
+                &format!("step{step}.py"),
+            ))
+            .arg(free_port().to_string()),
+        LIMIT,
+    );
+    let rust = output_within(
+        Command::new(example(&format!("lesson4-step{step}"))).arg(free_port().to_string()),
+        LIMIT,
+    );
+    [python, rust]
+}
+
+#[test]
+fn lesson_4_step_1_every_client_gets_its_lines_upper_cased() {
+    for out in lesson_4(1) {
+        let lines = lines(&out);
+        assert_eq!(lines[0], "start running...", "{out}");
+        let connections = lines
+            .iter()
+            .filter(|l| l.starts_with("connection from"))
+            .count();
+        assert_eq!(connections, 3, "{out}");
+        for name in ["ALEX", "WUPEIQI", "YUANHAO"] {
+            for line in [" LINE 1", " LINE 2"] {
+                assert!(lines.contains(&format!("{name}{line}").as_str()), "{out}");
+            }
+        }
+    }
+}
+
+#[test]
+fn lesson_4_step_2_the_iterative_server_makes_the_last_client_wait() {
+    for out in lesson_4(2) {
+        let seconds: Vec<f64> = out
+            .lines()
+            .map(|l| l.split(' ').nth(3).unwrap().parse().unwrap())
+            .collect();
+        assert_eq!(seconds.len(), 3, "{out}");
+        // Each conversation takes 1 s of pauses; served one at a time, the last client cannot
+        // be done before about 2 s (with a handler each, all would be done after 1 s).
+        let slowest = seconds.iter().cloned().fold(0.0, f64::max);
+        assert!(slowest >= 1.9, "{out}");
+    }
+}
+
+#[test]
+fn lesson_4_step_3_zombies_unless_sigchld_is_ignored() {
+    for out in lesson_4(3) {
+        assert_eq!(
+            lines(&out),
+            [
+                "the tutorial's server: 3 zombie(s)",
+                "SIGCHLD ignored: 0 zombie(s)"
+            ]
+        );
+    }
+}
+
+#[test]
+fn lesson_4_step_4_the_end_comes_with_the_next_client() {
+    for out in lesson_4(4) {
+        let lines = lines(&out);
+        assert_eq!(
+            lines[..2],
+            [
+                "alex got BYE",
+                "alex: no end after 1 s: the server still holds its copy"
+            ]
+        );
+        assert!(
+            lines[2].starts_with("wupeiqi connected; alex reads "),
+            "{out}"
+        );
+        assert!(lines[2].ends_with(": the end"), "{out}");
+    }
+}
+
+#[test]
+fn lesson_4_step_5_time_wait_needs_so_reuseaddr() {
+    for out in lesson_4(5) {
+        let lines = lines(&out);
+        let refused = "without SO_REUSEADDR: Address already in use";
+        assert!(lines[0].starts_with(refused), "{out}");
+        assert_eq!(lines[1], "with SO_REUSEADDR: bound", "{out}");
+    }
+}
+
+#[test]
+fn lesson_4_step_6_a_connected_handler_keeps_the_port() {
+    for out in lesson_4(6) {
+        let lines = lines(&out);
+        assert_eq!(lines.len(), 2, "{out}");
+        let refused = "without SO_REUSEADDR: Address already in use";
+        assert!(
+            lines[0].starts_with(&format!("handler: {refused}")),
+            "{out}"
+        );
+        assert!(lines[0].ends_with("; with: bound"), "{out}");
+        assert!(
+            lines[1].starts_with(&format!("tutorial's handler: {refused}")),
+            "{out}"
+        );
+        assert!(lines[1].contains("; with: Address already in use"), "{out}");
+    }
+}
+
+#[test]
+fn lesson_4_step_7_one_read_per_line_falls_a_reply_behind() {
+    for out in lesson_4(7) {
+        let lines = lines(&out);
+        assert_eq!(lines.len(), 6, "{out}");
+        assert_eq!(lines[0], "alex sent 1500 x a, got 1024 bytes starting A");
+        // The rest of the first reply (476 bytes), and the "B" if it had arrived.
+        assert!(lines[1].starts_with("alex sent 1 x b, got 47"), "{out}");
+        assert!(lines[1].ends_with("bytes starting A"), "{out}");
+        assert_eq!(
+            lines[3..],
+            [
+                "wupeiqi sent 1500 x a, got 1500 bytes starting A",
+                "wupeiqi sent 1 x b, got 1 bytes starting B",
+                "wupeiqi sent 1 x c, got 1 bytes starting C",
+            ]
+        );
+    }
+}
+
 #[test]
 fn proclab_code_prints_both_programs_of_each_step() {
     let lab = common::Lab::new();

@@ -37,6 +37,10 @@ const CODE: &[(&str, &[StepCode])] = &[
         "03-daemon-terminate",
         steps!("03-daemon-terminate": 1, 2, 3, 4, 5),
     ),
+    (
+        "04-socket-concurrency",
+        steps!("04-socket-concurrency": 1, 2, 3, 4, 5, 6, 7),
+    ),
 ];
 
 /// Each step's programs, for a lesson that has them.

@@ -389,7 +389,14 @@ pub fn output_within(command: &mut Command, limit: Duration) -> String {
         .process_group(0)
         .spawn()
         .unwrap_or_else(|e| panic!("{command:?} does not start: {e}"));
+    let group = child.id() as i32;
     let (status, stdout, stderr) = wait_with_timeout(child, limit);
+    // Whatever the program left behind in its group (a server it did not stop because it
+    // failed first, an orphan) goes too.
+    let _ = nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(-group),
+        nix::sys::signal::Signal::SIGKILL,
+    );
     assert!(
         status.success(),
         "{command:?}: {status}\nstdout:\n{stdout}\nstderr:\n{stderr}"
