@@ -263,16 +263,18 @@ fn fork_or_spawn() -> Result<()> {
     }
     let failed_to_bind = printed.contains("Address already in use");
     note!(
-        "fork-child ({fork_pid}, exitcode {fork_code}) began as a copy of the main process: the \
-         socket was already open in it and the module-level count was the parent's. \
-         spawn-child ({spawn_pid}) exec'd the lab's binary, a new program that starts from the \
+        "fork-child ({fork_pid}) began as a copy of the main process: the socket was already \
+         open in it, and the count of module-level runs was its parent's. Nothing ran again \
+         (exitcode {fork_code})."
+    );
+    note!(
+        "spawn-child ({spawn_pid}) exec'd the lab's binary, a new program that starts from the \
          top: it ran the module-level bind again {}, and ended with exitcode {spawn_code}. That \
-         is what the tutorial's server does under Python's spawn (macOS, Windows) and forkserver \
-         (Linux from 3.14). Section 三's rule, everything that starts processes under `if \
-         __name__ == '__main__':`, keeps a re-imported module from starting children again; \
-         work that must happen once, like this bind, goes under it too.",
+         is the tutorial's server under Python's spawn (macOS, Windows) or forkserver (Linux \
+         from 3.14). Hence section 三's rule: start processes only under if __name__ == \
+         '__main__':, and put there what must run once, such as this bind.",
         if failed_to_bind {
-            "and failed: Address already in use, the main process holds the port"
+            "and failed with Address already in use (the main process holds the port)"
         } else {
             "(and did not fail?)"
         }
