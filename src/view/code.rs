@@ -94,12 +94,12 @@ pub fn render(lesson: &Lesson, only: Option<usize>) -> Result<String> {
             "=".repeat(heading.chars().count())
         ));
         out.push_str(&format!(
-            "--- Python, the tutorial's, corrected ({}; python3 {0})\n\n{}\n",
+            "--- Python, the tutorial's, corrected: {}\n    run it: python3 {0}\n\n{}\n\n",
             path(lesson, step, "py"),
             code.python.trim_end()
         ));
         out.push_str(&format!(
-            "--- Rust, with the lab's API ({}; cargo run --example {})\n\n{}\n",
+            "--- Rust, with the lab's API: {}\n    run it: cargo run --example {}\n\n{}\n",
             path(lesson, step, "rs"),
             example(lesson, step),
             code.rust.trim_end()
@@ -149,7 +149,7 @@ mod tests {
     use crate::lessons::LESSONS;
 
     /// Every lesson listed here has two programs per step, each one a cargo example, and no
-    /// file in its `code/` folder that is not listed.
+    /// other file in its `code/` folder than those and the formatting settings.
     #[test]
     fn each_step_has_its_two_programs_and_an_example() {
         let manifest = include_str!("../../Cargo.toml");
@@ -177,8 +177,10 @@ mod tests {
                 .map(|entry| entry.unwrap().file_name().into_string().unwrap())
                 .collect();
             files.sort();
+            // rustfmt.toml keeps the Rust narrow enough for `run --code` at 80 columns.
             let mut expected: Vec<String> = (1..=steps.len())
                 .flat_map(|step| [format!("step{step}.py"), format!("step{step}.rs")])
+                .chain(["rustfmt.toml".to_string()])
                 .collect();
             expected.sort();
             assert_eq!(files, expected, "{folder}");

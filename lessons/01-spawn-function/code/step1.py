@@ -1,5 +1,6 @@
-# Lesson 1, step 1: the tutorial's first way (section 四), Process(target=..., kwargs=...).
-# Corrected: ASCII quotes (the web page's curly quotes are a SyntaxError).
+# Lesson 1, step 1: the tutorial's first way (section 四),
+# Process(target=..., kwargs=...). Corrected: ASCII quotes (the web
+# page's curly quotes are a SyntaxError).
 from multiprocessing import Process
 import time
 import random
@@ -12,7 +13,8 @@ def piao(name):
 
 
 if __name__ == '__main__':
-    # FIX: three names; the page gives all three children kwargs={'name': 'alex'}.
+    # FIX: three names; the page gives all three children
+    # kwargs={'name': 'alex'}.
     p1 = Process(target=piao, kwargs={'name': 'alex'})
     p2 = Process(target=piao, kwargs={'name': 'wupeiqi'})
     p3 = Process(target=piao, kwargs={'name': 'yuanhao'})

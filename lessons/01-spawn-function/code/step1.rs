@@ -1,4 +1,5 @@
-//! Lesson 1, step 1: three children from one function, the tutorial's first way.
+//! Lesson 1, step 1: three children from one function, the tutorial's
+//! first way.
 //! Run it alone: `cargo run --example lesson1-step1`.
 
 use std::thread::sleep;
@@ -6,7 +7,8 @@ use std::time::Duration;
 
 use proclab::multiprocessing::process::{self, Process, ProcessError};
 
-/// The target, with its keyword arguments as a struct with named fields.
+/// The target, with its keyword arguments as a struct with named
+/// fields.
 struct Kwargs {
     name: &'static str,
 }
@@ -25,6 +27,7 @@ fn main() -> Result<(), ProcessError> {
     p2.start()?;
     p3.start()?;
     println!("主进程");
-    // What Python does when the main module ends: wait for the children not joined yet.
+    // What Python does when the main module ends: wait for the children
+    // not joined yet.
     process::exit(0)
 }

@@ -1,5 +1,5 @@
-# Lesson 1, step 2: the three children sleep at the same time.
-# Not in the tutorial as code: its first example, timed. The parent draws the
+# Lesson 1, step 2: the three children sleep at the same time. Not in
+# the tutorial as code: its first example, timed. The parent draws the
 # sleeps and hands each child its own, so that it can add them up.
 from multiprocessing import Process
 import time
@@ -13,9 +13,11 @@ def piao(name, seconds):
 
 
 if __name__ == '__main__':
-    sleeps = {name: random.randint(1, 3) for name in ['alex', 'wupeiqi', 'yuanhao']}
+    names = ['alex', 'wupeiqi', 'yuanhao']
+    sleeps = {name: random.randint(1, 3) for name in names}
     began = time.monotonic()
-    children = [Process(target=piao, kwargs={'name': name, 'seconds': seconds})
+    children = [Process(target=piao,
+                        kwargs={'name': name, 'seconds': seconds})
                 for name, seconds in sleeps.items()]
     for p in children:
         p.start()

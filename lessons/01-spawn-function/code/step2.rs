@@ -18,7 +18,8 @@ fn piao(kwargs: Kwargs) {
 }
 
 fn main() -> Result<(), ProcessError> {
-    // The parent draws the sleeps, so that it can add them up afterwards.
+    // The parent draws the sleeps, so that it can add them up
+    // afterwards.
     let sleeps: Vec<(&str, u64)> = ["alex", "wupeiqi", "yuanhao"]
         .into_iter()
         .map(|name| (name, rand::random_range(1..=3)))
@@ -26,7 +27,9 @@ fn main() -> Result<(), ProcessError> {
     let began = Instant::now();
     let mut children: Vec<Process> = sleeps
         .iter()
-        .map(|&(name, seconds)| Process::new(move || piao(Kwargs { name, seconds })))
+        .map(|&(name, seconds)| {
+            Process::new(move || piao(Kwargs { name, seconds }))
+        })
         .collect();
     for p in &mut children {
         p.start()?;

@@ -1,5 +1,5 @@
-# Lesson 1, step 3: join() waits for one child and reaps it.
-# The tutorial lists p.join() but its example never calls it; here it does.
+# Lesson 1, step 3: join() waits for one child and reaps it. The
+# tutorial lists p.join() but its example never calls it; here it does.
 from multiprocessing import Process
 import time
 import random
@@ -17,7 +17,8 @@ if __name__ == '__main__':
     for p in children:
         p.start()
     for p in children:
-        # FIX: join() makes the caller wait for that child, not "the main thread".
+        # FIX: join() makes the caller wait for that child, not "the
+        # main thread".
         p.join()
         print('%s joined, exitcode %s' % (p.name, p.exitcode))
     print('all children are done')

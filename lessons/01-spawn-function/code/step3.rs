@@ -21,7 +21,8 @@ fn main() -> Result<(), ProcessError> {
         p.start()?;
     }
     for p in &mut children {
-        // The caller waits for that one child, then collects its exit status (reaps it).
+        // The caller waits for that one child, then collects its exit
+        // status (reaps it).
         let code = p.join()?;
         println!("{} joined, exitcode {code}", p.name());
     }

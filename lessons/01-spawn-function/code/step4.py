@@ -13,7 +13,10 @@ def piao(name):
 if __name__ == '__main__':
     p = Process(target=piao, kwargs={'name': 'alex'})
     p.start()
-    p.join(0.5)  # returns None after 0.5 s: no error, whether or not the child ended
-    print('after join(0.5): is_alive() %s, exitcode %s' % (p.is_alive(), p.exitcode))
+    # returns None after 0.5 s: no error, whether or not the child ended
+    p.join(0.5)
+    print('after join(0.5): is_alive() %s, exitcode %s'
+          % (p.is_alive(), p.exitcode))
     p.join()
-    print('after join(): is_alive() %s, exitcode %s' % (p.is_alive(), p.exitcode))
+    print('after join(): is_alive() %s, exitcode %s'
+          % (p.is_alive(), p.exitcode))

@@ -1,4 +1,5 @@
-//! Lesson 1, step 4: join_timeout() gives up waiting; the child runs on.
+//! Lesson 1, step 4: join_timeout() gives up waiting; the child runs
+//! on.
 //! Run it alone: `cargo run --example lesson1-step4`.
 
 use std::thread::sleep;

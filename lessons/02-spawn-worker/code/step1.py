@@ -1,5 +1,6 @@
-# Lesson 2, step 1: the tutorial's second way (section 四), a subclass of Process.
-# Corrected: ASCII quotes (the web page's curly quotes are a SyntaxError).
+# Lesson 2, step 1: the tutorial's second way (section 四), a subclass of
+# Process. Corrected: ASCII quotes (the web page's curly quotes are a
+# SyntaxError).
 from multiprocessing import Process
 import time
 import random
@@ -8,7 +9,8 @@ import os
 
 class Piao(Process):
     def __init__(self, name):
-        super().__init__()  # Process's own attributes must be set up first
+        # Process's own attributes must be set up first
+        super().__init__()
         self.name = name
 
     def run(self):  # what start() runs in the new process

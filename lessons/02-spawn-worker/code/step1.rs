@@ -1,11 +1,14 @@
-//! Lesson 2, step 1: the subclass style, a `Worker` (the tutorial's subclass of Process).
+//! Lesson 2, step 1: the subclass style, a `Worker` (the tutorial's
+//! subclass of Process).
 //! Run it alone: `cargo run --example lesson2-step1`.
 
 use std::thread::sleep;
 use std::time::Duration;
 
 use nix::unistd::{getpid, getppid};
-use proclab::multiprocessing::process::{self, Process, ProcessError, Worker};
+use proclab::multiprocessing::process::{
+    self, Process, ProcessError, Worker,
+};
 
 struct Piao {
     name: String,
@@ -39,6 +42,7 @@ fn main() -> Result<(), ProcessError> {
     p2.start()?;
     p3.start()?;
     println!("主进程 {}", getpid());
-    // What Python does when the main module ends: wait for the children not joined yet.
+    // What Python does when the main module ends: wait for the children
+    // not joined yet.
     process::exit(0)
 }

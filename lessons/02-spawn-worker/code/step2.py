@@ -1,5 +1,6 @@
-# Lesson 2, step 2: start() runs run() in a new process; run() called directly is
-# an ordinary call, in the caller's process. Not in the tutorial as code.
+# Lesson 2, step 2: start() runs run() in a new process; run() called
+# directly is an ordinary call, in the caller's process. Not in the
+# tutorial as code.
 from multiprocessing import Process
 import time
 import os
@@ -11,14 +12,16 @@ class Piao(Process):
         self.name = name
 
     def run(self):
-        print('%s runs in pid %d, parent %d' % (self.name, os.getpid(), os.getppid()))
+        print('%s runs in pid %d, parent %d'
+              % (self.name, os.getpid(), os.getppid()))
         time.sleep(1)
 
 
 if __name__ == '__main__':
     print('main process is pid %d' % os.getpid())
     p = Piao('run-direct')
-    p.run()  # no new process: the main process does the work, and waits for it
+    # no new process: the main process does the work, and waits for it
+    p.run()
     p.start()  # a new process does it
     p.join()
     try:

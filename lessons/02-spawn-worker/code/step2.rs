@@ -1,5 +1,5 @@
-//! Lesson 2, step 2: start() runs the worker in a new process; run() called directly is an
-//! ordinary call, in the caller's process.
+//! Lesson 2, step 2: start() runs the worker in a new process; run()
+//! called directly is an ordinary call, in the caller's process.
 //! Run it alone: `cargo run --example lesson2-step2`.
 
 use std::thread::sleep;

@@ -1,5 +1,6 @@
-//! Lesson 2, step 3: default names, `Process-N`, `Piao-N` for an unnamed worker of type
-//! `Piao`, `Process-1:1` for the first child of `Process-1`.
+//! Lesson 2, step 3: default names, `Process-N`, `Piao-N` for an
+//! unnamed worker of type `Piao`, `Process-1:1` for the first child of
+//! `Process-1`.
 //! Run it alone: `cargo run --example lesson2-step3`.
 
 use proclab::multiprocessing::{Process, ProcessError, Worker};

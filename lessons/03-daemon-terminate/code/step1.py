@@ -1,5 +1,6 @@
-# Lesson 3, step 1: a daemon child ends with its parent's work; a non-daemon child
-# is waited for. Not in the tutorial as code (it describes p.daemon in section 二).
+# Lesson 3, step 1: a daemon child ends with its parent's work; a
+# non-daemon child is waited for. Not in the tutorial as code (it
+# describes p.daemon in section 二).
 from multiprocessing import Process
 import time
 
@@ -26,7 +27,8 @@ def parent():
     worker.start()
     time.sleep(1)
     print('parent: main work done, returning')
-    # On its way out Python terminates the daemon child and waits for the other.
+    # On its way out Python terminates the daemon child and waits for
+    # the other.
 
 
 if __name__ == '__main__':

@@ -1,5 +1,6 @@
-//! Lesson 3, step 1: a daemon child ends with its parent's work; a non-daemon child is waited
-//! for. Run it alone: `cargo run --example lesson3-step1`.
+//! Lesson 3, step 1: a daemon child ends with its parent's work; a
+//! non-daemon child is waited for.
+//! Run it alone: `cargo run --example lesson3-step1`.
 
 use std::thread::sleep;
 use std::time::Duration;
@@ -29,8 +30,8 @@ fn parent() -> Result<(), ProcessError> {
     worker.start()?;
     sleep(Duration::from_secs(1));
     println!("parent: main work done, returning");
-    // On its way out the child terminates its daemon child and waits for the other, as
-    // Python's does.
+    // On its way out the child terminates its daemon child and waits
+    // for the other, as Python's does.
     Ok(())
 }
 

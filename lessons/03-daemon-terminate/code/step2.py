@@ -1,5 +1,6 @@
-# Lesson 3, step 2: the two daemon rules (section 二: set daemon before start(),
-# and a daemon may not start children). Not in the tutorial as code.
+# Lesson 3, step 2: the two daemon rules (section 二: set daemon before
+# start(), and a daemon may not start children). Not in the tutorial as
+# code.
 from multiprocessing import Process
 import time
 
@@ -9,7 +10,8 @@ def nothing():
 
 
 def tries_to_start_a_child():
-    Process(target=nothing).start()  # AssertionError, uncaught: ends this process
+    # AssertionError, uncaught: ends this process
+    Process(target=nothing).start()
 
 
 if __name__ == '__main__':

@@ -1,4 +1,5 @@
-//! Lesson 3, step 2: the two daemon rules, as error values with Python's messages.
+//! Lesson 3, step 2: the two daemon rules, as error values with
+//! Python's messages.
 //! Run it alone: `cargo run --example lesson3-step2`.
 
 use std::thread::sleep;
@@ -8,7 +9,8 @@ use proclab::multiprocessing::{Process, ProcessError};
 
 fn nothing() {}
 
-/// The error ends this process with exit code 1, as Python's uncaught AssertionError does.
+/// The error ends this process with exit code 1, as Python's uncaught
+/// AssertionError does.
 fn tries_to_start_a_child() -> Result<(), ProcessError> {
     Process::new(nothing).start()?;
     Ok(())

@@ -1,6 +1,7 @@
-# Lesson 3, step 3: terminate() kills one process; its child lives on, re-parented.
-# FIX: the tutorial says terminate() leaves the children as zombies; they are
-# orphans (alive, with a new parent), as this program prints.
+# Lesson 3, step 3: terminate() kills one process; its child lives on,
+# re-parented.
+# FIX: the tutorial says terminate() leaves the children as zombies;
+# they are orphans (alive, with a new parent), as this program prints.
 from multiprocessing import Process
 import os
 import time
@@ -14,7 +15,8 @@ def report_parent():
 
 def doomed():
     grandchild = Process(target=report_parent)
-    grandchild.daemon = True  # even a daemon: only a parent that exits normally ends it
+    # even a daemon: only a parent that exits normally ends it
+    grandchild.daemon = True
     grandchild.start()
     time.sleep(60)
 

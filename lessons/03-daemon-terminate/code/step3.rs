@@ -1,5 +1,6 @@
-//! Lesson 3, step 3: terminate() kills one process; its child lives on as an orphan, with a
-//! new parent. Run it alone: `cargo run --example lesson3-step3`.
+//! Lesson 3, step 3: terminate() kills one process; its child lives on
+//! as an orphan, with a new parent.
+//! Run it alone: `cargo run --example lesson3-step3`.
 
 use std::thread::sleep;
 use std::time::Duration;

@@ -1,11 +1,14 @@
-//! Lesson 3, step 4: a zombie, is_alive() and exitcode, and five exit codes. The lab's
-//! is_alive() only looks: the zombie is still there after it (Python's reaps it).
+//! Lesson 3, step 4: a zombie, is_alive() and exitcode, and five exit
+//! codes. The lab's is_alive() only looks: the zombie is still there
+//! after it (Python's reaps it).
 //! Run it alone: `cargo run --example lesson3-step4`.
 
 use std::thread::sleep;
 use std::time::Duration;
 
-use proclab::multiprocessing::process::{self, Pid, Process, ProcessError};
+use proclab::multiprocessing::process::{
+    self, Pid, Process, ProcessError,
+};
 
 /// The state letter of `pid` in /proc, or `gone`.
 fn state(pid: Pid) -> String {
@@ -27,7 +30,8 @@ fn python(exitcode: Option<i32>) -> String {
     exitcode.map_or("None".to_string(), |code| code.to_string())
 }
 
-/// Python's `sys.exit(3)`. (A target that never returns is a `fn` declared to return `()`.)
+/// Python's `sys.exit(3)`. (A target that never returns is a `fn`
+/// declared to return `()`.)
 fn leave_with_3() {
     process::exit(3)
 }
@@ -37,7 +41,8 @@ fn sleep_a_minute() {
 }
 
 fn main() -> Result<(), ProcessError> {
-    let mut p = Process::new(|| sleep(Duration::from_millis(300))).named("returns");
+    let mut p = Process::new(|| sleep(Duration::from_millis(300)))
+        .named("returns");
     println!(
         "before start(): is_alive() {}, exitcode {}",
         p.is_alive(),
@@ -60,7 +65,8 @@ fn main() -> Result<(), ProcessError> {
     p.join()?;
     let never = Process::new(sleep_a_minute).named("never-started");
     let mut exits_3 = Process::new(leave_with_3).named("exits-3");
-    let mut terminated = Process::new(sleep_a_minute).named("terminated");
+    let mut terminated =
+        Process::new(sleep_a_minute).named("terminated");
     let mut killed = Process::new(sleep_a_minute).named("killed");
     for child in [&mut exits_3, &mut terminated, &mut killed] {
         child.start()?;
@@ -70,10 +76,11 @@ fn main() -> Result<(), ProcessError> {
     for child in [&mut exits_3, &mut terminated, &mut killed] {
         child.join()?;
     }
-    let codes: Vec<String> = [&never, &p, &exits_3, &terminated, &killed]
-        .iter()
-        .map(|c| format!("{} {}", c.name(), python(c.exitcode())))
-        .collect();
+    let codes: Vec<String> =
+        [&never, &p, &exits_3, &terminated, &killed]
+            .iter()
+            .map(|c| format!("{} {}", c.name(), python(c.exitcode())))
+            .collect();
     println!("exitcode: {}", codes.join(", "));
     Ok(())
 }

@@ -1,5 +1,6 @@
-# Lesson 3, step 5: terminate() a process that holds a lock. The tutorial warns
-# of it (section 二); here it happens: a Lock stays held, an flock does not.
+# Lesson 3, step 5: terminate() a process that holds a lock. The
+# tutorial warns of it (section 二); here it happens: a Lock stays held,
+# an flock does not.
 from multiprocessing import Process, Lock, Event
 import fcntl
 import os
@@ -29,7 +30,8 @@ if __name__ == '__main__':
     holder.join()
     print('Lock holder exitcode %s; taker got it: %s'
           % (holder.exitcode, lock.acquire(timeout=1)))
-    path = os.path.join(tempfile.gettempdir(), 'lesson-3-%d.lock' % os.getpid())
+    name = 'lesson-3-%d.lock' % os.getpid()
+    path = os.path.join(tempfile.gettempdir(), name)
     ready = Event()
     holder = Process(target=hold_flock, args=(path, ready))
     holder.start()
@@ -43,4 +45,5 @@ if __name__ == '__main__':
         except BlockingIOError:
             got = False
     os.remove(path)
-    print('flock holder exitcode %s; taker got it: %s' % (holder.exitcode, got))
+    print('flock holder exitcode %s; taker got it: %s'
+          % (holder.exitcode, got))

@@ -1,6 +1,6 @@
-# Lesson 4, step 1: the tutorial's server (section 五), one process per connection,
-# with three of its clients talking at once. Corrected: ASCII quotes; the port is
-# the first argument, or the tutorial's 8081.
+# Lesson 4, step 1: the tutorial's server (section 五), one process per
+# connection, with three of its clients talking at once. Corrected:
+# ASCII quotes; the port is the first argument, or the tutorial's 8081.
 from socket import *
 from multiprocessing import Process
 import sys
@@ -26,7 +26,8 @@ def server(s):
         print('connection from', addr)
         p = Process(target=talk, args=(coon, addr))
         p.start()
-        coon.close()  # FIX: close the server's copy, or the client never sees the end
+        # FIX: close the server's copy, or the client never sees the end
+        coon.close()
 
 
 def client(name):
@@ -50,7 +51,8 @@ if __name__ == '__main__':
     srv = Process(target=server, args=(s,))
     srv.start()
     s.close()  # only the server accepts now
-    clients = [Process(target=client, args=(name,)) for name in ['alex', 'wupeiqi', 'yuanhao']]
+    clients = [Process(target=client, args=(name,))
+               for name in ['alex', 'wupeiqi', 'yuanhao']]
     for c in clients:
         c.start()
     for c in clients:

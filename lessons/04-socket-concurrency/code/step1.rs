@@ -1,5 +1,6 @@
-//! Lesson 4, step 1: the tutorial's server, one process per connection, with three clients
-//! talking at once. The port: the first argument, or the tutorial's 8081.
+//! Lesson 4, step 1: the tutorial's server, one process per connection,
+//! with three clients talking at once. The port: the first argument, or
+//! the tutorial's 8081.
 //! Run it alone: `cargo run --example lesson4-step1`.
 
 use std::error::Error;
@@ -17,7 +18,10 @@ fn talk(coon: &mut TcpStream) {
         match coon.read(&mut data) {
             Ok(0) | Err(_) => break,
             Ok(n) => {
-                if coon.write_all(&data[..n].to_ascii_uppercase()).is_err() {
+                if coon
+                    .write_all(&data[..n].to_ascii_uppercase())
+                    .is_err()
+                {
                     break;
                 }
             }
@@ -30,9 +34,11 @@ fn server(s: &TcpListener) -> Result<(), Box<dyn Error>> {
         let (mut coon, addr) = s.accept()?;
         println!("connection from {addr}");
         let mut p = Process::new(move || talk(&mut coon));
-        // start() drops the closure here, and the server's copy of the connection with it.
+        // start() drops the closure here, and the server's copy of the
+        // connection with it.
         p.start()?;
-        // What Python's start() does first: collect the handlers that have ended.
+        // What Python's start() does first: collect the handlers that
+        // have ended.
         process::reap_any_ended(false);
     }
 }
@@ -50,14 +56,23 @@ fn client(name: &str, port: u16) -> Result<(), Box<dyn Error>> {
 }
 
 fn main() -> Result<(), Box<dyn Error>> {
-    let port: u16 = std::env::args().nth(1).map_or(Ok(8081), |p| p.parse())?;
-    let s = TcpListener::bind(("127.0.0.1", port))?; // std sets SO_REUSEADDR itself
+    let port: u16 =
+        std::env::args().nth(1).map_or(Ok(8081), |p| p.parse())?;
+    // std sets SO_REUSEADDR itself
+    let s = TcpListener::bind(("127.0.0.1", port))?;
     println!("start running...");
-    let mut srv = Process::new(move || server(&s).map_err(|e| e.to_string()));
-    srv.start()?; // and drops the main process's copy of the socket: only the server accepts
+    let mut srv =
+        Process::new(move || server(&s).map_err(|e| e.to_string()));
+    // and drops the main process's copy of the socket: only the server
+    // accepts
+    srv.start()?;
     let mut clients: Vec<Process> = ["alex", "wupeiqi", "yuanhao"]
         .into_iter()
-        .map(|name| Process::new(move || client(name, port).map_err(|e| e.to_string())))
+        .map(|name| {
+            Process::new(move || {
+                client(name, port).map_err(|e| e.to_string())
+            })
+        })
         .collect();
     for c in &mut clients {
         c.start()?;

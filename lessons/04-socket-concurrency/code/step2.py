@@ -1,5 +1,5 @@
-# Lesson 4, step 2: an iterative server, no fork: it talks to one client at a time,
-# and the others wait. Not in the tutorial as code.
+# Lesson 4, step 2: an iterative server, no fork: it talks to one client
+# at a time, and the others wait. Not in the tutorial as code.
 from socket import *
 from multiprocessing import Process
 import sys
@@ -19,7 +19,8 @@ def talk(coon, addr):
 def server(s):
     while True:
         coon, addr = s.accept()
-        talk(coon, addr)  # no Process: the next client waits until this one is done
+        # no Process: the next client waits until this one is done
+        talk(coon, addr)
 
 
 def client(name):
@@ -42,7 +43,8 @@ if __name__ == '__main__':
     srv = Process(target=server, args=(s,))
     srv.start()
     s.close()
-    clients = [Process(target=client, args=(name,)) for name in ['alex', 'wupeiqi', 'yuanhao']]
+    clients = [Process(target=client, args=(name,))
+               for name in ['alex', 'wupeiqi', 'yuanhao']]
     for c in clients:
         c.start()
     for c in clients:

@@ -1,5 +1,6 @@
-//! Lesson 4, step 2: an iterative server, no fork: it talks to one client at a time, and the
-//! others wait. The port: the first argument, or 8081.
+//! Lesson 4, step 2: an iterative server, no fork: it talks to one
+//! client at a time, and the others wait. The port: the first argument,
+//! or 8081.
 //! Run it alone: `cargo run --example lesson4-step2`.
 
 use std::error::Error;
@@ -33,21 +34,31 @@ fn client(name: &str, port: u16) -> Result<(), Box<dyn Error>> {
     for cmd in [format!("{name} line 1"), format!("{name} line 2")] {
         sleep(Duration::from_millis(500));
         c.write_all(cmd.as_bytes())?;
-        c.read_exact(&mut vec![0u8; cmd.len()])?; // the reply: as many bytes as sent
+        // the reply: as many bytes as sent
+        c.read_exact(&mut vec![0u8; cmd.len()])?;
     }
     drop(c);
-    println!("{name} done after {:.1} s", began.elapsed().as_secs_f64());
+    println!(
+        "{name} done after {:.1} s",
+        began.elapsed().as_secs_f64()
+    );
     Ok(())
 }
 
 fn main() -> Result<(), Box<dyn Error>> {
-    let port: u16 = std::env::args().nth(1).map_or(Ok(8081), |p| p.parse())?;
+    let port: u16 =
+        std::env::args().nth(1).map_or(Ok(8081), |p| p.parse())?;
     let s = TcpListener::bind(("127.0.0.1", port))?;
-    let mut srv = Process::new(move || server(&s).map_err(|e| e.to_string()));
+    let mut srv =
+        Process::new(move || server(&s).map_err(|e| e.to_string()));
     srv.start()?;
     let mut clients: Vec<Process> = ["alex", "wupeiqi", "yuanhao"]
         .into_iter()
-        .map(|name| Process::new(move || client(name, port).map_err(|e| e.to_string())))
+        .map(|name| {
+            Process::new(move || {
+                client(name, port).map_err(|e| e.to_string())
+            })
+        })
         .collect();
     for c in &mut clients {
         c.start()?;

@@ -1,6 +1,7 @@
-# Lesson 4, step 3: the tutorial's server never joins its handlers: they stay
-# zombies, until its next start() reaps the ones that have ended. Three clients
-# connected at once leave three; with SIGCHLD ignored, the kernel reaps them.
+# Lesson 4, step 3: the tutorial's server never joins its handlers: they
+# stay zombies, until its next start() reaps the ones that have ended.
+# Three clients connected at once leave three; with SIGCHLD ignored, the
+# kernel reaps them.
 from socket import *
 from multiprocessing import Process
 import os
@@ -21,7 +22,8 @@ def talk(coon, addr):
 
 def server(s, ignore_sigchld):
     if ignore_sigchld:
-        signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the kernel reaps, nobody waits
+        # the kernel reaps, nobody waits
+        signal.signal(signal.SIGCHLD, signal.SIG_IGN)
     while True:
         coon, addr = s.accept()
         Process(target=talk, args=(coon, addr)).start()
@@ -51,19 +53,23 @@ if __name__ == '__main__':
         srv = Process(target=server, args=(s, ignore_sigchld))
         srv.start()
         s.close()
-        clients = [create_connection(('127.0.0.1', PORT)) for _ in range(3)]
+        address = ('127.0.0.1', PORT)
+        clients = [create_connection(address) for _ in range(3)]
         for c in clients:
             c.send(b'hello')
             c.recv(1024)
         for c in clients:
             c.close()
-        deadline = time.monotonic() + 10  # until every handler has ended (a zombie has)
+        # until every handler has ended (a zombie has)
+        deadline = time.monotonic() + 10
         while (len(children(srv.pid)) < 3 and not ignore_sigchld
                or any(state != 'Z' for state in children(srv.pid))):
             if time.monotonic() > deadline:
                 break
             time.sleep(0.01)
-        how = 'SIGCHLD ignored' if ignore_sigchld else "the tutorial's server"
+        how = "the tutorial's server"
+        if ignore_sigchld:
+            how = 'SIGCHLD ignored'
         print('%s: %d zombie(s)' % (how, children(srv.pid).count('Z')))
         srv.terminate()
         srv.join()

@@ -1,5 +1,6 @@
-//! Lesson 4, step 3: a server that never waits for its handlers keeps them as zombies; with
-//! SIGCHLD ignored, the kernel reaps them. The port: the first argument, or 8081.
+//! Lesson 4, step 3: a server that never waits for its handlers keeps
+//! them as zombies; with SIGCHLD ignored, the kernel reaps them. The
+//! port: the first argument, or 8081.
 //! Run it alone: `cargo run --example lesson4-step3`.
 
 use std::error::Error;
@@ -20,7 +21,10 @@ fn talk(coon: &mut TcpStream) {
     }
 }
 
-fn server(s: &TcpListener, ignore_sigchld: bool) -> Result<(), Box<dyn Error>> {
+fn server(
+    s: &TcpListener,
+    ignore_sigchld: bool,
+) -> Result<(), Box<dyn Error>> {
     if ignore_sigchld {
         // The kernel reaps, nobody waits.
         // SAFETY: SIG_IGN installs no handler code.
@@ -36,8 +40,12 @@ fn server(s: &TcpListener, ignore_sigchld: bool) -> Result<(), Box<dyn Error>> {
 /// The state letters of `pid`'s children, from /proc.
 fn children(pid: Pid) -> Vec<String> {
     let mut states = Vec::new();
-    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
-        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+    for entry in
+        std::fs::read_dir("/proc").into_iter().flatten().flatten()
+    {
+        let Ok(stat) =
+            std::fs::read_to_string(entry.path().join("stat"))
+        else {
             continue;
         };
         let fields: Vec<&str> = stat
@@ -54,10 +62,13 @@ fn children(pid: Pid) -> Vec<String> {
 }
 
 fn main() -> Result<(), Box<dyn Error>> {
-    let port: u16 = std::env::args().nth(1).map_or(Ok(8081), |p| p.parse())?;
+    let port: u16 =
+        std::env::args().nth(1).map_or(Ok(8081), |p| p.parse())?;
     for ignore_sigchld in [false, true] {
         let s = TcpListener::bind(("127.0.0.1", port))?;
-        let mut srv = Process::new(move || server(&s, ignore_sigchld).map_err(|e| e.to_string()));
+        let mut srv = Process::new(move || {
+            server(&s, ignore_sigchld).map_err(|e| e.to_string())
+        });
         let server_pid = srv.start()?;
         let mut clients = Vec::new();
         for _ in 0..3 {
@@ -73,7 +84,9 @@ fn main() -> Result<(), Box<dyn Error>> {
         loop {
             let states = children(server_pid);
             let ended = states.iter().all(|state| state == "Z");
-            if (ended && (ignore_sigchld || states.len() == 3)) || Instant::now() > deadline {
+            if (ended && (ignore_sigchld || states.len() == 3))
+                || Instant::now() > deadline
+            {
                 break;
             }
             sleep(Duration::from_millis(10));
@@ -83,7 +96,8 @@ fn main() -> Result<(), Box<dyn Error>> {
         } else {
             "the tutorial's server"
         };
-        let zombies = children(server_pid).iter().filter(|s| *s == "Z").count();
+        let zombies =
+            children(server_pid).iter().filter(|s| *s == "Z").count();
         println!("{how}: {zombies} zombie(s)");
         srv.terminate()?;
         srv.join()?;

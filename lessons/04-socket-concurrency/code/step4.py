@@ -1,6 +1,6 @@
-# Lesson 4, step 4: the tutorial's server as written never closes its copy of a
-# connection: the conversation ends for the client only when the next accept()
-# rebinds coon, that is, when another client connects.
+# Lesson 4, step 4: the tutorial's server as written never closes its
+# copy of a connection: the conversation ends for the client only when
+# the next accept() rebinds coon, that is, when another client connects.
 from socket import *
 from multiprocessing import Process
 import sys
@@ -18,7 +18,8 @@ def talk(coon, addr):
 
 def server(s):
     while True:
-        coon, addr = s.accept()  # rebinding coon closes the previous connection's copy
+        # rebinding coon closes the previous connection's copy
+        coon, addr = s.accept()
         Process(target=talk, args=(coon, addr)).start()
         # the tutorial's server does not close coon here
 
@@ -34,7 +35,8 @@ if __name__ == '__main__':
     alex = create_connection(('127.0.0.1', PORT))
     alex.send(b'bye')
     print('alex got %s' % alex.recv(1024).decode())
-    alex.shutdown(SHUT_WR)  # "I am done": the handler reads the end and exits
+    # "I am done": the handler reads the end and exits
+    alex.shutdown(SHUT_WR)
     alex.settimeout(1)
     try:
         alex.recv(1024)

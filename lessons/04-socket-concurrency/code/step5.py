@@ -1,5 +1,6 @@
-# Lesson 4, step 5: why the tutorial sets SO_REUSEADDR. The side that closes first
-# keeps the connection in TIME_WAIT for a minute, and the port with it.
+# Lesson 4, step 5: why the tutorial sets SO_REUSEADDR. The side that
+# closes first keeps the connection in TIME_WAIT for a minute, and the
+# port with it.
 from socket import *
 import sys
 
@@ -26,7 +27,8 @@ if __name__ == '__main__':
     s.listen(5)
     c = create_connection(('127.0.0.1', PORT))
     coon, addr = s.accept()
-    coon.close()  # the server hangs up first: its side goes to TIME_WAIT
+    # the server hangs up first: its side goes to TIME_WAIT
+    coon.close()
     c.recv(1024)
     c.close()
     s.close()  # the server stops

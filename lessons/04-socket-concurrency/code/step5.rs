@@ -1,7 +1,9 @@
-//! Lesson 4, step 5: why the tutorial sets SO_REUSEADDR. The side that closes first keeps the
-//! connection in TIME_WAIT for a minute, and the port with it. The port: the first argument,
-//! or 8081. Run it alone: `cargo run --example lesson4-step5`.
-//! (std's `TcpListener::bind` always sets SO_REUSEADDR; the lab's `listen_on` lets us choose.)
+//! Lesson 4, step 5: why the tutorial sets SO_REUSEADDR. The side that
+//! closes first keeps the connection in TIME_WAIT for a minute, and the
+//! port with it. The port: the first argument, or 8081.
+//! (std's `TcpListener::bind` always sets SO_REUSEADDR; the lab's
+//! `listen_on` lets us choose.)
+//! Run it alone: `cargo run --example lesson4-step5`.
 
 use std::error::Error;
 use std::io::Read;
@@ -17,7 +19,8 @@ fn bind(address: SocketAddr, reuse: bool) -> String {
 }
 
 fn main() -> Result<(), Box<dyn Error>> {
-    let port: u16 = std::env::args().nth(1).map_or(Ok(8081), |p| p.parse())?;
+    let port: u16 =
+        std::env::args().nth(1).map_or(Ok(8081), |p| p.parse())?;
     let address = SocketAddr::from(([127, 0, 0, 1], port));
     let s = listen_on(address, true)?;
     let mut c = TcpStream::connect(address)?;

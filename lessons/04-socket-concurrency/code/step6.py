@@ -1,6 +1,7 @@
-# Lesson 4, step 6: a handler still connected also keeps the port: a new server
-# binds it only with SO_REUSEADDR. And the tutorial's handlers keep their copy of
-# the listening socket too: then the port stays listening, and no bind works.
+# Lesson 4, step 6: a handler still connected also keeps the port: a new
+# server binds it only with SO_REUSEADDR. And the tutorial's handlers
+# keep their copy of the listening socket too: then the port stays
+# listening, and no bind works.
 import multiprocessing as mp
 from socket import *
 import sys
@@ -40,13 +41,16 @@ if __name__ == '__main__':
         c = create_connection(('127.0.0.1', PORT))
         coon, addr = s.accept()
         ready = mp.Event()
-        handler = mp.Process(target=talk, args=(coon, s, close_listener, ready))
+        handler = mp.Process(target=talk,
+                             args=(coon, s, close_listener, ready))
         handler.start()
         ready.wait()
         coon.close()
         s.close()  # the server is gone; its handler is still connected
         who = 'handler' if close_listener else "tutorial's handler"
-        print('%s: without SO_REUSEADDR: %s; with: %s' % (who, bind(False), bind(True)))
-        c.shutdown(SHUT_RDWR)  # the handler has a copy of c too: end it for all copies
+        print('%s: without SO_REUSEADDR: %s; with: %s'
+              % (who, bind(False), bind(True)))
+        # the handler has a copy of c too: end it for all copies
+        c.shutdown(SHUT_RDWR)
         c.close()
         handler.join()

@@ -1,6 +1,8 @@
-//! Lesson 4, step 6: a handler still connected also keeps the port: a new server binds it only
-//! with SO_REUSEADDR. A handler that keeps its copy of the listening socket (the tutorial's)
-//! keeps the port listening: then no bind works. The port: the first argument, or 8081.
+//! Lesson 4, step 6: a handler still connected also keeps the port: a
+//! new server binds it only with SO_REUSEADDR. A handler that keeps its
+//! copy of the listening socket (the tutorial's) keeps the port
+//! listening: then no bind works. The port: the first argument, or
+//! 8081.
 //! Run it alone: `cargo run --example lesson4-step6`.
 
 use std::error::Error;
@@ -27,7 +29,8 @@ fn bind(address: SocketAddr, reuse: bool) -> String {
 }
 
 fn main() -> Result<(), Box<dyn Error>> {
-    let port: u16 = std::env::args().nth(1).map_or(Ok(8081), |p| p.parse())?;
+    let port: u16 =
+        std::env::args().nth(1).map_or(Ok(8081), |p| p.parse())?;
     let address = SocketAddr::from(([127, 0, 0, 1], port));
     for close_listener in [true, false] {
         let s = listen_on(address, true)?;
@@ -36,8 +39,8 @@ fn main() -> Result<(), Box<dyn Error>> {
         // Python's Event: the handler says it is ready.
         let ready = Semaphore::new(0)?;
         let ready_in_handler = ready.clone();
-        // The listening socket moves into the handler's closure: the handler holds the only
-        // copy after start().
+        // The listening socket moves into the handler's closure: the
+        // handler holds the only copy after start().
         let mut listening = Some(s);
         let mut handler = Process::new(move || {
             if close_listener {
@@ -47,8 +50,9 @@ fn main() -> Result<(), Box<dyn Error>> {
             let _ = ready_in_handler.release();
             talk(&mut coon);
         });
-        // start() drops the main process's copies of coon and of the listening socket: the
-        // server is gone, its handler is still connected.
+        // start() drops the main process's copies of coon and of the
+        // listening socket: the server is gone, its handler is still
+        // connected.
         handler.start()?;
         ready.acquire()?;
         let who = if close_listener {
@@ -61,7 +65,8 @@ fn main() -> Result<(), Box<dyn Error>> {
             bind(address, false),
             bind(address, true)
         );
-        // The handler has a copy of c too: end the connection for all copies.
+        // The handler has a copy of c too: end the connection for all
+        // copies.
         c.shutdown(Shutdown::Both)?;
         handler.join()?;
     }

@@ -1,5 +1,6 @@
-# Lesson 4, step 7: TCP is a byte stream. The tutorial's client reads one
-# recv(1024) per line: a reply longer than that leaves it a reply behind.
+# Lesson 4, step 7: TCP is a byte stream. The tutorial's client reads
+# one recv(1024) per line: a reply longer than that leaves it a reply
+# behind.
 from socket import *
 from multiprocessing import Process
 import sys
@@ -24,7 +25,9 @@ def server(s):
 
 
 def recv_all(c, size):
-    """FIX: read until the whole reply is in (the server sends back as many bytes as it got)."""
+    """FIX: read until the whole reply is in.
+
+    The server sends back as many bytes as it got."""
     data = b''
     while len(data) < size:
         chunk = c.recv(1024)
@@ -46,12 +49,14 @@ if __name__ == '__main__':
         for cmd in ['a' * 1500, 'b', 'c']:
             c.send(cmd.encode('utf-8'))
             if name == 'alex':
-                time.sleep(0.3)  # as a person typing: the whole reply has arrived
+                # as a person typing: the whole reply has arrived
+                time.sleep(0.3)
                 data = c.recv(1024)  # the tutorial's client
             else:
                 data = recv_all(c, len(cmd))
+            first = data[:1].decode()
             print('%s sent %d x %s, got %d bytes starting %s'
-                  % (name, len(cmd), cmd[0], len(data), data[:1].decode()))
+                  % (name, len(cmd), cmd[0], len(data), first))
         c.close()
     srv.terminate()
     srv.join()
