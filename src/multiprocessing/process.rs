@@ -685,7 +685,11 @@ fn reap_all_unreaped(signalled: &[Pid]) -> Vec<Finished> {
         else {
             return finished;
         };
-        let waiting = (peek_exitcode(pid).is_none()).then(|| wait::begin("join", &name));
+        // A wait to report only if the child is still running: not if it has ended, nor if
+        // the kernel has already reaped it (SIGCHLD ignored), when there is nothing to wait for.
+        let flags = WaitPidFlag::WEXITED | WaitPidFlag::WNOHANG | WaitPidFlag::WNOWAIT;
+        let running = matches!(waitid(Id::Pid(pid), flags), Ok(WaitStatus::StillAlive));
+        let waiting = running.then(|| wait::begin("join", &name));
         let status = loop {
             match waitpid(pid, None) {
                 Err(Errno::EINTR) => continue,
