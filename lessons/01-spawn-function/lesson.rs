@@ -223,9 +223,11 @@ fn join_with_a_timeout() -> Result<()> {
     );
     let verdict = match ended_in_time {
         None => format!(
-            "join(timeout) gave up after {} of a {} sleep and returned without an error: alex \
-             (pid {pid}) was still alive (state {state} in /proc), its exitcode still None",
+            "join(timeout) gave up after {} (timeout {}; alex sleeps {}) and returned without \
+             an error: alex (pid {pid}) was still alive (state {state} in /proc), its exitcode \
+             still None",
             describe(waited),
+            describe(context::scaled(patience)),
             describe(context::scaled(sleep))
         ),
         Some(code) => format!("alex ended within the timeout (exitcode {code})"),
