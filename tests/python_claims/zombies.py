@@ -41,6 +41,22 @@ def descriptors():
     return len(os.listdir(f"/proc/{server.pid}/fd"))
 
 
+def handlers_running():
+    """The server's children that have not ended yet (not in state Z)."""
+    running = 0
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if fields[0] != "Z" and int(fields[1]) == server.pid:
+            running += 1
+    return running
+
+
 def talk(connection):
     connection.send(b"hi")
     assert connection.recv(1024) == b"HI"
@@ -50,6 +66,9 @@ try:
     for _ in range(n):
         with socket.create_connection(("127.0.0.1", port)) as c:
             talk(c)
+        # Each client is gone, and its handler has ended, before the next one comes.
+        while handlers_running():
+            time.sleep(0.005)
     print(f"{n} clients one after the other: {settled()} zombie(s)")
     clients = [socket.create_connection(("127.0.0.1", port)) for _ in range(n)]
     for c in clients:
