@@ -19,6 +19,7 @@ use crate::tools::echo;
 use crate::tools::load::{self, LoadOptions, Shape};
 use crate::tools::models;
 use crate::tools::replay::{self, ReplayOptions};
+use crate::view::code;
 use crate::view::notes::{self, Notes};
 use crate::view::output::Output;
 use crate::view::record::{Header, ROWS_OFF_A_TERMINAL, Recorder};
@@ -60,6 +61,15 @@ pub enum Command {
         /// The lesson: its number or its slug.
         lesson: String,
     },
+    /// Print, for each step of a lesson, the tutorial's Python (corrected) and the same program
+    /// in Rust with the lab's API.
+    Code {
+        /// The lesson: its number or its slug.
+        lesson: String,
+        /// Only this step (from 1).
+        #[arg(long, value_name = "K")]
+        step: Option<usize>,
+    },
     /// Measure what processes and threads cost on this machine, and what the lab adds.
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -75,6 +85,13 @@ pub enum Command {
     /// The tutorial's client: send lines to an echo server and print the replies. Prompts
     /// `>>:` on a terminal; with piped input, sends each line and exits at the end of input.
     Client(ClientArgs),
+    /// Lesson 2's spawn-style child: the lab's binary started again from the top, which runs
+    /// the lesson's "module-level" bind of PORT again (used by the lesson, not by hand).
+    #[command(hide = true)]
+    SpawnChild {
+        #[arg(long)]
+        port: u16,
+    },
     /// Play a recording (`run --record FILE`, or any asciicast v2 file) in this terminal, at
     /// the pace it was recorded.
     Replay(ReplayArgs),
@@ -225,6 +242,9 @@ pub struct RunArgs {
     /// Print each step's notes right before that step's output.
     #[arg(long)]
     pub notes: bool,
+    /// Show each step's code (the tutorial's Python, the lab's Rust) at the start of the step.
+    #[arg(long)]
+    pub code: bool,
     /// Seed for the random sleeps; every run prints the seed it used, so it can be replayed.
     #[arg(long, value_parser = parse_seed, allow_negative_numbers = true)]
     pub seed: Option<u64>,
@@ -467,6 +487,10 @@ fn run(cli: Cli) -> Result<Status> {
             let lesson = lessons::find(&lesson)?;
             print_quietly(&text(rendered_notes(lesson.notes)))
         }
+        Command::Code { lesson, step } => {
+            let lesson = lessons::find(&lesson)?;
+            print_quietly(&code::render(lesson, step)?)
+        }
         Command::Run(args) => run_lesson(args, theme, ascii),
         Command::Bench(BenchCommand::Spawn(args)) => {
             bench::spawn(bench::SpawnOptions {
@@ -485,6 +509,10 @@ fn run(cli: Cli) -> Result<Status> {
             speed: args.speed,
             step: args.step,
         }),
+        Command::SpawnChild { port } => {
+            crate::lessons::spawn_worker::spawned_child(port)?;
+            Ok(Status::Success)
+        }
         Command::Client(args) => {
             echo::run_client(&args.host, args.port).map_err(|error| {
                 // The server not running is what a student meets first: say what to check.
@@ -642,7 +670,11 @@ fn run_lesson(args: RunArgs, theme: Theme, ascii: bool) -> Result<Status> {
             ascii,
             fold: !args.no_fold,
         };
-        let mut view = HumanView::new(looks.clone(), args.notes.then_some(notes), steps);
+        let shown_notes = match args.code {
+            true => Some(code::beside_notes(lesson, notes, args.notes)),
+            false => args.notes.then_some(notes),
+        };
+        let mut view = HumanView::new(looks.clone(), shown_notes, steps);
         if let Some(path) = &args.record {
             let recorder = start_recording(path, &looks, lesson)?;
             let recorder = std::rc::Rc::new(std::cell::RefCell::new(recorder));

@@ -107,17 +107,17 @@ fn bad_input_is_one_clear_line_and_status_2() {
 fn step_mode_runs_through_on_enters_and_q_stops_cleanly() {
     let lab = Lab::new();
     // Each step: Enter to run it, Enter after its output (to discuss it) to go on.
-    let through = lab.run(&["run", "1", "--step", "--speed", "20"], &"\n".repeat(6));
+    let through = lab.run(&["run", "1", "--step", "--speed", "20"], &"\n".repeat(8));
     assert!(through.status.success(), "{}", through.stderr);
-    assert_eq!(through.stdout.matches("Press Enter").count(), 3);
-    assert_eq!(through.stdout.matches("End of step").count(), 3);
+    assert_eq!(through.stdout.matches("Press Enter").count(), 4);
+    assert_eq!(through.stdout.matches("End of step").count(), 4);
     assert!(through.stdout.contains("lesson finished"));
 
     // q at the third prompt (step 2's): step 1 ran, step 2 never did, nothing is left running.
     let stopped = lab.run(&["run", "1", "--step", "--speed", "20"], "\n\nq\n");
     assert!(stopped.status.success(), "{}", stopped.stderr);
     assert!(stopped.stdout.contains("主进程"));
-    assert!(stopped.stdout.contains("Step 2 of 3"));
+    assert!(stopped.stdout.contains("Step 2 of 4"));
     assert!(!stopped.stdout.contains("of wall time:"), "step 2 ran");
     assert!(stopped.stdout.contains("Stopped at the prompt"));
 }
@@ -130,8 +130,8 @@ fn notes_are_shown_beside_each_step_and_on_their_own() {
     // Only the step sections are shown beside the steps, not the introduction.
     assert!(!with_notes.stdout.contains("Rust has no subclasses"));
     // The first section's text comes right after the first step's title.
-    let heading = with_notes.stdout.find("Step 1 of 3").unwrap();
-    let body = with_notes.stdout.find("Each prints getppid()").unwrap();
+    let heading = with_notes.stdout.find("Step 1 of 4").unwrap();
+    let body = with_notes.stdout.find("inside its own process").unwrap();
     let first_output = with_notes.stdout.find("forked child").unwrap();
     assert!(
         heading < body && body < with_notes.stdout[heading..].find("forked").unwrap() + heading
@@ -236,6 +236,7 @@ fn every_process_has_a_lane_in_the_timeline_even_on_a_narrow_terminal() {
         assert_eq!(lanes.len(), processes, "{stdout}");
         // Running, blocked or a zombie: something is drawn for every process.
         for lane in lanes {
+            // Running, or blocked for the whole of its one cell on a narrow terminal.
             assert!(
                 lane.contains(['█', '▒', '░']),
                 "{columns} columns: an empty lane: {lane}"

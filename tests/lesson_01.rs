@@ -87,7 +87,7 @@ fn three_children_of_main_that_overlap_and_exit_zero() {
         wall_note["text"]
             .as_str()
             .unwrap()
-            .contains("at the same time"),
+            .contains("lives overlapped. That is concurrency"),
         "{wall_note}"
     );
 
@@ -111,10 +111,57 @@ fn the_same_seed_replays_the_same_sleeps() {
             .collect()
     };
     let first = sleeps("5");
-    assert_eq!(first.len(), 3);
+    // Three random sleeps, and step 4's fixed one.
+    assert_eq!(first.len(), 4);
     let mut again = sleeps("5");
     let mut sorted_first = first.clone();
     sorted_first.sort();
     again.sort();
     assert_eq!(sorted_first, again);
+}
+
+#[test]
+fn join_with_a_timeout_returns_with_the_child_alive() {
+    let lab = Lab::new();
+    let events = lab.lesson("1", &[]);
+    let main = events.main_pid();
+    let step_4 = events.position("step", |e| e["index"] == 4);
+    let alex = events.0[step_4..]
+        .iter()
+        .find(|e| e["kind"] == "spawn" && e["child_name"] == "alex")
+        .expect("step 4 starts alex")["child"]
+        .as_i64()
+        .unwrap();
+    let after_timeout = events.find("say", |e| {
+        e["pid"] == main
+            && e["text"]
+                .as_str()
+                .unwrap()
+                .starts_with("join(timeout) returned")
+    });
+    assert!(
+        after_timeout["text"]
+            .as_str()
+            .unwrap()
+            .ends_with("is_alive() true, exitcode None"),
+        "{after_timeout}"
+    );
+    // It gave up: the wait on alex ended without getting it, then a second join reaped it.
+    events.find("woke", |e| {
+        e["pid"] == main && e["object"] == "alex" && e["got"] == false
+    });
+    assert_eq!(events.exitcode_of(alex), 0);
+    let note = events.find("note", |e| {
+        e["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("join(timeout) gave up")
+    });
+    assert!(
+        note["text"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("(pid {alex}) was still alive")),
+        "{note}"
+    );
 }

@@ -71,10 +71,53 @@ fn workers_report_their_parent_and_run_stays_in_the_parent() {
         .collect();
     defaults.sort();
     assert_eq!(defaults, ["Process-6", "Process-6:1", "Process-7"]);
+    // An unnamed worker is named after its type, on the same count, as in Python.
+    let piao = events.pid_of("Piao-8");
+    assert_eq!(
+        events.find("say", |e| e["pid"] == piao
+            && e["text"] == "Piao-8 is working")["ppid"],
+        main
+    );
     let grandchild = events.pid_of("Process-6:1");
     assert_eq!(
         events.find("start", |e| e["pid"] == grandchild)["ppid"],
         events.pid_of("Process-6")
     );
     assert_eq!(step_titles(&events), notes_headings("02-spawn-worker"));
+}
+
+#[test]
+fn a_spawned_child_runs_the_module_level_bind_again_and_fails() {
+    let lab = Lab::new();
+    let events = lab.lesson("2", &[]);
+    let main = events.main_pid();
+    let forked = events.pid_of("fork-child");
+    assert_eq!(events.exitcode_of(forked), 0);
+    let said = events.find("say", |e| e["pid"] == forked);
+    assert!(
+        said["text"]
+            .as_str()
+            .unwrap()
+            .contains("module level ran 1 time(s), in my parent before the fork"),
+        "{said}"
+    );
+    // The spawn-style child is the lab's binary again: its bind of the port the main process
+    // holds fails, and the error ends it with exit code 1.
+    let spawned = events.pid_of("spawn-child");
+    assert_eq!(events.exitcode_of(spawned), 1);
+    let printed: Vec<String> = events
+        .texts("say")
+        .into_iter()
+        .filter(|t| t.starts_with(&format!("spawn-child {spawned} printed: ")))
+        .collect();
+    assert_eq!(printed.len(), 2, "{printed:?}");
+    assert!(
+        printed[0].contains("started from the top; module level: binding 127.0.0.1:"),
+        "{printed:?}"
+    );
+    assert!(
+        printed[1].ends_with("proclab: Address already in use (os error 98)"),
+        "{printed:?}"
+    );
+    assert_eq!(events.find("say", |e| e["text"] == printed[1])["pid"], main);
 }

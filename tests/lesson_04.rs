@@ -105,8 +105,9 @@ fn forking_server_handlers_replies_overlap_and_pitfalls() {
             replies += 1;
         }
     }
-    // 3 clients x 2 lines in steps 1 and 2, 6 one-line clients in step 3, 1 in step 4.
-    assert_eq!(replies, 6 + 6 + 6 + 1);
+    // 3 clients x 2 lines in steps 1 and 2, 9 one-line clients in step 3 (three servers),
+    // 1 in step 4.
+    assert_eq!(replies, 6 + 6 + 9 + 1);
 
     // Step 2: the iterative server made the later clients wait; the note says so.
     let comparison = events.find("note", |e| text(e).contains("forking server / iterative"));
@@ -135,10 +136,17 @@ fn forking_server_handlers_replies_overlap_and_pitfalls() {
         .filter(|e| e["kind"] == "note")
         .filter_map(|e| zombie_count(text(e)))
         .collect();
-    assert_eq!(counts.len(), 3, "{counts:?}");
+    assert_eq!(counts.len(), 4, "{counts:?}");
     assert!(counts[0] > 0, "no zombies without reaping: {counts:?}");
     assert_eq!(counts[1], 0, "zombies left after reaping them: {counts:?}");
     assert_eq!(counts[2], 0, "zombies with a reaping server: {counts:?}");
+    assert_eq!(counts[3], 0, "zombies with SIGCHLD ignored: {counts:?}");
+    // With SIGCHLD ignored, the kernel reaped them: a wait finds no child at all.
+    assert!(
+        events.0[step3..step4]
+            .iter()
+            .any(|e| text(e) == "waitpid for any child now fails: ECHILD (No child processes)")
+    );
     let zombies_seen = events.0[step3..step4]
         .iter()
         .filter(|e| e["kind"] == "state" && e["state"] == "Z")
@@ -158,7 +166,9 @@ fn forking_server_handlers_replies_overlap_and_pitfalls() {
     assert!(no_end < end);
 
     // Step 5: TIME_WAIT read from /proc/net/tcp; bind fails without SO_REUSEADDR, works with it.
-    let step5_events = &events.0[step5..];
+    let step6 = step_start(&events, 6);
+    let step7 = step_start(&events, 7);
+    let step5_events = &events.0[step5..step6];
     assert!(step5_events.iter().any(|e| text(e).contains("(TIME_WAIT)")));
     assert!(
         step5_events
@@ -169,6 +179,63 @@ fn forking_server_handlers_replies_overlap_and_pitfalls() {
         step5_events
             .iter()
             .any(|e| text(e).contains("with SO_REUSEADDR: succeeded"))
+    );
+
+    // Step 6: a handler still connected: the lab's (listening socket closed) lets a bind with
+    // SO_REUSEADDR through; the tutorial's (listening socket kept) keeps the port from both.
+    let step6_texts: Vec<&str> = events.0[step6..step7].iter().map(text).collect();
+    let binds: Vec<&str> = step6_texts
+        .iter()
+        .filter(|t| t.starts_with("bind to "))
+        .map(|t| t.split(": ").nth(1).unwrap())
+        .collect();
+    let refused = "failed with EADDRINUSE (Address already in use)";
+    assert_eq!(
+        binds,
+        [refused, "succeeded", refused, refused],
+        "{step6_texts:?}"
+    );
+    assert!(
+        step6_texts
+            .iter()
+            .any(|t| t.contains("tutorial-handler") && t.contains("LISTEN, ESTABLISHED")),
+        "{step6_texts:?}"
+    );
+
+    // Step 7: one read of 1024 per line leaves the client a reply behind; reading the whole
+    // reply keeps it in step.
+    let step7_texts: Vec<&str> = events.0[step7..].iter().map(text).collect();
+    let alex: Vec<&str> = step7_texts
+        .iter()
+        .filter(|t| t.starts_with("alex sent"))
+        .copied()
+        .collect();
+    assert_eq!(
+        alex,
+        [
+            "alex sent 1500 byte(s) \"aaaaaaaa...\" and got 1024 byte(s) \"AAAAAAAA...\"",
+            "alex sent 1 byte(s) \"b\" and got 477 byte(s) \"AAAAAAAA...\"",
+            "alex sent 1 byte(s) \"c\" and got 1 byte(s) \"C\"",
+        ]
+    );
+    let wupeiqi: Vec<&str> = step7_texts
+        .iter()
+        .filter(|t| t.starts_with("wupeiqi sent"))
+        .copied()
+        .collect();
+    assert_eq!(
+        wupeiqi,
+        [
+            "wupeiqi sent 1500 byte(s) \"aaaaaaaa...\" and got 1500 byte(s) \"AAAAAAAA...\"",
+            "wupeiqi sent 1 byte(s) \"b\" and got 1 byte(s) \"B\"",
+            "wupeiqi sent 1 byte(s) \"c\" and got 1 byte(s) \"C\"",
+        ]
+    );
+    assert!(
+        step7_texts
+            .iter()
+            .any(|t| t.contains("one reply behind") && t.contains("every reply whole")),
+        "{step7_texts:?}"
     );
     assert_eq!(events.0.last().unwrap()["outcome"], "finished");
 }

@@ -3,7 +3,8 @@
 //! What the student sees: the main process (主进程) forks three children that run the same
 //! function with different arguments; `start()` returns at once, so the main process's own
 //! line comes before any child is done; the three sleeps overlap, so the wall time is close to
-//! the longest sleep, not their sum; `join()` waits for one child and reaps it.
+//! the longest sleep, not their sum; `join()` waits for one child and reaps it;
+//! `join(timeout)` returns when the time is up, with the child still alive.
 //!
 //! System calls: `fork` (in `Process::start`), `pidfd_open` + `poll` to watch the children end
 //! without reaping them, `waitpid` (in `Process::join`), and `/proc/<pid>/stat` to confirm each
@@ -157,10 +158,13 @@ pub fn run(lab: &mut Lab) -> Result<()> {
             )
         })
         .collect();
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
     let verdict = if wall < slept.mul_f64(0.9) {
         format!(
-            "close to the longest sleep ({}), not the sum: the children slept at the same time. \
-             That is concurrency (并发).",
+            "close to the longest sleep ({}), not the sum: the children's lives overlapped. \
+             That is concurrency (并发). Parallelism (并行), running at the same instant on \
+             different CPUs ({cpus} here), cannot be told from sleeps: a sleeping process uses \
+             no CPU at all.",
             describe(longest)
         )
     } else {
@@ -228,5 +232,65 @@ pub fn run(lab: &mut Lab) -> Result<()> {
          caller happens to be the main process's only thread.",
         codes.join(", ")
     );
+
+    lab.step("join(timeout) gives up; the child runs on")?;
+    join_with_a_timeout()
+}
+
+/// Step 4, Python's `p.join(0.5)`: the wait ends when the time is up, whether or not the child
+/// has; nothing says which, so the caller asks `is_alive()` or `exitcode` afterwards.
+fn join_with_a_timeout() -> Result<()> {
+    let patience = Duration::from_millis(500);
+    let sleep = Duration::from_secs(2);
+    let finished_at = SharedMemory::new(AtomicU64::new(0))?;
+    let mut alex = Process::new(move || {
+        work(WorkArgs {
+            name: "alex",
+            sleep,
+            finished_at: finished_at.clone(),
+        })
+    })
+    .named("alex");
+    let pid = alex.start()?;
+    let began = Instant::now();
+    // `None`: the time ran out first. (Python's join returns None either way.)
+    let ended_in_time = alex.join_timeout(patience)?;
+    let waited = began.elapsed();
+    let (alive, code) = (alex.is_alive(), alex.exitcode());
+    say!(
+        "join(timeout) returned after {}: is_alive() {alive}, exitcode {}",
+        describe(waited),
+        python(code)
+    );
+    let state = procfs::observe(pid).map_or('?', |stat| stat.state);
+    let code = alex.join()?;
+    let total = began.elapsed();
+    say!(
+        "join() returned after {}: is_alive() {}, exitcode {code}",
+        describe(total),
+        alex.is_alive()
+    );
+    let verdict = match ended_in_time {
+        None => format!(
+            "join(timeout) gave up after {} (timeout {}; alex sleeps {}) and returned without \
+             an error: alex (pid {pid}) was still alive (state {state} in /proc), its exitcode \
+             still None",
+            describe(waited),
+            describe(context::scaled(patience)),
+            describe(context::scaled(sleep))
+        ),
+        Some(code) => format!("alex ended within the timeout (exitcode {code})"),
+    };
+    note!(
+        "{verdict}. A timeout is not an ending: only the join() without one, {} after the \
+         start, waited for the end and reaped alex (exitcode {code}). The tutorial lists \
+         join([timeout]) but shows no example of it.",
+        describe(total)
+    );
     Ok(())
+}
+
+/// An exitcode as Python prints it: `None`, `0`, `-15`.
+fn python(exitcode: Option<i32>) -> String {
+    exitcode.map_or("None".to_string(), |code| code.to_string())
 }

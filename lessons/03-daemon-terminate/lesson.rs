@@ -218,7 +218,7 @@ fn daemon_rules() -> Result<()> {
     late.start()?;
     let late_refused = match late.set_daemon(true) {
         Err(error) => {
-            say!("set_daemon(true) after start(): error: {error}");
+            say!("set_daemon(true) after start(): error: {error} (the lab adds: set it before)");
             true
         }
         Ok(()) => {
@@ -230,9 +230,11 @@ fn daemon_rules() -> Result<()> {
     let late_code = late.join()?;
     let rule_1 = if late_refused {
         format!(
-            "whether a child is a daemon is decided when start() forks it; afterwards \
-             set_daemon() could change nothing, so it is refused: late-daemon stayed a \
-             non-daemon (daemon() is {late_is_daemon}) and ended with exitcode {late_code}"
+            "the error is Python's own message. The child got its own copy of the flag when \
+             start() forked it; a late change would reach the parent's copy only (Python with \
+             -O, which drops the check, then terminates that child at exit although the child \
+             believes it is not a daemon), so it is refused: late-daemon stayed a non-daemon \
+             (daemon() is {late_is_daemon}) and ended with exitcode {late_code}"
         )
     } else {
         format!("set_daemon() after start() was accepted (daemon() is {late_is_daemon})")
@@ -243,9 +245,10 @@ fn daemon_rules() -> Result<()> {
     let daemon_pid = daemon.start()?;
     let daemon_code = daemon.join()?;
     let outcome = match daemon_code {
-        0 => format!(
-            "its start() returned the error instead of forking, and it ended normally \
-             (exitcode 0; it would have left with {FORKED_ANYWAY} had the fork happened)"
+        1 => format!(
+            "its start() returned the error instead of forking, the daemon let the error end \
+             it, and its exitcode is 1: what Python's uncaught AssertionError does (it would \
+             have left with {FORKED_ANYWAY} had the fork happened)"
         ),
         FORKED_ANYWAY => "its start() was not refused: it forked a child".to_string(),
         code => format!("it ended with exitcode {code}"),
@@ -259,11 +262,15 @@ fn daemon_rules() -> Result<()> {
     Ok(())
 }
 
-/// The target of step 2's daemon: tries to start a child, which a daemon may not do.
-fn daemon_tries_to_start_a_child() {
+/// The target of step 2's daemon: tries to start a child, which a daemon may not do. The
+/// error ends the daemon (exit code 1), as the uncaught `AssertionError` does in Python.
+fn daemon_tries_to_start_a_child() -> std::result::Result<(), ProcessError> {
     let mut child = Process::new(|| say!("I am a daemon's child")).named("daemon-child");
     match child.start() {
-        Err(error) => say!("start() inside a daemon: error: {error}"),
+        Err(error) => {
+            say!("start() inside a daemon: error: {error}");
+            Err(error)
+        }
         Ok(_) => {
             let _ = child.join();
             process::exit(FORKED_ANYWAY)
@@ -482,7 +489,8 @@ fn zombie_and_exitcodes() -> Result<()> {
          {} ({}). That is a zombie (僵尸进程): the process is dead, its memory freed, but the \
          kernel keeps its pid and exit status until the parent collects them. is_alive() and \
          exitcode() read that status with waitid(WNOWAIT), which looks without collecting, so \
-         the zombie is still there after them. (Python's is_alive() would have reaped it.)",
+         the zombie is still there after them. (In Python, is_alive(), exitcode, \
+         active_children() and the next start() would each have reaped it.)",
         zombie.as_ref().map_or('?', |s| s.state),
         zombie.as_ref().map_or("gone", |s| describe_state(s.state)),
     );

@@ -4,9 +4,12 @@
 //! every connection it accepts; three clients (alex, wupeiqi, yuanhao) talk to it at the same
 //! time with random pauses, each served by its own handler, a child of the server, and the
 //! handlers' lives overlap. The same clients then queue up behind an iterative server that does
-//! not fork. Then three pitfalls, each live: handlers nobody reaps pile up as zombies; a server
-//! that keeps its copy of a connection hides the end of the conversation from the client; a
-//! port whose old connection is in `TIME_WAIT` cannot be bound again without `SO_REUSEADDR`.
+//! not fork. Then five pitfalls, each live: handlers nobody reaps pile up as zombies (unless
+//! `SIGCHLD` is ignored, and the kernel reaps); a server that keeps its copy of a connection
+//! hides the end of the conversation from the client; a port whose old connection is in
+//! `TIME_WAIT`, or whose handlers are still connected, cannot be bound again without
+//! `SO_REUSEADDR` (nor with it, while a handler keeps the listening socket); and TCP is a byte
+//! stream, so the tutorial's one `recv(1024)` per line falls a reply behind.
 //!
 //! System calls: `socket`, `setsockopt(SO_REUSEADDR)`, `bind`, `listen`, `accept`, `fork` (one
 //! handler per connection), `read`/`write` on the connection, `shutdown` (half-close),
@@ -17,16 +20,19 @@
 use std::io::{self, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, Ordering::SeqCst};
 use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
 use nix::poll::{PollFd, PollFlags, poll};
+use nix::sys::signal::{SigHandler, Signal};
 use nix::unistd::{Pid, getpid};
 use rand::RngExt;
 
 use crate::error::{Error, Result};
 use crate::lab::{Lab, describe, stated};
 use crate::multiprocessing::process::{self, Process, poll_timeout};
+use crate::multiprocessing::shared::SharedMemory;
 use crate::runtime::context;
 use crate::runtime::procfs::{self, TcpSocket};
 use crate::runtime::wait;
@@ -111,7 +117,12 @@ pub fn run(lab: &mut Lab) -> Result<()> {
 
     lab.step("Binding a port in TIME_WAIT needs SO_REUSEADDR")?;
     bind_again_after_time_wait()?;
-    Ok(())
+
+    lab.step("Handlers still connected keep the port too")?;
+    rebind_while_a_handler_holds_the_port()?;
+
+    lab.step("TCP is a byte stream: one read per line falls behind")?;
+    one_read_per_line_falls_behind()
 }
 
 /// Starts a server process that runs `body` on a listening socket made here, by the main
@@ -283,11 +294,33 @@ fn wait_all_ended(pids: &[Pid]) {
     }
 }
 
+/// How a server of step 3 deals with its handlers that have ended.
+#[derive(Clone, Copy, PartialEq)]
+enum Reaping {
+    /// Not at all: they stay zombies.
+    Never,
+    /// `SIGCHLD`, then `waitpid(-1, WNOHANG)` in the accept loop.
+    OnSigchld,
+    /// `SIGCHLD` set to `SIG_IGN`: the kernel reaps them itself.
+    KernelReaps,
+}
+
 fn zombies_without_and_with_reaping() -> Result<()> {
-    for reap in [false, true] {
+    for reaping in [Reaping::Never, Reaping::OnSigchld, Reaping::KernelReaps] {
         let listener = echo::listen_on(loopback_any_port(), true)?;
         let address = listener.local_addr()?;
         let mut server = start_server(listener, move |listener| {
+            if reaping == Reaping::KernelReaps {
+                // SAFETY: SIG_IGN installs no handler code; nothing runs in signal context.
+                if let Err(errno) =
+                    unsafe { nix::sys::signal::signal(Signal::SIGCHLD, SigHandler::SigIgn) }
+                {
+                    say!("the server failed: signal: {errno}");
+                    return;
+                }
+                say!("SIGCHLD set to SIG_IGN: the kernel will reap this server's children");
+            }
+            let reap = reaping == Reaping::OnSigchld;
             let options = ServerOptions {
                 max_clients: 16,
                 reap,
@@ -302,20 +335,32 @@ fn zombies_without_and_with_reaping() -> Result<()> {
                     return;
                 }
             };
-            if !reap {
+            let pids: Vec<Pid> = lives.iter().map(|l| l.pid).collect();
+            match reaping {
                 // The handlers end when their clients hang up; wait for that, without reaping.
-                let pids: Vec<Pid> = lives.iter().map(|l| l.pid).collect();
-                wait_all_ended(&pids);
+                Reaping::Never => wait_all_ended(&pids),
+                // Wait until the kernel has removed them (a reaped child leaves /proc).
+                Reaping::KernelReaps => wait_all_gone(&pids),
+                Reaping::OnSigchld => {}
             }
-            count_zombies(reap);
-            if !reap {
+            count_zombies(reaping);
+            if reaping == Reaping::KernelReaps {
+                // Nobody can collect an exit status any more: wait() finds no child at all.
+                let error = nix::sys::wait::wait()
+                    .err()
+                    .map_or("none".to_string(), |errno| {
+                        format!("{} ({})", process::errno_name(errno), errno.desc())
+                    });
+                say!("waitpid for any child now fails: {error}");
+            }
+            if reaping == Reaping::Never {
                 // Clean up before leaving: collect them now (any wait would do).
                 let reaped = process::reap_any_ended(false);
                 say!(
                     "the server reaps them now: {} handler(s) collected",
                     reaped.len()
                 );
-                count_zombies(true);
+                count_zombies(Reaping::OnSigchld);
             }
         })?;
         // The clients talk briefly, without pauses, one after the other.
@@ -328,15 +373,33 @@ fn zombies_without_and_with_reaping() -> Result<()> {
     Ok(())
 }
 
+/// Waits until every pid has left /proc (it was reaped), for at most a few seconds each.
+fn wait_all_gone(pids: &[Pid]) {
+    for &pid in pids {
+        wait::poll_until(Duration::from_secs(5), || {
+            procfs::stat(pid).is_none().then_some(())
+        });
+    }
+}
+
 /// Counts the server's zombie children in /proc and says what that means.
-fn count_zombies(reaping: bool) {
+fn count_zombies(reaping: Reaping) {
     let server_pid = getpid();
     let zombies = procfs::zombie_children(server_pid);
     for zombie in &zombies {
         procfs::observe(zombie.pid);
     }
     let pids: Vec<String> = zombies.iter().map(|z| z.pid.to_string()).collect();
-    if reaping {
+    if reaping == Reaping::KernelReaps {
+        note!(
+            "zombies counted in /proc: {} (children of server {server_pid} in state Z). This \
+             server never called waitpid, yet nothing is left: with SIGCHLD set to SIG_IGN the \
+             kernel reaps each child the moment it ends, the third way to leave no zombie. The \
+             price: no exit status is kept for anybody (Python's exitcode stays None after \
+             join() in such a process).",
+            zombies.len()
+        );
+    } else if reaping == Reaping::OnSigchld {
         note!(
             "zombies counted in /proc: {} (children of server {server_pid} in state Z). \
              Every handler that ended was reaped with waitpid, so none is left as a zombie.",
@@ -349,7 +412,7 @@ fn count_zombies(reaping: bool) {
              stays in the process table, holding its exit status, for as long as the server \
              runs. (The tutorial's server never joins its handlers either; CPython reaps the \
              ones already ended only when it starts the next, so those that end after the last \
-             connection stay zombies.)",
+             connection stay zombies, one per client when they all came at once.)",
             zombies.len(),
             pids.join(", ")
         );
@@ -544,4 +607,248 @@ fn bind_again_after_time_wait() -> Result<()> {
         outcome(&with)
     );
     Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Step 6: a handler still connected keeps the port, as TIME_WAIT does.
+
+fn rebind_while_a_handler_holds_the_port() -> Result<()> {
+    // First the lab's handler, which closes its copy of the listening socket; then one that
+    // keeps it, as the tutorial's handlers do (nothing in them closes it).
+    for keeps_listener in [false, true] {
+        let listener = echo::listen_on(loopback_any_port(), true)?;
+        let address = listener.local_addr()?;
+        let port = address.port();
+        // The main process is the client here: it holds the other end of the conversation.
+        let mut client = TcpStream::connect(address)?;
+        let (mut connection, peer) = listener.accept()?;
+        let mut handler = if keeps_listener {
+            let kept = listener.try_clone()?;
+            let mut handler = Process::new(move || {
+                // The tutorial's handler: its copy of the listening socket stays open.
+                let _listening = &kept;
+                echo::talk(&mut connection);
+            })
+            .named("tutorial-handler");
+            handler.start()?;
+            handler
+        } else {
+            echo::start_handler(connection, peer, listener.as_raw_fd(), "handler")?
+        };
+        // One round trip: once the reply is back, the handler is in its conversation (and the
+        // lab's handler has closed its copy of the listening socket).
+        client.write_all(b"ready?")?;
+        echo::read_reply(&mut client, 6)?;
+        // The server is gone: only the handler holds anything on the port now.
+        drop(listener);
+        let held: Vec<String> = procfs::tcp_sockets(port)
+            .iter()
+            .map(|socket| describe_tcp_state(&socket.state).to_string())
+            .collect();
+        let without = bind_outcome(echo::listen_on(address, false));
+        let with = bind_outcome(echo::listen_on(address, true));
+        let handler_pid = handler.pid().expect("started");
+        say!(
+            "server gone, {} {handler_pid} still connected; port {port} in /proc/net/tcp: {}",
+            handler.name(),
+            held.join(", ")
+        );
+        say!("bind to {address} without SO_REUSEADDR: {without}");
+        say!("bind to {address} with SO_REUSEADDR: {with}");
+        // The handler was forked while the main process held the client's end, so it has a
+        // copy of that too: closing ours would not end the conversation. shutdown() does, for
+        // every copy.
+        client.shutdown(std::net::Shutdown::Both)?;
+        drop(client);
+        handler.join()?;
+        if keeps_listener {
+            let binds = if with == without {
+                format!("with SO_REUSEADDR or without: both binds {with}")
+            } else {
+                format!("without SO_REUSEADDR it {without}, with it {with}")
+            };
+            note!(
+                "tutorial-handler ({handler_pid}) kept its inherited copy of the listening \
+                 socket, as the tutorial's handlers do: the port is still {} in the kernel's \
+                 eyes, and a new server cannot bind it, {binds}. Until every such handler has \
+                 ended, the old program still owns the port: another reason for a handler to \
+                 close the listening socket.",
+                held.join(" and ")
+            );
+        } else {
+            note!(
+                "The server stopped listening, but its handler {handler_pid} is still in a \
+                 conversation on port {port} ({}). Binding the port again without \
+                 SO_REUSEADDR {without}; with it, {with}. A server restarted while its old \
+                 handlers still talk is the second reason the tutorial sets SO_REUSEADDR, \
+                 beside TIME_WAIT.",
+                held.join(", ")
+            );
+        }
+    }
+    Ok(())
+}
+
+/// What became of a bind, in a few words (the listener, if any, is closed again at once).
+fn bind_outcome(result: io::Result<TcpListener>) -> String {
+    match result {
+        Ok(_) => "succeeded".to_string(),
+        Err(error) if error.raw_os_error() == Some(libc::EADDRINUSE) => {
+            "failed with EADDRINUSE (Address already in use)".to_string()
+        }
+        Err(error) => format!("failed: {error}"),
+    }
+}
+
+/// The name of a state of /proc/net/tcp.
+fn describe_tcp_state(state: &str) -> &'static str {
+    match state {
+        "01" => "ESTABLISHED",
+        "06" => "TIME_WAIT",
+        "08" => "CLOSE_WAIT",
+        "0A" => "LISTEN",
+        _ => "another state",
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Step 7: TCP keeps no boundaries between messages.
+
+/// What the tutorial's client got for each of its lines: how many bytes, and the first one.
+#[derive(Default)]
+struct ByteStreamRecord {
+    got: [AtomicU32; 3],
+    first_byte: [AtomicU8; 3],
+    /// Whether the client that reads whole replies got each one right.
+    whole_replies_right: AtomicBool,
+}
+
+/// The lines both clients send: one longer than the 1024 bytes a read takes, then two short.
+fn stream_lines() -> [Vec<u8>; 3] {
+    [vec![b'a'; 1500], b"b".to_vec(), b"c".to_vec()]
+}
+
+fn one_read_per_line_falls_behind() -> Result<()> {
+    let listener = echo::listen_on(loopback_any_port(), true)?;
+    let address = listener.local_addr()?;
+    let mut server = start_server(listener, |listener| {
+        let options = ServerOptions {
+            max_clients: 4,
+            reap: true,
+            connections: Some(2),
+            observe_handlers: false,
+            guarded: None,
+        };
+        if let Err(error) = echo::serve_forking(listener, &options) {
+            say!("the server failed: {error}");
+        }
+    })?;
+    let record = SharedMemory::new(ByteStreamRecord::default())?;
+    let in_alex = record.clone();
+    let mut alex = Process::new(move || one_read_per_line(address, &in_alex)).named("alex");
+    alex.start()?;
+    alex.join()?;
+    let in_wupeiqi = record.clone();
+    let mut wupeiqi =
+        Process::new(move || read_whole_replies(address, &in_wupeiqi)).named("wupeiqi");
+    wupeiqi.start()?;
+    wupeiqi.join()?;
+    server.join()?;
+
+    let got: Vec<u32> = record.got.iter().map(|n| n.load(SeqCst)).collect();
+    let first: Vec<char> = record
+        .first_byte
+        .iter()
+        .map(|b| b.load(SeqCst) as char)
+        .collect();
+    let behind = got[0] < 1500 && first[1] == 'A';
+    note!(
+        "alex, the tutorial's client, reads once, up to 1024 bytes, per line. Its 1500-byte \
+         line came back as {} bytes; the other {} stayed in the socket. The read for \"b\" \
+         then returned {} bytes starting with '{}'{}. TCP is a byte stream (字节流): it keeps \
+         no boundaries between what was sent, and a read returns whatever has arrived, up to \
+         its size. alex caught up at \"c\" ({} byte(s), '{}') only because the leftover and \
+         the next reply fitted in one read; with longer lines it stays behind. wupeiqi reads \
+         until it has as many bytes as it sent (the server sends back exactly that many): {}.",
+        got[0],
+        1500u32.saturating_sub(got[0]),
+        got[1],
+        first[1],
+        if behind {
+            ", the rest of the previous reply: alex printed it as the answer to \"b\", one \
+             reply behind"
+        } else {
+            ""
+        },
+        got[2],
+        first[2],
+        if record.whole_replies_right.load(SeqCst) {
+            "every reply whole and in step"
+        } else {
+            "yet some reply came out wrong"
+        }
+    );
+    Ok(())
+}
+
+/// How many bytes are waiting to be read on `connection` (`ioctl(FIONREAD)`).
+fn available(connection: &TcpStream) -> usize {
+    let mut bytes: libc::c_int = 0;
+    // SAFETY: FIONREAD writes one int, the number of bytes waiting, into `bytes`.
+    let result = unsafe { libc::ioctl(connection.as_raw_fd(), libc::FIONREAD, &mut bytes) };
+    if result < 0 { 0 } else { bytes as usize }
+}
+
+/// The tutorial's client: send a line, then one `recv(1024)`. Before reading it waits until
+/// everything the server will send back has arrived (as when a person types the next line),
+/// so that what one read returns does not depend on the timing of this run.
+fn one_read_per_line(address: SocketAddr, record: &ByteStreamRecord) -> io::Result<()> {
+    let mut connection = TcpStream::connect(address)?;
+    let (mut sent, mut received) = (0usize, 0usize);
+    for (i, line) in stream_lines().iter().enumerate() {
+        connection.write_all(line)?;
+        sent += line.len();
+        let all_there = wait::poll_until(context::scaled(Duration::from_secs(10)), || {
+            (available(&connection) >= sent - received).then_some(())
+        });
+        if all_there.is_none() {
+            return Err(io::Error::other("the replies did not arrive"));
+        }
+        let mut buffer = [0u8; 1024];
+        let got = io::Read::read(&mut connection, &mut buffer)?;
+        received += got;
+        record.got[i].store(got as u32, SeqCst);
+        record.first_byte[i].store(buffer[0], SeqCst);
+        say!(
+            "alex sent {} and got {}",
+            preview(line),
+            preview(&buffer[..got])
+        );
+    }
+    Ok(())
+}
+
+/// The fix: read until the whole reply is in.
+fn read_whole_replies(address: SocketAddr, record: &ByteStreamRecord) -> io::Result<()> {
+    let mut connection = TcpStream::connect(address)?;
+    let mut all_right = true;
+    for line in stream_lines() {
+        connection.write_all(&line)?;
+        let reply = echo::read_reply(&mut connection, line.len())?.unwrap_or_default();
+        all_right &= reply == line.to_ascii_uppercase();
+        say!(
+            "wupeiqi sent {} and got {}",
+            preview(&line),
+            preview(&reply)
+        );
+    }
+    record.whole_replies_right.store(all_right, SeqCst);
+    Ok(())
+}
+
+/// `1500 bytes "aaaaaaaa..."`: a length and the first few bytes.
+fn preview(bytes: &[u8]) -> String {
+    let shown = String::from_utf8_lossy(&bytes[..bytes.len().min(8)]);
+    let more = if bytes.len() > 8 { "..." } else { "" };
+    format!("{} byte(s) \"{shown}{more}\"", bytes.len())
 }

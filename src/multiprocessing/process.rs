@@ -22,7 +22,8 @@
 //!   a recycled pid, even if the child was reaped behind its back (`reap_any_ended`).
 //! - `join()` is the only call that reaps. `is_alive()` and `exitcode()` look without reaping
 //!   (`waitid` with `WNOWAIT`), so a finished child that nobody joined stays visible as a
-//!   zombie (僵尸进程) in `/proc`. (Python's `is_alive()` quietly reaps.)
+//!   zombie (僵尸进程) in `/proc`. (Python's `is_alive()`, `exitcode`, `active_children()` and
+//!   every `start()` quietly reap the children that have ended.)
 //! - A process that has started threads and not joined them cannot fork: refused with an error.
 //! - `join()` reports its wait (`wait`/`woke` events) when the child has not ended yet.
 //! - Misuse is an error value with Python's message, never a panic.
@@ -50,10 +51,22 @@ use crate::runtime::wait;
 pub trait Worker {
     /// The work, run in the child by `start()`, or in the caller by `Process::run()`.
     fn run(&mut self);
-    /// A name of the worker's choosing; `None` keeps the default `Process-N`.
+    /// A name of the worker's choosing; `None` keeps the default, `<class name>-N`.
     fn name(&self) -> Option<String> {
         None
     }
+    /// What Python would call the subclass: an unnamed worker is `Piao-5`, as an unnamed
+    /// instance of `class Piao(Process)` is in Python. By default the type's own name, without
+    /// its module path (`Piao`, not `proclab::lessons::spawn_worker::Piao`).
+    fn class_name(&self) -> &'static str {
+        short_type_name(std::any::type_name::<Self>())
+    }
+}
+
+/// `a::b::Piao` -> `Piao`; `a::Pool<a::Job>` -> `Pool`.
+fn short_type_name(full: &'static str) -> &'static str {
+    let path = full.split('<').next().unwrap_or(full);
+    path.rsplit("::").next().unwrap_or(path)
 }
 
 /// Misuse of a `Process`, with the message Python gives for the same mistake.
@@ -85,7 +98,8 @@ impl fmt::Display for ProcessError {
             ProcessError::JoinNotStarted => write!(f, "can only join a started process"),
             ProcessError::JoinNotChild => write!(f, "can only join a child process"),
             ProcessError::DaemonAfterStart => {
-                write!(f, "process has already started: set daemon before start()")
+                // Python's message, word for word.
+                write!(f, "process has already started")
             }
             ProcessError::DaemonHasChildren => {
                 write!(f, "daemonic processes are not allowed to have children")
@@ -174,8 +188,9 @@ fn reaped_elsewhere_table() -> std::sync::MutexGuard<'static, Vec<(Pid, Pid, i32
     REAPED_ELSEWHERE.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-// Default names follow Python: `Process-N` counts the processes created here; in a child named
-// `Process-2`, its own children are `Process-2:1`, `Process-2:2` ...
+// Default names follow Python: `Process-N` counts the processes created here (`Piao-N` for an
+// unnamed worker of type `Piao`, on the same count); in a child named `Process-2`, its own
+// children are `Process-2:1`, `Process-2:2` ...
 static CREATED: AtomicU32 = AtomicU32::new(0);
 static IDENTITY: Mutex<String> = Mutex::new(String::new());
 
@@ -220,14 +235,15 @@ impl Process {
         }
     }
 
-    /// A process that will run a [`Worker`], named as the worker chooses.
+    /// A process that will run a [`Worker`], named as the worker chooses, or else after its
+    /// type and the same counter as `Process-N`: `Piao-5` (Python names an unnamed instance
+    /// of a subclass after its class).
     pub fn from_worker(mut worker: impl Worker + 'static) -> Process {
-        let chosen = worker.name();
+        let name = worker.name();
+        let class = worker.class_name();
         let process = Process::new(move || worker.run());
-        match chosen {
-            Some(name) => process.named(&name),
-            None => process,
-        }
+        let name = name.unwrap_or_else(|| format!("{class}-{}", process.identity));
+        process.named(&name)
     }
 
     /// Gives the process a name of our choosing instead of `Process-N`.
@@ -711,7 +727,11 @@ fn reap_all_unreaped(signalled: &[Pid]) -> Vec<Finished> {
         else {
             return finished;
         };
-        let waiting = (peek_exitcode(pid).is_none()).then(|| wait::begin("join", &name));
+        // A wait to report only if the child is still running: not if it has ended, nor if
+        // the kernel has already reaped it (SIGCHLD ignored), when there is nothing to wait for.
+        let flags = WaitPidFlag::WEXITED | WaitPidFlag::WNOHANG | WaitPidFlag::WNOWAIT;
+        let running = matches!(waitid(Id::Pid(pid), flags), Ok(WaitStatus::StillAlive));
+        let waiting = running.then(|| wait::begin("join", &name));
         let status = loop {
             match waitpid(pid, None) {
                 Err(Errno::EINTR) => continue,
@@ -793,4 +813,24 @@ pub fn exit(code: i32) -> ! {
 fn flush_stdio() {
     use std::io::Write;
     let _ = std::io::stdout().flush();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_worker_is_named_after_its_type_without_the_path() {
+        assert_eq!(
+            short_type_name("proclab::lessons::spawn_worker::Piao"),
+            "Piao"
+        );
+        assert_eq!(short_type_name("lab::Pool<lab::Job>"), "Pool");
+        assert_eq!(short_type_name("Piao"), "Piao");
+        struct Piao;
+        impl Worker for Piao {
+            fn run(&mut self) {}
+        }
+        assert_eq!(Piao.class_name(), "Piao");
+    }
 }

@@ -6,6 +6,9 @@
 //! then changes only its name. That is why plain statics are enough here: a forked child gets a
 //! copy of the parent's memory, not a shared reference to it.
 //!
+//! Outside a run (the lab's API used by a program of its own, such as a lesson's example run
+//! with `cargo run --example`), nothing is set up: speed is 1, and events go nowhere.
+//!
 //! Events are written to the pipe with a single `write(2)` of at most `PIPE_BUF` bytes, which
 //! the kernel guarantees is atomic: lines from concurrent processes never tear or interleave.
 
@@ -92,11 +95,6 @@ pub fn stop_emitting() {
     EVENT_FD.store(-1, Ordering::SeqCst);
 }
 
-fn run() -> &'static RunContext {
-    RUN.get()
-        .expect("the run context is set before any lesson code runs")
-}
-
 /// True in the lab's processes once a run is set up (false in `proclab list`, say).
 pub fn in_run() -> bool {
     RUN.get().is_some()
@@ -112,9 +110,10 @@ fn since_start() -> Duration {
     raw::monotonic().saturating_sub(Duration::from_nanos(START_NANOS.load(Ordering::Relaxed)))
 }
 
-/// The speed factor of this run (`--speed`).
+/// The speed factor of this run (`--speed`); 1 outside a run (a lesson's example program run
+/// on its own with `cargo run --example`, where nothing is sped up and no event is sent).
 pub fn speed() -> f64 {
-    run().speed
+    RUN.get().map_or(1.0, |run| run.speed)
 }
 
 /// A lesson duration scaled by `--speed`: at speed 20 one second becomes 50 ms.
@@ -127,9 +126,11 @@ pub fn sleep(duration: Duration) {
     std::thread::sleep(scaled(duration));
 }
 
-/// This run's own temporary directory (the supervisor removes it, whatever happens).
+/// This run's own temporary directory (the supervisor removes it, whatever happens). Outside
+/// a run, the system's (`TMPDIR`, or `/tmp`): whoever runs the lab's API alone cleans up.
 pub fn temp_dir() -> PathBuf {
-    run().temp_dir.clone()
+    RUN.get()
+        .map_or_else(std::env::temp_dir, |run| run.temp_dir.clone())
 }
 
 /// This process's name, as shown on every line it emits.

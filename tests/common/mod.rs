@@ -753,3 +753,43 @@ impl Server {
         stream
     }
 }
+
+/// Runs `command` (a `python3` program, a compiled example) in a process group of its own and
+/// returns its standard output; fails the test if it does not succeed within `limit`, and then
+/// kills the whole group.
+#[track_caller]
+pub fn output_within(command: &mut Command, limit: Duration) -> String {
+    let child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0)
+        .spawn()
+        .unwrap_or_else(|e| panic!("{command:?} does not start: {e}"));
+    let group = child.id() as i32;
+    let (status, stdout, stderr) = wait_with_timeout(child, limit);
+    // Whatever the program left behind in its group (a server it did not stop because it
+    // failed first, an orphan) goes too.
+    let _ = nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(-group),
+        nix::sys::signal::Signal::SIGKILL,
+    );
+    assert!(
+        status.success(),
+        "{command:?}: {status}\nstdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    stdout
+}
+
+/// A port above 20000 that nothing listens on now (below the usual ephemeral range, which
+/// starts at 32768, so that no outgoing connection takes it meanwhile). Each test process
+/// starts looking at a different place, so that tests running at once rarely race for one.
+pub fn free_port() -> u16 {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let offset = (std::process::id() * 7 + NEXT.fetch_add(13, Ordering::SeqCst)) % 12000;
+    let start = 20000 + offset as u16;
+    (start..32000)
+        .chain(20000..start)
+        .find(|&port| std::net::TcpListener::bind(("127.0.0.1", port)).is_ok())
+        .expect("a free port above 20000")
+}
