@@ -193,27 +193,40 @@ fn every_lesson_runs_in_the_human_view_with_notes_and_colour() {
         .map(str::to_string)
         .collect();
     assert!(numbers.len() >= 4, "{}", listed.stdout);
-    for number in &numbers {
-        let args = [
-            "run", number, "--speed", "20", "--notes", "--color", "always",
-        ];
-        let finished = lab.run(&args, "");
-        assert!(
-            finished.status.success(),
-            "lesson {number}: {}",
-            finished.stderr
-        );
-        assert!(
-            finished.stdout.contains("\x1b["),
-            "lesson {number}: no colour"
-        );
-        for part in ["Step 1 of", "Process tree", "Timeline", "lesson finished"] {
-            assert!(
-                finished.stdout.contains(part),
-                "lesson {number}: no {part:?} in\n{}",
-                finished.stdout
-            );
+    // Four lessons at a time, each with a lab of its own: the runs mostly sleep.
+    for batch in numbers.chunks(4) {
+        let runs: Vec<_> = batch
+            .iter()
+            .cloned()
+            .map(|number| std::thread::spawn(move || runs_in_colour(&number)))
+            .collect();
+        for run in runs {
+            run.join().unwrap();
         }
+    }
+}
+
+fn runs_in_colour(number: &str) {
+    let lab = Lab::new();
+    let args = [
+        "run", number, "--speed", "20", "--notes", "--color", "always",
+    ];
+    let finished = lab.run(&args, "");
+    assert!(
+        finished.status.success(),
+        "lesson {number}: {}",
+        finished.stderr
+    );
+    assert!(
+        finished.stdout.contains("\x1b["),
+        "lesson {number}: no colour"
+    );
+    for part in ["Step 1 of", "Process tree", "Timeline", "lesson finished"] {
+        assert!(
+            finished.stdout.contains(part),
+            "lesson {number}: no {part:?} in\n{}",
+            finished.stdout
+        );
     }
 }
 

@@ -68,21 +68,33 @@ fn example(name: &str) -> PathBuf {
 }
 
 /// Runs step `step` of lesson `number` (folder `folder`) both ways, with `args`, and returns
-/// the two outputs: Python's, then Rust's.
+/// the two outputs: Python's, then Rust's. Without arguments the two run at the same time
+/// (they mostly sleep); with them (a port) one after the other, since both would use it.
 #[track_caller]
 fn both(number: u32, folder: &str, step: u32, args: &[String]) -> [String; 2] {
-    let python = output_within(
-        Command::new("python3")
-            .args(["-c", LINE_BUFFERED])
-            .arg(lesson_file(folder, &format!("step{step}.py")))
-            .args(args),
-        LIMIT,
-    );
-    let rust = output_within(
-        Command::new(example(&format!("lesson{number}-step{step}"))).args(args),
-        LIMIT,
-    );
-    [python, rust]
+    let mut python = Command::new("python3");
+    python
+        .args(["-c", LINE_BUFFERED])
+        .arg(lesson_file(folder, &format!("step{step}.py")))
+        .args(args);
+    let mut rust = Command::new(example(&format!("lesson{number}-step{step}")));
+    rust.args(args);
+    if args.is_empty() {
+        at_once(python, rust)
+    } else {
+        [
+            output_within(&mut python, LIMIT),
+            output_within(&mut rust, LIMIT),
+        ]
+    }
+}
+
+/// Runs both commands at the same time; returns their outputs in order.
+#[track_caller]
+fn at_once(mut first: Command, mut second: Command) -> [String; 2] {
+    let first = std::thread::spawn(move || output_within(&mut first, LIMIT));
+    let second = output_within(&mut second, LIMIT);
+    [first.join().expect("the first program's check"), second]
 }
 
 fn lines(out: &str) -> Vec<&str> {
@@ -332,21 +344,17 @@ fn lesson_3_step_5_a_lock_stays_held_an_flock_does_not() {
 /// run's port may still be in TIME_WAIT): Python's output, then Rust's.
 #[track_caller]
 fn lesson_4(step: u32) -> [String; 2] {
-    let python = output_within(
-        Command::new("python3")
-            .args(["-c", LINE_BUFFERED])
-            .arg(lesson_file(
-                "04-socket-concurrency",
-                &format!("step{step}.py"),
-            ))
-            .arg(free_port().to_string()),
-        LIMIT,
-    );
-    let rust = output_within(
-        Command::new(example(&format!("lesson4-step{step}"))).arg(free_port().to_string()),
-        LIMIT,
-    );
-    [python, rust]
+    let mut python = Command::new("python3");
+    python
+        .args(["-c", LINE_BUFFERED])
+        .arg(lesson_file(
+            "04-socket-concurrency",
+            &format!("step{step}.py"),
+        ))
+        .arg(free_port().to_string());
+    let mut rust = Command::new(example(&format!("lesson4-step{step}")));
+    rust.arg(free_port().to_string());
+    at_once(python, rust)
 }
 
 #[test]
