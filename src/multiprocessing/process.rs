@@ -796,7 +796,11 @@ fn describe_finished(finished: &[Finished]) -> String {
 pub fn exit(code: i32) -> ! {
     // Python's interpreter waits for its non-daemon threads at exit; daemon threads end with
     // the process, at `_exit`.
-    crate::threading::thread::join_remaining();
+    // (The counter is read here, so that a process that never started a thread, every forked
+    // child, does not even run the registry's code on its way out.)
+    if context::threads_not_joined() > 0 {
+        crate::threading::thread::join_remaining();
+    }
     let finished = finish_children();
     if !finished.is_empty() {
         context::emit(Kind::Note {
