@@ -12,13 +12,13 @@
 //! Events are written to the pipe with a single `write(2)` of at most `PIPE_BUF` bytes, which
 //! the kernel guarantees is atomic: lines from concurrent processes never tear or interleave.
 
-use std::cell::RefCell;
+use std::cell::{RefCell, UnsafeCell};
 use std::fmt;
 use std::io;
 use std::os::fd::RawFd;
 use std::path::PathBuf;
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 pub use crate::runtime::event::line::TextKind;
@@ -41,10 +41,10 @@ pub struct RunContext {
 static RUN: OnceLock<RunContext> = OnceLock::new();
 /// Where `emit` writes: the event pipe, or -1 in the supervisor once it has closed its copy.
 static EVENT_FD: AtomicI32 = AtomicI32::new(-1);
-static NAME: Mutex<ProcessName> = Mutex::new(ProcessName {
+static NAME: NameCell = NameCell(UnsafeCell::new(ProcessName {
     bytes: [0; NAME_BYTES],
     len: 0,
-});
+}));
 static IS_DAEMON: AtomicBool = AtomicBool::new(false);
 /// `RunContext::start` as a reading of `CLOCK_MONOTONIC` in nanoseconds, for `raw::monotonic`.
 static START_NANOS: AtomicU64 = AtomicU64::new(0);
@@ -73,6 +73,23 @@ const NAME_BYTES: usize = 64;
 struct ProcessName {
     bytes: [u8; NAME_BYTES],
     len: usize,
+}
+
+/// Where this process's name lives. It is written only by `set_name`, and `set_name` writes
+/// only while no thread of the lab's other than the caller runs (it refuses otherwise), so a
+/// read never meets a write and needs no lock. None is taken on purpose: taking a lock is a
+/// write, and right after a fork every write to a page the parent still shares with its new
+/// child is a copy of that page (`proclab bench spawn` counts them).
+struct NameCell(UnsafeCell<ProcessName>);
+
+// SAFETY: see `NameCell`: writes happen only while the writing thread is the only one that
+// could read it.
+unsafe impl Sync for NameCell {}
+
+/// This process's name, to read.
+fn own_name() -> &'static ProcessName {
+    // SAFETY: no write can happen while this reference is used (see `NameCell`).
+    unsafe { &*NAME.0.get() }
 }
 
 impl ProcessName {
@@ -135,10 +152,7 @@ pub fn temp_dir() -> PathBuf {
 
 /// This process's name, as shown on every line it emits.
 pub fn name() -> String {
-    NAME.lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .as_str()
-        .to_string()
+    own_name().as_str().to_string()
 }
 
 /// Names this process: in the lab's output, and in the kernel (`/proc/<pid>/comm`, what `ps`
@@ -147,9 +161,17 @@ pub fn name() -> String {
 /// `Process::start` calls this in every new child, so it allocates nothing: the name is copied
 /// into the static buffer (at most 64 bytes kept), and the kernel's copy is built on the stack. In a freshly forked child, a call into the allocator
 /// costs page faults: its code, and its heap pages, which the child shares copy-on-write.
+///
+/// Only while this process runs no thread of the lab's but the caller (a process names itself
+/// as it starts, before any thread): otherwise the name stays as it is.
 pub fn set_name(name: &str) {
+    if threads_not_joined() > 0 {
+        return;
+    }
     {
-        let mut own = NAME.lock().unwrap_or_else(|e| e.into_inner());
+        // SAFETY: no other thread of the lab's runs (just checked), so nobody reads the name
+        // while it is written.
+        let own = unsafe { &mut *NAME.0.get() };
         let mut len = name.len().min(NAME_BYTES);
         while !name.is_char_boundary(len) {
             len -= 1;
@@ -299,7 +321,7 @@ fn sent_from_the_stack(build: impl FnOnce(&mut Line, &Stamp) -> io::Result<()>) 
     }
     let mut line = Line::new();
     let fitted = {
-        let name = NAME.lock().unwrap_or_else(|e| e.into_inner());
+        let name = own_name();
         if NAMED_THREADS_OR_TASKS.load(Ordering::Relaxed) {
             THREAD_NAME.with(|thread| {
                 TASK_NAME.with(|task| {

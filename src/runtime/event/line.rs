@@ -34,10 +34,11 @@ pub struct Stamp<'a> {
     pub task: Option<&'a str>,
 }
 
-/// Longest line `emit` builds on the stack; longer ones take the slow path. 1 KiB holds
-/// nearly every event, and keeps the buffer within a page or two of stack (each stack page a
-/// new child writes is one more page it no longer shares with its parent).
-pub const STACK_LINE_BYTES: usize = 1024;
+/// Longest line `emit` builds on the stack; longer ones (a long note) take the slow path. 512
+/// bytes hold every lifecycle event and most lines a program says, and keep the buffer off one
+/// more page of stack: with 1 KiB, a fork's parent and child each wrote a stack page they
+/// otherwise share, two copies per `Process` (`perf record -e minor-faults -d` showed them).
+pub const STACK_LINE_BYTES: usize = 512;
 
 /// One event line being built in a fixed buffer on the stack. (Its methods are `#[inline]`:
 /// compiled into `context::emit`, next to the rest of what a new child runs, rather than on
