@@ -16,22 +16,26 @@
 //! - `runtime`: what every process of a run uses: who am I and where my events go
 //!   (`context`), the event record and its JSON line (`event`), waiting made visible (`wait`),
 //!   `/proc` (`procfs`), what a failed system call means and how to remedy it (`errno`).
-//! - `multiprocessing`: Python's `multiprocessing`: `Process`, `Worker`, shared memory.
-//! - `threading`: Python's `threading`: `Thread`.
+//! - `multiprocessing`: Python's `multiprocessing`: `Process`, `Worker`, `Lock`, `Semaphore`,
+//!   `Event`, `Queue`, `pipe`, `Value`, `Array`, `Manager`, `Pool` (its module doc maps them).
+//! - `threading`: Python's `threading` and `queue`: `Thread`, `Lock`, `RLock`, `Semaphore`,
+//!   `Event`, `Condition`, `Timer`, the queues, and a model of the GIL.
 //! - `lab`: what a lesson's main process is handed: steps, pauses, the seeded random numbers.
 //! - `measure`: what a process and a thread cost, measured the same way by `bench` and lessons.
 //! - `lessons`: the registry; each lesson is a folder `lessons/NN-slug/` at the top of the
 //!   repository (its `lesson.rs` and `notes.md`): start reading there.
 //! - `outcomes`: what a run measured, from its events (each lesson's `outcomes.rs`);
-//!   `repeat`: `run --repeat N`, many runs of a lesson and the histogram of their outcomes.
+//!   `repeat`: `run --repeat N`, many runs of a lesson and the histogram of their outcomes;
+//!   `predict`: `run --predict`, a question before a step, answered from the step's events.
 //! - `supervisor`: runs a lesson (or `proclab serve`), collects its events, and cleans up after
 //!   it; its guard process cleans up even when the supervisor itself is killed.
 //! - `view`: how events look: the human view (lines, tree, timeline), the JSON view, the model
 //!   of every actor's life they draw from, the notes renderer, and standard output as they
 //!   write it, which a reader that stopped reading cannot use to stall the lab (`output`);
-//!   `--record`'s asciicast file of the human view (`record`).
-//! - `tools`: `serve`/`client` (the echo server and client), `bench`, `load`, `replay` (plays a
-//!   recording).
+//!   `--record`'s asciicast file of the human view (`record`), and `proclab code`'s view of
+//!   each step's Python and Rust (`code`).
+//! - `tools`: `serve`/`client` (the echo server and client; `models`: the same service as an
+//!   iterative, thread, poll and epoll server), `bench`, `load`, `replay` (plays a recording).
 //! - `cli`: every command-line definition, and the dispatch to the rest.
 //! - `error`: the lab's errors.
 
