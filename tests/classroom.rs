@@ -631,6 +631,17 @@ impl Tmux {
 impl Drop for Tmux {
     fn drop(&mut self) {
         let _ = self.run(&["kill-server"]);
+        // tmux leaves its socket file behind when its server ends: remove it too (it lives in
+        // $TMUX_TMPDIR, or /tmp, under tmux-<uid>).
+        let dir = std::env::var("TMUX_TMPDIR").unwrap_or_else(|_| "/tmp".to_string());
+        // The uid of this process: the owner of its own /proc entry.
+        let uid = std::os::unix::fs::MetadataExt::uid(
+            &std::fs::metadata("/proc/self").expect("/proc/self"),
+        );
+        let socket = std::path::Path::new(&dir)
+            .join(format!("tmux-{uid}"))
+            .join(&self.socket);
+        let _ = std::fs::remove_file(socket);
     }
 }
 
