@@ -4,8 +4,6 @@
 
 mod common;
 
-use std::cell::Cell;
-
 use common::{Events, Lab, notes_headings, step_titles};
 use serde_json::Value;
 
@@ -125,23 +123,7 @@ fn ctrl_c_while_the_manager_serves_leaves_nothing() {
 
 #[test]
 fn ctrl_c_at_a_random_moment_leaves_nothing() {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos();
-    let moment = 5 + nanos as usize % 100;
-    let lab = Lab::new();
-    let seen = Cell::new(0);
-    let finished = lab.interrupt_when(&["run", "8", "--json", "--speed", "20"], |_| {
-        seen.set(seen.get() + 1);
-        seen.get() == moment
-    });
-    assert_eq!(
-        finished.status.code(),
-        Some(130),
-        "interrupted at event {moment}: {}",
-        finished.stderr
-    );
+    Lab::new().interrupt_at_a_random_moment(&["run", "8", "--json", "--speed", "20"], 100);
 }
 
 /// What the notes say of Python is checked against python3 where it is installed:

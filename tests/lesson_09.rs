@@ -4,8 +4,6 @@
 
 mod common;
 
-use std::cell::Cell;
-
 use common::{Events, Lab, notes_headings, step_titles};
 use serde_json::Value;
 
@@ -130,22 +128,5 @@ fn ctrl_c_while_processes_wait_leaves_nothing() {
 
 #[test]
 fn ctrl_c_at_a_random_moment_leaves_nothing() {
-    // A moment drawn from the clock: some event between the first and about the last.
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos();
-    let moment = 5 + nanos as usize % 100;
-    let lab = Lab::new();
-    let seen = Cell::new(0);
-    let finished = lab.interrupt_when(&["run", "9", "--json", "--speed", "20"], |_| {
-        seen.set(seen.get() + 1);
-        seen.get() == moment
-    });
-    assert_eq!(
-        finished.status.code(),
-        Some(130),
-        "interrupted at event {moment}: {}",
-        finished.stderr
-    );
+    Lab::new().interrupt_at_a_random_moment(&["run", "9", "--json", "--speed", "20"], 100);
 }

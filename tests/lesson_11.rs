@@ -184,7 +184,7 @@ fn q_at_any_prompt_and_ctrl_c_at_any_moment_leave_nothing() {
     let lab = Lab::new();
     lab.quit_at_every_prompt("11", 7);
     for _ in 0..3 {
-        lab.interrupt_at_a_random_moment("11", 120);
+        lab.interrupt_at_a_random_moment(&["run", "11", "--json", "--speed", "20"], 120);
     }
 }
 

@@ -23,6 +23,11 @@ struct Run {
 }
 
 impl Run {
+    /// How many CPUs the workers kept busy on average.
+    fn cpus_busy(&self) -> f64 {
+        self.cpu / self.wall.max(1e-9)
+    }
+
     /// The share of the workers' time spent waiting for a CPU.
     fn queued_share(&self) -> f64 {
         self.queued / (self.cpu + self.queued).max(1e-9)
@@ -57,8 +62,8 @@ fn measured(events: &Events, what: &str) -> Run {
     }
 }
 
-/// The tests of this file run the lesson one at a time: two runs at once would make the
-/// machine busy by themselves.
+/// The tests of this file take turns: two runs of the lesson at once, or Python's busy
+/// threads beside one, would make the machine busy by themselves.
 static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
@@ -66,8 +71,9 @@ fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
 }
 
 /// Machines quieter than this (the share of the workers' time spent queued for a CPU) must
-/// show the speed-ups.
-const QUIET: f64 = 0.2;
+/// show the speed-ups. (At 17% queued, with the suite's other tests running beside it, one
+/// run's threads without a GIL reached only 1.24x: a share that small already hides a core.)
+const QUIET: f64 = 0.1;
 
 #[test]
 fn the_gil_keeps_one_cpu_busy_while_processes_and_free_threads_use_the_cores() {
@@ -85,7 +91,7 @@ fn the_gil_keeps_one_cpu_busy_while_processes_and_free_threads_use_the_cores() {
     let gil_many = measured(&events, &format!("{workers} threads with the GIL"));
     // On any machine: with the GIL, at most one CPU busy at a time (10% for the handovers).
     assert!(
-        gil_many.cpu / gil_many.wall < 1.1,
+        gil_many.cpus_busy() < 1.1,
         "the GIL let {:.2} CPUs work at once: {gil_many:?}",
         gil_many.cpu / gil_many.wall
     );
@@ -121,8 +127,16 @@ fn the_gil_keeps_one_cpu_busy_while_processes_and_free_threads_use_the_cores() {
         );
     } else {
         assert!(gil_many.speed_up < 1.3, "{gil_many:?}");
-        assert!(free_many.speed_up > 1.5, "{free_many:?}");
-        assert!(processes.speed_up > 1.5, "{processes:?}");
+        // Without a GIL the workers ran side by side: faster than one thread by more than
+        // 1.5x, or, where this virtual machine's cores slow each other down (memory, shared
+        // caches: seen at 1.37x with 1.6 CPUs busy and nothing queued), at least 1.5 CPUs kept
+        // busy on average, which one thread at a time can never do.
+        for parallel in [&free_many, &processes] {
+            assert!(
+                parallel.speed_up > 1.5 || parallel.cpus_busy() > 1.5,
+                "{parallel:?}"
+            );
+        }
     }
 }
 
@@ -149,7 +163,7 @@ fn q_at_any_prompt_and_ctrl_c_at_any_moment_leave_nothing() {
     let lab = Lab::new();
     lab.quit_at_every_prompt("12", 5);
     for _ in 0..3 {
-        lab.interrupt_at_a_random_moment("12", 60);
+        lab.interrupt_at_a_random_moment(&["run", "12", "--json", "--speed", "20"], 60);
     }
 }
 
@@ -157,6 +171,8 @@ fn q_at_any_prompt_and_ctrl_c_at_any_moment_leave_nothing() {
 /// sharing a CPU-bound job never keep more than one CPU busy (skipped without python3).
 #[test]
 fn cpython_threads_never_keep_two_cpus_busy() {
+    // Python's busy threads, beside the lesson's measured run, would slow that run down.
+    let _alone = one_at_a_time();
     let program = r#"
 import threading, time, sys
 def count(n):

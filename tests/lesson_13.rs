@@ -323,7 +323,7 @@ fn q_at_any_prompt_and_ctrl_c_at_any_moment_leave_nothing() {
     let lab = Lab::new();
     lab.quit_at_every_prompt("13", 7);
     for _ in 0..4 {
-        lab.interrupt_at_a_random_moment("13", 700);
+        lab.interrupt_at_a_random_moment(&["run", "13", "--json", "--speed", "20"], 700);
     }
 }
 

@@ -162,29 +162,13 @@ impl Lab {
         }
     }
 
-    /// Sends Ctrl-C to a lesson run at a random moment: after a random number of its events
-    /// (below `events_in_a_run`), printed on failure so the moment can be replayed. The run
-    /// must end as interrupted (status 130), or have finished already (the events come in
-    /// batches, so the signal can arrive after the end), and leave nothing behind.
+    /// Sends Ctrl-C to a run of `args` at a random moment: after a random number of its
+    /// events (below `events_in_a_run`), printed on failure so the moment can be replayed.
+    /// The run must end as interrupted (status 130), or have finished already (the events
+    /// come in batches, so the signal can arrive after the end), and leave nothing behind.
     #[track_caller]
-    pub fn interrupt_at_a_random_moment(&self, lesson: &str, events_in_a_run: usize) {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.subsec_nanos() as usize);
-        let after = 1 + (nanos ^ std::process::id() as usize) % events_in_a_run.max(1);
-        let seen = std::cell::Cell::new(0);
-        let finished = self.interrupt_when(&["run", lesson, "--json", "--speed", "20"], |_| {
-            seen.set(seen.get() + 1);
-            seen.get() >= after
-        });
-        let finished_first = finished.status.code() == Some(0)
-            && finished.stdout.contains(r#""outcome":"finished""#);
-        assert!(
-            finished.status.code() == Some(130) || finished_first,
-            "Ctrl-C after event {after}: {:?} {}",
-            finished.status,
-            finished.stderr
-        );
+    pub fn interrupt_at_a_random_moment(&self, args: &[&str], events_in_a_run: usize) -> Finished {
+        self.interrupt_after_events(args, random_moment(events_in_a_run))
     }
 
     /// Runs `args` (which include `--json --step`) and answers every prompt (a `wait` on
