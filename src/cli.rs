@@ -20,6 +20,7 @@ use crate::tools::load::{self, LoadOptions, Shape};
 use crate::tools::models;
 use crate::tools::replay::{self, ReplayOptions};
 use crate::view::code;
+use crate::view::lang::{self, Lang};
 use crate::view::notes::{self, Notes};
 use crate::view::output::Output;
 use crate::view::record::{Header, ROWS_OFF_A_TERMINAL, Recorder};
@@ -46,6 +47,11 @@ pub struct Cli {
     /// draw them two columns wide (East Asian "ambiguous width" settings).
     #[arg(long, global = true)]
     pub ascii: bool,
+    /// The language of the lessons' prose: titles, notes, prompts, labels (en: English,
+    /// zh: 中文). The default follows the locale: LC_ALL, LC_MESSAGES or LANG starting with
+    /// `zh` chooses Chinese.
+    #[arg(long, value_enum, global = true)]
+    pub lang: Option<LangArg>,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -286,6 +292,14 @@ pub struct RunArgs {
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq)]
+pub enum LangArg {
+    /// English.
+    En,
+    /// 中文 (Chinese).
+    Zh,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq)]
 pub enum ThemeArg {
     /// For a dark terminal.
     Dark,
@@ -478,6 +492,11 @@ fn run(cli: Cli) -> Result<Status> {
         ThemeArg::Light => ThemeName::Light,
         ThemeArg::Contrast => ThemeName::Contrast,
     });
+    lang::set(match cli.lang {
+        Some(LangArg::En) => Lang::En,
+        Some(LangArg::Zh) => Lang::Zh,
+        None => Lang::from_locale(|name| std::env::var(name).ok()),
+    });
     let ascii = cli.ascii;
     let text = |text: &str| render::to_ascii(text).into_owned();
     let text = move |t: String| if ascii { text(&t) } else { t };
@@ -485,7 +504,7 @@ fn run(cli: Cli) -> Result<Status> {
         Command::List => print_quietly(&text(lesson_table(terminal_width()))),
         Command::Notes { lesson } => {
             let lesson = lessons::find(&lesson)?;
-            print_quietly(&text(rendered_notes(lesson.notes)))
+            print_quietly(&text(rendered_notes(lesson.notes.get())))
         }
         Command::Code { lesson, step } => {
             let lesson = lessons::find(&lesson)?;
@@ -648,7 +667,7 @@ fn run_lesson(args: RunArgs, theme: Theme, ascii: bool) -> Result<Status> {
             None => Status::Success,
         });
     }
-    let notes = Notes::parse(lesson.notes);
+    let notes = Notes::parse(lesson.notes.get());
     let mut recording = None;
     let (view, pacing) = if args.json {
         // No prompt is drawn, but with --step each one still waits for a line.
@@ -721,7 +740,7 @@ fn start_recording(
         "proclab · lesson {} · {} — {}",
         lesson.number(),
         lesson.slug(),
-        lesson.title
+        lesson.title.get()
     );
     let height = looks.screen.height.unwrap_or(ROWS_OFF_A_TERMINAL);
     let header = Header::new(looks.screen.width, height, title, looks.theme.name);
@@ -767,7 +786,7 @@ fn lesson_table(width: usize) -> String {
     // The title column is as wide as the longest title.
     let title_width = LESSONS
         .iter()
-        .map(|lesson| lesson.title.chars().count())
+        .map(|lesson| notes::display_width(lesson.title.get()))
         .max()
         .unwrap_or(0);
     let header = if wide {
@@ -787,20 +806,20 @@ fn lesson_table(width: usize) -> String {
     };
     let room = width.saturating_sub(teaches_at + 1).max(30);
     for lesson in LESSONS {
-        let teaches = notes::plain_lines(lesson.teaches, room);
+        let teaches = notes::plain_lines(lesson.teaches.get(), room);
         if wide {
             out.push_str(&format!(
                 " {:>2}  {:<20} {:<title_width$} ",
                 lesson.number(),
                 lesson.slug().cyan(),
-                lesson.title,
+                lesson.title.get(),
             ));
         } else {
             out.push_str(&format!(
                 " {:>2}  {:<20} {}\n",
                 lesson.number(),
                 lesson.slug().cyan(),
-                lesson.title,
+                lesson.title.get(),
             ));
         }
         for (i, line) in teaches.iter().enumerate() {

@@ -14,10 +14,14 @@ use crate::error::{Error, Result};
 use crate::predict::{self, PREDICTION, Question};
 use crate::runtime::context;
 use crate::runtime::event::Kind;
+use crate::view::lang::Text;
 use crate::view::notes::Notes;
 
 pub struct Lab {
+    /// The titles of the steps in English, which the code's `step` calls name, and in the
+    /// language of the run, which the `step` events carry.
     step_titles: Vec<String>,
+    shown_titles: Vec<String>,
     steps_begun: usize,
     pacing: Pacing,
     rng: StdRng,
@@ -71,9 +75,14 @@ impl Pacing {
 }
 
 impl Lab {
-    pub fn new(notes: &Notes, seed: u64, pacing: Pacing) -> Lab {
+    pub fn new(notes: Text, seed: u64, pacing: Pacing) -> Lab {
+        let titles = |notes: &str| -> Vec<String> {
+            let notes = Notes::parse(notes);
+            notes.step_titles().iter().map(|t| t.to_string()).collect()
+        };
         Lab {
-            step_titles: notes.step_titles().iter().map(|t| t.to_string()).collect(),
+            step_titles: titles(notes.en),
+            shown_titles: titles(notes.get()),
             steps_begun: 0,
             pacing,
             rng: StdRng::seed_from_u64(seed),
@@ -109,7 +118,11 @@ impl Lab {
         self.steps_begun += 1;
         context::emit(Kind::Step {
             index: self.steps_begun as u32,
-            title: title.to_string(),
+            title: self
+                .shown_titles
+                .get(self.steps_begun - 1)
+                .map_or(title, String::as_str)
+                .to_string(),
         });
         for _ in 0..self.pacing.pages_of(self.steps_begun) {
             self.prompt()?;

@@ -8,17 +8,19 @@
 
 use crate::error::{Error, Result};
 use crate::lab::Lab;
+use crate::view::lang::Text;
 
 /// One lesson: what the registry and the CLI know of it, and the code that runs it.
 #[derive(Debug)]
 pub struct Lesson {
     /// Its code, `../lessons/NN-slug/lesson.rs` (relative to `src/`).
     pub path: &'static str,
-    pub title: &'static str,
+    pub title: Text,
     /// One line for `proclab list`.
-    pub teaches: &'static str,
-    /// The notes, `lessons/NN-slug/notes.md`, compiled in; one `## ` section per step.
-    pub notes: &'static str,
+    pub teaches: Text,
+    /// The notes, `lessons/NN-slug/notes.md` and `notes.zh.md`, compiled in; one `## `
+    /// section per step, the same steps in the same order in both.
+    pub notes: Text,
     /// The lesson's own code, compiled in too, so that a unit test can compare its step titles
     /// with the notes' headings.
     pub source: &'static str,
@@ -137,32 +139,41 @@ mod tests {
     #[test]
     fn every_lesson_has_notes_with_an_intro_and_steps() {
         for lesson in LESSONS {
-            let notes = Notes::parse(lesson.notes);
-            assert!(
-                notes
-                    .title
-                    .starts_with(&format!("Lesson {}", lesson.number())),
-                "{}: notes title {:?}",
-                lesson.slug(),
-                notes.title
-            );
-            assert!(
-                !notes.intro.is_empty(),
-                "{}: no introduction",
-                lesson.slug()
-            );
-            assert!(
-                !notes.sections.is_empty(),
-                "{}: no step sections",
-                lesson.slug()
-            );
-            for section in &notes.sections {
+            let english = Notes::parse(lesson.notes.en);
+            let mut languages = vec![(english.clone(), format!("Lesson {}", lesson.number()))];
+            if !lesson.notes.zh.is_empty() {
+                languages.push((
+                    Notes::parse(lesson.notes.zh),
+                    format!("第 {} 课", lesson.number()),
+                ));
+            }
+            for (notes, title) in languages {
                 assert!(
-                    !section.body.is_empty(),
-                    "{}: empty section {}",
+                    notes.title.starts_with(&title),
+                    "{}: notes title {:?}, not {title:?}",
                     lesson.slug(),
-                    section.title
+                    notes.title
                 );
+                assert!(
+                    !notes.intro.is_empty(),
+                    "{}: no introduction",
+                    lesson.slug()
+                );
+                // The same steps in both languages, in the same order.
+                assert_eq!(
+                    notes.sections.len(),
+                    english.sections.len(),
+                    "{}: {title}",
+                    lesson.slug()
+                );
+                for section in &notes.sections {
+                    assert!(
+                        !section.body.is_empty(),
+                        "{}: empty section {}",
+                        lesson.slug(),
+                        section.title
+                    );
+                }
             }
         }
     }
@@ -187,21 +198,23 @@ mod tests {
                 .skip(1)
                 .map(|rest| &rest[..rest.find('"').expect("a closing quote")])
                 .collect();
-            let notes = Notes::parse(lesson.notes);
+            let notes = Notes::parse(lesson.notes.en);
             assert_eq!(in_code, notes.step_titles(), "lesson {}", lesson.slug());
         }
     }
 
-    /// A title fits its column of `proclab list` at 80 columns, beside the number and slug.
+    /// A title fits its column of `proclab list` at 80 columns, beside the number and slug
+    /// (a Chinese character takes two columns).
     #[test]
     fn titles_fit_the_lesson_list() {
         for lesson in LESSONS {
-            assert!(
-                lesson.title.chars().count() <= 52,
-                "lesson {}: title too long for the list: {:?}",
-                lesson.number(),
-                lesson.title
-            );
+            for title in [lesson.title.en, lesson.title.zh] {
+                assert!(
+                    crate::view::notes::display_width(title) <= 52,
+                    "lesson {}: title too long for the list: {title:?}",
+                    lesson.number(),
+                );
+            }
         }
     }
 

@@ -16,29 +16,46 @@
 use crate::lessons::Lesson;
 use crate::outcomes::{self, Record};
 use crate::runtime::event::{Event, Kind};
+use crate::text;
+use crate::view::lang::{self, Lang, Text};
 use crate::view::render::PROMPT;
 
 /// The questions of each lesson that has some, by folder.
-const QUESTIONS: &[(&str, &str)] = &[
+const QUESTIONS: &[(&str, Text)] = &[
     (
         "01-spawn-function",
-        include_str!("../lessons/01-spawn-function/questions.md"),
+        Text {
+            en: include_str!("../lessons/01-spawn-function/questions.md"),
+            zh: "",
+        },
     ),
     (
         "02-spawn-worker",
-        include_str!("../lessons/02-spawn-worker/questions.md"),
+        Text {
+            en: include_str!("../lessons/02-spawn-worker/questions.md"),
+            zh: "",
+        },
     ),
     (
         "03-daemon-terminate",
-        include_str!("../lessons/03-daemon-terminate/questions.md"),
+        Text {
+            en: include_str!("../lessons/03-daemon-terminate/questions.md"),
+            zh: "",
+        },
     ),
     (
         "04-socket-concurrency",
-        include_str!("../lessons/04-socket-concurrency/questions.md"),
+        Text {
+            en: include_str!("../lessons/04-socket-concurrency/questions.md"),
+            zh: "",
+        },
     ),
     (
         "05-process-lock",
-        include_str!("../lessons/05-process-lock/questions.md"),
+        Text {
+            en: include_str!("../lessons/05-process-lock/questions.md"),
+            zh: "",
+        },
     ),
 ];
 
@@ -58,16 +75,35 @@ pub struct Question {
     /// What decides the answer, said when the prediction was wrong; `{observed}` is replaced
     /// by this run's answer.
     pub why: String,
+    /// The choices in English, as the outcome functions measure them (`choices` are in the
+    /// language of the run, in the same order).
+    pub measured_choices: Vec<String>,
 }
 
-/// The questions of `lesson` (none for a lesson without `questions.md`).
+/// The questions of `lesson` (none for a lesson without `questions.md`), in the language of
+/// the run: `questions.zh.md` has the same questions under the same steps, its choices in the
+/// same order.
 pub fn questions_of(lesson: &Lesson) -> Vec<Question> {
     let Some((_, text)) = QUESTIONS.iter().find(|(f, _)| *f == lesson.folder()) else {
         return Vec::new();
     };
-    let notes = crate::view::notes::Notes::parse(lesson.notes);
-    let titles: Vec<String> = notes.step_titles().iter().map(|t| t.to_string()).collect();
-    parse(text, &titles)
+    let titles = |notes: &str| -> Vec<String> {
+        let notes = crate::view::notes::Notes::parse(notes);
+        notes.step_titles().iter().map(|t| t.to_string()).collect()
+    };
+    let mut questions = parse(text.en, &titles(lesson.notes.en));
+    if lang::current() == Lang::Zh && !text.zh.is_empty() {
+        for shown in parse(text.zh, &titles(lesson.notes.zh)) {
+            if let Some(question) = questions.iter_mut().find(|q| q.step == shown.step)
+                && shown.choices.len() == question.choices.len()
+            {
+                question.text = shown.text;
+                question.choices = shown.choices;
+                question.why = shown.why;
+            }
+        }
+    }
+    questions
 }
 
 /// Parses `questions.md`: a `# ` title, then for each question a `## Step title` section with
@@ -87,6 +123,7 @@ pub fn parse(text: &str, step_titles: &[String]) -> Vec<Question> {
             choices: Vec::new(),
             measured: String::new(),
             why: String::new(),
+            measured_choices: Vec::new(),
         };
         let mut in_why = false;
         for line in lines.map(str::trim) {
@@ -94,7 +131,10 @@ pub fn parse(text: &str, step_titles: &[String]) -> Vec<Question> {
                 question.choices.push(choice.trim().to_string());
             } else if let Some(measured) = line.strip_prefix("Measured:") {
                 question.measured = measured.trim().to_string();
-            } else if let Some(why) = line.strip_prefix("Why:") {
+            } else if let Some(why) = line
+                .strip_prefix("Why:")
+                .or_else(|| line.strip_prefix("为什么："))
+            {
                 question.why = why.trim().to_string();
                 in_why = true;
             } else if line.is_empty() {
@@ -105,6 +145,7 @@ pub fn parse(text: &str, step_titles: &[String]) -> Vec<Question> {
                 question.text = format!("{} {line}", question.text).trim().to_string();
             }
         }
+        question.measured_choices = question.choices.clone();
         questions.push(question);
     }
     questions
@@ -206,14 +247,24 @@ impl Referee {
         let measured = (self.measure)(&record)
             .into_iter()
             .find(|m| m.step == step && m.what == question.measured);
+        // The measured value falls under an English choice; the run shows the choice in its
+        // own language, at the same place in the list.
         let observed = match measured {
-            Some(measured) => match choice_for(&measured.value, &question.choices) {
-                Some(choice) if *choice != measured.value => {
-                    format!("{choice} ({})", measured.value)
+            Some(measured) => match choice_for(&measured.value, &question.measured_choices) {
+                Some(choice) => {
+                    let place = question.measured_choices.iter().position(|c| c == choice);
+                    let shown = place
+                        .and_then(|i| question.choices.get(i))
+                        .unwrap_or(choice);
+                    if *shown != measured.value {
+                        format!("{shown} ({})", measured.value)
+                    } else {
+                        measured.value
+                    }
                 }
-                _ => measured.value,
+                None => measured.value,
             },
-            None => "not measured in this run".to_string(),
+            None => text!(en: "not measured in this run", zh: "这次运行没有测到"),
         };
         let observed_choice = observed.split(" (").next().unwrap_or(&observed).to_string();
         let right = given == observed_choice || given == observed;
@@ -305,13 +356,18 @@ mod tests {
     }
 
     /// Every questions.md belongs to a lesson, every section to one of its steps, and every
-    /// question has two choices or more, an outcome that answers it and an explanation.
+    /// question has two choices or more, an outcome that answers it and an explanation; its
+    /// questions.zh.md asks the same questions, before the same steps, with as many choices.
     #[test]
     fn every_question_is_complete_and_under_a_step_of_its_lesson() {
+        let titles = |notes: &str| -> Vec<String> {
+            let notes = crate::view::notes::Notes::parse(notes);
+            notes.step_titles().iter().map(|t| t.to_string()).collect()
+        };
         for (folder, text) in QUESTIONS {
             let lesson = LESSONS.iter().find(|l| l.folder() == *folder).unwrap();
-            let sections = text.matches("\n## ").count();
-            let questions = questions_of(lesson);
+            let sections = text.en.matches("\n## ").count();
+            let questions = parse(text.en, &titles(lesson.notes.en));
             assert_eq!(
                 questions.len(),
                 sections,
@@ -322,6 +378,30 @@ mod tests {
                 assert!(q.choices.len() >= 2, "{folder} step {}", q.step);
                 assert!(!q.measured.is_empty(), "{folder} step {}", q.step);
                 assert!(!q.why.is_empty(), "{folder} step {}", q.step);
+            }
+            if text.zh.is_empty() {
+                continue;
+            }
+            let in_chinese = parse(text.zh, &titles(lesson.notes.zh));
+            assert_eq!(
+                in_chinese.len(),
+                text.zh.matches("\n## ").count(),
+                "{folder}: a section of questions.zh.md is not a step of notes.zh.md"
+            );
+            assert_eq!(in_chinese.len(), questions.len(), "{folder}");
+            for (zh, en) in in_chinese.iter().zip(&questions) {
+                assert_eq!(zh.step, en.step, "{folder}");
+                assert_eq!(
+                    zh.choices.len(),
+                    en.choices.len(),
+                    "{folder} step {}",
+                    en.step
+                );
+                assert!(
+                    lang::reads_as_chinese(&zh.text) && lang::reads_as_chinese(&zh.why),
+                    "{folder} step {}",
+                    en.step
+                );
             }
         }
     }

@@ -25,6 +25,7 @@ use crate::error::{Error, Result};
 use crate::lessons::Lesson;
 use crate::outcomes::{self, Record};
 use crate::runtime::event::{Bar, Event, Histogram, Kind, Measured};
+use crate::view::lang;
 use crate::view::output::Output;
 use crate::view::render::{JsonView, View, terminal_width, to_ascii};
 
@@ -85,7 +86,7 @@ extern "C" fn on_stop_signal(signal: libc::c_int) {
 /// stopped it, if one did.
 pub fn run(options: &RepeatOptions) -> Result<Option<i32>> {
     if let Some(step) = options.only_step {
-        let steps = crate::view::notes::Notes::parse(options.lesson.notes)
+        let steps = crate::view::notes::Notes::parse(options.lesson.notes.en)
             .sections
             .len() as u32;
         if step == 0 || step > steps {
@@ -112,9 +113,10 @@ pub fn run(options: &RepeatOptions) -> Result<Option<i32>> {
             Kind::Lesson {
                 number: options.lesson.number(),
                 slug: options.lesson.slug().to_string(),
-                title: options.lesson.title.to_string(),
+                title: options.lesson.title.get().to_string(),
                 seed: options.first_seed,
                 speed: options.speed,
+                lang: lang::current().code().to_string(),
             },
         ))?;
         view.flush()?;
@@ -218,6 +220,7 @@ fn run_once(options: &RepeatOptions, seed: u64) -> Result<(Ended, Vec<Event>)> {
         .args(["run", &options.lesson.number().to_string(), "--json"])
         .args(["--speed", &options.speed.to_string()])
         .args(["--seed", &seed.to_string()])
+        .args(["--lang", lang::current().code()])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -365,7 +368,7 @@ fn human_summary(
         "proclab · lesson {} · {} — {}",
         lesson.number(),
         lesson.slug(),
-        lesson.title
+        lesson.title.get()
     );
     out.push_str(&format!("{}\n", heading.bold()));
     let last_seed = options

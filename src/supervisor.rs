@@ -42,7 +42,7 @@ use crate::runtime::context::{self, RunContext};
 use crate::runtime::errno;
 use crate::runtime::event::{Event, Kind};
 use crate::runtime::procfs;
-use crate::view::notes::Notes;
+use crate::view::lang;
 use crate::view::output::{self, Mode};
 use crate::view::render::View;
 
@@ -185,9 +185,10 @@ fn supervise(
             run.show(context::stamp(Kind::Lesson {
                 number: lesson.number(),
                 slug: lesson.slug().to_string(),
-                title: lesson.title.to_string(),
+                title: lesson.title.get().to_string(),
                 seed: *seed,
                 speed: options.speed,
+                lang: lang::current().code().to_string(),
             }));
             if pacing.predict {
                 run.referee = Some(Referee::new(lesson));
@@ -405,7 +406,7 @@ fn be_the_main_process(program: Program, name: &str) -> ! {
             pacing,
         } => {
             let predict = pacing.predict;
-            let mut lab = Lab::new(&Notes::parse(lesson.notes), seed, pacing);
+            let mut lab = Lab::new(lesson.notes, seed, pacing);
             if predict {
                 lab.ask_questions(crate::predict::questions_of(lesson));
             }

@@ -680,7 +680,7 @@ fn prompts_at_80x24(number: &str) {
     let lab = Lab::new();
     {
         let command = format!(
-            "{} run {number} --step --notes --speed 20 --seed 4",
+            "{} run {number} --step --notes --speed 20 --seed 4 --lang en",
             common::BIN
         );
         let Some(tmux) = Tmux::start(&lab, number, &command) else {

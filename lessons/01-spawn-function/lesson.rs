@@ -21,11 +21,21 @@ use crate::multiprocessing::process::{self, Process};
 use crate::multiprocessing::shared::SharedMemory;
 use crate::runtime::context;
 use crate::runtime::procfs;
+use crate::view::lang::Text;
 use crate::{note, say};
 
-pub const TITLE: &str = "Spawning processes from a function";
-pub const TEACHES: &str = "Process(target, kwargs), start() returns at once, overlap, join()";
-pub const NOTES: &str = include_str!("notes.md");
+pub const TITLE: Text = Text {
+    en: "Spawning processes from a function",
+    zh: "用函数创建进程",
+};
+pub const TEACHES: Text = Text {
+    en: "Process(target, kwargs), start() returns at once, overlap, join()",
+    zh: "Process(target, kwargs)、start() 立即返回、并发重叠、join() 等待",
+};
+pub const NOTES: Text = Text {
+    en: include_str!("notes.md"),
+    zh: "",
+};
 
 /// The target's arguments. A struct with named fields is Rust's keyword arguments: it plays
 /// the part of the tutorial's `kwargs={'name': 'alex'}`.
@@ -88,11 +98,12 @@ pub fn run(lab: &mut Lab) -> Result<()> {
     say!("主进程 / main process");
     let still_running = children.iter().filter(|c| c.is_alive()).count();
     note!(
-        "The three start() calls returned after {} in all: start() forks and comes straight \
-         back, it does not wait for the child. When the main process printed its line, {} of \
-         the 3 children were still running.",
-        describe(start_calls_took),
-        still_running
+        en: "The three start() calls returned after {took} in all: start() forks and comes \
+             straight back, it does not wait for the child. When the main process printed its \
+             line, {still_running} of the 3 children were still running.",
+        zh: "三次 start() 调用一共只用了 {took} 就返回了：start() 执行 fork 后立刻返回，不等子进程\
+             (child process)。主进程打印它那一行时，3 个子进程中还有 {still_running} 个在运行。",
+        took = describe(start_calls_took),
     );
     let mut parents_seen = Vec::new();
     for (child, &pid) in children.iter().zip(&pids) {

@@ -26,11 +26,21 @@ use crate::multiprocessing::process::Process;
 use crate::multiprocessing::shared::SharedMemory;
 use crate::runtime::context;
 use crate::threading::{Gil, Thread, ThreadError};
+use crate::view::lang::Text;
 use crate::{note, say};
 
-pub const TITLE: &str = "The GIL, made visible";
-pub const TEACHES: &str = "a model of CPython's GIL: CPU-bound threads take turns, processes and GIL-free threads run in parallel, I/O overlaps";
-pub const NOTES: &str = include_str!("notes.md");
+pub const TITLE: Text = Text {
+    en: "The GIL, made visible",
+    zh: "看得见的全局解释器锁（GIL）",
+};
+pub const TEACHES: Text = Text {
+    en: "a model of CPython's GIL: CPU-bound threads take turns, processes and GIL-free threads run in parallel, I/O overlaps",
+    zh: "CPython GIL 的模型：CPU 密集的线程轮流执行，进程和无 GIL 的线程并行，I/O 可以重叠",
+};
+pub const NOTES: Text = Text {
+    en: include_str!("notes.md"),
+    zh: "",
+};
 
 /// One unit of CPU-bound work: what the interpreter does between two looks at the GIL's drop
 /// request (CPython looks between bytecodes; a unit here is a few thousand of them).

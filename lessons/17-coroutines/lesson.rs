@@ -35,11 +35,21 @@ use crate::runtime::context;
 use crate::threading::Thread;
 use crate::tools::echo::{self, CHUNK};
 use crate::tools::models::{self, Options};
+use crate::view::lang::Text;
 use crate::{note, say};
 
-pub const TITLE: &str = "Coroutines: many tasks, one thread";
-pub const TEACHES: &str = "a small executor (run queue, futures, wakers, epoll), switching only at waits, a blocking call stalls all, the same echo on tokio; req/s against 1000+";
-pub const NOTES: &str = include_str!("notes.md");
+pub const TITLE: Text = Text {
+    en: "Coroutines: many tasks, one thread",
+    zh: "协程：一个线程，许多任务",
+};
+pub const TEACHES: Text = Text {
+    en: "a small executor (run queue, futures, wakers, epoll), switching only at waits, a blocking call stalls all, the same echo on tokio; req/s against 1000+",
+    zh: "一个小执行器（运行队列、future、waker、epoll）、只在等待处切换、一个阻塞调用卡住全部、tokio 上的同一个回显服务器；1000+ 连接的请求/秒",
+};
+pub const NOTES: Text = Text {
+    en: include_str!("notes.md"),
+    zh: "",
+};
 
 const TASKS: [&str; 3] = ["alex", "wupeiqi", "yuanhao"];
 

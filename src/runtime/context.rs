@@ -400,9 +400,23 @@ macro_rules! say {
     };
 }
 
-/// The lab's annotation on what just happened: `note!("{pid} was reaped")`.
+/// The lab's annotation on what just happened, in both languages (see `view::lang`):
+/// `note!(en: "{pid} was reaped", zh: "{pid} 已被回收", pid = child)`. Only the language of
+/// the run is formatted.
 #[macro_export]
 macro_rules! note {
+    (en: $en:literal, zh: $zh:literal $(, $($arg:tt)*)?) => {
+        match $crate::view::lang::current() {
+            $crate::view::lang::Lang::En => $crate::runtime::context::emit_text(
+                $crate::runtime::context::TextKind::Note,
+                format_args!($en $(, $($arg)*)?),
+            ),
+            $crate::view::lang::Lang::Zh => $crate::runtime::context::emit_text(
+                $crate::runtime::context::TextKind::Note,
+                format_args!($zh $(, $($arg)*)?),
+            ),
+        }
+    };
     ($($arg:tt)*) => {
         $crate::runtime::context::emit_text($crate::runtime::context::TextKind::Note, format_args!($($arg)*))
     };

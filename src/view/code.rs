@@ -69,7 +69,7 @@ pub fn render(lesson: &Lesson, only: Option<usize>) -> Result<String> {
             lesson.number()
         ))
     })?;
-    let notes = Notes::parse(lesson.notes);
+    let notes = Notes::parse(lesson.notes.get());
     if let Some(step) = only
         && !(1..=steps.len()).contains(&step)
     {
@@ -158,7 +158,7 @@ mod tests {
                 .iter()
                 .find(|lesson| lesson.folder() == *folder)
                 .expect("a lesson of that folder");
-            let notes = Notes::parse(lesson.notes);
+            let notes = Notes::parse(lesson.notes.get());
             assert_eq!(steps.len(), notes.sections.len(), "{folder}");
             for step in 1..=steps.len() {
                 let entry = format!(

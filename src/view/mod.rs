@@ -2,6 +2,7 @@
 //! (JSON lines). Only the supervisor renders; lessons emit events.
 
 pub mod code;
+pub mod lang;
 pub mod lives;
 pub mod notes;
 pub mod output;

@@ -16,6 +16,8 @@ use textwrap::core::Word;
 use textwrap::wrap_algorithms::wrap_first_fit;
 use unicode_width::UnicodeWidthStr;
 
+use crate::view::lang;
+
 /// A lesson's notes, split into the introduction and one section per step.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Notes {
@@ -280,11 +282,25 @@ pub fn plain_lines(text: &str, width: usize) -> Vec<String> {
     lines
 }
 
+/// Whether a line may break between `before` and `after` where no space separates them: next
+/// to a Chinese character, unless that would start a line with closing punctuation or end one
+/// with opening punctuation.
+fn may_break_between(before: char, after: char) -> bool {
+    const CLOSING: &str = "，。、；：！？）」』》】〉,.;:!?)]}%";
+    const OPENING: &str = "（「『《【〈([{";
+    (lang::is_cjk(before) || lang::is_cjk(after))
+        && !CLOSING.contains(after)
+        && !OPENING.contains(before)
+}
+
 /// Inline text being gathered into words: each word carries its own styling, so a bold span
 /// that a wrap cuts in two is bold on both lines.
 struct Spans {
     ink: Ink,
-    words: Vec<String>,
+    /// The words so far, each with whether a space follows it.
+    words: Vec<(String, bool)>,
+    /// The last character added, to find where Chinese text may break.
+    last_char: Option<char>,
     /// The word being built, and whether it has any text yet.
     word: String,
     word_started: bool,
@@ -298,6 +314,7 @@ impl Spans {
         Spans {
             ink,
             words: Vec::new(),
+            last_char: None,
             word: String::new(),
             word_started: false,
             strong: 0,
@@ -340,7 +357,8 @@ impl Spans {
     }
 
     /// Adds text in the current style. Spaces end words, except inside `code`, which stays
-    /// one unbreakable word.
+    /// one unbreakable word. Chinese has no spaces: a line may break between any two of its
+    /// characters, but never before closing punctuation (，。）) or after opening (（「).
     fn push_text(&mut self, text: &str, code: bool) {
         let mut piece = String::new();
         for c in text.chars() {
@@ -348,9 +366,20 @@ impl Spans {
                 self.add_piece(&piece, code);
                 piece.clear();
                 self.end_word();
-            } else {
-                piece.push(c);
+                self.last_char = None;
+                continue;
             }
+            if !code
+                && self
+                    .last_char
+                    .is_some_and(|before| may_break_between(before, c))
+            {
+                self.add_piece(&piece, code);
+                piece.clear();
+                self.end_word_without_space();
+            }
+            piece.push(c);
+            self.last_char = Some(c);
         }
         self.add_piece(&piece, code);
     }
@@ -376,7 +405,15 @@ impl Spans {
 
     fn end_word(&mut self) {
         if self.word_started {
-            self.words.push(std::mem::take(&mut self.word));
+            self.words.push((std::mem::take(&mut self.word), true));
+            self.word_started = false;
+        }
+    }
+
+    /// Ends a word that the next one follows with no space between (Chinese).
+    fn end_word_without_space(&mut self) {
+        if self.word_started {
+            self.words.push((std::mem::take(&mut self.word), false));
             self.word_started = false;
         }
     }
@@ -386,9 +423,13 @@ impl Spans {
     fn take_words_wrapped(&mut self, width: usize) -> Vec<String> {
         self.end_word();
         let width = width.max(1);
-        // Each word with the space that follows it, which the wrapping counts between words
-        // (and drops at the end of a line).
-        let spaced: Vec<String> = self.words.iter().map(|w| format!("{w} ")).collect();
+        // Each word with the space that follows it, if any, which the wrapping counts between
+        // words (and drops at the end of a line).
+        let spaced: Vec<String> = self
+            .words
+            .iter()
+            .map(|(w, space)| if *space { format!("{w} ") } else { w.clone() })
+            .collect();
         let words: Vec<Word> = spaced.iter().map(|w| Word::from(w.as_str())).collect();
         let words = textwrap::core::break_words(words, width);
         let lines: Vec<String> = wrap_first_fit(&words, &[width as f64])
@@ -471,6 +512,27 @@ mod tests {
             ["a", "b c", "d"]
         );
         assert_eq!(plain_lines("主进程 主进程", 8), ["主进程", "主进程"]);
+    }
+
+    #[test]
+    fn chinese_wraps_between_characters_and_never_before_closing_punctuation() {
+        let lines = plain(inline_lines(
+            "主进程调用 `start()` 之后立即返回，子进程（child）各自运行。",
+            12,
+            Ink::default(),
+        ));
+        assert!(lines.iter().all(|l| display_width(l) <= 12), "{lines:?}");
+        assert_eq!(
+            lines.concat().replace(' ', ""),
+            "主进程调用start()之后立即返回，子进程（child）各自运行。"
+        );
+        assert!(
+            lines
+                .iter()
+                .all(|l| !l.starts_with(['，', '。', '）']) && !l.ends_with('（')),
+            "{lines:?}"
+        );
+        assert!(lines.iter().any(|l| l.contains("start()")), "{lines:?}");
     }
 
     #[test]

@@ -623,6 +623,7 @@ impl HumanView {
                 title,
                 seed,
                 speed,
+                ..
             } => {
                 self.saw_lesson = true;
                 self.lesson_line =

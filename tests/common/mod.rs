@@ -35,7 +35,8 @@ impl Lab {
         Lab { tmp, tag }
     }
 
-    /// A command for the binary, with TMPDIR, marker and process group set.
+    /// A command for the binary, with TMPDIR, marker and process group set, in English
+    /// whatever the locale of the machine (a test that wants Chinese says `--lang zh`).
     pub fn command(&self, args: &[&str]) -> Command {
         let mut command = Command::new(BIN);
         command
@@ -43,6 +44,9 @@ impl Lab {
             .env("TMPDIR", &self.tmp)
             .env("PROCLAB_TEST_TAG", &self.tag)
             .env_remove("NO_COLOR")
+            .env_remove("LC_ALL")
+            .env_remove("LC_MESSAGES")
+            .env("LANG", "C.UTF-8")
             .process_group(0);
         command
     }

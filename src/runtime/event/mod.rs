@@ -46,6 +46,9 @@ pub enum Kind {
         title: String,
         seed: u64,
         speed: f64,
+        /// The language of the prose in this run's events: `en` or `zh`.
+        #[serde(default)]
+        lang: String,
     },
     /// A step of the lesson begins.
     Step { index: u32, title: String },

@@ -1,0 +1,193 @@
+//! The two languages of the lab's prose: English and Chinese (中文).
+//!
+//! Everything the lab says *about* a run — titles, notes, prompts, labels — exists in both,
+//! written side by side so that a change to one is seen next to the other: a lesson's
+//! `notes.md` beside its `notes.zh.md`, and each run-time note as
+//! `note!(en: "...", zh: "...", args)`. What a lesson's processes print themselves (`say!`) is
+//! their program output and stays as the program prints it, as Python's `print` would.
+//!
+//! The language is chosen once, when the lab starts (`--lang`, else the locale), and every
+//! process of the run inherits it through `fork`.
+
+use std::sync::atomic::{AtomicU8, Ordering::Relaxed};
+
+/// A language the lab speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    En,
+    Zh,
+}
+
+impl Lang {
+    /// Its code, as `--lang` takes it and the JSON `lesson` event reports it.
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Zh => "zh",
+        }
+    }
+
+    /// The language the locale asks for: the first of `LC_ALL`, `LC_MESSAGES` and `LANG` that
+    /// is set and not empty decides (the order in which the C library reads them), and a
+    /// value starting with `zh` (`zh_CN.UTF-8`, `zh_TW`) means Chinese.
+    pub fn from_locale(var: impl Fn(&str) -> Option<String>) -> Lang {
+        let chosen = ["LC_ALL", "LC_MESSAGES", "LANG"]
+            .iter()
+            .filter_map(|name| var(name))
+            .find(|value| !value.is_empty());
+        match chosen {
+            Some(value) if value.starts_with("zh") => Lang::Zh,
+            _ => Lang::En,
+        }
+    }
+}
+
+static CURRENT: AtomicU8 = AtomicU8::new(0);
+
+/// Chooses the language of this process and of every process it forks from now on.
+pub fn set(lang: Lang) {
+    CURRENT.store(lang as u8, Relaxed);
+}
+
+/// The language chosen for this run.
+pub fn current() -> Lang {
+    match CURRENT.load(Relaxed) {
+        1 => Lang::Zh,
+        _ => Lang::En,
+    }
+}
+
+/// A fixed piece of prose in both languages: a lesson's title, what it teaches, its notes.
+#[derive(Debug, Clone, Copy)]
+pub struct Text {
+    pub en: &'static str,
+    pub zh: &'static str,
+}
+
+impl Text {
+    /// The text in the language of this run.
+    pub fn get(&self) -> &'static str {
+        self.of(current())
+    }
+
+    /// The text in `lang` (English where the Chinese is still missing: a unit test lists
+    /// every lesson that lacks it).
+    pub fn of(&self, lang: Lang) -> &'static str {
+        match lang {
+            Lang::Zh if !self.zh.is_empty() => self.zh,
+            _ => self.en,
+        }
+    }
+}
+
+/// A piece of the lab's prose, formatted in the language of this run:
+/// `text!(en: "{n} children", zh: "{n} 个子进程", n = count)`. Both strings take the same
+/// arguments (`format!` refuses one that leaves an argument unused), so the two cannot drift
+/// apart in what they report.
+#[macro_export]
+macro_rules! text {
+    (en: $en:literal, zh: $zh:literal $(,)?) => {
+        match $crate::view::lang::current() {
+            $crate::view::lang::Lang::En => format!($en),
+            $crate::view::lang::Lang::Zh => format!($zh),
+        }
+    };
+    (en: $en:literal, zh: $zh:literal, $($arg:tt)*) => {
+        match $crate::view::lang::current() {
+            $crate::view::lang::Lang::En => format!($en, $($arg)*),
+            $crate::view::lang::Lang::Zh => format!($zh, $($arg)*),
+        }
+    };
+}
+
+/// Whether `text` reads as Chinese: it has CJK characters, and no run of five English words
+/// in a row outside `code` (a sentence left in English). English terms beside the Chinese
+/// ones, `(daemon process)`, are shorter than that.
+pub fn reads_as_chinese(text: &str) -> bool {
+    let has_cjk = text.chars().any(is_cjk);
+    let mut words_in_a_row = 0;
+    let mut longest = 0;
+    let mut in_code = false;
+    for word in text.split(|c: char| c.is_whitespace() || is_cjk(c)) {
+        if word.matches('`').count() % 2 == 1 {
+            in_code = !in_code;
+            words_in_a_row = 0;
+            continue;
+        }
+        let english = !in_code
+            && word.len() > 1
+            && word
+                .trim_matches(|c: char| c.is_ascii_punctuation())
+                .chars()
+                .all(|c| c.is_ascii_alphabetic())
+            && word.chars().any(|c| c.is_ascii_alphabetic());
+        if english {
+            words_in_a_row += 1;
+            longest = longest.max(words_in_a_row);
+        } else if !word.is_empty() {
+            words_in_a_row = 0;
+        }
+    }
+    has_cjk && longest < 5
+}
+
+/// A CJK ideograph or a full-width sign: the characters that Chinese writes without spaces
+/// between them.
+pub fn is_cjk(c: char) -> bool {
+    matches!(c,
+        '\u{2E80}'..='\u{2FDF}'     // radicals
+        | '\u{3000}'..='\u{303F}'   // CJK punctuation: 、。「」
+        | '\u{3400}'..='\u{4DBF}'   // extension A
+        | '\u{4E00}'..='\u{9FFF}'   // unified ideographs
+        | '\u{F900}'..='\u{FAFF}'   // compatibility ideographs
+        | '\u{FE30}'..='\u{FE4F}'   // compatibility forms
+        | '\u{FF00}'..='\u{FFEF}'   // full-width forms: ，（）：；！？
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn locale(pairs: &[(&str, &str)]) -> Lang {
+        let pairs: Vec<(String, String)> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Lang::from_locale(|name| {
+            pairs
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
+        })
+    }
+
+    #[test]
+    fn the_locale_chooses_the_language_in_the_c_library_order() {
+        assert_eq!(locale(&[]), Lang::En);
+        assert_eq!(locale(&[("LANG", "zh_CN.UTF-8")]), Lang::Zh);
+        assert_eq!(locale(&[("LANG", "en_US.UTF-8")]), Lang::En);
+        assert_eq!(
+            locale(&[("LC_ALL", "C.UTF-8"), ("LANG", "zh_CN.UTF-8")]),
+            Lang::En
+        );
+        assert_eq!(
+            locale(&[("LC_ALL", ""), ("LC_MESSAGES", "zh_TW"), ("LANG", "en")]),
+            Lang::Zh
+        );
+    }
+
+    #[test]
+    fn an_english_sentence_does_not_read_as_chinese() {
+        assert!(reads_as_chinese("主进程 (main process) 等待子进程。"));
+        assert!(reads_as_chinese(
+            "`join()` 等待 `Process(target=f, kwargs={'name': 'alex'})` 结束"
+        ));
+        assert!(!reads_as_chinese(
+            "The three start() calls returned at once."
+        ));
+        assert!(!reads_as_chinese(
+            "子进程: every parent pid is the main process"
+        ));
+    }
+}
