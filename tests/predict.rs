@@ -3,71 +3,28 @@
 
 mod common;
 
-use common::{Events, Lab};
-use serde_json::Value;
-
-/// Runs `lesson` with `--predict --json` and the given answers, one per line.
-#[track_caller]
-fn predicted(lab: &Lab, lesson: &str, seed: &str, answers: &str) -> Events {
-    let finished = lab.run(
-        &[
-            "run",
-            lesson,
-            "--predict",
-            "--json",
-            "--speed",
-            "20",
-            "--seed",
-            seed,
-        ],
-        answers,
-    );
-    assert!(
-        finished.status.success(),
-        "{:?} {}",
-        finished.status,
-        finished.stderr
-    );
-    finished.events()
-}
-
-fn verdict(events: &Events, step: i64) -> &Value {
-    events.find("predict", |e| e["step"] == step)
-}
-
-/// `t` of the step events, so that an event can be placed in its step.
-fn step_of(events: &Events, t: f64) -> usize {
-    events
-        .of_kind("step")
-        .iter()
-        .filter(|e| e["t"].as_f64().unwrap() <= t)
-        .count()
-}
-
-fn t(event: &Value) -> f64 {
-    event["t"].as_f64().unwrap()
-}
+use common::{Lab, step_of, t};
 
 #[test]
 fn right_predictions_score_and_wrong_ones_are_explained() {
     let lab = Lab::new();
-    let right = predicted(&lab, "1", "5", "1\n2\n");
+    let right = lab.predicted("1", "5", "1\n2\n", &[]);
     for step in [1, 2] {
-        let v = verdict(&right, step);
+        let v = right.verdict(step);
         assert_eq!(v["right"], true, "{v}");
         assert!(v["choices"].as_array().unwrap().len() >= 2);
         assert!(v["question"].as_str().unwrap().ends_with('?'));
     }
-    assert_eq!(verdict(&right, 1)["given"], "主进程");
+    assert_eq!(right.verdict(1)["given"], "主进程");
     assert!(
         right
             .texts("note")
             .contains(&"You predicted 2 of 2 right.".to_string())
     );
 
-    let wrong = predicted(&lab, "1", "5", "2\n1\n");
+    let wrong = lab.predicted("1", "5", "2\n1\n", &[]);
     for step in [1, 2] {
-        let v = verdict(&wrong, step);
+        let v = wrong.verdict(step);
         assert_eq!(v["right"], false, "{v}");
         assert_ne!(v["given"], v["observed"]);
         assert!(!v["why"].as_str().unwrap().is_empty());
@@ -92,7 +49,7 @@ fn each_answer_is_what_the_runs_own_events_say() {
     let lab = Lab::new();
     for seed in ["3", "8"] {
         // Lesson 1: which line first; the sleeps in all.
-        let run = predicted(&lab, "1", seed, "1\n1\n");
+        let run = lab.predicted("1", seed, "1\n1\n", &[]);
         let main_line = t(run.find("say", |e| e["text"] == "主进程 / main process"));
         let alex_done = t(run.find("say", |e| e["text"] == "alex is done"));
         let first = if alex_done < main_line {
@@ -100,7 +57,7 @@ fn each_answer_is_what_the_runs_own_events_say() {
         } else {
             "主进程"
         };
-        assert_eq!(verdict(&run, 1)["observed"], first);
+        assert_eq!(run.verdict(1)["observed"], first);
         let lives: Vec<(f64, f64)> = ["alex", "wupeiqi", "yuanhao"]
             .iter()
             .map(|name| {
@@ -117,10 +74,10 @@ fn each_answer_is_what_the_runs_own_events_say() {
         } else {
             "about the sum of the sleeps"
         };
-        assert_eq!(verdict(&run, 2)["observed"], expected);
+        assert_eq!(run.verdict(2)["observed"], expected);
 
         // Lesson 2: whose line first in step 1 (a race); who runs run() called directly.
-        let run = predicted(&lab, "2", seed, "1\n1\n");
+        let run = lab.predicted("2", seed, "1\n1\n", &[]);
         let main = run.main_pid();
         let first = run
             .of_kind("say")
@@ -135,17 +92,17 @@ fn each_answer_is_what_the_runs_own_events_say() {
         } else {
             first["name"].as_str().unwrap().to_string()
         };
-        assert_eq!(verdict(&run, 1)["observed"], expected);
+        assert_eq!(run.verdict(1)["observed"], expected);
         let direct = run.find("say", |e| e["text"] == "run-direct is working");
         let expected = if direct["pid"] == main {
             "the main process"
         } else {
             "a new child process"
         };
-        assert_eq!(verdict(&run, 2)["observed"], expected);
+        assert_eq!(run.verdict(2)["observed"], expected);
 
         // Lesson 5: the buyers' own 购票成功 lines, counted in each step.
-        let run = predicted(&lab, "5", seed, "1\n1\n");
+        let run = lab.predicted("5", seed, "1\n1\n", &[]);
         for step in [1, 2] {
             let sold = run
                 .of_kind("say")
@@ -153,7 +110,7 @@ fn each_answer_is_what_the_runs_own_events_say() {
                 .filter(|e| step_of(&run, t(e)) == step)
                 .filter(|e| e["text"].as_str().unwrap().contains("bought the ticket"))
                 .count();
-            let observed = verdict(&run, step as i64)["observed"]
+            let observed = run.verdict(step as i64)["observed"]
                 .as_str()
                 .unwrap()
                 .to_string();
@@ -165,29 +122,29 @@ fn each_answer_is_what_the_runs_own_events_say() {
     }
 
     // Lesson 3: the daemon's exit code as reaped; the orphan's parent read from /proc.
-    let run = predicted(&lab, "3", "3", "2\n3\n");
+    let run = lab.predicted("3", "3", "2\n3\n", &[]);
     let counter = run.pid_of("counter");
     assert_eq!(run.exitcode_of(counter), -15);
-    assert_eq!(verdict(&run, 1)["observed"], "-15 (SIGTERM)");
+    assert_eq!(run.verdict(1)["observed"], "-15 (SIGTERM)");
     let doomed_reaped = t(run.find("exit", |e| e["child"] == run.pid_of("doomed")));
     let grandchild = run.pid_of("grandchild");
     let read = run.find("state", |e| {
         e["of"] == grandchild && t(e) >= doomed_reaped && !e["ppid_of"].is_null()
     });
     assert_eq!(read["ppid_of"], run.lab_pid());
-    assert_eq!(verdict(&run, 3)["observed"], "proclab");
-    assert_eq!(verdict(&run, 3)["right"], true);
+    assert_eq!(run.verdict(3)["observed"], "proclab");
+    assert_eq!(run.verdict(3)["right"], true);
 
     // Lesson 4: who forked the handlers.
-    let run = predicted(&lab, "4", "3", "1\n");
+    let run = lab.predicted("4", "3", "1\n", &[]);
     let spawner = run.find("spawn", |e| e["child_name"] == "handler");
-    assert_eq!(verdict(&run, 1)["observed"], spawner["name"]);
+    assert_eq!(run.verdict(1)["observed"], spawner["name"]);
 }
 
 #[test]
 fn a_choice_outside_the_list_is_asked_again_and_q_quits() {
     let lab = Lab::new();
-    let run = predicted(&lab, "1", "2", "7\nmaybe\n1\n2\n");
+    let run = lab.predicted("1", "2", "7\nmaybe\n1\n2\n", &[]);
     assert!(
         run.texts("note")
             .iter()
@@ -195,7 +152,7 @@ fn a_choice_outside_the_list_is_asked_again_and_q_quits() {
         "{}",
         run.dump()
     );
-    assert_eq!(verdict(&run, 1)["given"], "主进程");
+    assert_eq!(run.verdict(1)["given"], "主进程");
     assert_eq!(run.of_kind("answer").len(), 2);
 
     let finished = lab.run(&["run", "1", "--predict", "--speed", "20"], "q\n");
@@ -234,7 +191,7 @@ fn with_step_mode_the_verdict_comes_at_the_end_of_the_step() {
         events.0[judged + 1]["kind"].as_str(),
         Some("wait")
     ));
-    assert_eq!(verdict(&events, 2)["right"], true);
+    assert_eq!(events.verdict(2)["right"], true);
 
     let human = lab.run(
         &["run", "1", "--predict", "--speed", "20", "--color", "never"],

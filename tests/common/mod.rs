@@ -104,6 +104,31 @@ impl Lab {
         finished.events()
     }
 
+    /// Runs `lesson` with `--predict --json` and the given answers, one per line (`extra`:
+    /// more arguments, such as `--lang zh`).
+    #[track_caller]
+    pub fn predicted(&self, lesson: &str, seed: &str, answers: &str, extra: &[&str]) -> Events {
+        let mut args = vec![
+            "run",
+            lesson,
+            "--predict",
+            "--json",
+            "--speed",
+            "20",
+            "--seed",
+            seed,
+        ];
+        args.extend_from_slice(extra);
+        let finished = self.run(&args, answers);
+        assert!(
+            finished.status.success(),
+            "{:?} {}",
+            finished.status,
+            finished.stderr
+        );
+        finished.events()
+    }
+
     /// Starts a lesson, waits until an event matching `when` has been printed, then sends
     /// SIGINT to the lab's whole process group (what Ctrl-C in a terminal does). Returns the
     /// exit status and everything printed.
@@ -453,6 +478,12 @@ impl Events {
         )
     }
 
+    /// The `predict` event (the verdict) of step `step`.
+    #[track_caller]
+    pub fn verdict(&self, step: i64) -> &Value {
+        self.find("predict", |e| e["step"] == step)
+    }
+
     pub fn of_kind(&self, kind: &str) -> Vec<&Value> {
         self.0.iter().filter(|e| e["kind"] == kind).collect()
     }
@@ -780,4 +811,18 @@ pub fn free_port() -> u16 {
         .chain(20000..start)
         .find(|&port| std::net::TcpListener::bind(("127.0.0.1", port)).is_ok())
         .expect("a free port above 20000")
+}
+
+/// The step (from 1) that an event at time `t` belongs to.
+pub fn step_of(events: &Events, t: f64) -> usize {
+    events
+        .of_kind("step")
+        .iter()
+        .filter(|e| e["t"].as_f64().unwrap() <= t)
+        .count()
+}
+
+/// An event's time, `t`.
+pub fn t(event: &Value) -> f64 {
+    event["t"].as_f64().unwrap()
 }
