@@ -14,6 +14,7 @@ use crate::lab::Pacing;
 use crate::lessons::{self, LESSONS};
 use crate::repeat::{self, RepeatOptions};
 use crate::supervisor::{self, Outcome, Program, RunOptions};
+use crate::text;
 use crate::tools::bench;
 use crate::tools::echo;
 use crate::tools::load::{self, LoadOptions, Shape};
@@ -736,8 +737,9 @@ fn start_recording(
     looks: &Looks,
     lesson: &lessons::Lesson,
 ) -> Result<Recorder> {
-    let title = format!(
-        "proclab · lesson {} · {} — {}",
+    let title = text!(
+        en: "proclab · lesson {} · {} — {}",
+        zh: "proclab · 第 {} 课 · {} — {}",
         lesson.number(),
         lesson.slug(),
         lesson.title.get()
@@ -778,10 +780,11 @@ fn finish_view(
 /// when the terminal is narrow.
 fn lesson_table(width: usize) -> String {
     let mut out = String::new();
-    out.push_str(&format!(
-        "{}\n\n",
-        "proclab lessons (run one with: proclab run <number or slug>)".bold()
-    ));
+    let title = text!(
+        en: "proclab lessons (run one with: proclab run <number or slug>)",
+        zh: "proclab 的课程（运行其中一课：proclab run <编号或 slug>）",
+    );
+    out.push_str(&format!("{}\n\n", title.bold()));
     let wide = width >= 120;
     // The title column is as wide as the longest title.
     let title_width = LESSONS
@@ -789,13 +792,19 @@ fn lesson_table(width: usize) -> String {
         .map(|lesson| notes::display_width(lesson.title.get()))
         .max()
         .unwrap_or(0);
+    let (title, teaches, both) = match lang::current() {
+        Lang::En => ("title", "what it teaches", "title / what it teaches"),
+        Lang::Zh => ("标题", "这一课教什么", "标题 / 这一课教什么"),
+    };
     let header = if wide {
         format!(
-            " {:>2}  {:<20} {:<title_width$} {}",
-            "#", "slug", "title", "what it teaches"
+            " {:>2}  {:<20} {} {teaches}",
+            "#",
+            "slug",
+            notes::pad(title, title_width)
         )
     } else {
-        format!(" {:>2}  {:<20} {}", "#", "slug", "title / what it teaches")
+        format!(" {:>2}  {:<20} {both}", "#", "slug")
     };
     out.push_str(&format!("{}\n", header.dimmed()));
     // Where the teaches column starts, and the room it has.
@@ -809,10 +818,10 @@ fn lesson_table(width: usize) -> String {
         let teaches = notes::plain_lines(lesson.teaches.get(), room);
         if wide {
             out.push_str(&format!(
-                " {:>2}  {:<20} {:<title_width$} ",
+                " {:>2}  {:<20} {} ",
                 lesson.number(),
                 lesson.slug().cyan(),
-                lesson.title.get(),
+                notes::pad(lesson.title.get(), title_width),
             ));
         } else {
             out.push_str(&format!(
@@ -838,10 +847,10 @@ fn rendered_notes(markdown: &str) -> String {
     let mut out = format!("{}\n\n", notes.title.bold());
     out.push_str(&notes::render(&notes.intro, width, ""));
     for (i, section) in notes.sections.iter().enumerate() {
-        out.push_str(&format!(
-            "\n\n{}\n\n",
-            format!("Step {}: {}", i + 1, section.title).bold()
-        ));
+        let step = i + 1;
+        let title = &section.title;
+        let heading = text!(en: "Step {step}: {title}", zh: "第 {step} 步：{title}");
+        out.push_str(&format!("\n\n{}\n\n", heading.bold()));
         out.push_str(&notes::render(&section.body, width, "  "));
     }
     out.push('\n');

@@ -176,7 +176,8 @@ impl Lab {
                 return Ok(());
             }
             crate::note!(
-                "{:?} is not one of the choices: answer with a number from 1 to {}.",
+                en: "{:?} is not one of the choices: answer with a number from 1 to {}.",
+                zh: "{:?} 不是选项之一：请回答 1 到 {} 之间的一个序号。",
                 line.trim(),
                 question.choices.len()
             );
@@ -287,10 +288,10 @@ pub fn stated(duration: Duration) -> String {
     if speed == 1.0 {
         written
     } else {
-        let speed = format!("{speed}");
-        format!(
-            "{written} ({} at --speed {speed})",
-            describe(context::scaled(duration))
+        let scaled = describe(context::scaled(duration));
+        crate::text!(
+            en: "{written} ({scaled} at --speed {speed})",
+            zh: "{written}（--speed {speed} 下实为 {scaled}）",
         )
     }
 }

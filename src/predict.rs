@@ -233,7 +233,12 @@ impl Referee {
         }
         if self.judged > 0 {
             said.push(Kind::Note {
-                text: format!("You predicted {} of {} right.", self.right, self.judged),
+                text: text!(
+                    en: "You predicted {} of {} right.",
+                    zh: "你预测对了 {} 题，共 {} 题。",
+                    self.right,
+                    self.judged
+                ),
             });
         }
         said
@@ -293,15 +298,21 @@ pub fn shown(event: &Event) -> String {
             question,
             choices,
         } => {
-            let mut text = format!("Predict, before step {step} runs: {question}");
+            let mut text = text!(
+                en: "Predict, before step {step} runs: {question}",
+                zh: "在第 {step} 步运行之前，请预测：{question}",
+            );
             for (i, choice) in choices.iter().enumerate() {
                 text.push_str(&format!("\n  {}) {choice}", i + 1));
             }
             text
         }
         Kind::Answer { given, .. } => match given {
-            Some(given) => format!("Your prediction: {given}"),
-            None => "No prediction: input ended, so no more questions.".to_string(),
+            Some(given) => text!(en: "Your prediction: {given}", zh: "你的预测：{given}"),
+            None => text!(
+                en: "No prediction: input ended, so no more questions.",
+                zh: "没有预测：输入已经结束，不再提问。",
+            ),
         },
         Kind::Predict {
             step,
@@ -311,17 +322,29 @@ pub fn shown(event: &Event) -> String {
             why,
             ..
         } => {
-            let given = given.as_deref().unwrap_or("nothing");
+            let nothing = text!(en: "nothing", zh: "（无）");
+            let given = given.as_deref().unwrap_or(&nothing);
             if *right {
-                format!("Step {step}: you predicted {given}, and this run says {observed}. Right.")
+                text!(
+                    en: "Step {step}: you predicted {given}, and this run says {observed}. Right.",
+                    zh: "第 {step} 步：你预测的是 {given}，这次运行的结果是 {observed}。对了。",
+                )
             } else {
-                format!("Step {step}: you predicted {given}; this run says {observed}. Why: {why}")
+                text!(
+                    en: "Step {step}: you predicted {given}; this run says {observed}. Why: {why}",
+                    zh: "第 {step} 步：你预测的是 {given}；这次运行的结果是 {observed}。原因：{why}",
+                )
             }
         }
         Kind::Outcome {
             run, seed, ended, ..
-        } => format!("run {run} (seed {seed}) {ended}"),
-        Kind::Summary { runs, asked, .. } => format!("{runs} of {asked} runs made"),
+        } => {
+            text!(en: "run {run} (seed {seed}) {ended}", zh: "第 {run} 次运行（种子 {seed}）{ended}")
+        }
+        Kind::Summary { runs, asked, .. } => text!(
+            en: "{runs} of {asked} runs made",
+            zh: "要求 {asked} 次运行，完成了 {runs} 次",
+        ),
         _ => String::new(),
     }
 }

@@ -25,7 +25,8 @@ use crate::error::{Error, Result};
 use crate::lessons::Lesson;
 use crate::outcomes::{self, Record};
 use crate::runtime::event::{Bar, Event, Histogram, Kind, Measured};
-use crate::view::lang;
+use crate::text;
+use crate::view::lang::{self, Text};
 use crate::view::output::Output;
 use crate::view::render::{JsonView, View, terminal_width, to_ascii};
 
@@ -64,6 +65,22 @@ impl Ended {
             Ended::TimedOut => "timed out",
             Ended::Interrupted => "interrupted",
         }
+    }
+
+    /// How it ended, for a person, in the language of the run (`word` is for the JSON).
+    fn shown(self) -> &'static str {
+        let zh = match self {
+            Ended::Finished => "已完成",
+            Ended::StoppedAfterStep => "在这一步之后停止",
+            Ended::Failed => "失败",
+            Ended::TimedOut => "超时",
+            Ended::Interrupted => "被中断",
+        };
+        Text {
+            en: self.word(),
+            zh,
+        }
+        .get()
     }
 }
 
@@ -364,8 +381,9 @@ fn human_summary(
     let width = terminal_width().max(60);
     let speed = options.speed;
     let mut out = String::new();
-    let heading = format!(
-        "proclab · lesson {} · {} — {}",
+    let heading = text!(
+        en: "proclab · lesson {} · {} — {}",
+        zh: "proclab · 第 {} 课 · {} — {}",
         lesson.number(),
         lesson.slug(),
         lesson.title.get()
@@ -375,24 +393,27 @@ fn human_summary(
         .first_seed
         .wrapping_add(results.len().saturating_sub(1) as u64);
     let what = match options.only_step {
-        Some(step) => format!(
-            ", measuring step {step} alone (the steps before it ran too; each run was stopped \
-             when step {} began)",
+        Some(step) => text!(
+            en: ", measuring step {step} alone (the steps before it ran too; each run was \
+                 stopped when step {} began)",
+            zh: "，只测第 {step} 步（它前面的步骤也都运行了；每次运行在第 {} 步开始时停止）",
             step + 1
         ),
         None => String::new(),
     };
-    out.push_str(&format!(
-        "{} of {} runs at --speed {speed}, seeds {} to {last_seed}{what}\n",
+    out.push_str(&text!(
+        en: "{} of {} runs at --speed {speed}, seeds {} to {last_seed}{what}\n",
+        zh: "{} 次运行（共要求 {} 次），--speed {speed}，种子 {} 到 {last_seed}{what}\n",
         results.len(),
         options.runs,
         options.first_seed
     ));
     if !outcomes::has_own(lesson) {
-        out.push_str(
-            "This lesson declares no outcomes of its own: shown is the order the children of \
-             each step ended.\n",
-        );
+        out.push_str(&text!(
+            en: "This lesson declares no outcomes of its own: shown is the order the children \
+                 of each step ended.\n",
+            zh: "这节课没有声明自己的结果：下面显示的是每一步里子进程结束的先后顺序。\n",
+        ));
     }
     let value_width = histograms
         .iter()
@@ -405,17 +426,21 @@ fn human_summary(
     // A third of what is left for the bar, the rest for the seeds that replay it.
     let bar_width = (width.saturating_sub(value_width + count_width + 12) / 3).clamp(8, 30);
     for histogram in histograms {
-        out.push_str(&format!(
-            "\n{}\n",
-            format!("Step {} · {}", histogram.step, histogram.what).bold()
-        ));
+        let title = text!(
+            en: "Step {} · {}",
+            zh: "第 {} 步 · {}",
+            histogram.step,
+            histogram.what
+        );
+        out.push_str(&format!("\n{}\n", title.bold()));
         let most = histogram.bars.iter().map(|b| b.count).max().unwrap_or(1);
         for bar in &histogram.bars {
             let length = ((bar.count as usize * bar_width) as f64 / most as f64).ceil() as usize;
             let value = clip(&bar.value, value_width);
             let pad = value_width.saturating_sub(crate::view::notes::display_width(&value));
-            let lead = format!(
-                "  {value}{} {:<bar_width$} {:>count_width$}  seeds ",
+            let lead = text!(
+                en: "  {value}{} {:<bar_width$} {:>count_width$}  seeds ",
+                zh: "  {value}{} {:<bar_width$} {:>count_width$}  种子 ",
                 " ".repeat(pad),
                 "█".repeat(length.max(1)),
                 bar.count
@@ -427,24 +452,36 @@ fn human_summary(
     let unusual: Vec<String> = results
         .iter()
         .filter(|r| matches!(r.ended, Ended::Failed | Ended::TimedOut))
-        .map(|r| format!("seed {} {}", r.seed, r.ended.word()))
+        .map(|r| text!(en: "seed {} {}", zh: "种子 {} {}", r.seed, r.ended.shown()))
         .collect();
     if !unusual.is_empty() {
-        out.push_str(&format!("\nNot measured: {}.\n", unusual.join(", ")));
+        let unusual = unusual.join(&text!(en: ", ", zh: "、"));
+        out.push_str(&text!(
+            en: "\nNot measured: {unusual}.\n",
+            zh: "\n没有测到：{unusual}。\n",
+        ));
     }
     if histograms.is_empty() && !results.is_empty() {
-        out.push_str("\nNothing was measured in these runs.\n");
+        out.push_str(&text!(
+            en: "\nNothing was measured in these runs.\n",
+            zh: "\n这些运行什么都没有测到。\n",
+        ));
     }
-    out.push_str(&format!(
-        "\nReplay any bar alone: proclab run {} --speed {speed} --seed <one of its seeds>\n",
+    out.push_str(&text!(
+        en: "\nReplay any bar alone: proclab run {} --speed {speed} --seed <one of its seeds>\n",
+        zh: "\n单独重放任意一条：proclab run {} --speed {speed} --seed <它的一个种子>\n",
         lesson.number()
     ));
     let stopped = match signal {
-        Some(_) => " (stopped by Ctrl-C: the run under way was ended and is not counted)",
-        None => "",
+        Some(_) => text!(
+            en: " (stopped by Ctrl-C: the run under way was ended and is not counted)",
+            zh: "（被 Ctrl-C 停止：正在进行的那次运行已结束，不计入）",
+        ),
+        None => String::new(),
     };
-    out.push_str(&format!(
-        "{} runs in {:.1} s{stopped}.\n",
+    out.push_str(&text!(
+        en: "{} runs in {:.1} s{stopped}.\n",
+        zh: "{} 次运行，用时 {:.1} s{stopped}。\n",
         results.len(),
         took.as_secs_f64()
     ));

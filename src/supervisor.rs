@@ -42,6 +42,7 @@ use crate::runtime::context::{self, RunContext};
 use crate::runtime::errno;
 use crate::runtime::event::{Event, Kind};
 use crate::runtime::procfs;
+use crate::text;
 use crate::view::lang;
 use crate::view::output::{self, Mode};
 use crate::view::render::View;
@@ -298,26 +299,40 @@ fn supervise(
     if !killed.is_empty() && matches!(outcome, Outcome::Finished | Outcome::Failed) {
         let list: Vec<String> = killed
             .iter()
-            .map(|(pid, name)| format!("{pid} ({name})"))
+            .map(|(pid, name)| text!(en: "{pid} ({name})", zh: "{pid}（{name}）"))
             .collect();
+        let list = list.join(&text!(en: ", ", zh: "、"));
         run.show(context::stamp(Kind::Note {
-            text: format!(
-                "The lab ended what the lesson left running: {}.",
-                list.join(", ")
+            text: text!(
+                en: "The lab ended what the lesson left running: {list}.",
+                zh: "课程结束时还有进程在运行，实验室把它们结束了：{list}。",
             ),
         }));
     }
     if let Outcome::Interrupted(signal) = outcome {
         let name = Signal::try_from(signal).map_or("a signal", |s| s.as_str());
-        let what = if is_lesson { "lesson" } else { "run" };
+        let what = match (is_lesson, lang::current()) {
+            (true, lang::Lang::En) => "lesson",
+            (false, lang::Lang::En) => "run",
+            (true, lang::Lang::Zh) => "课程",
+            (false, lang::Lang::Zh) => "运行",
+        };
         let killing = match killed.len() {
-            0 => "none was still running: the signal had ended them all".to_string(),
-            n => format!("it killed the {n} that were still running"),
+            0 => text!(
+                en: "none was still running: the signal had ended them all",
+                zh: "已经没有在运行的了：信号把它们全都结束了",
+            ),
+            n => text!(
+                en: "it killed the {n} that were still running",
+                zh: "并杀掉了仍在运行的 {n} 个",
+            ),
         };
         run.show(context::stamp(Kind::Note {
-            text: format!(
-                "Stopped by {name}. The lab reaped {reaped_in_clean_up} process(es) of this {what} \
-                 after the signal; {killing}. Nothing of the {what} is left."
+            text: text!(
+                en: "Stopped by {name}. The lab reaped {reaped_in_clean_up} process(es) of this \
+                     {what} after the signal; {killing}. Nothing of the {what} is left.",
+                zh: "被 {name} 停止。信号之后，实验室回收了这次{what}的 {reaped_in_clean_up} 个\
+                     进程；{killing}。这次{what}什么都没有留下。",
             ),
         }));
     }
@@ -418,7 +433,10 @@ fn be_the_main_process(program: Program, name: &str) -> ! {
     match outcome {
         Ok(Ok(())) => process::exit(0),
         Ok(Err(Error::Quit)) => {
-            crate::note!("Stopped at the prompt: the lab ends this lesson's processes now.");
+            crate::note!(
+                en: "Stopped at the prompt: the lab ends this lesson's processes now.",
+                zh: "在提示处停止：实验室现在结束这节课的所有进程。",
+            );
             process::kill_children();
             process::exit(0)
         }
@@ -757,7 +775,10 @@ impl Run {
             if self.not_shown > 0 {
                 let dropped = std::mem::take(&mut self.not_shown);
                 let note = context::stamp(Kind::Note {
-                    text: format!("{dropped} lines not shown: output too slow"),
+                    text: text!(
+                        en: "{dropped} lines not shown: output too slow",
+                        zh: "有 {dropped} 行没有显示：输出跟不上",
+                    ),
                 });
                 if let Err(error) = self.view.show(&note) {
                     self.note_output_error(&error);

@@ -769,24 +769,31 @@ fn describe_finished(finished: &[Finished]) -> String {
     let each: Vec<String> = finished
         .iter()
         .map(|child| {
-            let what = match (child.daemon, child.signalled) {
-                (true, true) => "terminated its daemon child",
-                (true, false) => "reaped its daemon child, which had already ended,",
-                (false, _) => "waited for its child",
-            };
-            format!(
-                "{what} {} (pid {}, exitcode {})",
-                child.name,
-                child.pid,
-                crate::runtime::event::describe_exitcode(child.exitcode)
-            )
+            let (name, pid) = (&child.name, child.pid);
+            let code = crate::runtime::event::describe_exitcode(child.exitcode);
+            match (child.daemon, child.signalled) {
+                (true, true) => crate::text!(
+                    en: "terminated its daemon child {name} (pid {pid}, exitcode {code})",
+                    zh: "终止了它的守护子进程 {name}（pid {pid}，退出码 {code}）",
+                ),
+                (true, false) => crate::text!(
+                    en: "reaped its daemon child, which had already ended, {name} (pid {pid}, \
+                         exitcode {code})",
+                    zh: "回收了它已经结束的守护子进程 {name}（pid {pid}，退出码 {code}）",
+                ),
+                (false, _) => crate::text!(
+                    en: "waited for its child {name} (pid {pid}, exitcode {code})",
+                    zh: "等待了它的子进程 {name}（pid {pid}，退出码 {code}）",
+                ),
+            }
         })
         .collect();
-    format!(
-        "On its way out, {} {}: what Python's exit does with the children a process has not \
-         joined.",
-        context::name(),
-        each.join(", then ")
+    let me = context::name();
+    let each = each.join(&crate::text!(en: ", then ", zh: "，然后"));
+    crate::text!(
+        en: "On its way out, {me} {each}: what Python's exit does with the children a process \
+             has not joined.",
+        zh: "{me} 在退出时{each}：这就是 Python 的 exit 对一个进程还没 join 的子进程所做的事。",
     )
 }
 

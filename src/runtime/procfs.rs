@@ -9,6 +9,7 @@ use nix::unistd::Pid;
 
 use crate::runtime::context;
 use crate::runtime::event::Kind;
+use crate::view::lang::Text;
 
 /// One line of `/proc/<pid>/stat`, the fields the lab uses.
 #[derive(Debug, Clone, PartialEq)]
@@ -134,18 +135,43 @@ fn parse_tcp_line(line: &str) -> Option<TcpSocket> {
     })
 }
 
-/// What a state letter means, for notes.
+/// What a state letter means, for notes, in the language of the run.
 pub fn describe_state(state: char) -> &'static str {
-    match state {
-        'R' => "running",
-        'S' => "sleeping: waiting for an event",
-        'D' => "waiting, uninterruptibly",
-        'T' | 't' => "stopped",
-        'Z' => "zombie: exited, not yet reaped",
-        'X' => "dead",
-        'I' => "idle",
-        _ => "unknown",
-    }
+    let meaning = match state {
+        'R' => Text {
+            en: "running",
+            zh: "运行中",
+        },
+        'S' => Text {
+            en: "sleeping: waiting for an event",
+            zh: "睡眠：在等待某个事件",
+        },
+        'D' => Text {
+            en: "waiting, uninterruptibly",
+            zh: "不可中断的等待",
+        },
+        'T' | 't' => Text {
+            en: "stopped",
+            zh: "已暂停",
+        },
+        'Z' => Text {
+            en: "zombie: exited, not yet reaped",
+            zh: "僵尸：已退出，还没被回收",
+        },
+        'X' => Text {
+            en: "dead",
+            zh: "已死亡",
+        },
+        'I' => Text {
+            en: "idle",
+            zh: "空闲",
+        },
+        _ => Text {
+            en: "unknown",
+            zh: "未知",
+        },
+    };
+    meaning.get()
 }
 
 #[cfg(test)]

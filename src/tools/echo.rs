@@ -382,13 +382,15 @@ pub fn serve(listener: TcpListener, max_clients: usize, guarded: Guarded) -> Res
     );
     if address.ip().is_unspecified() {
         note!(
-            "WARNING: listening on every network interface ({address}): other machines on the \
-             network can connect to this server."
+            en: "WARNING: listening on every network interface ({address}): other machines on \
+                 the network can connect to this server.",
+            zh: "警告：正在所有网络接口上监听（{address}）：网络上的其他机器也能连接这个服务器。",
         );
     } else if !address.ip().is_loopback() {
         note!(
-            "WARNING: {address} is not a loopback address: other machines on the network can \
-             connect to this server."
+            en: "WARNING: {address} is not a loopback address: other machines on the network \
+                 can connect to this server.",
+            zh: "警告：{address} 不是回环地址（loopback）：网络上的其他机器也能连接这个服务器。",
         );
     }
     let options = ServerOptions {

@@ -10,7 +10,8 @@
 
 use crate::error::{Error, Result};
 use crate::lessons::Lesson;
-use crate::view::notes::{Notes, Section};
+use crate::text;
+use crate::view::notes::{Notes, Section, display_width};
 
 /// The two programs of one step.
 #[derive(Debug)]
@@ -88,18 +89,25 @@ pub fn render(lesson: &Lesson, only: Option<usize>) -> Result<String> {
         if !out.is_empty() {
             out.push('\n');
         }
-        let heading = format!("Step {step} of {}: {}", steps.len(), section.title);
+        let (count, title) = (steps.len(), &section.title);
+        let heading = text!(
+            en: "Step {step} of {count}: {title}",
+            zh: "第 {step} 步（共 {count} 步）：{title}",
+        );
+        // Underlined across the heading's columns: a Chinese character takes two.
         out.push_str(&format!(
             "{heading}\n{}\n\n",
-            "=".repeat(heading.chars().count())
+            "=".repeat(display_width(&heading))
         ));
-        out.push_str(&format!(
-            "--- Python, the tutorial's, corrected: {}\n    run it: python3 {0}\n\n{}\n\n",
+        out.push_str(&text!(
+            en: "--- Python, the tutorial's, corrected: {}\n    run it: python3 {0}\n\n{}\n\n",
+            zh: "--- Python，教程里的代码（已改正）：{}\n    运行：python3 {0}\n\n{}\n\n",
             path(lesson, step, "py"),
             code.python.trim_end()
         ));
-        out.push_str(&format!(
-            "--- Rust, with the lab's API: {}\n    run it: cargo run --example {}\n\n{}\n",
+        out.push_str(&text!(
+            en: "--- Rust, with the lab's API: {}\n    run it: cargo run --example {}\n\n{}\n",
+            zh: "--- Rust，用实验室的 API 写：{}\n    运行：cargo run --example {}\n\n{}\n",
             path(lesson, step, "rs"),
             example(lesson, step),
             code.rust.trim_end()
@@ -125,9 +133,11 @@ pub fn beside_notes(lesson: &Lesson, notes: Notes, with_notes: bool) -> Notes {
                 String::new()
             };
             if let Some(code) = steps.get(i) {
-                body.push_str(&format!(
-                    "Python, the tutorial's, corrected (`{}`):\n\n```python\n{}\n```\n\n\
-                     Rust, with the lab's API (`cargo run --example {}`):\n\n```rust\n{}\n```\n",
+                body.push_str(&text!(
+                    en: "Python, the tutorial's, corrected (`{}`):\n\n```python\n{}\n```\n\n\
+                         Rust, with the lab's API (`cargo run --example {}`):\n\n```rust\n{}\n```\n",
+                    zh: "Python，教程里的代码，已改正（`{}`）：\n\n```python\n{}\n```\n\n\
+                         Rust，用实验室的 API 写（`cargo run --example {}`）：\n\n```rust\n{}\n```\n",
                     path(lesson, i + 1, "py"),
                     code.python.trim_end(),
                     example(lesson, i + 1),

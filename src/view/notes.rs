@@ -123,6 +123,19 @@ pub fn display_width(text: &str) -> usize {
     }
 }
 
+/// `text` followed by spaces up to `columns` terminal columns: what `{:<n}` does, counting
+/// columns instead of characters (a Chinese character takes two).
+pub fn pad(text: &str, columns: usize) -> String {
+    let fill = columns.saturating_sub(display_width(text));
+    format!("{text}{}", " ".repeat(fill))
+}
+
+/// `text` after spaces up to `columns` terminal columns: `{:>n}`, counting columns.
+pub fn pad_left(text: &str, columns: usize) -> String {
+    let fill = columns.saturating_sub(display_width(text));
+    format!("{}{text}", " ".repeat(fill))
+}
+
 /// Renders Markdown text for a terminal `width` columns wide: paragraphs and list items are
 /// wrapped, code blocks kept as they are. Each line starts with `indent`.
 pub fn render(markdown: &str, width: usize, indent: &str) -> String {

@@ -17,8 +17,10 @@ use crate::predict::PREDICTION;
 use crate::runtime::context;
 use crate::runtime::event::{Actor, Event, Kind, describe_exitcode};
 use crate::runtime::procfs::describe_state;
+use crate::text;
+use crate::view::lang::{self, Lang};
 use crate::view::lives::{Cell, Group, Life, Lives, Scale, Sort, family};
-use crate::view::notes::{self, Ink, Notes};
+use crate::view::notes::{self, Ink, Notes, pad, pad_left};
 use crate::view::output::Output;
 use crate::view::record::Recorder;
 
@@ -572,11 +574,11 @@ impl HumanView {
     fn prefix(&self, event: &Event) -> ColoredString {
         let who = event.actor_label();
         let text = format!(
-            "{:>7.3}s {:>6} {:>6}  {:<13} │ ",
+            "{:>7.3}s {:>6} {:>6}  {} │ ",
             event.t,
             event.pid,
             event.ppid,
-            clip(&who, 13)
+            pad(&clip(&who, 13), 13)
         );
         self.paint(&text, &event.name)
     }
@@ -626,22 +628,37 @@ impl HumanView {
                 ..
             } => {
                 self.saw_lesson = true;
-                self.lesson_line =
-                    format!("proclab · lesson {number} · {slug} · seed {seed} · speed {speed}×");
+                self.lesson_line = text!(
+                    en: "proclab · lesson {number} · {slug} · seed {seed} · speed {speed}×",
+                    zh: "proclab · 第 {number} 课 · {slug} · 种子 {seed} · 速度 {speed}×",
+                );
                 let rule = "─".repeat(self.width());
                 writeln!(self.out, "{}", self.quiet(rule.normal()))?;
-                let heading = format!("proclab · lesson {number} · {slug} — {title}");
+                let heading = text!(
+                    en: "proclab · lesson {number} · {slug} — {title}",
+                    zh: "proclab · 第 {number} 课 · {slug} — {title}",
+                );
                 for line in notes::plain_lines(&heading, self.width()) {
                     writeln!(self.out, "{}", line.bold())?;
                 }
-                writeln!(
-                    self.out,
-                    "seed {seed} (replay with --seed {seed}) · speed {speed}×"
-                )?;
+                let seed_line = text!(
+                    en: "seed {seed} (replay with --seed {seed}) · speed {speed}×",
+                    zh: "种子 {seed}（用 --seed {seed} 可重放这次运行）· 速度 {speed}×",
+                );
+                for line in notes::plain_lines(&seed_line, self.width()) {
+                    writeln!(self.out, "{line}")?;
+                }
                 writeln!(self.out, "{}", self.quiet(rule.normal()))?;
+                let (time, name, what) = match lang::current() {
+                    Lang::En => ("time", "name", "what happened"),
+                    Lang::Zh => ("时间", "名称", "发生了什么"),
+                };
                 let legend = format!(
-                    "{:>8} {:>6} {:>6}  {:<13} │ {}",
-                    "time", "pid", "ppid", "name", "what happened"
+                    "{} {:>6} {:>6}  {} │ {what}",
+                    pad_left(time, 8),
+                    "pid",
+                    "ppid",
+                    pad(name, 13),
                 );
                 writeln!(self.out, "{}", self.quiet(legend.normal()))
             }
@@ -667,18 +684,28 @@ impl HumanView {
             Kind::Error { text } => {
                 let prefix = self.prefix(event);
                 let room = self.text_columns();
-                let lines = notes::plain_lines(&format!("error: {text}"), room);
+                let error = text!(en: "error: {text}", zh: "错误：{text}");
+                let lines = notes::plain_lines(&error, room);
                 self.lines(prefix, lines, |line| line.color(theme.error).bold())
             }
             Kind::End { wall, outcome } => {
                 // A lesson's stream opens with a `lesson` event; a tool's (`serve`) does not.
-                let what = if !self.saw_lesson { "run" } else { "lesson" };
+                let outcome = outcome_word(outcome);
+                let ended = match self.saw_lesson {
+                    true => text!(
+                        en: "lesson {outcome} after {wall:.2} s of wall time",
+                        zh: "课程{outcome}，共用 {wall:.2} s 墙钟时间（wall time）",
+                    ),
+                    false => text!(
+                        en: "run {outcome} after {wall:.2} s of wall time",
+                        zh: "运行{outcome}，共用 {wall:.2} s 墙钟时间（wall time）",
+                    ),
+                };
                 writeln!(self.out)?;
-                writeln!(
-                    self.out,
-                    "{}",
-                    format!("{what} {outcome} after {wall:.2} s of wall time").bold()
-                )
+                for line in notes::plain_lines(&ended, self.width()) {
+                    writeln!(self.out, "{}", line.bold())?;
+                }
+                Ok(())
             }
             // Predictions, and what `--repeat` says: their text comes from their own module.
             Kind::Question { .. }
@@ -737,15 +764,16 @@ impl HumanView {
         } else {
             writeln!(self.out)?;
         }
-        let continued = if self.step.page > 0 {
-            " (continued)"
-        } else {
-            ""
+        let continued = match (self.step.page > 0, lang::current()) {
+            (false, _) => "",
+            (true, Lang::En) => " (continued)",
+            (true, Lang::Zh) => "（续）",
         };
+        let (index, steps, title) = (self.step.index, self.steps_in_lesson, &self.step.title);
         let heading = clip(
-            &format!(
-                "── Step {} of {}: {}{continued} ",
-                self.step.index, self.steps_in_lesson, self.step.title
+            &text!(
+                en: "── Step {index} of {steps}: {title}{continued} ",
+                zh: "── 第 {index} 步（共 {steps} 步）：{title}{continued} ",
             ),
             self.width(),
         );
@@ -775,26 +803,36 @@ impl HumanView {
     /// (after its output) to move on.
     fn prompt(&mut self) -> io::Result<()> {
         let pages = self.step.pages.len();
-        let step = format!("Step {} of {}", self.step.index, self.steps_in_lesson);
+        let (index, steps) = (self.step.index, self.steps_in_lesson);
         // Every prompt names its step, so that the step and the prompt are on the screen
         // together whatever has scrolled.
         let (lead, keys) = if self.step.ran {
-            let next = if (self.step.index as usize) < self.steps_in_lesson {
-                format!("step {}", self.step.index + 1)
+            let next = if (index as usize) < steps {
+                let next = index + 1;
+                text!(en: "step {next}", zh: "第 {next} 步")
             } else {
-                "tree and timeline".to_string()
+                text!(en: "tree and timeline", zh: "进程树和时间线")
             };
             (
-                format!("End of s{}", &step[1..]),
-                format!(". Enter: {next}; q: quit "),
+                text!(en: "End of step {index} of {steps}", zh: "第 {index} 步（共 {steps} 步）结束"),
+                text!(en: ". Enter: {next}; q: quit ", zh: "。Enter：{next}；q：退出 "),
             )
         } else if self.step.page + 1 < pages {
-            let page = format!("page {} of {pages}", self.step.page + 2);
-            (step, format!(". Enter: more notes ({page}); q: quit "))
+            let page = self.step.page + 2;
+            (
+                text!(en: "Step {index} of {steps}", zh: "第 {index} 步（共 {steps} 步）"),
+                text!(
+                    en: ". Enter: more notes (page {page} of {pages}); q: quit ",
+                    zh: "。Enter：下一页笔记（第 {page} 页，共 {pages} 页）；q：退出 ",
+                ),
+            )
         } else {
             (
-                step,
-                ". Press Enter to run it (q and Enter to quit) ".to_string(),
+                text!(en: "Step {index} of {steps}", zh: "第 {index} 步（共 {steps} 步）"),
+                text!(
+                    en: ". Press Enter to run it (q and Enter to quit) ",
+                    zh: "。按 Enter 运行这一步（输入 q 再按 Enter 退出） ",
+                ),
             )
         };
         let room = self
@@ -802,7 +840,7 @@ impl HumanView {
             .saturating_sub(notes::display_width(&lead) + notes::display_width(&keys) + 4);
         let title = clip_with_ellipsis(&self.step.title, room.max(8));
         let text = clip(
-            &format!("{lead} ({title}){keys}"),
+            &text!(en: "{lead} ({title}){keys}", zh: "{lead}（{title}）{keys}"),
             self.width().saturating_sub(1),
         );
         write!(self.out, "{}", text.reversed())?;
@@ -814,7 +852,10 @@ impl HumanView {
 
     /// `--predict`: the main process waits for a prediction (the question is on the screen).
     fn prediction_prompt(&mut self) -> io::Result<()> {
-        let text = "Your prediction: its number, then Enter (q and Enter to quit) ".to_string();
+        let text = text!(
+            en: "Your prediction: its number, then Enter (q and Enter to quit) ",
+            zh: "你的预测：输入它的序号，再按 Enter（输入 q 再按 Enter 退出） ",
+        );
         write!(self.out, "{}", text.reversed())?;
         self.prompt_shown = Some(text);
         self.predicting = true;
@@ -875,7 +916,11 @@ impl HumanView {
         self.release(f64::INFINITY)?;
         let lives = Lives::from_events(history);
         writeln!(self.out)?;
-        writeln!(self.out, "{}", "Process tree (who forked whom):".bold())?;
+        let title = text!(
+            en: "Process tree (who forked whom):",
+            zh: "进程树（process tree，谁 fork 了谁）：",
+        );
+        writeln!(self.out, "{}", title.bold())?;
         if let Some(root) = lives.root() {
             self.tree(&lives, root, "", "")?;
         }
@@ -958,9 +1003,11 @@ impl HumanView {
         process_name: &str,
     ) -> io::Result<()> {
         let thread = lives.get(actor);
-        let what = match thread.sort {
-            Sort::Task => "task",
-            Sort::Thread | Sort::Process => "thread",
+        let what = match (thread.sort, lang::current()) {
+            (Sort::Task, Lang::En) => "task",
+            (Sort::Thread | Sort::Process, Lang::En) => "thread",
+            (Sort::Task, Lang::Zh) => "任务",
+            (Sort::Thread | Sort::Process, Lang::Zh) => "线程",
         };
         let id = actor
             .tid
@@ -987,10 +1034,16 @@ impl HumanView {
             return Ok(());
         };
         let sort = lives.get(first).sort;
-        let (what, ids): (&str, Vec<i32>) = match sort {
-            Sort::Process => ("", actors.iter().map(|a| a.pid).collect()),
-            Sort::Thread => ("threads ", actors.iter().filter_map(|a| a.tid).collect()),
-            Sort::Task => ("tasks ", Vec::new()),
+        let (what, ids): (String, Vec<i32>) = match sort {
+            Sort::Process => (
+                text!(en: "", zh: "进程 "),
+                actors.iter().map(|a| a.pid).collect(),
+            ),
+            Sort::Thread => (
+                text!(en: "threads ", zh: "线程 "),
+                actors.iter().filter_map(|a| a.tid).collect(),
+            ),
+            Sort::Task => (text!(en: "tasks ", zh: "任务 "), Vec::new()),
         };
         let ids = match (ids.iter().min(), ids.iter().max()) {
             (Some(low), Some(high)) if low != high => {
@@ -999,12 +1052,12 @@ impl HumanView {
                 } else {
                     "tids"
                 };
-                format!(", {kind} {low}..{high}")
+                text!(en: ", {kind} {low}..{high}", zh: "，{kind} {low}..{high}")
             }
-            (Some(only), _) => format!(
-                ", {} {only}",
-                if sort == Sort::Process { "pid" } else { "tid" }
-            ),
+            (Some(only), _) => {
+                let kind = if sort == Sort::Process { "pid" } else { "tid" };
+                text!(en: ", {kind} {only}", zh: "，{kind} {only}")
+            }
             _ => String::new(),
         };
         let endings: Vec<String> = actors
@@ -1017,11 +1070,10 @@ impl HumanView {
                 }
             })
             .collect();
-        let text = format!(
-            "… {} more {what}{}{ids}: {}",
-            actors.len(),
-            lives.name_range(actors),
-            tally(&endings)
+        let (more, names, endings) = (actors.len(), lives.name_range(actors), tally(&endings));
+        let text = text!(
+            en: "… {more} more {what}{names}{ids}: {endings}",
+            zh: "… 还有 {more} 个{what}{names}{ids}：{endings}",
         );
         // Wrapped under its branch, the tree's line going on beside it to the crowd's last.
         let room = self
@@ -1040,12 +1092,17 @@ impl HumanView {
     }
 
     fn timeline(&mut self, lives: &Lives) -> io::Result<()> {
+        // The title, and what joins it to the text after it on its line.
+        let (title, joint) = match lang::current() {
+            Lang::En => ("Timeline:", " "),
+            Lang::Zh => ("时间线（timeline）：", ""),
+        };
         if lives.quit_before_any_step {
-            writeln!(
-                self.out,
-                "{} nothing to draw: the lesson stopped at its first prompt, before any work.",
-                "Timeline:".bold()
-            )?;
+            let nothing = text!(
+                en: "nothing to draw: the lesson stopped at its first prompt, before any work.",
+                zh: "没有可画的：课程停在了第一个提示处，还没做任何工作。",
+            );
+            writeln!(self.out, "{}{joint}{nothing}", title.bold())?;
             return Ok(());
         }
         let label_columns = 22;
@@ -1056,46 +1113,46 @@ impl HumanView {
             .max(20);
         let scale = Scale::new(lives, columns);
         let columns = scale.columns();
-        let mut legend = vec![format!(
-            "{:.2} s of work, one column ≈ {}",
-            lives.work_span(),
-            crate::lab::describe(Duration::from_secs_f64(scale.seconds_per_column()))
+        let work = lives.work_span();
+        let column = crate::lab::describe(Duration::from_secs_f64(scale.seconds_per_column()));
+        let mut legend = vec![text!(
+            en: "{work:.2} s of work, one column ≈ {column}",
+            zh: "共 {work:.2} s 的工作，每一列 ≈ {column}",
         )];
         if !lives.pauses.is_empty() {
-            legend.push(format!(
-                "┊ a pause at a prompt ({} in all, cut out)",
-                crate::lab::describe(Duration::from_secs_f64(lives.paused()))
+            let paused = crate::lab::describe(Duration::from_secs_f64(lives.paused()));
+            legend.push(text!(
+                en: "┊ a pause at a prompt ({paused} in all, cut out)",
+                zh: "┊ 在提示处的停顿（共 {paused}，已剪掉）",
             ));
         }
-        legend.push(
-            "█ running, ▒ blocked (waiting), ░ ended but not yet reaped (zombie) or joined"
-                .to_string(),
-        );
+        legend.push(text!(
+            en: "█ running, ▒ blocked (waiting), ░ ended but not yet reaped (zombie) or joined",
+            zh: "█ 运行，▒ 阻塞（等待），░ 已结束但还没被回收（僵尸进程）或 join",
+        ));
         let crowds = match self.looks.fold {
             true => Crowds::of(lives),
             false => Crowds::default(),
         };
         if !crowds.lists.is_empty() {
-            legend.push(
-                "N name*: one lane for a crowd of N alike processes or threads (folded in the \
-                 tree): █ if any of them ran, else ▒ if any was blocked, else ░ (--no-fold: a \
-                 lane each)"
-                    .to_string(),
-            );
+            legend.push(text!(
+                en: "N name*: one lane for a crowd of N alike processes or threads (folded in \
+                     the tree): █ if any of them ran, else ▒ if any was blocked, else ░ \
+                     (--no-fold: a lane each)",
+                zh: "N name*：N 个相似的进程或线程合用一行（进程树里也折叠了）：其中有一个在运行\
+                     就画 █，否则有一个阻塞就画 ▒，否则画 ░（--no-fold：每个一行）",
+            ));
         }
         let mut first = true;
+        let lead = format!("{title}{joint}");
         for part in legend {
-            let text = if first {
-                format!("Timeline: {part}")
-            } else {
-                part
-            };
+            let text = if first { format!("{lead}{part}") } else { part };
             for line in notes::plain_lines(&text, self.width()) {
-                match line.strip_prefix("Timeline: ") {
+                match line.strip_prefix(lead.as_str()) {
                     Some(rest) if first => writeln!(
                         self.out,
-                        "{} {}",
-                        "Timeline:".bold(),
+                        "{}{joint}{}",
+                        title.bold(),
                         self.quiet(rest.normal())
                     )?,
                     _ => writeln!(self.out, "{}", self.quiet(line.normal()))?,
@@ -1112,13 +1169,13 @@ impl HumanView {
                 // A crowd's lane is drawn where its first member's would be.
                 Some(crowd) if crowd[0] == Actor::process(pid) => {
                     let cells = crowd_lane(lives, crowd, &scale, columns);
-                    let label = format!("{:<21}", clip(&crowd_label(lives, crowd), 21));
+                    let label = pad(&clip(&crowd_label(lives, crowd), 21), 21);
                     self.lane_line(&label, &cells, &name)?;
                 }
                 Some(_) => {}
                 None => {
                     let cells = lane(life, &scale, columns);
-                    let label = format!("{:<13} {:>7}", clip(&life.name, 13), pid);
+                    let label = format!("{} {:>7}", pad(&clip(&life.name, 13), 13), pid);
                     self.lane_line(&label, &cells, &name)?;
                 }
             }
@@ -1127,14 +1184,15 @@ impl HumanView {
                 match crowds.of_actor(actor) {
                     Some(crowd) if &crowd[0] == actor => {
                         let cells = crowd_lane(lives, crowd, &scale, columns);
-                        let label = format!(" └ {:<18}", clip(&crowd_label(lives, crowd), 18));
+                        let label =
+                            format!(" └ {}", pad(&clip(&crowd_label(lives, crowd), 18), 18));
                         self.lane_line(&label, &cells, &name)?;
                     }
                     Some(_) => {}
                     None => {
                         let cells = lane(thread, &scale, columns);
                         let id = actor.tid.map_or(String::new(), |tid| tid.to_string());
-                        let label = format!(" └ {:<10} {:>7}", clip(&thread.name, 10), id);
+                        let label = format!(" └ {} {:>7}", pad(&clip(&thread.name, 10), 10), id);
                         self.lane_line(&label, &cells, &name)?;
                     }
                 }
@@ -1225,24 +1283,38 @@ enum Branch {
 /// How a process ended, as the tree says it.
 fn process_ending(life: &Life) -> String {
     match (life.exitcode, life.reaped_by) {
-        (Some(code), Some(reaper)) if Some(reaper) != life.parent => format!(
-            "exit {} (orphan, reaped by {reaper})",
-            describe_exitcode(code)
-        ),
-        (Some(code), _) => format!("exit {}", describe_exitcode(code)),
-        (None, _) if life.parent.is_none() => "(the lab itself)".to_string(),
-        (None, _) => "never reaped".to_string(),
+        (Some(code), Some(reaper)) if Some(reaper) != life.parent => {
+            let code = describe_exitcode(code);
+            text!(
+                en: "exit {code} (orphan, reaped by {reaper})",
+                zh: "退出码 {code}（孤儿进程，由 {reaper} 回收）",
+            )
+        }
+        (Some(code), _) => {
+            let code = describe_exitcode(code);
+            text!(en: "exit {code}", zh: "退出码 {code}")
+        }
+        (None, _) if life.parent.is_none() => text!(en: "(the lab itself)", zh: "（实验室本身）"),
+        (None, _) => text!(en: "never reaped", zh: "从未被回收"),
     }
 }
 
 /// How a thread (or task) ended, as the tree says it.
 fn thread_ending(thread: &Life) -> String {
     match (thread.exitcode, thread.reaped) {
-        (Some(code), Some(_)) => format!("joined, {}", describe_exitcode(code)),
+        (Some(code), Some(_)) => {
+            let code = describe_exitcode(code);
+            text!(en: "joined, {code}", zh: "已被 join，返回 {code}")
+        }
         // A task is not joined: it ends, and its executor moves on.
-        _ if thread.done.is_some() && thread.sort == Sort::Task => "ended".to_string(),
-        _ if thread.done.is_some() => "ended, not joined".to_string(),
-        _ => "still running when the process ended".to_string(),
+        _ if thread.done.is_some() && thread.sort == Sort::Task => {
+            text!(en: "ended", zh: "已结束")
+        }
+        _ if thread.done.is_some() => text!(en: "ended, not joined", zh: "已结束，没有被 join"),
+        _ => text!(
+            en: "still running when the process ended",
+            zh: "进程结束时仍在运行",
+        ),
     }
 }
 
@@ -1256,18 +1328,20 @@ fn tally(texts: &[String]) -> String {
         }
     }
     if let [(only, _)] = counted[..] {
-        return format!("all {only}");
+        return text!(en: "all {only}", zh: "全部 {only}");
     }
     // Stable: among equal counts, the first seen comes first.
     counted.sort_by_key(|&(_, count)| std::cmp::Reverse(count));
-    let separator = if texts.iter().any(|t| t.contains(',')) {
-        "; "
-    } else {
-        ", "
+    let separator = match lang::current() {
+        Lang::En if texts.iter().any(|t| t.contains(',')) => "; ",
+        Lang::En => ", ",
+        // Chinese lists with 、 and sets apart items that hold a comma with ；.
+        Lang::Zh if texts.iter().any(|t| t.contains('，')) => "；",
+        Lang::Zh => "、",
     };
     counted
         .iter()
-        .map(|(text, count)| format!("{count} {text}"))
+        .map(|(text, count)| text!(en: "{count} {text}", zh: "{count} 个{text}"))
         .collect::<Vec<_>>()
         .join(separator)
 }
@@ -1303,51 +1377,76 @@ fn lane(life: &Life, scale: &Scale, columns: usize) -> String {
 /// The text of a lifecycle event: forked, started, reaped, waiting ...
 fn lifecycle_text(event: &Event) -> String {
     // A task (a coroutine on an executor's thread), a thread, or a process.
-    let actor = match (&event.task, event.tid) {
-        (Some(_), _) => Some("task"),
-        (None, Some(_)) => Some("thread"),
-        (None, None) => None,
+    let actor = match (&event.task, event.tid, lang::current()) {
+        (Some(_), _, Lang::En) => Some("task"),
+        (None, Some(_), Lang::En) => Some("thread"),
+        (Some(_), _, Lang::Zh) => Some("任务"),
+        (None, Some(_), Lang::Zh) => Some("线程"),
+        (None, None, _) => None,
     };
     match &event.kind {
-        Kind::Spawn { child, child_name } => format!("forked child {child} ({child_name})"),
+        Kind::Spawn { child, child_name } => text!(
+            en: "forked child {child} ({child_name})",
+            zh: "fork 出子进程 {child}（{child_name}）",
+        ),
         Kind::Start => match actor {
-            Some(actor) => format!("{actor} started"),
-            None => "started".to_string(),
+            Some(actor) => text!(en: "{actor} started", zh: "{actor}开始运行"),
+            None => text!(en: "started", zh: "开始运行"),
         },
-        Kind::Done { code } if let Some(actor) = actor => format!("{actor} ends (code {code})"),
-        Kind::Done { code } => format!("leaving with _exit({code})"),
+        Kind::Done { code } if let Some(actor) = actor => {
+            text!(en: "{actor} ends (code {code})", zh: "{actor}结束（返回 {code}）")
+        }
+        Kind::Done { code } => text!(
+            en: "leaving with _exit({code})",
+            zh: "调用 _exit({code}) 退出",
+        ),
         Kind::Exit {
             child,
             exitcode,
             is_thread: true,
-        } => format!("joined thread {child}: code {exitcode}"),
+        } => text!(
+            en: "joined thread {child}: code {exitcode}",
+            zh: "join 了线程 {child}：返回 {exitcode}",
+        ),
         Kind::Exit {
             child, exitcode, ..
         } => {
-            format!("reaped {child}: exitcode {}", describe_exitcode(*exitcode))
+            let code = describe_exitcode(*exitcode);
+            text!(
+                en: "reaped {child}: exitcode {code}",
+                zh: "回收了子进程 {child}：退出码 {code}",
+            )
         }
         Kind::State { of, state, ppid_of } => match (state.chars().next(), ppid_of) {
-            (Some(letter), Some(ppid)) if state != "gone" => format!(
-                "/proc/{of}/stat: state {state} ({}), parent {ppid}",
-                describe_state(letter)
+            (Some(letter), Some(ppid)) if state != "gone" => {
+                let meaning = describe_state(letter);
+                text!(
+                    en: "/proc/{of}/stat: state {state} ({meaning}), parent {ppid}",
+                    zh: "/proc/{of}/stat：状态 {state}（{meaning}），父进程 {ppid}",
+                )
+            }
+            _ => text!(
+                en: "/proc/{of}: gone (no such process any more)",
+                zh: "/proc/{of}：已消失（这个进程已不存在）",
             ),
-            _ => format!("/proc/{of}: gone (no such process any more)"),
         },
-        Kind::Wait { on, object } => format!("waits: {on} {object}"),
+        Kind::Wait { on, object } => text!(en: "waits: {on} {object}", zh: "等待：{on} {object}"),
         Kind::Woke {
             on,
             object,
             after,
             got,
         } => {
-            let how = if *got {
-                "got it"
-            } else {
-                "gave up (timed out)"
+            let how = match (*got, lang::current()) {
+                (true, Lang::En) => "got it",
+                (false, Lang::En) => "gave up (timed out)",
+                (true, Lang::Zh) => "等到了",
+                (false, Lang::Zh) => "放弃了（超时）",
             };
-            format!(
-                "woke: {on} {object}, after {}: {how}",
-                crate::lab::describe(std::time::Duration::from_secs_f64(*after))
+            let after = crate::lab::describe(std::time::Duration::from_secs_f64(*after));
+            text!(
+                en: "woke: {on} {object}, after {after}: {how}",
+                zh: "醒来：{on} {object}，等了 {after}：{how}",
             )
         }
         Kind::Lesson { .. }
@@ -1362,6 +1461,22 @@ fn lifecycle_text(event: &Event) -> String {
         | Kind::Predict { .. }
         | Kind::Outcome { .. }
         | Kind::Summary { .. } => unreachable!("shown by HumanView::show, not as a lifecycle line"),
+    }
+}
+
+/// How the run ended, in the language of the run: the `end` event's `outcome` is an English
+/// word for tools (`finished`, `failed`, `interrupted`, `stopped`).
+fn outcome_word(outcome: &str) -> String {
+    let chinese = match outcome {
+        "finished" => "完成",
+        "failed" => "失败",
+        "interrupted" => "被中断",
+        "stopped" => "停止",
+        other => other,
+    };
+    match lang::current() {
+        Lang::En => outcome.to_string(),
+        Lang::Zh => chinese.to_string(),
     }
 }
 
