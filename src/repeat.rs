@@ -403,7 +403,7 @@ fn human_summary(
     };
     out.push_str(&text!(
         en: "{} of {} runs at --speed {speed}, seeds {} to {last_seed}{what}\n",
-        zh: "{} 次运行（共要求 {} 次），--speed {speed}，种子 {} 到 {last_seed}{what}\n",
+        zh: "完成 {} 次运行（要求 {} 次），--speed {speed}，种子 {} 到 {last_seed}{what}\n",
         results.len(),
         options.runs,
         options.first_seed

@@ -814,24 +814,24 @@ impl HumanView {
                 text!(en: "tree and timeline", zh: "进程树和时间线")
             };
             (
-                text!(en: "End of step {index} of {steps}", zh: "第 {index} 步（共 {steps} 步）结束"),
+                text!(en: "End of step {index} of {steps}", zh: "第 {index}/{steps} 步结束"),
                 text!(en: ". Enter: {next}; q: quit ", zh: "。Enter：{next}；q：退出 "),
             )
         } else if self.step.page + 1 < pages {
             let page = self.step.page + 2;
             (
-                text!(en: "Step {index} of {steps}", zh: "第 {index} 步（共 {steps} 步）"),
+                text!(en: "Step {index} of {steps}", zh: "第 {index}/{steps} 步"),
                 text!(
                     en: ". Enter: more notes (page {page} of {pages}); q: quit ",
-                    zh: "。Enter：下一页笔记（第 {page} 页，共 {pages} 页）；q：退出 ",
+                    zh: "。Enter：下一页笔记（{page}/{pages}）；q：退出 ",
                 ),
             )
         } else {
             (
-                text!(en: "Step {index} of {steps}", zh: "第 {index} 步（共 {steps} 步）"),
+                text!(en: "Step {index} of {steps}", zh: "第 {index}/{steps} 步"),
                 text!(
                     en: ". Press Enter to run it (q and Enter to quit) ",
-                    zh: "。按 Enter 运行这一步（输入 q 再按 Enter 退出） ",
+                    zh: "。按 Enter 运行（q 加 Enter 退出） ",
                 ),
             )
         };
@@ -854,7 +854,7 @@ impl HumanView {
     fn prediction_prompt(&mut self) -> io::Result<()> {
         let text = text!(
             en: "Your prediction: its number, then Enter (q and Enter to quit) ",
-            zh: "你的预测：输入它的序号，再按 Enter（输入 q 再按 Enter 退出） ",
+            zh: "你的预测：输入选项的序号，再按 Enter（q 加 Enter 退出） ",
         );
         write!(self.out, "{}", text.reversed())?;
         self.prompt_shown = Some(text);
