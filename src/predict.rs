@@ -235,7 +235,7 @@ impl Referee {
             said.push(Kind::Note {
                 text: text!(
                     en: "You predicted {} of {} right.",
-                    zh: "你预测对了 {} 题，共 {} 题。",
+                    zh: "共 {1} 题，你预测对了 {0} 题。",
                     self.right,
                     self.judged
                 ),

@@ -249,3 +249,21 @@ fn repeat_speaks_chinese() {
     }
     assert!(!out.contains("Replay any bar"), "{out}");
 }
+
+#[test]
+fn a_folded_crowd_is_counted_in_chinese() {
+    let lab = Lab::new();
+    let out = human(&lab, &["run", "5", "--lang", "zh", "--speed", "20"], 80, "");
+    fits(&out, 80);
+    let folded = out
+        .lines()
+        .find(|l| l.contains("… 还有 "))
+        .unwrap_or_else(|| panic!("no folded line:\n{out}"));
+    assert!(folded.contains(" 个进程 buyer-"), "{folded}");
+    assert!(folded.contains("，pid "), "{folded}");
+    assert!(folded.contains("：全部退出码 0"), "{folded}");
+    assert!(
+        out.contains("N name*：N 个相似的进程或线程合用一行"),
+        "{out}"
+    );
+}

@@ -1047,10 +1047,12 @@ impl HumanView {
         };
         let ids = match (ids.iter().min(), ids.iter().max()) {
             (Some(low), Some(high)) if low != high => {
-                let kind = if sort == Sort::Process {
-                    "pids"
-                } else {
-                    "tids"
+                // Chinese has no plural: pid 5755..5984.
+                let kind = match (sort == Sort::Process, lang::current()) {
+                    (true, Lang::En) => "pids",
+                    (false, Lang::En) => "tids",
+                    (true, Lang::Zh) => "pid",
+                    (false, Lang::Zh) => "tid",
                 };
                 text!(en: ", {kind} {low}..{high}", zh: "，{kind} {low}..{high}")
             }
@@ -1328,7 +1330,7 @@ fn tally(texts: &[String]) -> String {
         }
     }
     if let [(only, _)] = counted[..] {
-        return text!(en: "all {only}", zh: "全部 {only}");
+        return text!(en: "all {only}", zh: "全部{only}");
     }
     // Stable: among equal counts, the first seen comes first.
     counted.sort_by_key(|&(_, count)| std::cmp::Reverse(count));
@@ -1446,7 +1448,7 @@ fn lifecycle_text(event: &Event) -> String {
             let after = crate::lab::describe(std::time::Duration::from_secs_f64(*after));
             text!(
                 en: "woke: {on} {object}, after {after}: {how}",
-                zh: "醒来：{on} {object}，等了 {after}：{how}",
+                zh: "醒来：{on} {object}，等了 {after}，{how}",
             )
         }
         Kind::Lesson { .. }
