@@ -26,7 +26,7 @@ const QUESTIONS: &[(&str, Text)] = &[
         "01-spawn-function",
         Text {
             en: include_str!("../lessons/01-spawn-function/questions.md"),
-            zh: "",
+            zh: include_str!("../lessons/01-spawn-function/questions.zh.md"),
         },
     ),
     (
