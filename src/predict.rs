@@ -33,7 +33,7 @@ const QUESTIONS: &[(&str, Text)] = &[
         "02-spawn-worker",
         Text {
             en: include_str!("../lessons/02-spawn-worker/questions.md"),
-            zh: "",
+            zh: include_str!("../lessons/02-spawn-worker/questions.zh.md"),
         },
     ),
     (
