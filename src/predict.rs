@@ -54,7 +54,7 @@ const QUESTIONS: &[(&str, Text)] = &[
         "05-process-lock",
         Text {
             en: include_str!("../lessons/05-process-lock/questions.md"),
-            zh: "",
+            zh: include_str!("../lessons/05-process-lock/questions.zh.md"),
         },
     ),
 ];
