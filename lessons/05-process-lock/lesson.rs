@@ -33,7 +33,7 @@ use crate::{note, say, text};
 
 pub const TITLE: Text = Text {
     en: "A lock for processes: ten buyers, one ticket",
-    zh: "进程间的锁：十个买家，一张票",
+    zh: "进程间的锁，十个买家抢一张票",
 };
 pub const TEACHES: Text = Text {
     en: "a race on a file sells one ticket twice; Lock around read-modify-write; twenty rounds of each; join() is not a lock",
