@@ -26,14 +26,14 @@ const QUESTIONS: &[(&str, Text)] = &[
         "01-spawn-function",
         Text {
             en: include_str!("../lessons/01-spawn-function/questions.md"),
-            zh: "",
+            zh: include_str!("../lessons/01-spawn-function/questions.zh.md"),
         },
     ),
     (
         "02-spawn-worker",
         Text {
             en: include_str!("../lessons/02-spawn-worker/questions.md"),
-            zh: "",
+            zh: include_str!("../lessons/02-spawn-worker/questions.zh.md"),
         },
     ),
     (
@@ -54,7 +54,7 @@ const QUESTIONS: &[(&str, Text)] = &[
         "05-process-lock",
         Text {
             en: include_str!("../lessons/05-process-lock/questions.md"),
-            zh: "",
+            zh: include_str!("../lessons/05-process-lock/questions.zh.md"),
         },
     ),
 ];

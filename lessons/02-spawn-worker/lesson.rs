@@ -30,7 +30,7 @@ use crate::multiprocessing::process::{Process, ProcessError, Worker};
 use crate::runtime::context;
 use crate::runtime::procfs;
 use crate::view::lang::Text;
-use crate::{note, say};
+use crate::{note, say, text};
 
 pub const TITLE: Text = Text {
     en: "Spawning processes from a Worker",
@@ -42,7 +42,7 @@ pub const TEACHES: Text = Text {
 };
 pub const NOTES: Text = Text {
     en: include_str!("notes.md"),
-    zh: "",
+    zh: include_str!("notes.zh.md"),
 };
 
 /// The tutorial's subclass of `Process`: the state it needs, and a `run` that uses it.
@@ -96,17 +96,21 @@ pub fn run(lab: &mut Lab) -> Result<()> {
     let mut parents = Vec::new();
     for (worker, &pid) in workers.iter().zip(&pids) {
         if let Some(stat) = procfs::observe(pid) {
-            parents.push(format!(
-                "{} ({pid}) has parent {}",
-                worker.name(),
-                stat.ppid
+            let (name, ppid) = (worker.name(), stat.ppid);
+            parents.push(text!(
+                en: "{name} ({pid}) has parent {ppid}",
+                zh: "{name}（{pid}）的父进程是 {ppid}",
             ));
         }
     }
+    let parents = parents.join(text!(en: ", ", zh: "，").as_str());
     note!(
-        "Each worker printed getppid() and getpid() from inside its own process. /proc agrees: \
-         {}. The main process is {main_pid}: it forked all three, so it is their parent.",
-        parents.join(", ")
+        en: "Each worker printed getppid() and getpid() from inside its own process. /proc \
+             agrees: {parents}. The main process is {main_pid}: it forked all three, so it is \
+             their parent.",
+        zh: "每个 worker 都在自己的进程里打印了 getppid() 和 getpid()。/proc 的记录与之一致：\
+             {parents}。主进程是 {main_pid}：三个 worker 都是它 fork 出来的，所以它是它们的\
+             父进程。",
     );
     for worker in &mut workers {
         worker.join()?;
@@ -118,21 +122,25 @@ pub fn run(lab: &mut Lab) -> Result<()> {
     let began = Instant::now();
     worker.run().map_err(Error::lesson)?;
     let run_took = began.elapsed();
+    let (run_took, slept) = (describe(run_took), describe(context::scaled(sleep)));
     note!(
-        "run() called directly: the worker's lines above carry pid {main_pid}, the main \
-         process's own pid, and run() did not return until the work was done ({} for a {} \
-         sleep). No process was created: run() is only the function that start() calls in the \
-         child.",
-        describe(run_took),
-        describe(context::scaled(sleep))
+        en: "run() called directly: the worker's lines above carry pid {main_pid}, the main \
+             process's own pid, and run() did not return until the work was done ({run_took} \
+             for a {slept} sleep). No process was created: run() is only the function that \
+             start() calls in the child.",
+        zh: "直接调用 run()：上面 worker 打印的几行带的是 pid {main_pid}，也就是主进程自己的 \
+             pid；而且 run() 一直到工作做完才返回（睡眠 {slept}，用了 {run_took}）。没有创建任何\
+             进程：run() 只是 start() 在子进程里调用的那个函数。",
     );
     let began = Instant::now();
     let child_pid = worker.start()?;
     let start_took = began.elapsed();
+    let start_took = describe(start_took);
     note!(
-        "start() on the same worker returned after {}, and the work now runs in pid {child_pid}, \
-         a new child of {main_pid}.",
-        describe(start_took)
+        en: "start() on the same worker returned after {start_took}, and the work now runs in \
+             pid {child_pid}, a new child of {main_pid}.",
+        zh: "对同一个 worker 调用 start()，{start_took} 后就返回了，工作现在在 pid {child_pid} \
+             里进行，它是 {main_pid} 新的子进程。",
     );
     worker.join()?;
     let mut never_started = Process::from_worker(Piao::named("never-started", sleep));
@@ -145,8 +153,10 @@ pub fn run(lab: &mut Lab) -> Result<()> {
         Ok(pid) => say!("start() a second time succeeded: pid {pid}"),
     }
     note!(
-        "Both mistakes are errors with Python's messages, returned as values: there is no child \
-         to wait for, and a process can only be started once."
+        en: "Both mistakes are errors with Python's messages, returned as values: there is no \
+             child to wait for, and a process can only be started once.",
+        zh: "这两种误用都是错误，带着 Python 的报错信息，作为返回值交回：前者根本没有子进程可等，\
+             后者是因为一个进程只能启动一次。",
     );
 
     lab.step("Names: Process-N or your own")?;
@@ -187,21 +197,21 @@ pub fn run(lab: &mut Lab) -> Result<()> {
         .trim_start_matches("Process-")
         .parse()
         .unwrap_or(0);
+    let (a, b, piao) = (unnamed_a.name(), unnamed_b.name(), unnamed_piao.name());
+    let (last, created_before, named) = (number + 2, number.saturating_sub(1), named.name());
     note!(
-        "The default names are {}, {} and {}: N counts every process created in this process, \
-         named or not, so these are numbers {number} to {} (the earlier steps created {} before \
-         them). A worker with no name of its own is named after its type, {}, as Python names \
-         an unnamed instance of a subclass after its class. The grandchild is named {}:1 after \
-         its parent, the way Python names it. A name is only a label: {} was chosen by us, and \
-         the kernel knows it too (/proc/<pid>/comm, what ps shows).",
-        unnamed_a.name(),
-        unnamed_b.name(),
-        unnamed_piao.name(),
-        number + 2,
-        number.saturating_sub(1),
-        unnamed_piao.name(),
-        unnamed_a.name(),
-        named.name()
+        en: "The default names are {a}, {b} and {piao}: N counts every process created in this \
+             process, named or not, so these are numbers {number} to {last} (the earlier steps \
+             created {created_before} before them). A worker with no name of its own is named \
+             after its type, {piao}, as Python names an unnamed instance of a subclass after its \
+             class. The grandchild is named {a}:1 after its parent, the way Python names it. A \
+             name is only a label: {named} was chosen by us, and the kernel knows it too \
+             (/proc/<pid>/comm, what ps shows).",
+        zh: "默认名字是 {a}、{b} 和 {piao}：N 统计的是这个进程创建过的所有进程，不管有没有起名字，\
+             所以它们是第 {number} 到第 {last} 个（前面几步在它们之前已经创建了 {created_before} \
+             个）。没有自己名字的 worker 以它的类型命名，即 {piao}，正如 Python 用类名给子类的\
+             无名实例命名。孙进程随它的父进程叫 {a}:1，和 Python 的命名方式一样。名字只是个标签：\
+             {named} 是我们自己选的，内核也知道它（/proc/<pid>/comm，即 ps 显示的名字）。",
     );
 
     lab.step("fork or spawn: what a child runs again")?;
@@ -283,21 +293,33 @@ fn fork_or_spawn() -> Result<()> {
     }
     let failed_to_bind = printed.contains("Address already in use");
     note!(
-        "fork-child ({fork_pid}) began as a copy of the main process: the socket was already \
-         open in it, and the count of module-level runs was its parent's. Nothing ran again \
-         (exitcode {fork_code})."
+        en: "fork-child ({fork_pid}) began as a copy of the main process: the socket was already \
+             open in it, and the count of module-level runs was its parent's. Nothing ran again \
+             (exitcode {fork_code}).",
+        zh: "fork-child（{fork_pid}）一开始就是主进程的副本：套接字 (socket) 在它里面已经打开，\
+             模块级代码的执行次数也是父进程的那个计数。没有任何东西重新执行（exitcode \
+             {fork_code}）。",
     );
+    let bind_again = if failed_to_bind {
+        text!(
+            en: "and failed with Address already in use (the main process holds the port)",
+            zh: "，并以 Address already in use（地址已被占用）失败（端口在主进程手里）",
+        )
+    } else {
+        text!(en: "(and did not fail?)", zh: "（却没有失败？）")
+    };
     note!(
-        "spawn-child ({spawn_pid}) exec'd the lab's binary, a new program that starts from the \
-         top: it ran the module-level bind again {}, and ended with exitcode {spawn_code}. That \
-         is the tutorial's server under Python's spawn (macOS, Windows) or forkserver (Linux \
-         from 3.14). Hence section 三's rule: start processes only under if __name__ == \
-         '__main__':, and put there what must run once, such as this bind.",
-        if failed_to_bind {
-            "and failed with Address already in use (the main process holds the port)"
-        } else {
-            "(and did not fail?)"
-        }
+        en: "spawn-child ({spawn_pid}) exec'd the lab's binary, a new program that starts from \
+             the top: it ran the module-level bind again {bind_again}, and ended with exitcode \
+             {spawn_code}. That is the tutorial's server under Python's spawn (macOS, Windows) \
+             or forkserver (Linux from 3.14). Hence section 三's rule: start processes only \
+             under if __name__ == '__main__':, and put there what must run once, such as this \
+             bind.",
+        zh: "spawn-child（{spawn_pid}）exec 了本实验的程序，一个从头开始的新程序：它把模块级的 \
+             bind 又执行了一遍{bind_again}，最后以 exitcode {spawn_code} 结束。这正是教程里的\
+             服务端在 Python 的 spawn（macOS、Windows）或 forkserver（3.14 起的 Linux）下的样子。\
+             所以教程第三节才有这条规矩：只在 if __name__ == '__main__': 下面开启进程，并把只应\
+             执行一次的代码（比如这次 bind）放在那里。",
     );
     Ok(())
 }

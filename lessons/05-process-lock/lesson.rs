@@ -29,11 +29,11 @@ use crate::multiprocessing::shared::SharedMemory;
 use crate::multiprocessing::{Lock, Process};
 use crate::runtime::context;
 use crate::view::lang::Text;
-use crate::{note, say};
+use crate::{note, say, text};
 
 pub const TITLE: Text = Text {
     en: "A lock for processes: ten buyers, one ticket",
-    zh: "进程间的锁：十个买家，一张票",
+    zh: "进程间的锁，十个买家抢一张票",
 };
 pub const TEACHES: Text = Text {
     en: "a race on a file sells one ticket twice; Lock around read-modify-write; twenty rounds of each; join() is not a lock",
@@ -41,7 +41,7 @@ pub const TEACHES: Text = Text {
 };
 pub const NOTES: Text = Text {
     en: include_str!("notes.md"),
-    zh: "",
+    zh: include_str!("notes.zh.md"),
 };
 
 /// The "database": a JSON file in the run's temporary directory, as the tutorial's `db.txt`.
@@ -96,14 +96,18 @@ pub fn run(lab: &mut Lab) -> Result<()> {
         "tickets sold: {sold}; {DB_FILE} now holds {}",
         content.trim()
     );
+    let (network, content) = (describe(context::scaled(NETWORK_DELAY)), content.trim());
     note!(
-        "There was one ticket, and {sold} of the {BUYERS} buyers were told 购票成功. Each of \
-         them read {{\"count\": 1}}, then waited {} for the network before writing; while it \
-         waited, the others read the same old count. The file says {} only because every winner wrote the \
-         same 0: the last write won, and the ticket sold {sold} times over. This is a race \
-         condition (竞争条件) on a shared file.",
-        describe(context::scaled(NETWORK_DELAY)),
-        content.trim()
+        en: "There was one ticket, and {sold} of the {BUYERS} buyers were told 购票成功. Each of \
+             them read {{\"count\": 1}}, then waited {network} for the network before writing; \
+             while it waited, the others read the same old count. The file says {content} only \
+             because every winner wrote the same 0: the last write won, and the ticket sold \
+             {sold} times over. This is a race condition (竞争条件) on a shared file.",
+        zh: "只有一张票，而 {BUYERS} 个买家中有 {sold} 个被告知“购票成功”。每个买家都读到 \
+             {{\"count\": 1}}，然后等网络等了 {network} 才写回；在它等待期间，其他买家读到的\
+             仍是同一个旧的余票数。文件里是 {content}，只是因为每个买到的人写的都是同一个 0：\
+             最后一次写入覆盖了前面的，而这张票实际卖出了 {sold} 次。这就是共享文件上的竞争\
+             条件 (race condition)。",
     );
 
     lab.step("A lock around the purchase")?;
@@ -118,13 +122,16 @@ pub fn run(lab: &mut Lab) -> Result<()> {
     );
     let waited: Duration = waits.iter().sum();
     let longest = waits.iter().max().copied().unwrap_or_default();
+    let (waited, longest) = (describe(waited), describe(longest));
+    let took = describe(with_lock);
     note!(
-        "With the lock held from reading the count to writing it back, {sold} ticket was sold. \
-         The buyers spent {} in all waiting for the lock (▒ on the timeline), the longest \
-         {}: the purchases happened one at a time. The whole run took {}.",
-        describe(waited),
-        describe(longest),
-        describe(with_lock)
+        en: "With the lock held from reading the count to writing it back, {sold} ticket was \
+             sold. The buyers spent {waited} in all waiting for the lock (▒ on the timeline), \
+             the longest {longest}: the purchases happened one at a time. The whole run took \
+             {took}.",
+        zh: "从读余票到写回的整段时间都拿着锁 (lock)，结果卖出了 {sold} 张票。买家们等锁一共花了 \
+             {waited}（时间线上的 ▒），最长的一个等了 {longest}：购票是一个接一个进行的。整个\
+             过程用了 {took}。",
     );
 
     lab.step("Twenty quick rounds of each")?;
@@ -151,17 +158,22 @@ pub fn run(lab: &mut Lab) -> Result<()> {
     let sold = sales.bought.load(SeqCst);
     fs::remove_file(&db)?;
     say!("tickets sold: {sold}, in {}", describe(serial));
+    let times = serial.as_secs_f64() / with_lock.as_secs_f64().max(1e-9);
+    let (serial, with_lock) = (describe(serial), describe(with_lock));
+    let query = describe(context::scaled(QUERY_DELAY));
+    let network = describe(context::scaled(NETWORK_DELAY));
     note!(
-        "Joined one by one, the buyers sold {sold} ticket too, but in {} against {} with the \
-         lock ({:.1} times as long). join() made everything serial (串行): each buyer's {} query \
-         waited for the previous buyer to finish. The lock made only the purchase serial: the \
-         ten queries overlapped, and only the {} read-modify-write took turns. Lock the \
-         critical section (临界区), not the whole program.",
-        describe(serial),
-        describe(with_lock),
-        serial.as_secs_f64() / with_lock.as_secs_f64().max(1e-9),
-        describe(context::scaled(QUERY_DELAY)),
-        describe(context::scaled(NETWORK_DELAY)),
+        en: "Joined one by one, the buyers sold {sold} ticket too, but in {serial} against \
+             {with_lock} with the lock ({times:.1} times as long). join() made everything serial \
+             (串行): each buyer's {query} query waited for the previous buyer to finish. The lock \
+             made only the purchase serial: the ten queries overlapped, and only the {network} \
+             read-modify-write took turns. Lock the critical section (临界区), not the whole \
+             program.",
+        zh: "一个接一个地 join，买家们同样只卖出 {sold} 张票，但用了 {serial}，而加锁时只用 \
+             {with_lock}（前者是后者的 {times:.1} 倍）。join() 把所有事情都变成了串行 (serial)：每个\
+             买家那次 {query} 的查询，都要等前一个买家做完才开始。锁只让购票这一段串行：十次查询\
+             是重叠进行的，只有那段 {network} 的读-改-写要排队轮流。锁应当加在临界区 (critical \
+             section) 上，而不是整个程序上。",
     );
     Ok(())
 }
@@ -285,15 +297,18 @@ fn quick_rounds(lab: &mut Lab, db: &Path, lock: &Lock) -> Result<()> {
     fs::remove_file(db)?;
     let took = began.elapsed();
     let oversold = without.iter().skip(2).sum::<usize>();
+    let delay_max = describe(context::scaled(Duration::from_millis(ROUND_DELAY_MAX_MS)));
+    let took = describe(took);
+    let (without, with) = (distribution(&without), distribution(&with));
     note!(
-        "{ROUNDS} rounds of {ROUND_BUYERS} buyers each way, each buyer with its own random \
-         network delay of 0 to {} (seeded), in {}. Without the lock: {}; oversold in {oversold} \
-         of {ROUNDS} rounds. With the lock: {}. A run without the \
-         lock that happens to sell once proves nothing; the lock makes it so every time.",
-        describe(context::scaled(Duration::from_millis(ROUND_DELAY_MAX_MS))),
-        describe(took),
-        distribution(&without),
-        distribution(&with),
+        en: "{ROUNDS} rounds of {ROUND_BUYERS} buyers each way, each buyer with its own random \
+             network delay of 0 to {delay_max} (seeded), in {took}. Without the lock: {without}; \
+             oversold in {oversold} of {ROUNDS} rounds. With the lock: {with}. A run without the \
+             lock that happens to sell once proves nothing; the lock makes it so every time.",
+        zh: "不加锁、加锁各跑 {ROUNDS} 轮，每轮 {ROUND_BUYERS} 个买家，每个买家有自己随机的网络\
+             延迟，在 0 到 {delay_max} 之间（由种子生成），共用了 {took}。不加锁：{without}；\
+             {ROUNDS} 轮中有 {oversold} 轮超卖。加锁：{with}。不加锁的某次运行碰巧只卖出一张，\
+             什么也证明不了；加了锁，才能保证每次都如此。",
     );
     Ok(())
 }
@@ -304,9 +319,14 @@ fn distribution(rounds_by_sold: &[usize]) -> String {
         .iter()
         .enumerate()
         .filter(|(_, rounds)| **rounds > 0)
-        .map(|(sold, rounds)| format!("{sold} sold: {rounds} round(s)"))
+        .map(|(sold, rounds)| {
+            text!(
+                en: "{sold} sold: {rounds} round(s)",
+                zh: "卖出 {sold} 张的有 {rounds} 轮",
+            )
+        })
         .collect();
-    parts.join(", ")
+    parts.join(text!(en: ", ", zh: "，").as_str())
 }
 
 /// One ticket in the file.

@@ -102,13 +102,23 @@ macro_rules! text {
 
 /// Whether `text` reads as Chinese: it has CJK characters, and no run of five English words
 /// in a row outside `code` (a sentence left in English). English terms beside the Chinese
-/// ones, `(daemon process)`, are shorter than that.
+/// ones, `(daemon process)`, are shorter than that. A Chinese word between two English ones
+/// ends the run: `start() 执行 fork` is two identifiers in a Chinese sentence.
 pub fn reads_as_chinese(text: &str) -> bool {
     let has_cjk = text.chars().any(is_cjk);
     let mut words_in_a_row = 0;
     let mut longest = 0;
     let mut in_code = false;
-    for word in text.split(|c: char| c.is_whitespace() || is_cjk(c)) {
+    // Each CJK character is a word of its own, which ends a run of English words.
+    let mut spaced = String::with_capacity(text.len() * 2);
+    for c in text.chars() {
+        if is_cjk(c) {
+            spaced.extend([' ', c, ' ']);
+        } else {
+            spaced.push(c);
+        }
+    }
+    for word in spaced.split_whitespace() {
         if word.matches('`').count() % 2 == 1 {
             in_code = !in_code;
             words_in_a_row = 0;
@@ -116,6 +126,7 @@ pub fn reads_as_chinese(text: &str) -> bool {
         }
         let english = !in_code
             && word.len() > 1
+            && !word.chars().any(is_cjk)
             && word
                 .trim_matches(|c: char| c.is_ascii_punctuation())
                 .chars()
@@ -124,7 +135,7 @@ pub fn reads_as_chinese(text: &str) -> bool {
         if english {
             words_in_a_row += 1;
             longest = longest.max(words_in_a_row);
-        } else if !word.is_empty() {
+        } else {
             words_in_a_row = 0;
         }
     }
@@ -188,6 +199,13 @@ mod tests {
         ));
         assert!(!reads_as_chinese(
             "子进程: every parent pid is the main process"
+        ));
+        // Identifiers and English terms between Chinese words are not an English sentence.
+        assert!(reads_as_chinese(
+            "start() 执行 fork 后立刻返回，不等子进程 (child process)。主进程 pid 是 7"
+        ));
+        assert!(!reads_as_chinese(
+            "子进程：the main process forked it，然后"
         ));
     }
 }
