@@ -140,15 +140,27 @@ pub fn parse(text: &str, step_titles: &[String]) -> Vec<Question> {
             } else if line.is_empty() {
                 in_why = false;
             } else if in_why {
-                question.why = format!("{} {line}", question.why);
+                question.why = joined(&question.why, line);
             } else if question.choices.is_empty() {
-                question.text = format!("{} {line}", question.text).trim().to_string();
+                question.text = joined(&question.text, line);
             }
         }
         question.measured_choices = question.choices.clone();
         questions.push(question);
     }
     questions
+}
+
+/// Two lines of one paragraph joined: with a space in English, without one between Chinese
+/// characters.
+fn joined(before: &str, line: &str) -> String {
+    let chinese = before.chars().last().is_some_and(lang::is_cjk)
+        || line.chars().next().is_some_and(lang::is_cjk);
+    match (before.is_empty(), chinese) {
+        (true, _) => line.to_string(),
+        (false, true) => format!("{before}{line}"),
+        (false, false) => format!("{before} {line}"),
+    }
 }
 
 /// The choice a typed answer picks: its number (`2`) or its text, or None.
@@ -261,10 +273,12 @@ impl Referee {
                     let shown = place
                         .and_then(|i| question.choices.get(i))
                         .unwrap_or(choice);
-                    if *shown != measured.value {
+                    // The measured value beside its choice only where the choice is a
+                    // range that holds it (`2 to 5 (4)`), not where it is that choice.
+                    if *choice != measured.value {
                         format!("{shown} ({})", measured.value)
                     } else {
-                        measured.value
+                        shown.clone()
                     }
                 }
                 None => measured.value,

@@ -204,9 +204,9 @@ fn predictions_in_chinese_are_answered_from_the_runs_own_events() {
     let sum: f64 = lives.iter().map(|l| l.1 - l.0).sum();
     let longest = lives.iter().map(|l| l.1 - l.0).fold(0.0, f64::max);
     let expected = if (span - longest).abs() <= (sum - span).abs() {
-        "约等于最长的那次睡眠 (about the longest sleep)"
+        "约等于最长的那次睡眠"
     } else {
-        "约等于各次睡眠之和 (about the sum of the sleeps)"
+        "约等于各次睡眠之和"
     };
     let step_2 = run.verdict(2);
     assert_eq!(step_2["observed"], expected, "{step_2}");

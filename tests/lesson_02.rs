@@ -150,9 +150,9 @@ fn predictions_in_chinese_are_answered_from_the_runs_own_events() {
     // Step 2: run() called directly says its line from the main process's pid.
     let direct = run.find("say", |e| e["text"] == "run-direct is working");
     let expected = if direct["pid"] == main {
-        "主进程 (the main process)"
+        "主进程"
     } else {
-        "一个新的子进程 (a new child process)"
+        "一个新的子进程"
     };
     let step_2 = run.verdict(2);
     assert_eq!(step_2["observed"], expected, "{step_2}");

@@ -314,6 +314,8 @@ struct Spans {
     words: Vec<(String, bool)>,
     /// The last character added, to find where Chinese text may break.
     last_char: Option<char>,
+    /// A line break of the source came last: a space, unless Chinese is on either side.
+    after_soft_break: bool,
     /// The word being built, and whether it has any text yet.
     word: String,
     word_started: bool,
@@ -328,6 +330,7 @@ impl Spans {
             ink,
             words: Vec::new(),
             last_char: None,
+            after_soft_break: false,
             word: String::new(),
             word_started: false,
             strong: 0,
@@ -347,7 +350,13 @@ impl Spans {
             Md::InlineHtml(html) | Md::InlineMath(html) | Md::DisplayMath(html) => {
                 self.push_text(&html, false)
             }
-            Md::SoftBreak | Md::HardBreak => self.end_word(),
+            // A line break inside a paragraph is a space between English words, and nothing
+            // between Chinese characters (Chinese has no spaces to put back).
+            Md::SoftBreak => {
+                self.end_word_without_space();
+                self.after_soft_break = true;
+            }
+            Md::HardBreak => self.end_word(),
             Md::Start(Tag::Strong) => self.strong += 1,
             Md::End(TagEnd::Strong) => self.strong = self.strong.saturating_sub(1),
             Md::Start(Tag::Emphasis) => self.emphasis += 1,
@@ -381,6 +390,15 @@ impl Spans {
                 self.end_word();
                 self.last_char = None;
                 continue;
+            }
+            if self.after_soft_break {
+                self.after_soft_break = false;
+                let chinese = self.last_char.is_some_and(lang::is_cjk) || lang::is_cjk(c);
+                if let Some((_, space_after)) = self.words.last_mut()
+                    && !chinese
+                {
+                    *space_after = true;
+                }
             }
             if !code
                 && self
@@ -546,6 +564,17 @@ mod tests {
             "{lines:?}"
         );
         assert!(lines.iter().any(|l| l.contains("start()")), "{lines:?}");
+    }
+
+    #[test]
+    fn a_line_break_is_a_space_in_english_and_nothing_in_chinese() {
+        let lines = plain(render_lines(
+            "one\ntwo 写端\n的孙进程",
+            80,
+            "",
+            Ink::default(),
+        ));
+        assert_eq!(lines, ["one two 写端的孙进程"]);
     }
 
     #[test]
