@@ -14,8 +14,12 @@ pub type Measure = fn(&Record) -> Vec<Measured>;
 
 #[path = "../lessons/03-daemon-terminate/outcomes.rs"]
 mod daemon_terminate;
+#[path = "../lessons/10-pool/outcomes.rs"]
+mod pool;
 #[path = "../lessons/05-process-lock/outcomes.rs"]
 mod process_lock;
+#[path = "../lessons/09-semaphore-event/outcomes.rs"]
+mod semaphore_event;
 #[path = "../lessons/08-shared-data/outcomes.rs"]
 mod shared_data;
 #[path = "../lessons/04-socket-concurrency/outcomes.rs"]
@@ -26,6 +30,8 @@ mod spawn_function;
 mod spawn_worker;
 #[path = "../lessons/13-thread-locks/outcomes.rs"]
 mod thread_locks;
+#[path = "../lessons/11-threads-vs-processes/outcomes.rs"]
+mod threads_vs_processes;
 
 /// The lessons with outcomes of their own, by folder.
 const MEASURES: &[(&str, Measure)] = &[
@@ -36,6 +42,9 @@ const MEASURES: &[(&str, Measure)] = &[
     ("05-process-lock", process_lock::measure),
     ("08-shared-data", shared_data::measure),
     ("13-thread-locks", thread_locks::measure),
+    ("09-semaphore-event", semaphore_event::measure),
+    ("10-pool", pool::measure),
+    ("11-threads-vs-processes", threads_vs_processes::measure),
 ];
 
 /// The outcome function of `lesson`: its own, or the generic one.

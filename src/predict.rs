@@ -57,6 +57,27 @@ const QUESTIONS: &[(&str, Text)] = &[
             zh: include_str!("../lessons/05-process-lock/questions.zh.md"),
         },
     ),
+    (
+        "09-semaphore-event",
+        Text {
+            en: include_str!("../lessons/09-semaphore-event/questions.md"),
+            zh: include_str!("../lessons/09-semaphore-event/questions.zh.md"),
+        },
+    ),
+    (
+        "10-pool",
+        Text {
+            en: include_str!("../lessons/10-pool/questions.md"),
+            zh: include_str!("../lessons/10-pool/questions.zh.md"),
+        },
+    ),
+    (
+        "11-threads-vs-processes",
+        Text {
+            en: include_str!("../lessons/11-threads-vs-processes/questions.md"),
+            zh: include_str!("../lessons/11-threads-vs-processes/questions.zh.md"),
+        },
+    ),
 ];
 
 /// What the main process's prompt waits for when it waits for a prediction (the `object` of

@@ -4,7 +4,9 @@
 
 mod common;
 
-use common::{Events, Lab, notes_headings, step_titles};
+use std::collections::{BTreeMap, BTreeSet};
+
+use common::{Events, Lab, notes_headings, step_of, step_titles, t};
 use serde_json::Value;
 
 fn text(event: &Value) -> &str {
@@ -129,4 +131,96 @@ fn ctrl_c_while_processes_wait_leaves_nothing() {
 #[test]
 fn ctrl_c_at_a_random_moment_leaves_nothing() {
     Lab::new().interrupt_at_a_random_moment(&["run", "9", "--json", "--speed", "20"], 100);
+}
+
+/// The shown answer for a measured value: the choice it falls under, in the run's language,
+/// followed by the value itself when that is not the choice's own text.
+fn shown(choice: (&str, &str), value: &str, chinese: bool) -> String {
+    let (en, zh) = choice;
+    let choice = if chinese { zh } else { en };
+    if choice == value {
+        choice.to_string()
+    } else {
+        format!("{choice} ({value})")
+    }
+}
+
+/// --predict: each answer is what this run's events say, with two seeds in English and once
+/// in Chinese.
+#[test]
+fn each_prediction_is_answered_from_the_runs_own_events() {
+    let lab = Lab::new();
+    for (seed, extra) in [("3", &[][..]), ("8", &[][..]), ("5", &["--lang", "zh"][..])] {
+        let chinese = !extra.is_empty();
+        let run = lab.predicted("9", seed, "1\n1\n", extra);
+
+        // Step 1: the users who ever blocked on the room's semaphore.
+        let waited: BTreeSet<i64> = run
+            .of_kind("wait")
+            .iter()
+            .filter(|e| e["on"] == "semaphore" && step_of(&run, t(e)) == 1)
+            .map(|e| e["pid"].as_i64().unwrap())
+            .collect();
+        let choice = match waited.len() {
+            0 => ("0", "0"),
+            1..=3 => ("1 to 3", "1 到 3"),
+            4 => ("4", "4"),
+            _ => ("5 to 7", "5 到 7"),
+        };
+        let expected = shown(choice, &waited.len().to_string(), chinese);
+        assert_eq!(run.verdict(1)["observed"], expected.as_str(), "seed {seed}");
+
+        // Step 2: each car's waits on the event, paired with how they ended; a car asleep
+        // when the light said green must have woken (got it) before the next red.
+        let light = run.pid_of("light");
+        let lights: Vec<(f64, String)> = run
+            .of_kind("say")
+            .iter()
+            .filter(|e| e["pid"] == light)
+            .map(|e| (t(e), text(e).to_string()))
+            .collect();
+        let mut waits: BTreeMap<i64, Vec<(f64, f64, bool)>> = BTreeMap::new();
+        let mut began: BTreeMap<i64, f64> = BTreeMap::new();
+        for event in &run.0 {
+            let pid = event["pid"].as_i64().unwrap_or(0);
+            if event["on"] != "event" {
+                continue;
+            }
+            match event["kind"].as_str().unwrap() {
+                "wait" => {
+                    began.insert(pid, t(event));
+                }
+                "woke" => {
+                    let start = began.remove(&pid).unwrap();
+                    let got = event["got"] == true;
+                    waits.entry(pid).or_default().push((start, t(event), got));
+                }
+                _ => {}
+            }
+        }
+        let mut someone_waited = false;
+        let mut all_woken = true;
+        for (i, (green, said)) in lights.iter().enumerate() {
+            if said != "light: green" {
+                continue;
+            }
+            let red = lights.get(i + 1).map_or(f64::INFINITY, |(at, _)| *at);
+            for &(start, end, got) in waits.values().flatten() {
+                if start < *green && end >= *green {
+                    someone_waited = true;
+                    all_woken &= got && end < red;
+                }
+            }
+        }
+        assert!(someone_waited, "seed {seed}: no car waited for a green");
+        let expected = if all_woken {
+            shown(("all of them", "所有在等的车"), "all of them", chinese)
+        } else {
+            "not all of them".to_string()
+        };
+        assert_eq!(run.verdict(2)["observed"], expected.as_str(), "seed {seed}");
+        for step in [1, 2] {
+            assert_ne!(run.verdict(step)["observed"], "not measured in this run");
+        }
+    }
 }

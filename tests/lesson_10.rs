@@ -5,7 +5,9 @@
 
 mod common;
 
-use common::{Events, Lab, notes_headings, step_titles};
+use std::collections::BTreeSet;
+
+use common::{Events, Lab, notes_headings, step_of, step_titles, t};
 use serde_json::Value;
 
 fn text(event: &Value) -> &str {
@@ -183,4 +185,100 @@ if __name__ == '__main__':
         out,
         "get: no threes\njoin: Pool is still running\nmap: [0, 1, 4]\nclosed: Pool not running\n"
     );
+}
+
+/// The shown answer for a measured value: the choice it falls under, in the run's language,
+/// followed by the value itself when that is not the choice's own text.
+fn shown(choice: (&str, &str), value: &str, chinese: bool) -> String {
+    let (en, zh) = choice;
+    let choice = if chinese { zh } else { en };
+    if choice == value {
+        choice.to_string()
+    } else {
+        format!("{choice} ({value})")
+    }
+}
+
+/// A duration as the lesson prints it (`15 ms`, `2.34 s`), in seconds.
+fn seconds(said: &str) -> f64 {
+    let (number, unit) = said.trim().split_once(' ').unwrap();
+    let number: f64 = number.parse().unwrap();
+    if unit == "ms" {
+        number / 1000.0
+    } else {
+        number
+    }
+}
+
+/// --predict: each answer is what this run's events say, with two seeds in English and once
+/// in Chinese.
+#[test]
+fn each_prediction_is_answered_from_the_runs_own_events() {
+    let lab = Lab::new();
+    for (seed, extra) in [("3", &[][..]), ("8", &[][..]), ("5", &["--lang", "zh"][..])] {
+        let chinese = !extra.is_empty();
+        let run = lab.predicted("10", seed, "1\n1\n1\n1\n", extra);
+        let main = run.main_pid();
+        let by_main =
+            |start: &str| run.find("say", |e| e["pid"] == main && text(e).starts_with(start));
+
+        // Step 1: from the step's start to the main process's `apply:` line, in tasks of 1 s
+        // at this run's speed.
+        let speed = run.find("lesson", |_| true)["speed"].as_f64().unwrap();
+        let began = t(run.find("step", |e| e["index"] == 1));
+        let tasks = ((t(by_main("apply: ")) - began) * speed).round() as i64;
+        let choice = match tasks {
+            1 => ("1", "1"),
+            2..=4 => ("2 to 4", "2 到 4"),
+            _ => ("5 or more", "5 或更多"),
+        };
+        assert!(
+            tasks >= 5,
+            "seed {seed}: five apply() calls took {tasks} tasks"
+        );
+        let expected = shown(choice, &tasks.to_string(), chinese);
+        assert_eq!(run.verdict(1)["observed"], expected.as_str(), "seed {seed}");
+
+        // Step 2: the pid the callback printed.
+        let callback = text(by_main("callback: "));
+        let pid: i64 = callback.rsplit(' ').next().unwrap().parse().unwrap();
+        let expected = if pid == main {
+            shown(("the main process", "主进程"), "the main process", chinese)
+        } else {
+            shown(
+                ("the worker that ran the task", "执行任务的那个工作进程"),
+                "a worker",
+                chinese,
+            )
+        };
+        assert_eq!(run.verdict(2)["observed"], expected.as_str(), "seed {seed}");
+
+        // Step 3: how the workers forked in step 3 (the second pool's) were reaped.
+        let forked: Vec<i64> = run
+            .of_kind("spawn")
+            .iter()
+            .filter(|e| step_of(&run, t(e)) == 3)
+            .map(|e| e["child"].as_i64().unwrap())
+            .collect();
+        assert_eq!(forked.len(), 2, "seed {seed}");
+        let codes: BTreeSet<i64> = forked.iter().map(|&pid| run.exitcode_of(pid)).collect();
+        let codes: Vec<String> = codes.iter().map(i64::to_string).collect();
+        assert_eq!(run.verdict(3)["observed"], codes.join(", ").as_str());
+        assert_eq!(codes, ["-15"], "seed {seed}");
+
+        // Step 4: the two times the main process printed.
+        let timed = text(by_main("pool: "));
+        let (pool, per_process) = timed.split_once("; a process per task: ").unwrap();
+        let pool = seconds(pool.rsplit(" in ").next().unwrap());
+        let expected = if pool <= seconds(per_process) {
+            shown(("the pool", "进程池"), "the pool", chinese)
+        } else {
+            shown(
+                ("a process per task", "每个任务一个进程"),
+                "a process per task",
+                chinese,
+            )
+        };
+        assert_eq!(run.verdict(4)["observed"], expected.as_str(), "seed {seed}");
+    }
 }

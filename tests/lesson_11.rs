@@ -4,7 +4,9 @@
 
 mod common;
 
-use common::{Events, Lab, notes_headings, step_titles};
+use std::collections::BTreeSet;
+
+use common::{Events, Lab, notes_headings, step_of, step_titles, t};
 use serde_json::Value;
 
 fn text(event: &Value) -> &str {
@@ -221,4 +223,132 @@ threading.Thread(target=lambda: (time.sleep(0.1), print("worker done", flush=Tru
         daemon_lines < 20,
         "{daemon_lines} lines: it outlived the worker by far"
     );
+}
+
+/// The shown answer for a measured value: the choice it falls under, in the run's language,
+/// followed by the value itself when that is not the choice's own text.
+fn shown(choice: (&str, &str), value: &str, chinese: bool) -> String {
+    let (en, zh) = choice;
+    let choice = if chinese { zh } else { en };
+    if choice == value {
+        choice.to_string()
+    } else {
+        format!("{choice} ({value})")
+    }
+}
+
+/// --predict: each answer is what this run's events say, with two seeds in English and once
+/// in Chinese.
+#[test]
+fn each_prediction_is_answered_from_the_runs_own_events() {
+    let lab = Lab::new();
+    for (seed, extra) in [("3", &[][..]), ("8", &[][..]), ("5", &["--lang", "zh"][..])] {
+        let chinese = !extra.is_empty();
+        let run = lab.predicted("11", seed, &"1\n".repeat(7), extra);
+        let main = run.main_pid();
+        // What the main process's main thread said in `step`, starting with `start`.
+        let main_said = |step: usize, start: &str| -> Vec<String> {
+            run.of_kind("say")
+                .iter()
+                .filter(|e| e["pid"] == main && e.get("tid").is_none())
+                .filter(|e| step_of(&run, t(e)) == step && text(e).starts_with(start))
+                .map(|e| text(e).to_string())
+                .collect()
+        };
+
+        // Step 1: the main thread's `Thread-1` line against the two threads' ends.
+        let names_at = t(run.find("say", |e| {
+            e["pid"] == main && e.get("tid").is_none() && text(e) == "Thread-1"
+        }));
+        let ends: Vec<f64> = run
+            .of_kind("done")
+            .iter()
+            .filter(|e| e["pid"] == main && e.get("tid").is_some() && step_of(&run, t(e)) == 1)
+            .map(|e| t(e))
+            .collect();
+        assert_eq!(ends.len(), 2, "seed {seed}");
+        let expected = if ends.iter().all(|&end| end > names_at) {
+            shown(("still running", "还在运行"), "still running", chinese)
+        } else {
+            shown(("already done", "已经结束"), "already done", chinese)
+        };
+        assert_eq!(run.verdict(1)["observed"], expected.as_str(), "seed {seed}");
+
+        // Step 2: the pids in the three threads' lines.
+        let pids: BTreeSet<String> = run
+            .of_kind("say")
+            .iter()
+            .filter(|e| e.get("tid").is_some() && text(e).starts_with("t-"))
+            .map(|e| {
+                text(e)
+                    .split("pid ")
+                    .nth(1)
+                    .unwrap()
+                    .split(',')
+                    .next()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect();
+        assert_eq!(pids.len(), 1, "seed {seed}");
+        assert_eq!(run.verdict(2)["observed"], pids.len().to_string().as_str());
+
+        // Step 3: the two values of n the main process printed.
+        let n: Vec<String> = main_said(3, "main: n = ")
+            .iter()
+            .map(|line| {
+                line["main: n = ".len()..]
+                    .split(' ')
+                    .next()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect();
+        let value = format!("{}, then {}", n[0], n[1]);
+        let zh = format!("{}，然后 {}", n[0], n[1]);
+        assert_eq!(value, "100, then 0", "seed {seed}");
+        let expected = shown((&value, &zh), &value, chinese);
+        assert_eq!(run.verdict(3)["observed"], expected.as_str(), "seed {seed}");
+
+        // Step 4: the two medians printed.
+        let micros = |start: &str| -> f64 {
+            let line = &main_said(4, start)[0];
+            let after = &line[line.find("): ").unwrap() + 3..];
+            after.split(' ').next().unwrap().parse().unwrap()
+        };
+        let expected = if micros("thread (") < micros("process (") {
+            shown(("a thread", "线程"), "a thread", chinese)
+        } else {
+            shown(("a process", "进程"), "a process", chinese)
+        };
+        assert_eq!(run.verdict(4)["observed"], expected.as_str(), "seed {seed}");
+
+        // Step 5: whether the daemon thread foo printed end123.
+        let foo_ended = run
+            .of_kind("say")
+            .iter()
+            .any(|e| e["thread"] == "foo" && text(e) == "end123" && step_of(&run, t(e)) == 5);
+        let expected = if foo_ended {
+            shown(("yes", "能"), "yes", chinese)
+        } else {
+            shown(("no", "不能"), "no", chinese)
+        };
+        assert_eq!(run.verdict(5)["observed"], expected.as_str(), "seed {seed}");
+
+        // Step 6: the count the main thread printed while the three waited.
+        let count: i64 = main_said(6, "active_count() = ")[0]["active_count() = ".len()..]
+            .parse()
+            .unwrap();
+        assert_eq!(count, 4, "seed {seed}");
+        assert_eq!(run.verdict(6)["observed"], "4");
+
+        // Step 7: what join() before start() said.
+        let joined = &main_said(7, "join() before start()")[0];
+        let expected = if joined.contains("error") {
+            shown(("an error", "一个错误"), "an error", chinese)
+        } else {
+            shown(("returns at once", "立刻返回"), "returns at once", chinese)
+        };
+        assert_eq!(run.verdict(7)["observed"], expected.as_str(), "seed {seed}");
+    }
 }

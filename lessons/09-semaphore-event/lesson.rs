@@ -25,7 +25,7 @@ use crate::multiprocessing::shared::SharedMemory;
 use crate::multiprocessing::{Process, Semaphore, SyncError};
 use crate::runtime::{context, procfs};
 use crate::view::lang::Text;
-use crate::{note, say};
+use crate::{note, say, text};
 
 pub const TITLE: Text = Text {
     en: "Semaphore and Event between processes",
@@ -37,7 +37,7 @@ pub const TEACHES: Text = Text {
 };
 pub const NOTES: Text = Text {
     en: include_str!("notes.md"),
-    zh: "",
+    zh: include_str!("notes.zh.md"),
 };
 
 // The lesson's durations, scaled by --speed (at speed 20 one second is 50 ms).
@@ -96,11 +96,15 @@ fn room_with_three_seats(lab: &mut Lab) -> Result<()> {
     }
     let most = room.most_inside.load(SeqCst);
     note!(
-        "{USERS} users, {SEATS} seats: at most {most} were inside at once, counted by the users \
-         themselves (each adds itself to a counter in shared memory when it gets in, and takes \
-         itself off before it leaves). The others were blocked in acquire() (▒ on the \
-         timeline): a semaphore (信号量) is a counter of free seats; acquire() takes one or \
-         sleeps until one is given back. A lock (互斥锁) is the same thing with one seat."
+        en: "{USERS} users, {SEATS} seats: at most {most} were inside at once, counted by the \
+             users themselves (each adds itself to a counter in shared memory when it gets in, \
+             and takes itself off before it leaves). The others were blocked in acquire() (▒ on \
+             the timeline): a semaphore (信号量) is a counter of free seats; acquire() takes one \
+             or sleeps until one is given back. A lock (互斥锁) is the same thing with one seat.",
+        zh: "{USERS} 个用户，{SEATS} 个座位：同时在里面的最多是 {most} 个，这是用户们自己数的（每个\
+             用户进去时在共享内存的计数器上加一，离开前减一）。其余的用户阻塞在 acquire() 里（时间\
+             线上的 ▒）：信号量 (semaphore) 就是一个空座位的计数器，acquire() 取走一个，没有就睡眠\
+             到有人归还。互斥锁 (lock) 就是只有一个座位的信号量。",
     );
     Ok(())
 }
@@ -192,15 +196,19 @@ fn traffic_light(lab: &mut Lab) -> Result<()> {
         let after = cpu_ticks(pid);
         match (state, before, after) {
             (Some(state), Some(before), Some(after)) if state.state == 'S' => note!(
-                "A car waiting for green, pid {pid}, read from /proc: state S ({}), CPU time \
-                 {before} clock tick(s) before a pause and {after} after it: it sleeps in the \
-                 kernel (a futex wait) until set() wakes it; it does not check the light in a \
-                 loop.",
-                procfs::describe_state('S'),
+                en: "A car waiting for green, pid {pid}, read from /proc: state S (sleeping: \
+                     waiting for an event), CPU time {before} clock tick(s) before a pause and \
+                     {after} after it: it sleeps in the kernel (a futex wait) until set() wakes \
+                     it; it does not check the light in a loop.",
+                zh: "一辆等绿灯的车，pid {pid}，从 /proc 读到：状态 S（睡眠：在等某个事件），停顿\
+                     之前 CPU 时间 {before} 个时钟滴答 (clock tick)，停顿之后 {after} 个：它在内核\
+                     里睡眠（一次 futex 等待），直到 set() 把它唤醒；它并没有在循环里反复查看红绿\
+                     灯。",
             ),
             _ => note!(
-                "The lab looked for a car waiting at red (pid {pid}), but it had already driven \
-                 on."
+                en: "The lab looked for a car waiting at red (pid {pid}), but it had already \
+                     driven on.",
+                zh: "实验室去找一辆在红灯前等待的车（pid {pid}），但它已经开走了。",
             ),
         }
     }
@@ -222,32 +230,47 @@ fn traffic_light(lab: &mut Lab) -> Result<()> {
         let arrived = seconds(&road.arrived_us[i]);
         let at = seconds(&road.passed_us[i]);
         let name = cars[i].name();
+        let patience = describe(context::scaled(POLICE_PATIENCE));
         passed.push(match road.how[i].load(SeqCst) {
-            GREEN_ON_ARRIVAL => format!("{name} came at {arrived:.3} s on green and drove on"),
-            WOKEN_BY_GREEN => format!(
-                "{name} came at {arrived:.3} s on red, waited, and set() woke it: it passed at \
-                 {at:.3} s"
+            GREEN_ON_ARRIVAL => text!(
+                en: "{name} came at {arrived:.3} s on green and drove on",
+                zh: "{name} 在 {arrived:.3} s 遇到绿灯，直接开过",
             ),
-            GAVE_UP_WAITING => format!(
-                "{name} came at {arrived:.3} s on red, waited {}, wait(timeout) returned False \
-                 and it passed at red at {at:.3} s",
-                describe(context::scaled(POLICE_PATIENCE))
+            WOKEN_BY_GREEN => text!(
+                en: "{name} came at {arrived:.3} s on red, waited, and set() woke it: it passed \
+                     at {at:.3} s",
+                zh: "{name} 在 {arrived:.3} s 遇到红灯，等待，set() 唤醒了它：{at:.3} s 通过",
             ),
-            _ => format!("{name} did not say how it passed"),
+            GAVE_UP_WAITING => text!(
+                en: "{name} came at {arrived:.3} s on red, waited {patience}, wait(timeout) \
+                     returned False and it passed at red at {at:.3} s",
+                zh: "{name} 在 {arrived:.3} s 遇到红灯，等了 {patience}，wait(timeout) 返回 \
+                     False，它在 {at:.3} s 闯红灯通过",
+            ),
+            _ => text!(
+                en: "{name} did not say how it passed",
+                zh: "{name} 没有说明它是怎么通过的",
+            ),
         });
     }
     let green_times: Vec<String> = greens.iter().map(|g| format!("{g:.3} s")).collect();
+    // Chinese lists with its own punctuation: 、 between items, ； between sentences.
+    let green_times = green_times.join(&text!(en: ", ", zh: "、"));
+    let passed = passed.join(&text!(en: "; ", zh: "；"));
     note!(
-        "The light turned green at {}. {}.",
-        green_times.join(", "),
-        passed.join("; ")
+        en: "The light turned green at {green_times}. {passed}.",
+        zh: "灯在 {green_times} 变绿。{passed}。",
     );
     note!(
-        "An event (事件) is one flag for everyone: set() lets every waiting car through at once, \
-         clear() makes the next ones wait. A car that wants to be sure the light is still green \
-         when it moves must check again; the flag may be cleared a moment after it woke. The \
-         light ran forever (a `while True` as in the tutorial), so the main process ended it \
-         with terminate(): exitcode {light_code}."
+        en: "An event (事件) is one flag for everyone: set() lets every waiting car through at \
+             once, clear() makes the next ones wait. A car that wants to be sure the light is \
+             still green when it moves must check again; the flag may be cleared a moment after \
+             it woke. The light ran forever (a `while True` as in the tutorial), so the main \
+             process ended it with terminate(): exitcode {light_code}.",
+        zh: "事件 (event) 是给所有人看的同一个标志：set() 一下子放行所有在等的车，clear() 让后来的\
+             车等待。一辆车如果要确认自己起步时灯仍是绿的，就得再查看一次：它被唤醒之后片刻，标志\
+             就可能已被清除。灯永远在运行（和教程一样是一个 `while True`），所以主进程用 \
+             terminate() 结束了它：退出码 (exitcode) {light_code}。",
     );
     Ok(())
 }

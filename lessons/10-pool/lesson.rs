@@ -26,7 +26,7 @@ use crate::multiprocessing::pool::{self, Pool, PoolError, Tasks};
 use crate::multiprocessing::shared::SharedMemory;
 use crate::runtime::{context, procfs};
 use crate::view::lang::Text;
-use crate::{note, say};
+use crate::{note, say, text};
 
 pub const TITLE: Text = Text {
     en: "A pool of worker processes",
@@ -38,11 +38,12 @@ pub const TEACHES: Text = Text {
 };
 pub const NOTES: Text = Text {
     en: include_str!("notes.md"),
-    zh: "",
+    zh: include_str!("notes.zh.md"),
 };
 
-/// How long the tutorial's `work` takes (scaled by --speed: 50 ms at speed 20).
-const WORK_TIME: Duration = Duration::from_secs(1);
+/// How long the tutorial's `work` takes (scaled by --speed: 50 ms at speed 20). Its
+/// outcomes (`outcomes.rs`) count step 1's time in these.
+pub const WORK_TIME: Duration = Duration::from_secs(1);
 /// How many tasks in the comparison of step 4.
 const TINY_TASKS: usize = 1000;
 
@@ -109,11 +110,15 @@ pub fn run(lab: &mut Lab) -> Result<()> {
     let pids = pool.pids();
     let pid_list: Vec<String> = pids.iter().map(|p| p.to_string()).collect();
     note!(
-        "Pool() with no number forks os.cpu_count() workers: this machine has {} CPU(s), so \
-         {} workers, pids {}. They were forked now, once, and wait for tasks.",
-        pool::cpu_count(),
-        pids.len(),
-        pid_list.join(", ")
+        en: "Pool() with no number forks os.cpu_count() workers: this machine has {cpus} \
+             CPU(s), so {workers} workers, pids {pid_list}. They were forked now, once, and wait \
+             for tasks.",
+        zh: "不带数字的 Pool() 会 fork 出 os.cpu_count() 个工作进程 (worker)：这台机器有 {cpus} \
+             个 CPU，所以是 {workers} 个工作进程，pid 为 {pid_list}。它们是现在 fork 的，只 fork \
+             这一次，然后等着领任务。",
+        cpus = pool::cpu_count(),
+        workers = pids.len(),
+        pid_list = pid_list.join(", "),
     );
     let began = Instant::now();
     let mut squares = Vec::new();
@@ -135,21 +140,28 @@ pub fn run(lab: &mut Lab) -> Result<()> {
     let async_took = began.elapsed();
     say!("apply_async + get: {squares:?}");
     note!(
-        "Five apply() calls took {}: apply() sends one task and blocks until its result is \
-         back, so they ran one after another (about {} each) though {} workers were there. \
-         Five apply_async() calls returned after {} in all, each with an AsyncResult; the \
-         tasks ran side by side and the five get() calls had all results after {}.",
-        describe(apply_took),
-        describe(context::scaled(WORK_TIME)),
-        pids.len(),
-        describe(returned_after),
-        describe(async_took)
+        en: "Five apply() calls took {apply_took}: apply() sends one task and blocks until its \
+             result is back, so they ran one after another (about {each} each) though {workers} \
+             workers were there. Five apply_async() calls returned after {returned_after} in \
+             all, each with an AsyncResult; the tasks ran side by side and the five get() calls \
+             had all results after {async_took}.",
+        zh: "五次 apply() 调用用了 {apply_took}：apply() 发出一个任务后就阻塞，直到结果回来，所以\
+             尽管有 {workers} 个工作进程在等，它们还是一个接一个地执行（每个约 {each}）。五次 \
+             apply_async() 调用一共只用 {returned_after} 就返回了，每次得到一个 AsyncResult；任务\
+             并排执行，五次 get() 在 {async_took} 之后拿齐了所有结果。",
+        apply_took = describe(apply_took),
+        each = describe(context::scaled(WORK_TIME)),
+        workers = pids.len(),
+        returned_after = describe(returned_after),
+        async_took = describe(async_took),
     );
     note!(
-        "Tasks per worker so far: {}. Ten tasks, {} pids: the pool keeps its workers and gives \
-         them task after task; nobody forks per task.",
-        per_pid(&pool),
-        pids.len()
+        en: "Tasks per worker so far: {per_pid}. Ten tasks, {workers} pids: the pool keeps its \
+             workers and gives them task after task; nobody forks per task.",
+        zh: "到目前为止每个工作进程执行的任务数：{per_pid}。十个任务，{workers} 个 pid：进程池留着\
+             它的工作进程，一个任务接一个任务地交给它们；没有谁为每个任务 fork 一次。",
+        per_pid = per_pid(&pool),
+        workers = pids.len(),
     );
 
     lab.step("map() keeps the order; callbacks run in the parent")?;
@@ -165,11 +177,14 @@ pub fn run(lab: &mut Lab) -> Result<()> {
         .collect();
     let squares = pool.map(&work_for_task, jobs).map_err(failed)?;
     say!("map: {squares:?}");
+    let sleeps = sleeps.join(&text!(en: ", ", zh: "、"));
     note!(
-        "The six tasks slept {} (from the seed), so they finished in another order (see the \
-         workers' lines), yet map() returned the squares in the order of the inputs: each \
-         result carries its task's number, and map() puts it in its place.",
-        sleeps.join(", ")
+        en: "The six tasks slept {sleeps} (from the seed), so they finished in another order \
+             (see the workers' lines), yet map() returned the squares in the order of the \
+             inputs: each result carries its task's number, and map() puts it in its place.",
+        zh: "六个任务分别睡了 {sleeps}（由种子决定），所以它们完成的顺序是另一种（看工作进程打印\
+             的行），但 map() 仍按输入的顺序返回平方数：每个结果都带着它的任务编号，map() 把它\
+             放回原位。",
     );
     let parent = getpid();
     let seen_in = SharedMemory::new(AtomicU64::new(0))?;
@@ -183,14 +198,24 @@ pub fn run(lab: &mut Lab) -> Result<()> {
     let square = result.get().map_err(failed)?;
     let callback_pid = seen_in.load(SeqCst);
     let ran_in = if callback_pid == parent.as_raw() as u64 {
-        format!("pid {callback_pid}, the main process itself")
+        text!(
+            en: "pid {callback_pid}, the main process itself",
+            zh: "pid {callback_pid}，也就是主进程本身",
+        )
     } else {
-        format!("pid {callback_pid}, which is not the main process ({parent})")
+        text!(
+            en: "pid {callback_pid}, which is not the main process ({parent})",
+            zh: "pid {callback_pid}，它不是主进程（{parent}）",
+        )
     };
     note!(
-        "The task ran in a worker, but the callback ran in {ran_in}, with the result {square}: \
-         a worker only sends the result back, and the parent calls the callback. That is why \
-         the tutorial's crawler downloads pages in the pool and parses them in a callback."
+        en: "The task ran in a worker, but the callback ran in {ran_in}, with the result \
+             {square}: a worker only sends the result back, and the parent calls the callback. \
+             That is why the tutorial's crawler downloads pages in the pool and parses them in \
+             a callback.",
+        zh: "任务在工作进程里执行，回调 (callback) 执行的地方却是 {ran_in}；它拿到的结果是 \
+             {square}。工作进程只把结果送回来，由父进程调用回调。所以教程里的爬虫在进程池里下载\
+             网页，在回调里解析它们。",
     );
 
     lab.step("Errors come back at get(); close(), join(), terminate()")?;
@@ -205,9 +230,12 @@ pub fn run(lab: &mut Lab) -> Result<()> {
         }
     }
     note!(
-        "Task 3 failed in its worker; the worker did not die (it went on to other tasks), and \
-         the failure travelled back as a message, raised only when the main process asked \
-         for that result with get(). A task nobody calls get() on fails in silence."
+        en: "Task 3 failed in its worker; the worker did not die (it went on to other tasks), \
+             and the failure travelled back as a message, raised only when the main process \
+             asked for that result with get(). A task nobody calls get() on fails in silence.",
+        zh: "任务 3 在它的工作进程里失败了；工作进程并没有死（它接着去做别的任务），失败作为一条\
+             消息传了回来，直到主进程用 get() 要这个结果时才抛出。没人对它调用 get() 的任务，\
+             失败了也无声无息。",
     );
     pool.close().map_err(failed)?;
     match pool.apply_async(&work_task, 1) {
@@ -222,13 +250,17 @@ pub fn run(lab: &mut Lab) -> Result<()> {
         .filter(|&&pid| procfs::observe(pid).is_none())
         .count();
     note!(
-        "close() lets the workers finish what was sent and then leave; a task after it is \
-         refused with Python's ValueError \"Pool not running\". join() waited {} for the {} \
-         workers and reaped them: {gone} of {} are gone from /proc. Tasks per worker in all: {}.",
-        describe(joined_after),
-        pids.len(),
-        pids.len(),
-        per_pid(&pool)
+        en: "close() lets the workers finish what was sent and then leave; a task after it is \
+             refused with Python's ValueError \"Pool not running\". join() waited {joined_after} \
+             for the {workers} workers and reaped them: {gone} of {workers} are gone from \
+             /proc. Tasks per worker in all: {per_pid}.",
+        zh: "close() 让工作进程做完已发来的任务后离开；之后再交任务会被拒绝，抛出 Python 的 \
+             `ValueError: Pool not running`。join() 为 {workers} 个工作进程等了 {joined_after}，\
+             并回收了它们：/proc 里 {workers} 个中已有 {gone} 个消失。每个工作进程一共执行的任务\
+             数：{per_pid}。",
+        joined_after = describe(joined_after),
+        workers = pids.len(),
+        per_pid = per_pid(&pool),
     );
 
     let mut tasks = Tasks::new();
@@ -243,8 +275,10 @@ pub fn run(lab: &mut Lab) -> Result<()> {
         Err(error) => say!("get() after terminate(): error: {error}"),
     }
     note!(
-        "terminate() does not wait: it sends SIGTERM to every worker (their exitcode -15 in \
-         the reaped lines) and the task in progress is lost."
+        en: "terminate() does not wait: it sends SIGTERM to every worker (their exitcode -15 in \
+             the reaped lines) and the task in progress is lost.",
+        zh: "terminate() 不等待：它向每个工作进程发送 SIGTERM（回收那几行里它们的退出码是 \
+             -15），正在执行的任务就丢了。",
     );
     drop(second);
 
@@ -280,22 +314,32 @@ pub fn run(lab: &mut Lab) -> Result<()> {
         describe(per_process_took)
     );
     let ratio = per_process_took.as_secs_f64() / pool_took.as_secs_f64().max(1e-9);
+    let agree = if same {
+        text!(
+            en: "Both gave the same {TINY_TASKS} answers.",
+            zh: "两种做法给出的 {TINY_TASKS} 个答案完全相同。",
+        )
+    } else {
+        text!(en: "The answers differ!", zh: "两种做法的答案不一样！")
+    };
     note!(
-        "{TINY_TASKS} tasks of adding one: through the pool's {} workers in {} ({:.0} µs a \
-         task), with a new process per task in {} ({:.0} µs a task): {ratio:.1} times as long. \
-         {} The processes per task were bare fork + _exit + waitpid, reporting nothing (the \
-         lab's Process would add four events each and bury this output): the cheapest a \
-         process can be, and still the pool wins, because it pays for its processes once.",
-        pool.pids().len(),
-        describe(pool_took),
-        pool_took.as_secs_f64() * 1e6 / TINY_TASKS as f64,
-        describe(per_process_took),
-        per_process_took.as_secs_f64() * 1e6 / TINY_TASKS as f64,
-        if same {
-            "Both gave the same 1000 answers."
-        } else {
-            "The answers differ!"
-        }
+        en: "{TINY_TASKS} tasks of adding one: through the pool's {workers} workers in \
+             {pool_took} ({pool_each:.0} µs a task), with a new process per task in \
+             {per_process_took} ({process_each:.0} µs a task): {ratio:.1} times as long. \
+             {agree} The processes per task were bare fork + _exit + waitpid, reporting nothing \
+             (the lab's Process would add four events each and bury this output): the cheapest \
+             a process can be, and still the pool wins, because it pays for its processes once.",
+        zh: "{TINY_TASKS} 个加一的任务：交给进程池的 {workers} 个工作进程，用了 {pool_took}（每个\
+             任务 {pool_each:.0} µs）；每个任务新建一个进程，用了 {per_process_took}（每个任务 \
+             {process_each:.0} µs）：是前者的 {ratio:.1} 倍。{agree}每个任务一个的那些进程只是光秃\
+             秃的 fork + _exit + waitpid，什么都不报告（实验室的 Process 每个还会多出四个事件，把\
+             这里的输出淹没）：这已是进程最便宜的样子，进程池仍然赢了，因为它只为它的进程付一次\
+             钱。",
+        workers = pool.pids().len(),
+        pool_took = describe(pool_took),
+        pool_each = pool_took.as_secs_f64() * 1e6 / TINY_TASKS as f64,
+        per_process_took = describe(per_process_took),
+        process_each = per_process_took.as_secs_f64() * 1e6 / TINY_TASKS as f64,
     );
     Ok(())
 }
@@ -314,7 +358,7 @@ fn per_pid(pool: &Pool) -> String {
     let counts: Vec<String> = pool
         .tasks_per_worker()
         .iter()
-        .map(|(pid, count)| format!("pid {pid}: {count}"))
+        .map(|(pid, count)| text!(en: "pid {pid}: {count}", zh: "进程 {pid}：{count} 个"))
         .collect();
-    counts.join(", ")
+    counts.join(&text!(en: ", ", zh: "，"))
 }

@@ -31,7 +31,7 @@ use crate::runtime::wait;
 use crate::threading::thread::Runnable;
 use crate::threading::{Lock, Thread, active_count, current_thread, enumerate};
 use crate::view::lang::Text;
-use crate::{note, say};
+use crate::{note, say, text};
 
 pub const TITLE: Text = Text {
     en: "Threads against processes",
@@ -43,7 +43,7 @@ pub const TEACHES: Text = Text {
 };
 pub const NOTES: Text = Text {
     en: include_str!("notes.md"),
-    zh: "",
+    zh: include_str!("notes.zh.md"),
 };
 
 /// How long the tutorial's `sayhi` sleeps (scaled by --speed).
@@ -115,15 +115,19 @@ fn two_ways() -> Result<()> {
     t1.join().map_err(thread_error)?;
     t2.join().map_err(thread_error)?;
     note!(
-        "Both start() calls returned after {} in all, and the main thread printed the names \
-         ({} and {}) while the threads slept: start() creates the thread (线程) and comes \
-         straight back, as Process.start() did in lesson 1. Every line above carries the same \
-         pid, {}: threads live inside one process. The two styles are the same thing: \
-         from_runnable(MyThread) wraps the object's run() as the target.",
-        describe(start_took),
-        t1.name(),
-        t2.name(),
-        getpid()
+        en: "Both start() calls returned after {took} in all, and the main thread printed the \
+             names ({first} and {second}) while the threads slept: start() creates the thread \
+             (线程) and comes straight back, as Process.start() did in lesson 1. Every line \
+             above carries the same pid, {pid}: threads live inside one process. The two styles \
+             are the same thing: from_runnable(MyThread) wraps the object's run() as the target.",
+        zh: "两次 start() 调用一共只用了 {took} 就返回了，线程还在睡眠时，主线程就打印出了它们的\
+             名字（{first} 和 {second}）：start() 创建线程 (thread) 后立刻返回，和第 1 课的 \
+             Process.start() 一样。上面每一行的 pid 都是同一个，{pid}：线程住在同一个进程里。两种\
+             写法其实是一回事：from_runnable(MyThread) 把这个对象的 run() 包装成目标函数。",
+        took = describe(start_took),
+        first = t1.name(),
+        second = t2.name(),
+        pid = getpid(),
     );
     Ok(())
 }
@@ -235,23 +239,32 @@ fn one_pid_many_tids() -> Result<()> {
     distinct.sort();
     distinct.dedup();
     let ids: Vec<String> = native_ids.iter().map(i32::to_string).collect();
+    let checked = if all_listed && distinct.len() == native_ids.len() + 1 {
+        text!(
+            en: "Every thread id is there, and no two are the same.",
+            zh: "每个线程 id 都在里面，而且没有两个相同的。",
+        )
+    } else {
+        text!(
+            en: "Not every thread id is listed there, or two are the same: something is odd.",
+            zh: "并非每个线程 id 都列在里面，或者有两个相同：有些不对劲。",
+        )
+    };
+    let (first, second) = (pids[0], pids[1]);
+    let (ids, listed_count, listed) = (ids.join(", "), tasks.len(), describe_tasks(&tasks));
     note!(
-        "The two processes have pids {} and {}: each is a process of its own, and its \
-         /proc/<pid>/task lists one thread, whose id is the pid. The three threads all say pid \
-         {main_pid}, the main process's, and each has its own thread id (线程 id): {} (Python's \
-         native_id, from gettid). /proc/{main_pid}/task, read while they were alive, lists {}: \
-         {}. {} The main thread's id is the pid itself: to the kernel, a process is a group of \
-         threads that share one memory and one pid.",
-        pids[0],
-        pids[1],
-        ids.join(", "),
-        tasks.len(),
-        describe_tasks(&tasks),
-        if all_listed && distinct.len() == native_ids.len() + 1 {
-            "Every thread id is there, and no two are the same."
-        } else {
-            "Not every thread id is listed there, or two are the same: something is odd."
-        }
+        en: "The two processes have pids {first} and {second}: each is a process of its own, and \
+             its /proc/<pid>/task lists one thread, whose id is the pid. The three threads all \
+             say pid {main_pid}, the main process's, and each has its own thread id (线程 id): \
+             {ids} (Python's native_id, from gettid). /proc/{main_pid}/task, read while they \
+             were alive, lists {listed_count}: {listed}. {checked} The main thread's id is the pid \
+             itself: to the kernel, a process is a group of threads that share one memory and \
+             one pid.",
+        zh: "两个进程的 pid 是 {first} 和 {second}：各是一个独立的进程，它的 /proc/<pid>/task 里只\
+             列着一个线程，线程 id 就是 pid。三个线程报出的 pid 都是 {main_pid}，即主进程的 pid，\
+             而各有自己的线程 id (thread id)：{ids}（Python 的 native_id，来自 gettid）。趁它们还\
+             活着读到的 /proc/{main_pid}/task 列出了 {listed_count} 个：{listed}。{checked}主线程\
+             的 id 就是 pid 本身：在内核看来，一个进程就是共享同一块内存、同一个 pid 的一组线程。",
     );
     Ok(())
 }
@@ -293,13 +306,19 @@ fn shared_or_copied() -> Result<()> {
         std::ptr::addr_of!(N)
     );
     note!(
-        "The child process (pid {child_pid}) set n to 0 and the main process still reads \
-         {after_process}, at the very same address. fork gave the child a copy of the parent's \
-         memory: the same virtual addresses, but the first write to a page makes the kernel copy \
-         it for the writer (copy-on-write, 写时复制), so the child changed its own copy. The \
-         thread set n to 0 and the main thread now reads {after_thread}: threads share their \
-         process's memory (共享内存), so there is only one n. Sharing needs no IPC, and it is \
-         also why threads need locks (lesson 13)."
+        en: "The child process (pid {child_pid}) set n to 0 and the main process still reads \
+             {after_process}, at the very same address. fork gave the child a copy of the \
+             parent's memory: the same virtual addresses, but the first write to a page makes \
+             the kernel copy it for the writer (copy-on-write, 写时复制), so the child changed \
+             its own copy. The thread set n to 0 and the main thread now reads {after_thread}: \
+             threads share their process's memory (共享内存), so there is only one n. Sharing \
+             needs no IPC, and it is also why threads need locks (lesson 13).",
+        zh: "子进程（pid {child_pid}）把 n 设成了 0，主进程读到的仍是 {after_process}，而且就在同一\
+             个地址。fork 给了子进程一份父进程内存的副本：虚拟地址相同，但对某一页的第一次写入会\
+             让内核为写入者复制那一页（写时复制，copy-on-write），所以子进程改的是它自己的副本。\
+             线程把 n 设成 0 之后，主线程读到的是 {after_thread}：线程共享它们所在进程的内存 \
+             (shared memory)，n 只有一个。共享不需要进程间通信 (IPC)，也正因为共享，线程才需要锁\
+             （第 13 课）。",
     );
     Ok(())
 }
@@ -335,15 +354,20 @@ fn cost() -> Result<()> {
         "thread (pthread_create + pthread_join): {thread:.1} µs, {:.1} page faults each",
         measure::median(&thread_faults)
     );
+    let times = process / thread;
     note!(
-        "Medians of {COST_REPETITIONS} repetitions of {COST_OPERATIONS} each, on this machine \
-         now: a process costs {process:.0} µs and a thread {thread:.0} µs: the thread is {:.0} \
-         times cheaper. A \
-         new process needs its own memory map: the kernel copies the parent's page tables, and \
-         every page either side writes afterwards is copied (the page faults). A new thread \
-         needs only a stack and a task in the same memory. These are bare forks and threads \
-         with no events, as in `proclab bench spawn`, which also measures the lab's own Process.",
-        process / thread
+        en: "Medians of {COST_REPETITIONS} repetitions of {COST_OPERATIONS} each, on this \
+             machine now: a process costs {process:.0} µs and a thread {thread:.0} µs: the \
+             thread is {times:.0} times cheaper. A new process needs its own memory map: the \
+             kernel copies the parent's page tables, and every page either side writes \
+             afterwards is copied (the page faults). A new thread needs only a stack and a task \
+             in the same memory. These are bare forks and threads with no events, as in \
+             `proclab bench spawn`, which also measures the lab's own Process.",
+        zh: "{COST_REPETITIONS} 轮重复、每轮 {COST_OPERATIONS} 次的中位数，在这台机器上、此刻：一个\
+             进程要 {process:.0} µs，一个线程要 {thread:.0} µs：线程便宜 {times:.0} 倍。新进程需要\
+             自己的内存映射：内核复制父进程的页表，之后任何一方写入的每一页都要复制（就是那些缺页 \
+             (page fault)）。新线程只需要在同一块内存里有一个栈和一个任务 (task)。这些都是不带事件\
+             的裸 fork 和裸线程，和 `proclab bench spawn` 一样；后者还会测量实验室自己的 Process。",
     );
     Ok(())
 }
@@ -374,36 +398,49 @@ fn daemon_threads() -> Result<()> {
     child.join()?;
     let egon_tid = record.egon_tid.load(SeqCst);
     let gone = !std::path::Path::new(&format!("/proc/{child_pid}/task/{egon_tid}")).exists();
+    let bar_did = if record.bar_ended.load(SeqCst) {
+        text!(en: "it finished", zh: "它做完了")
+    } else {
+        text!(en: "it did not finish", zh: "它没有做完")
+    };
+    let foo_did = if record.foo_ended.load(SeqCst) {
+        text!(
+            en: "finished its work anyway, because bar kept the process alive long enough (the \
+                 tutorial's puzzle)",
+            zh: "还是做完了，因为非守护线程让进程活得够久（教程里的那道谜题）",
+        )
+    } else {
+        text!(en: "did not finish", zh: "没有做完")
+    };
+    let egon_did = if record.egon_said_hello.load(SeqCst) {
+        text!(en: "said hello anyway", zh: "还是打了招呼")
+    } else {
+        text!(en: "never said hello", zh: "始终没打成招呼")
+    };
+    let trace = if gone {
+        text!(en: "/proc has no trace of it now.", zh: "/proc 里现在已没有它的踪影。")
+    } else {
+        text!(en: "/proc still lists it.", zh: "/proc 里还列着它。")
+    };
+    let threads_then = record.tasks_at_main_end.load(SeqCst);
+    let egon_alive = if record.egon_alive_at_main_end.load(SeqCst) {
+        text!(en: "true", zh: "还活着")
+    } else {
+        text!(en: "false", zh: "已经不在了")
+    };
     note!(
-        "When its main thread was done, process {child_pid} had {} threads in /proc and egon \
-         (thread {egon_tid}) was alive: {}. The process then waited for its non-daemon thread \
-         bar ({}) and left with _exit, which ended every thread it still had: foo, a daemon \
-         (守护线程) whose work was shorter than bar's, {}; egon, a daemon with longer work, {}. \
-         {} A daemon thread is not waited for; it simply dies with its process, in the middle \
-         of whatever it was doing.",
-        record.tasks_at_main_end.load(SeqCst),
-        record.egon_alive_at_main_end.load(SeqCst),
-        if record.bar_ended.load(SeqCst) {
-            "it finished"
-        } else {
-            "it did not finish"
-        },
-        if record.foo_ended.load(SeqCst) {
-            "finished its work anyway, because bar kept the process alive long enough (the \
-             tutorial's puzzle)"
-        } else {
-            "did not finish"
-        },
-        if record.egon_said_hello.load(SeqCst) {
-            "said hello anyway"
-        } else {
-            "never said hello"
-        },
-        if gone {
-            "/proc has no trace of it now."
-        } else {
-            "/proc still lists it."
-        }
+        en: "When its main thread was done, process {child_pid} had {threads_then} threads in \
+             /proc and egon (thread {egon_tid}) was alive: {egon_alive}. The process then waited \
+             for its non-daemon thread bar ({bar_did}) and left with _exit, which ended every \
+             thread it still had: foo, a daemon (守护线程) whose work was shorter than bar's, \
+             {foo_did}; egon, a daemon with longer work, {egon_did}. {trace} A daemon thread is \
+             not waited for; it simply dies with its process, in the middle of whatever it was \
+             doing.",
+        zh: "主线程做完时，进程 {child_pid} 在 /proc 里有 {threads_then} 个线程，egon（线程 \
+             {egon_tid}）{egon_alive}。随后进程等它的非守护线程 bar（{bar_did}），再用 _exit 离开，\
+             这结束了它剩下的所有线程：守护线程 foo 的工作比那个非守护线程短，它{foo_did}；工作更长\
+             的守护线程 egon（线程 {egon_tid}）{egon_did}。{trace}守护线程不会被等待；它只是随进程\
+             一起死去，不管手头的事做到了哪里。",
     );
     Ok(())
 }
@@ -498,17 +535,21 @@ fn who_is_running() -> Result<()> {
     }
     let after = active_count();
     say!("after join(): active_count() = {after}");
+    let (main_name, pid, listed) = (me.name(), getpid(), names.len());
+    let created = threads[1].name().trim_start_matches("Thread-");
+    let timed = COST_OPERATIONS * COST_REPETITIONS;
     note!(
-        "In the main thread current_thread() is {}: Python's name for the thread a process \
-         starts with, whose id is the pid ({}). enumerate() lists every thread alive, main \
-         first: {} here while the three waited, so active_count() was {count}; once they were \
-         joined, {after}. Threads left to the default are named Thread-N, N counting every \
-         Thread this process has created ({} so far: step 4 timed {} of them).",
-        me.name(),
-        getpid(),
-        names.len(),
-        threads[1].name().trim_start_matches("Thread-"),
-        COST_OPERATIONS * COST_REPETITIONS
+        en: "In the main thread current_thread() is {main_name}: Python's name for the thread a \
+             process starts with, whose id is the pid ({pid}). enumerate() lists every thread \
+             alive, main first: {listed} here while the three waited, so active_count() was \
+             {count}; once they were joined, {after}. Threads left to the default are named \
+             Thread-N, N counting every Thread this process has created ({created} so far: step \
+             4 timed {timed} of them).",
+        zh: "在主线程里，current_thread() 是 {main_name}：这是 Python 给进程一开始就有的那个线程\
+             起的名字，它的 id 就是 pid（{pid}）。enumerate() 列出所有活着的线程，主线程排第一：\
+             三个线程等着的时候这里有 {listed} 个，所以 active_count() 是 {count}；它们被 join \
+             之后是 {after}。没有起名的线程叫 Thread-N，N 数的是这个进程创建过的每一个 Thread\
+             （到现在为止 {created} 个：第 4 步计时用了其中 {timed} 个）。",
     );
     Ok(())
 }
@@ -537,9 +578,11 @@ fn mistakes() -> Result<()> {
     itself.start().map_err(thread_error)?;
     itself.join().map_err(thread_error)?;
     note!(
-        "Three mistakes, three errors with Python's messages, returned as values: there is no \
-         thread to wait for before start(); a thread runs once, so it can be started once; and \
-         a thread that waited for its own end would wait forever."
+        en: "Three mistakes, three errors with Python's messages, returned as values: there is \
+             no thread to wait for before start(); a thread runs once, so it can be started \
+             once; and a thread that waited for its own end would wait forever.",
+        zh: "三种误用，三个带着 Python 错误信息的错误，都作为值返回：start() 之前还没有线程可等；\
+             线程只运行一次，所以只能启动一次；而等待自己结束的线程会永远等下去。",
     );
     Ok(())
 }
