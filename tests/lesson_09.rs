@@ -6,7 +6,7 @@ mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use common::{Events, Lab, notes_headings, step_of, step_titles, t};
+use common::{Events, Lab, answer_shown, notes_headings, step_of, step_titles, t};
 use serde_json::Value;
 
 fn text(event: &Value) -> &str {
@@ -133,18 +133,6 @@ fn ctrl_c_at_a_random_moment_leaves_nothing() {
     Lab::new().interrupt_at_a_random_moment(&["run", "9", "--json", "--speed", "20"], 100);
 }
 
-/// The shown answer for a measured value: the choice it falls under, in the run's language,
-/// followed by the value itself when that is not the choice's own text.
-fn shown(choice: (&str, &str), value: &str, chinese: bool) -> String {
-    let (en, zh) = choice;
-    let choice = if chinese { zh } else { en };
-    if choice == value {
-        choice.to_string()
-    } else {
-        format!("{choice} ({value})")
-    }
-}
-
 /// --predict: each answer is what this run's events say, with two seeds in English and once
 /// in Chinese.
 #[test]
@@ -167,7 +155,7 @@ fn each_prediction_is_answered_from_the_runs_own_events() {
             4 => ("4", "4"),
             _ => ("5 to 7", "5 到 7"),
         };
-        let expected = shown(choice, &waited.len().to_string(), chinese);
+        let expected = answer_shown(choice, &waited.len().to_string(), chinese);
         assert_eq!(run.verdict(1)["observed"], expected.as_str(), "seed {seed}");
 
         // Step 2: each car's waits on the event, paired with how they ended; a car asleep
@@ -214,7 +202,7 @@ fn each_prediction_is_answered_from_the_runs_own_events() {
         }
         assert!(someone_waited, "seed {seed}: no car waited for a green");
         let expected = if all_woken {
-            shown(("all of them", "所有在等的车"), "all of them", chinese)
+            answer_shown(("all of them", "所有在等的车"), "all of them", chinese)
         } else {
             "not all of them".to_string()
         };

@@ -7,7 +7,7 @@ mod common;
 
 use std::collections::BTreeSet;
 
-use common::{Events, Lab, notes_headings, step_of, step_titles, t};
+use common::{Events, Lab, answer_shown, notes_headings, step_of, step_titles, t};
 use serde_json::Value;
 
 fn text(event: &Value) -> &str {
@@ -187,18 +187,6 @@ if __name__ == '__main__':
     );
 }
 
-/// The shown answer for a measured value: the choice it falls under, in the run's language,
-/// followed by the value itself when that is not the choice's own text.
-fn shown(choice: (&str, &str), value: &str, chinese: bool) -> String {
-    let (en, zh) = choice;
-    let choice = if chinese { zh } else { en };
-    if choice == value {
-        choice.to_string()
-    } else {
-        format!("{choice} ({value})")
-    }
-}
-
 /// A duration as the lesson prints it (`15 ms`, `2.34 s`), in seconds.
 fn seconds(said: &str) -> f64 {
     let (number, unit) = said.trim().split_once(' ').unwrap();
@@ -236,16 +224,16 @@ fn each_prediction_is_answered_from_the_runs_own_events() {
             tasks >= 5,
             "seed {seed}: five apply() calls took {tasks} tasks"
         );
-        let expected = shown(choice, &tasks.to_string(), chinese);
+        let expected = answer_shown(choice, &tasks.to_string(), chinese);
         assert_eq!(run.verdict(1)["observed"], expected.as_str(), "seed {seed}");
 
         // Step 2: the pid the callback printed.
         let callback = text(by_main("callback: "));
         let pid: i64 = callback.rsplit(' ').next().unwrap().parse().unwrap();
         let expected = if pid == main {
-            shown(("the main process", "主进程"), "the main process", chinese)
+            answer_shown(("the main process", "主进程"), "the main process", chinese)
         } else {
-            shown(
+            answer_shown(
                 ("the worker that ran the task", "执行任务的那个工作进程"),
                 "a worker",
                 chinese,
@@ -271,9 +259,9 @@ fn each_prediction_is_answered_from_the_runs_own_events() {
         let (pool, per_process) = timed.split_once("; a process per task: ").unwrap();
         let pool = seconds(pool.rsplit(" in ").next().unwrap());
         let expected = if pool <= seconds(per_process) {
-            shown(("the pool", "进程池"), "the pool", chinese)
+            answer_shown(("the pool", "进程池"), "the pool", chinese)
         } else {
-            shown(
+            answer_shown(
                 ("a process per task", "每个任务一个进程"),
                 "a process per task",
                 chinese,

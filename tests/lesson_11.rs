@@ -6,7 +6,7 @@ mod common;
 
 use std::collections::BTreeSet;
 
-use common::{Events, Lab, notes_headings, step_of, step_titles, t};
+use common::{Events, Lab, answer_shown, notes_headings, step_of, step_titles, t};
 use serde_json::Value;
 
 fn text(event: &Value) -> &str {
@@ -225,18 +225,6 @@ threading.Thread(target=lambda: (time.sleep(0.1), print("worker done", flush=Tru
     );
 }
 
-/// The shown answer for a measured value: the choice it falls under, in the run's language,
-/// followed by the value itself when that is not the choice's own text.
-fn shown(choice: (&str, &str), value: &str, chinese: bool) -> String {
-    let (en, zh) = choice;
-    let choice = if chinese { zh } else { en };
-    if choice == value {
-        choice.to_string()
-    } else {
-        format!("{choice} ({value})")
-    }
-}
-
 /// --predict: each answer is what this run's events say, with two seeds in English and once
 /// in Chinese.
 #[test]
@@ -268,9 +256,9 @@ fn each_prediction_is_answered_from_the_runs_own_events() {
             .collect();
         assert_eq!(ends.len(), 2, "seed {seed}");
         let expected = if ends.iter().all(|&end| end > names_at) {
-            shown(("still running", "还在运行"), "still running", chinese)
+            answer_shown(("still running", "还在运行"), "still running", chinese)
         } else {
-            shown(("already done", "已经结束"), "already done", chinese)
+            answer_shown(("already done", "已经结束"), "already done", chinese)
         };
         assert_eq!(run.verdict(1)["observed"], expected.as_str(), "seed {seed}");
 
@@ -307,7 +295,7 @@ fn each_prediction_is_answered_from_the_runs_own_events() {
         let value = format!("{}, then {}", n[0], n[1]);
         let zh = format!("{}，然后 {}", n[0], n[1]);
         assert_eq!(value, "100, then 0", "seed {seed}");
-        let expected = shown((&value, &zh), &value, chinese);
+        let expected = answer_shown((&value, &zh), &value, chinese);
         assert_eq!(run.verdict(3)["observed"], expected.as_str(), "seed {seed}");
 
         // Step 4: the two medians printed.
@@ -317,9 +305,9 @@ fn each_prediction_is_answered_from_the_runs_own_events() {
             after.split(' ').next().unwrap().parse().unwrap()
         };
         let expected = if micros("thread (") < micros("process (") {
-            shown(("a thread", "线程"), "a thread", chinese)
+            answer_shown(("a thread", "线程"), "a thread", chinese)
         } else {
-            shown(("a process", "进程"), "a process", chinese)
+            answer_shown(("a process", "进程"), "a process", chinese)
         };
         assert_eq!(run.verdict(4)["observed"], expected.as_str(), "seed {seed}");
 
@@ -329,9 +317,9 @@ fn each_prediction_is_answered_from_the_runs_own_events() {
             .iter()
             .any(|e| e["thread"] == "foo" && text(e) == "end123" && step_of(&run, t(e)) == 5);
         let expected = if foo_ended {
-            shown(("yes", "能"), "yes", chinese)
+            answer_shown(("yes", "能"), "yes", chinese)
         } else {
-            shown(("no", "不能"), "no", chinese)
+            answer_shown(("no", "不能"), "no", chinese)
         };
         assert_eq!(run.verdict(5)["observed"], expected.as_str(), "seed {seed}");
 
@@ -345,9 +333,9 @@ fn each_prediction_is_answered_from_the_runs_own_events() {
         // Step 7: what join() before start() said.
         let joined = &main_said(7, "join() before start()")[0];
         let expected = if joined.contains("error") {
-            shown(("an error", "一个错误"), "an error", chinese)
+            answer_shown(("an error", "一个错误"), "an error", chinese)
         } else {
-            shown(("returns at once", "立刻返回"), "returns at once", chinese)
+            answer_shown(("returns at once", "立刻返回"), "returns at once", chinese)
         };
         assert_eq!(run.verdict(7)["observed"], expected.as_str(), "seed {seed}");
     }

@@ -826,3 +826,16 @@ pub fn step_of(events: &Events, t: f64) -> usize {
 pub fn t(event: &Value) -> f64 {
     event["t"].as_f64().unwrap()
 }
+
+/// A verdict's `observed` as `--predict` shows it: the choice in the run's language (`choice`
+/// is English, Chinese), with the measured value beside it only where the value is not the
+/// English choice itself but falls under it (`2 to 5 (4)`).
+pub fn answer_shown(choice: (&str, &str), value: &str, chinese: bool) -> String {
+    let (en, zh) = choice;
+    let shown = if chinese { zh } else { en };
+    if en == value {
+        shown.to_string()
+    } else {
+        format!("{shown} ({value})")
+    }
+}
