@@ -402,3 +402,119 @@ fn ctrl_c_at_random_moments_leaves_nothing() {
         assert_eq!(events.find("end", |_| true)["outcome"], "interrupted");
     }
 }
+
+/// Whether a verdict's `observed` is `expected`: the choice itself, or (for a range, or a
+/// choice shown in Chinese) the choice followed by the measured value in parentheses.
+fn observed_is(events: &Events, step: i64, expected: &str) -> bool {
+    let observed = events.verdict(step)["observed"].as_str().unwrap_or("");
+    observed == expected || observed.ends_with(&format!("({expected})"))
+}
+
+/// `--predict`: each of the six answers is what the run's own events say, worked out here
+/// from the threads' lines, with two seeds and once in Chinese.
+#[test]
+fn each_prediction_is_answered_from_the_runs_own_events() {
+    let lab = Lab::new();
+    let runs = [("3", &[][..]), ("8", &[][..]), ("5", &["--lang", "zh"][..])];
+    for (seed, extra) in runs {
+        let events = lab.predicted("14", seed, "1\n1\n1\n1\n1\n1\n", extra);
+        let says = |step: usize| -> Vec<&Value> {
+            events
+                .of_kind("say")
+                .into_iter()
+                .filter(|e| common::step_of(&events, t(e)) == step)
+                .collect()
+        };
+        let said_by = |step: usize, name: &str| -> Vec<String> {
+            says(step)
+                .into_iter()
+                .filter(|e| thread(e) == name)
+                .map(|e| text(e).to_string())
+                .collect()
+        };
+
+        // Step 1: the largest N of the guests' "got a seat (N inside)".
+        let most = says(1)
+            .iter()
+            .filter_map(|e| text(e).strip_prefix("got a seat ("))
+            .map(|rest| rest.split(' ').next().unwrap().parse::<u32>().unwrap())
+            .max()
+            .unwrap();
+        assert!(
+            observed_is(&events, 1, &most.to_string()),
+            "{}",
+            events.dump()
+        );
+
+        // Step 2: who said "connected".
+        let through = |name: &str| said_by(2, name).iter().any(|s| s == "connected");
+        let expected = match (through("conn-1"), through("conn-2")) {
+            (true, true) => "both",
+            (true, false) => "only conn-1",
+            (false, true) => "only conn-2",
+            (false, false) => "neither",
+        };
+        assert!(observed_is(&events, 2, expected), "{}", events.dump());
+
+        // Step 3: runners' lines before the main thread's "notify_all()".
+        let step_3 = says(3);
+        let notify_all = step_3
+            .iter()
+            .position(|e| thread(e).is_empty() && text(e) == "notify_all()")
+            .unwrap();
+        let ran = step_3[..notify_all]
+            .iter()
+            .filter(|e| text(e).starts_with("run the thread:"))
+            .count();
+        assert!(
+            observed_is(&events, 3, &ran.to_string()),
+            "{}",
+            events.dump()
+        );
+
+        // Step 4: waiter-1's own line about its wait().
+        let waiter = said_by(4, "waiter-1");
+        let expected = if waiter.iter().any(|s| s.starts_with("wait() gave up")) {
+            "wait() waits until its timeout"
+        } else {
+            "wait() is notified"
+        };
+        assert!(observed_is(&events, 4, expected), "{}", events.dump());
+
+        // Step 5: the fewest buns left that eater-1 or eater-2 saw.
+        let left = ["eater-1", "eater-2"]
+            .iter()
+            .flat_map(|name| said_by(5, name))
+            .filter_map(|s| {
+                let rest = s.strip_prefix("took a bun: ")?;
+                rest.split(' ').next()?.parse::<i32>().ok()
+            })
+            .min()
+            .unwrap();
+        assert!(
+            observed_is(&events, 5, &left.to_string()),
+            "{}",
+            events.dump()
+        );
+
+        // Step 6: which timer thread printed its function's line.
+        let hello = said_by(6, "hello").iter().any(|s| s == "hello, world");
+        let late = !said_by(6, "late").is_empty();
+        let expected = match (hello, late) {
+            (true, true) => "both",
+            (true, false) => "only hello",
+            (false, true) => "only late",
+            (false, false) => "neither",
+        };
+        assert!(observed_is(&events, 6, expected), "{}", events.dump());
+
+        for step in 1..=6 {
+            let observed = &events.verdict(step)["observed"];
+            assert!(
+                !observed.as_str().unwrap().contains("not measured")
+                    && !observed.as_str().unwrap().contains("没有测到"),
+                "step {step}: {observed}"
+            );
+        }
+    }
+}

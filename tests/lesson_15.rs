@@ -253,3 +253,119 @@ fn ctrl_c_at_random_moments_leaves_nothing() {
         assert_eq!(events.find("end", |_| true)["outcome"], "interrupted");
     }
 }
+
+/// Whether a verdict's `observed` is `expected`: the choice itself, or (for a range, or a
+/// choice shown in Chinese) the choice followed by the measured value in parentheses.
+fn observed_is(events: &Events, step: i64, expected: &str) -> bool {
+    let observed = events.verdict(step)["observed"].as_str().unwrap_or("");
+    observed == expected || observed.ends_with(&format!("({expected})"))
+}
+
+/// `--predict`: each of the six answers is what the run's own events say, worked out here
+/// from the threads' lines, with two seeds and once in Chinese.
+#[test]
+fn each_prediction_is_answered_from_the_runs_own_events() {
+    let lab = Lab::new();
+    let runs = [("3", &[][..]), ("8", &[][..]), ("5", &["--lang", "zh"][..])];
+    for (seed, extra) in runs {
+        let events = lab.predicted("15", seed, "1\n1\n1\n1\n1\n1\n", extra);
+        let says = |step: usize| -> Vec<&Value> {
+            events
+                .of_kind("say")
+                .into_iter()
+                .filter(|e| common::step_of(&events, common::t(e)) == step)
+                .collect()
+        };
+
+        // Step 1: each eater's "eats 包子N", in the order it said them.
+        let in_order = ["alex", "wupeiqi"].iter().all(|name| {
+            let buns: Vec<u32> = says(1)
+                .iter()
+                .filter(|e| thread(e) == *name)
+                .filter_map(|e| text(e).strip_prefix("eats 包子")?.parse().ok())
+                .collect();
+            buns.windows(2).all(|w| w[0] < w[1])
+        });
+        let expected = if in_order {
+            "in the order they were made"
+        } else {
+            "out of order"
+        };
+        assert!(observed_is(&events, 1, expected), "{}", events.dump());
+
+        // Step 2: the first tuple of the PriorityQueue's line.
+        let line = says(2)
+            .into_iter()
+            .map(text)
+            .find(|s| s.starts_with("PriorityQueue gives:"))
+            .unwrap();
+        let first = &line[line.find('(').unwrap()..=line.find(')').unwrap()];
+        assert!(observed_is(&events, 2, first), "{}", events.dump());
+
+        // Step 3: fast-0's "... held at most N".
+        let held = says(3)
+            .into_iter()
+            .find(|e| thread(e) == "fast-0")
+            .map(|e| last_number(text(e)))
+            .unwrap();
+        assert!(
+            observed_is(&events, 3, &held.to_string()),
+            "{}",
+            events.dump()
+        );
+
+        // Step 4: is any "job N done" line after "join() returned"?
+        let step_4 = says(4);
+        let returned = step_4
+            .iter()
+            .position(|e| text(e).starts_with("join() returned"))
+            .unwrap();
+        let done_later = step_4[returned..]
+            .iter()
+            .any(|e| text(e).starts_with("job ") && text(e).ends_with(" done"));
+        let expected = if done_later {
+            "as soon as the queue is empty"
+        } else {
+            "after the last job is done"
+        };
+        assert!(observed_is(&events, 4, expected), "{}", events.dump());
+
+        // Step 5: three consumers, less those that said "got None: stops" before the main
+        // thread put the others' sentinels.
+        let step_5 = says(5);
+        let more = step_5
+            .iter()
+            .position(|e| thread(e).is_empty() && text(e).ends_with("more None"))
+            .unwrap();
+        let stopped = step_5[..more]
+            .iter()
+            .filter(|e| text(e) == "got None: stops")
+            .count();
+        assert!(
+            observed_is(&events, 5, &(3 - stopped).to_string()),
+            "{}",
+            events.dump()
+        );
+
+        // Step 6: the queue with the fewest items per second.
+        let slowest = says(6)
+            .into_iter()
+            .filter_map(|e| {
+                let (label, rest) = text(e).split_once(": ")?;
+                let before = &rest[..rest.find(" items/s")?];
+                let rate: f64 = before[before.rfind(' ')? + 1..].parse().ok()?;
+                Some((label.to_string(), rate))
+            })
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+            .unwrap();
+        assert!(observed_is(&events, 6, &slowest.0), "{}", events.dump());
+
+        for step in 1..=6 {
+            let observed = events.verdict(step)["observed"].as_str().unwrap();
+            assert!(
+                !observed.contains("not measured") && !observed.contains("没有测到"),
+                "step {step}: {observed}"
+            );
+        }
+    }
+}
