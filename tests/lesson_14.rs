@@ -403,11 +403,24 @@ fn ctrl_c_at_random_moments_leaves_nothing() {
     }
 }
 
-/// Whether a verdict's `observed` is `expected`: the choice itself, or (for a range, or a
-/// choice shown in Chinese) the choice followed by the measured value in parentheses.
-fn observed_is(events: &Events, step: i64, expected: &str) -> bool {
-    let observed = events.verdict(step)["observed"].as_str().unwrap_or("");
-    observed == expected || observed.ends_with(&format!("({expected})"))
+/// Asserts that step `step`'s verdict shows `value` as `--predict` does: under its choice
+/// (English, Chinese), in the run's language, with the value beside it only where the choice
+/// is a range that holds it.
+#[track_caller]
+fn assert_observed(events: &Events, step: i64, choice: (&str, &str), value: &str, chinese: bool) {
+    let (en, zh) = choice;
+    let shown = if chinese { zh } else { en };
+    let expected = if en == value {
+        shown.to_string()
+    } else {
+        format!("{shown} ({value})")
+    };
+    assert_eq!(
+        events.verdict(step)["observed"],
+        expected.as_str(),
+        "step {step}:\n{}",
+        events.dump()
+    );
 }
 
 /// `--predict`: each of the six answers is what the run's own events say, worked out here
@@ -417,6 +430,7 @@ fn each_prediction_is_answered_from_the_runs_own_events() {
     let lab = Lab::new();
     let runs = [("3", &[][..]), ("8", &[][..]), ("5", &["--lang", "zh"][..])];
     for (seed, extra) in runs {
+        let chinese = !extra.is_empty();
         let events = lab.predicted("14", seed, "1\n1\n1\n1\n1\n1\n", extra);
         let says = |step: usize| -> Vec<&Value> {
             events
@@ -440,21 +454,22 @@ fn each_prediction_is_answered_from_the_runs_own_events() {
             .map(|rest| rest.split(' ').next().unwrap().parse::<u32>().unwrap())
             .max()
             .unwrap();
-        assert!(
-            observed_is(&events, 1, &most.to_string()),
-            "{}",
-            events.dump()
-        );
+        let choice = match most {
+            1..=4 => ("1 to 4", "1 到 4"),
+            5 => ("5", "5"),
+            _ => ("6 to 8", "6 到 8"),
+        };
+        assert_observed(&events, 1, choice, &most.to_string(), chinese);
 
         // Step 2: who said "connected".
         let through = |name: &str| said_by(2, name).iter().any(|s| s == "connected");
-        let expected = match (through("conn-1"), through("conn-2")) {
-            (true, true) => "both",
-            (true, false) => "only conn-1",
-            (false, true) => "only conn-2",
-            (false, false) => "neither",
+        let choice = match (through("conn-1"), through("conn-2")) {
+            (true, true) => ("both", "两个都能"),
+            (true, false) => ("only conn-1", "只有 conn-1"),
+            (false, true) => ("only conn-2", "只有 conn-2"),
+            (false, false) => ("neither", "都不能"),
         };
-        assert!(observed_is(&events, 2, expected), "{}", events.dump());
+        assert_observed(&events, 2, choice, choice.0, chinese);
 
         // Step 3: runners' lines before the main thread's "notify_all()".
         let step_3 = says(3);
@@ -466,20 +481,21 @@ fn each_prediction_is_answered_from_the_runs_own_events() {
             .iter()
             .filter(|e| text(e).starts_with("run the thread:"))
             .count();
-        assert!(
-            observed_is(&events, 3, &ran.to_string()),
-            "{}",
-            events.dump()
-        );
+        let choice = match ran {
+            0..=1 => ("0 to 1", "0 到 1"),
+            2 => ("2", "2"),
+            _ => ("3 to 5", "3 到 5"),
+        };
+        assert_observed(&events, 3, choice, &ran.to_string(), chinese);
 
         // Step 4: waiter-1's own line about its wait().
         let waiter = said_by(4, "waiter-1");
-        let expected = if waiter.iter().any(|s| s.starts_with("wait() gave up")) {
-            "wait() waits until its timeout"
+        let choice = if waiter.iter().any(|s| s.starts_with("wait() gave up")) {
+            ("wait() waits until its timeout", "wait() 一直等到超时")
         } else {
-            "wait() is notified"
+            ("wait() is notified", "wait() 被 notify 唤醒")
         };
-        assert!(observed_is(&events, 4, expected), "{}", events.dump());
+        assert_observed(&events, 4, choice, choice.0, chinese);
 
         // Step 5: the fewest buns left that eater-1 or eater-2 saw.
         let left = ["eater-1", "eater-2"]
@@ -491,22 +507,19 @@ fn each_prediction_is_answered_from_the_runs_own_events() {
             })
             .min()
             .unwrap();
-        assert!(
-            observed_is(&events, 5, &left.to_string()),
-            "{}",
-            events.dump()
-        );
+        let left = left.to_string();
+        assert_observed(&events, 5, (&left, &left), &left, chinese);
 
         // Step 6: which timer thread printed its function's line.
         let hello = said_by(6, "hello").iter().any(|s| s == "hello, world");
         let late = !said_by(6, "late").is_empty();
-        let expected = match (hello, late) {
-            (true, true) => "both",
-            (true, false) => "only hello",
-            (false, true) => "only late",
-            (false, false) => "neither",
+        let choice = match (hello, late) {
+            (true, true) => ("both", "两个都会"),
+            (true, false) => ("only hello", "只有 hello"),
+            (false, true) => ("only late", "只有 late"),
+            (false, false) => ("neither", "都不会"),
         };
-        assert!(observed_is(&events, 6, expected), "{}", events.dump());
+        assert_observed(&events, 6, choice, choice.0, chinese);
 
         for step in 1..=6 {
             let observed = &events.verdict(step)["observed"];

@@ -254,11 +254,24 @@ fn ctrl_c_at_random_moments_leaves_nothing() {
     }
 }
 
-/// Whether a verdict's `observed` is `expected`: the choice itself, or (for a range, or a
-/// choice shown in Chinese) the choice followed by the measured value in parentheses.
-fn observed_is(events: &Events, step: i64, expected: &str) -> bool {
-    let observed = events.verdict(step)["observed"].as_str().unwrap_or("");
-    observed == expected || observed.ends_with(&format!("({expected})"))
+/// Asserts that step `step`'s verdict shows `value` as `--predict` does: under its choice
+/// (English, Chinese), in the run's language, with the value beside it only where the choice
+/// is a range that holds it.
+#[track_caller]
+fn assert_observed(events: &Events, step: i64, choice: (&str, &str), value: &str, chinese: bool) {
+    let (en, zh) = choice;
+    let shown = if chinese { zh } else { en };
+    let expected = if en == value {
+        shown.to_string()
+    } else {
+        format!("{shown} ({value})")
+    };
+    assert_eq!(
+        events.verdict(step)["observed"],
+        expected.as_str(),
+        "step {step}:\n{}",
+        events.dump()
+    );
 }
 
 /// `--predict`: each of the six answers is what the run's own events say, worked out here
@@ -268,6 +281,7 @@ fn each_prediction_is_answered_from_the_runs_own_events() {
     let lab = Lab::new();
     let runs = [("3", &[][..]), ("8", &[][..]), ("5", &["--lang", "zh"][..])];
     for (seed, extra) in runs {
+        let chinese = !extra.is_empty();
         let events = lab.predicted("15", seed, "1\n1\n1\n1\n1\n1\n", extra);
         let says = |step: usize| -> Vec<&Value> {
             events
@@ -286,12 +300,12 @@ fn each_prediction_is_answered_from_the_runs_own_events() {
                 .collect();
             buns.windows(2).all(|w| w[0] < w[1])
         });
-        let expected = if in_order {
-            "in the order they were made"
+        let choice = if in_order {
+            ("in the order they were made", "和做出来的顺序一致")
         } else {
-            "out of order"
+            ("out of order", "顺序被打乱")
         };
-        assert!(observed_is(&events, 1, expected), "{}", events.dump());
+        assert_observed(&events, 1, choice, choice.0, chinese);
 
         // Step 2: the first tuple of the PriorityQueue's line.
         let line = says(2)
@@ -300,7 +314,7 @@ fn each_prediction_is_answered_from_the_runs_own_events() {
             .find(|s| s.starts_with("PriorityQueue gives:"))
             .unwrap();
         let first = &line[line.find('(').unwrap()..=line.find(')').unwrap()];
-        assert!(observed_is(&events, 2, first), "{}", events.dump());
+        assert_observed(&events, 2, (first, first), first, chinese);
 
         // Step 3: fast-0's "... held at most N".
         let held = says(3)
@@ -308,11 +322,12 @@ fn each_prediction_is_answered_from_the_runs_own_events() {
             .find(|e| thread(e) == "fast-0")
             .map(|e| last_number(text(e)))
             .unwrap();
-        assert!(
-            observed_is(&events, 3, &held.to_string()),
-            "{}",
-            events.dump()
-        );
+        let choice = match held {
+            1..=3 => ("1 to 3", "1 到 3"),
+            4..=10 => ("4 to 10", "4 到 10"),
+            _ => ("11 or more", "11 或更多"),
+        };
+        assert_observed(&events, 3, choice, &held.to_string(), chinese);
 
         // Step 4: is any "job N done" line after "join() returned"?
         let step_4 = says(4);
@@ -323,12 +338,12 @@ fn each_prediction_is_answered_from_the_runs_own_events() {
         let done_later = step_4[returned..]
             .iter()
             .any(|e| text(e).starts_with("job ") && text(e).ends_with(" done"));
-        let expected = if done_later {
-            "as soon as the queue is empty"
+        let choice = if done_later {
+            ("as soon as the queue is empty", "队列一空就返回")
         } else {
-            "after the last job is done"
+            ("after the last job is done", "最后一个任务做完才返回")
         };
-        assert!(observed_is(&events, 4, expected), "{}", events.dump());
+        assert_observed(&events, 4, choice, choice.0, chinese);
 
         // Step 5: three consumers, less those that said "got None: stops" before the main
         // thread put the others' sentinels.
@@ -341,11 +356,8 @@ fn each_prediction_is_answered_from_the_runs_own_events() {
             .iter()
             .filter(|e| text(e) == "got None: stops")
             .count();
-        assert!(
-            observed_is(&events, 5, &(3 - stopped).to_string()),
-            "{}",
-            events.dump()
-        );
+        let waiting = (3 - stopped).to_string();
+        assert_observed(&events, 5, (&waiting, &waiting), &waiting, chinese);
 
         // Step 6: the queue with the fewest items per second.
         let slowest = says(6)
@@ -358,7 +370,7 @@ fn each_prediction_is_answered_from_the_runs_own_events() {
             })
             .min_by(|a, b| a.1.total_cmp(&b.1))
             .unwrap();
-        assert!(observed_is(&events, 6, &slowest.0), "{}", events.dump());
+        assert_observed(&events, 6, (&slowest.0, &slowest.0), &slowest.0, chinese);
 
         for step in 1..=6 {
             let observed = events.verdict(step)["observed"].as_str().unwrap();
