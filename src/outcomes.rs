@@ -18,6 +18,8 @@ mod daemon_terminate;
 mod pool;
 #[path = "../lessons/05-process-lock/outcomes.rs"]
 mod process_lock;
+#[path = "../lessons/15-producer-consumer/outcomes.rs"]
+mod producer_consumer;
 #[path = "../lessons/09-semaphore-event/outcomes.rs"]
 mod semaphore_event;
 #[path = "../lessons/08-shared-data/outcomes.rs"]
@@ -30,6 +32,8 @@ mod spawn_function;
 mod spawn_worker;
 #[path = "../lessons/13-thread-locks/outcomes.rs"]
 mod thread_locks;
+#[path = "../lessons/14-thread-sync/outcomes.rs"]
+mod thread_sync;
 #[path = "../lessons/11-threads-vs-processes/outcomes.rs"]
 mod threads_vs_processes;
 
@@ -45,6 +49,8 @@ const MEASURES: &[(&str, Measure)] = &[
     ("09-semaphore-event", semaphore_event::measure),
     ("10-pool", pool::measure),
     ("11-threads-vs-processes", threads_vs_processes::measure),
+    ("14-thread-sync", thread_sync::measure),
+    ("15-producer-consumer", producer_consumer::measure),
 ];
 
 /// The outcome function of `lesson`: its own, or the generic one.

@@ -78,6 +78,20 @@ const QUESTIONS: &[(&str, Text)] = &[
             zh: include_str!("../lessons/11-threads-vs-processes/questions.zh.md"),
         },
     ),
+    (
+        "14-thread-sync",
+        Text {
+            en: include_str!("../lessons/14-thread-sync/questions.md"),
+            zh: include_str!("../lessons/14-thread-sync/questions.zh.md"),
+        },
+    ),
+    (
+        "15-producer-consumer",
+        Text {
+            en: include_str!("../lessons/15-producer-consumer/questions.md"),
+            zh: include_str!("../lessons/15-producer-consumer/questions.zh.md"),
+        },
+    ),
 ];
 
 /// What the main process's prompt waits for when it waits for a prediction (the `object` of

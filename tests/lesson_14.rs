@@ -402,3 +402,132 @@ fn ctrl_c_at_random_moments_leaves_nothing() {
         assert_eq!(events.find("end", |_| true)["outcome"], "interrupted");
     }
 }
+
+/// Asserts that step `step`'s verdict shows `value` as `--predict` does: under its choice
+/// (English, Chinese), in the run's language, with the value beside it only where the choice
+/// is a range that holds it.
+#[track_caller]
+fn assert_observed(events: &Events, step: i64, choice: (&str, &str), value: &str, chinese: bool) {
+    let (en, zh) = choice;
+    let shown = if chinese { zh } else { en };
+    let expected = if en == value {
+        shown.to_string()
+    } else {
+        format!("{shown} ({value})")
+    };
+    assert_eq!(
+        events.verdict(step)["observed"],
+        expected.as_str(),
+        "step {step}:\n{}",
+        events.dump()
+    );
+}
+
+/// `--predict`: each of the six answers is what the run's own events say, worked out here
+/// from the threads' lines, with two seeds and once in Chinese.
+#[test]
+fn each_prediction_is_answered_from_the_runs_own_events() {
+    let lab = Lab::new();
+    let runs = [("3", &[][..]), ("8", &[][..]), ("5", &["--lang", "zh"][..])];
+    for (seed, extra) in runs {
+        let chinese = !extra.is_empty();
+        let events = lab.predicted("14", seed, "1\n1\n1\n1\n1\n1\n", extra);
+        let says = |step: usize| -> Vec<&Value> {
+            events
+                .of_kind("say")
+                .into_iter()
+                .filter(|e| common::step_of(&events, t(e)) == step)
+                .collect()
+        };
+        let said_by = |step: usize, name: &str| -> Vec<String> {
+            says(step)
+                .into_iter()
+                .filter(|e| thread(e) == name)
+                .map(|e| text(e).to_string())
+                .collect()
+        };
+
+        // Step 1: the largest N of the guests' "got a seat (N inside)".
+        let most = says(1)
+            .iter()
+            .filter_map(|e| text(e).strip_prefix("got a seat ("))
+            .map(|rest| rest.split(' ').next().unwrap().parse::<u32>().unwrap())
+            .max()
+            .unwrap();
+        let choice = match most {
+            1..=4 => ("1 to 4", "1 到 4"),
+            5 => ("5", "5"),
+            _ => ("6 to 8", "6 到 8"),
+        };
+        assert_observed(&events, 1, choice, &most.to_string(), chinese);
+
+        // Step 2: who said "connected".
+        let through = |name: &str| said_by(2, name).iter().any(|s| s == "connected");
+        let choice = match (through("conn-1"), through("conn-2")) {
+            (true, true) => ("both", "两个都能"),
+            (true, false) => ("only conn-1", "只有 conn-1"),
+            (false, true) => ("only conn-2", "只有 conn-2"),
+            (false, false) => ("neither", "都不能"),
+        };
+        assert_observed(&events, 2, choice, choice.0, chinese);
+
+        // Step 3: runners' lines before the main thread's "notify_all()".
+        let step_3 = says(3);
+        let notify_all = step_3
+            .iter()
+            .position(|e| thread(e).is_empty() && text(e) == "notify_all()")
+            .unwrap();
+        let ran = step_3[..notify_all]
+            .iter()
+            .filter(|e| text(e).starts_with("run the thread:"))
+            .count();
+        let choice = match ran {
+            0..=1 => ("0 to 1", "0 到 1"),
+            2 => ("2", "2"),
+            _ => ("3 to 5", "3 到 5"),
+        };
+        assert_observed(&events, 3, choice, &ran.to_string(), chinese);
+
+        // Step 4: waiter-1's own line about its wait().
+        let waiter = said_by(4, "waiter-1");
+        let choice = if waiter.iter().any(|s| s.starts_with("wait() gave up")) {
+            ("wait() waits until its timeout", "wait() 一直等到超时")
+        } else {
+            ("wait() is notified", "wait() 被 notify 唤醒")
+        };
+        assert_observed(&events, 4, choice, choice.0, chinese);
+
+        // Step 5: the fewest buns left that eater-1 or eater-2 saw.
+        let left = ["eater-1", "eater-2"]
+            .iter()
+            .flat_map(|name| said_by(5, name))
+            .filter_map(|s| {
+                let rest = s.strip_prefix("took a bun: ")?;
+                rest.split(' ').next()?.parse::<i32>().ok()
+            })
+            .min()
+            .unwrap();
+        let left = left.to_string();
+        assert_observed(&events, 5, (&left, &left), &left, chinese);
+
+        // Step 6: which timer thread printed its function's line.
+        let hello = said_by(6, "hello").iter().any(|s| s == "hello, world");
+        let late = !said_by(6, "late").is_empty();
+        let choice = match (hello, late) {
+            (true, true) => ("both", "两个都会"),
+            (true, false) => ("only hello", "只有 hello"),
+            (false, true) => ("only late", "只有 late"),
+            (false, false) => ("neither", "都不会"),
+        };
+        assert_observed(&events, 6, choice, choice.0, chinese);
+
+        for step in 1..=6 {
+            let observed = &events.verdict(step)["observed"];
+            assert!(
+                !observed.as_str().unwrap().contains("not measured")
+                    && !observed.as_str().unwrap().contains("没有测到"),
+                "step {step}: {observed}"
+            );
+        }
+    }
+}

@@ -253,3 +253,131 @@ fn ctrl_c_at_random_moments_leaves_nothing() {
         assert_eq!(events.find("end", |_| true)["outcome"], "interrupted");
     }
 }
+
+/// Asserts that step `step`'s verdict shows `value` as `--predict` does: under its choice
+/// (English, Chinese), in the run's language, with the value beside it only where the choice
+/// is a range that holds it.
+#[track_caller]
+fn assert_observed(events: &Events, step: i64, choice: (&str, &str), value: &str, chinese: bool) {
+    let (en, zh) = choice;
+    let shown = if chinese { zh } else { en };
+    let expected = if en == value {
+        shown.to_string()
+    } else {
+        format!("{shown} ({value})")
+    };
+    assert_eq!(
+        events.verdict(step)["observed"],
+        expected.as_str(),
+        "step {step}:\n{}",
+        events.dump()
+    );
+}
+
+/// `--predict`: each of the six answers is what the run's own events say, worked out here
+/// from the threads' lines, with two seeds and once in Chinese.
+#[test]
+fn each_prediction_is_answered_from_the_runs_own_events() {
+    let lab = Lab::new();
+    let runs = [("3", &[][..]), ("8", &[][..]), ("5", &["--lang", "zh"][..])];
+    for (seed, extra) in runs {
+        let chinese = !extra.is_empty();
+        let events = lab.predicted("15", seed, "1\n1\n1\n1\n1\n1\n", extra);
+        let says = |step: usize| -> Vec<&Value> {
+            events
+                .of_kind("say")
+                .into_iter()
+                .filter(|e| common::step_of(&events, common::t(e)) == step)
+                .collect()
+        };
+
+        // Step 1: each eater's "eats 包子N", in the order it said them.
+        let in_order = ["alex", "wupeiqi"].iter().all(|name| {
+            let buns: Vec<u32> = says(1)
+                .iter()
+                .filter(|e| thread(e) == *name)
+                .filter_map(|e| text(e).strip_prefix("eats 包子")?.parse().ok())
+                .collect();
+            buns.windows(2).all(|w| w[0] < w[1])
+        });
+        let choice = if in_order {
+            ("in the order they were made", "和做出来的顺序一致")
+        } else {
+            ("out of order", "顺序被打乱")
+        };
+        assert_observed(&events, 1, choice, choice.0, chinese);
+
+        // Step 2: the first tuple of the PriorityQueue's line.
+        let line = says(2)
+            .into_iter()
+            .map(text)
+            .find(|s| s.starts_with("PriorityQueue gives:"))
+            .unwrap();
+        let first = &line[line.find('(').unwrap()..=line.find(')').unwrap()];
+        assert_observed(&events, 2, (first, first), first, chinese);
+
+        // Step 3: fast-0's "... held at most N".
+        let held = says(3)
+            .into_iter()
+            .find(|e| thread(e) == "fast-0")
+            .map(|e| last_number(text(e)))
+            .unwrap();
+        let choice = match held {
+            1..=3 => ("1 to 3", "1 到 3"),
+            4..=10 => ("4 to 10", "4 到 10"),
+            _ => ("11 or more", "11 或更多"),
+        };
+        assert_observed(&events, 3, choice, &held.to_string(), chinese);
+
+        // Step 4: is any "job N done" line after "join() returned"?
+        let step_4 = says(4);
+        let returned = step_4
+            .iter()
+            .position(|e| text(e).starts_with("join() returned"))
+            .unwrap();
+        let done_later = step_4[returned..]
+            .iter()
+            .any(|e| text(e).starts_with("job ") && text(e).ends_with(" done"));
+        let choice = if done_later {
+            ("as soon as the queue is empty", "队列一空就返回")
+        } else {
+            ("after the last job is done", "最后一个任务做完才返回")
+        };
+        assert_observed(&events, 4, choice, choice.0, chinese);
+
+        // Step 5: three consumers, less those that said "got None: stops" before the main
+        // thread put the others' sentinels.
+        let step_5 = says(5);
+        let more = step_5
+            .iter()
+            .position(|e| thread(e).is_empty() && text(e).ends_with("more None"))
+            .unwrap();
+        let stopped = step_5[..more]
+            .iter()
+            .filter(|e| text(e) == "got None: stops")
+            .count();
+        let waiting = (3 - stopped).to_string();
+        assert_observed(&events, 5, (&waiting, &waiting), &waiting, chinese);
+
+        // Step 6: the queue with the fewest items per second.
+        let slowest = says(6)
+            .into_iter()
+            .filter_map(|e| {
+                let (label, rest) = text(e).split_once(": ")?;
+                let before = &rest[..rest.find(" items/s")?];
+                let rate: f64 = before[before.rfind(' ')? + 1..].parse().ok()?;
+                Some((label.to_string(), rate))
+            })
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+            .unwrap();
+        assert_observed(&events, 6, (&slowest.0, &slowest.0), &slowest.0, chinese);
+
+        for step in 1..=6 {
+            let observed = events.verdict(step)["observed"].as_str().unwrap();
+            assert!(
+                !observed.contains("not measured") && !observed.contains("没有测到"),
+                "step {step}: {observed}"
+            );
+        }
+    }
+}

@@ -27,7 +27,7 @@ use crate::runtime::context;
 use crate::runtime::wait;
 use crate::threading::{BoundedSemaphore, Condition, Event, Semaphore, Thread, Timer};
 use crate::view::lang::Text;
-use crate::{note, say};
+use crate::{note, say, text};
 
 pub const TITLE: Text = Text {
     en: "Semaphore, Event, Condition, Timer for threads",
@@ -35,11 +35,11 @@ pub const TITLE: Text = Text {
 };
 pub const TEACHES: Text = Text {
     en: "Semaphore(5) seats, Event.wait(timeout) retries, notify(n) wakes n, lost and stale wake-ups fixed by wait_for, Timer and cancel()",
-    zh: "Semaphore(5) 个座位、Event.wait(timeout) 重试、notify(n) 唤醒 n 个、用 wait_for 修复丢失和过时的唤醒、Timer 与 cancel()",
+    zh: "Semaphore(5) 的五个座位、Event.wait(timeout) 重试、notify(n) 唤醒 n 个、用 wait_for 修复丢失唤醒和过时唤醒、Timer 与 cancel()",
 };
 pub const NOTES: Text = Text {
     en: include_str!("notes.md"),
-    zh: "",
+    zh: include_str!("notes.zh.md"),
 };
 
 // The lesson's durations, all scaled by --speed (at speed 20, one second is 50 ms).
@@ -122,13 +122,17 @@ fn semaphore_seats(lab: &mut Lab) -> Result<()> {
     }
     let wall = began.elapsed();
     note!(
-        "{GUESTS} guests, {SEATS} seats (信号量 Semaphore({SEATS})). The guests counted \
-         themselves in and out: at most {} were inside at once. {} of them waited more than 1 ms \
-         for a seat (the ▒ on their lanes), the longest {}. All {GUESTS} were done in {}.",
-        room.most_inside.load(SeqCst),
-        room.waited.load(SeqCst),
-        describe(Duration::from_micros(room.longest_wait_us.load(SeqCst))),
-        describe(wall)
+        en: "{GUESTS} guests, {SEATS} seats (信号量 Semaphore({SEATS})). The guests counted \
+             themselves in and out: at most {most} were inside at once. {waited} of them waited \
+             more than 1 ms for a seat (the ▒ on their lanes), the longest {longest}. All \
+             {GUESTS} were done in {wall}.",
+        zh: "{GUESTS} 位客人，{SEATS} 个座位（信号量 Semaphore({SEATS})）。客人们进出时\
+             自己计数：同时在里面的最多 {most} 位。其中 {waited} 位为等座位等了 1 ms 以上（它们\
+             泳道上的 ▒），最长的等了 {longest}。全部 {GUESTS} 位在 {wall} 内结束。",
+        most = room.most_inside.load(SeqCst),
+        waited = room.waited.load(SeqCst),
+        longest = describe(Duration::from_micros(room.longest_wait_us.load(SeqCst))),
+        wall = describe(wall),
     );
 
     // One release too many: a plain Semaphore grows, a BoundedSemaphore refuses.
@@ -144,12 +148,16 @@ fn semaphore_seats(lab: &mut Lab) -> Result<()> {
         Err(error) => say!("BoundedSemaphore({SEATS}).release(): ValueError: {error}"),
     }
     note!(
-        "A semaphore does not know who holds its seats: any thread may release, even one that \
-         took nothing. A plain Semaphore({SEATS}) then quietly has {} seats, and the limit is \
-         gone. BoundedSemaphore keeps the count at or below where it started and refuses the \
-         extra release with Python's ValueError. Prefer it when the release is meant to match an \
-         acquire.",
-        plain.value()
+        en: "A semaphore does not know who holds its seats: any thread may release, even one \
+             that took nothing. A plain Semaphore({SEATS}) then quietly has {seats} seats, and \
+             the limit is gone. BoundedSemaphore keeps the count at or below where it started \
+             and refuses the extra release with Python's ValueError. Prefer it when the release \
+             is meant to match an acquire.",
+        zh: "信号量不知道座位在谁手里：任何线程都可以 release，哪怕它什么也没拿。于是普通的 \
+             Semaphore({SEATS}) 悄悄变成了 {seats} 个座位，上限没了。BoundedSemaphore({SEATS})\
+             （有界信号量）让计数不超过起始值，多出来的那次释放会被拒绝，报 Python 的 \
+             ValueError。当每次释放都应当对应一次获取时，优先用它。",
+        seats = plain.value(),
     );
     Ok(())
 }
@@ -209,21 +217,32 @@ fn event_database(lab: &mut Lab) -> Result<()> {
     let outcome = |code: i32, tries: u32| {
         let patience = describe(context::scaled(RETRY_EVERY * tries));
         if code == 0 {
-            format!("connected (patience {tries} tries, {patience})")
+            text!(
+                en: "connected (patience {tries} tries, {patience})",
+                zh: "连上了（耐心：{tries} 次，{patience}）",
+            )
         } else {
-            format!("gave up with TimeoutError, code {code} (patience {tries} tries, {patience})")
+            text!(
+                en: "gave up with TimeoutError, code {code} (patience {tries} tries, {patience})",
+                zh: "以 TimeoutError 放弃，退出码 {code}（耐心：{tries} 次，{patience}）",
+            )
         }
     };
     note!(
-        "The checker set the event (事件) {} after it started. Each connector called \
-         wait(0.5), {} at this speed, in a loop: every wait that ran out returned false (a ▒ span ending 'gave up'), \
-         and the connector tried again; the wait that was running when set() came returned true \
-         at once. conn-1 {}; conn-2 {}. set() wakes every thread waiting on the event, and \
-         from then on wait() returns at once, until clear().",
-        describe(set_after),
-        describe(context::scaled(RETRY_EVERY)),
-        outcome(patient_code, PATIENT_TRIES),
-        outcome(impatient_code, IMPATIENT_TRIES),
+        en: "The checker set the event (事件) {set_after} after it started. Each connector \
+             called wait(0.5), {retry} at this speed, in a loop: every wait that ran out \
+             returned false (a ▒ span ending 'gave up'), and the connector tried again; the \
+             wait that was running when set() came returned true at once. conn-1 {patient}; \
+             conn-2 {impatient}. set() wakes every thread waiting on the event, and from then \
+             on wait() returns at once, until clear().",
+        zh: "检查线程在启动 {set_after} 后 set 了这个事件 (event)。每个连接线程都在循环里调用 \
+             wait(0.5)，按现在的速度是 {retry}：每次等到超时的 wait 都返回 false（一段以放弃\
+             告终的 ▒），连接线程就再试一次；set() 到来时正在进行的那次 wait 立刻返回 true。conn-1 {patient}；conn-2 {impatient}。set() 唤醒所有在这个事件上等待\
+             的线程，此后 wait() 都立刻返回，直到 clear()。",
+        set_after = describe(set_after),
+        retry = describe(context::scaled(RETRY_EVERY)),
+        patient = outcome(patient_code, PATIENT_TRIES),
+        impatient = outcome(impatient_code, IMPATIENT_TRIES),
     );
     Ok(())
 }
@@ -286,10 +305,14 @@ fn notify_exactly_n() -> Result<()> {
     context::sleep(QUIET_AFTER_NOTIFY);
     let (ran_after_first, still_waiting) = (ran.load(SeqCst), go.waiting());
     note!(
-        "notify({FIRST_NOTIFY}) picked {woken} of the {WAITERS} waiting threads. {} later, \
-         {ran_after_first} had run and {still_waiting} were still waiting: a Condition (条件变量) \
-         keeps its waiters in a line, and notify(n) wakes the first n of it, exactly.",
-        describe(context::scaled(QUIET_AFTER_NOTIFY))
+        en: "notify({FIRST_NOTIFY}) picked {woken} of the {WAITERS} waiting threads. {later} \
+             later, {ran_after_first} had run and {still_waiting} were still waiting: a \
+             Condition (条件变量) keeps its waiters in a line, and notify(n) wakes the first n \
+             of it, exactly.",
+        zh: "notify({FIRST_NOTIFY}) 从 {WAITERS} 个等待的线程中挑了 {woken} 个。{later} 之后，\
+             {ran_after_first} 个已经运行，{still_waiting} 个还在等：条件变量 (Condition) 让等待\
+             的线程排成一队，notify(n) 恰好唤醒队首的 n 个。",
+        later = describe(context::scaled(QUIET_AFTER_NOTIFY)),
     );
 
     let woken_by_all = {
@@ -301,8 +324,10 @@ fn notify_exactly_n() -> Result<()> {
         runner.join().map_err(failed)?;
     }
     note!(
-        "notify_all() woke the other {woken_by_all}. Each woken thread had to take the lock \
-         again before it could return from wait(), so they ran one at a time.",
+        en: "notify_all() woke the other {woken_by_all}. Each woken thread had to take the lock \
+             again before it could return from wait(), so they ran one at a time.",
+        zh: "notify_all() 唤醒了其余 {woken_by_all} 个。每个被唤醒的线程都要先重新拿到锁，\
+             才能从 wait() 返回，所以它们一个接一个地运行。",
     );
 
     // Misuse: waiting or notifying without holding the lock.
@@ -315,9 +340,11 @@ fn notify_exactly_n() -> Result<()> {
         Err(error) => say!("notify() without the lock: RuntimeError: {error}"),
     }
     note!(
-        "Both need the lock, and both refuse without it, with Python's RuntimeError. The state \
-         a waiter waits for must only change with the lock held, or a notify can slip between \
-         a waiter's check and its wait."
+        en: "Both need the lock, and both refuse without it, with Python's RuntimeError. The \
+             state a waiter waits for must only change with the lock held, or a notify can slip \
+             between a waiter's check and its wait.",
+        zh: "两者都需要持有锁，没有锁都会拒绝，报 Python 的 RuntimeError。等待者所等的状态只能\
+             在持有锁时修改，否则 notify 可能恰好落在等待者检查状态和开始等待之间，被错过。",
     );
     Ok(())
 }
@@ -379,19 +406,26 @@ fn lost_wakeup(fixed: bool) -> Result<()> {
     waiter.join().map_err(failed)?;
     if fixed {
         note!(
-            "The same order of events with wait_for(lambda: ready): the waiter looked at the \
-             state, with the lock held, found it true and did not wait at all (no ▒ on its \
-             lane). It never needed the notify. The state (ready), not the notify, is the \
-             message; the notify only says 'look again'."
+            en: "The same order of events with wait_for(lambda: ready): the waiter looked at the \
+                 state, with the lock held, found it true and did not wait at all (no ▒ on its \
+                 lane). It never needed the notify. The state (ready), not the notify, is the \
+                 message; the notify only says 'look again'.",
+            zh: "同样的先后顺序，换成 wait_for(lambda: ready)：等待者在持有锁时查看状态，发现它\
+                 已经是 true，根本没有等（它的泳道上没有 ▒）。它从来不需要那次 notify。真正传递\
+                 消息的是状态 (ready)，而不是 notify；notify 只是说“再看一眼”。",
         );
     } else {
         note!(
-            "notify(1) woke {woken} threads: nobody was waiting yet, and a Condition does not \
-             remember a notify for later. The waiter then waited for a notify that had already \
-             happened, and gave up only because the lesson gave it a timeout of {}; a \
-             plain con.wait() has none and would wait forever. This is the lost wake-up \
-             (丢失唤醒).",
-            describe(context::scaled(LOST_PATIENCE))
+            en: "notify(1) woke {woken} threads: nobody was waiting yet, and a Condition does \
+                 not remember a notify for later. The waiter then waited for a notify that had \
+                 already happened, and gave up only because the lesson gave it a timeout of \
+                 {patience}; a plain con.wait() has none and would wait forever. This is the \
+                 lost wake-up (丢失唤醒).",
+            zh: "notify(1) 唤醒了 {woken} 个线程：那时还没有人在等，而 Condition 不会把 notify \
+                 留到以后。等待者随后去等一个早已发生的 notify，它最后放弃，只是因为本课给了它 \
+                 {patience} 的超时；普通的 con.wait() 没有超时，会永远等下去。这就是丢失唤醒 \
+                 (lost wake-up)。",
+            patience = describe(context::scaled(LOST_PATIENCE)),
         );
     }
     Ok(())
@@ -434,9 +468,11 @@ fn stale_wakeup(fixed: bool) -> Result<()> {
         })?;
         let first = first_taker(&taken);
         note!(
-            "Again both were woken, and {first} took the bun. The other one checked the plate \
-             again, as wait_for does after every wake-up, found it empty and went back to \
-             waiting: its lane has a second ▒ span."
+            en: "Again both were woken, and {first} took the bun. The other one checked the \
+                 plate again, as wait_for does after every wake-up, found it empty and went back \
+                 to waiting: its lane has a second ▒ span.",
+            zh: "两个又都被唤醒了，{first} 拿走了包子。另一个像 wait_for 在每次被唤醒后那样，\
+                 又看了一眼盘子，发现是空的，就回去继续等：它的泳道上有第二段 ▒。",
         );
         let woken = {
             let _held = plate.hold();
@@ -452,17 +488,25 @@ fn stale_wakeup(fixed: bool) -> Result<()> {
     let who = taken_names(&taken);
     if fixed {
         note!(
-            "Two buns, two eaters, {left} left: {who}. wait_for(predicate) is `while not \
-             predicate(): wait()`, the loop that makes a wake-up a reason to look, never a \
-             promise."
+            en: "Two buns, two eaters, {left} left: {who}. wait_for(predicate) is `while not \
+                 predicate(): wait()`, the loop that makes a wake-up a reason to look, never a \
+                 promise.",
+            zh: "两个包子，两个吃包子的线程，剩下 {left} 个：{who}。wait_for(predicate) 就是 \
+                 `while not predicate(): wait()`，这个循环让被唤醒只是“再看一眼”的理由，\
+                 而不是“一定有了”的保证。",
         );
     } else {
         note!(
-            "One bun, two eaters, both woken by notify_all: {who}. The second eater had been \
-             woken, but by the time it got the lock back the first had taken the bun; it did \
-             not look again (`if`, not `while`) and took a bun that was not there. The plate \
-             now holds {left}. In Python, buns.pop() would raise IndexError here. This happens \
-             every time both are woken for one bun, not by bad luck."
+            en: "One bun, two eaters, both woken by notify_all: {who}. The second eater had \
+                 been woken, but by the time it got the lock back the first had taken the bun; \
+                 it did not look again (`if`, not `while`) and took a bun that was not there. \
+                 The plate now holds {left}. In Python, buns.pop() would raise IndexError here. \
+                 This happens every time both are woken for one bun, not by bad luck.",
+            zh: "一个包子，两个吃包子的线程，都被 notify_all 唤醒：{who}。第二个线程确实被唤醒了，\
+                 但等它拿回锁时，第一个已经拿走了包子；它没有再看一眼（用的是 `if` 而不是 \
+                 `while`），就去拿一个并不存在的包子。盘子里现在是 {left} 个。在 Python 里，\
+                 这里的 buns.pop() 会抛出 IndexError。只要为一个包子唤醒了两个线程，每次都会\
+                 这样，不是运气不好。",
         );
     }
     Ok(())
@@ -509,9 +553,14 @@ fn taken_names(taken: &Taken) -> String {
     let taken = taken.lock().unwrap_or_else(|e| e.into_inner());
     let said: Vec<String> = taken
         .iter()
-        .map(|(name, left)| format!("{name} took one and saw {left} left"))
+        .map(|(name, left)| {
+            text!(
+                en: "{name} took one and saw {left} left",
+                zh: "{name} 拿走一个，看到还剩 {left} 个",
+            )
+        })
         .collect();
-    said.join(", then ")
+    said.join(&text!(en: ", then ", zh: "，然后 "))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -540,26 +589,34 @@ fn timers() -> Result<()> {
     hello.join().map_err(failed)?;
     let fired_after = Duration::from_micros(fired_at.load(SeqCst));
     note!(
-        "Both start() calls returned within {} µs. The timer hello (interval {}) called its function \
-         {} after start: its thread waited on its event for the whole interval (▒), the wait \
-         timed out, and only then did it run the function. The timer late (interval {}) was \
-         cancelled at {}: cancel() sets the event, the wait ended early, and the thread ended \
-         {} after start without calling its function (fired: {}).",
-        started_in.as_micros(),
-        describe(context::scaled(HELLO_AFTER)),
-        describe(fired_after),
-        describe(context::scaled(LATE_AFTER)),
-        describe(context::scaled(CANCEL_AT)),
-        describe(late_ended),
-        late.fired(),
+        en: "Both start() calls returned within {started_us} µs. The timer hello (interval \
+             {hello_interval}) called its function {fired_after} after start: its thread waited \
+             on its event for the whole interval (▒), the wait timed out, and only then did it \
+             run the function. The timer late (interval {late_interval}) was cancelled at \
+             {cancel_at}: cancel() sets the event, the wait ended early, and the thread ended \
+             {late_ended} after start without calling its function (fired: {fired}).",
+        zh: "两次 start() 调用都在 {started_us} µs 内返回。定时器 hello（间隔 {hello_interval}）在 \
+             start 之后 {fired_after} 调用了它的函数：它的线程在自己的事件上等满了整个间隔（▒），\
+             等待超时，然后才运行函数。定时器 late（间隔 {late_interval}）在 {cancel_at} 时被取消：\
+             cancel() set 了那个事件，等待提前结束，线程在 start 之后 {late_ended} 结束，没有\
+             调用它的函数（fired: {fired}）。",
+        started_us = started_in.as_micros(),
+        hello_interval = describe(context::scaled(HELLO_AFTER)),
+        fired_after = describe(fired_after),
+        late_interval = describe(context::scaled(LATE_AFTER)),
+        cancel_at = describe(context::scaled(CANCEL_AT)),
+        late_ended = describe(late_ended),
+        fired = late.fired(),
     );
     match hello.start() {
         Ok(()) => say!("hello.start() again: started?!"),
         Err(error) => say!("hello.start() again: RuntimeError: {error}"),
     }
     note!(
-        "A Timer is a Thread (定时器 = a thread that waits, then calls), and a thread can only \
-         be started once: Python's RuntimeError. To run it again, make a new Timer."
+        en: "A Timer is a Thread (定时器 = a thread that waits, then calls), and a thread can \
+             only be started once: Python's RuntimeError. To run it again, make a new Timer.",
+        zh: "Timer 就是一个 Thread（定时器 (timer) = 先等待、再调用的线程），而一个线程只能启动\
+             一次：Python 的 RuntimeError。想再运行一次，就新建一个 Timer。",
     );
     Ok(())
 }

@@ -27,7 +27,7 @@ use crate::runtime::wait;
 use crate::threading::Thread;
 use crate::threading::queue::{LifoQueue, PriorityQueue, Queue};
 use crate::view::lang::Text;
-use crate::{note, say};
+use crate::{note, say, text};
 
 pub const TITLE: Text = Text {
     en: "Producers and consumers with queue.Queue",
@@ -39,7 +39,7 @@ pub const TEACHES: Text = Text {
 };
 pub const NOTES: Text = Text {
     en: include_str!("notes.md"),
-    zh: "",
+    zh: include_str!("notes.zh.md"),
 };
 
 // The lesson's durations, all scaled by --speed (at speed 20, one second is 50 ms).
@@ -137,19 +137,32 @@ fn bun_shop(lab: &mut Lab) -> Result<()> {
             .collect();
         in_order &= theirs.windows(2).all(|pair| pair[0] < pair[1]);
         let listed: Vec<String> = theirs.iter().map(|bun| format!("包子{bun}")).collect();
-        who_ate.push(format!("{name} ate {}", listed.join(", ")));
+        let buns = listed.join(&text!(en: ", ", zh: "、"));
+        who_ate.push(text!(en: "{name} ate {buns}", zh: "{name} 吃了 {buns}"));
     }
+    let order = if in_order {
+        text!(
+            en: "Each eater got its buns in the order they were made: first in, first out \
+                 (先进先出).",
+            zh: "每位食客拿到包子的顺序都和包子做出来的顺序一致：先进先出。",
+        )
+    } else {
+        text!(
+            en: "An eater got its buns out of the order they were made?!",
+            zh: "有一位食客拿到包子的顺序和做出来的顺序不一致？！",
+        )
+    };
     note!(
-        "{}. {} The chef and the eaters share the queue (队列) without a lock of their own: \
-         put() and get() take the queue's lock inside. While it was empty, get() made an eater wait (its 'waits: queue buns' lines), and the chef's \
-         next put() woke it. Each eater went home when it got its None, the sentinel: a value \
-         that means 'no more'.",
-        who_ate.join("; "),
-        if in_order {
-            "Each eater got its buns in the order they were made: first in, first out (先进先出)."
-        } else {
-            "An eater got its buns out of the order they were made?!"
-        }
+        en: "{who_ate}. {order} The chef and the eaters share the queue (队列) without a lock of \
+             their own: put() and get() take the queue's lock inside. While it was empty, get() \
+             made an eater wait (its 'waits: queue buns' lines), and the chef's next put() woke \
+             it. Each eater went home when it got its None, the sentinel: a value that means 'no \
+             more'.",
+        zh: "{who_ate}。{order}厨师和食客共用这个队列，自己不加锁：放入和取出时，队列在内部自己加\
+             锁。队列空着时，get() 让食客等待（在队列 buns 上等待的记录），直到厨师下一次放入\
+             包子把它唤醒。每位食客拿到自己的 None 就回家：它就是哨兵 (sentinel)，一个表示\
+             “没有了”的值。",
+        who_ate = who_ate.join(&text!(en: "; ", zh: "；")),
     );
     Ok(())
 }
@@ -194,11 +207,15 @@ fn three_orders() {
     say!("LifoQueue gives: {}", python_list(&lifo_order));
     say!("PriorityQueue gives: {}", python_list(&priority_order));
     note!(
-        "The same three puts, three orders. Queue: first in, first out, like a line at a \
-         counter. LifoQueue: last in, first out (后进先出), a stack. PriorityQueue: the \
-         smallest first, here by the number at the front of each tuple (优先级队列). All three \
-         have the same put/get, blocking, task_done and join; only which item comes out next \
-         differs."
+        en: "The same three puts, three orders. Queue: first in, first out, like a line at a \
+             counter. LifoQueue: last in, first out (后进先出), a stack. PriorityQueue: the \
+             smallest first, here by the number at the front of each tuple (优先级队列). All \
+             three have the same put/get, blocking, task_done and join; only which item comes \
+             out next differs.",
+        zh: "同样三次 put，三种顺序。Queue：先进先出，像柜台前排的队。LifoQueue：后进先出，\
+             就是一个栈。PriorityQueue：最小的先出来，这里比的是每个元组最前面的数字（优先级\
+             队列）。三种队列的 put/get、阻塞、task_done 和 join 都一样，不同的只是下一个出来\
+             的是哪一项。",
     );
 }
 
@@ -258,14 +275,21 @@ fn bounded_against_unbounded() -> Result<()> {
     let (bound, bounded_peak, bounded_putting) = report(&measured[0]);
     let (_, unbounded_peak, unbounded_putting) = report(&measured[1]);
     note!(
-        "Both producers put {ITEMS} items as fast as they could; both consumers took {} per \
-         item. fast-{bound}, with Queue({bound}), spent {bounded_putting} in put(): each time \
-         the queue was full it waited (▒) until slow-{bound} took one, so it went at the \
-         consumer's pace, and the queue never held more than {bounded_peak}. fast-0, with \
-         Queue() (maxsize 0: no limit), never waited: its puts took {unbounded_putting}, and \
-         its queue grew to {unbounded_peak} items. A bounded queue is back-pressure (背压): it \
-         keeps a fast producer from filling memory with work nobody is doing yet.",
-        describe(context::scaled(SLOW_CONSUMER)),
+        en: "Both producers put {ITEMS} items as fast as they could; both consumers took \
+             {per_item} per item. fast-{bound}, with Queue({bound}), spent {bounded_putting} in \
+             put(): each time the queue was full it waited (▒) until slow-{bound} took one, so \
+             it went at the consumer's pace, and the queue never held more than \
+             {bounded_peak}. fast-0, with Queue() (maxsize 0: no limit), never waited: its puts \
+             took {unbounded_putting}, and its queue grew to {unbounded_peak} items. A bounded \
+             queue is back-pressure (背压): it keeps a fast producer from filling memory with \
+             work nobody is doing yet.",
+        zh: "两个生产者都以最快的速度放了 {ITEMS} 项；两个消费者处理每一项都花 {per_item}。\
+             fast-{bound} 用的是 Queue({bound})，在 put() 里花了 {bounded_putting}：每当队列满了，\
+             它就等待（▒），直到 slow-{bound} 取走一项，所以它是按消费者的节奏走的，队列里从没\
+             超过 {bounded_peak} 项。fast-0 用的是 Queue()（maxsize 0：没有上限），从不等待：\
+             它的 put 一共只花了 {unbounded_putting}，而它的队列涨到了 {unbounded_peak} 项。\
+             有界队列就是背压 (back-pressure)：它不让快生产者把还没人处理的工作塞满内存。",
+        per_item = describe(context::scaled(SLOW_CONSUMER)),
     );
     Ok(())
 }
@@ -326,13 +350,18 @@ fn task_done_and_join(lab: &mut Lab) -> Result<()> {
         jobs.unfinished_tasks()
     );
     note!(
-        "Every put() counts one unfinished task; every task_done() takes one away; join() waits \
-         until none is left. The queue was empty from {} on, when the last job was taken out; \
-         the last job to finish was marked done at {}, and join() returned at {}: it waited for \
-         the work to be *done*, not just taken out of the queue. The workers are still alive, waiting for more.",
-        describe(last_taken),
-        describe(last_done),
-        describe(joined_at)
+        en: "Every put() counts one unfinished task; every task_done() takes one away; join() \
+             waits until none is left. The queue was empty from {last_taken} on, when the last \
+             job was taken out; the last job to finish was marked done at {last_done}, and \
+             join() returned at {joined_at}: it waited for the work to be *done*, not just \
+             taken out of the queue. The workers are still alive, waiting for more.",
+        zh: "每次 put() 记一个未完成的任务；每次 task_done() 减掉一个；join() 一直等到一个都不剩。\
+             从 {last_taken} 起，最后一个任务被取出，队列就空了；最后做完的那个任务在 \
+             {last_done} 被标记为完成，join() 在 {joined_at} 返回：它等的是工作*做完*，而不只是\
+             从队列里取出。工作线程还活着，等着更多的任务。",
+        last_taken = describe(last_taken),
+        last_done = describe(last_done),
+        joined_at = describe(joined_at),
     );
     // The workers stop at their sentinels, which are tasks too.
     for _ in &workers {
@@ -346,8 +375,10 @@ fn task_done_and_join(lab: &mut Lab) -> Result<()> {
         Err(error) => say!("task_done() once more: ValueError: {error}"),
     }
     note!(
-        "One task_done() more than the items put is Python's ValueError: the count would go \
-         below zero, and join() could return while work is still going on."
+        en: "One task_done() more than the items put is Python's ValueError: the count would go \
+             below zero, and join() could return while work is still going on.",
+        zh: "task_done() 比放进去的项数多调用一次，就是 Python 的 ValueError：否则计数会降到零\
+             以下，join() 可能在工作还没做完时就返回。",
     );
     Ok(())
 }
@@ -407,12 +438,16 @@ fn one_sentinel_per_consumer() -> Result<()> {
         .map(|c| c.name())
         .collect();
     note!(
-        "One None, three consumers: the one that got it stopped; {} later, {} of them ({}) \
-         were still alive, blocked in get() on an empty queue (▒). Nothing would ever wake \
-         them: a program that joins them would hang here. One sentinel stops one consumer.",
-        describe(context::scaled(WATCH_STUCK)),
-        alive.len(),
-        alive.join(", ")
+        en: "One None, three consumers: the one that got it stopped; {later} later, {count} of \
+             them ({names}) were still alive, blocked in get() on an empty queue (▒). Nothing \
+             would ever wake them: a program that joins them would hang here. One sentinel \
+             stops one consumer.",
+        zh: "一个 None，三个消费者：拿到它的那个停了；{later} 之后，其中 {count} 个（{names}）\
+             还活着，阻塞在空队列的 get() 上（▒）。什么也不会再唤醒它们：一个去 join 它们的\
+             程序会在这里卡死。一个哨兵只能让一个消费者停下。",
+        later = describe(context::scaled(WATCH_STUCK)),
+        count = alive.len(),
+        names = alive.join(&text!(en: ", ", zh: "、")),
     );
     say!("put {} more None", alive.len());
     for _ in &alive {
@@ -422,9 +457,12 @@ fn one_sentinel_per_consumer() -> Result<()> {
         consumer.join().map_err(failed)?;
     }
     note!(
-        "With one None per consumer, all {} stopped and were joined. The rule: as many \
-         sentinels as consumers, put after the last real item (FIFO brings them out last).",
-        stopped.load(SeqCst)
+        en: "With one None per consumer, all {stopped} stopped and were joined. The rule: as \
+             many sentinels as consumers, put after the last real item (FIFO brings them out \
+             last).",
+        zh: "每个消费者一个 None，{stopped} 个全都停下并被 join 了。规则是：哨兵和消费者一样多，\
+             放在最后一个真正的数据项之后（先进先出保证它们最后出来）。",
+        stopped = stopped.load(SeqCst),
     );
     Ok(())
 }
@@ -509,18 +547,26 @@ fn throughput() -> Result<()> {
             });
     let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
     note!(
-        "Measured in this run, on {cpus} CPU(s): the fastest was {} at {:.0} items/s, the \
-         slowest {} at {:.0} items/s ({:.1}x). 'Went to sleep' is the thread's count of \
-         voluntary context switches (上下文切换, /proc/thread-self/status): each time it \
-         blocked in the kernel, waiting for room, for an item, or for the queue's lock, until \
-         the other thread woke it. A queue of one makes the two take turns item by item; a \
-         bigger queue lets each run on through many items before it has to wait. These queues \
-         reported no waits as events, so the events themselves were not measured.",
-        fastest.0,
-        fastest.1,
-        slowest.0,
-        slowest.1,
-        fastest.1 / slowest.1
+        en: "Measured in this run, on {cpus} CPU(s): the fastest was {fastest} at {fastest_rate:.0} \
+             items/s, the slowest {slowest} at {slowest_rate:.0} items/s ({ratio:.1}x). 'Went \
+             to sleep' is the thread's count of voluntary context switches (上下文切换, \
+             /proc/thread-self/status): each time it blocked in the kernel, waiting for room, \
+             for an item, or for the queue's lock, until the other thread woke it. A queue of \
+             one makes the two take turns item by item; a bigger queue lets each run on through \
+             many items before it has to wait. These queues reported no waits as events, so \
+             the events themselves were not measured.",
+        zh: "本次运行在 {cpus} 个 CPU 上测得：最快的是 {fastest}，每秒 {fastest_rate:.0} 项；\
+             最慢的是 {slowest}，每秒 {slowest_rate:.0} 项（相差 {ratio:.1} 倍）。\
+             `went to sleep` 是线程的自愿上下文切换次数（上下文切换 (context switch)，\
+             /proc/thread-self/status）：每一次都是它在内核里阻塞，等空位、等数据项或者等队列\
+             的锁，直到另一个线程把它唤醒。大小为 1 的队列让两个线程一项一项地轮流；大一些的\
+             队列让每个线程都能连着处理很多项，才不得不等一次。这些队列没有把等待报告为事件，\
+             所以测到的不包括事件本身的开销。",
+        fastest = fastest.0,
+        fastest_rate = fastest.1,
+        slowest = slowest.0,
+        slowest_rate = slowest.1,
+        ratio = fastest.1 / slowest.1,
     );
     Ok(())
 }
