@@ -99,7 +99,7 @@ pub fn run(lab: &mut Lab) -> Result<()> {
         })
         .max()
         .unwrap_or_default();
-    let rows = rows.join(", ");
+    let rows = rows.join(&text!(en: ", ", zh: "；"));
     let longer = describe(longest_wait);
     let verdict = if longest_wait > context::scaled(Duration::from_millis(500)) {
         text!(
@@ -280,7 +280,7 @@ fn note_overlap(lives: &[echo::HandlerLife]) {
         )
     };
     let handlers = pids.len();
-    let spans = spans.join("; ");
+    let spans = spans.join(&text!(en: "; ", zh: "；"));
     note!(
         en: "{connections} connections, {handlers} different handler pids, every one a child of \
              the server {server_pid}, each reaped by it: {spans}. {verdict}",
@@ -440,7 +440,7 @@ fn count_zombies(reaping: Reaping) {
                  每个结束了的处理进程都已经用 waitpid 回收，所以没有一个留下来成为僵尸进程。",
         );
     } else {
-        let pids = pids.join(", ");
+        let pids = pids.join(&text!(en: ", ", zh: "、"));
         note!(
             en: "zombies counted in /proc: {count} (children of server {server_pid} in state Z: \
                  {pids}). These handlers have ended, but the server never called waitpid for \
