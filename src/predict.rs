@@ -40,14 +40,14 @@ const QUESTIONS: &[(&str, Text)] = &[
         "03-daemon-terminate",
         Text {
             en: include_str!("../lessons/03-daemon-terminate/questions.md"),
-            zh: "",
+            zh: include_str!("../lessons/03-daemon-terminate/questions.zh.md"),
         },
     ),
     (
         "04-socket-concurrency",
         Text {
             en: include_str!("../lessons/04-socket-concurrency/questions.md"),
-            zh: "",
+            zh: include_str!("../lessons/04-socket-concurrency/questions.zh.md"),
         },
     ),
     (

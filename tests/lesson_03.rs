@@ -310,3 +310,117 @@ fn ctrl_c_at_the_start_of_any_step_leaves_nothing() {
         );
     }
 }
+
+/// The answer to each of lesson 3's predict questions, worked out here from the run's own
+/// events, in English (the choices of `questions.md`).
+fn lesson_3_answers(events: &Events) -> Vec<(i64, String)> {
+    use common::{step_of, t};
+    let mut answers = Vec::new();
+
+    // Step 1: the exit code the parent reaped counter with, as Python names it.
+    let counter = events.exitcode_of(events.pid_of("counter"));
+    let signal = match counter {
+        -15 => " (SIGTERM)",
+        -9 => " (SIGKILL)",
+        _ => "",
+    };
+    answers.push((1, format!("{counter}{signal}")));
+
+    // Step 2: the exit code of the daemon that tried to start a child.
+    answers.push((2, events.exitcode_of(events.pid_of("daemon")).to_string()));
+
+    // Step 3: the grandchild's parent in the first /proc reading after doomed was reaped.
+    let doomed_reaped = t(events.find("exit", |e| e["child"] == events.pid_of("doomed")));
+    let grandchild = events.pid_of("grandchild");
+    let read = events.find("state", |e| {
+        e["of"] == grandchild && t(e) >= doomed_reaped && !e["ppid_of"].is_null()
+    });
+    let parent = read["ppid_of"].as_i64().unwrap();
+    let parent = if parent == events.lab_pid() {
+        "proclab".to_string()
+    } else if parent == events.main_pid() {
+        "main".to_string()
+    } else if parent == 1 {
+        "init (pid 1)".to_string()
+    } else {
+        parent.to_string()
+    };
+    answers.push((3, parent));
+
+    // Step 4: /proc/<returns> as read right after is_alive() and exitcode, before join().
+    let asked = t(events.find("say", |e| text(e).starts_with("after it ended: is_alive()")));
+    let returns = events.pid_of("returns");
+    let state = events.find("state", |e| e["of"] == returns && t(e) >= asked)["state"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let state = match state.as_str() {
+        "Z" => "Z (zombie)".to_string(),
+        "S" => "S (sleeping)".to_string(),
+        "gone" => "nothing: it is gone".to_string(),
+        other => other.to_string(),
+    };
+    answers.push((4, state));
+
+    // Step 5: did each taker's own line say it got its lock?
+    let got = |who: &str| {
+        let line = events.find("say", |e| {
+            e["name"] == who
+                && step_of(events, t(e)) == 5
+                && (text(e).contains(": got the") || text(e).contains(": gave up"))
+        });
+        text(line).contains(": got the")
+    };
+    let which = match (got("taker"), got("flock-taker")) {
+        (true, true) => "both",
+        (true, false) => "only the semaphore",
+        (false, true) => "only the flock",
+        (false, false) => "neither",
+    };
+    answers.push((5, which.to_string()));
+    answers
+}
+
+/// The same choices in `questions.zh.md`, where they are words.
+fn in_chinese(answer: &str) -> &str {
+    match answer {
+        "Z (zombie)" => "Z（僵尸进程）",
+        "S (sleeping)" => "S（睡眠）",
+        "nothing: it is gone" => "什么也没有：它已经不在了",
+        "both" => "两个都能",
+        "only the semaphore" => "只有信号量",
+        "only the flock" => "只有 flock",
+        "neither" => "都拿不到",
+        other => other,
+    }
+}
+
+/// Every question is answered from the run's own events, with two seeds in English and once
+/// in Chinese, whose verdict shows the Chinese choice.
+#[test]
+fn each_prediction_is_what_the_runs_own_events_say() {
+    let lab = Lab::new();
+    let answers = "1\n1\n1\n1\n1\n";
+    for (seed, lang) in [("3", "en"), ("8", "en"), ("5", "zh")] {
+        let run = lab.predicted("3", seed, answers, &["--lang", lang]);
+        let expected = lesson_3_answers(&run);
+        assert_eq!(
+            run.of_kind("predict").len(),
+            expected.len(),
+            "{}",
+            run.dump()
+        );
+        for (step, answer) in expected {
+            let observed = run.verdict(step)["observed"].as_str().unwrap().to_string();
+            let shown = if lang == "zh" {
+                in_chinese(&answer)
+            } else {
+                &answer
+            };
+            assert!(
+                observed == shown || observed.starts_with(&format!("{shown} (")),
+                "seed {seed} {lang} step {step}: observed {observed:?}, the events say {shown:?}"
+            );
+        }
+    }
+}

@@ -248,3 +248,141 @@ fn interrupted_in_the_middle_leaves_nothing_behind() {
     });
     assert_eq!(finished.status.code(), Some(130), "{}", finished.stderr);
 }
+
+/// The answer to each of lesson 4's predict questions, worked out here from the run's own
+/// events, in English (the choices of `questions.md`).
+fn lesson_4_answers(events: &Events) -> Vec<(i64, String)> {
+    use common::{step_of, t};
+    let in_step = |step: usize, kind: &str| -> Vec<&Value> {
+        events
+            .of_kind(kind)
+            .into_iter()
+            .filter(|e| step_of(events, t(e)) == step)
+            .collect()
+    };
+    let mut answers = Vec::new();
+
+    // Step 1: who forked the handlers.
+    let spawner = events.find("spawn", |e| e["child_name"] == "handler");
+    answers.push((1, spawner["name"].as_str().unwrap().to_string()));
+
+    // Step 2: clients connected before the iterative server finished its first conversation.
+    let says = in_step(2, "say");
+    let first_over = says
+        .iter()
+        .find(|e| e["name"] == "server" && text(e).contains("closed the connection"))
+        .map(|e| t(e))
+        .unwrap();
+    let connected = says
+        .iter()
+        .filter(|e| t(e) < first_over && text(e).contains(" connected from "))
+        .count();
+    answers.push((2, connected.to_string()));
+
+    // Step 3: the zombies the first server of the step found: its `state` events in state Z.
+    let server = in_step(3, "spawn")
+        .into_iter()
+        .find(|e| e["child_name"] == "server")
+        .unwrap()["child"]
+        .as_i64()
+        .unwrap();
+    let zombies = in_step(3, "state")
+        .into_iter()
+        .filter(|e| e["pid"] == server && e["state"] == "Z")
+        .count();
+    answers.push((3, zombies.to_string()));
+
+    // Step 4: alex's line after its wait.
+    let alex = in_step(4, "say")
+        .into_iter()
+        .find(|e| {
+            e["name"] == "alex"
+                && (text(e).contains("no end of the conversation")
+                    || text(e).contains("the server ended the conversation"))
+        })
+        .unwrap();
+    let saw = if text(alex).contains("no end") {
+        "no"
+    } else {
+        "yes"
+    };
+    answers.push((4, saw.to_string()));
+
+    // Steps 5 and 6: the bind without SO_REUSEADDR in TIME_WAIT, and the last bind with it
+    // (beside tutorial-handler).
+    let bind = |line: &Value| {
+        if text(line).ends_with(": succeeded") {
+            "it succeeds".to_string()
+        } else if text(line).contains("EADDRINUSE") {
+            "it fails with EADDRINUSE".to_string()
+        } else {
+            text(line).to_string()
+        }
+    };
+    let without = in_step(5, "say")
+        .into_iter()
+        .find(|e| text(e).contains(" without SO_REUSEADDR: "))
+        .unwrap();
+    answers.push((5, bind(without)));
+    let with = in_step(6, "say")
+        .into_iter()
+        .rfind(|e| text(e).contains(" with SO_REUSEADDR: "))
+        .unwrap();
+    answers.push((6, bind(with)));
+
+    // Step 7: what alex's read after "b" returned.
+    let read = in_step(7, "say")
+        .into_iter()
+        .find(|e| e["name"] == "alex" && text(e).starts_with("alex sent 1 byte(s) \"b\""))
+        .unwrap();
+    let read = if text(read).ends_with("and got 1 byte(s) \"B\"") {
+        "B alone"
+    } else {
+        "the rest of the previous reply"
+    };
+    answers.push((7, read.to_string()));
+    answers
+}
+
+/// The same choices in `questions.zh.md`, where they are words.
+fn in_chinese(answer: &str) -> &str {
+    match answer {
+        "yes" => "能",
+        "no" => "不能",
+        "it succeeds" => "成功",
+        "it fails with EADDRINUSE" => "以 EADDRINUSE 失败",
+        "B alone" => "只有 B",
+        "the rest of the previous reply" => "上一个回复剩下的部分",
+        other => other,
+    }
+}
+
+/// Every question is answered from the run's own events, with two seeds in English and once
+/// in Chinese, whose verdict shows the Chinese choice.
+#[test]
+fn each_prediction_is_what_the_runs_own_events_say() {
+    let lab = Lab::new();
+    let answers = "1\n1\n1\n1\n1\n1\n1\n";
+    for (seed, lang) in [("3", "en"), ("8", "en"), ("5", "zh")] {
+        let run = lab.predicted("4", seed, answers, &["--lang", lang]);
+        let expected = lesson_4_answers(&run);
+        assert_eq!(
+            run.of_kind("predict").len(),
+            expected.len(),
+            "{}",
+            run.dump()
+        );
+        for (step, answer) in expected {
+            let observed = run.verdict(step)["observed"].as_str().unwrap().to_string();
+            let shown = if lang == "zh" {
+                in_chinese(&answer)
+            } else {
+                &answer
+            };
+            assert!(
+                observed == shown || observed.starts_with(&format!("{shown} (")),
+                "seed {seed} {lang} step {step}: observed {observed:?}, the events say {shown:?}"
+            );
+        }
+    }
+}

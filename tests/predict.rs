@@ -122,7 +122,7 @@ fn each_answer_is_what_the_runs_own_events_say() {
     }
 
     // Lesson 3: the daemon's exit code as reaped; the orphan's parent read from /proc.
-    let run = lab.predicted("3", "3", "2\n3\n", &[]);
+    let run = lab.predicted("3", "3", "2\n2\n3\n", &[]);
     let counter = run.pid_of("counter");
     assert_eq!(run.exitcode_of(counter), -15);
     assert_eq!(run.verdict(1)["observed"], "-15 (SIGTERM)");

@@ -41,7 +41,7 @@ use crate::runtime::event::describe_exitcode;
 use crate::runtime::procfs::{self, describe_state};
 use crate::runtime::wait;
 use crate::view::lang::Text;
-use crate::{note, say};
+use crate::{note, say, text};
 
 pub const TITLE: Text = Text {
     en: "Daemons, terminate(), orphans, zombies",
@@ -53,7 +53,7 @@ pub const TEACHES: Text = Text {
 };
 pub const NOTES: Text = Text {
     en: include_str!("notes.md"),
-    zh: "",
+    zh: include_str!("notes.zh.md"),
 };
 
 // The lesson's own durations, all scaled by --speed (at speed 20, one second is 50 ms).
@@ -143,36 +143,52 @@ fn daemon_and_worker() -> Result<()> {
     let counted_then = record.counted_at_work_end.load(SeqCst);
     let counted_later = record.counted.load(SeqCst) - counted_then;
     let afterwards = match counted_later {
-        0 => "and not once after that".to_string(),
-        n => format!("and {n} more time(s) in the instant before the signal reached it"),
+        0 => text!(en: "and not once after that", zh: "此后一次也没有再数"),
+        n => text!(
+            en: "and {n} more time(s) in the instant before the signal reached it",
+            zh: "在信号到达它之前的那一瞬间又数了 {n} 次"
+        ),
     };
     let waited = if worker_done <= joined_at {
-        format!(
-            "finished at {worker_done:.3} s, and only then did the parent end (its join() in the \
-             main process returned at {joined_at:.3} s, exitcode {parent_code}): a parent waits \
-             for its non-daemon children before it leaves"
+        text!(
+            en: "finished at {worker_done:.3} s, and only then did the parent end (its join() in \
+                 the main process returned at {joined_at:.3} s, exitcode {parent_code}): a parent \
+                 waits for its non-daemon children before it leaves",
+            zh: "在 {worker_done:.3} s 完成，父进程在那之后才结束（主进程里对它的 join() 在 \
+                 {joined_at:.3} s 返回，exitcode {parent_code}）：父进程离开之前，\
+                 会等待它的非守护子进程"
         )
     } else {
-        format!("did not finish before the parent ended ({worker_done:.3} s > {joined_at:.3} s)")
+        text!(
+            en: "did not finish before the parent ended ({worker_done:.3} s > {joined_at:.3} s)",
+            zh: "在父进程结束前没有完成（{worker_done:.3} s > {joined_at:.3} s）"
+        )
+    };
+    let still_listed = [(counter_gone, counter_pid), (worker_gone, worker_pid)]
+        .iter()
+        .filter(|(gone, _)| !gone)
+        .map(|(_, pid)| pid.to_string())
+        .collect::<Vec<_>>();
+    let in_proc = if still_listed.is_empty() {
+        text!(
+            en: "/proc has neither pid any more: the parent reaped both.",
+            zh: "/proc 里两个 pid 都没有了：父进程把两个都回收了。"
+        )
+    } else {
+        text!(
+            en: "/proc still lists {pids}.",
+            zh: "/proc 里仍然列着 {pids}。",
+            pids = still_listed.join(&text!(en: " and ", zh: " 和 "))
+        )
     };
     note!(
-        "The parent's main work ended at {work_ended:.3} s. Its daemon child counter (pid \
-         {counter_pid}) had counted to {counted_then} by then, {afterwards}, although its loop \
-         never ends by itself: the parent terminated it as it left. The worker (pid \
-         {worker_pid}) is not a daemon: it {waited}. {}",
-        if counter_gone && worker_gone {
-            "/proc has neither pid any more: the parent reaped both.".to_string()
-        } else {
-            format!(
-                "/proc still lists {}.",
-                [(counter_gone, counter_pid), (worker_gone, worker_pid)]
-                    .iter()
-                    .filter(|(gone, _)| !gone)
-                    .map(|(_, pid)| pid.to_string())
-                    .collect::<Vec<_>>()
-                    .join(" and ")
-            )
-        }
+        en: "The parent's main work ended at {work_ended:.3} s. Its daemon child counter (pid \
+             {counter_pid}) had counted to {counted_then} by then, {afterwards}, although its \
+             loop never ends by itself: the parent terminated it as it left. The worker (pid \
+             {worker_pid}) is not a daemon: it {waited}. {in_proc}",
+        zh: "父进程的主要工作在 {work_ended:.3} s 结束。它的守护子进程 counter（pid {counter_pid}）\
+             那时已经数到 {counted_then}，{afterwards}，尽管它的循环自己永远不会结束：\
+             是父进程在离开时终止了它。worker（pid {worker_pid}）不是守护进程：它{waited}。{in_proc}",
     );
     Ok(())
 }
@@ -238,15 +254,23 @@ fn daemon_rules() -> Result<()> {
     let late_is_daemon = late.daemon();
     let late_code = late.join()?;
     let rule_1 = if late_refused {
-        format!(
-            "the error is Python's own message. The child got its own copy of the flag when \
-             start() forked it; a late change would reach the parent's copy only (Python with \
-             -O, which drops the check, then terminates that child at exit although the child \
-             believes it is not a daemon), so it is refused: late-daemon stayed a non-daemon \
-             (daemon() is {late_is_daemon}) and ended with exitcode {late_code}"
+        text!(
+            en: "the error is Python's own message. The child got its own copy of the flag when \
+                 start() forked it; a late change would reach the parent's copy only (Python \
+                 with -O, which drops the check, then terminates that child at exit although the \
+                 child believes it is not a daemon), so it is refused: late-daemon stayed a \
+                 non-daemon (daemon() is {late_is_daemon}) and ended with exitcode {late_code}",
+            zh: "报错信息就是 Python 自己的那一句。start() 创建子进程时，子进程得到了这个标志的\
+                 一份自己的副本；晚来的修改只会改到父进程的那一份（用 -O 运行的 Python 去掉了这项\
+                 检查，于是退出时会终止那个子进程，而子进程自以为不是守护进程），所以它被拒绝了：\
+                 late-daemon 仍是非守护进程（daemon() 为 {late_is_daemon}），以 exitcode \
+                 {late_code} 结束"
         )
     } else {
-        format!("set_daemon() after start() was accepted (daemon() is {late_is_daemon})")
+        text!(
+            en: "set_daemon() after start() was accepted (daemon() is {late_is_daemon})",
+            zh: "start() 之后的 set_daemon() 被接受了（daemon() 为 {late_is_daemon}）"
+        )
     };
 
     let mut daemon = Process::new(daemon_tries_to_start_a_child).named("daemon");
@@ -254,19 +278,31 @@ fn daemon_rules() -> Result<()> {
     let daemon_pid = daemon.start()?;
     let daemon_code = daemon.join()?;
     let outcome = match daemon_code {
-        1 => format!(
-            "its start() returned the error instead of forking, the daemon let the error end \
-             it, and its exitcode is 1: what Python's uncaught AssertionError does (it would \
-             have left with {FORKED_ANYWAY} had the fork happened)"
+        1 => text!(
+            en: "its start() returned the error instead of forking, the daemon let the error end \
+                 it, and its exitcode is 1: what Python's uncaught AssertionError does (it would \
+                 have left with {FORKED_ANYWAY} had the fork happened)",
+            zh: "它的 start() 没有 fork，而是返回了这个错误；守护进程让这个错误结束了自己，\
+                 exitcode 是 1：Python 里没有被捕获的 AssertionError 正是这样（要是真的 fork \
+                 了，它会以 {FORKED_ANYWAY} 退出）"
         ),
-        FORKED_ANYWAY => "its start() was not refused: it forked a child".to_string(),
-        code => format!("it ended with exitcode {code}"),
+        FORKED_ANYWAY => text!(
+            en: "its start() was not refused: it forked a child",
+            zh: "它的 start() 没有被拒绝：它 fork 出了一个子进程"
+        ),
+        code => text!(
+            en: "it ended with exitcode {code}",
+            zh: "它以 exitcode {code} 结束"
+        ),
     };
     note!(
-        "Rule 1: {rule_1}. Rule 2: daemon (pid {daemon_pid}) tried to start a child of its own; \
-         {outcome}. Why the rule: a daemon is ended by a signal when its parent finishes, with \
-         no chance to clean up, so its own children would be left behind as orphans. The next \
-         step shows exactly that."
+        en: "Rule 1: {rule_1}. Rule 2: daemon (pid {daemon_pid}) tried to start a child of its \
+             own; {outcome}. Why the rule: a daemon is ended by a signal when its parent \
+             finishes, with no chance to clean up, so its own children would be left behind as \
+             orphans. The next step shows exactly that.",
+        zh: "规则 1：{rule_1}。规则 2：daemon（pid {daemon_pid}）想启动一个自己的子进程；\
+             {outcome}。为什么有这条规则：父进程结束时，守护进程是被信号结束的，没有机会清理，\
+             所以它自己的子进程会被丢下，成为孤儿进程 (orphan process)。下一步正好演示这一点。",
     );
     Ok(())
 }
@@ -343,44 +379,63 @@ fn orphan() -> Result<()> {
     })?;
 
     let new_parent = match after.ppid {
-        pid if pid == lab_pid => format!(
-            "the proclab supervisor (pid {lab_pid}, the main process's own parent). The \
-             supervisor marked itself a child subreaper (prctl PR_SET_CHILD_SUBREAPER) when the \
-             run began, so that nothing a lesson starts can slip out of its reach; without it, \
-             {grandchild} would have gone to pid 1 (or to a subreaper further up, such as a \
-             systemd --user manager). Note that it skipped main ({main_pid}), its grandparent: \
-             only a subreaper adopts orphans"
+        pid if pid == lab_pid => text!(
+            en: "the proclab supervisor (pid {lab_pid}, the main process's own parent). The \
+                 supervisor marked itself a child subreaper (prctl PR_SET_CHILD_SUBREAPER) when \
+                 the run began, so that nothing a lesson starts can slip out of its reach; \
+                 without it, {grandchild} would have gone to pid 1 (or to a subreaper further \
+                 up, such as a systemd --user manager). Note that it skipped main ({main_pid}), \
+                 its grandparent: only a subreaper adopts orphans",
+            zh: "proclab 监督进程 (supervisor)（pid {lab_pid}，也就是主进程自己的父进程）。监督进程\
+                 在运行开始时把自己标成了 child subreaper（prctl PR_SET_CHILD_SUBREAPER），\
+                 好让课程启动的任何东西都逃不出它的掌握；没有它，{grandchild} 就会归 1 号进程\
+                 （或者归更上层的某个 subreaper，比如 systemd --user 管理进程）。注意它跳过了\
+                 它的祖父进程 main（{main_pid}）：只有 subreaper 才收养孤儿进程"
         ),
-        pid if pid.as_raw() == 1 => {
-            "pid 1, init, which adopts every orphan that has no subreaper above it".to_string()
-        }
-        pid => format!(
-            "pid {pid} ({}), a subreaper above the lab",
-            procfs::stat(pid).map_or("gone".to_string(), |s| s.comm)
+        pid if pid.as_raw() == 1 => text!(
+            en: "pid 1, init, which adopts every orphan that has no subreaper above it",
+            zh: "1 号进程 init，它收养每一个上面没有 subreaper 的孤儿进程"
+        ),
+        pid => text!(
+            en: "pid {pid} ({comm}), a subreaper above the lab",
+            zh: "pid {pid}（{comm}），本实验室之上的一个 subreaper",
+            comm = procfs::stat(pid).map_or("gone".to_string(), |s| s.comm)
         ),
     };
+    let before_parent = before.ppid;
+    let was_doomed = if before.ppid == doomed_pid {
+        " (doomed)"
+    } else {
+        ""
+    };
     note!(
-        "Before: /proc/{grandchild}/stat gave parent {}{}. terminate() sent SIGTERM to doomed, \
-         which died at once (exitcode {}) without running any exit code of its own: it neither \
-         terminated its daemon child nor waited for it. After: {grandchild} is still there, in \
-         state {}: {}; and its parent is now {}: {new_parent}. Its own getppid() says {} too.",
-        before.ppid,
-        if before.ppid == doomed_pid {
-            " (doomed)"
-        } else {
-            ""
-        },
-        describe_exitcode(doomed_code),
-        after.state,
-        describe_state(after.state),
-        after.ppid,
-        record.parent_seen.load(SeqCst),
+        en: "Before: /proc/{grandchild}/stat gave parent {before_parent}{was_doomed}. \
+             terminate() sent SIGTERM to doomed, which died at once (exitcode {doomed_code}) \
+             without running any exit code of its own: it neither terminated its daemon child \
+             nor waited for it. After: {grandchild} is still there, in state {state}: \
+             {state_means}; and its parent is now {after_parent}: {new_parent}. Its own \
+             getppid() says {seen} too.",
+        zh: "之前：/proc/{grandchild}/stat 给出的父进程是 {before_parent}{was_doomed}。\
+             terminate() 给 doomed 发了 SIGTERM，它当场死去（退出码 {doomed_code}），\
+             没有执行自己的任何退出代码：它既没有终止它的守护子进程，也没有等它。之后：\
+             {grandchild} 还在，状态 {state}：{state_means}；而它的父进程现在是 {after_parent}：\
+             {new_parent}。它自己的 getppid() 也说是 {seen}。",
+        doomed_code = describe_exitcode(doomed_code),
+        state = after.state,
+        state_means = describe_state(after.state),
+        after_parent = after.ppid,
+        seen = record.parent_seen.load(SeqCst),
     );
     note!(
-        "So {grandchild} is an orphan (孤儿进程): alive, working, its parent gone. The tutorial \
-         says terminate() turns such children into zombies; a zombie is a process that has \
-         ended and not been reaped (step 4 shows one), while {grandchild} is {}.",
-        describe_state(after.state)
+        en: "So {grandchild} is an orphan (孤儿进程): alive, working, its parent gone. The \
+             tutorial says terminate() turns such children into zombies; a zombie is a process \
+             that has ended and not been reaped (step 4 shows one), while {grandchild} is \
+             {state_means}.",
+        zh: "所以 {grandchild} 是一个孤儿进程 (orphan process)：活着、在工作，它的父进程没了。\
+             教程说 terminate() 会把这样的子进程变成僵尸进程；而僵尸进程\
+             是已经结束、还没被回收的进程（第 4 步会展示一个），可 {grandchild} 的状态是：\
+             {state_means}。",
+        state_means = describe_state(after.state)
     );
     // Let the orphan run a moment longer, so that its lines show the new parent too.
     context::sleep(ORPHAN_SHOWN);
@@ -407,21 +462,27 @@ fn orphan() -> Result<()> {
     let reaped_after = removing.elapsed();
     procfs::observe(grandchild);
     let how = match dead_after {
-        Some(dead_after) => format!(
-            "it was dead {} after the signal, and stayed a zombie (the supervisor's, now) until \
-             the supervisor reaped it, {} after the signal",
-            describe(dead_after),
-            describe(reaped_after)
+        Some(dead_after) => text!(
+            en: "it was dead {dead} after the signal, and stayed a zombie (the supervisor's, \
+                 now) until the supervisor reaped it, {reaped} after the signal",
+            zh: "信号发出 {dead} 后它已经死了，之后一直是僵尸进程（现在是监督进程的），\
+                 直到监督进程在信号发出 {reaped} 后回收了它",
+            dead = describe(dead_after),
+            reaped = describe(reaped_after)
         ),
-        None => format!(
-            "/proc/{grandchild} was gone {} after it",
-            describe(reaped_after)
+        None => text!(
+            en: "/proc/{grandchild} was gone {reaped} after it",
+            zh: "信号发出 {reaped} 后，/proc/{grandchild} 已经没有了",
+            reaped = describe(reaped_after)
         ),
     };
     note!(
-        "The main process sent SIGTERM to {grandchild}. Only a parent can reap, so the \
-         supervisor {} did (its 'reaped' line): {how}. Nothing of the orphan is left.",
-        after.ppid,
+        en: "The main process sent SIGTERM to {grandchild}. Only a parent can reap, so the \
+             supervisor {supervisor} did (its 'reaped' line): {how}. Nothing of the orphan is \
+             left.",
+        zh: "主进程给 {grandchild} 发了 SIGTERM。只有父进程能回收 (reap)，所以由监督进程 \
+             {supervisor} 来回收（看它的 reaped 那一行）：{how}。这个孤儿进程什么也没留下。",
+        supervisor = after.ppid,
     );
     Ok(())
 }
@@ -493,22 +554,38 @@ fn zombie_and_exitcodes() -> Result<()> {
     );
     // Read again after is_alive() and exitcode(): neither of them reaped it.
     let zombie = procfs::observe(pid);
+    let state = zombie.as_ref().map_or('?', |s| s.state);
+    let state_means = zombie.as_ref().map_or_else(
+        || text!(en: "gone", zh: "已经没有了"),
+        |s| describe_state(s.state).to_string(),
+    );
     note!(
-        "The child named returns (pid {pid}) has ended, and nobody has joined it: /proc/{pid}/stat says state \
-         {} ({}). That is a zombie (僵尸进程): the process is dead, its memory freed, but the \
-         kernel keeps its pid and exit status until the parent collects them. is_alive() and \
-         exitcode() read that status with waitid(WNOWAIT), which looks without collecting, so \
-         the zombie is still there after them. (In Python, is_alive(), exitcode, \
-         active_children() and the next start() would each have reaped it.)",
-        zombie.as_ref().map_or('?', |s| s.state),
-        zombie.as_ref().map_or("gone", |s| describe_state(s.state)),
+        en: "The child named returns (pid {pid}) has ended, and nobody has joined it: \
+             /proc/{pid}/stat says state {state} ({state_means}). That is a zombie (僵尸进程): \
+             the process is dead, its memory freed, but the kernel keeps its pid and exit status \
+             until the parent collects them. is_alive() and exitcode() read that status with \
+             waitid(WNOWAIT), which looks without collecting, so the zombie is still there after \
+             them. (In Python, is_alive(), exitcode, active_children() and the next start() \
+             would each have reaped it.)",
+        zh: "名为 returns 的子进程（pid {pid}）已经结束，而没有人 join 它：/proc/{pid}/stat \
+             显示状态 {state}（{state_means}）。这就是僵尸进程 (zombie process)：进程已经死了，\
+             内存也释放了，但内核保留着它的 pid 和退出状态，直到父进程来取走。is_alive() 和 \
+             exitcode() 用 waitid(WNOWAIT) 读这个状态，只看不取，所以调用它们之后僵尸进程还在。\
+             （在 Python 里，is_alive()、exitcode、active_children() 和下一次 start() \
+             每一个都会把它回收掉。）",
     );
     let code = returns.join()?;
     let gone = procfs::observe(pid).is_none();
+    let now = if gone {
+        text!(en: "is gone", zh: "已经没有了")
+    } else {
+        text!(en: "is still there", zh: "还在")
+    };
     note!(
-        "join() collected the exit status ({code}) with waitpid, and the kernel let go of the \
-         last of the process: /proc/{pid} {}.",
-        if gone { "is gone" } else { "is still there" }
+        en: "join() collected the exit status ({code}) with waitpid, and the kernel let go of \
+             the last of the process: /proc/{pid} {now}.",
+        zh: "join() 用 waitpid 取走了退出状态（{code}），内核放掉了这个进程剩下的最后一点东西：\
+             /proc/{pid} {now}。",
     );
 
     // Five processes, five endings.
@@ -534,12 +611,16 @@ fn zombie_and_exitcodes() -> Result<()> {
         .filter_map(|child| child.exitcode().map(|code| (child.name(), code)))
         .map(|(name, code)| format!("{name}: {}", describe_exitcode(code)))
         .collect();
+    let explained = explained.join(", ");
     note!(
-        "exitcode is None for a process that has not ended (or never started); the status it \
-         passed to exit when it ended by itself (returning from the target is exit(0)); and -N \
-         when signal N ended it ({}). terminate() sends SIGTERM (15), kill() SIGKILL (9), which \
-         no process can catch or ignore.",
-        explained.join(", ")
+        en: "exitcode is None for a process that has not ended (or never started); the status \
+             it passed to exit when it ended by itself (returning from the target is exit(0)); \
+             and -N when signal N ended it ({explained}). terminate() sends SIGTERM (15), kill() \
+             SIGKILL (9), which no process can catch or ignore.",
+        zh: "进程还没结束（或者从没启动）时，exitcode 是 None；它自己结束时，是它传给 exit 的\
+             状态（从目标函数返回就是 exit(0)）；被信号 N 结束时是 -N（{explained}）。\
+             terminate() 发送 SIGTERM（15），kill() 发送 SIGKILL（9），任何进程都无法捕获或忽略 \
+             SIGKILL。",
     );
     Ok(())
 }
@@ -596,26 +677,37 @@ fn semaphore_held_by_the_dead() -> Result<()> {
     taker.join()?;
     let waited = Duration::from_micros(record.taker_waited_us.load(SeqCst));
     let holder_gone = procfs::stat(holder_pid).is_none();
+    let waited = describe(waited);
     if record.taker_got_it.load(SeqCst) {
         note!(
-            "The taker got the lock after {}: something released it.",
-            describe(waited)
+            en: "The taker got the lock after {waited}: something released it.",
+            zh: "taker 等了 {waited} 拿到了锁：有什么东西释放了它。",
         );
     } else {
+        let holder_code = describe_exitcode(holder_code);
+        let holder_now = if holder_gone {
+            text!(
+                en: "/proc/{holder_pid} is gone, yet",
+                zh: "/proc/{holder_pid} 已经没有了，可是"
+            )
+        } else {
+            text!(
+                en: "/proc/{holder_pid} is still there, and",
+                zh: "/proc/{holder_pid} 还在，而且"
+            )
+        };
         note!(
-            "holder (pid {holder_pid}) took the lock and was terminated while holding it \
-             (exitcode {}). {} the semaphore still has {free_after_death} free permit(s): a \
-             semaphore is only a counter in shared memory, and the kernel does not know which \
-             process lowered it, so nothing raises it again. The taker waited {} and gave up; \
-             without a timeout it would wait forever, a deadlock (死锁), which is what the \
-             tutorial warns of.",
-            describe_exitcode(holder_code),
-            if holder_gone {
-                format!("/proc/{holder_pid} is gone, yet")
-            } else {
-                format!("/proc/{holder_pid} is still there, and")
-            },
-            describe(waited)
+            en: "holder (pid {holder_pid}) took the lock and was terminated while holding it \
+                 (exitcode {holder_code}). {holder_now} the semaphore still has \
+                 {free_after_death} free permit(s): a semaphore is only a counter in shared \
+                 memory, and the kernel does not know which process lowered it, so nothing \
+                 raises it again. The taker waited {waited} and gave up; without a timeout it \
+                 would wait forever, a deadlock (死锁), which is what the tutorial warns of.",
+            zh: "holder（pid {holder_pid}）拿到了锁，并在持有它的时候被终止（exitcode \
+                 {holder_code}）。{holder_now}信号量 (semaphore) 的空闲许可仍然是 \
+                 {free_after_death} 个：信号量只是共享内存里的一个计数器，内核不知道是哪个进程\
+                 把它减了一，所以没有谁会再把它加回去。taker 等了 {waited} 就放弃了；要是没有\
+                 超时，它会永远等下去，这就是死锁 (deadlock)，也正是教程警告的情况。",
         );
     }
     // `lock` and `record` are unmapped here, as the last handles in this process are dropped
@@ -685,21 +777,25 @@ fn flock_released_at_death() -> Result<()> {
     taker.join()?;
     fs::remove_file(&path)?;
 
-    let waited = Duration::from_micros(record.taker_waited_us.load(SeqCst));
+    let waited = describe(Duration::from_micros(record.taker_waited_us.load(SeqCst)));
     if record.taker_got_it.load(SeqCst) {
         note!(
-            "flock-holder (pid {holder_pid}) was terminated holding an flock (exitcode {}), and \
-             the next taker got the lock after {}, out of a patience of {}. An flock belongs to \
-             an open file, and when a process dies the kernel closes its files: the lock went \
-             with its holder. {LOCK_FILE} is deleted again.",
-            describe_exitcode(holder_code),
-            describe(waited),
-            describe(context::scaled(LOCK_PATIENCE))
+            en: "flock-holder (pid {holder_pid}) was terminated holding an flock (exitcode \
+                 {holder_code}), and the next taker got the lock after {waited}, out of a \
+                 patience of {patience}. An flock belongs to an open file, and when a process \
+                 dies the kernel closes its files: the lock went with its holder. {LOCK_FILE} is \
+                 deleted again.",
+            zh: "flock-holder（pid {holder_pid}）在持有 flock 时被终止（exitcode {holder_code}），\
+                 下一个 taker 只等了 {waited} 就拿到了锁（它最多肯等 {patience}）。flock \
+                 属于一个打开的文件，而进程死去时内核会关闭它的文件：锁随持有者一起走了。\
+                 {LOCK_FILE} 也已经删掉了。",
+            holder_code = describe_exitcode(holder_code),
+            patience = describe(context::scaled(LOCK_PATIENCE)),
         );
     } else {
         note!(
-            "The flock taker gave up after {}: the lock was still held.",
-            describe(waited)
+            en: "The flock taker gave up after {waited}: the lock was still held.",
+            zh: "flock 的 taker 等了 {waited} 就放弃了：锁仍被持有。",
         );
     }
     Ok(())

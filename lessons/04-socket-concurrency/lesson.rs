@@ -38,7 +38,7 @@ use crate::runtime::procfs::{self, TcpSocket};
 use crate::runtime::wait;
 use crate::tools::echo::{self, ServerOptions};
 use crate::view::lang::Text;
-use crate::{note, say};
+use crate::{note, say, text};
 
 pub const TITLE: Text = Text {
     en: "One process per socket connection",
@@ -50,7 +50,7 @@ pub const TEACHES: Text = Text {
 };
 pub const NOTES: Text = Text {
     en: include_str!("notes.md"),
-    zh: "",
+    zh: include_str!("notes.zh.md"),
 };
 
 const CLIENTS: [&str; 3] = ["alex", "wupeiqi", "yuanhao"];
@@ -99,23 +99,29 @@ pub fn run(lab: &mut Lab) -> Result<()> {
         })
         .max()
         .unwrap_or_default();
-    note!(
-        "Each client's time from start to end, forking server / iterative server: {}. {}",
-        rows.join(", "),
-        if longest_wait > context::scaled(Duration::from_millis(500)) {
-            format!(
-                "With the iterative server {who} took {} longer: it was connected, but the \
+    let rows = rows.join(&text!(en: ", ", zh: "；"));
+    let longer = describe(longest_wait);
+    let verdict = if longest_wait > context::scaled(Duration::from_millis(500)) {
+        text!(
+            en: "With the iterative server {who} took {longer} longer: it was connected, but the \
                  server was busy with an earlier client and read nothing from it until that \
                  client hung up. With a handler per connection nobody waited for anybody.",
-                describe(longest_wait)
-            )
-        } else {
-            format!(
-                "On this run no client took much longer with the iterative server (at most {}): \
-                 the pauses happened to keep the conversations from meeting.",
-                describe(longest_wait)
-            )
-        }
+            zh: "在迭代式服务器上，{who} 多用了 {longer}：它已经连上了，但服务器正忙着一个更早的\
+                 客户端，在那个客户端挂断之前一点也没读它发来的东西。每个连接一个处理进程时，\
+                 谁也不用等谁。"
+        )
+    } else {
+        text!(
+            en: "On this run no client took much longer with the iterative server (at most \
+                 {longer}): the pauses happened to keep the conversations from meeting.",
+            zh: "这次运行中，没有哪个客户端在迭代式服务器上多用很多时间（最多 {longer}）：\
+                 停顿碰巧让几段对话没有撞在一起。"
+        )
+    };
+    note!(
+        en: "Each client's time from start to end, forking server / iterative server: {rows}. \
+             {verdict}",
+        zh: "每个客户端从开始到结束的用时，多进程服务器 / 迭代式服务器：{rows}。{verdict}",
     );
 
     lab.step("Zombies pile up unless the server reaps")?;
@@ -224,9 +230,12 @@ fn forking_server_with_clients(pauses: &[Vec<Duration>]) -> Result<Vec<Duration>
     })?;
     let server_pid = server.pid().expect("started");
     note!(
-        "The server is pid {server_pid}. It got the listening socket from the main process \
-         through fork, and the main process closed its own copy: only the server accepts. For \
-         each connection it forks a handler and goes straight back to accept()."
+        en: "The server is pid {server_pid}. It got the listening socket from the main process \
+             through fork, and the main process closed its own copy: only the server accepts. \
+             For each connection it forks a handler and goes straight back to accept().",
+        zh: "服务器是 pid {server_pid}。它通过 fork 从主进程那里继承了监听套接字，主进程则关闭了\
+             自己的那份：只有服务器在接受连接。每来一个连接，它就 fork 一个处理进程 (handler)，\
+             然后立刻回到 accept()。",
     );
     let times = run_clients(address, pauses)?;
     server.join()?;
@@ -239,11 +248,12 @@ fn note_overlap(lives: &[echo::HandlerLife]) {
     let spans: Vec<String> = lives
         .iter()
         .map(|l| {
-            format!(
-                "{} from {:.3} s to {:.3} s",
-                l.pid,
-                l.forked_at,
-                l.reaped_at.unwrap_or(f64::NAN)
+            text!(
+                en: "{pid} from {forked:.3} s to {reaped:.3} s",
+                zh: "{pid} 从 {forked:.3} s 到 {reaped:.3} s",
+                pid = l.pid,
+                forked = l.forked_at,
+                reaped = l.reaped_at.unwrap_or(f64::NAN)
             )
         })
         .collect();
@@ -255,21 +265,27 @@ fn note_overlap(lives: &[echo::HandlerLife]) {
     let mut pids: Vec<Pid> = lives.iter().map(|l| l.pid).collect();
     pids.sort();
     pids.dedup();
+    let connections = lives.len();
     let verdict = if last_forked < first_reaped {
-        format!(
-            "The handler lifetimes overlapped: all {} were alive at once from {last_forked:.3} s \
-             to {first_reaped:.3} s, so no client waited for another.",
-            lives.len()
+        text!(
+            en: "The handler lifetimes overlapped: all {connections} were alive at once from \
+                 {last_forked:.3} s to {first_reaped:.3} s, so no client waited for another.",
+            zh: "各个处理进程的生命期重叠了：从 {last_forked:.3} s 到 {first_reaped:.3} s，\
+                 {connections} 个全都同时活着，所以没有哪个客户端在等另一个。"
         )
     } else {
-        "On this run the handler lifetimes did not all overlap.".to_string()
+        text!(
+            en: "On this run the handler lifetimes did not all overlap.",
+            zh: "这次运行中，各个处理进程的生命期没有全部重叠。"
+        )
     };
+    let handlers = pids.len();
+    let spans = spans.join(&text!(en: "; ", zh: "；"));
     note!(
-        "{} connections, {} different handler pids, every one a child of the server \
-         {server_pid}, each reaped by it: {}. {verdict}",
-        lives.len(),
-        pids.len(),
-        spans.join("; ")
+        en: "{connections} connections, {handlers} different handler pids, every one a child of \
+             the server {server_pid}, each reaped by it: {spans}. {verdict}",
+        zh: "{connections} 个连接，{handlers} 个不同的处理进程 pid，每一个都是服务器 {server_pid} \
+             的子进程，每一个都由它回收：{spans}。{verdict}",
     );
 }
 
@@ -282,10 +298,14 @@ fn iterative_server_with_clients(pauses: &[Vec<Duration>]) -> Result<Vec<Duratio
         }
     })?;
     note!(
-        "An iterative server {} on {address}: it talks to one client itself until that client \
-         hangs up, and only then accepts the next. The other clients are connected (the kernel \
-         completed their handshake and queued them) but nobody reads what they send.",
-        server.pid().expect("started")
+        en: "An iterative server {pid} on {address}: it talks to one client itself until that \
+             client hangs up, and only then accepts the next. The other clients are connected \
+             (the kernel completed their handshake and queued them) but nobody reads what they \
+             send.",
+        zh: "{address} 上的迭代式服务器 {pid}：它亲自和一个客户端对话，直到那个客户端挂断，\
+             然后才 accept 下一个。其他客户端已经连上了（内核替它们完成了握手，把它们排进了\
+             队列），可是没有人读它们发来的东西。",
+        pid = server.pid().expect("started"),
     );
     let times = run_clients(address, pauses)?;
     server.join()?;
@@ -399,31 +419,42 @@ fn count_zombies(reaping: Reaping) {
         procfs::observe(zombie.pid);
     }
     let pids: Vec<String> = zombies.iter().map(|z| z.pid.to_string()).collect();
+    let count = zombies.len();
     if reaping == Reaping::KernelReaps {
         note!(
-            "zombies counted in /proc: {} (children of server {server_pid} in state Z). This \
-             server never called waitpid, yet nothing is left: with SIGCHLD set to SIG_IGN the \
-             kernel reaps each child the moment it ends, the third way to leave no zombie. The \
-             price: no exit status is kept for anybody (Python's exitcode stays None after \
-             join() in such a process).",
-            zombies.len()
+            en: "zombies counted in /proc: {count} (children of server {server_pid} in state Z). \
+                 This server never called waitpid, yet nothing is left: with SIGCHLD set to \
+                 SIG_IGN the kernel reaps each child the moment it ends, the third way to leave \
+                 no zombie. The price: no exit status is kept for anybody (Python's exitcode \
+                 stays None after join() in such a process).",
+            zh: "在 /proc 里数到的僵尸进程：{count} 个（服务器 {server_pid} 的处于状态 Z 的子进程）。\
+                 这个服务器从没调用 waitpid，却什么也没留下：SIGCHLD 设为 SIG_IGN 后，内核在每个\
+                 子进程结束的那一刻亲自回收它，这是不留僵尸进程的第三种办法。代价是：谁的退出\
+                 状态都不保留（在这样的进程里，Python 的 exitcode 在 join() 之后仍是 None）。",
         );
     } else if reaping == Reaping::OnSigchld {
         note!(
-            "zombies counted in /proc: {} (children of server {server_pid} in state Z). \
-             Every handler that ended was reaped with waitpid, so none is left as a zombie.",
-            zombies.len()
+            en: "zombies counted in /proc: {count} (children of server {server_pid} in state Z). \
+                 Every handler that ended was reaped with waitpid, so none is left as a zombie.",
+            zh: "在 /proc 里数到的僵尸进程：{count} 个（服务器 {server_pid} 的处于状态 Z 的子进程）。\
+                 每个结束了的处理进程都已经用 waitpid 回收，所以没有一个留下来成为僵尸进程。",
         );
     } else {
+        let pids = pids.join(&text!(en: ", ", zh: "、"));
         note!(
-            "zombies counted in /proc: {} (children of server {server_pid} in state Z: {}). \
-             These handlers have ended, but the server never called waitpid for them: each \
-             stays in the process table, holding its exit status, for as long as the server \
-             runs. (The tutorial's server never joins its handlers either; CPython reaps the \
-             ones already ended only when it starts the next, so those that end after the last \
-             connection stay zombies, one per client when they all came at once.)",
-            zombies.len(),
-            pids.join(", ")
+            en: "zombies counted in /proc: {count} (children of server {server_pid} in state Z: \
+                 {pids}). These handlers have ended, but the server never called waitpid for \
+                 them: each stays in the process table, holding its exit status, for as long as \
+                 the server runs. (The tutorial's server never joins its handlers either; \
+                 CPython reaps the ones already ended only when it starts the next, so those \
+                 that end after the last connection stay zombies, one per client when they all \
+                 came at once.)",
+            zh: "在 /proc 里数到的僵尸进程 (zombie process)：{count} 个（服务器 {server_pid} \
+                 的处于状态 Z 的子进程：{pids}）。这些处理进程已经结束，但服务器从没为它们调用 \
+                 waitpid：只要服务器还在运行，它们每一个都留在进程表里，保存着自己的退出状态。\
+                 （教程的服务器也从不 join 它的处理进程；CPython 只在启动下一个时才回收已经\
+                 结束的那些，所以在最后一个连接之后结束的都会留成僵尸进程，客户端同时到来时\
+                 就是每个客户端一个。）",
         );
     }
 }
@@ -452,11 +483,14 @@ fn server_keeps_its_copy() -> Result<()> {
     let handler_pid = handler.pid().expect("started");
     let code = handler.join()?;
     note!(
-        "Handler {handler_pid} read the end of alex's requests, closed its descriptor and \
-         exited (exitcode {code}). But the main process still holds descriptor {} for the same \
-         connection: the kernel sends the end of the conversation (FIN) only when the last \
-         descriptor of a connection is closed.",
-        connection.as_raw_fd()
+        en: "Handler {handler_pid} read the end of alex's requests, closed its descriptor and \
+             exited (exitcode {code}). But the main process still holds descriptor {fd} for the \
+             same connection: the kernel sends the end of the conversation (FIN) only when the \
+             last descriptor of a connection is closed.",
+        zh: "处理进程 {handler_pid} 读到了 alex 请求的结束，关闭了自己的描述符并退出（exitcode \
+             {code}）。但主进程仍然持有同一个连接的描述符 {fd}：只有当一个连接的最后一个描述符\
+             被关闭时，内核才发出对话的结束 (FIN)。",
+        fd = connection.as_raw_fd(),
     );
     let mut ready = [PollFd::new(timed_out_reader.as_fd(), PollFlags::POLLIN)];
     match poll(
@@ -472,13 +506,18 @@ fn server_keeps_its_copy() -> Result<()> {
     say!("the main process closes its copy of the connection now");
     let code = client.join()?;
     note!(
-        "Alex saw no end within its wait, and then the end arrived right after the main \
-         process closed its copy ({} later, alex exited with {code}). The tutorial's server \
-         never closes its copy itself: CPython closes it only when the next accept() rebinds \
-         the variable, so until another client connects, a conversation its handler ends is \
-         not ended for the client. The fix is one line: close (drop) the connection in the \
-         server right after the fork.",
-        describe(closed_at.elapsed())
+        en: "Alex saw no end within its wait, and then the end arrived right after the main \
+             process closed its copy ({later} later, alex exited with {code}). The tutorial's \
+             server never closes its copy itself: CPython closes it only when the next accept() \
+             rebinds the variable, so until another client connects, a conversation its handler \
+             ends is not ended for the client. The fix is one line: close (drop) the connection \
+             in the server right after the fork.",
+        zh: "alex 在它等待的时间里没有看到结束；主进程关闭自己那份之后，结束马上就到了\
+             （{later} 之后，alex 以 {code} 退出）。教程的服务器自己从不关闭它那份：CPython \
+             要等下一次 accept() 重新绑定那个变量时才关闭它，所以在另一个客户端连上之前，\
+             处理进程结束了的对话，对客户端来说并没有结束。解决办法只要一行：在服务器里，\
+             fork 之后立刻关闭 (drop) 这个连接。",
+        later = describe(closed_at.elapsed()),
     );
     Ok(())
 }
@@ -598,22 +637,31 @@ fn bind_again_after_time_wait() -> Result<()> {
         outcome(&without)
     );
     say!("bind to {address} with SO_REUSEADDR: {}", outcome(&with));
+    let seen = if in_time_wait {
+        text!(
+            en: "The kernel still keeps port {port}'s last connection in TIME_WAIT (read above).",
+            zh: "内核仍把端口 {port} 的上一个连接保留在 TIME_WAIT 状态（见上面读到的）。"
+        )
+    } else {
+        text!(
+            en: "On this run no TIME_WAIT entry for port {port} was seen.",
+            zh: "这次运行中没有看到端口 {port} 的 TIME_WAIT 记录。"
+        )
+    };
+    let without = in_a_note(&outcome(&without));
+    let with = in_a_note(&outcome(&with));
     note!(
-        "{} Binding the port again without SO_REUSEADDR {}; with it, {}. That is why servers, \
-         the tutorial's included, set SO_REUSEADDR before bind: a restarted server must not \
-         wait a minute for its old connections to expire. (Linux lets the new socket share the \
-         port with the old connection only when both set SO_REUSEADDR; the old server here \
-         did.) The TIME_WAIT entry belongs to no process; the kernel drops it by itself after \
-         60 s.",
-        if in_time_wait {
-            format!(
-                "The kernel still keeps port {port}'s last connection in TIME_WAIT (read above)."
-            )
-        } else {
-            format!("On this run no TIME_WAIT entry for port {port} was seen.")
-        },
-        outcome(&without),
-        outcome(&with)
+        en: "{seen} Binding the port again without SO_REUSEADDR {without}; with it, {with}. That \
+             is why servers, the tutorial's included, set SO_REUSEADDR before bind: a restarted \
+             server must not wait a minute for its old connections to expire. (Linux lets the \
+             new socket share the port with the old connection only when both set \
+             SO_REUSEADDR; the old server here did.) The TIME_WAIT entry belongs to no process; \
+             the kernel drops it by itself after 60 s.",
+        zh: "{seen}不设 SO_REUSEADDR 再次绑定这个端口，{without}；设了它，{with}。这就是服务器\
+             （包括教程的）在 bind 之前设置 SO_REUSEADDR 的原因：重启的服务器不能等上一分钟，\
+             等它的旧连接过期。（只有双方都设了 SO_REUSEADDR，Linux 才让新套接字和旧连接共用\
+             这个端口；这里的旧服务器设了。）TIME_WAIT 记录不属于任何进程；内核在 60 s \
+             之后自己删掉它。",
     );
     Ok(())
 }
@@ -670,28 +718,43 @@ fn rebind_while_a_handler_holds_the_port() -> Result<()> {
         client.shutdown(std::net::Shutdown::Both)?;
         drop(client);
         handler.join()?;
+        let (without_said, with_said) = (in_a_note(&without), in_a_note(&with));
         if keeps_listener {
             let binds = if with == without {
-                format!("with SO_REUSEADDR or without: both binds {with}")
+                text!(
+                    en: "with SO_REUSEADDR or without: both binds {with_said}",
+                    zh: "设不设 SO_REUSEADDR 都一样：两次绑定都{with_said}"
+                )
             } else {
-                format!("without SO_REUSEADDR it {without}, with it {with}")
+                text!(
+                    en: "without SO_REUSEADDR it {without_said}, with it {with_said}",
+                    zh: "不设 SO_REUSEADDR 时{without_said}，设了时{with_said}"
+                )
             };
+            let held = held.join(&text!(en: " and ", zh: " 和 "));
             note!(
-                "tutorial-handler ({handler_pid}) kept its inherited copy of the listening \
-                 socket, as the tutorial's handlers do: the port is still {} in the kernel's \
-                 eyes, and a new server cannot bind it, {binds}. Until every such handler has \
-                 ended, the old program still owns the port: another reason for a handler to \
-                 close the listening socket.",
-                held.join(" and ")
+                en: "tutorial-handler ({handler_pid}) kept its inherited copy of the listening \
+                     socket, as the tutorial's handlers do: the port is still {held} in the \
+                     kernel's eyes, and a new server cannot bind it, {binds}. Until every such \
+                     handler has ended, the old program still owns the port: another reason for \
+                     a handler to close the listening socket.",
+                zh: "tutorial-handler（{handler_pid}）像教程的处理进程那样，留着继承来的监听套接字\
+                     副本：在内核看来，这个端口仍是 {held}，新的服务器绑定不了它，{binds}。\
+                     直到每一个这样的处理进程都结束之前，这个端口仍归旧程序所有：这是处理进程\
+                     应该关闭监听套接字的又一个理由。",
             );
         } else {
+            let held = held.join(", ");
             note!(
-                "The server stopped listening, but its handler {handler_pid} is still in a \
-                 conversation on port {port} ({}). Binding the port again without \
-                 SO_REUSEADDR {without}; with it, {with}. A server restarted while its old \
-                 handlers still talk is the second reason the tutorial sets SO_REUSEADDR, \
-                 beside TIME_WAIT.",
-                held.join(", ")
+                en: "The server stopped listening, but its handler {handler_pid} is still in a \
+                     conversation on port {port} ({held}). Binding the port again without \
+                     SO_REUSEADDR {without_said}; with it, {with_said}. A server restarted while \
+                     its old handlers still talk is the second reason the tutorial sets \
+                     SO_REUSEADDR, beside TIME_WAIT.",
+                zh: "服务器停止了监听，但它的处理进程 {handler_pid} 仍在端口 {port} 上对话\
+                     （{held}）。不设 SO_REUSEADDR 再次绑定这个端口，{without_said}；设了它，\
+                     {with_said}。在旧的处理进程还在对话时重启服务器，这是教程设置 \
+                     SO_REUSEADDR 的第二个原因，除了 TIME_WAIT 之外。",
             );
         }
     }
@@ -706,6 +769,18 @@ fn bind_outcome(result: io::Result<TcpListener>) -> String {
             "failed with EADDRINUSE (Address already in use)".to_string()
         }
         Err(error) => format!("failed: {error}"),
+    }
+}
+
+/// A bind's outcome, as `bind_outcome` puts it in the program's output, in the words of a note
+/// in the language of the run.
+fn in_a_note(outcome: &str) -> String {
+    if outcome == "succeeded" {
+        text!(en: "{outcome}", zh: "成功了")
+    } else if outcome.contains("EADDRINUSE") {
+        text!(en: "{outcome}", zh: "失败了，错误是 `EADDRINUSE`（地址已被占用）")
+    } else {
+        text!(en: "{outcome}", zh: "失败了（{outcome}）")
     }
 }
 
@@ -771,31 +846,45 @@ fn one_read_per_line_falls_behind() -> Result<()> {
         .map(|b| b.load(SeqCst) as char)
         .collect();
     let behind = got[0] < 1500 && first[1] == 'A';
+    let behind = if behind {
+        text!(
+            en: ", the rest of the previous reply: alex printed it as the answer to \"b\", one \
+                 reply behind",
+            zh: "，也就是上一个回复剩下的部分：alex 把它当成了对 b 的回答打印出来，落后了一个回复"
+        )
+    } else {
+        String::new()
+    };
+    let fixed = if record.whole_replies_right.load(SeqCst) {
+        text!(
+            en: "every reply whole and in step",
+            zh: "每个回复都完整，而且一一对应"
+        )
+    } else {
+        text!(
+            en: "yet some reply came out wrong",
+            zh: "可还是有回复出了错"
+        )
+    };
+    let left = 1500u32.saturating_sub(got[0]);
+    let (got_a, got_b, got_c) = (got[0], got[1], got[2]);
+    let (first_b, first_c) = (first[1], first[2]);
     note!(
-        "alex, the tutorial's client, reads once, up to 1024 bytes, per line. Its 1500-byte \
-         line came back as {} bytes; the other {} stayed in the socket. The read for \"b\" \
-         then returned {} bytes starting with '{}'{}. TCP is a byte stream (字节流): it keeps \
-         no boundaries between what was sent, and a read returns whatever has arrived, up to \
-         its size. alex caught up at \"c\" ({} byte(s), '{}') only because the leftover and \
-         the next reply fitted in one read; with longer lines it stays behind. wupeiqi reads \
-         until it has as many bytes as it sent (the server sends back exactly that many): {}.",
-        got[0],
-        1500u32.saturating_sub(got[0]),
-        got[1],
-        first[1],
-        if behind {
-            ", the rest of the previous reply: alex printed it as the answer to \"b\", one \
-             reply behind"
-        } else {
-            ""
-        },
-        got[2],
-        first[2],
-        if record.whole_replies_right.load(SeqCst) {
-            "every reply whole and in step"
-        } else {
-            "yet some reply came out wrong"
-        }
+        en: "alex, the tutorial's client, reads once, up to 1024 bytes, per line. Its 1500-byte \
+             line came back as {got_a} bytes; the other {left} stayed in the socket. The read \
+             for \"b\" then returned {got_b} bytes starting with '{first_b}'{behind}. TCP is a \
+             byte stream (字节流): it keeps no boundaries between what was sent, and a read \
+             returns whatever has arrived, up to its size. alex caught up at \"c\" ({got_c} \
+             byte(s), '{first_c}') only because the leftover and the next reply fitted in one \
+             read; with longer lines it stays behind. wupeiqi reads until it has as many bytes \
+             as it sent (the server sends back exactly that many): {fixed}.",
+        zh: "alex 是教程里的那种客户端，每行只读一次，最多 1024 字节。它那行 1500 字节的内容\
+             回来时是 {got_a} 字节；另外 {left} 字节留在了套接字里。接着为 b 做的那次读取\
+             返回了 {got_b} 字节，开头是 {first_b}{behind}。TCP 是字节流 (byte stream)：\
+             它不保留发送内容之间的边界，一次读取返回已经到达的任何东西，最多到读取的大小。\
+             alex 到 c 时跟上了（{got_c} 字节，'{first_c}'），只是因为剩下的部分和下一个\
+             回复一次就读完了；行更长的话，它会一直落后。wupeiqi 一直读到收到的字节数和它\
+             发出的一样多（服务器发回的正好是这么多）：{fixed}。",
     );
     Ok(())
 }
