@@ -14,6 +14,8 @@ pub type Measure = fn(&Record) -> Vec<Measured>;
 
 #[path = "../lessons/03-daemon-terminate/outcomes.rs"]
 mod daemon_terminate;
+#[path = "../lessons/12-gil/outcomes.rs"]
+mod gil;
 #[path = "../lessons/05-process-lock/outcomes.rs"]
 mod process_lock;
 #[path = "../lessons/08-shared-data/outcomes.rs"]
@@ -36,6 +38,7 @@ const MEASURES: &[(&str, Measure)] = &[
     ("05-process-lock", process_lock::measure),
     ("08-shared-data", shared_data::measure),
     ("13-thread-locks", thread_locks::measure),
+    ("12-gil", gil::measure),
 ];
 
 /// The outcome function of `lesson`: its own, or the generic one.
