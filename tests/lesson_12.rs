@@ -254,14 +254,11 @@ fn each_prediction_is_answered_from_the_runs_own_lines() {
     let lab = Lab::new();
     let english = [
         ["about one or less", "more than one"],
-        [
-            "about as long as one thread's reads",
-            "about N times as long",
-        ],
+        ["about one thread's time", "about N times as long"],
     ];
     let chinese = [
         ["大约一个或更少", "多于一个"],
-        ["和一个线程的几次读差不多", "大约 N 倍"],
+        ["和一个线程差不多", "大约 N 倍"],
     ];
     for (seed, lang) in [("3", "en"), ("8", "en"), ("5", "zh")] {
         let run = lab.predicted("12", seed, "1\n2\n1\n2\n", &["--lang", lang]);

@@ -70,7 +70,7 @@ pub fn measure(run: &Record) -> Vec<Measured> {
         // Halfway between one thread's time and N threads' one after another.
         let halfway = one_thread_ms * (1.0 + threads) / 2.0;
         let value = if wall_ms < halfway {
-            "about as long as one thread's reads"
+            "about one thread's time"
         } else {
             "about N times as long"
         };

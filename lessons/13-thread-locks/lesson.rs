@@ -201,7 +201,7 @@ impl Race {
             .iter()
             .rev()
             .map(|(value, threads)| {
-                text!(en: "{value} (by {threads})", zh: "{value}（{threads} 个线程）")
+                text!(en: "{value} (by {threads})", zh: "{value}（{threads} 个线程读到）")
             })
             .collect();
         parts.join(&text!(en: ", ", zh: "，"))
@@ -242,8 +242,8 @@ fn with_lock() -> Result<()> {
              for it (the `lock` waits above, ▒ on the timeline), so the run took {took}: \
              {THREADS} pauses of {pause} one after another. The critical section (临界区) became \
              serial (串行), the price the tutorial names for correct data.",
-        zh: "同样的 {THREADS} 个线程，在读-停顿-写外面套上 `with lock:`：n = {n}（丢失 {lost} \
-             次），它们读到了 {distinct} 个不同的值，每个线程一个：谁持有互斥锁 (mutex)，谁就在\
+        zh: "同样的 {THREADS} 个线程，在读-停顿-写外面套上 `with lock:` 之后，n = {n}（丢失 \
+             {lost} 次），它们读到了 {distinct} 个不同的值，每个线程一个：谁持有互斥锁 (mutex)，谁就在\
              别人能读之前读完、写完。其余线程都在等它（上面那些 `lock` 上的等待，时间线上的 ▒），\
              所以这次运行用了 {took}：{THREADS} 次 {pause} 的停顿一个接一个。临界区 (critical \
              section) 变成了串行 (serial) 执行，这就是教程说的、为了数据正确而付出的代价。",
