@@ -14,6 +14,8 @@ pub type Measure = fn(&Record) -> Vec<Measured>;
 
 #[path = "../lessons/03-daemon-terminate/outcomes.rs"]
 mod daemon_terminate;
+#[path = "../lessons/12-gil/outcomes.rs"]
+mod gil;
 #[path = "../lessons/10-pool/outcomes.rs"]
 mod pool;
 #[path = "../lessons/05-process-lock/outcomes.rs"]
@@ -45,10 +47,11 @@ const MEASURES: &[(&str, Measure)] = &[
     ("04-socket-concurrency", socket_concurrency::measure),
     ("05-process-lock", process_lock::measure),
     ("08-shared-data", shared_data::measure),
-    ("13-thread-locks", thread_locks::measure),
     ("09-semaphore-event", semaphore_event::measure),
     ("10-pool", pool::measure),
     ("11-threads-vs-processes", threads_vs_processes::measure),
+    ("12-gil", gil::measure),
+    ("13-thread-locks", thread_locks::measure),
     ("14-thread-sync", thread_sync::measure),
     ("15-producer-consumer", producer_consumer::measure),
 ];

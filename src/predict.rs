@@ -92,6 +92,20 @@ const QUESTIONS: &[(&str, Text)] = &[
             zh: include_str!("../lessons/15-producer-consumer/questions.zh.md"),
         },
     ),
+    (
+        "12-gil",
+        Text {
+            en: include_str!("../lessons/12-gil/questions.md"),
+            zh: include_str!("../lessons/12-gil/questions.zh.md"),
+        },
+    ),
+    (
+        "13-thread-locks",
+        Text {
+            en: include_str!("../lessons/13-thread-locks/questions.md"),
+            zh: include_str!("../lessons/13-thread-locks/questions.zh.md"),
+        },
+    ),
 ];
 
 /// What the main process's prompt waits for when it waits for a prediction (the `object` of

@@ -11,7 +11,7 @@
 
 mod common;
 
-use common::{Events, Lab, notes_headings, step_titles};
+use common::{Events, Lab, notes_headings, step_of, step_titles, t};
 
 /// One measured line: wall, on a CPU, waiting for a CPU (ms), and the speed-up.
 #[derive(Debug, Clone, Copy)]
@@ -232,4 +232,77 @@ print(sum(cpu) / (time.perf_counter() - start), sys.getswitchinterval(),
     // sys._is_gil_enabled() came with 3.13.
     let minor: u32 = fields[3].parse().unwrap();
     assert_eq!(fields[2] == "True", minor >= 13, "{out}");
+}
+
+/// The choice a verdict shows: the choice itself, or (where the value measured is not the
+/// choice's own text, as in Chinese) the choice followed by the value in parentheses.
+#[track_caller]
+fn assert_shows(verdict: &serde_json::Value, choice: &str) {
+    let observed = verdict["observed"].as_str().unwrap();
+    assert!(
+        observed == choice || observed.starts_with(&format!("{choice} (")),
+        "{verdict}: expected {choice}"
+    );
+}
+
+/// `--predict`: each question is answered from the lines of the same run, computed here
+/// independently: CPUs busy = time on a CPU / wall time of the N workers' line (over 1.2 is
+/// more than one), and the released readers' wall time against one thread's reads alone.
+#[test]
+fn each_prediction_is_answered_from_the_runs_own_lines() {
+    let _alone = one_at_a_time();
+    let lab = Lab::new();
+    let english = [
+        ["about one or less", "more than one"],
+        ["about one thread's time", "about N times as long"],
+    ];
+    let chinese = [
+        ["大约一个或更少", "多于一个"],
+        ["和一个线程差不多", "大约 N 倍"],
+    ];
+    for (seed, lang) in [("3", "en"), ("8", "en"), ("5", "zh")] {
+        let run = lab.predicted("12", seed, "1\n2\n1\n2\n", &["--lang", lang]);
+        let choices = if lang == "en" { &english } else { &chinese };
+        let workers_line = |step: usize, label: &str| -> Run {
+            let line = run.find("say", |e| {
+                let text = e["text"].as_str().unwrap_or("");
+                step_of(&run, t(e)) == step && text.contains(label) && !text.starts_with("1 ")
+            });
+            let text = line["text"].as_str().unwrap();
+            Run {
+                wall: number_after(text, "wall "),
+                cpu: number_after(text, "on a CPU "),
+                queued: number_after(text, "waiting for a CPU "),
+                speed_up: number_after(text, "speed-up "),
+            }
+        };
+        for (step, label) in [
+            (2, "processes: wall"),
+            (3, "threads with the GIL: wall"),
+            (4, "threads without a GIL: wall"),
+        ] {
+            let busy = workers_line(step, label).cpus_busy();
+            let expected = choices[0][usize::from(busy > 1.2)];
+            assert_shows(run.verdict(step as i64), expected);
+            // Under the GIL the answer is the same on every machine.
+            if step == 3 {
+                assert_shows(run.verdict(3), choices[0][0]);
+            }
+        }
+        let speed = run.find("lesson", |_| true)["speed"].as_f64().unwrap();
+        let released = run.find("say", |e| {
+            e["text"]
+                .as_str()
+                .unwrap_or("")
+                .contains("GIL released while reading")
+        });
+        let released = released["text"].as_str().unwrap();
+        let threads = number_after(released, "");
+        let one_thread_ms = 3.0 * 500.0 / speed;
+        let overlapped = number_after(released, "wall ") < one_thread_ms * (1.0 + threads) / 2.0;
+        assert_shows(run.verdict(5), choices[1][usize::from(!overlapped)]);
+        for step in 2..=5 {
+            assert_ne!(run.verdict(step)["observed"], "not measured in this run");
+        }
+    }
 }

@@ -476,3 +476,105 @@ print("version", sys.version_info[0], sys.version_info[1])
         eprintln!("{version}: not a version whose switch points the notes describe");
     }
 }
+
+/// The choice a verdict shows: the choice itself, or (where the value measured is not the
+/// choice's own text) the choice followed by the value in parentheses.
+#[track_caller]
+fn assert_shows(verdict: &Value, choice: &str) {
+    let observed = verdict["observed"].as_str().unwrap();
+    assert!(
+        observed == choice || observed.starts_with(&format!("{choice} (")),
+        "{verdict}: expected {choice}"
+    );
+}
+
+/// `--predict`: each question is answered from the lines of the same run, computed here
+/// independently from the threads' and the main thread's own lines.
+#[test]
+fn each_prediction_is_answered_from_the_runs_own_lines() {
+    let lab = Lab::new();
+    for (seed, lang) in [("3", "en"), ("11", "en"), ("5", "zh")] {
+        let run = lab.predicted("13", seed, "1\n1\n1\n1\n1\n1\n1\n", &["--lang", lang]);
+        let zh = lang == "zh";
+        let pick = |en: &'static str, zh_choice: &'static str| if zh { zh_choice } else { en };
+
+        // Steps 1 and 2: ten reads of n; n should have lost ten, the loss is what it did not.
+        let lost_choice = |lost: i64| match lost {
+            0 => "0",
+            1..=8 => pick("1 to 8", "1 到 8"),
+            _ => "9",
+        };
+        for index in [1, 2] {
+            let events = step(&run, index);
+            assert_eq!(temps(&events).len(), 10);
+            let n = said(&events)
+                .iter()
+                .find_map(|e| text(e).strip_prefix("print(n): "))
+                .unwrap()
+                .parse::<i64>()
+                .unwrap();
+            let lost = 10 - (100 - n);
+            assert_shows(run.verdict(index as i64), lost_choice(lost));
+            if index == 2 {
+                assert_eq!(lost, 0);
+            }
+        }
+
+        // Step 3: the rounds without the lock that lost something.
+        let rounds: Vec<i64> = said(&step(&run, 3))
+            .iter()
+            .filter(|e| text(e).starts_with("round "))
+            .map(|e| number_after(text(e), ": lost "))
+            .collect();
+        assert_eq!(rounds.len(), 20);
+        let with_losses = rounds.iter().filter(|&&lost| lost > 0).count();
+        let expected = match with_losses {
+            0..=4 => pick("0 to 4", "0 到 4"),
+            5..=14 => pick("5 to 14", "5 到 14"),
+            _ => pick("15 to 20", "15 到 20"),
+        };
+        assert_shows(run.verdict(3), expected);
+
+        // Step 4: the thread whose line says it gives up.
+        let gave_up = said(&step(&run, 4))
+            .into_iter()
+            .find(|e| text(e).contains("gives up"));
+        let expected = match gave_up {
+            Some(e) => e["thread"].as_str().unwrap().to_string(),
+            None => pick("none (no deadlock)", "谁也没放弃（没有死锁）").to_string(),
+        };
+        assert_shows(run.verdict(4), &expected);
+
+        // Step 5: both threads' "done" lines.
+        let done = said(&step(&run, 5))
+            .iter()
+            .filter(|e| text(e).starts_with("Thread-") && text(e).ends_with(" done"))
+            .count();
+        assert_eq!(done, 2);
+        assert_shows(run.verdict(5), &done.to_string());
+
+        // Step 6: what the second acquire of a plain Lock returned.
+        let second = said(&step(&run, 6))
+            .into_iter()
+            .find_map(|e| text(e).strip_prefix("lock.acquire() again, same thread: "))
+            .unwrap();
+        assert_shows(run.verdict(6), second);
+
+        // Step 7: the Lock released by the `releaser` thread.
+        let line = said(&step(&run, 7))
+            .into_iter()
+            .find(|e| text(e).starts_with("lock.release() by another thread:"))
+            .unwrap();
+        assert_eq!(line["thread"], "releaser");
+        let expected = if text(line).contains("error") {
+            pick("error", "报错")
+        } else {
+            pick("released", "释放成功")
+        };
+        assert_shows(run.verdict(7), expected);
+
+        for index in 1..=7 {
+            assert_ne!(run.verdict(index)["observed"], "not measured in this run");
+        }
+    }
+}

@@ -27,7 +27,7 @@ use crate::multiprocessing::shared::SharedMemory;
 use crate::runtime::context;
 use crate::threading::{Gil, Thread, ThreadError};
 use crate::view::lang::Text;
-use crate::{note, say};
+use crate::{note, say, text};
 
 pub const TITLE: Text = Text {
     en: "The GIL, made visible",
@@ -35,11 +35,11 @@ pub const TITLE: Text = Text {
 };
 pub const TEACHES: Text = Text {
     en: "a model of CPython's GIL: CPU-bound threads take turns, processes and GIL-free threads run in parallel, I/O overlaps",
-    zh: "CPython GIL 的模型：CPU 密集的线程轮流执行，进程和无 GIL 的线程并行，I/O 可以重叠",
+    zh: "CPython GIL 的模型：计算密集型线程只能轮流执行，进程和没有 GIL 的线程可以并行，I/O 等待可以重叠",
 };
 pub const NOTES: Text = Text {
     en: include_str!("notes.md"),
-    zh: "",
+    zh: include_str!("notes.zh.md"),
 };
 
 /// One unit of CPU-bound work: what the interpreter does between two looks at the GIL's drop
@@ -52,8 +52,9 @@ const JOB_IN_SWITCH_INTERVALS: u32 = 20;
 /// Most workers: more CPUs than this are not used (it keeps the events countable).
 const MOST_WORKERS: usize = 4;
 /// The I/O-bound job of step 5: each thread "reads" this many times, each read a sleep.
-const READS: u32 = 3;
-const READ_TAKES: Duration = Duration::from_millis(500);
+/// (`outcomes.rs` reads them too, to know how long one thread's reads take.)
+pub(crate) const READS: u32 = 3;
+pub(crate) const READ_TAKES: Duration = Duration::from_millis(500);
 
 pub fn run(lab: &mut Lab) -> Result<()> {
     lab.step("The work, and this machine")?;
@@ -122,20 +123,28 @@ fn setup() -> Setup {
         describe(switch_interval),
         switch_interval.as_secs_f64()
     );
+    let one_core = if cores < 2 {
+        text!(
+            en: ": with one core nothing can run in parallel, so no speed-up is possible at all",
+            zh: "：只有一个核，什么都不可能并行，所以根本不可能有加速",
+        )
+    } else {
+        String::new()
+    };
     note!(
-        "The job: a countdown (the tutorial's `while n > 0: n -= 1`) that takes about {} on one \
-         thread here, cut into {job_units} units of {} µs ({unit} iterations each, measured just \
-         now). Between two units an interpreter thread looks whether another thread asked for \
-         the GIL. Each step runs the job on one worker, then split between {workers}, and \
-         compares: speed-up = one worker's wall time / {workers} workers' wall time. This \
-         machine lets the lesson use {cores} CPU core(s){}.",
-        describe(job),
-        UNIT.as_micros(),
-        if cores < 2 {
-            ": with one core nothing can run in parallel, so no speed-up is possible at all"
-        } else {
-            ""
-        }
+        en: "The job: a countdown (the tutorial's `while n > 0: n -= 1`) that takes about {job} \
+             on one thread here, cut into {job_units} units of {unit_us} µs ({unit} iterations \
+             each, measured just now). Between two units an interpreter thread looks whether \
+             another thread asked for the GIL. Each step runs the job on one worker, then split \
+             between {workers}, and compares: speed-up = one worker's wall time / {workers} \
+             workers' wall time. This machine lets the lesson use {cores} CPU core(s){one_core}.",
+        zh: "任务：一个倒数循环（教程里的 `while n > 0: n -= 1`），在这里单线程大约要 {job}，\
+             切成 {job_units} 份，每份 {unit_us} µs（每份 {unit} 次迭代，刚刚测出）。解释器线程\
+             每做完一份，就看一眼有没有别的线程在要 GIL。每一步先让一个工作者 (worker) 做完整个\
+             任务，再分给 {workers} 个工作者，然后比较：加速比 (speed-up) = 一个工作者的墙钟时间 \
+             / {workers} 个工作者的墙钟时间。这台机器允许本课使用 {cores} 个 CPU 核{one_core}。",
+        job = describe(job),
+        unit_us = UNIT.as_micros(),
     );
     Setup {
         cores,
@@ -200,10 +209,12 @@ fn report(what: &str, run: &Measured, one: &Measured) -> f64 {
 fn busy_remark(run: &Measured) -> String {
     let share = run.queued.as_secs_f64() / (run.cpu + run.queued).as_secs_f64().max(1e-9);
     if share > 0.2 {
-        format!(
-            " The workers spent {:.0}% of their time waiting for a CPU that another program \
-             had: this machine is busy, and the figures say less than on a quiet one.",
-            share * 100.0
+        let percent = format!("{:.0}", share * 100.0);
+        text!(
+            en: " The workers spent {percent}% of their time waiting for a CPU that another \
+                 program had: this machine is busy, and the figures say less than on a quiet one.",
+            zh: "工作者们有 {percent}% 的时间在等一个被别的程序占着的 CPU：这台机器很忙，这些数字\
+                 比在空闲的机器上说明得少。",
         )
     } else {
         String::new()
@@ -253,20 +264,29 @@ fn processes(setup: &Setup) -> Result<()> {
     report("1 process", &one, &one);
     let many = run_processes(setup, setup.workers)?;
     let speed_up = report(&format!("{} processes", setup.workers), &many, &one);
+    let cores = setup.cores;
+    let too_few_cores = if cores >= setup.workers {
+        String::new()
+    } else {
+        text!(
+            en: " (but there are only {cores} cores here)",
+            zh: "（不过这里只有 {cores} 个核）",
+        )
+    };
     note!(
-        "{} processes, each its own interpreter with its own GIL, did the job {speed_up:.2} times \
-         as fast as one ({} against {}). Nobody else ever asks for a process's own GIL, so each \
-         runs flat out on a core of its own{}: processes are how CPython uses several cores \
-         for CPU-bound work (the tutorial's advice, multiprocessing).{}",
-        setup.workers,
-        describe(many.wall),
-        describe(one.wall),
-        if setup.cores >= setup.workers {
-            String::new()
-        } else {
-            format!(" (but there are only {} cores here)", setup.cores)
-        },
-        busy_remark(&many)
+        en: "{workers} processes, each its own interpreter with its own GIL, did the job \
+             {speed_up:.2} times as fast as one ({many_wall} against {one_wall}). Nobody else \
+             ever asks for a process's own GIL, so each runs flat out on a core of its \
+             own{too_few_cores}: processes are how CPython uses several cores for CPU-bound work \
+             (the tutorial's advice, multiprocessing).{busy}",
+        zh: "{workers} 个进程各是一个解释器、各有自己的 GIL，完成任务的速度是一个进程的 \
+             {speed_up:.2} 倍（{many_wall} 对 {one_wall}）。进程自己的 GIL 从来没有别人来要，所以\
+             每个进程都在自己的核上全速运行{too_few_cores}：CPython 正是靠进程在计算密集型 \
+             (CPU-bound) 任务上用上多个核（教程的建议：multiprocessing）。{busy}",
+        workers = setup.workers,
+        many_wall = describe(many.wall),
+        one_wall = describe(one.wall),
+        busy = busy_remark(&many),
     );
     Ok(())
 }
@@ -316,21 +336,40 @@ fn threads_under_the_gil(setup: &Setup) -> Result<()> {
         &one,
     );
     let cpus_busy = many.cpu.as_secs_f64() / many.wall.as_secs_f64();
+    // Only the CPU time tells the truth on a busy machine: the one thread's run may have
+    // waited for a CPU more than the N threads' did, and then the speed-up looks real.
+    let verdict = if speed_up < 1.3 {
+        text!(en: "i.e. none", zh: "也就是没有加速")
+    } else {
+        text!(
+            en: "which only looks like one: the one thread waited longer for a CPU that other \
+                 programs had (see the lines above)",
+            zh: "这只是看起来像加速：那一个线程等别的程序让出 CPU 等得更久（见上面几行）",
+        )
+    };
     note!(
-        "{} threads under one GIL took {} for the job, one thread {}: a speed-up of \
-         {speed_up:.2}, i.e. none. Together they kept {cpus_busy:.2} CPUs busy: only the holder of \
-         the GIL computes, the others sleep until it is handed over. It changed hands {} times \
-         (each a waiter asking after {} without a switch, then the holder giving way at its next \
-         check), and a thread had to wait for it {} times: each wait is one `wait` and one `woke` \
-         line on `gil` above, and one ▒ stretch in the timeline, where the workers' lanes take \
-         turns. Their number is bounded by the job's size: about 2 per switch interval.{}",
-        setup.workers,
-        describe(many.wall),
-        describe(one.wall),
-        gil.forced_switches(),
-        describe(setup.switch_interval),
-        gil.waits(),
-        busy_remark(&many)
+        en: "{workers} threads under one GIL took {many_wall} for the job, one thread {one_wall}: \
+             a speed-up of {speed_up:.2}, {verdict}. Together they kept {cpus_busy:.2} CPUs busy: \
+             only the holder of the GIL computes, the others sleep until it is handed over. It \
+             changed hands {switches} times (each a waiter asking after {interval} without a \
+             switch, then the holder giving way at its next check), and a thread had to wait for \
+             it {waits} times: each wait is one `wait` and one `woke` line on `gil` above, and one \
+             ▒ stretch in the timeline, where the workers' lanes take turns. Their number is \
+             bounded by the job's size: about 2 per switch interval.{busy}",
+        zh: "一个 GIL 下的 {workers} 个线程完成任务用了 {many_wall}，一个线程用了 {one_wall}：\
+             加速比 {speed_up:.2}，{verdict}。它们合起来只让 {cpus_busy:.2} 个 CPU 忙着：只有\
+             持有 GIL 的线程在计算，其余的都在睡，等着 GIL 交到自己手里。GIL 一共被强制交接了 \
+             {switches} 次（每次都是等待者等了 {interval} 还没等到切换，于是提出请求，持有者在下一\
+             次检查时让出），线程一共等了它 {waits} 次：每次等待就是上面 `gil` 上的一行 `wait` 和\
+             一行 `woke`，也是时间线上的一段 ▒，在那里各个工作者的泳道轮流运行。等待的次数受任务\
+             大小限制：大约每个切换间隔两次。{busy}",
+        workers = setup.workers,
+        many_wall = describe(many.wall),
+        one_wall = describe(one.wall),
+        switches = gil.forced_switches(),
+        interval = describe(setup.switch_interval),
+        waits = gil.waits(),
+        busy = busy_remark(&many),
     );
     Ok(())
 }
@@ -346,16 +385,20 @@ fn threads_without_a_gil(setup: &Setup) -> Result<()> {
     );
     let cpus_busy = many.cpu.as_secs_f64() / many.wall.as_secs_f64();
     note!(
-        "The same {} threads with no GIL: {} against {} for one thread, a speed-up of \
-         {speed_up:.2}, with {cpus_busy:.2} CPUs busy on average ({} cores here). Threads of one \
-         process run in parallel (并行) as well as processes do when nothing makes them take \
-         turns: that is the whole difference, and what CPython 3.13's free-threaded build \
-         offers (see the notes).{}",
-        setup.workers,
-        describe(many.wall),
-        describe(one.wall),
-        setup.cores,
-        busy_remark(&many)
+        en: "The same {workers} threads with no GIL: {many_wall} against {one_wall} for one \
+             thread, a speed-up of {speed_up:.2}, with {cpus_busy:.2} CPUs busy on average \
+             ({cores} cores here). Threads of one process run in parallel (并行) as well as \
+             processes do when nothing makes them take turns: that is the whole difference, and \
+             what CPython 3.13's free-threaded build offers (see the notes).{busy}",
+        zh: "同样的 {workers} 个线程，没有 GIL：{many_wall}，一个线程是 {one_wall}，加速比 \
+             {speed_up:.2}，平均有 {cpus_busy:.2} 个 CPU 在忙（这里有 {cores} 个核）。只要没有\
+             东西逼它们轮流，同一个进程的线程也能像进程一样并行 (parallel) 运行：区别仅此而已，\
+             这也正是 CPython 3.13 的自由线程 (free-threaded) 版本提供的（见课程笔记）。{busy}",
+        workers = setup.workers,
+        many_wall = describe(many.wall),
+        one_wall = describe(one.wall),
+        cores = setup.cores,
+        busy = busy_remark(&many),
     );
     Ok(())
 }
@@ -412,16 +455,22 @@ fn io_bound(setup: &Setup) -> Result<()> {
         held.as_secs_f64() * 1e3
     );
     note!(
-        "Each thread's reads take {} in all. With the GIL released around each read, as CPython \
-         does around every blocking call, {} threads took {}: close to one thread's share, \
-         their waits overlapped, so threads do help I/O-bound programs (a server waiting on \
-         sockets). Holding the GIL while blocked serialises them: {}, about {} times one \
-         thread's. The GIL costs CPU-bound threads their parallelism, not I/O-bound ones.",
-        describe(reads_alone),
-        setup.workers,
-        describe(released),
-        describe(held),
-        (held.as_secs_f64() / reads_alone.as_secs_f64()).round()
+        en: "Each thread's reads take {alone} in all. With the GIL released around each read, as \
+             CPython does around every blocking call, {workers} threads took {released}: close to \
+             one thread's share, their waits overlapped, so threads do help I/O-bound programs (a \
+             server waiting on sockets). Holding the GIL while blocked serialises them: {held}, \
+             about {times} times one thread's. The GIL costs CPU-bound threads their \
+             parallelism, not I/O-bound ones.",
+        zh: "每个线程的几次读一共要 {alone}。像 CPython 在每个阻塞调用前后那样，每次读时都释放 \
+             GIL，{workers} 个线程用了 {released}：接近一个线程的用时，它们的等待互相重叠了，所以\
+             线程确实能帮到 I/O 密集型 (I/O-bound) 程序（比如等待套接字的服务器）。阻塞时还抱着 \
+             GIL，就只能一个接一个：{held}，约为一个线程的 {times} 倍。GIL 让计算密集型线程失去\
+             并行，I/O 密集型线程却不受影响。",
+        alone = describe(reads_alone),
+        workers = setup.workers,
+        released = describe(released),
+        held = describe(held),
+        times = (held.as_secs_f64() / reads_alone.as_secs_f64()).round(),
     );
     Ok(())
 }

@@ -29,7 +29,7 @@ use crate::runtime::context;
 use crate::threading::thread::Runnable;
 use crate::threading::{Lock, RLock, Thread, ThreadError, current_thread};
 use crate::view::lang::Text;
-use crate::{note, say};
+use crate::{note, say, text};
 
 pub const TITLE: Text = Text {
     en: "Locks between threads: a mutex, a deadlock, an RLock",
@@ -41,7 +41,7 @@ pub const TEACHES: Text = Text {
 };
 pub const NOTES: Text = Text {
     en: include_str!("notes.md"),
-    zh: "",
+    zh: include_str!("notes.zh.md"),
 };
 
 /// The tutorial's counter starts at 100; ten threads each take one off.
@@ -191,7 +191,7 @@ impl Race {
         read.len()
     }
 
-    /// "100 (by 7 threads), 99 (by 3)": each value read, and by how many threads.
+    /// "100 (by 7), 99 (by 3)": each value read, and by how many threads.
     fn reads(&self) -> String {
         let mut by_value: BTreeMap<i64, usize> = BTreeMap::new();
         for &value in &self.read {
@@ -200,9 +200,11 @@ impl Race {
         let parts: Vec<String> = by_value
             .iter()
             .rev()
-            .map(|(value, threads)| format!("{value} (by {threads})"))
+            .map(|(value, threads)| {
+                text!(en: "{value} (by {threads})", zh: "{value}（{threads} 个线程读到）")
+            })
             .collect();
-        parts.join(", ")
+        parts.join(&text!(en: ", ", zh: "，"))
     }
 }
 
@@ -211,15 +213,20 @@ fn no_lock() -> Result<()> {
     say!("print(n): {}", race.n);
     let expected = START_N - THREADS as i64;
     note!(
-        "{THREADS} threads each took one off n = {START_N}, so n should be {expected}; it is {}: \
-         {} of {THREADS} updates lost (丢失更新). The threads read n as {}: each read n, \
-         paused {} (the tutorial's time.sleep(0.1)), then wrote what it had read minus one, \
-         and while it paused the others read the same old n. Reading and writing back are two \
-         steps, and another thread ran between them: a race condition (竞争条件).",
-        race.n,
-        race.lost(),
-        race.reads(),
-        describe(context::scaled(PAUSE))
+        en: "{THREADS} threads each took one off n = {START_N}, so n should be {expected}; it is \
+             {n}: {lost} of {THREADS} updates lost (丢失更新). The threads read n as {reads}: each \
+             read n, paused {pause} (the tutorial's time.sleep(0.1)), then wrote what it had read \
+             minus one, and while it paused the others read the same old n. Reading and writing \
+             back are two steps, and another thread ran between them: a race condition (竞争条件).",
+        zh: "{THREADS} 个线程各把 n = {START_N} 减一，n 应该是 {expected}；实际是 {n}：\
+             {THREADS} 次更新丢失了 {lost} 次（丢失更新, lost update）。各线程读到的 n 是 \
+             {reads}：每个线程读出 n，停顿 {pause}（教程里的 time.sleep(0.1)），再写回读到的值\
+             减一；它停顿的时候，别的线程读到的还是同一个旧的 n。读和写回是两步，另一个线程在两步\
+             之间运行了：这就是竞争条件 (race condition)。",
+        n = race.n,
+        lost = race.lost(),
+        reads = race.reads(),
+        pause = describe(context::scaled(PAUSE)),
     );
     Ok(())
 }
@@ -229,17 +236,22 @@ fn with_lock() -> Result<()> {
     let race = race(&[TUTORIAL_TIMING; THREADS], Some(&lock), Shown::Everything)?;
     say!("print(n): {}", race.n);
     note!(
-        "The same {THREADS} threads with `with lock:` around read-pause-write: n = {} ({} lost), \
-         and they read {} different values, one each: whoever holds the mutex (互斥锁) reads and \
-         writes before anyone else may read. The others waited for it (the `lock` waits above, \
-         ▒ on the timeline), so the run took {}: {THREADS} pauses of {} one after another. The \
-         critical section (临界区) became serial (串行), the price the tutorial names for \
-         correct data.",
-        race.n,
-        race.lost(),
-        race.distinct_reads(),
-        describe(race.took),
-        describe(context::scaled(PAUSE))
+        en: "The same {THREADS} threads with `with lock:` around read-pause-write: n = {n} \
+             ({lost} lost), and they read {distinct} different values, one each: whoever holds \
+             the mutex (互斥锁) reads and writes before anyone else may read. The others waited \
+             for it (the `lock` waits above, ▒ on the timeline), so the run took {took}: \
+             {THREADS} pauses of {pause} one after another. The critical section (临界区) became \
+             serial (串行), the price the tutorial names for correct data.",
+        zh: "同样的 {THREADS} 个线程，在读-停顿-写外面套上 `with lock:` 之后，n = {n}（丢失 \
+             {lost} 次），它们读到了 {distinct} 个不同的值，每个线程一个：谁持有互斥锁 (mutex)，谁就在\
+             别人能读之前读完、写完。其余线程都在等它（上面那些 `lock` 上的等待，时间线上的 ▒），\
+             所以这次运行用了 {took}：{THREADS} 次 {pause} 的停顿一个接一个。临界区 (critical \
+             section) 变成了串行 (serial) 执行，这就是教程说的、为了数据正确而付出的代价。",
+        n = race.n,
+        lost = race.lost(),
+        distinct = race.distinct_reads(),
+        took = describe(race.took),
+        pause = describe(context::scaled(PAUSE)),
     );
     Ok(())
 }
@@ -275,16 +287,22 @@ fn quick_rounds(lab: &mut Lab) -> Result<()> {
     }
     let rounds_with_losses: usize = without.iter().skip(1).sum();
     note!(
-        "{ROUNDS} rounds of {ROUND_THREADS} threads each way, each thread arriving after a random \
-         0 to {} and pausing a random 0 to {} (seeded: --seed replays them), in {}. Without \
-         the lock: {}; updates lost in {rounds_with_losses} of {ROUNDS} rounds. With the lock: \
-         {}. How many are lost depends on how arrivals and pauses happen to fall, and a round \
-         that loses nothing proves nothing. With the lock it is right every time.",
-        describe(context::scaled(Duration::from_millis(ARRIVE_MAX_MS))),
-        describe(context::scaled(Duration::from_millis(PAUSE_MAX_MS))),
-        describe(began.elapsed()),
-        distribution(&without),
-        distribution(&with)
+        en: "{ROUNDS} rounds of {ROUND_THREADS} threads each way, each thread arriving after a \
+             random 0 to {arrive} and pausing a random 0 to {pause} (seeded: --seed replays \
+             them), in {took}. Without the lock: {without}; updates lost in \
+             {rounds_with_losses} of {ROUNDS} rounds. With the lock: {with}. How many are lost \
+             depends on how arrivals and pauses happen to fall, and a round that loses nothing \
+             proves nothing. With the lock it is right every time.",
+        zh: "不加锁和加锁各跑 {ROUNDS} 轮，每轮 {ROUND_THREADS} 个线程，每个线程随机延迟 0 到 \
+             {arrive} 后到达，随机停顿 0 到 {pause}（由种子决定：--seed 能重现它们），一共用了 \
+             {took}。不加锁：{without}；{ROUNDS} 轮中有 {rounds_with_losses} 轮丢失了更新。加锁：\
+             {with}。丢失多少，取决于到达和停顿碰巧怎样交错；一轮没丢，什么也证明不了。加了锁，\
+             每一轮都是对的。",
+        arrive = describe(context::scaled(Duration::from_millis(ARRIVE_MAX_MS))),
+        pause = describe(context::scaled(Duration::from_millis(PAUSE_MAX_MS))),
+        took = describe(began.elapsed()),
+        without = distribution(&without),
+        with = distribution(&with),
     );
     Ok(())
 }
@@ -295,9 +313,11 @@ fn distribution(rounds_by_lost: &[usize]) -> String {
         .iter()
         .enumerate()
         .filter(|(_, rounds)| **rounds > 0)
-        .map(|(lost, rounds)| format!("{lost} lost: {rounds} round(s)"))
+        .map(|(lost, rounds)| {
+            text!(en: "{lost} lost: {rounds} round(s)", zh: "丢失 {lost} 次：{rounds} 轮")
+        })
         .collect();
-    parts.join(", ")
+    parts.join(&text!(en: ", ", zh: "，"))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -403,6 +423,21 @@ fn describe_cycle(cycle: &[Link]) -> String {
         })
         .collect();
     links.join("; ")
+}
+
+/// The same cycle for a note, in the language of the run.
+fn cycle_in_words(cycle: &[Link]) -> String {
+    let links: Vec<String> = cycle
+        .iter()
+        .map(|link| {
+            let (thread, holds, waits_for) = (&link.thread, &link.holds, &link.waits_for);
+            text!(
+                en: "{thread} holds {holds}, waits for {waits_for}",
+                zh: "{thread} 持有 {holds}，在等 {waits_for}",
+            )
+        })
+        .collect();
+    links.join(&text!(en: "; ", zh: "；"))
 }
 
 /// What the thread that gave up found: the cycle, and how long it had waited.
@@ -568,29 +603,38 @@ fn deadlock() -> Result<()> {
     };
     let Some(deadlock) = deadlock else {
         note!(
-            "In {attempts} attempts the two threads never deadlocked: each time one of them \
-             took both locks before the other took its first. Rare, but the order is the \
-             scheduler's to choose; run the lesson again to see the deadlock."
+            en: "In {attempts} attempts the two threads never deadlocked: each time one of them \
+                 took both locks before the other took its first. Rare, but the order is the \
+                 scheduler's to choose; run the lesson again to see the deadlock.",
+            zh: "试了 {attempts} 次，两个线程一次也没有死锁：每一次都是其中一个在另一个拿到第一把\
+                 锁之前就把两把锁都拿到了。这很少见，但顺序由调度器决定；再运行一次本课就能看到\
+                 死锁。",
         );
         return Ok(());
     };
     let victim = &deadlock.cycle[0].thread;
     say!("wait-for cycle: {}", describe_cycle(&deadlock.cycle));
+    let at_attempt = if attempts > 1 {
+        text!(en: " at attempt {attempts}", zh: "（第 {attempts} 次尝试）")
+    } else {
+        String::new()
+    };
     note!(
-        "A deadlock (死锁){}: each thread holds the lock the other waits for, so neither can \
-         ever go on. {victim} had waited {} when its timeout ({} a try) ran out; the board of \
-         who holds and who waits, which the threads keep as they go, showed the cycle above \
-         (both threads' `wait` lines, and no `woke` for either until the timeout). So it gave \
-         up, and dropping its lock let the other thread finish: the pair took {}. Without \
-         timeouts both would wait forever, as in the tutorial (然后就卡住, 死锁了).",
-        if attempts > 1 {
-            format!(" at attempt {attempts}")
-        } else {
-            String::new()
-        },
-        describe(deadlock.waited),
-        describe(context::scaled(SUSPECT_AFTER)),
-        describe(took)
+        en: "A deadlock (死锁){at_attempt}: each thread holds the lock the other waits for, so \
+             neither can ever go on. {victim} had waited {waited} when its timeout ({timeout} a \
+             try) ran out; the board of who holds and who waits, which the threads keep as they \
+             go, showed the cycle above (both threads' `wait` lines, and no `woke` for either \
+             until the timeout). So it gave up, and dropping its lock let the other thread \
+             finish: the pair took {took}. Without timeouts both would wait forever, as in the \
+             tutorial (然后就卡住, 死锁了).",
+        zh: "死锁 (deadlock){at_attempt}：每个线程都持有对方在等的那把锁，谁也永远走不下去。\
+             {victim} 等了 {waited}，它的超时（每次尝试 {timeout}）到了；线程们一边运行一边记下的\
+             “谁持有、谁在等”的记录板上，出现了上面那个环（两个线程的 `wait` 行，超时之前两者都\
+             没有 `woke`）。于是它放弃了，放下它的锁，另一个线程就做完了：这一对线程一共用了 \
+             {took}。没有超时的话，两个线程会永远等下去，就像教程里那样（然后就卡住, 死锁了）。",
+        waited = describe(deadlock.waited),
+        timeout = describe(context::scaled(SUSPECT_AFTER)),
+        took = describe(took),
     );
     Ok(())
 }
@@ -604,12 +648,16 @@ fn one_global_order() -> Result<()> {
         )));
     }
     note!(
-        "The same two threads, with func2 taking mutexA before mutexB like func1: both \
-         finished, in {}, and no wait timed out. A thread may still wait for a lock (the \
-         waits above), but whoever holds mutexB already holds mutexA, so it never waits for a \
-         lock that its waiter holds: no cycle can form. One global order for every lock is \
-         the usual cure.",
-        describe(took)
+        en: "The same two threads, with func2 taking mutexA before mutexB like func1: both \
+             finished, in {took}, and no wait timed out. A thread may still wait for a lock (the \
+             waits above), but whoever holds mutexB already holds mutexA, so it never waits for \
+             a lock that its waiter holds: no cycle can form. One global order for every lock is \
+             the usual cure.",
+        zh: "同样的两个线程，func2 也像 func1 一样先拿 mutexA 再拿 mutexB：两个都做完了，用了 \
+             {took}，没有一次等待超时。线程仍然可能要等锁（上面那些等待），但持有 mutexB 的线程\
+             一定已经持有 mutexA，所以它永远不会去等一把被等它的线程持有的锁：环无法形成。给所有\
+             的锁规定一个统一的顺序，是通常的解决办法。",
+        took = describe(took),
     );
     Ok(())
 }
@@ -691,25 +739,32 @@ fn rlock_reentry() -> Result<()> {
     let took = began.elapsed();
 
     let cycle = self_deadlock.map_or_else(
-        || "no cycle found (unexpected)".to_string(),
-        |deadlock| describe_cycle(&deadlock.cycle),
+        || text!(en: "no cycle found (unexpected)", zh: "没有找到环（意料之外）"),
+        |deadlock| cycle_in_words(&deadlock.cycle),
     );
+    let after_two_releases = if free_after {
+        text!(en: "free again", zh: "又空闲了")
+    } else {
+        text!(en: "still held (unexpected)", zh: "仍被持有（意料之外）")
+    };
     note!(
-        "A Lock does not know who holds it: its second acquire() in the same thread waited \
-         for the lock to be freed by... that same thread, and timed out after {}. The \
-         wait-for cycle has one thread on it: {cycle}. An RLock (递归锁, re-entrant lock) \
-         knows its owner and counts: taken twice, it said count {count_twice} and went on; \
-         released twice, it was {}. With one RLock under both names, the tutorial's two \
-         MyThreads finished in {}: each took it twice (the counts in their lines) while the \
-         other waited its turn (the `rlock` waits). The cure there is one lock, not re-entry: \
-         see the notes.",
-        describe(context::scaled(SUSPECT_AFTER)),
-        if free_after {
-            "free again"
-        } else {
-            "still held (unexpected)"
-        },
-        describe(took)
+        en: "A Lock does not know who holds it: its second acquire() in the same thread waited \
+             for the lock to be freed by... that same thread, and timed out after {timeout}. The \
+             wait-for cycle has one thread on it: {cycle}. An RLock (递归锁, re-entrant lock) \
+             knows its owner and counts: taken twice, it said count {count_twice} and went on; \
+             released twice, it was {after_two_releases}. With one RLock under both names, the \
+             tutorial's two MyThreads finished in {took}: each took it twice (the counts in \
+             their lines) while the other waited its turn (the `rlock` waits). The cure there is \
+             one lock, not re-entry: see the notes.",
+        zh: "Lock 不知道自己被谁持有：同一个线程第二次调用 acquire()，等的是这把锁被……这个线程\
+             自己释放，于是在 {timeout} 后超时。等待图上的环里只有一个线程：{cycle}。递归锁 \
+             (re-entrant lock, RLock) 知道自己的所有者，还会计数：拿了两次，它报告 count \
+             {count_twice} 并继续往下走；释放两次之后，它{after_two_releases}。把一把 RLock 当作\
+             两个名字用，教程里的两个 MyThread 在 {took} 内都做完了：每个线程都拿了它两次（见它们\
+             输出行里的计数），另一个线程则排队等着（那些 `rlock` 上的等待）。这里真正起作用的是\
+             “只有一把锁”，而不是可重入：见课程笔记。",
+        timeout = describe(context::scaled(SUSPECT_AFTER)),
+        took = describe(took),
     );
     Ok(())
 }
@@ -754,10 +809,13 @@ fn release_mistakes() -> Result<()> {
         Ok(()) => say!("rlock.release() while free: no error"),
     }
     note!(
-        "Python's RuntimeError messages, returned here as error values: a Lock released while \
-         free, and an RLock released by a thread that does not hold it (another thread, or \
-         anyone once it is free). A Lock may be released by any thread, though: it has no \
-         owner, which is also why it cannot be re-entrant."
+        en: "Python's RuntimeError messages, returned here as error values: a Lock released \
+             while free, and an RLock released by a thread that does not hold it (another \
+             thread, or anyone once it is free). A Lock may be released by any thread, though: \
+             it has no owner, which is also why it cannot be re-entrant.",
+        zh: "这里以错误值的形式返回 Python 的 RuntimeError 消息：一是普通锁在空闲时被释放，二是\
+             递归锁被不持有它的线程释放（另一个线程，或者它空闲后的任何线程）。不过普通锁 (Lock) \
+             可以被任何线程释放：它没有所有者，这也是它不能重入的原因。",
     );
     Ok(())
 }
