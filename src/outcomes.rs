@@ -12,8 +12,12 @@ use crate::runtime::event::{Event, Kind, Measured};
 /// A lesson's outcome function: what one run measured, from its events.
 pub type Measure = fn(&Record) -> Vec<Measured>;
 
+#[path = "../lessons/17-coroutines/outcomes.rs"]
+mod coroutines;
 #[path = "../lessons/03-daemon-terminate/outcomes.rs"]
 mod daemon_terminate;
+#[path = "../lessons/16-io-models/outcomes.rs"]
+mod io_models;
 #[path = "../lessons/05-process-lock/outcomes.rs"]
 mod process_lock;
 #[path = "../lessons/08-shared-data/outcomes.rs"]
@@ -36,6 +40,8 @@ const MEASURES: &[(&str, Measure)] = &[
     ("05-process-lock", process_lock::measure),
     ("08-shared-data", shared_data::measure),
     ("13-thread-locks", thread_locks::measure),
+    ("16-io-models", io_models::measure),
+    ("17-coroutines", coroutines::measure),
 ];
 
 /// The outcome function of `lesson`: its own, or the generic one.

@@ -435,7 +435,7 @@ fn note_cost(m: &Measured, server: Pid) {
              back while all were open. {how}",
         zh: "{name}（pid {server}）服务期间，从 /proc 读到：最多 {processes} 个进程、\
              {threads} 个线程、{descriptors} 个文件描述符、{pss} KiB 内存 (PSS)；服务了 \
-             {served_for}，用了 {cpu} ms 的 CPU。三个说话的客户端在 {talkers_took} 后结束；\
+             {served_for}，用了 {cpu} ms 的 CPU。三个对话的客户端在 {talkers_took} 后结束；\
              {HELD} 个保持打开的连接全部开着时，有 {answered} 个拿回了它的 PING。{how}",
         name = m.kind.name(),
         processes = c.processes,
