@@ -4,8 +4,8 @@
 //! processes one after the other (blocking and one client at a time; a process per
 //! connection; a thread per connection; non-blocking sockets in a busy loop; one thread with
 //! `poll`; one thread with `epoll`), each facing the same clients: alex, wupeiqi and yuanhao
-//! (two lines each, with random pauses), "bulk" (5 MiB sent at once, read back only after a
-//! pause) and then 20 connections held open at once, each sending "ping". While each server
+//! (two lines each, with random pauses), "bulk" (256 KiB sent at once, read back only after
+//! a pause) and then 20 connections held open at once, each sending "ping". While each server
 //! serves them the main process reads from `/proc` what it costs: processes, threads,
 //! descriptors, memory, CPU. The busy loop's CPU while idle is measured beside a blocking
 //! server's over the same idle second.

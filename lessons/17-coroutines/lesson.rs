@@ -44,7 +44,7 @@ pub const TITLE: Text = Text {
 };
 pub const TEACHES: Text = Text {
     en: "a small executor (run queue, futures, wakers, epoll), switching only at waits, a blocking call stalls all, the same echo on tokio; req/s against 1000+",
-    zh: "一个小执行器（运行队列、future、waker、epoll）、只在等待处切换、一个阻塞调用卡住全部、tokio 上的同一个回显服务器；1000+ 连接的请求/秒",
+    zh: "一个小执行器（运行队列、future、waker、epoll）、只在等待处切换、一个阻塞调用卡住所有任务、tokio 上的同一个回显服务；每秒请求数对照 1000+ 的要求",
 };
 pub const NOTES: Text = Text {
     en: include_str!("notes.md"),
