@@ -12,10 +12,14 @@ use crate::runtime::event::{Event, Kind, Measured};
 /// A lesson's outcome function: what one run measured, from its events.
 pub type Measure = fn(&Record) -> Vec<Measured>;
 
+#[path = "../lessons/17-coroutines/outcomes.rs"]
+mod coroutines;
 #[path = "../lessons/03-daemon-terminate/outcomes.rs"]
 mod daemon_terminate;
 #[path = "../lessons/12-gil/outcomes.rs"]
 mod gil;
+#[path = "../lessons/16-io-models/outcomes.rs"]
+mod io_models;
 #[path = "../lessons/10-pool/outcomes.rs"]
 mod pool;
 #[path = "../lessons/05-process-lock/outcomes.rs"]
@@ -54,6 +58,8 @@ const MEASURES: &[(&str, Measure)] = &[
     ("13-thread-locks", thread_locks::measure),
     ("14-thread-sync", thread_sync::measure),
     ("15-producer-consumer", producer_consumer::measure),
+    ("16-io-models", io_models::measure),
+    ("17-coroutines", coroutines::measure),
 ];
 
 /// The outcome function of `lesson`: its own, or the generic one.

@@ -106,6 +106,20 @@ const QUESTIONS: &[(&str, Text)] = &[
             zh: include_str!("../lessons/13-thread-locks/questions.zh.md"),
         },
     ),
+    (
+        "16-io-models",
+        Text {
+            en: include_str!("../lessons/16-io-models/questions.md"),
+            zh: include_str!("../lessons/16-io-models/questions.zh.md"),
+        },
+    ),
+    (
+        "17-coroutines",
+        Text {
+            en: include_str!("../lessons/17-coroutines/questions.md"),
+            zh: include_str!("../lessons/17-coroutines/questions.zh.md"),
+        },
+    ),
 ];
 
 /// What the main process's prompt waits for when it waits for a prediction (the `object` of

@@ -224,3 +224,133 @@ asyncio.run(main())
         .expect("a rate");
     assert!(rate > 1000.0, "{}", load.stdout);
 }
+
+/// What the lab shows as this run's answer: the choice the value falls under (in the run's
+/// language: the choice at the same place among the `shown` ones), with the value beside it
+/// when they differ.
+fn observed(english: &[&str], shown: &[Value], choice: &str, value: &str) -> String {
+    let place = english.iter().position(|c| *c == choice).unwrap();
+    let shown = shown[place].as_str().unwrap();
+    if shown == value {
+        value.to_string()
+    } else {
+        format!("{shown} ({value})")
+    }
+}
+
+/// Each question's answer, computed here from the run's own events (the tasks' starts and
+/// ends, the threads their events came from, the tickers' events during the blocking sleep,
+/// the three servers' rates), with two seeds and once in Chinese.
+#[test]
+fn each_prediction_is_answered_from_the_runs_own_events() {
+    let lab = Lab::new();
+    for (seed, extra) in [("3", &[][..]), ("8", &[][..]), ("5", &["--lang", "zh"][..])] {
+        let run = lab.predicted("17", seed, "1\n2\n1\n3\n", extra);
+        for step in 1..=4 {
+            let v = run.verdict(step);
+            let seen = v["observed"].as_str().unwrap();
+            assert!(
+                !seen.contains("not measured") && !seen.contains("没有测到"),
+                "step {step}: {v}"
+            );
+        }
+        let shown = |step: i64| run.verdict(step)["choices"].as_array().unwrap().clone();
+        let main = run.main_pid();
+        let tasks = task_events(&run, main);
+        let in_step = |e: &Value, step: usize| common::step_of(&run, common::t(e)) == step;
+
+        // Step 1: the naps overlap, or add up: each task's life from start to done.
+        let lives: Vec<(f64, f64)> = ["alex", "wupeiqi", "yuanhao"]
+            .iter()
+            .map(|name| {
+                let own: Vec<&&Value> = tasks
+                    .iter()
+                    .filter(|e| e["task"] == *name && in_step(e, 1))
+                    .collect();
+                let start = own.iter().find(|e| e["kind"] == "start").unwrap();
+                let done = own.iter().find(|e| e["kind"] == "done").unwrap();
+                (common::t(start), common::t(done))
+            })
+            .collect();
+        let span = lives.iter().map(|l| l.1).fold(0.0, f64::max)
+            - lives.iter().map(|l| l.0).fold(f64::INFINITY, f64::min);
+        let sum: f64 = lives.iter().map(|l| l.1 - l.0).sum();
+        let longest = lives.iter().map(|l| l.1 - l.0).fold(0.0, f64::max);
+        let choice = if (span - longest).abs() <= (sum - span).abs() {
+            "about the longest task's naps"
+        } else {
+            "about the sum of all the naps"
+        };
+        let nap_choices = [
+            "about the sum of all the naps",
+            "about the longest task's naps",
+        ];
+        assert_eq!(
+            run.verdict(1)["observed"],
+            observed(&nap_choices, &shown(1), choice, choice)
+        );
+
+        // Step 2: the threads the tasks' events came from.
+        let mut threads: Vec<String> = tasks
+            .iter()
+            .filter(|e| in_step(e, 2))
+            .map(|e| format!("{}/{}", e["pid"], e["tid"]))
+            .collect();
+        threads.sort();
+        threads.dedup();
+        let count = threads.len().to_string();
+        assert_eq!(
+            run.verdict(2)["observed"],
+            observed(&["1", "4", "7"], &shown(2), &count, &count)
+        );
+
+        // Step 3: any event of a ticker between the plain sleep's start and its end.
+        let said = |part: &str| {
+            common::t(run.find("say", |e| {
+                e["task"] == "blocking-sleeper" && text(e).contains(part)
+            }))
+        };
+        let (slept, back) = (said("calls a plain sleep"), said("is back after"));
+        let ticked = tasks.iter().any(|e| {
+            (e["task"] == "tick-a" || e["task"] == "tick-b")
+                && common::t(e) > slept
+                && common::t(e) < back
+        });
+        let choice = if ticked {
+            "they kept ticking"
+        } else {
+            "they stopped until it woke"
+        };
+        let tick_choices = ["they kept ticking", "they stopped until it woke"];
+        assert_eq!(
+            run.verdict(3)["observed"],
+            observed(&tick_choices, &shown(3), choice, choice)
+        );
+
+        // Step 4: the servers whose rate passed 1000 requests/s.
+        let past = ["executor", "tokio", "epoll"]
+            .iter()
+            .filter(|server| {
+                let line = run.find("say", |e| {
+                    e["pid"] == main && text(e).starts_with(&format!("{server}: "))
+                });
+                let rate: f64 = text(line)
+                    .split(" requests/s")
+                    .next()
+                    .and_then(|s| s.rsplit(' ').next())
+                    .and_then(|s| s.parse().ok())
+                    .expect("a rate");
+                rate > 1000.0
+            })
+            .count();
+        let choice = match past {
+            0 => "0",
+            1 | 2 => "1 to 2",
+            _ => "3",
+        };
+        assert_eq!(
+            run.verdict(4)["observed"],
+            observed(&["0", "1 to 2", "3"], &shown(4), choice, &past.to_string())
+        );
+    }
+}

@@ -4,8 +4,8 @@
 //! processes one after the other (blocking and one client at a time; a process per
 //! connection; a thread per connection; non-blocking sockets in a busy loop; one thread with
 //! `poll`; one thread with `epoll`), each facing the same clients: alex, wupeiqi and yuanhao
-//! (two lines each, with random pauses), "bulk" (5 MiB sent at once, read back only after a
-//! pause) and then 20 connections held open at once, each sending "ping". While each server
+//! (two lines each, with random pauses), "bulk" (256 KiB sent at once, read back only after
+//! a pause) and then 20 connections held open at once, each sending "ping". While each server
 //! serves them the main process reads from `/proc` what it costs: processes, threads,
 //! descriptors, memory, CPU. The busy loop's CPU while idle is measured beside a blocking
 //! server's over the same idle second.
@@ -36,7 +36,7 @@ use crate::tools::echo;
 use crate::tools::models::cost::{self, Cost};
 use crate::tools::models::{self, Options, Served};
 use crate::view::lang::Text;
-use crate::{note, say};
+use crate::{note, say, text};
 
 pub const TITLE: Text = Text {
     en: "I/O models: five ways to wait for clients",
@@ -48,7 +48,7 @@ pub const TEACHES: Text = Text {
 };
 pub const NOTES: Text = Text {
     en: include_str!("notes.md"),
-    zh: "",
+    zh: include_str!("notes.zh.md"),
 };
 
 /// The clients who talk: two lines each, after random pauses.
@@ -389,45 +389,63 @@ fn ms(ticks: u64) -> u64 {
 fn note_cost(m: &Measured, server: Pid) {
     let c = m.cost;
     let how = match m.kind {
-        Kind::Iterative => {
-            "It served one client at a time: the others were connected (the kernel queued them) \
-             but nothing read what they sent until the one before hung up."
-        }
-        Kind::Forking => {
-            "Every connection had a process of its own: a fork, a copy of the server's page \
-             tables and descriptors, a reap when it ended."
-        }
-        Kind::Threads => {
-            "Every connection had a thread of its own in the server's process: no copy of the \
-             process, but a stack and a kernel task each, and each blocks in its own recv."
-        }
-        Kind::BusyLoop => {
-            "One thread served everybody by asking every socket in turn, round and round; it \
-             never blocked, so it used the CPU the whole time it ran."
-        }
-        Kind::Poll => {
-            "One thread served everybody, sleeping in poll until some socket was ready; each \
-             call handed the kernel the whole list."
-        }
-        Kind::Epoll => {
-            "One thread served everybody, sleeping in epoll_wait; the kernel kept the list and \
-             returned only the ready sockets."
-        }
+        Kind::Iterative => text!(
+            en: "It served one client at a time: the others were connected (the kernel queued \
+                 them) but nothing read what they sent until the one before hung up.",
+            zh: "它一次只服务一个客户端：其他客户端已经连上了（内核把它们放进了队列），但在前一个\
+                 挂断之前，没有人读它们发来的东西。",
+        ),
+        Kind::Forking => text!(
+            en: "Every connection had a process of its own: a fork, a copy of the server's page \
+                 tables and descriptors, a reap when it ended.",
+            zh: "每个连接都有自己的进程：一次 fork，复制一份服务器的页表和文件描述符，结束时还要\
+                 回收 (reap)。",
+        ),
+        Kind::Threads => text!(
+            en: "Every connection had a thread of its own in the server's process: no copy of \
+                 the process, but a stack and a kernel task each, and each blocks in its own \
+                 recv.",
+            zh: "每个连接在服务器进程里都有自己的线程：不用复制进程，但每个线程要一个栈和一个内核\
+                 任务，各自阻塞在自己的 recv 里。",
+        ),
+        Kind::BusyLoop => text!(
+            en: "One thread served everybody by asking every socket in turn, round and round; \
+                 it never blocked, so it used the CPU the whole time it ran.",
+            zh: "一个线程服务所有人，办法是一圈又一圈地轮流询问每个套接字；它从不阻塞，所以运行\
+                 期间一直占着 CPU。",
+        ),
+        Kind::Poll => text!(
+            en: "One thread served everybody, sleeping in poll until some socket was ready; \
+                 each call handed the kernel the whole list.",
+            zh: "一个线程服务所有人，睡在 poll 里，直到某个套接字就绪；每次调用都把整个列表交给\
+                 内核。",
+        ),
+        Kind::Epoll => text!(
+            en: "One thread served everybody, sleeping in epoll_wait; the kernel kept the list \
+                 and returned only the ready sockets.",
+            zh: "一个线程服务所有人，睡在 epoll_wait 里；列表由内核保管，只返回已经就绪的\
+                 套接字。",
+        ),
     };
     note!(
-        "{} (pid {server}) while serving, read from /proc: at most {} process(es), {} \
-         thread(s), {} descriptors, {} KiB of memory (PSS); {} ms of CPU in {} of serving. The \
-         three talkers were done after {}; {} of the {HELD} held connections had their PING back \
-         while all were open. {how}",
-        m.kind.name(),
-        c.processes,
-        c.threads,
-        c.descriptors,
-        c.pss_kib,
-        ms(c.cpu_ticks),
-        describe(m.served_for),
-        describe(m.talkers_took),
-        m.held_answered
+        en: "{name} (pid {server}) while serving, read from /proc: at most {processes} \
+             process(es), {threads} thread(s), {descriptors} descriptors, {pss} KiB of memory \
+             (PSS); {cpu} ms of CPU in {served_for} of serving. The three talkers were done \
+             after {talkers_took}; {answered} of the {HELD} held connections had their PING \
+             back while all were open. {how}",
+        zh: "{name}（pid {server}）服务期间，从 /proc 读到：最多 {processes} 个进程、\
+             {threads} 个线程、{descriptors} 个文件描述符、{pss} KiB 内存 (PSS)；服务了 \
+             {served_for}，用了 {cpu} ms 的 CPU。三个对话的客户端在 {talkers_took} 后结束；\
+             {HELD} 个保持打开的连接全部开着时，有 {answered} 个拿回了它的 PING。{how}",
+        name = m.kind.name(),
+        processes = c.processes,
+        threads = c.threads,
+        descriptors = c.descriptors,
+        pss = c.pss_kib,
+        cpu = ms(c.cpu_ticks),
+        served_for = describe(m.served_for),
+        talkers_took = describe(m.talkers_took),
+        answered = m.held_answered,
     );
 }
 
@@ -481,21 +499,27 @@ fn idle_cpu_busy_loop_against_blocking() -> Result<()> {
     }
     let share = |ticks: u64| 100.0 * ms(ticks) as f64 / measured.as_secs_f64() / 1000.0;
     note!(
-        "Both servers idle, no client at all, over the same {}: the busy loop (pid {}) used {} \
-         ms of CPU ({} ticks of utime + stime in /proc/{}/stat, {:.0}% of one CPU); the \
-         blocking server (pid {}) used {} ms ({} ticks, {:.0}%). The blocking one sleeps in \
-         accept until the kernel wakes it; the busy loop asks again and again, and burns a CPU \
-         to learn that nothing happened.",
-        describe(measured),
-        pids[0],
-        ms(used[0]),
-        used[0],
-        pids[0],
-        share(used[0]),
-        pids[1],
-        ms(used[1]),
-        used[1],
-        share(used[1])
+        en: "Both servers idle, no client at all, over the same {window}: the busy loop (pid \
+             {busy}) used {busy_ms} ms of CPU ({busy_ticks} ticks of utime + stime in \
+             /proc/{busy}/stat, {busy_share:.0}% of one CPU); the blocking server (pid \
+             {blocking}) used {blocking_ms} ms ({blocking_ticks} ticks, {blocking_share:.0}%). \
+             The blocking one sleeps in accept until the kernel wakes it; the busy loop asks \
+             again and again, and burns a CPU to learn that nothing happened.",
+        zh: "两个服务器都空闲着，一个客户端也没有，在同样的 {window} 里：忙轮询服务器（pid \
+             {busy}）用了 {busy_ms} ms 的 CPU（/proc/{busy}/stat 里 utime + stime 共 \
+             {busy_ticks} 个时钟滴答，占一个 CPU 的 {busy_share:.0}%）；阻塞服务器（pid \
+             {blocking}）用了 {blocking_ms} ms（{blocking_ticks} 个滴答，\
+             {blocking_share:.0}%）。阻塞的那个睡在 accept 里，等内核把它唤醒；忙轮询的那个\
+             一遍又一遍地问，烧掉一个 CPU，只为得知什么也没发生。",
+        window = describe(measured),
+        busy = pids[0],
+        busy_ms = ms(used[0]),
+        busy_ticks = used[0],
+        busy_share = share(used[0]),
+        blocking = pids[1],
+        blocking_ms = ms(used[1]),
+        blocking_ticks = used[1],
+        blocking_share = share(used[1]),
     );
     Ok(())
 }
@@ -527,21 +551,30 @@ fn compare(all: &[Measured]) {
     {
         let per_connection = |m: &Measured| format!("{:.1}", m.held_added_kib as f64 / HELD as f64);
         note!(
-            "The same {} clients, six ways. While {HELD} were held, the forking server was {} \
-             processes, the threaded one {} threads in one process, and the epoll server one \
-             thread with {} descriptors. Measured in each server just before the {HELD} connections \
-             came and while all were open, each held connection added about {} KiB of memory \
-             (PSS) with processes, {} KiB with threads and {} KiB with epoll (the kernel's own \
-             socket buffers are not in these figures). The busy \
-             loop answered as well as poll and epoll, and paid in CPU. bench/compare.sh holds \
-             10,000 connections on `proclab serve --model epoll`.",
-            TALKERS.len() + 1 + HELD,
-            fork.cost.processes,
-            threads.cost.threads,
-            epoll.cost.descriptors,
-            per_connection(fork),
-            per_connection(threads),
-            per_connection(epoll)
+            en: "The same {clients} clients, six ways. While {HELD} were held, the forking \
+                 server was {fork_processes} processes, the threaded one {threads} threads in \
+                 one process, and the epoll server one thread with {descriptors} descriptors. \
+                 Measured in each server just before the {HELD} connections came and while all \
+                 were open, each held connection added about {fork_kib} KiB of memory (PSS) \
+                 with processes, {threads_kib} KiB with threads and {epoll_kib} KiB with epoll \
+                 (the kernel's own socket buffers are not in these figures). The busy loop \
+                 answered as well as poll and epoll, and paid in CPU. bench/compare.sh holds \
+                 10,000 connections on `proclab serve --model epoll`.",
+            zh: "同样的 {clients} 个客户端，六种服务方式。{HELD} 个连接保持打开时，多进程服务器是 \
+                 {fork_processes} 个进程，多线程服务器是一个进程里的 {threads} 个线程，epoll \
+                 服务器是一个线程加 {descriptors} 个文件描述符。在每个服务器里测两次（那 {HELD} \
+                 个连接到来之前，以及它们全部打开时），每个保持打开的连接大约增加这么多内存 \
+                 (PSS)：用进程 {fork_kib} KiB，用线程 {threads_kib} KiB，用 epoll {epoll_kib} \
+                 KiB（内核自己的套接字缓冲区不算在这些数字里）。忙轮询应答得和 poll、epoll \
+                 一样好，代价是 CPU。bench/compare.sh 在 `proclab serve --model epoll` 上保持 \
+                 10,000 个连接。",
+            clients = TALKERS.len() + 1 + HELD,
+            fork_processes = fork.cost.processes,
+            threads = threads.cost.threads,
+            descriptors = epoll.cost.descriptors,
+            fork_kib = per_connection(fork),
+            threads_kib = per_connection(threads),
+            epoll_kib = per_connection(epoll),
         );
     }
 }

@@ -159,7 +159,7 @@ impl Reactor {
         let timeout = next_timer.map_or(nix::poll::PollTimeout::NONE, |at| {
             poll_timeout(at.saturating_duration_since(Instant::now()))
         });
-        let waiting = begin_wait("epoll_wait", "the reactor");
+        let waiting = begin_wait("epoll_wait", reactor_name());
         let mut events = [EpollEvent::empty(); 64];
         let count = self.epoll.wait(&mut events, timeout).unwrap_or(0);
         if let Some(waiting) = waiting {
@@ -180,6 +180,15 @@ impl Reactor {
             }
             *at > now
         });
+    }
+}
+
+/// What the reactor's wait is called where the student sees it, in the run's language (no
+/// `format!`: it is asked for at every wait, also under load).
+fn reactor_name() -> &'static str {
+    match crate::view::lang::current() {
+        crate::view::lang::Lang::En => "the reactor",
+        crate::view::lang::Lang::Zh => "反应器 (reactor)",
     }
 }
 

@@ -36,7 +36,7 @@ use crate::threading::Thread;
 use crate::tools::echo::{self, CHUNK};
 use crate::tools::models::{self, Options};
 use crate::view::lang::Text;
-use crate::{note, say};
+use crate::{note, say, text};
 
 pub const TITLE: Text = Text {
     en: "Coroutines: many tasks, one thread",
@@ -44,11 +44,11 @@ pub const TITLE: Text = Text {
 };
 pub const TEACHES: Text = Text {
     en: "a small executor (run queue, futures, wakers, epoll), switching only at waits, a blocking call stalls all, the same echo on tokio; req/s against 1000+",
-    zh: "一个小执行器（运行队列、future、waker、epoll）、只在等待处切换、一个阻塞调用卡住全部、tokio 上的同一个回显服务器；1000+ 连接的请求/秒",
+    zh: "一个小执行器（运行队列、future、waker、epoll）、只在等待处切换、一个阻塞调用卡住所有任务、tokio 上的同一个回显服务；每秒请求数对照 1000+ 的要求",
 };
 pub const NOTES: Text = Text {
     en: include_str!("notes.md"),
-    zh: "",
+    zh: include_str!("notes.zh.md"),
 };
 
 const TASKS: [&str; 3] = ["alex", "wupeiqi", "yuanhao"];
@@ -72,15 +72,22 @@ pub fn run(lab: &mut Lab) -> Result<()> {
     let blocked = blocking_task_stalls_the_others(true);
     let cooperative = blocking_task_stalls_the_others(false);
     note!(
-        "With a plain sleep of {} inside a task, the tickers' longest gap between two ticks was \
-         {}; with the executor's sleep, {}. A coroutine gives the thread up only at an await: \
-         a call that blocks the thread (time.sleep, a blocking recv, a database driver that \
-         does its own I/O) blocks every task. That is why gevent monkey-patches the standard \
-         library (gevent.monkey.patch_all()): it replaces time.sleep, socket and friends with \
-         versions that yield to its loop, so code written for threads waits cooperatively.",
-        describe(context::scaled(BLOCK)),
-        describe(blocked),
-        describe(cooperative)
+        en: "With a plain sleep of {block} inside a task, the tickers' longest gap between two \
+             ticks was {blocked}; with the executor's sleep, {cooperative}. A coroutine gives \
+             the thread up only at an await: a call that blocks the thread (time.sleep, a \
+             blocking recv, a database driver that does its own I/O) blocks every task. That \
+             is why gevent monkey-patches the standard library (gevent.monkey.patch_all()): it \
+             replaces time.sleep, socket and friends with versions that yield to its loop, so \
+             code written for threads waits cooperatively.",
+        zh: "任务里调用普通的 sleep（{block}）时，计时任务两次滴答之间最长隔了 {blocked}；换成执行器\
+             的 sleep，只隔了 {cooperative}。协程只在 await 处交出线程：一个会阻塞线程的调用\
+             （time.sleep、阻塞的 recv、自己做 I/O 的数据库驱动）会阻塞所有任务。这就是 gevent \
+             要给标准库打猴子补丁 (monkey patch) 的原因（gevent.monkey.patch_all()）：它把 \
+             time.sleep、socket 等换成会让出给它的事件循环的版本，于是为线程写的代码也能协作式地\
+             等待。",
+        block = describe(context::scaled(BLOCK)),
+        blocked = describe(blocked),
+        cooperative = describe(cooperative),
     );
 
     lab.step("The same service on the executor, tokio and epoll")?;
@@ -111,13 +118,19 @@ fn tasks_take_turns(naps: &[Vec<Duration>]) {
     let polls = executor::run();
     let pid = nix::unistd::getpid();
     note!(
-        "Three tasks, one process (pid {pid}) and one thread: every line above carries the same \
-         pid and no thread id of its own, only the task's name. {} of napping took {} of wall \
-         time: while one task naps, another runs. The executor polled the tasks {polls} times: \
-         once to start each, and once after each wait. A task left the thread only at an \
-         await (the `sleep` waits drawn on the timeline), never in the middle of its work.",
-        describe(context::scaled(slept)),
-        describe(began.elapsed())
+        en: "Three tasks, one process (pid {pid}) and one thread: every line above carries the \
+             same pid and no thread id of its own, only the task's name. {slept} of napping \
+             took {wall} of wall time: while one task naps, another runs. The executor polled \
+             the tasks {polls} times: once to start each, and once after each wait. A task \
+             left the thread only at an await (the `sleep` waits drawn on the timeline), never \
+             in the middle of its work.",
+        zh: "三个任务，一个进程（pid {pid}），一个线程：上面每一行都带着同一个 pid，没有自己的线程 \
+             id，只有任务的名字。小睡加起来共 {slept}，实际只用了 {wall}：一个任务小睡时，另一个\
+             在运行。执行器一共轮询了这些任务 {polls} 次：每个任务开始时一次，之后每次等待结束\
+             再一次。任务只在 await 处离开线程（时间线上画出的 `sleep` 等待），从不在干活干到一半\
+             时离开。",
+        slept = describe(context::scaled(slept)),
+        wall = describe(began.elapsed()),
     );
 }
 
@@ -151,10 +164,14 @@ fn echo_on_one_thread() -> Result<()> {
         )));
     }
     note!(
-        "One thread ran the server, a task per connection and the three clients: {} tasks. \
-         Each stopped only at accept, recv or send when the socket was not ready (the waits \
-         drawn), and the reactor's epoll_wait was the only place the thread itself blocked.",
-        1 + 2 * TASKS.len()
+        en: "One thread ran the server, a task per connection and the three clients: {tasks} \
+             tasks. Each stopped only at accept, recv or send when the socket was not ready \
+             (the waits drawn), and the reactor's epoll_wait was the only place the thread \
+             itself blocked.",
+        zh: "一个线程运行了服务器、每个连接一个的任务和三个客户端：共 {tasks} 个任务。每个任务只在\
+             套接字没有就绪时停在 accept、recv 或 send 处（画出来的那些等待），而反应器的 \
+             epoll_wait 是线程本身唯一阻塞的地方。",
+        tasks = 1 + 2 * TASKS.len(),
     );
     Ok(())
 }
@@ -418,26 +435,34 @@ fn closing_question(rates: &[Rate]) {
     let lines: Vec<String> = rates
         .iter()
         .map(|r| {
-            format!(
-                "{} {:.0} requests/s on {} thread(s) ({:.0} µs a round trip, client included)",
-                r.name,
-                r.per_second,
-                r.threads,
-                1e6 / r.per_second.max(1.0)
+            text!(
+                en: "{name} {rate:.0} requests/s on {threads} thread(s) ({round_trip:.0} µs a \
+                     round trip, client included)",
+                zh: "{name} 每秒 {rate:.0} 个请求，{threads} 个线程（一次往返 {round_trip:.0} µs，\
+                     含客户端）",
+                name = r.name,
+                rate = r.per_second,
+                threads = r.threads,
+                round_trip = 1e6 / r.per_second.max(1.0),
             )
         })
         .collect();
     let slowest = rates.iter().map(|r| r.per_second).fold(f64::MAX, f64::min);
     note!(
-        "The tutorial asks how a Python service reaches 1000+ requests a second. Here, on this \
-         machine, in this run: {}. The slowest of the three did {:.0} times 1000 with a single \
-         thread: at 1000 requests a second a request may take 1 ms, and an echo on one thread \
-         that never blocks takes a few µs of it. The model is what matters: one thread that \
-         only ever waits in epoll. CPython's asyncio (an epoll loop too) pays the interpreter \
-         on every request, but the same model gets it past 1000 as well, as long as no task \
-         blocks the loop.",
-        lines.join("; "),
-        slowest / 1000.0
+        en: "The tutorial asks how a Python service reaches 1000+ requests a second. Here, on \
+             this machine, in this run: {lines}. The slowest of the three did {times:.0} times \
+             1000 with a single thread: at 1000 requests a second a request may take 1 ms, and \
+             an echo on one thread that never blocks takes a few µs of it. The model is what \
+             matters: one thread that only ever waits in epoll. CPython's asyncio (an epoll \
+             loop too) pays the interpreter on every request, but the same model gets it past \
+             1000 as well, as long as no task blocks the loop.",
+        zh: "教程问：一个 Python 服务怎样做到每秒 1000+ 个请求？在这台机器上、这次运行中：\
+             {lines}。三者中最慢的一个，单线程也做到了 1000 的 {times:.0} 倍：每秒 1000 个请求，\
+             一个请求可以花 1 ms，而一个从不阻塞的单线程回显只用去其中几 µs。关键在模型：一个只\
+             在 epoll 里等待的线程。CPython 的 asyncio（也是一个 epoll 循环）处理每个请求都要付出\
+             解释器的开销，但同样的模型也能让它超过 1000，只要没有任务阻塞事件循环。",
+        lines = lines.join(&text!(en: "; ", zh: "；")),
+        times = slowest / 1000.0,
     );
 }
 
