@@ -14,8 +14,12 @@ pub type Measure = fn(&Record) -> Vec<Measured>;
 
 #[path = "../lessons/03-daemon-terminate/outcomes.rs"]
 mod daemon_terminate;
+#[path = "../lessons/07-pipe/outcomes.rs"]
+mod pipe;
 #[path = "../lessons/05-process-lock/outcomes.rs"]
 mod process_lock;
+#[path = "../lessons/06-queue/outcomes.rs"]
+mod queue;
 #[path = "../lessons/08-shared-data/outcomes.rs"]
 mod shared_data;
 #[path = "../lessons/04-socket-concurrency/outcomes.rs"]
@@ -36,6 +40,8 @@ const MEASURES: &[(&str, Measure)] = &[
     ("05-process-lock", process_lock::measure),
     ("08-shared-data", shared_data::measure),
     ("13-thread-locks", thread_locks::measure),
+    ("06-queue", queue::measure),
+    ("07-pipe", pipe::measure),
 ];
 
 /// The outcome function of `lesson`: its own, or the generic one.
