@@ -20,12 +20,18 @@ mod daemon_terminate;
 mod gil;
 #[path = "../lessons/16-io-models/outcomes.rs"]
 mod io_models;
+#[path = "../lessons/07-pipe/outcomes.rs"]
+mod pipe;
 #[path = "../lessons/10-pool/outcomes.rs"]
 mod pool;
 #[path = "../lessons/05-process-lock/outcomes.rs"]
 mod process_lock;
+#[path = "../lessons/05-process-lock/outcomes.rs"]
+mod process_lock;
 #[path = "../lessons/15-producer-consumer/outcomes.rs"]
 mod producer_consumer;
+#[path = "../lessons/06-queue/outcomes.rs"]
+mod queue;
 #[path = "../lessons/09-semaphore-event/outcomes.rs"]
 mod semaphore_event;
 #[path = "../lessons/08-shared-data/outcomes.rs"]
@@ -50,6 +56,8 @@ const MEASURES: &[(&str, Measure)] = &[
     ("03-daemon-terminate", daemon_terminate::measure),
     ("04-socket-concurrency", socket_concurrency::measure),
     ("05-process-lock", process_lock::measure),
+    ("06-queue", queue::measure),
+    ("07-pipe", pipe::measure),
     ("08-shared-data", shared_data::measure),
     ("09-semaphore-event", semaphore_event::measure),
     ("10-pool", pool::measure),

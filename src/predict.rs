@@ -120,6 +120,27 @@ const QUESTIONS: &[(&str, Text)] = &[
             zh: include_str!("../lessons/17-coroutines/questions.zh.md"),
         },
     ),
+    (
+        "06-queue",
+        Text {
+            en: include_str!("../lessons/06-queue/questions.md"),
+            zh: include_str!("../lessons/06-queue/questions.zh.md"),
+        },
+    ),
+    (
+        "07-pipe",
+        Text {
+            en: include_str!("../lessons/07-pipe/questions.md"),
+            zh: include_str!("../lessons/07-pipe/questions.zh.md"),
+        },
+    ),
+    (
+        "08-shared-data",
+        Text {
+            en: include_str!("../lessons/08-shared-data/questions.md"),
+            zh: include_str!("../lessons/08-shared-data/questions.zh.md"),
+        },
+    ),
 ];
 
 /// What the main process's prompt waits for when it waits for a prediction (the `object` of

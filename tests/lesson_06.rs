@@ -7,7 +7,7 @@ mod common;
 
 use std::process::Command;
 
-use common::{Lab, notes_headings, step_titles};
+use common::{Events, Lab, notes_headings, step_of, step_titles, t};
 use serde_json::Value;
 
 fn text(event: &Value) -> &str {
@@ -249,5 +249,114 @@ fn q_at_every_prompt_leaves_nothing() {
     for step in 1..=5 {
         let lab = Lab::new();
         lab.quit_at_step("6", step);
+    }
+}
+
+/// Asserts that step `step`'s verdict gives `choice` (in the run's language), measured as
+/// `value`: the verdict shows the choice, with the measured value beside it where they differ.
+#[track_caller]
+fn answered(run: &Events, step: i64, choice: &str, value: &str) {
+    let observed = run.verdict(step)["observed"].as_str().unwrap().to_string();
+    assert!(
+        observed == choice || observed == format!("{choice} ({value})"),
+        "step {step}: {observed:?}, expected {choice:?} ({value})"
+    );
+}
+
+/// The three runs that each prediction test makes: two seeds in English, one in Chinese.
+const RUNS: [(&str, bool); 3] = [("3", false), ("8", false), ("5", true)];
+
+fn extra(zh: bool) -> &'static [&'static str] {
+    if zh { &["--lang", "zh"] } else { &[] }
+}
+
+/// The choice in the run's language.
+fn said<'a>(zh: bool, en: &'a str, in_chinese: &'a str) -> &'a str {
+    if zh { in_chinese } else { en }
+}
+
+/// Each question's answer is what the run's own events say, computed here from them.
+#[test]
+fn each_prediction_is_answered_from_the_runs_own_events() {
+    let lab = Lab::new();
+    for (seed, zh) in RUNS {
+        let run = lab.predicted("6", seed, "1\n1\n1\n1\n1\n", extra(zh));
+
+        // Step 1: main's put() with a timeout on the full queue, and whether main waited.
+        let main = run.main_pid();
+        let before = t(run.find("say", |e| text(e).starts_with("put_nowait(")));
+        let put = run.find("say", |e| text(e).starts_with("put(\"baozi 4\", timeout)"));
+        assert!(text(put).ends_with("error: queue.Full"), "{put}");
+        let waited = run
+            .of_kind("wait")
+            .iter()
+            .any(|e| e["pid"] == main && e["on"] == "queue" && t(e) > before && t(e) < t(put));
+        assert!(waited, "put() with a timeout waits before it gives up");
+        let value = "it waits, then fails with queue.Full";
+        answered(
+            &run,
+            1,
+            said(zh, value, "先等待，然后失败，queue.Full"),
+            value,
+        );
+
+        // Step 2: the rounds in which a consumer told "not empty" got queue.Empty.
+        let rounds: Vec<u32> = run
+            .texts("say")
+            .iter()
+            .filter(|line| line.starts_with("round "))
+            .map(|line| {
+                let after = line.split("empty() = false; ").nth(1).unwrap();
+                after.split(' ').next().unwrap().parse().unwrap()
+            })
+            .collect();
+        assert_eq!(rounds.len(), 20);
+        let misled = rounds.iter().filter(|&&none| none > 0).count();
+        let choice = match misled {
+            0 => "0",
+            1..=9 => said(zh, "1 to 9", "1 到 9"),
+            _ => said(zh, "10 to 20", "10 到 20"),
+        };
+        answered(&run, 2, choice, &misled.to_string());
+
+        // Step 3: the producer's waits on the queue.
+        let producer = run.pid_of("producer");
+        let waits = run
+            .of_kind("wait")
+            .iter()
+            .filter(|e| e["pid"] == producer && e["tid"].is_null() && e["on"] == "queue")
+            .count();
+        let choice = match waits {
+            0 => "0",
+            1..=3 => said(zh, "1 to 3", "1 到 3"),
+            _ => said(zh, "4 or more", "4 次或更多"),
+        };
+        answered(&run, 3, choice, &waits.to_string());
+
+        // Step 4: the consumers' "ate" lines before p1's join() returned.
+        let returned = t(run.find("say", |e| text(e) == "p1: all eaten, leaving"));
+        let eaten = run
+            .of_kind("say")
+            .iter()
+            .filter(|e| step_of(&run, t(e)) == 4 && t(e) < returned)
+            .filter(|e| text(e).contains(": ate baozi "))
+            .count();
+        assert_eq!(eaten, 6, "join() returns once every baozi is done");
+        answered(&run, 4, "6", "6");
+
+        // Step 5: the torn rounds main counted on the bare pipe.
+        let bare = run.find("say", |e| text(e).starts_with("bare pipe: "));
+        let torn: usize = text(bare)["bare pipe: ".len()..]
+            .split(' ')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        let choice = match torn {
+            0 => "0",
+            5 => "5",
+            _ => said(zh, "1 to 4", "1 到 4"),
+        };
+        answered(&run, 5, choice, &torn.to_string());
     }
 }

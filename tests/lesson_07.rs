@@ -7,7 +7,7 @@ mod common;
 
 use std::process::Command;
 
-use common::{Lab, notes_headings, step_titles};
+use common::{Events, Lab, notes_headings, step_of, step_titles, t};
 use serde_json::Value;
 
 fn text(event: &Value) -> &str {
@@ -186,5 +186,93 @@ fn q_at_every_prompt_leaves_nothing() {
     for step in 1..=4 {
         let lab = Lab::new();
         lab.quit_at_step("7", step);
+    }
+}
+
+/// Asserts that step `step`'s verdict gives `choice` (in the run's language), measured as
+/// `value`: the verdict shows the choice, with the measured value beside it where they differ.
+#[track_caller]
+fn answered(run: &Events, step: i64, choice: &str, value: &str) {
+    let observed = run.verdict(step)["observed"].as_str().unwrap().to_string();
+    assert!(
+        observed == choice || observed == format!("{choice} ({value})"),
+        "step {step}: {observed:?}, expected {choice:?} ({value})"
+    );
+}
+
+/// The three runs that each prediction test makes: two seeds in English, one in Chinese.
+const RUNS: [(&str, bool); 3] = [("3", false), ("8", false), ("5", true)];
+
+fn extra(zh: bool) -> &'static [&'static str] {
+    if zh { &["--lang", "zh"] } else { &[] }
+}
+
+/// The choice in the run's language.
+fn said<'a>(zh: bool, en: &'a str, in_chinese: &'a str) -> &'a str {
+    if zh { in_chinese } else { en }
+}
+
+/// Each question's answer is what the run's own events say, computed here from them.
+#[test]
+fn each_prediction_is_answered_from_the_runs_own_events() {
+    let lab = Lab::new();
+    for (seed, zh) in RUNS {
+        let run = lab.predicted("7", seed, "1\n1\n1\n1\n", extra(zh));
+
+        // Step 1: adder's own line when its recv() gave the end of file.
+        let adder = run.pid_of("adder");
+        let eof = run.find("say", |e| text(e) == "adder: end of file, server done");
+        assert_eq!(eof["pid"], adder);
+        assert_eq!(step_of(&run, t(eof)), 1);
+        let value = "EOFError (end of file)";
+        answered(&run, 1, said(zh, value, "EOFError（文件结尾）"), value);
+
+        // Step 2: c2 said it got nothing before it got the end of file.
+        let c2 = run.pid_of("c2");
+        let eof = t(run.find("say", |e| {
+            e["pid"] == c2 && text(e).starts_with("c2: EOFError")
+        }));
+        let waited = run
+            .of_kind("say")
+            .iter()
+            .any(|e| e["pid"] == c2 && t(e) < eof && text(e).starts_with("c2: nothing for"));
+        let (value, in_chinese) = if waited {
+            (
+                "it waits until main closes its copy",
+                "一直等到 main 关闭它的副本",
+            )
+        } else {
+            ("EOFError at once", "立即得到 EOFError")
+        };
+        answered(&run, 2, said(zh, value, in_chinese), value);
+
+        // Step 3: the pids c3 found holding the write end, named.
+        let c3 = run.pid_of("c3");
+        let looked = run.find("say", |e| {
+            e["pid"] == c3 && text(e).starts_with("c3: nothing for")
+        });
+        let holders: Vec<i64> = text(looked)
+            .rsplit("pid(s) ")
+            .next()
+            .unwrap()
+            .split(", ")
+            .map(|pid| pid.parse().unwrap())
+            .collect();
+        assert_eq!(holders, [c3], "c3 holds the last write end itself");
+        answered(&run, 3, said(zh, "c3 itself", "c3 自己"), "c3 itself");
+
+        // Step 4: the rounds of large messages in which something was torn or lost.
+        let corrupted = run
+            .texts("say")
+            .iter()
+            .filter(|line| line.starts_with("round ") && line.contains("KiB:"))
+            .filter(|line| !line.contains(" 0 torn") || line.contains("the stream is lost"))
+            .count();
+        let choice = match corrupted {
+            0 => "0",
+            5 => "5",
+            _ => said(zh, "1 to 4", "1 到 4"),
+        };
+        answered(&run, 4, choice, &corrupted.to_string());
     }
 }

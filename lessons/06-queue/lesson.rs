@@ -39,7 +39,7 @@ pub const TEACHES: Text = Text {
 };
 pub const NOTES: Text = Text {
     en: include_str!("notes.md"),
-    zh: "",
+    zh: include_str!("notes.zh.md"),
 };
 
 /// How long `put` and `get` wait in step 1 before they give up.
@@ -122,12 +122,17 @@ fn put_and_get() -> Result<()> {
         done.task_done(),
     );
     note!(
-        "A full Queue(3) refuses put_nowait() at once (queue.Full), and put() with a timeout \
-         waited {} (▒ on main's lane) before it gave up with the same error. An empty one \
-         refuses get_nowait() (queue.Empty), and get() with a timeout waited {}. Without a \
-         timeout, both would wait as long as it takes. Queue(0) has no bound, as in Python.",
-        describe(put_waited),
-        describe(get_waited)
+        en: "A full Queue(3) refuses put_nowait() at once (queue.Full), and put() with a timeout \
+             waited {put_waited} (▒ on main's lane) before it gave up with the same error. An \
+             empty one refuses get_nowait() (queue.Empty), and get() with a timeout waited \
+             {get_waited}. Without a timeout, both would wait as long as it takes. Queue(0) has \
+             no bound, as in Python.",
+        zh: "满的 Queue(3) 立即拒绝 put_nowait()（queue.Full）；带超时的 put() 先等了 \
+             {put_waited}（main 那一行上的 ▒），才以同样的错误放弃。空队列立即拒绝 \
+             get_nowait()（queue.Empty），带超时的 get() 等了 {get_waited}。不带超时，两者都会\
+             一直等下去。Queue(0) 没有上限，和 Python 一样。",
+        put_waited = describe(put_waited),
+        get_waited = describe(get_waited)
     );
     Ok(())
 }
@@ -184,11 +189,17 @@ fn hints_race() -> Result<()> {
         misled += usize::from(none > 0);
     }
     note!(
-        "One item, two consumers that each ask empty() and then get_nowait(). In {both_saw_it} of \
-         {ROUNDS} rounds both were told the queue was not empty, and in {misled} a consumer \
-         that was told so found nothing to get. empty(), full() and qsize() describe the queue \
-         at the moment they looked; another process can change it before the next line runs. \
-         Use them as hints; to take an item, call get() and handle queue.Empty.",
+        en: "One item, two consumers that each ask empty() and then get_nowait(). In \
+             {both_saw_it} of {ROUNDS} rounds both were told the queue was not empty, and in \
+             {misled} a consumer that was told so found nothing to get. empty(), full() and \
+             qsize() describe the queue at the moment they looked; another process can change \
+             it before the next line runs. Use them as hints; to take an item, call get() and \
+             handle queue.Empty.",
+        zh: "一个条目，两个消费者，各自先问 empty() 再调用 get_nowait()。{ROUNDS} 轮中有 \
+             {both_saw_it} 轮两个都被告知队列不空，有 {misled} 轮一个被这样告知的消费者什么也\
+             没拿到。empty()、full() 和 qsize() 描述的是它们查看那一刻的队列；在下一行执行\
+             之前，别的进程就可能改变它。把它们当作提示；要取条目，就调用 get() 并处理 \
+             queue.Empty。",
     );
     Ok(())
 }
@@ -248,14 +259,20 @@ fn producer_and_consumers(lab: &mut Lab) -> Result<()> {
     }
     let blocked = Duration::from_micros(record.blocked_us.load(SeqCst));
     note!(
-        "The queue holds {QUEUE_SIZE}, and the producer is faster than the consumers: {} of its \
-         {BAOZI} put() calls found the queue full and waited, {} in all (▒ on its lane, 'wait' \
-         on queue baozi). A bounded queue slows a fast producer down to the consumers' pace. \
-         A consumer's get() cannot know that no more is coming, so the main process put one \
-         None per consumer after the producer ended: two consumers, two sentinels. With one, \
-         the other consumer would wait for ever.",
-        record.blocked_puts.load(SeqCst),
-        describe(blocked)
+        en: "The queue holds {QUEUE_SIZE}, and the producer is faster than the consumers: \
+             {blocked_puts} of its {BAOZI} put() calls found the queue full and waited, \
+             {blocked} in all (▒ on its lane, 'wait' on queue baozi). A bounded queue slows a \
+             fast producer down to the consumers' pace. A consumer's get() cannot know that no \
+             more is coming, so the main process put one None per consumer after the producer \
+             ended: two consumers, two sentinels. With one, the other consumer would wait for \
+             ever.",
+        zh: "队列只能放 {QUEUE_SIZE} 个，生产者又比消费者快：它的 {BAOZI} 次 put() 中有 \
+             {blocked_puts} 次碰到队列已满而等待，一共 {blocked}（它那一行上的 ▒，队列 baozi \
+             上的 wait）。有界队列让快的生产者放慢到消费者的节奏。消费者的 get() 无法知道不会\
+             再有包子了，所以生产者结束后，主进程为每个消费者放入一个 None：两个消费者，两个\
+             哨兵。只放一个的话，另一个消费者会永远等下去。",
+        blocked_puts = record.blocked_puts.load(SeqCst),
+        blocked = describe(blocked)
     );
     Ok(())
 }
@@ -308,11 +325,15 @@ fn joinable() -> Result<()> {
     shop.start()?;
     let code = shop.join()?;
     note!(
-        "The producer's join() waited (▒) until each of its {BAOZI} baozi had been marked done \
-         by a consumer's task_done(), so when it returned every baozi was eaten, not only taken. \
-         The consumers loop for ever and got no sentinel: they are daemons, and shop terminated \
-         them (exitcode -15) on its way out, once the producer it waited for was done. shop \
-         ended with exitcode {code}."
+        en: "The producer's join() waited (▒) until each of its {BAOZI} baozi had been marked \
+             done by a consumer's task_done(), so when it returned every baozi was eaten, not \
+             only taken. The consumers loop for ever and got no sentinel: they are daemons, and \
+             shop terminated them (exitcode -15) on its way out, once the producer it waited \
+             for was done. shop ended with exitcode {code}.",
+        zh: "生产者的 join() 一直等待（▒），直到它的 {BAOZI} 个包子都被消费者的 task_done() \
+             标记为完成，所以它返回时每个包子都已被吃掉，而不只是被取走。消费者无限循环，也没\
+             拿到哨兵：它们是守护进程，shop 等的生产者一结束，shop 在退出时就终止了它们\
+             （exitcode -15）。shop 的 exitcode 是 {code}。"
     );
     Ok(())
 }
@@ -377,18 +398,25 @@ fn pipe_plus_lock() -> Result<()> {
     }
     say!("queue: {whole} of {} messages whole", 2 * LONG_ROUNDS);
     note!(
-        "On a bare pipe, each of two writers wrote one message of {} KiB in a single write(); \
-         the reader read what came until the end of file. In {torn_rounds} of {LONG_ROUNDS} \
-         rounds the two messages arrived cut into pieces and interleaved (two pieces means \
-         whole). The kernel keeps a write whole only up to PIPE_BUF ({} bytes); a longer one \
-         goes in as the pipe empties, and the other writer's bytes land in between. Through a \
-         Queue, the same messages came whole, {whole} of {}: each put() takes the queue's \
-         write lock, writes the length and the message, and lets go. That is the queue: a pipe, \
-         a length in front of each message, and a lock (plus, in Python, a feeder thread that \
-         does the writing).",
-        LONG_MESSAGE / 1024,
-        libc::PIPE_BUF,
-        2 * LONG_ROUNDS
+        en: "On a bare pipe, each of two writers wrote one message of {kib} KiB in a single \
+             write(); the reader read what came until the end of file. In {torn_rounds} of \
+             {LONG_ROUNDS} rounds the two messages arrived cut into pieces and interleaved (two \
+             pieces means whole). The kernel keeps a write whole only up to PIPE_BUF \
+             ({pipe_buf} bytes); a longer one goes in as the pipe empties, and the other \
+             writer's bytes land in between. Through a Queue, the same messages came whole, \
+             {whole} of {sent}: each put() takes the queue's write lock, writes the length and \
+             the message, and lets go. That is the queue: a pipe, a length in front of each \
+             message, and a lock (plus, in Python, a feeder thread that does the writing).",
+        zh: "在裸管道上，两个写者各用一次 write() 写了一条 {kib} KiB 的消息；读者一直读到文件\
+             结尾 (EOF)。{LONG_ROUNDS} 轮中有 {torn_rounds} 轮，两条消息被切成几段、交错到达\
+             （两段就表示完整）。内核只保证不超过 PIPE_BUF（{pipe_buf} 字节）的写入是完整的；\
+             更长的写入随着管道被读空一段段写进去，另一个写者的字节就落在中间。经过 Queue，\
+             同样的消息完整到达，{sent} 条中 {whole} 条：每次 put() 取得队列的写锁，写入长度\
+             和消息，然后释放。这就是队列：一根管道，每条消息前面一个长度，再加一把锁（Python \
+             里还有一个负责写入的送料线程）。",
+        kib = LONG_MESSAGE / 1024,
+        pipe_buf = libc::PIPE_BUF,
+        sent = 2 * LONG_ROUNDS
     );
     Ok(())
 }

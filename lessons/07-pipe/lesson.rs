@@ -24,7 +24,7 @@ use crate::multiprocessing::pipe::{Connection, ConnectionError, pipe};
 use crate::multiprocessing::shared::SharedMemory;
 use crate::runtime::{context, procfs, wait};
 use crate::view::lang::Text;
-use crate::{note, say};
+use crate::{note, say, text};
 
 pub const TITLE: Text = Text {
     en: "Pipes: two ends, whole messages, and the end of file",
@@ -36,7 +36,7 @@ pub const TEACHES: Text = Text {
 };
 pub const NOTES: Text = Text {
     en: include_str!("notes.md"),
-    zh: "",
+    zh: include_str!("notes.zh.md"),
 };
 
 /// How long a reader waits for a message before it looks at who holds the write end.
@@ -86,11 +86,16 @@ fn adder() -> Result<()> {
     client.close();
     let code = adder.join()?;
     note!(
-        "One pipe, both ways: main sent three pairs on its end and read three sums from the same \
-         end; adder (pid {adder_pid}) read each pair from its end and sent the sum back. Every \
-         recv() returned exactly one send(): each message went with its length in front. When \
-         main closed its end, adder's recv() found the end of file (EOFError) and adder left \
-         (exitcode {code})."
+        en: "One pipe, both ways: main sent three pairs on its end and read three sums from the \
+             same end; adder (pid {adder_pid}) read each pair from its end and sent the sum \
+             back. Every recv() returned exactly one send(): each message went with its length \
+             in front. When main closed its end, adder's recv() found the end of file \
+             (EOFError) and adder left (exitcode {code}).",
+        zh: "一根管道，双向使用：主进程 main 在自己那一端发送了三对数，又从同一端读回三个和；\
+             adder（pid {adder_pid}）从它那一端读每一对数，再把和发回去。每次 recv() 恰好返回\
+             一次 send() 的内容：每条消息前面都带着它的 4 字节长度。主进程关闭自己那一端后，\
+             adder 的下一次 recv() 读到文件结尾，即 EOFError；随后 adder 退出，退出码为 \
+             {code}。"
     );
     Ok(())
 }
@@ -212,10 +217,16 @@ fn parents_copy() -> Result<()> {
     producer.join()?;
     c1.join()?;
     let right_way = if record.gave_up.load(SeqCst) {
-        "c1 waited in vain at some point: a write end was still open".to_string()
+        text!(
+            en: "c1 waited in vain at some point: a write end was still open",
+            zh: "c1 曾经白等了一阵：某个写端还开着"
+        )
     } else {
-        "c1 got the three messages and then, as soon as the producer ended, the end of file"
-            .to_string()
+        text!(
+            en: "c1 got the three messages and then, as soon as the producer ended, the end of \
+                 file",
+            zh: "c1 收到三条消息，生产者一结束就读到了文件结尾"
+        )
     };
 
     // The mistake: the main process keeps a clone of the write end it hands to the producer.
@@ -250,20 +261,25 @@ fn parents_copy() -> Result<()> {
         Duration::from_secs_f64((record.eof_us.load(SeqCst) as f64 / 1e6 - closed_at).max(0.0));
     let seen = record.holders_seen();
     let who = if seen == [getpid().as_raw()] {
-        " (main, and only main)"
+        text!(en: " (main, and only main)", zh: "（main，而且只有 main）")
     } else {
-        ""
+        String::new()
     };
     note!(
-        "The right way: {right_way}. The mistake: main kept a clone of the write end. The \
-         producer wrote three messages and ended, yet c2 waited {} and got neither a message \
-         nor the end of file; /proc, read by c2 while it waited, showed the write end open in \
-         pid(s) {}{who}. The end of file came {} after main closed its copy. Moving an end \
-         into a child's closure closes the parent's copy at start(), by ownership; a clone \
-         kept is a copy kept.",
-        describe(context::scaled(PATIENCE)),
-        list(&seen),
-        describe(eof_after)
+        en: "The right way: {right_way}. The mistake: main kept a clone of the write end. The \
+             producer wrote three messages and ended, yet c2 waited {patience} and got neither a \
+             message nor the end of file; /proc, read by c2 while it waited, showed the write \
+             end open in pid(s) {holders}{who}. The end of file came {eof_after} after main \
+             closed its copy. Moving an end into a child's closure closes the parent's copy at \
+             start(), by ownership; a clone kept is a copy kept.",
+        zh: "正确的做法：{right_way}。错误的做法：main 留着写端的一个克隆。生产者写了三条消息\
+             后就结束了，c2 却等了 {patience}，既没收到消息也没读到文件结尾；c2 在等待时读取 \
+             /proc，看到写端在 pid {holders}{who} 里还开着。main 关闭它的副本后 \
+             {eof_after}，文件结尾就到了。把一端移动进子进程的闭包，start() 时父进程的副本就\
+             因所有权而关闭；留着一个克隆，就是留着一个副本。",
+        patience = describe(context::scaled(PATIENCE)),
+        holders = list_in_note(&seen),
+        eof_after = describe(eof_after)
     );
     Ok(())
 }
@@ -310,18 +326,24 @@ fn readers_own_copy() -> Result<()> {
     c3.join()?;
     let seen = record.holders_seen();
     let who = if seen == [c3_pid.as_raw()] {
-        "c3 itself and no one else: it inherited a copy at fork (fork copies every open \
-         descriptor) and was waiting for a writer that was itself"
-            .to_string()
+        text!(
+            en: "c3 itself and no one else: it inherited a copy at fork (fork copies every open \
+                 descriptor) and was waiting for a writer that was itself",
+            zh: "c3 自己，没有别人：它在 fork 时继承了一个副本（fork 会复制每一个打开的文件\
+                 描述符），等的写者正是它自己"
+        )
     } else {
-        format!("pid(s) {}", list(&seen))
+        text!(en: "pid(s) {holders}", zh: "pid {holders}", holders = list_in_note(&seen))
     };
     note!(
-        "main closed its write end, and no end of file came to c3 (pid {c3_pid}): after {} it \
-         looked in /proc, and the write end was held by {who}. Once it closed its own copy, the \
-         end of file came at once. The tutorial's consumer closes the end it does not use first \
-         thing for exactly this reason.",
-        describe(context::scaled(PATIENCE))
+        en: "main closed its write end, and no end of file came to c3 (pid {c3_pid}): after \
+             {patience} it looked in /proc, and the write end was held by {who}. Once it closed \
+             its own copy, the end of file came at once. The tutorial's consumer closes the end \
+             it does not use first thing for exactly this reason.",
+        zh: "main 关闭了它的写端，c3（pid {c3_pid}）却没有读到文件结尾：{patience} 后它查看 \
+             /proc，拿着写端的是{who}。它关闭自己的副本后，文件结尾立即到来。教程里的消费者\
+             一开始就关闭自己不用的那一端，正是这个原因。",
+        patience = describe(context::scaled(PATIENCE))
     );
     Ok(())
 }
@@ -412,13 +434,17 @@ fn two_writers() -> Result<()> {
         2 * SMALL_COUNT
     );
     note!(
-        "Two writers sent {} messages of {SMALL} bytes each on one end, at the same time: {} \
-         arrived whole. A message with its 4-byte length is one write of {} bytes, at most \
-         PIPE_BUF ({}): the kernel writes it in one piece, never cut by another writer.",
-        2 * SMALL_COUNT,
-        small.whole,
-        SMALL + 4,
-        libc::PIPE_BUF
+        en: "Two writers sent {sent} messages of {SMALL} bytes each on one end, at the same \
+             time: {whole} arrived whole. A message with its 4-byte length is one write of \
+             {bytes} bytes, at most PIPE_BUF ({pipe_buf}): the kernel writes it in one piece, \
+             never cut by another writer.",
+        zh: "两个写者同时在同一端发送了 {sent} 条各 {SMALL} 字节的消息：{whole} 条完整到达。\
+             一条消息连同它 4 字节的长度是一次 {bytes} 字节的写入，不超过 PIPE_BUF\
+             （{pipe_buf}）：内核一次性把它写进去，不会被另一个写者切开。",
+        sent = 2 * SMALL_COUNT,
+        whole = small.whole,
+        bytes = SMALL + 4,
+        pipe_buf = libc::PIPE_BUF
     );
     let mut torn_rounds = 0;
     for round in 1..=LARGE_ROUNDS {
@@ -437,14 +463,19 @@ fn two_writers() -> Result<()> {
         torn_rounds += usize::from(!large.is_clean());
     }
     note!(
-        "Then {LARGE_ROUNDS} rounds of {} messages of {} KiB, larger than PIPE_BUF and than the \
-         pipe's buffer (64 KiB): {torn_rounds} of {LARGE_ROUNDS} rounds were corrupted. A long \
-         write goes in pieces as the pipe empties, and the other writer's pieces land between \
-         them; once a reader takes someone's bytes for a length, nothing after makes sense. \
-         Writers that share an end need a lock around each message: that is what \
-         multiprocessing's Queue adds to a pipe (lesson 6).",
-        2 * LARGE_COUNT,
-        LARGE / 1024
+        en: "Then {LARGE_ROUNDS} rounds of {count} messages of {kib} KiB, larger than PIPE_BUF \
+             and than the pipe's buffer (64 KiB): {torn_rounds} of {LARGE_ROUNDS} rounds were \
+             corrupted. A long write goes in pieces as the pipe empties, and the other writer's \
+             pieces land between them; once a reader takes someone's bytes for a length, \
+             nothing after makes sense. Writers that share an end need a lock around each \
+             message: that is what multiprocessing's Queue adds to a pipe (lesson 6).",
+        zh: "接着是 {LARGE_ROUNDS} 轮，每轮 {count} 条 {kib} KiB 的消息，比 PIPE_BUF 大，也比管道\
+             的缓冲区（64 KiB）大：{LARGE_ROUNDS} 轮中有 {torn_rounds} 轮损坏了。长的写入随着\
+             管道被读空一段段写进去，另一个写者的片段就落在它们中间；读者一旦把别人的字节当成\
+             长度，之后的一切就都没有意义了。共用一端的写者需要给每条消息加锁：这正是 \
+             multiprocessing 的 Queue 在管道之上加的东西（第 6 课）。",
+        count = 2 * LARGE_COUNT,
+        kib = LARGE / 1024
     );
     Ok(())
 }
@@ -513,6 +544,15 @@ fn list(pids: &[i32]) -> String {
         "none".to_string()
     } else {
         each.join(", ")
+    }
+}
+
+/// `list`, for a note: its one English word in the run's language.
+fn list_in_note(pids: &[i32]) -> String {
+    if pids.is_empty() {
+        text!(en: "none", zh: "无")
+    } else {
+        list(pids)
     }
 }
 

@@ -24,7 +24,7 @@ use crate::multiprocessing::sharedctypes::{Array, Value};
 use crate::multiprocessing::{Lock, Process, SyncError};
 use crate::runtime::procfs;
 use crate::view::lang::Text;
-use crate::{note, say};
+use crate::{note, say, text};
 
 pub const TITLE: Text = Text {
     en: "Shared data: Value, Array and a Manager",
@@ -36,7 +36,7 @@ pub const TEACHES: Text = Text {
 };
 pub const NOTES: Text = Text {
     en: include_str!("notes.md"),
-    zh: "",
+    zh: include_str!("notes.zh.md"),
 };
 
 const ADDERS: usize = 10;
@@ -127,30 +127,43 @@ fn ten_adders() -> Result<()> {
     let (total, tried) = run_adders("adder", false)?;
     say!("without the lock: counter.value = {total}");
     let outcome = if total < tried {
-        format!(
-            "{} update(s) lost (丢失更新). When two processes read the same number, both \
-             write the same result, and one addition is gone.",
-            tried - total
+        text!(
+            en: "{lost} update(s) lost (丢失更新). When two processes read the same number, \
+                 both write the same result, and one addition is gone.",
+            zh: "丢失了 {lost} 次更新 (lost update)。两个进程读到同一个数时，会写回同一个\
+                 结果，一次加法就没了。",
+            lost = tried - total
         )
     } else {
-        "nothing lost this time: the adders happened not to read the same number at once. \
-         The next step runs the race again and again."
-            .to_string()
+        text!(
+            en: "nothing lost this time: the adders happened not to read the same number at \
+                 once. The next step runs the race again and again.",
+            zh: "这次什么也没丢：加法进程碰巧没有同时读到同一个数。下一步会把这场竞争一遍遍\
+                 重跑。"
+        )
     };
     note!(
-        "{ADDERS} processes added one {ADDS_EACH} times each: {tried} additions, counted by the \
-         adders themselves in an Array (each in its own slot). The shared Value says {total}: \
-         {outcome} `value += 1` is a read and a write, and another process may write in \
-         between. Python's `counter.value += 1` is the same: its value property takes the lock \
-         for the read and again for the write, never across both (python3 lost updates the \
-         same way when we ran it)."
+        en: "{ADDERS} processes added one {ADDS_EACH} times each: {tried} additions, counted by \
+             the adders themselves in an Array (each in its own slot). The shared Value says \
+             {total}: {outcome} `value += 1` is a read and a write, and another process may \
+             write in between. Python's `counter.value += 1` is the same: its value property \
+             takes the lock for the read and again for the write, never across both (python3 \
+             lost updates the same way when we ran it).",
+        zh: "{ADDERS} 个进程各加了 {ADDS_EACH} 次一：共 {tried} 次加法，由加法进程自己记在一个 \
+             Array 里（各记在自己的槽位）。共享的 Value 显示 {total}：{outcome}`value += 1` \
+             是一次读加一次写，另一个进程可能在两者之间写入。Python 的 `counter.value += 1` \
+             也一样：它的 value 属性读时取一次锁，写时再取一次，从不把两者一起锁住（我们运行 \
+             python3 时，它也这样丢失了更新）。"
     );
     let (total, tried) = run_adders("locked", true)?;
     say!("with get_lock(): counter.value = {total}");
     note!(
-        "The same {tried} additions, each inside `with counter.get_lock():` (hold() here): \
-         {total}. The lock (锁) makes read-and-write one step for everyone: whoever holds it \
-         reads and writes before anyone else may read."
+        en: "The same {tried} additions, each inside `with counter.get_lock():` (hold() here): \
+             {total}. The lock (锁) makes read-and-write one step for everyone: whoever holds it \
+             reads and writes before anyone else may read.",
+        zh: "同样的 {tried} 次加法，每次都在 `with counter.get_lock():`（这里是 hold()）里面：\
+             {total}。锁 (lock) 让“读再写”对所有人来说成为一步：谁拿着锁，谁就先读完写完，\
+             别人才能读。"
     );
     Ok(())
 }
@@ -171,11 +184,15 @@ fn race_repeated() -> Result<()> {
     let listed: Vec<String> = totals.iter().map(|t| t.to_string()).collect();
     say!("{REPETITIONS} runs without the lock: {}", listed.join(" "));
     note!(
-        "{REPETITIONS} more runs of the same race (10 processes each, forked without reporting \
-         so the tree stays readable): {lost_runs} of {REPETITIONS} lost updates, the worst \
-         ended at {worst} of {perfect}. Nothing random is drawn in these runs: the same \
-         program, run again; only the scheduler decided differently. A run that comes out \
-         right proves nothing: the race is still there, it only did not strike."
+        en: "{REPETITIONS} more runs of the same race (10 processes each, forked without \
+             reporting so the tree stays readable): {lost_runs} of {REPETITIONS} lost updates, \
+             the worst ended at {worst} of {perfect}. Nothing random is drawn in these runs: \
+             the same program, run again; only the scheduler decided differently. A run that \
+             comes out right proves nothing: the race is still there, it only did not strike.",
+        zh: "同一场竞争又跑了 {REPETITIONS} 次（每次 10 个进程，fork 时不作报告，好让进程树\
+             保持可读）：{REPETITIONS} 次中有 {lost_runs} 次丢失了更新，最差的一次只到 \
+             {worst}（应为 {perfect}）。这些运行不抽取任何随机数：同一个程序再跑一遍，只有调度器\
+             的决定不同。一次结果正确的运行什么也证明不了：竞争还在，只是这次没有发作。"
     );
     Ok(())
 }
@@ -245,15 +262,18 @@ fn takers(manager: &Manager, lock: Option<&Lock>) -> Result<(i64, usize)> {
 
 fn manager_example(manager: &Manager) -> Result<()> {
     let server = manager.pid().map(|p| p.to_string()).unwrap_or_default();
+    let socket = manager
+        .address()
+        .file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_default();
     note!(
-        "Manager() forked a server process, SyncManager, pid {server}, a child of the main \
-         process (see the tree). It owns every dict and list made with it; the other processes \
-         hold proxies (代理) that send it requests over a Unix socket, {}.",
-        manager
-            .address()
-            .file_name()
-            .map(|name| name.to_string_lossy().into_owned())
-            .unwrap_or_default()
+        en: "Manager() forked a server process, SyncManager, pid {server}, a child of the main \
+             process (see the tree). It owns every dict and list made with it; the other \
+             processes hold proxies (代理) that send it requests over a Unix socket, {socket}.",
+        zh: "Manager() fork 出一个服务进程 SyncManager，pid {server}，是主进程的子进程（见\
+             进程树）。用它创建的每个 dict 和 list 都归它所有；其他进程拿着代理 (proxy)，经 \
+             Unix 套接字 {socket} 向它发送请求。"
     );
     let mut lefts = Vec::new();
     let mut appended = 0;
@@ -272,15 +292,22 @@ fn manager_example(manager: &Manager) -> Result<()> {
     say!("with the lock: d['count'] = {locked_left}");
     let lost_runs = lefts.iter().filter(|&&l| l > 0).count();
     note!(
-        "The tutorial's example: d = manager.dict({{'count': {TAKERS}}}), {TAKERS} processes each \
-         doing d['count'] -= 1 (forked without reporting). Without a lock the count should end \
-         at 0 and ended at {} ({lost_runs} of {MANAGER_REPETITIONS} runs lost updates), though \
-         every process did its part: the manager's list holds {appended} pids. The server \
-         answers one request at a time, but -= 1 is two requests, a get and a set, and other \
-         processes' requests come between them. With a Lock around the two: {locked_left}, \
-         and {locked_pids} pids in the list. The tutorial is right: Manager data is not safe \
-         without a lock.",
-        listed.join(", ")
+        en: "The tutorial's example: d = manager.dict({{'count': {TAKERS}}}), {TAKERS} processes \
+             each doing d['count'] -= 1 (forked without reporting). Without a lock the count \
+             should end at 0 and ended at {lefts} ({lost_runs} of {MANAGER_REPETITIONS} runs \
+             lost updates), though every process did its part: the manager's list holds \
+             {appended} pids. The server answers one request at a time, but -= 1 is two \
+             requests, a get and a set, and other processes' requests come between them. With \
+             a Lock around the two: {locked_left}, and {locked_pids} pids in the list. The \
+             tutorial is right: Manager data is not safe without a lock.",
+        zh: "教程的例子：d = manager.dict({{'count': {TAKERS}}})，{TAKERS} 个进程各做一次 \
+             d['count'] -= 1（fork 时不作报告）。不加锁时计数应该停在 0，实际停在 {lefts}\
+             （{MANAGER_REPETITIONS} 次中有 {lost_runs} 次丢失了更新），尽管每个进程都做了\
+             自己那一份：manager 的列表里有 {appended} 个 pid。服务进程一次只回答一个请求，但 \
+             -= 1 是两个请求，一次 get 一次 set，别的进程的请求会插到它们中间。在两者外面加一把 \
+             Lock：{locked_left}，列表里 {locked_pids} 个 pid。教程说得对：Manager 的数据不加锁\
+             就不安全。",
+        lefts = listed.join(", ")
     );
     Ok(())
 }
@@ -310,33 +337,42 @@ fn timed_side_by_side(manager: &mut Manager) -> Result<()> {
         "one increment: {per_shared:.2} µs in shared memory, {per_manager:.1} µs through the manager"
     );
     note!(
-        "{TIMED_SHARED} increments of a Value under its lock took {} ({per_shared:.2} µs each); \
-         {TIMED_MANAGER} increments of d['count'] through the manager took {} ({per_manager:.1} \
-         µs each): {:.0} times as long. Shared memory is an ordinary memory access; a manager \
-         request is a message to another process, a wait for it to be scheduled and answer, \
-         and a message back, twice per increment. What the manager gives for it: dicts and \
-         lists of any size and shape, which fixed-size shared memory cannot hold.",
-        describe(shared_took),
-        describe(manager_took),
-        per_manager / per_shared.max(1e-9)
+        en: "{TIMED_SHARED} increments of a Value under its lock took {shared_took} \
+             ({per_shared:.2} µs each); {TIMED_MANAGER} increments of d['count'] through the \
+             manager took {manager_took} ({per_manager:.1} µs each): {ratio:.0} times as long. \
+             Shared memory is an ordinary memory access; a manager request is a message to \
+             another process, a wait for it to be scheduled and answer, and a message back, \
+             twice per increment. What the manager gives for it: dicts and lists of any size \
+             and shape, which fixed-size shared memory cannot hold.",
+        zh: "在锁的保护下对 Value 加 {TIMED_SHARED} 次一，用了 {shared_took}（每次 \
+             {per_shared:.2} µs）；经 manager 对 d['count'] 加 {TIMED_MANAGER} 次一，用了 \
+             {manager_took}（每次 {per_manager:.1} µs）：是前者的 {ratio:.0} 倍。共享内存是一次\
+             普通的内存访问；manager 的一个请求是发给另一个进程的一条消息，等它被调度、作答，\
+             再传回一条消息，每次加一要来回两趟。manager 以此换来的是：任意大小和形状的字典和\
+             列表，这是固定大小的共享内存装不下的。",
+        shared_took = describe(shared_took),
+        manager_took = describe(manager_took),
+        ratio = per_manager / per_shared.max(1e-9)
     );
     let pid = manager.pid();
     let address = manager.address().to_path_buf();
     let code = manager.shutdown().map_err(managed)?;
     let gone = pid.is_some_and(|pid| procfs::observe(pid).is_none());
+    let socket = if address.exists() {
+        text!(en: "still there!", zh: "居然还在！")
+    } else {
+        text!(en: "gone", zh: "已不在")
+    };
+    let in_proc = if gone {
+        text!(en: "/proc no longer has it", zh: "/proc 里已经没有它了")
+    } else {
+        text!(en: "yet /proc still lists it", zh: "可 /proc 里还列着它")
+    };
     note!(
-        "manager.shutdown(): the server answered, removed its socket ({}), left with exitcode \
-         {code} and was reaped by the main process: {}.",
-        if address.exists() {
-            "still there!"
-        } else {
-            "gone"
-        },
-        if gone {
-            "/proc no longer has it"
-        } else {
-            "yet /proc still lists it"
-        }
+        en: "manager.shutdown(): the server answered, removed its socket ({socket}), left with \
+             exitcode {code} and was reaped by the main process: {in_proc}.",
+        zh: "manager.shutdown()：服务进程作了回答，删除了它的套接字（{socket}），以 exitcode \
+             {code} 退出，并被主进程回收：{in_proc}。"
     );
     Ok(())
 }

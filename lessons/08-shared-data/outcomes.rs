@@ -3,6 +3,11 @@
 //! - Step 1: how many of the ten processes' additions were lost without `get_lock()` and with
 //!   it. The total they should reach is the one the locked run reached; the losses spread
 //!   widely, so they are counted in bins (0, 1-9, 10-99 ...).
+//! - Step 2: in how many of the twenty quiet runs of the same race updates were lost.
+//! - Step 3: in how many of the five runs of `d['count'] -= 1` without a lock the count ended
+//!   above 0.
+//! - Step 4: how many times as long one increment took through the manager as in shared
+//!   memory, in bins (`1 to 9`, `10 to 99` ...).
 
 use crate::outcomes::{Record, measured, number_after, order_of_magnitude};
 use crate::runtime::event::Measured;
@@ -26,5 +31,63 @@ pub fn measure(run: &Record) -> Vec<Measured> {
         // The total itself, which the lesson states as the ten processes' 10000 additions.
         found.push(measured(1, "counter.value with get_lock()", locked));
     }
+
+    // Step 2: "20 runs without the lock: 10000 9248 10000 ..."
+    let totals: Option<Vec<i64>> = run.says_in_step(2).find_map(|(_, text)| {
+        let listed = text.split(" runs without the lock:").nth(1)?;
+        Some(
+            listed
+                .split_whitespace()
+                .filter_map(|total| total.parse().ok())
+                .collect(),
+        )
+    });
+    if let Some(totals) = totals.filter(|t| !t.is_empty()) {
+        let short = totals.iter().filter(|&&total| total < ADDITIONS).count();
+        found.push(measured(2, "runs that lost updates", short));
+    }
+
+    // Step 3: "without a lock: d['count'] = 81, 79, 69, 72, 74 (5 runs)"
+    let lefts: Option<Vec<i64>> = run.says_in_step(3).find_map(|(_, text)| {
+        let listed = text.strip_prefix("without a lock: d['count'] =")?;
+        let listed = listed.split(" (").next()?;
+        Some(
+            listed
+                .split(',')
+                .filter_map(|left| left.trim().parse().ok())
+                .collect(),
+        )
+    });
+    if let Some(lefts) = lefts.filter(|l| !l.is_empty()) {
+        let above = lefts.iter().filter(|&&left| left > 0).count();
+        found.push(measured(3, "runs that ended above 0 without a lock", above));
+    }
+
+    // Step 4: "one increment: 0.13 µs in shared memory, 513.3 µs through the manager"
+    let costs = run.says_in_step(4).find_map(|(_, text)| {
+        let rest = text.strip_prefix("one increment:")?;
+        let (shared, rest) = rest.split_once("µs in shared memory,")?;
+        let manager = rest.split("µs").next()?;
+        Some((
+            shared.trim().parse::<f64>().ok()?,
+            manager.trim().parse::<f64>().ok()?,
+        ))
+    });
+    if let Some((shared, manager)) = costs {
+        // The line rounds shared memory's cost to 0.01 µs: never divide by less. The ratio
+        // spreads widely from run to run, so it is put in a bin.
+        let ratio = manager / shared.max(0.01);
+        let bin = match ratio {
+            r if r < 10.0 => "1 to 9",
+            r if r < 100.0 => "10 to 99",
+            r if r < 1000.0 => "100 to 999",
+            _ => "1000 or more",
+        };
+        found.push(measured(4, "times as long through the manager", bin));
+    }
     found
 }
+
+/// The additions of one race: ten processes, a thousand each (the lesson's `ADDERS` and
+/// `ADDS_EACH`).
+const ADDITIONS: i64 = 10 * 1000;

@@ -1,0 +1,83 @@
+//! What lesson 7 measures in a run, read from its events (for `--repeat` and `--predict`).
+//!
+//! - Step 1: what adder's `recv()` got once main closed its end (adder's own last line).
+//! - Step 2: whether c2 got the end of file as soon as the producer ended, or waited for
+//!   nothing until main closed the copy it kept (c2's lines).
+//! - Step 3: who held the write end that c3 waited on, as c3 read it from `/proc` (its
+//!   line, pids named by the run's `spawn` events).
+//! - Step 4: in how many of the rounds of large messages the stream was corrupted.
+
+use crate::outcomes::{Record, measured, number_after};
+use crate::runtime::event::Measured;
+
+pub fn measure(run: &Record) -> Vec<Measured> {
+    let mut found = Vec::new();
+
+    // Step 1: adder says "adder: end of file, server done" when its recv() gives EOFError.
+    if run
+        .says_in_step(1)
+        .any(|(_, text)| text == "adder: end of file, server done")
+    {
+        found.push(measured(
+            1,
+            "what adder's recv() got after main closed",
+            "EOFError (end of file)",
+        ));
+    }
+
+    // Step 2: c2 says "c2: nothing for ..." when it waited in vain, before its EOFError.
+    let c2_eof = run
+        .says_in_step(2)
+        .find(|(_, text)| text.starts_with("c2: EOFError"));
+    if let Some((eof, _)) = c2_eof {
+        let waited = run
+            .says_in_step(2)
+            .any(|(e, text)| e.t < eof.t && text.starts_with("c2: nothing for"));
+        let what = if waited {
+            "it waits until main closes its copy"
+        } else {
+            "EOFError at once"
+        };
+        found.push(measured(2, "what c2 got after the third message", what));
+    }
+
+    // Step 3: "c3: nothing for 50 ms, and no end of file: the write end is open in pid(s) 123"
+    if run
+        .says_in_step(3)
+        .any(|(_, text)| text.starts_with("c3: EOFError"))
+    {
+        let holders = run.says_in_step(3).find_map(|(_, text)| {
+            let pids = text
+                .strip_prefix("c3: nothing for")?
+                .split("pid(s) ")
+                .nth(1)?;
+            Some(
+                pids.split(", ")
+                    .filter_map(|pid| pid.trim().parse::<i32>().ok())
+                    .map(|pid| run.name_of(pid))
+                    .collect::<Vec<String>>(),
+            )
+        });
+        let what = match holders {
+            None => "nobody: c3 gets EOFError at once".to_string(),
+            Some(names) if names == ["c3"] => "c3 itself".to_string(),
+            Some(names) => names.join(", "),
+        };
+        found.push(measured(3, "who holds the write end c3 waits on", what));
+    }
+
+    // Step 4: "round 2, messages of 100 KiB: 2 whole, 1 torn[, then a length read ...]"
+    let rounds: Vec<bool> = run
+        .says_in_step(4)
+        .filter(|(_, text)| text.starts_with("round ") && text.contains("KiB:"))
+        .map(|(_, text)| {
+            number_after(text, "whole,").is_some_and(|torn| torn > 0)
+                || text.contains("the stream is lost")
+        })
+        .collect();
+    if !rounds.is_empty() {
+        let corrupted = rounds.iter().filter(|&&bad| bad).count();
+        found.push(measured(4, "large rounds corrupted", corrupted));
+    }
+    found
+}
