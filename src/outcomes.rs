@@ -26,8 +26,6 @@ mod pipe;
 mod pool;
 #[path = "../lessons/05-process-lock/outcomes.rs"]
 mod process_lock;
-#[path = "../lessons/05-process-lock/outcomes.rs"]
-mod process_lock;
 #[path = "../lessons/15-producer-consumer/outcomes.rs"]
 mod producer_consumer;
 #[path = "../lessons/06-queue/outcomes.rs"]
