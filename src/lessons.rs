@@ -140,13 +140,13 @@ mod tests {
     fn every_lesson_has_notes_with_an_intro_and_steps() {
         for lesson in LESSONS {
             let english = Notes::parse(lesson.notes.en);
-            let mut languages = vec![(english.clone(), format!("Lesson {}", lesson.number()))];
-            if !lesson.notes.zh.is_empty() {
-                languages.push((
+            let languages = [
+                (english.clone(), format!("Lesson {}", lesson.number())),
+                (
                     Notes::parse(lesson.notes.zh),
                     format!("第 {} 课", lesson.number()),
-                ));
-            }
+                ),
+            ];
             for (notes, title) in languages {
                 assert!(
                     notes.title.starts_with(&title),
@@ -174,6 +174,39 @@ mod tests {
                         section.title
                     );
                 }
+            }
+        }
+    }
+
+    /// Every lesson speaks both languages: its title and what it teaches read as Chinese, and
+    /// so does the introduction and every step of its notes (some Chinese in each: a step may
+    /// quote a program's English output at length).
+    #[test]
+    fn every_lesson_is_in_chinese_too() {
+        use crate::view::lang::{is_cjk, reads_as_chinese};
+        for lesson in LESSONS {
+            assert!(
+                reads_as_chinese(lesson.title.zh) && reads_as_chinese(lesson.teaches.zh),
+                "lesson {}: title or what it teaches is not Chinese",
+                lesson.number()
+            );
+            let notes = Notes::parse(lesson.notes.zh);
+            let bodies = std::iter::once(&notes.intro)
+                .chain(notes.sections.iter().map(|section| &section.body));
+            for body in bodies {
+                assert!(
+                    body.chars().filter(|&c| is_cjk(c)).count() > 20,
+                    "lesson {}: notes.zh.md has a part without Chinese: {body:.60}",
+                    lesson.number()
+                );
+            }
+            for section in &notes.sections {
+                assert!(
+                    reads_as_chinese(&section.title),
+                    "lesson {}: step title {:?}",
+                    lesson.number(),
+                    section.title
+                );
             }
         }
     }

@@ -402,7 +402,8 @@ macro_rules! say {
 
 /// The lab's annotation on what just happened, in both languages (see `view::lang`):
 /// `note!(en: "{pid} was reaped", zh: "{pid} 已被回收", pid = child)`. Only the language of
-/// the run is formatted.
+/// the run is formatted. There is no English-only form: a note without its Chinese does not
+/// compile.
 #[macro_export]
 macro_rules! note {
     (en: $en:literal, zh: $zh:literal $(, $($arg:tt)*)?) => {
@@ -416,9 +417,6 @@ macro_rules! note {
                 format_args!($zh $(, $($arg)*)?),
             ),
         }
-    };
-    ($($arg:tt)*) => {
-        $crate::runtime::context::emit_text($crate::runtime::context::TextKind::Note, format_args!($($arg)*))
     };
 }
 
