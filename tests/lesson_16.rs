@@ -233,8 +233,9 @@ print("poll took", sockets[-1].fileno(), poller.poll(0) is not None)
 fn observed(english: &[&str], shown: &[Value], choice: &str, value: &str) -> String {
     let place = english.iter().position(|c| *c == choice).unwrap();
     let shown = shown[place].as_str().unwrap();
-    if shown == value {
-        value.to_string()
+    // As --predict shows it: the value beside the choice only when it is not the choice.
+    if choice == value {
+        shown.to_string()
     } else {
         format!("{shown} ({value})")
     }
