@@ -2,9 +2,9 @@
 //! notes' numbers are. `--repeat` runs a lesson many times and counts each outcome's values;
 //! `--predict` answers a step's question with one of them.
 //!
-//! Each lesson that measures something has its own `outcomes.rs` in its folder (read
-//! `lessons/05-process-lock/outcomes.rs` first), listed below by folder name. A lesson without
-//! one gets [`generic`]: the order in which the children of each step ended.
+//! Each lesson has its own `outcomes.rs` in its folder (read
+//! `lessons/05-process-lock/outcomes.rs` first), listed below by folder name: what varies
+//! from run to run is different in every lesson, so each declares its own.
 
 use crate::lessons::Lesson;
 use crate::runtime::event::{Event, Kind, Measured};
@@ -68,19 +68,13 @@ const MEASURES: &[(&str, Measure)] = &[
     ("17-coroutines", coroutines::measure),
 ];
 
-/// The outcome function of `lesson`: its own, or the generic one.
+/// The outcome function of `lesson` (a lesson not yet listed measures nothing; a unit test
+/// requires every lesson to be listed).
 pub fn measure_of(lesson: &Lesson) -> Measure {
     MEASURES
         .iter()
         .find(|(folder, _)| *folder == lesson.folder())
-        .map_or(generic, |(_, measure)| *measure)
-}
-
-/// Whether `lesson` declares outcomes of its own (rather than the generic fallback).
-pub fn has_own(lesson: &Lesson) -> bool {
-    MEASURES
-        .iter()
-        .any(|(folder, _)| *folder == lesson.folder())
+        .map_or(|_| Vec::new(), |(_, measure)| *measure)
 }
 
 /// One measured value: step `step`, `what`, `value`.
@@ -90,24 +84,6 @@ pub fn measured(step: u32, what: &str, value: impl ToString) -> Measured {
         what: what.to_string(),
         value: value.to_string(),
     }
-}
-
-/// The fallback for a lesson without outcomes of its own: for each step in which two or more
-/// child processes ended, the order they ended in (which the scheduler may change).
-pub fn generic(run: &Record) -> Vec<Measured> {
-    let mut found = Vec::new();
-    for step in 1..=run.steps() {
-        let ended: Vec<&str> = run
-            .in_step(step)
-            .filter(|e| matches!(e.kind, Kind::Done { .. }) && e.tid.is_none())
-            .filter(|e| e.pid != run.main_pid() && e.pid != run.lab_pid())
-            .map(|e| e.name.as_str())
-            .collect();
-        if ended.len() >= 2 {
-            found.push(measured(step, "order children ended", ended.join(", ")));
-        }
-    }
-    found
 }
 
 /// The events of one run, with the questions outcome functions ask of them: which step an
@@ -261,6 +237,17 @@ pub fn order_of_magnitude(count: i64) -> String {
 mod tests {
     use super::*;
     use crate::lessons::LESSONS;
+
+    #[test]
+    fn every_lesson_declares_its_outcomes() {
+        for lesson in LESSONS {
+            assert!(
+                MEASURES.iter().any(|(folder, _)| *folder == lesson.folder()),
+                "lesson {} has no outcomes.rs listed here",
+                lesson.number()
+            );
+        }
+    }
 
     #[test]
     fn every_listed_folder_is_a_lesson() {

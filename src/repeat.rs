@@ -408,13 +408,6 @@ fn human_summary(
         options.runs,
         options.first_seed
     ));
-    if !outcomes::has_own(lesson) {
-        out.push_str(&text!(
-            en: "This lesson declares no outcomes of its own: shown is the order the children \
-                 of each step ended.\n",
-            zh: "这节课没有声明自己的结果：下面显示的是每一步里子进程结束的先后顺序。\n",
-        ));
-    }
     let value_width = histograms
         .iter()
         .flat_map(|h| &h.bars)

@@ -231,29 +231,6 @@ fn only_step_measures_that_step_and_stops_each_run_after_it() {
     assert!(human.stderr.contains("steps 1 to 4"), "{}", human.stderr);
 }
 
-/// A lesson without outcomes of its own gets the generic one: the order children ended.
-#[test]
-fn a_lesson_without_outcomes_shows_the_order_children_ended() {
-    let lab = Lab::new();
-    let finished = lab.run(
-        &[
-            "run", "9", "--repeat", "1", "--speed", "20", "--color", "never",
-        ],
-        "",
-    );
-    assert!(finished.status.success(), "{}", finished.stderr);
-    assert!(
-        finished.stdout.contains("declares no outcomes of its own"),
-        "{}",
-        finished.stdout
-    );
-    assert!(
-        finished.stdout.contains("order children ended"),
-        "{}",
-        finished.stdout
-    );
-}
-
 /// Ctrl-C during the third run: the runs made so far are shown, the run under way is ended
 /// by its own supervisor, status 130, and nothing is left.
 #[test]
