@@ -275,10 +275,10 @@ pub struct RunArgs {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1000),
         conflicts_with_all = ["step", "notes", "no_clear", "record"])]
     pub repeat: Option<u32>,
-    /// Before each step that has a question (lessons 1-5), ask it with its choices and wait
-    /// for a prediction (its number, then Enter; one per line when piped); once the step has
-    /// run, answer it from this run's events and say whether the prediction was right. The
-    /// score at the end. Waits at each question even without --step.
+    /// Before each step that has a question (every lesson has some), ask it with its choices
+    /// and wait for a prediction (its number, then Enter; one per line when piped); once the
+    /// step has run, answer it from this run's events and say whether the prediction was
+    /// right. The score at the end. Waits at each question even without --step.
     #[arg(long, conflicts_with = "repeat")]
     pub predict: bool,
     /// With --repeat: measure only step K. The steps before K still run (each step builds on

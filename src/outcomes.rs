@@ -242,7 +242,9 @@ mod tests {
     fn every_lesson_declares_its_outcomes() {
         for lesson in LESSONS {
             assert!(
-                MEASURES.iter().any(|(folder, _)| *folder == lesson.folder()),
+                MEASURES
+                    .iter()
+                    .any(|(folder, _)| *folder == lesson.folder()),
                 "lesson {} has no outcomes.rs listed here",
                 lesson.number()
             );
