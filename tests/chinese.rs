@@ -1,13 +1,16 @@
 //! Every lesson in Chinese (`--lang zh`), through the real binary: each `step` and `note`
 //! event reads as Chinese, the `lesson` event says `lang: zh`, and the run is the same run as
-//! in English: the same steps and the same kinds of events. (That every lesson *has* its
-//! Chinese notes is a unit test in `src/lessons.rs`.)
+//! in English: the same steps, the same kinds of events, and the same outcomes measured (what
+//! `--repeat` counts and `--predict` answers with). (That every lesson *has* its Chinese notes
+//! is a unit test in `src/lessons.rs`.)
 
 mod common;
 
 use std::collections::BTreeSet;
 
 use common::Lab;
+use proclab::outcomes::{self, Record};
+use proclab::runtime::event::Event;
 use proclab::view::lang::reads_as_chinese;
 
 /// Whether lesson `number`'s folder has its Chinese notes yet.
@@ -63,6 +66,27 @@ fn same_lesson_in_chinese(number: &str) {
             .collect()
     };
     assert_eq!(kinds(&chinese), kinds(&english), "lesson {number}: kinds");
+
+    // The lesson's outcomes, measured from each run's events: the same things are measured
+    // in both languages (their values may differ where the lesson races).
+    let measured = |events: &common::Events| -> Vec<(u32, String)> {
+        let events: Vec<Event> = events
+            .0
+            .iter()
+            .map(|e| serde_json::from_value(e.clone()).unwrap())
+            .collect();
+        let lesson = proclab::lessons::find(number).unwrap();
+        let record = Record::new(&events);
+        let mut found: Vec<(u32, String)> = outcomes::measure_of(lesson)(&record)
+            .into_iter()
+            .map(|m| (m.step, m.what))
+            .collect();
+        found.sort();
+        found
+    };
+    let in_english = measured(&english);
+    assert!(!in_english.is_empty(), "lesson {number} measured nothing");
+    assert_eq!(measured(&chinese), in_english, "lesson {number}: outcomes");
 }
 
 /// One test per lesson, so that they run side by side.
