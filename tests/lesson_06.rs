@@ -7,7 +7,7 @@ mod common;
 
 use std::process::Command;
 
-use common::{Events, Lab, notes_headings, step_of, step_titles, t};
+use common::{Lab, PREDICTION_RUNS, lang_args, notes_headings, step_of, step_titles, t};
 use serde_json::Value;
 
 fn text(event: &Value) -> &str {
@@ -254,33 +254,12 @@ fn q_at_every_prompt_leaves_nothing() {
 
 /// Asserts that step `step`'s verdict gives `choice` (in the run's language), measured as
 /// `value`: the verdict shows the choice, with the measured value beside it where they differ.
-#[track_caller]
-fn answered(run: &Events, step: i64, choice: &str, value: &str) {
-    let observed = run.verdict(step)["observed"].as_str().unwrap().to_string();
-    assert!(
-        observed == choice || observed == format!("{choice} ({value})"),
-        "step {step}: {observed:?}, expected {choice:?} ({value})"
-    );
-}
-
-/// The three runs that each prediction test makes: two seeds in English, one in Chinese.
-const RUNS: [(&str, bool); 3] = [("3", false), ("8", false), ("5", true)];
-
-fn extra(zh: bool) -> &'static [&'static str] {
-    if zh { &["--lang", "zh"] } else { &[] }
-}
-
-/// The choice in the run's language.
-fn said<'a>(zh: bool, en: &'a str, in_chinese: &'a str) -> &'a str {
-    if zh { in_chinese } else { en }
-}
-
 /// Each question's answer is what the run's own events say, computed here from them.
 #[test]
 fn each_prediction_is_answered_from_the_runs_own_events() {
     let lab = Lab::new();
-    for (seed, zh) in RUNS {
-        let run = lab.predicted("6", seed, "1\n1\n1\n1\n1\n", extra(zh));
+    for (seed, zh) in PREDICTION_RUNS {
+        let run = lab.predicted("6", seed, "1\n1\n1\n1\n1\n", lang_args(zh));
 
         // Step 1: main's put() with a timeout on the full queue, and whether main waited.
         let main = run.main_pid();
@@ -293,12 +272,7 @@ fn each_prediction_is_answered_from_the_runs_own_events() {
             .any(|e| e["pid"] == main && e["on"] == "queue" && t(e) > before && t(e) < t(put));
         assert!(waited, "put() with a timeout waits before it gives up");
         let value = "it waits, then fails with queue.Full";
-        answered(
-            &run,
-            1,
-            said(zh, value, "先等待，然后失败，queue.Full"),
-            value,
-        );
+        run.assert_answer(1, (value, "先等待，然后失败，queue.Full"), value, zh);
 
         // Step 2: the rounds in which a consumer told "not empty" got queue.Empty.
         let rounds: Vec<u32> = run
@@ -313,11 +287,11 @@ fn each_prediction_is_answered_from_the_runs_own_events() {
         assert_eq!(rounds.len(), 20);
         let misled = rounds.iter().filter(|&&none| none > 0).count();
         let choice = match misled {
-            0 => "0",
-            1..=9 => said(zh, "1 to 9", "1 到 9"),
-            _ => said(zh, "10 to 20", "10 到 20"),
+            0 => ("0", "0"),
+            1..=9 => ("1 to 9", "1 到 9"),
+            _ => ("10 to 20", "10 到 20"),
         };
-        answered(&run, 2, choice, &misled.to_string());
+        run.assert_answer(2, choice, &misled.to_string(), zh);
 
         // Step 3: the producer's waits on the queue.
         let producer = run.pid_of("producer");
@@ -327,11 +301,11 @@ fn each_prediction_is_answered_from_the_runs_own_events() {
             .filter(|e| e["pid"] == producer && e["tid"].is_null() && e["on"] == "queue")
             .count();
         let choice = match waits {
-            0 => "0",
-            1..=3 => said(zh, "1 to 3", "1 到 3"),
-            _ => said(zh, "4 or more", "4 次或更多"),
+            0 => ("0", "0"),
+            1..=3 => ("1 to 3", "1 到 3"),
+            _ => ("4 or more", "4 次或更多"),
         };
-        answered(&run, 3, choice, &waits.to_string());
+        run.assert_answer(3, choice, &waits.to_string(), zh);
 
         // Step 4: the consumers' "ate" lines before p1's join() returned.
         let returned = t(run.find("say", |e| text(e) == "p1: all eaten, leaving"));
@@ -342,7 +316,7 @@ fn each_prediction_is_answered_from_the_runs_own_events() {
             .filter(|e| text(e).contains(": ate baozi "))
             .count();
         assert_eq!(eaten, 6, "join() returns once every baozi is done");
-        answered(&run, 4, "6", "6");
+        run.assert_answer(4, ("6", "6"), "6", zh);
 
         // Step 5: the torn rounds main counted on the bare pipe.
         let bare = run.find("say", |e| text(e).starts_with("bare pipe: "));
@@ -353,10 +327,10 @@ fn each_prediction_is_answered_from_the_runs_own_events() {
             .parse()
             .unwrap();
         let choice = match torn {
-            0 => "0",
-            5 => "5",
-            _ => said(zh, "1 to 4", "1 到 4"),
+            0 => ("0", "0"),
+            5 => ("5", "5"),
+            _ => ("1 to 4", "1 到 4"),
         };
-        answered(&run, 5, choice, &torn.to_string());
+        run.assert_answer(5, choice, &torn.to_string(), zh);
     }
 }

@@ -7,7 +7,7 @@ mod common;
 
 use std::process::Command;
 
-use common::{Events, Lab, notes_headings, step_of, step_titles, t};
+use common::{Lab, PREDICTION_RUNS, lang_args, notes_headings, step_of, step_titles, t};
 use serde_json::Value;
 
 fn text(event: &Value) -> &str {
@@ -191,33 +191,12 @@ fn q_at_every_prompt_leaves_nothing() {
 
 /// Asserts that step `step`'s verdict gives `choice` (in the run's language), measured as
 /// `value`: the verdict shows the choice, with the measured value beside it where they differ.
-#[track_caller]
-fn answered(run: &Events, step: i64, choice: &str, value: &str) {
-    let observed = run.verdict(step)["observed"].as_str().unwrap().to_string();
-    assert!(
-        observed == choice || observed == format!("{choice} ({value})"),
-        "step {step}: {observed:?}, expected {choice:?} ({value})"
-    );
-}
-
-/// The three runs that each prediction test makes: two seeds in English, one in Chinese.
-const RUNS: [(&str, bool); 3] = [("3", false), ("8", false), ("5", true)];
-
-fn extra(zh: bool) -> &'static [&'static str] {
-    if zh { &["--lang", "zh"] } else { &[] }
-}
-
-/// The choice in the run's language.
-fn said<'a>(zh: bool, en: &'a str, in_chinese: &'a str) -> &'a str {
-    if zh { in_chinese } else { en }
-}
-
 /// Each question's answer is what the run's own events say, computed here from them.
 #[test]
 fn each_prediction_is_answered_from_the_runs_own_events() {
     let lab = Lab::new();
-    for (seed, zh) in RUNS {
-        let run = lab.predicted("7", seed, "1\n1\n1\n1\n", extra(zh));
+    for (seed, zh) in PREDICTION_RUNS {
+        let run = lab.predicted("7", seed, "1\n1\n1\n1\n", lang_args(zh));
 
         // Step 1: adder's own line when its recv() gave the end of file.
         let adder = run.pid_of("adder");
@@ -225,7 +204,7 @@ fn each_prediction_is_answered_from_the_runs_own_events() {
         assert_eq!(eof["pid"], adder);
         assert_eq!(step_of(&run, t(eof)), 1);
         let value = "EOFError (end of file)";
-        answered(&run, 1, said(zh, value, "EOFError（文件结尾）"), value);
+        run.assert_answer(1, (value, "EOFError（文件结尾）"), value, zh);
 
         // Step 2: c2 said it got nothing before it got the end of file.
         let c2 = run.pid_of("c2");
@@ -244,7 +223,7 @@ fn each_prediction_is_answered_from_the_runs_own_events() {
         } else {
             ("EOFError at once", "立即得到 EOFError")
         };
-        answered(&run, 2, said(zh, value, in_chinese), value);
+        run.assert_answer(2, (value, in_chinese), value, zh);
 
         // Step 3: the pids c3 found holding the write end, named.
         let c3 = run.pid_of("c3");
@@ -259,7 +238,7 @@ fn each_prediction_is_answered_from_the_runs_own_events() {
             .map(|pid| pid.parse().unwrap())
             .collect();
         assert_eq!(holders, [c3], "c3 holds the last write end itself");
-        answered(&run, 3, said(zh, "c3 itself", "c3 自己"), "c3 itself");
+        run.assert_answer(3, ("c3 itself", "c3 自己"), "c3 itself", zh);
 
         // Step 4: the rounds of large messages in which something was torn or lost.
         let corrupted = run
@@ -269,10 +248,10 @@ fn each_prediction_is_answered_from_the_runs_own_events() {
             .filter(|line| !line.contains(" 0 torn") || line.contains("the stream is lost"))
             .count();
         let choice = match corrupted {
-            0 => "0",
-            5 => "5",
-            _ => said(zh, "1 to 4", "1 到 4"),
+            0 => ("0", "0"),
+            5 => ("5", "5"),
+            _ => ("1 to 4", "1 到 4"),
         };
-        answered(&run, 4, choice, &corrupted.to_string());
+        run.assert_answer(4, choice, &corrupted.to_string(), zh);
     }
 }

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{Events, Lab, notes_headings, step_titles};
+use common::{Events, Lab, PREDICTION_RUNS, lang_args, notes_headings, step_titles};
 use serde_json::Value;
 
 fn text(event: &Value) -> &str {
@@ -175,62 +175,36 @@ if __name__ == '__main__':
 
 /// Asserts that step `step`'s verdict gives `choice` (in the run's language), measured as
 /// `value`: the verdict shows the choice, with the measured value beside it where they differ.
-#[track_caller]
-fn answered(run: &Events, step: i64, choice: &str, value: &str) {
-    let observed = run.verdict(step)["observed"].as_str().unwrap().to_string();
-    assert!(
-        observed == choice || observed == format!("{choice} ({value})"),
-        "step {step}: {observed:?}, expected {choice:?} ({value})"
-    );
-}
-
-/// The three runs that each prediction test makes: two seeds in English, one in Chinese.
-const RUNS: [(&str, bool); 3] = [("3", false), ("8", false), ("5", true)];
-
-fn extra(zh: bool) -> &'static [&'static str] {
-    if zh { &["--lang", "zh"] } else { &[] }
-}
-
-/// The choice in the run's language.
-fn said<'a>(zh: bool, en: &'a str, in_chinese: &'a str) -> &'a str {
-    if zh { in_chinese } else { en }
-}
-
 /// Each question's answer is what the run's own events say, computed here from them.
 #[test]
 fn each_prediction_is_answered_from_the_runs_own_events() {
     let lab = Lab::new();
-    for (seed, zh) in RUNS {
-        let run = lab.predicted("8", seed, "1\n1\n1\n1\n", extra(zh));
+    for (seed, zh) in PREDICTION_RUNS {
+        let run = lab.predicted("8", seed, "1\n1\n1\n1\n", lang_args(zh));
 
         // Step 1: the additions lost, against the total the locked run reached.
         let unlocked = numbers_after(&run, "without the lock: counter.value = ")[0];
         let locked = numbers_after(&run, "with get_lock(): counter.value = ")[0];
         assert_eq!(locked, 10000);
         let value = match locked - unlocked {
-            0 => "0",
-            1..=9 => "1-9",
-            10..=99 => "10-99",
-            100..=999 => "100-999",
-            _ => "1000 or more",
+            0 => ("0", "0"),
+            1..=9 => ("1-9", "1-9"),
+            10..=99 => ("10-99", "10-99"),
+            100..=999 => ("100-999", "100-999"),
+            _ => ("1000 or more", "1000 或更多"),
         };
-        answered(
-            &run,
-            1,
-            said(zh, value, &value.replace(" or more", " 或更多")),
-            value,
-        );
+        run.assert_answer(1, value, value.0, zh);
 
         // Step 2: the twenty totals, and how many fell short of 10000.
         let totals = numbers_after(&run, "20 runs without the lock: ");
         assert_eq!(totals.len(), 20);
         let short = totals.iter().filter(|&&total| total < 10000).count();
         let choice = match short {
-            0 => "0",
-            1..=10 => said(zh, "1 to 10", "1 到 10"),
-            _ => said(zh, "11 to 20", "11 到 20"),
+            0 => ("0", "0"),
+            1..=10 => ("1 to 10", "1 到 10"),
+            _ => ("11 to 20", "11 到 20"),
         };
-        answered(&run, 2, choice, &short.to_string());
+        run.assert_answer(2, choice, &short.to_string(), zh);
 
         // Step 3: the five counts left without a lock, and how many stayed above 0.
         let lefts = numbers_after(&run, "without a lock: d['count'] = ");
@@ -238,11 +212,11 @@ fn each_prediction_is_answered_from_the_runs_own_events() {
         assert_eq!(lefts.len(), 6, "{lefts:?}");
         let above = lefts[..5].iter().filter(|&&left| left > 0).count();
         let choice = match above {
-            0 => "0",
-            5 => "5",
-            _ => said(zh, "1 to 4", "1 到 4"),
+            0 => ("0", "0"),
+            5 => ("5", "5"),
+            _ => ("1 to 4", "1 到 4"),
         };
-        answered(&run, 3, choice, &above.to_string());
+        run.assert_answer(3, choice, &above.to_string(), zh);
 
         // Step 4: the two costs main printed, and their ratio.
         let line = run.find("say", |e| text(e).starts_with("one increment: "));
@@ -262,6 +236,6 @@ fn each_prediction_is_answered_from_the_runs_own_events() {
             "1000 or more"
         };
         let in_chinese = value.replace(" to ", " 到 ").replace(" or more", " 或更多");
-        answered(&run, 4, said(zh, value, &in_chinese), value);
+        run.assert_answer(4, (value, &in_chinese), value, zh);
     }
 }

@@ -406,23 +406,6 @@ fn ctrl_c_at_random_moments_leaves_nothing() {
 /// Asserts that step `step`'s verdict shows `value` as `--predict` does: under its choice
 /// (English, Chinese), in the run's language, with the value beside it only where the choice
 /// is a range that holds it.
-#[track_caller]
-fn assert_observed(events: &Events, step: i64, choice: (&str, &str), value: &str, chinese: bool) {
-    let (en, zh) = choice;
-    let shown = if chinese { zh } else { en };
-    let expected = if en == value {
-        shown.to_string()
-    } else {
-        format!("{shown} ({value})")
-    };
-    assert_eq!(
-        events.verdict(step)["observed"],
-        expected.as_str(),
-        "step {step}:\n{}",
-        events.dump()
-    );
-}
-
 /// `--predict`: each of the six answers is what the run's own events say, worked out here
 /// from the threads' lines, with two seeds and once in Chinese.
 #[test]
@@ -459,7 +442,7 @@ fn each_prediction_is_answered_from_the_runs_own_events() {
             5 => ("5", "5"),
             _ => ("6 to 8", "6 到 8"),
         };
-        assert_observed(&events, 1, choice, &most.to_string(), chinese);
+        events.assert_answer(1, choice, &most.to_string(), chinese);
 
         // Step 2: who said "connected".
         let through = |name: &str| said_by(2, name).iter().any(|s| s == "connected");
@@ -469,7 +452,7 @@ fn each_prediction_is_answered_from_the_runs_own_events() {
             (false, true) => ("only conn-2", "只有 conn-2"),
             (false, false) => ("neither", "都不能"),
         };
-        assert_observed(&events, 2, choice, choice.0, chinese);
+        events.assert_answer(2, choice, choice.0, chinese);
 
         // Step 3: runners' lines before the main thread's "notify_all()".
         let step_3 = says(3);
@@ -486,7 +469,7 @@ fn each_prediction_is_answered_from_the_runs_own_events() {
             2 => ("2", "2"),
             _ => ("3 to 5", "3 到 5"),
         };
-        assert_observed(&events, 3, choice, &ran.to_string(), chinese);
+        events.assert_answer(3, choice, &ran.to_string(), chinese);
 
         // Step 4: waiter-1's own line about its wait().
         let waiter = said_by(4, "waiter-1");
@@ -495,7 +478,7 @@ fn each_prediction_is_answered_from_the_runs_own_events() {
         } else {
             ("wait() is notified", "wait() 被 notify 唤醒")
         };
-        assert_observed(&events, 4, choice, choice.0, chinese);
+        events.assert_answer(4, choice, choice.0, chinese);
 
         // Step 5: the fewest buns left that eater-1 or eater-2 saw.
         let left = ["eater-1", "eater-2"]
@@ -508,7 +491,7 @@ fn each_prediction_is_answered_from_the_runs_own_events() {
             .min()
             .unwrap();
         let left = left.to_string();
-        assert_observed(&events, 5, (&left, &left), &left, chinese);
+        events.assert_answer(5, (&left, &left), &left, chinese);
 
         // Step 6: which timer thread printed its function's line.
         let hello = said_by(6, "hello").iter().any(|s| s == "hello, world");
@@ -519,7 +502,7 @@ fn each_prediction_is_answered_from_the_runs_own_events() {
             (false, true) => ("only late", "只有 late"),
             (false, false) => ("neither", "都不会"),
         };
-        assert_observed(&events, 6, choice, choice.0, chinese);
+        events.assert_answer(6, choice, choice.0, chinese);
 
         for step in 1..=6 {
             let observed = &events.verdict(step)["observed"];

@@ -257,23 +257,6 @@ fn ctrl_c_at_random_moments_leaves_nothing() {
 /// Asserts that step `step`'s verdict shows `value` as `--predict` does: under its choice
 /// (English, Chinese), in the run's language, with the value beside it only where the choice
 /// is a range that holds it.
-#[track_caller]
-fn assert_observed(events: &Events, step: i64, choice: (&str, &str), value: &str, chinese: bool) {
-    let (en, zh) = choice;
-    let shown = if chinese { zh } else { en };
-    let expected = if en == value {
-        shown.to_string()
-    } else {
-        format!("{shown} ({value})")
-    };
-    assert_eq!(
-        events.verdict(step)["observed"],
-        expected.as_str(),
-        "step {step}:\n{}",
-        events.dump()
-    );
-}
-
 /// `--predict`: each of the six answers is what the run's own events say, worked out here
 /// from the threads' lines, with two seeds and once in Chinese.
 #[test]
@@ -305,7 +288,7 @@ fn each_prediction_is_answered_from_the_runs_own_events() {
         } else {
             ("out of order", "顺序被打乱")
         };
-        assert_observed(&events, 1, choice, choice.0, chinese);
+        events.assert_answer(1, choice, choice.0, chinese);
 
         // Step 2: the first tuple of the PriorityQueue's line.
         let line = says(2)
@@ -314,7 +297,7 @@ fn each_prediction_is_answered_from_the_runs_own_events() {
             .find(|s| s.starts_with("PriorityQueue gives:"))
             .unwrap();
         let first = &line[line.find('(').unwrap()..=line.find(')').unwrap()];
-        assert_observed(&events, 2, (first, first), first, chinese);
+        events.assert_answer(2, (first, first), first, chinese);
 
         // Step 3: fast-0's "... held at most N".
         let held = says(3)
@@ -327,7 +310,7 @@ fn each_prediction_is_answered_from_the_runs_own_events() {
             4..=10 => ("4 to 10", "4 到 10"),
             _ => ("11 or more", "11 或更多"),
         };
-        assert_observed(&events, 3, choice, &held.to_string(), chinese);
+        events.assert_answer(3, choice, &held.to_string(), chinese);
 
         // Step 4: is any "job N done" line after "join() returned"?
         let step_4 = says(4);
@@ -343,7 +326,7 @@ fn each_prediction_is_answered_from_the_runs_own_events() {
         } else {
             ("after the last job is done", "最后一个任务做完才返回")
         };
-        assert_observed(&events, 4, choice, choice.0, chinese);
+        events.assert_answer(4, choice, choice.0, chinese);
 
         // Step 5: three consumers, less those that said "got None: stops" before the main
         // thread put the others' sentinels.
@@ -357,7 +340,7 @@ fn each_prediction_is_answered_from_the_runs_own_events() {
             .filter(|e| text(e) == "got None: stops")
             .count();
         let waiting = (3 - stopped).to_string();
-        assert_observed(&events, 5, (&waiting, &waiting), &waiting, chinese);
+        events.assert_answer(5, (&waiting, &waiting), &waiting, chinese);
 
         // Step 6: the queue with the fewest items per second.
         let slowest = says(6)
@@ -370,7 +353,7 @@ fn each_prediction_is_answered_from_the_runs_own_events() {
             })
             .min_by(|a, b| a.1.total_cmp(&b.1))
             .unwrap();
-        assert_observed(&events, 6, (&slowest.0, &slowest.0), &slowest.0, chinese);
+        events.assert_answer(6, (&slowest.0, &slowest.0), &slowest.0, chinese);
 
         for step in 1..=6 {
             let observed = events.verdict(step)["observed"].as_str().unwrap();

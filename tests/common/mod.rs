@@ -478,6 +478,18 @@ impl Events {
         )
     }
 
+    /// Asserts that the verdict of step `step` shows `choice` (in English, in Chinese) for
+    /// the measured `value`, as `--predict` shows it (see `answer_shown`).
+    #[track_caller]
+    pub fn assert_answer(&self, step: i64, choice: (&str, &str), value: &str, chinese: bool) {
+        assert_eq!(
+            self.verdict(step)["observed"],
+            answer_shown(choice, value, chinese).as_str(),
+            "step {step}:\n{}",
+            self.dump()
+        );
+    }
+
     /// The `predict` event (the verdict) of step `step`.
     #[track_caller]
     pub fn verdict(&self, step: i64) -> &Value {
@@ -838,4 +850,13 @@ pub fn answer_shown(choice: (&str, &str), value: &str, chinese: bool) -> String 
     } else {
         format!("{shown} ({value})")
     }
+}
+
+/// The three runs of a lesson's prediction test: two seeds in English, one in Chinese
+/// (`true`).
+pub const PREDICTION_RUNS: [(&str, bool); 3] = [("3", false), ("8", false), ("5", true)];
+
+/// The arguments that choose a run's language: Chinese, or the harness's English.
+pub fn lang_args(chinese: bool) -> &'static [&'static str] {
+    if chinese { &["--lang", "zh"] } else { &[] }
 }
