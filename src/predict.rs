@@ -187,6 +187,16 @@ pub fn questions_of(lesson: &Lesson) -> Vec<Question> {
             }
         }
     }
+    // The files are Markdown, but a question is shown as plain text, in the terminal and in
+    // the JSON: code marks would show as stray backticks.
+    for question in &mut questions {
+        for text in [&mut question.text, &mut question.why]
+            .into_iter()
+            .chain(question.choices.iter_mut())
+        {
+            *text = text.replace('`', "");
+        }
+    }
     questions
 }
 

@@ -207,3 +207,23 @@ fn with_step_mode_the_verdict_comes_at_the_end_of_the_step() {
     );
     assert!(text.contains("You predicted 1 of 2 right."), "{text}");
 }
+
+/// The questions files are Markdown, but a question is asked in plain text: no code marks
+/// reach the terminal or the JSON (lesson 9's first question names `Semaphore(3)`).
+#[test]
+fn questions_are_asked_without_markdown_code_marks() {
+    let lab = Lab::new();
+    for lang in ["en", "zh"] {
+        let run = lab.predicted("9", "3", "1\n1\n", &["--lang", lang]);
+        let questions = run.of_kind("question");
+        assert!(!questions.is_empty());
+        for question in questions {
+            let text = question.to_string();
+            assert!(
+                text.contains("Semaphore(3)") || question["step"] != 1,
+                "{text}"
+            );
+            assert!(!text.contains('`'), "{text}");
+        }
+    }
+}
