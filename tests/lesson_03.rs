@@ -403,24 +403,6 @@ fn each_prediction_is_what_the_runs_own_events_say() {
     let answers = "1\n1\n1\n1\n1\n";
     for (seed, lang) in [("3", "en"), ("8", "en"), ("5", "zh")] {
         let run = lab.predicted("3", seed, answers, &["--lang", lang]);
-        let expected = lesson_3_answers(&run);
-        assert_eq!(
-            run.of_kind("predict").len(),
-            expected.len(),
-            "{}",
-            run.dump()
-        );
-        for (step, answer) in expected {
-            let observed = run.verdict(step)["observed"].as_str().unwrap().to_string();
-            let shown = if lang == "zh" {
-                in_chinese(&answer)
-            } else {
-                &answer
-            };
-            assert!(
-                observed == shown || observed.starts_with(&format!("{shown} (")),
-                "seed {seed} {lang} step {step}: observed {observed:?}, the events say {shown:?}"
-            );
-        }
+        run.assert_answers(&lesson_3_answers(&run), lang == "zh", in_chinese);
     }
 }

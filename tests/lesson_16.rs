@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{Events, Lab, notes_headings, step_titles};
+use common::{Events, Lab, answer_among, notes_headings, step_titles};
 use serde_json::Value;
 
 fn text(event: &Value) -> &str {
@@ -227,20 +227,6 @@ print("poll took", sockets[-1].fileno(), poller.poll(0) is not None)
     assert!(text.contains("poll took 1024 True"), "{text}");
 }
 
-/// What the lab shows as this run's answer: the choice the value falls under (in the run's
-/// language: the choice at the same place among the `shown` ones), with the value beside it
-/// when they differ.
-fn observed(english: &[&str], shown: &[Value], choice: &str, value: &str) -> String {
-    let place = english.iter().position(|c| *c == choice).unwrap();
-    let shown = shown[place].as_str().unwrap();
-    // As --predict shows it: the value beside the choice only when it is not the choice.
-    if choice == value {
-        shown.to_string()
-    } else {
-        format!("{shown} ({value})")
-    }
-}
-
 /// The choice of "1 / 2 to 19 / 20 or more" that a count falls under.
 fn open_at_once(count: u64) -> &'static str {
     match count {
@@ -282,7 +268,7 @@ fn each_prediction_is_answered_from_the_runs_own_events() {
         let open = number_after(&closing, "at most ").expect(&closing);
         assert_eq!(
             run.verdict(1)["observed"],
-            observed(
+            answer_among(
                 &open_choices,
                 &shown(1),
                 open_at_once(open),
@@ -332,7 +318,7 @@ fn each_prediction_is_answered_from_the_runs_own_events() {
         let pid_choices = ["the server's pid", "a new pid for each handler"];
         assert_eq!(
             run.verdict(3)["observed"],
-            observed(&pid_choices, &shown(3), choice, choice)
+            answer_among(&pid_choices, &shown(3), choice, choice)
         );
 
         // Step 4: which idle server never waited.
@@ -349,7 +335,7 @@ fn each_prediction_is_answered_from_the_runs_own_events() {
         let idle_choices = ["the busy loop", "the blocking server", "both"];
         assert_eq!(
             run.verdict(4)["observed"],
-            observed(&idle_choices, &shown(4), choice, choice)
+            answer_among(&idle_choices, &shown(4), choice, choice)
         );
 
         // Step 5: what the poll server waited in.
@@ -366,7 +352,7 @@ fn each_prediction_is_answered_from_the_runs_own_events() {
         let call_choices = ["accept and recv", "poll", "poll and send"];
         assert_eq!(
             run.verdict(5)["observed"],
-            observed(&call_choices, &shown(5), &calls, &calls)
+            answer_among(&call_choices, &shown(5), &calls, &calls)
         );
 
         // Step 6: the epoll server's own count of the replies it could not send whole.
@@ -375,7 +361,7 @@ fn each_prediction_is_answered_from_the_runs_own_events() {
         let choice = if kept == 0 { "0" } else { "1 or more" };
         assert_eq!(
             run.verdict(6)["observed"],
-            observed(&["0", "1 or more"], &shown(6), choice, &kept.to_string())
+            answer_among(&["0", "1 or more"], &shown(6), choice, &kept.to_string())
         );
 
         // Step 7: the rows of the final table that say 20/20.
@@ -391,7 +377,7 @@ fn each_prediction_is_answered_from_the_runs_own_events() {
         };
         assert_eq!(
             run.verdict(7)["observed"],
-            observed(
+            answer_among(
                 &["0 to 4", "5", "6"],
                 &shown(7),
                 choice,

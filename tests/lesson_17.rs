@@ -8,7 +8,7 @@ mod common;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
-use common::{Events, Lab, notes_headings, step_titles};
+use common::{Events, Lab, answer_among, notes_headings, step_titles};
 use serde_json::Value;
 
 fn text(event: &Value) -> &str {
@@ -225,20 +225,6 @@ asyncio.run(main())
     assert!(rate > 1000.0, "{}", load.stdout);
 }
 
-/// What the lab shows as this run's answer: the choice the value falls under (in the run's
-/// language: the choice at the same place among the `shown` ones), with the value beside it
-/// when they differ.
-fn observed(english: &[&str], shown: &[Value], choice: &str, value: &str) -> String {
-    let place = english.iter().position(|c| *c == choice).unwrap();
-    let shown = shown[place].as_str().unwrap();
-    // As --predict shows it: the value beside the choice only when it is not the choice.
-    if choice == value {
-        shown.to_string()
-    } else {
-        format!("{shown} ({value})")
-    }
-}
-
 /// Each question's answer, computed here from the run's own events (the tasks' starts and
 /// ends, the threads their events came from, the tickers' events during the blocking sleep,
 /// the three servers' rates), with two seeds and once in Chinese.
@@ -288,7 +274,7 @@ fn each_prediction_is_answered_from_the_runs_own_events() {
         ];
         assert_eq!(
             run.verdict(1)["observed"],
-            observed(&nap_choices, &shown(1), choice, choice)
+            answer_among(&nap_choices, &shown(1), choice, choice)
         );
 
         // Step 2: the threads the tasks' events came from.
@@ -302,7 +288,7 @@ fn each_prediction_is_answered_from_the_runs_own_events() {
         let count = threads.len().to_string();
         assert_eq!(
             run.verdict(2)["observed"],
-            observed(&["1", "4", "7"], &shown(2), &count, &count)
+            answer_among(&["1", "4", "7"], &shown(2), &count, &count)
         );
 
         // Step 3: any event of a ticker between the plain sleep's start and its end.
@@ -325,7 +311,7 @@ fn each_prediction_is_answered_from_the_runs_own_events() {
         let tick_choices = ["they kept ticking", "they stopped until it woke"];
         assert_eq!(
             run.verdict(3)["observed"],
-            observed(&tick_choices, &shown(3), choice, choice)
+            answer_among(&tick_choices, &shown(3), choice, choice)
         );
 
         // Step 4: the servers whose rate passed 1000 requests/s.
@@ -351,7 +337,7 @@ fn each_prediction_is_answered_from_the_runs_own_events() {
         };
         assert_eq!(
             run.verdict(4)["observed"],
-            observed(&["0", "1 to 2", "3"], &shown(4), choice, &past.to_string())
+            answer_among(&["0", "1 to 2", "3"], &shown(4), choice, &past.to_string())
         );
     }
 }

@@ -490,6 +490,35 @@ impl Events {
         );
     }
 
+    /// Asserts that the run has a verdict for each step of `expected`, and no other, and that
+    /// each shows the choice the events call for: `(step, the English choice)`, in Chinese
+    /// through `in_chinese` when `chinese` (the measured value may follow in brackets).
+    #[track_caller]
+    pub fn assert_answers(
+        &self,
+        expected: &[(i64, String)],
+        chinese: bool,
+        in_chinese: impl Fn(&str) -> &str,
+    ) {
+        assert_eq!(
+            self.of_kind("predict").len(),
+            expected.len(),
+            "{}",
+            self.dump()
+        );
+        for (step, answer) in expected {
+            let observed = self.verdict(*step)["observed"]
+                .as_str()
+                .unwrap()
+                .to_string();
+            let shown = if chinese { in_chinese(answer) } else { answer };
+            assert!(
+                observed == shown || observed.starts_with(&format!("{shown} (")),
+                "step {step}: observed {observed:?}, the events say {shown:?}"
+            );
+        }
+    }
+
     /// The `predict` event (the verdict) of step `step`.
     #[track_caller]
     pub fn verdict(&self, step: i64) -> &Value {
@@ -859,4 +888,17 @@ pub const PREDICTION_RUNS: [(&str, bool); 3] = [("3", false), ("8", false), ("5"
 /// The arguments that choose a run's language: Chinese, or the harness's English.
 pub fn lang_args(chinese: bool) -> &'static [&'static str] {
     if chinese { &["--lang", "zh"] } else { &[] }
+}
+
+/// A verdict's `observed` when the choices are taken from the verdict itself: `choice` (one of
+/// `english`) shown as the choice at its place among `shown` (the run's language), with the
+/// measured `value` beside it only when it is not the choice itself.
+pub fn answer_among(english: &[&str], shown: &[Value], choice: &str, value: &str) -> String {
+    let place = english.iter().position(|c| *c == choice).unwrap();
+    let shown = shown[place].as_str().unwrap();
+    if choice == value {
+        shown.to_string()
+    } else {
+        format!("{shown} ({value})")
+    }
 }
