@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{Lab, notes_headings, step_titles, t};
+use common::{Lab, PREDICTION_RUNS, lang_args, notes_headings, step_titles, t};
 use proclab::view::lang::reads_as_chinese;
 
 #[test]
@@ -167,61 +167,59 @@ fn join_with_a_timeout_returns_with_the_child_alive() {
     );
 }
 
-/// `--predict --lang zh`: the questions, choices and explanations are the Chinese ones of
-/// `questions.zh.md`, and each answer is still what this run's own events say, shown as the
-/// Chinese choice (with the measured value beside it where the two differ).
+/// `--predict`, with two seeds in English and once in Chinese: each answer is what this run's
+/// own events say, shown in the run's language (the Chinese questions, choices and
+/// explanations are those of `questions.zh.md`).
 #[test]
-fn predictions_in_chinese_are_answered_from_the_runs_own_events() {
+fn predictions_are_answered_from_the_runs_own_events() {
     let lab = Lab::new();
-    let run = lab.predicted("1", "6", "1\n2\n", &["--lang", "zh"]);
+    for (seed, chinese) in PREDICTION_RUNS {
+        let run = lab.predicted("1", seed, "1\n2\n", lang_args(chinese));
 
-    // Step 1: which line came first, the main process's or alex's "alex is done".
-    let main_line = t(run.find("say", |e| e["text"] == "主进程 / main process"));
-    let alex_done = t(run.find("say", |e| e["text"] == "alex is done"));
-    let first = if alex_done < main_line {
-        "alex is done"
-    } else {
-        "主进程"
-    };
-    let step_1 = run.verdict(1);
-    assert_eq!(step_1["observed"], first, "{step_1}");
-    assert_eq!(step_1["given"], "主进程");
-    assert_eq!(
-        step_1["choices"],
-        serde_json::json!(["主进程", "alex is done"])
-    );
+        // Step 1: which line came first, the main process's or alex's "alex is done".
+        let main_line = t(run.find("say", |e| e["text"] == "主进程 / main process"));
+        let alex_done = t(run.find("say", |e| e["text"] == "alex is done"));
+        let first = if alex_done < main_line {
+            "alex is done"
+        } else {
+            "主进程"
+        };
+        run.assert_answer(1, (first, first), first, chinese);
 
-    // Step 2: the three lives, from each child's start to its done, against the time in all.
-    let lives: Vec<(f64, f64)> = ["alex", "wupeiqi", "yuanhao"]
-        .iter()
-        .map(|name| {
-            let pid = run.pid_of(name);
-            (run.time_of("start", pid), run.time_of("done", pid))
-        })
-        .collect();
-    let span = lives.iter().map(|l| l.1).fold(0.0, f64::max)
-        - lives.iter().map(|l| l.0).fold(f64::INFINITY, f64::min);
-    let sum: f64 = lives.iter().map(|l| l.1 - l.0).sum();
-    let longest = lives.iter().map(|l| l.1 - l.0).fold(0.0, f64::max);
-    let expected = if (span - longest).abs() <= (sum - span).abs() {
-        "约等于最长的那次睡眠"
-    } else {
-        "约等于各次睡眠之和"
-    };
-    let step_2 = run.verdict(2);
-    assert_eq!(step_2["observed"], expected, "{step_2}");
-    assert_eq!(step_2["given"], "约等于最长的那次睡眠");
-    assert_eq!(
-        step_2["right"],
-        expected.starts_with("约等于最长"),
-        "{step_2}"
-    );
+        // Step 2: the three lives, from each child's start to its done, against the time in
+        // all: closer to the longest life, or to their sum?
+        let lives: Vec<(f64, f64)> = ["alex", "wupeiqi", "yuanhao"]
+            .iter()
+            .map(|name| {
+                let pid = run.pid_of(name);
+                (run.time_of("start", pid), run.time_of("done", pid))
+            })
+            .collect();
+        let span = lives.iter().map(|l| l.1).fold(0.0, f64::max)
+            - lives.iter().map(|l| l.0).fold(f64::INFINITY, f64::min);
+        let sum: f64 = lives.iter().map(|l| l.1 - l.0).sum();
+        let longest = lives.iter().map(|l| l.1 - l.0).fold(0.0, f64::max);
+        let overlapped = (span - longest).abs() <= (sum - span).abs();
+        let choice = if overlapped {
+            ("about the longest sleep", "约等于最长的那次睡眠")
+        } else {
+            ("about the sum of the sleeps", "约等于各次睡眠之和")
+        };
+        run.assert_answer(2, choice, choice.0, chinese);
+        assert_eq!(run.verdict(2)["right"], overlapped);
 
-    for step in [1, 2] {
-        let verdict = run.verdict(step);
-        for field in ["question", "why"] {
-            let text = verdict[field].as_str().unwrap();
-            assert!(reads_as_chinese(text), "step {step} {field}: {text:?}");
+        if chinese {
+            assert_eq!(
+                run.verdict(1)["choices"],
+                serde_json::json!(["主进程", "alex is done"])
+            );
+            for step in [1, 2] {
+                let verdict = run.verdict(step);
+                for field in ["question", "why"] {
+                    let text = verdict[field].as_str().unwrap();
+                    assert!(reads_as_chinese(text), "step {step} {field}: {text:?}");
+                }
+            }
         }
     }
 }

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{Lab, notes_headings, step_of, step_titles, t};
+use common::{Lab, PREDICTION_RUNS, lang_args, notes_headings, step_of, step_titles, t};
 use proclab::view::lang::reads_as_chinese;
 
 #[test]
@@ -123,52 +123,53 @@ fn a_spawned_child_runs_the_module_level_bind_again_and_fails() {
     assert_eq!(events.find("say", |e| e["text"] == printed[1])["pid"], main);
 }
 
-/// `--predict --lang zh`: the questions and explanations are the Chinese ones, and each answer
-/// is what this run's own events say, shown as the Chinese choice.
+/// `--predict`, with two seeds in English and once in Chinese: each answer is what this run's
+/// own events say, shown in the run's language.
 #[test]
-fn predictions_in_chinese_are_answered_from_the_runs_own_events() {
+fn predictions_are_answered_from_the_runs_own_events() {
     let lab = Lab::new();
-    let run = lab.predicted("2", "6", "1\n1\n", &["--lang", "zh"]);
-    let main = run.main_pid();
+    for (seed, chinese) in PREDICTION_RUNS {
+        let run = lab.predicted("2", seed, "1\n1\n", lang_args(chinese));
+        let main = run.main_pid();
 
-    // Step 1: the first line said in the step by a worker, or the main process's 主进程.
-    let first = run
-        .of_kind("say")
-        .into_iter()
-        .find(|e| {
-            step_of(&run, t(e)) == 1
-                && (e["pid"] != main || e["text"].as_str().unwrap().contains("主进程"))
-        })
-        .unwrap();
-    let expected = if first["pid"] == main {
-        "主进程".to_string()
-    } else {
-        first["name"].as_str().unwrap().to_string()
-    };
-    assert_eq!(run.verdict(1)["observed"], expected.as_str());
+        // Step 1: the first line said in the step by a worker, or the main process's 主进程
+        // (a race).
+        let first = run
+            .of_kind("say")
+            .into_iter()
+            .find(|e| {
+                step_of(&run, t(e)) == 1
+                    && (e["pid"] != main || e["text"].as_str().unwrap().contains("主进程"))
+            })
+            .unwrap();
+        let first = if first["pid"] == main {
+            "主进程".to_string()
+        } else {
+            first["name"].as_str().unwrap().to_string()
+        };
+        run.assert_answer(1, (&first, &first), &first, chinese);
 
-    // Step 2: run() called directly says its line from the main process's pid.
-    let direct = run.find("say", |e| e["text"] == "run-direct is working");
-    let expected = if direct["pid"] == main {
-        "主进程"
-    } else {
-        "一个新的子进程"
-    };
-    let step_2 = run.verdict(2);
-    assert_eq!(step_2["observed"], expected, "{step_2}");
-    assert_eq!(step_2["given"], "主进程");
-    assert_eq!(step_2["right"], direct["pid"] == main);
-    // The explanation names this run's answer.
-    assert!(
-        step_2["why"].as_str().unwrap().contains(expected),
-        "{step_2}"
-    );
+        // Step 2: run() called directly says its line from the main process's pid.
+        let direct = run.find("say", |e| e["text"] == "run-direct is working");
+        let choice = if direct["pid"] == main {
+            ("the main process", "主进程")
+        } else {
+            ("a new child process", "一个新的子进程")
+        };
+        run.assert_answer(2, choice, choice.0, chinese);
+        assert_eq!(run.verdict(2)["right"], direct["pid"] == main);
 
-    for step in [1, 2] {
-        let verdict = run.verdict(step);
-        for field in ["question", "why"] {
-            let text = verdict[field].as_str().unwrap();
-            assert!(reads_as_chinese(text), "step {step} {field}: {text:?}");
+        if chinese {
+            // The explanation names this run's answer.
+            let why = run.verdict(2)["why"].as_str().unwrap().to_string();
+            assert!(why.contains(choice.1), "{why}");
+            for step in [1, 2] {
+                let verdict = run.verdict(step);
+                for field in ["question", "why"] {
+                    let text = verdict[field].as_str().unwrap();
+                    assert!(reads_as_chinese(text), "step {step} {field}: {text:?}");
+                }
+            }
         }
     }
 }

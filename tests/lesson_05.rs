@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{Events, Lab, notes_headings, step_titles};
+use common::{Events, Lab, PREDICTION_RUNS, lang_args, notes_headings, step_titles};
 use proclab::view::lang::reads_as_chinese;
 use serde_json::Value;
 
@@ -174,32 +174,36 @@ fn q_at_every_prompt_leaves_nothing() {
     }
 }
 
-/// `--predict --lang zh`: the questions and explanations are the Chinese ones, and each answer
-/// is the count of the buyers' own 购票成功 lines in that step, shown under its Chinese range.
+/// `--predict`, with two seeds in English and once in Chinese: each answer is the count of
+/// the buyers' own 购票成功 lines in that step, shown under its range in the run's language.
 #[test]
-fn predictions_in_chinese_are_answered_from_the_runs_own_events() {
+fn predictions_are_answered_from_the_runs_own_events() {
     let lab = Lab::new();
-    let run = lab.predicted("5", "6", "1\n1\n", &["--lang", "zh"]);
-    for step in [1, 2] {
-        let sold = bought_in(&run, step);
-        let expected = match sold {
-            1 => "1".to_string(),
-            2..=5 => format!("2 到 5 ({sold})"),
-            _ => format!("6 到 10 ({sold})"),
-        };
-        let verdict = run.verdict(step);
-        assert_eq!(verdict["observed"], expected.as_str(), "step {step}");
-        assert_eq!(verdict["given"], "1");
-        assert_eq!(verdict["right"], sold == 1, "step {step}");
-        assert_eq!(
-            verdict["choices"],
-            serde_json::json!(["1", "2 到 5", "6 到 10"])
-        );
-        for field in ["question", "why"] {
-            let text = verdict[field].as_str().unwrap();
-            assert!(reads_as_chinese(text), "step {step} {field}: {text:?}");
+    for (seed, chinese) in PREDICTION_RUNS {
+        let run = lab.predicted("5", seed, "1\n1\n", lang_args(chinese));
+        for step in [1, 2] {
+            let sold = bought_in(&run, step);
+            let choice = match sold {
+                1 => ("1", "1"),
+                2..=5 => ("2 to 5", "2 到 5"),
+                _ => ("6 to 10", "6 到 10"),
+            };
+            run.assert_answer(step, choice, &sold.to_string(), chinese);
+            let verdict = run.verdict(step);
+            assert_eq!(verdict["given"], "1");
+            assert_eq!(verdict["right"], sold == 1, "step {step}");
+            if chinese {
+                assert_eq!(
+                    verdict["choices"],
+                    serde_json::json!(["1", "2 到 5", "6 到 10"])
+                );
+                for field in ["question", "why"] {
+                    let text = verdict[field].as_str().unwrap();
+                    assert!(reads_as_chinese(text), "step {step} {field}: {text:?}");
+                }
+            }
         }
+        // The lock sells the one ticket once, in both languages.
+        assert_eq!(run.verdict(2)["observed"], "1");
     }
-    // The lock sells the one ticket once, in Chinese as in English.
-    assert_eq!(run.verdict(2)["observed"], "1");
 }

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{Lab, step_of, t};
+use common::Lab;
 
 #[test]
 fn right_predictions_score_and_wrong_ones_are_explained() {
@@ -42,104 +42,9 @@ fn right_predictions_score_and_wrong_ones_are_explained() {
     assert!(question < answer && answer < main_line && main_line < judged);
 }
 
-/// The answers are computed from the events of the same run, lesson by lesson; where they can
-/// vary, with two seeds.
-#[test]
-fn each_answer_is_what_the_runs_own_events_say() {
-    let lab = Lab::new();
-    for seed in ["3", "8"] {
-        // Lesson 1: which line first; the sleeps in all.
-        let run = lab.predicted("1", seed, "1\n1\n", &[]);
-        let main_line = t(run.find("say", |e| e["text"] == "主进程 / main process"));
-        let alex_done = t(run.find("say", |e| e["text"] == "alex is done"));
-        let first = if alex_done < main_line {
-            "alex is done"
-        } else {
-            "主进程"
-        };
-        assert_eq!(run.verdict(1)["observed"], first);
-        let lives: Vec<(f64, f64)> = ["alex", "wupeiqi", "yuanhao"]
-            .iter()
-            .map(|name| {
-                let pid = run.pid_of(name);
-                (run.time_of("start", pid), run.time_of("done", pid))
-            })
-            .collect();
-        let span = lives.iter().map(|l| l.1).fold(0.0, f64::max)
-            - lives.iter().map(|l| l.0).fold(f64::INFINITY, f64::min);
-        let sum: f64 = lives.iter().map(|l| l.1 - l.0).sum();
-        let longest = lives.iter().map(|l| l.1 - l.0).fold(0.0, f64::max);
-        let expected = if (span - longest).abs() <= (sum - span).abs() {
-            "about the longest sleep"
-        } else {
-            "about the sum of the sleeps"
-        };
-        assert_eq!(run.verdict(2)["observed"], expected);
-
-        // Lesson 2: whose line first in step 1 (a race); who runs run() called directly.
-        let run = lab.predicted("2", seed, "1\n1\n", &[]);
-        let main = run.main_pid();
-        let first = run
-            .of_kind("say")
-            .into_iter()
-            .find(|e| {
-                step_of(&run, t(e)) == 1
-                    && (e["pid"] != main || e["text"].as_str().unwrap().contains("主进程"))
-            })
-            .unwrap();
-        let expected = if first["pid"] == main {
-            "主进程".to_string()
-        } else {
-            first["name"].as_str().unwrap().to_string()
-        };
-        assert_eq!(run.verdict(1)["observed"], expected);
-        let direct = run.find("say", |e| e["text"] == "run-direct is working");
-        let expected = if direct["pid"] == main {
-            "the main process"
-        } else {
-            "a new child process"
-        };
-        assert_eq!(run.verdict(2)["observed"], expected);
-
-        // Lesson 5: the buyers' own 购票成功 lines, counted in each step.
-        let run = lab.predicted("5", seed, "1\n1\n", &[]);
-        for step in [1, 2] {
-            let sold = run
-                .of_kind("say")
-                .into_iter()
-                .filter(|e| step_of(&run, t(e)) == step)
-                .filter(|e| e["text"].as_str().unwrap().contains("bought the ticket"))
-                .count();
-            let observed = run.verdict(step as i64)["observed"]
-                .as_str()
-                .unwrap()
-                .to_string();
-            assert!(
-                observed == sold.to_string() || observed.ends_with(&format!("({sold})")),
-                "step {step}: {observed} against {sold} sold"
-            );
-        }
-    }
-
-    // Lesson 3: the daemon's exit code as reaped; the orphan's parent read from /proc.
-    let run = lab.predicted("3", "3", "2\n2\n3\n", &[]);
-    let counter = run.pid_of("counter");
-    assert_eq!(run.exitcode_of(counter), -15);
-    assert_eq!(run.verdict(1)["observed"], "-15 (SIGTERM)");
-    let doomed_reaped = t(run.find("exit", |e| e["child"] == run.pid_of("doomed")));
-    let grandchild = run.pid_of("grandchild");
-    let read = run.find("state", |e| {
-        e["of"] == grandchild && t(e) >= doomed_reaped && !e["ppid_of"].is_null()
-    });
-    assert_eq!(read["ppid_of"], run.lab_pid());
-    assert_eq!(run.verdict(3)["observed"], "proclab");
-    assert_eq!(run.verdict(3)["right"], true);
-
-    // Lesson 4: who forked the handlers.
-    let run = lab.predicted("4", "3", "1\n", &[]);
-    let spawner = run.find("spawn", |e| e["child_name"] == "handler");
-    assert_eq!(run.verdict(1)["observed"], spawner["name"]);
-}
+// That each answer is what the run's own events say is tested lesson by lesson, with two
+// seeds in English and once in Chinese, in `tests/lesson_NN.rs`
+// (`predictions_are_answered_from_the_runs_own_events` and its kin).
 
 #[test]
 fn a_choice_outside_the_list_is_asked_again_and_q_quits() {
