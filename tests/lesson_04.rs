@@ -243,10 +243,9 @@ fn forking_server_handlers_replies_overlap_and_pitfalls() {
 #[test]
 fn interrupted_in_the_middle_leaves_nothing_behind() {
     let lab = Lab::new();
-    let finished = lab.interrupt_when(&["run", "4", "--json", "--speed", "20"], |e| {
+    lab.interrupted_when(&["run", "4", "--json", "--speed", "20"], |e| {
         e["kind"] == "say" && e["text"].as_str().unwrap_or("").contains("connected from")
     });
-    assert_eq!(finished.status.code(), Some(130), "{}", finished.stderr);
 }
 
 /// The answer to each of lesson 4's predict questions, worked out here from the run's own

@@ -113,12 +113,9 @@ fn the_manager_is_a_child_that_owns_the_dict_and_is_gone_at_the_end() {
 #[test]
 fn ctrl_c_while_the_manager_serves_leaves_nothing() {
     let lab = Lab::new();
-    let finished = lab.interrupt_when(&["run", "8", "--json", "--speed", "20"], |e| {
+    lab.interrupted_when(&["run", "8", "--json", "--speed", "20"], |e| {
         e["kind"] == "spawn" && e["child_name"] == "SyncManager"
     });
-    assert_eq!(finished.status.code(), Some(130), "{}", finished.stderr);
-    let events = Events::parse(&finished.stdout);
-    assert_eq!(events.find("end", |_| true)["outcome"], "interrupted");
 }
 
 #[test]

@@ -7,7 +7,9 @@ mod common;
 
 use std::collections::BTreeSet;
 
-use common::{Events, Lab, answer_shown, notes_headings, step_of, step_titles, t};
+use common::{
+    Lab, PREDICTION_RUNS, answer_shown, lang_args, notes_headings, step_of, step_titles, t,
+};
 use serde_json::Value;
 
 fn text(event: &Value) -> &str {
@@ -129,12 +131,9 @@ fn callbacks_run_in_the_parent_and_errors_come_back_at_get() {
 #[test]
 fn ctrl_c_during_the_process_per_task_leaves_nothing() {
     let lab = Lab::new();
-    let finished = lab.interrupt_when(&["run", "10", "--json", "--speed", "20"], |e| {
+    lab.interrupted_when(&["run", "10", "--json", "--speed", "20"], |e| {
         e["kind"] == "woke" && e["object"] == "1000 jobs"
     });
-    assert_eq!(finished.status.code(), Some(130), "{}", finished.stderr);
-    let events = Events::parse(&finished.stdout);
-    assert_eq!(events.find("end", |_| true)["outcome"], "interrupted");
 }
 
 #[test]
@@ -203,9 +202,8 @@ fn seconds(said: &str) -> f64 {
 #[test]
 fn each_prediction_is_answered_from_the_runs_own_events() {
     let lab = Lab::new();
-    for (seed, extra) in [("3", &[][..]), ("8", &[][..]), ("5", &["--lang", "zh"][..])] {
-        let chinese = !extra.is_empty();
-        let run = lab.predicted("10", seed, "1\n1\n1\n1\n", extra);
+    for (seed, chinese) in PREDICTION_RUNS {
+        let run = lab.predicted("10", seed, "1\n1\n1\n1\n", lang_args(chinese));
         let main = run.main_pid();
         let by_main =
             |start: &str| run.find("say", |e| e["pid"] == main && text(e).starts_with(start));

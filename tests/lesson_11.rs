@@ -6,7 +6,9 @@ mod common;
 
 use std::collections::BTreeSet;
 
-use common::{Events, Lab, answer_shown, notes_headings, step_of, step_titles, t};
+use common::{
+    Events, Lab, PREDICTION_RUNS, answer_shown, lang_args, notes_headings, step_of, step_titles, t,
+};
 use serde_json::Value;
 
 fn text(event: &Value) -> &str {
@@ -230,9 +232,8 @@ threading.Thread(target=lambda: (time.sleep(0.1), print("worker done", flush=Tru
 #[test]
 fn each_prediction_is_answered_from_the_runs_own_events() {
     let lab = Lab::new();
-    for (seed, extra) in [("3", &[][..]), ("8", &[][..]), ("5", &["--lang", "zh"][..])] {
-        let chinese = !extra.is_empty();
-        let run = lab.predicted("11", seed, &"1\n".repeat(7), extra);
+    for (seed, chinese) in PREDICTION_RUNS {
+        let run = lab.predicted("11", seed, &"1\n".repeat(7), lang_args(chinese));
         let main = run.main_pid();
         // What the main process's main thread said in `step`, starting with `start`.
         let main_said = |step: usize, start: &str| -> Vec<String> {

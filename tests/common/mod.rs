@@ -129,6 +129,18 @@ impl Lab {
         finished.events()
     }
 
+    /// `interrupt_when` for a lesson that must still be running at that moment: the run ends
+    /// interrupted (status 130, an `end` event saying so) and leaves nothing behind. Returns
+    /// its events.
+    #[track_caller]
+    pub fn interrupted_when(&self, args: &[&str], when: impl Fn(&Value) -> bool) -> Events {
+        let finished = self.interrupt_when(args, when);
+        assert_eq!(finished.status.code(), Some(130), "{}", finished.stderr);
+        let events = finished.events();
+        assert_eq!(events.find("end", |_| true)["outcome"], "interrupted");
+        events
+    }
+
     /// Starts a lesson, waits until an event matching `when` has been printed, then sends
     /// SIGINT to the lab's whole process group (what Ctrl-C in a terminal does). Returns the
     /// exit status and everything printed.
