@@ -813,6 +813,29 @@ impl Server {
         Events::parse(&self.seen.join("\n"))
     }
 
+    /// Zombie children of the server, from /proc, after giving it a moment to reap.
+    pub fn zombies(&self) -> usize {
+        let count = || {
+            std::fs::read_dir("/proc")
+                .unwrap()
+                .flatten()
+                .filter_map(|e| std::fs::read_to_string(e.path().join("stat")).ok())
+                .filter(|stat| {
+                    let after = &stat[stat.rfind(')').unwrap() + 1..];
+                    let fields: Vec<&str> = after.split_whitespace().collect();
+                    fields[0] == "Z" && fields[1] == self.server_pid.to_string()
+                })
+                .count()
+        };
+        let deadline = Instant::now() + Duration::from_secs(2);
+        let mut zombies = count();
+        while zombies > 0 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+            zombies = count();
+        }
+        zombies
+    }
+
     /// A connection to the server, with 10 s timeouts on reads and writes.
     pub fn connect(&self) -> std::net::TcpStream {
         let stream = std::net::TcpStream::connect(("127.0.0.1", self.port)).expect("connect");
