@@ -168,10 +168,7 @@ fn ctrl_c_at_a_random_moment_leaves_nothing() {
 
 #[test]
 fn q_at_every_prompt_leaves_nothing() {
-    for step in 1..=4 {
-        let lab = Lab::new();
-        lab.quit_at_step("5", step);
-    }
+    Lab::new().quit_at_each_step("5", 4);
 }
 
 /// `--predict`, with two seeds in English and once in Chinese: each answer is the count of

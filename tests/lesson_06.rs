@@ -246,14 +246,9 @@ fn ctrl_c_at_a_random_moment_leaves_nothing() {
 
 #[test]
 fn q_at_every_prompt_leaves_nothing() {
-    for step in 1..=5 {
-        let lab = Lab::new();
-        lab.quit_at_step("6", step);
-    }
+    Lab::new().quit_at_each_step("6", 5);
 }
 
-/// Asserts that step `step`'s verdict gives `choice` (in the run's language), measured as
-/// `value`: the verdict shows the choice, with the measured value beside it where they differ.
 /// Each question's answer is what the run's own events say, computed here from them.
 #[test]
 fn each_prediction_is_answered_from_the_runs_own_events() {

@@ -170,8 +170,6 @@ if __name__ == '__main__':
     assert_eq!(out, "lost: True\nlocked: 10000\nlock: RLock\n");
 }
 
-/// Asserts that step `step`'s verdict gives `choice` (in the run's language), measured as
-/// `value`: the verdict shows the choice, with the measured value beside it where they differ.
 /// Each question's answer is what the run's own events say, computed here from them.
 #[test]
 fn each_prediction_is_answered_from_the_runs_own_events() {

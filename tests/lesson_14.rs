@@ -371,9 +371,7 @@ with lost: print(lost.wait(timeout=0.05))
 
 #[test]
 fn q_at_any_prompt_leaves_nothing() {
-    for step in 1..=6 {
-        Lab::new().quit_at_step("14", step);
-    }
+    Lab::new().quit_at_each_step("14", 6);
 }
 
 #[test]

@@ -222,9 +222,7 @@ fn throughput_is_measured_for_each_queue_size() {
 
 #[test]
 fn q_at_any_prompt_leaves_nothing() {
-    for step in 1..=6 {
-        Lab::new().quit_at_step("15", step);
-    }
+    Lab::new().quit_at_each_step("15", 6);
 }
 
 #[test]

@@ -665,6 +665,14 @@ impl Lab {
 }
 
 impl Lab {
+    /// `quit_at_step` for each step from 1 to `steps`, one run each.
+    #[track_caller]
+    pub fn quit_at_each_step(&self, lesson: &str, steps: usize) {
+        for step in 1..=steps {
+            self.quit_at_step(lesson, step);
+        }
+    }
+
     /// Runs `lesson` in `--step` mode and answers `q` at the prompt of step `step` (Enter at
     /// the ones before): the run must stop cleanly (status 0), leaving nothing behind.
     #[track_caller]
