@@ -6,7 +6,6 @@
 mod common;
 
 use common::{Events, Lab, PREDICTION_RUNS, lang_args, notes_headings, python3, step_titles};
-use rand::{RngExt, SeedableRng};
 use serde_json::Value;
 
 fn text(event: &Value) -> &str {
@@ -376,21 +375,9 @@ fn q_at_any_prompt_leaves_nothing() {
 
 #[test]
 fn ctrl_c_at_random_moments_leaves_nothing() {
-    // Where to interrupt: a count of events into the run, drawn from a fixed seed so that a
-    // failure can be replayed; the last step (the timers) is never reached at speed 5, so the
-    // interrupt always comes while threads are running or waiting.
-    let full = Lab::new().lesson("14", &[]);
-    let before_timers = full.position("step", |e| e["index"] == 6);
-    let mut rng = rand::rngs::StdRng::seed_from_u64(14);
-    for _ in 0..4 {
-        let at = rng.random_range(2..before_timers);
-        let seen = std::cell::Cell::new(0usize);
-        eprintln!("Ctrl-C after event {at}");
-        Lab::new().interrupted_when(&["run", "14", "--json", "--speed", "5"], |_| {
-            seen.set(seen.get() + 1);
-            seen.get() >= at
-        });
-    }
+    // Before the last step (the timers), which at speed 5 is never reached: the interrupt comes while threads
+    // run or wait.
+    Lab::new().interrupt_before_step("14", 6, 4);
 }
 
 /// `--predict`: each of the six answers is what the run's own events say, worked out here

@@ -644,6 +644,25 @@ pub fn random_moment(most: usize) -> usize {
 }
 
 impl Lab {
+    /// Ctrl-C `times` times into `proclab run LESSON --json --speed 5`, each at a random
+    /// moment before step `step` begins (counted in events of a full run at --speed 20, which
+    /// has the same events): threads are still running or waiting then, so each run must end
+    /// interrupted, leaving nothing behind.
+    #[track_caller]
+    pub fn interrupt_before_step(&self, lesson: &str, step: i64, times: usize) {
+        let full = self.lesson(lesson, &[]);
+        let before = full.position("step", |e| e["index"] == step);
+        for _ in 0..times {
+            let at = 1 + random_moment(before.saturating_sub(2));
+            eprintln!("lesson {lesson}: Ctrl-C after event {at}");
+            let seen = std::cell::Cell::new(0usize);
+            self.interrupted_when(&["run", lesson, "--json", "--speed", "5"], |_| {
+                seen.set(seen.get() + 1);
+                seen.get() >= at
+            });
+        }
+    }
+
     /// Runs `args` and sends Ctrl-C (SIGINT to the whole group) right after the `nth` event
     /// was printed, then checks that nothing is left. The run must end interrupted (130), or,
     /// if it finished before the moment came, normally.
