@@ -380,19 +380,7 @@ pub fn serve(listener: TcpListener, max_clients: usize, guarded: Guarded) -> Res
         guarded.idle_timeout.as_secs_f64(),
         guarded.write_timeout.as_secs_f64()
     );
-    if address.ip().is_unspecified() {
-        note!(
-            en: "WARNING: listening on every network interface ({address}): other machines on \
-                 the network can connect to this server.",
-            zh: "警告：正在所有网络接口上监听（{address}）：网络上的其他机器也能连接这个服务器。",
-        );
-    } else if !address.ip().is_loopback() {
-        note!(
-            en: "WARNING: {address} is not a loopback address: other machines on the network \
-                 can connect to this server.",
-            zh: "警告：{address} 不是回环地址（loopback）：网络上的其他机器也能连接这个服务器。",
-        );
-    }
+    warn_if_reachable(address);
     let options = ServerOptions {
         max_clients,
         reap: true,
@@ -542,4 +530,22 @@ pub fn connect(host: &str, port: u16) -> Result<TcpStream> {
         Some(error) => format!("cannot reach a server at {host}:{port}: {error}"),
         None => format!("cannot resolve {host}: no address"),
     }))
+}
+
+/// A server that others can reach says so: every model of `serve` listens on loopback unless
+/// told otherwise.
+pub(crate) fn warn_if_reachable(address: SocketAddr) {
+    if address.ip().is_unspecified() {
+        note!(
+            en: "WARNING: listening on every network interface ({address}): other machines on \
+                 the network can connect to this server.",
+            zh: "警告：正在所有网络接口上监听（{address}）：网络上的其他机器也能连接这个服务器。",
+        );
+    } else if !address.ip().is_loopback() {
+        note!(
+            en: "WARNING: {address} is not a loopback address: other machines on the network \
+                 can connect to this server.",
+            zh: "警告：{address} 不是回环地址（loopback）：网络上的其他机器也能连接这个服务器。",
+        );
+    }
 }

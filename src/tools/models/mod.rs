@@ -40,7 +40,7 @@ use crate::error::Result;
 use crate::multiprocessing::process::poll_timeout;
 use crate::runtime::wait;
 use crate::tools::echo::{self, ServerOptions};
-use crate::{note, say};
+use crate::say;
 
 pub use crate::tools::echo::CHUNK;
 
@@ -152,7 +152,7 @@ pub fn serve(model: Model, listener: TcpListener, options: Options) -> Result<()
         model.describe(),
         options.max_clients
     );
-    warn_if_reachable(address);
+    echo::warn_if_reachable(address);
     if matches!(model, Model::Poll | Model::Epoll)
         && let Some((before, after)) = raise_open_files_limit(options.max_clients)?
     {
@@ -202,22 +202,6 @@ pub fn serve_forking(listener: &TcpListener, options: &Options) -> Result<Served
         most_open,
         ..Served::default()
     })
-}
-
-fn warn_if_reachable(address: SocketAddr) {
-    if address.ip().is_unspecified() {
-        note!(
-            en: "WARNING: listening on every network interface ({address}): other machines on \
-                 the network can connect to this server.",
-            zh: "警告：正在所有网络接口上监听（{address}）：网络上的其他机器也能连接这个服务器。",
-        );
-    } else if !address.ip().is_loopback() {
-        note!(
-            en: "WARNING: {address} is not a loopback address: other machines on the network \
-                 can connect to this server.",
-            zh: "警告：{address} 不是回环地址（loopback）：网络上的其他机器也能连接这个服务器。",
-        );
-    }
 }
 
 /// A server that holds N connections needs N descriptors and a few more: raise the soft
