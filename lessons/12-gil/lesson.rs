@@ -337,14 +337,25 @@ fn threads_under_the_gil(setup: &Setup) -> Result<()> {
     );
     let cpus_busy = many.cpu.as_secs_f64() / many.wall.as_secs_f64();
     // Only the CPU time tells the truth on a busy machine: the one thread's run may have
-    // waited for a CPU more than the N threads' did, and then the speed-up looks real.
+    // waited for a CPU more than the N threads' did, and then the speed-up looks real. Which
+    // of the two waited longer is read from this run, not assumed.
     let verdict = if speed_up < 1.3 {
         text!(en: "i.e. none", zh: "也就是没有加速")
+    } else if one.queued > many.queued {
+        text!(
+            en: "which only looks like one: the one thread waited {one_queued} for a CPU that \
+                 other programs had, the {workers} threads {many_queued}",
+            zh: "这只是看起来像加速：那一个线程等别的程序让出 CPU 等了 {one_queued}，\
+                 {workers} 个线程只等了 {many_queued}",
+            one_queued = describe(one.queued),
+            many_queued = describe(many.queued),
+            workers = setup.workers,
+        )
     } else {
         text!(
-            en: "which only looks like one: the one thread waited longer for a CPU that other \
-                 programs had (see the lines above)",
-            zh: "这只是看起来像加速：那一个线程等别的程序让出 CPU 等得更久（见上面几行）",
+            en: "which does not come from running side by side (see how many CPUs they kept \
+                 busy)",
+            zh: "这不是并排运行带来的（看它们让几个 CPU 忙着）",
         )
     };
     note!(

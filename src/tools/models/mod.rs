@@ -39,8 +39,8 @@ use nix::sys::resource::{Resource, getrlimit, setrlimit};
 use crate::error::Result;
 use crate::multiprocessing::process::poll_timeout;
 use crate::runtime::wait;
-use crate::tools::echo::{self, ServerOptions};
 use crate::say;
+use crate::tools::echo::{self, ServerOptions};
 
 pub use crate::tools::echo::CHUNK;
 
