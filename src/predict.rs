@@ -245,15 +245,14 @@ pub fn parse(text: &str, step_titles: &[String]) -> Vec<Question> {
     questions
 }
 
-/// Two lines of one paragraph joined: with a space in English, without one between Chinese
-/// characters.
+/// Two lines of one paragraph joined as the notes are (`lang::space_at_line_break`).
 fn joined(before: &str, line: &str) -> String {
-    let chinese = before.chars().last().is_some_and(lang::is_cjk)
-        || line.chars().next().is_some_and(lang::is_cjk);
-    match (before.is_empty(), chinese) {
-        (true, _) => line.to_string(),
-        (false, true) => format!("{before}{line}"),
-        (false, false) => format!("{before} {line}"),
+    match (before.chars().last(), line.chars().next()) {
+        (None, _) => line.to_string(),
+        (Some(last), Some(first)) if !lang::space_at_line_break(last, first) => {
+            format!("{before}{line}")
+        }
+        _ => format!("{before} {line}"),
     }
 }
 

@@ -141,6 +141,15 @@ pub fn reads_as_chinese(text: &str) -> bool {
     has_cjk && longest < 5
 }
 
+/// Whether a line break of the source between `before` and `after` reads as a space. Not
+/// between two Chinese characters, nor next to Chinese punctuation (Chinese has no spaces to
+/// put back); but between a Chinese character and a Latin word it does, as the notes write
+/// `调用 terminate()` with a space.
+pub fn space_at_line_break(before: char, after: char) -> bool {
+    let punctuation = |c: char| matches!(c, '\u{3000}'..='\u{303F}' | '\u{FF00}'..='\u{FFEF}');
+    !((is_cjk(before) && is_cjk(after)) || punctuation(before) || punctuation(after))
+}
+
 /// A CJK ideograph or a full-width sign: the characters that Chinese writes without spaces
 /// between them.
 pub fn is_cjk(c: char) -> bool {
@@ -185,6 +194,16 @@ mod tests {
             locale(&[("LC_ALL", ""), ("LC_MESSAGES", "zh_TW"), ("LANG", "en")]),
             Lang::Zh
         );
+    }
+
+    #[test]
+    fn a_line_break_is_a_space_except_inside_chinese() {
+        assert!(space_at_line_break('a', 'b'));
+        assert!(!space_at_line_break('写', '的'));
+        assert!(space_at_line_break('用', 's'));
+        assert!(space_at_line_break('n', '的'));
+        assert!(!space_at_line_break('。', 'P'));
+        assert!(!space_at_line_break(')', '，'));
     }
 
     #[test]

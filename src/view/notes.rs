@@ -314,7 +314,8 @@ struct Spans {
     words: Vec<(String, bool)>,
     /// The last character added, to find where Chinese text may break.
     last_char: Option<char>,
-    /// A line break of the source came last: a space, unless Chinese is on either side.
+    /// A line break of the source came last: a space, unless Chinese on both sides (or its
+    /// punctuation) says otherwise (`lang::space_at_line_break`).
     after_soft_break: bool,
     /// The word being built, and whether it has any text yet.
     word: String,
@@ -351,7 +352,7 @@ impl Spans {
                 self.push_text(&html, false)
             }
             // A line break inside a paragraph is a space between English words, and nothing
-            // between Chinese characters (Chinese has no spaces to put back).
+            // between Chinese characters (see `lang::space_at_line_break`).
             Md::SoftBreak => {
                 self.end_word_without_space();
                 self.after_soft_break = true;
@@ -393,9 +394,11 @@ impl Spans {
             }
             if self.after_soft_break {
                 self.after_soft_break = false;
-                let chinese = self.last_char.is_some_and(lang::is_cjk) || lang::is_cjk(c);
+                let space = self
+                    .last_char
+                    .is_none_or(|before| lang::space_at_line_break(before, c));
                 if let Some((_, space_after)) = self.words.last_mut()
-                    && !chinese
+                    && space
                 {
                     *space_after = true;
                 }
