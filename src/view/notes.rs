@@ -299,8 +299,8 @@ pub fn plain_lines(text: &str, width: usize) -> Vec<String> {
 /// to a Chinese character, unless that would start a line with closing punctuation or end one
 /// with opening punctuation.
 fn may_break_between(before: char, after: char) -> bool {
-    const CLOSING: &str = "，。、；：！？）」』》】〉,.;:!?)]}%";
-    const OPENING: &str = "（「『《【〈([{";
+    const CLOSING: &str = "，。、；：！？）」』》】〉”’,.;:!?)]}%";
+    const OPENING: &str = "（「『《【〈“‘([{";
     (lang::is_cjk(before) || lang::is_cjk(after))
         && !CLOSING.contains(after)
         && !OPENING.contains(before)
@@ -567,6 +567,19 @@ mod tests {
             "{lines:?}"
         );
         assert!(lines.iter().any(|l| l.contains("start()")), "{lines:?}");
+        for width in 6..16 {
+            let lines = plain(inline_lines(
+                "可能是“自动加了锁”。并没有。",
+                width,
+                Ink::default(),
+            ));
+            assert!(
+                lines
+                    .iter()
+                    .all(|l| !l.starts_with(['”', '。']) && !l.ends_with('“')),
+                "{lines:?}"
+            );
+        }
     }
 
     #[test]
