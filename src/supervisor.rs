@@ -412,7 +412,7 @@ fn be_the_main_process(program: Program, name: &str) -> ! {
         let _ = unsafe { nix::sys::signal::signal(signal, SigHandler::SigDfl) };
     }
     context::set_name(name);
-    context::emit(Kind::Start);
+    context::emit_start();
 
     let outcome = panic::catch_unwind(panic::AssertUnwindSafe(|| match program {
         Program::Lesson {

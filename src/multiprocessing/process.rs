@@ -32,7 +32,6 @@ use std::fmt;
 use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
@@ -170,9 +169,33 @@ struct Unreaped {
     daemon: bool,
 }
 
-// Every child started and not yet reaped by this process. A forked child empties its copy
-// first: its parent's children are not its own.
-static UNREAPED: Mutex<Vec<Unreaped>> = Mutex::new(Vec::new());
+/// What this process knows of the processes it started. A forked child replaces its copy
+/// first: its parent's children are not its own.
+struct Family {
+    /// Every child started and not yet reaped by this process.
+    unreaped: Vec<Unreaped>,
+    /// Processes created here, for default names. They follow Python: `Process-N` counts the
+    /// processes created here (`Piao-N` for an unnamed worker of type `Piao`, on the same
+    /// count); in a child named `Process-2`, its own children are `Process-2:1` ...
+    created: u32,
+    /// This process's own place in that numbering: `2` in `Process-2`, empty in the first.
+    identity: String,
+}
+
+// One static for all three, aligned so that it lies on one page: a new child writes it first
+// thing, and its parent at every fork; a page each would be two page copies instead of one.
+static FAMILY: OnePage<Mutex<Family>> = OnePage(Mutex::new(Family {
+    unreaped: Vec::new(),
+    created: 0,
+    identity: String::new(),
+}));
+
+/// A static that must not straddle a page boundary: no bigger than its alignment, it lies
+/// within one page.
+#[repr(align(128))]
+struct OnePage<T>(T);
+
+const _: () = assert!(std::mem::size_of::<OnePage<Mutex<Family>>>() == 128);
 
 // Exit codes of children reaped by `reap_any_ended` or `finish_children` rather than through
 // their own handle: (the reaping process, the child, its code). A handle looks here only when
@@ -188,14 +211,13 @@ fn reaped_elsewhere_table() -> std::sync::MutexGuard<'static, Vec<(Pid, Pid, i32
     REAPED_ELSEWHERE.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-// Default names follow Python: `Process-N` counts the processes created here (`Piao-N` for an
-// unnamed worker of type `Piao`, on the same count); in a child named `Process-2`, its own
-// children are `Process-2:1`, `Process-2:2` ...
-static CREATED: AtomicU32 = AtomicU32::new(0);
-static IDENTITY: Mutex<String> = Mutex::new(String::new());
+#[unsafe(link_section = ".text.hot.new_child")]
+fn with_family<T>(f: impl FnOnce(&mut Family) -> T) -> T {
+    f(&mut FAMILY.0.lock().unwrap_or_else(|e| e.into_inner()))
+}
 
 fn with_unreaped<T>(f: impl FnOnce(&mut Vec<Unreaped>) -> T) -> T {
-    f(&mut UNREAPED.lock().unwrap_or_else(|e| e.into_inner()))
+    with_family(|family| f(&mut family.unreaped))
 }
 
 /// Forgets the child `pid`, reaped by something other than its handle, from the list of
@@ -210,13 +232,14 @@ fn forget_reaped_elsewhere(pid: Pid, code: i32) {
 }
 
 fn next_identity() -> String {
-    let count = CREATED.fetch_add(1, Ordering::Relaxed) + 1;
-    let own = IDENTITY.lock().unwrap_or_else(|e| e.into_inner());
-    if own.is_empty() {
-        count.to_string()
-    } else {
-        format!("{own}:{count}")
-    }
+    with_family(|family| {
+        family.created += 1;
+        if family.identity.is_empty() {
+            family.created.to_string()
+        } else {
+            format!("{}:{}", family.identity, family.created)
+        }
+    })
 }
 
 impl Process {
@@ -286,6 +309,7 @@ impl Process {
     }
 
     /// Forks a child that runs the target, and returns its pid at once in the parent.
+    #[unsafe(link_section = ".text.hot.new_child")]
     pub fn start(&mut self) -> Result<Pid, ProcessError> {
         if self.child.is_some() {
             return Err(ProcessError::StartedTwice);
@@ -299,6 +323,14 @@ impl Process {
         }
         // Nothing buffered may be copied into the child, or it would be written twice.
         flush_stdio();
+        // The parent's record of the child is allocated now: after the fork, every heap page
+        // the parent writes while the child still shares it is copied.
+        let mut record = Unreaped {
+            pid: Pid::from_raw(0),
+            name: self.name.clone(),
+            daemon: self.daemon,
+        };
+        with_unreaped(|unreaped| unreaped.reserve(1));
         let forked_at = context::now();
         // SAFETY: no other thread of the lab's runs (checked just above), so no lock held by
         // another thread is copied into the child locked. The child only runs the target and
@@ -310,48 +342,41 @@ impl Process {
                 // The child has its own copy of the target and of everything it owns; the
                 // parent's copy goes now (a connection moved into it is closed here).
                 self.target = None;
-                with_unreaped(|unreaped| {
-                    unreaped.push(Unreaped {
-                        pid,
-                        name: self.name.clone(),
-                        daemon: self.daemon,
-                    })
-                });
+                record.pid = pid;
+                with_unreaped(|unreaped| unreaped.push(record));
                 self.child = Some(Child {
                     pid,
                     pidfd: pidfd_open(pid),
                 });
                 // Stamped with the moment before the fork: the child may say `start` before
                 // this line is written, and must not look as if it started first.
-                context::emit_at(
-                    forked_at,
-                    Kind::Spawn {
-                        child: pid.as_raw(),
-                        child_name: self.name.clone(),
-                    },
-                );
+                context::emit_spawn(forked_at, pid.as_raw(), &self.name);
                 Ok(pid)
             }
         }
     }
 
     /// The child's side of `start()`: never returns.
+    #[unsafe(link_section = ".text.hot.new_child")]
     fn be_the_child(&mut self) -> ! {
         // Nothing here calls the allocator: in a freshly forked child every page touched for
         // the first time is a page fault (the allocator's code, and heap pages shared with the
         // parent copy-on-write), and those faults are most of what a `Process` costs on top
-        // of a bare fork. So the parent's list is forgotten rather than cleared (dropping its
+        // of a bare fork. So the parent's family is forgotten rather than dropped (dropping its
         // records would write to every heap page they sit on, each then copied for this
         // child), and the identity is moved in, not copied.
-        std::mem::forget(with_unreaped(std::mem::take));
-        CREATED.store(0, Ordering::Relaxed);
-        std::mem::swap(
-            &mut *IDENTITY.lock().unwrap_or_else(|e| e.into_inner()),
-            &mut self.identity,
-        );
+        let parents = with_family(|family| {
+            let own = Family {
+                unreaped: Vec::new(),
+                created: 0,
+                identity: std::mem::take(&mut self.identity),
+            };
+            std::mem::replace(family, own)
+        });
+        std::mem::forget(parents);
         context::set_name(&self.name);
         context::set_daemon(self.daemon);
-        context::emit(Kind::Start);
+        context::emit_start();
         let outcome = panic::catch_unwind(AssertUnwindSafe(|| self.run()));
         // Like an uncaught exception in a Python child, a panic (already reported by the
         // panic hook) or an error becomes exit code 1.
@@ -506,13 +531,13 @@ impl Process {
         };
         match status {
             Ok(WaitStatus::StillAlive) | Err(Errno::EINTR) => Ok(None),
-            _ => self.record(status).map(Some),
+            _ => self.record(status, None).map(Some),
         }
     }
 
     /// Blocks until the child has ended, and reaps it. `waiting`, the wait the caller reported,
     /// is ended as soon as the child is collected.
-    fn reap(&mut self, mut waiting: Option<wait::Waiting>) -> Result<i32, ProcessError> {
+    fn reap(&mut self, waiting: Option<wait::Waiting>) -> Result<i32, ProcessError> {
         loop {
             let status = match &self.child {
                 Some(child) => waitid(child.id(), WaitPidFlag::WEXITED),
@@ -521,36 +546,51 @@ impl Process {
             if matches!(status, Err(Errno::EINTR) | Ok(WaitStatus::StillAlive)) {
                 continue;
             }
-            if let Some(waiting) = waiting.take() {
-                waiting.end(status.is_ok());
-            }
-            return self.record(status);
+            return self.record(status, waiting);
         }
     }
 
     /// Takes in what `waitid` said of the ended child: its exit code, reported as an `exit`
-    /// event; or, if someone else reaped it, the code they kept for this handle.
-    fn record(&mut self, status: nix::Result<WaitStatus>) -> Result<i32, ProcessError> {
+    /// event; or, if someone else reaped it, the code they kept for this handle. `waiting`, the
+    /// caller's wait for the child, ends here, in the same write as the `exit` when there is
+    /// one: the wait ended at the moment the exit was seen.
+    fn record(
+        &mut self,
+        status: nix::Result<WaitStatus>,
+        waiting: Option<wait::Waiting>,
+    ) -> Result<i32, ProcessError> {
         let pid = self.pid().ok_or(ProcessError::JoinNotStarted)?;
-        let code = match status {
-            Err(Errno::ECHILD) => {
-                let code = self
-                    .reaped_elsewhere()
-                    .ok_or(ProcessError::ReapedElsewhere)?;
-                reaped_elsewhere_table().retain(|(_, reaped, _)| *reaped != pid);
-                code
-            }
-            Err(errno) => return Err(ProcessError::System("waitid", errno)),
-            Ok(status) => {
-                let code =
-                    exitcode_of(status).ok_or(ProcessError::System("waitid", Errno::EINVAL))?;
+        let code = match (status, status.ok().and_then(exitcode_of)) {
+            (Ok(_), Some(code)) => {
                 with_unreaped(|unreaped| unreaped.retain(|child| child.pid != pid));
-                context::emit(Kind::Exit {
+                let exit = Kind::Exit {
                     child: pid.as_raw(),
                     exitcode: code,
                     is_thread: false,
-                });
+                };
+                match waiting {
+                    Some(waiting) => {
+                        waiting.end_with(&exit);
+                    }
+                    None => context::emit(exit),
+                }
                 code
+            }
+            (status, _) => {
+                if let Some(waiting) = waiting {
+                    waiting.end(false);
+                }
+                match status {
+                    Err(Errno::ECHILD) => {
+                        let code = self
+                            .reaped_elsewhere()
+                            .ok_or(ProcessError::ReapedElsewhere)?;
+                        reaped_elsewhere_table().retain(|(_, reaped, _)| *reaped != pid);
+                        code
+                    }
+                    Err(errno) => return Err(ProcessError::System("waitid", errno)),
+                    Ok(_) => return Err(ProcessError::System("waitid", Errno::EINVAL)),
+                }
             }
         };
         self.exitcode = Some(code);
@@ -650,6 +690,7 @@ pub struct Finished {
 
 /// What a process does on its way out, as Python's does: terminate its daemon children that
 /// are still running, then join every child it has not joined yet. Returns what it did.
+#[unsafe(link_section = ".text.hot.new_child")]
 pub fn finish_children() -> Vec<Finished> {
     if with_unreaped(|unreaped| unreaped.is_empty()) {
         // The usual case, and on every child's way out: touch no more code than needed.
@@ -739,17 +780,20 @@ fn reap_all_unreaped(signalled: &[Pid]) -> Vec<Finished> {
             }
         };
         let code = status.ok().and_then(exitcode_of);
-        if let Some(waiting) = waiting {
-            waiting.end(code.is_some());
-        }
         match code {
             Some(code) => {
                 forget_reaped_elsewhere(pid, code);
-                context::emit(Kind::Exit {
+                let exit = Kind::Exit {
                     child: pid.as_raw(),
                     exitcode: code,
                     is_thread: false,
-                });
+                };
+                match waiting {
+                    Some(waiting) => {
+                        waiting.end_with(&exit);
+                    }
+                    None => context::emit(exit),
+                }
                 finished.push(Finished {
                     pid: pid.as_raw(),
                     name,
@@ -759,7 +803,12 @@ fn reap_all_unreaped(signalled: &[Pid]) -> Vec<Finished> {
                 });
             }
             // Reaped behind the lab's back (SIGCHLD ignored): nothing more to learn.
-            None => with_unreaped(|unreaped| unreaped.retain(|child| child.pid != pid)),
+            None => {
+                if let Some(waiting) = waiting {
+                    waiting.end(false);
+                }
+                with_unreaped(|unreaped| unreaped.retain(|child| child.pid != pid));
+            }
         }
     }
 }
@@ -800,6 +849,7 @@ fn describe_finished(finished: &[Finished]) -> String {
 /// Leaves this child process with `code`, as `sys.exit(code)` does in a Python child: its own
 /// children are finished first, its output flushed, and then `_exit`, which skips the parent's
 /// clean-up code that `fork` copied into this process.
+#[unsafe(link_section = ".text.hot.new_child")]
 pub fn exit(code: i32) -> ! {
     // Python's interpreter waits for its non-daemon threads at exit; daemon threads end with
     // the process, at `_exit`.
@@ -814,13 +864,14 @@ pub fn exit(code: i32) -> ! {
             text: describe_finished(&finished),
         });
     }
-    context::emit(Kind::Done { code });
+    context::emit_done(code);
     flush_stdio();
     // SAFETY: `_exit` ends the process at once; it is always safe to call.
     unsafe { libc::_exit(code) }
 }
 
 /// Flushes standard output. (Rust's standard error is not buffered: nothing to flush there.)
+#[unsafe(link_section = ".text.hot.new_child")]
 fn flush_stdio() {
     use std::io::Write;
     let _ = std::io::stdout().flush();

@@ -94,7 +94,10 @@ fn own_name() -> &'static ProcessName {
 
 impl ProcessName {
     fn as_str(&self) -> &str {
-        std::str::from_utf8(&self.bytes[..self.len]).unwrap_or("")
+        // SAFETY: `set_name` copies a `&str` cut at a character boundary, so the bytes are
+        // UTF-8. (Checking them again would run `from_utf8`, whose code lies on a page of its
+        // own: one more page fault in every new child.)
+        unsafe { std::str::from_utf8_unchecked(&self.bytes[..self.len]) }
     }
 }
 
@@ -123,6 +126,7 @@ pub fn elapsed() -> f64 {
 }
 
 /// Time since the lesson started, read with a plain system call (see `raw`).
+#[inline(always)]
 fn since_start() -> Duration {
     raw::monotonic().saturating_sub(Duration::from_nanos(START_NANOS.load(Ordering::Relaxed)))
 }
@@ -164,6 +168,7 @@ pub fn name() -> String {
 ///
 /// Only while this process runs no thread of the lab's but the caller (a process names itself
 /// as it starts, before any thread): otherwise the name stays as it is.
+#[unsafe(link_section = ".text.hot.new_child")]
 pub fn set_name(name: &str) {
     if threads_not_joined() > 0 {
         return;
@@ -233,6 +238,7 @@ pub fn count_thread(started: bool) {
 }
 
 /// How many threads this process has started and not joined.
+#[unsafe(link_section = ".text.hot.new_child")]
 pub fn threads_not_joined() -> usize {
     THREADS_NOT_JOINED.load(Ordering::SeqCst)
 }
@@ -242,6 +248,7 @@ pub fn is_daemon() -> bool {
     IS_DAEMON.load(Ordering::Relaxed)
 }
 
+#[unsafe(link_section = ".text.hot.new_child")]
 pub(crate) fn set_daemon(daemon: bool) {
     IS_DAEMON.store(daemon, Ordering::Relaxed);
 }
@@ -273,31 +280,109 @@ pub fn stamp(kind: Kind) -> Event {
 /// kinds have their fields serialized by serde into the same buffer; a line too long for it
 /// takes the slow path, which shortens the text.
 pub fn emit(kind: Kind) {
-    if sent_from_the_stack(|line, stamp| line.event(stamp, &kind)) {
-        return;
+    if !sent_from_the_stack(|line, stamp| line.event(stamp, &kind)) {
+        send_slowly(stamp(kind));
     }
-    let event = stamp(kind);
-    send_slowly(event);
+}
+
+/// A new child's first event, `start`. Not `emit(Kind::Start)`: a new child faults in each
+/// stretch of code it runs for the first time, and this path runs only what the line needs
+/// (no `Kind` with its drop code, no closure on a page of its own).
+#[unsafe(link_section = ".text.hot.new_child")]
+pub fn emit_start() {
+    let mut line = Line::new();
+    match main_thread_stamp() {
+        Some(stamp) if line.start(&stamp).is_ok() => send(&line),
+        _ => emit(Kind::Start),
+    }
+}
+
+/// A process's last event, `done`, with its exit code (see `emit_start`).
+#[unsafe(link_section = ".text.hot.new_child")]
+pub fn emit_done(code: i32) {
+    let mut line = Line::new();
+    match main_thread_stamp() {
+        Some(stamp) if line.done(&stamp, code).is_ok() => send(&line),
+        _ => emit(Kind::Done { code }),
+    }
+}
+
+/// The stamp of an event from a process whose threads have no names of their own and run no
+/// tasks (every new child): `None` otherwise.
+#[inline(always)]
+fn main_thread_stamp() -> Option<Stamp<'static>> {
+    if NAMED_THREADS_OR_TASKS.load(Ordering::Relaxed) {
+        return None;
+    }
+    Some(stamp_now(own_name().as_str(), None, None))
+}
+
+/// Writes a finished line to the event pipe, if there is one.
+#[inline(always)]
+fn send(line: &Line) {
+    let fd = EVENT_FD.load(Ordering::SeqCst);
+    if fd >= 0 {
+        write_whole(fd, line.as_bytes());
+    }
 }
 
 /// The time now, as events carry it (since the lesson started): for an event that must carry
-/// the moment something began rather than the moment it is reported (`emit_at`).
+/// the moment something began rather than the moment it is reported (`emit_spawn`).
 pub fn now() -> Duration {
     since_start()
 }
 
-/// Sends an event stamped with time `at` (from `now()`) instead of the time of sending. A
-/// parent reports a fork after `fork` returns, and by then its new child may already have said
-/// `start`: stamped with the moment before the fork, the `spawn` comes first, as it happened.
-pub fn emit_at(at: Duration, kind: Kind) {
+/// A parent's `spawn` of a new child, stamped with time `at` (from `now()`) instead of the
+/// time of sending: a parent reports a fork after `fork` returns, and by then its new child
+/// may already have said `start`; stamped with the moment before the fork, the `spawn` comes
+/// first, as it happened. Built from the borrowed name, with no `Kind` to allocate: the new
+/// child still shares the parent's pages, and each one the parent writes is copied.
+pub fn emit_spawn(at: Duration, child: i32, child_name: &str) {
     let sent = sent_from_the_stack(|line, stamp| {
-        let at_then = Stamp { t: at, ..*stamp };
-        line.event(&at_then, &kind)
+        line.spawn(&Stamp { t: at, ..*stamp }, child, child_name)
     });
     if !sent {
-        let mut event = stamp(kind);
+        let mut event = stamp(Kind::Spawn {
+            child,
+            child_name: child_name.to_string(),
+        });
         event.t = at.as_secs_f64();
         send_slowly(event);
+    }
+}
+
+/// A `wait` event (see `runtime::wait`), built from borrowed names as `emit_spawn` is.
+pub fn emit_wait(on: &str, object: &str) {
+    if !sent_from_the_stack(|line, stamp| line.wait(stamp, on, object)) {
+        emit(Kind::Wait {
+            on: on.to_string(),
+            object: object.to_string(),
+        });
+    }
+}
+
+/// A `woke` event (see `runtime::wait`), built from borrowed names as `emit_spawn` is.
+pub fn emit_woke(on: &str, object: &str, after: f64, got: bool) {
+    if !sent_from_the_stack(|line, stamp| line.woke(stamp, on, object, after, got)) {
+        emit(Kind::Woke {
+            on: on.to_string(),
+            object: object.to_string(),
+            after,
+            got,
+        });
+    }
+}
+
+/// A `woke` event, got, and `then` after it, in one write (see `Waiting::end_with`): one
+/// stamp and one system call where two events would take two of each.
+pub fn emit_woke_then(on: &str, object: &str, after: f64, then: &Kind) {
+    let sent = sent_from_the_stack(|line, stamp| {
+        line.woke(stamp, on, object, after, true)?;
+        line.event(stamp, then)
+    });
+    if !sent {
+        emit_woke(on, object, after, true);
+        emit(then.clone());
     }
 }
 
@@ -335,12 +420,13 @@ fn sent_from_the_stack(build: impl FnOnce(&mut Line, &Stamp) -> io::Result<()>) 
         }
     };
     if fitted {
-        write_whole(fd, line.as_bytes());
+        send(&line);
     }
     fitted
 }
 
 /// The fields every event starts with, read now: the time and this actor's ids and names.
+#[inline(always)]
 fn stamp_now<'a>(name: &'a str, thread: Option<&'a str>, task: Option<&'a str>) -> Stamp<'a> {
     let (pid, tid, ppid) = (raw::getpid(), raw::gettid(), raw::getppid());
     Stamp {
@@ -371,6 +457,7 @@ pub fn emit_text(kind: TextKind, text: fmt::Arguments) {
     });
 }
 
+#[unsafe(link_section = ".text.hot.new_child")]
 fn write_whole(fd: RawFd, mut bytes: &[u8]) {
     while !bytes.is_empty() {
         let written = raw::write(fd, bytes);

@@ -31,10 +31,7 @@ pub struct Waiting {
 /// Reports that the calling actor is about to block on `object`, a thing of kind `on`
 /// (`"lock"`, `"queue"`, `"join"`, `"accept"` ...).
 pub fn begin(on: &'static str, object: &str) -> Waiting {
-    context::emit(Kind::Wait {
-        on: on.to_string(),
-        object: object.to_string(),
-    });
+    context::emit_wait(on, object);
     Waiting {
         on,
         object: object.to_string(),
@@ -47,12 +44,17 @@ impl Waiting {
     /// closed). Returns how long it lasted.
     pub fn end(self, got: bool) -> Duration {
         let after = self.began.elapsed();
-        context::emit(Kind::Woke {
-            on: self.on.to_string(),
-            object: self.object,
-            after: after.as_secs_f64(),
-            got,
-        });
+        context::emit_woke(self.on, &self.object, after.as_secs_f64(), got);
+        after
+    }
+}
+
+impl Waiting {
+    /// Reports the wait over, got, and `then` with it in the same write: what the wait was
+    /// for, seen at the moment it ended (a join's `exit`). Returns how long the wait lasted.
+    pub fn end_with(self, then: &Kind) -> Duration {
+        let after = self.began.elapsed();
+        context::emit_woke_then(self.on, &self.object, after.as_secs_f64(), then);
         after
     }
 }

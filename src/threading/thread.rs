@@ -253,21 +253,27 @@ fn join_pthread(handle: libc::pthread_t, shared: &Shared) -> Result<i32, ThreadE
     let mut result: *mut c_void = std::ptr::null_mut();
     // SAFETY: `handle` is a thread we created and have neither joined nor detached.
     let status = unsafe { libc::pthread_join(handle, &mut result) };
-    if let Some(waiting) = waiting {
-        waiting.end(status == 0);
-    }
     if status != 0 {
+        if let Some(waiting) = waiting {
+            waiting.end(false);
+        }
         return Err(ThreadError::System("pthread_join", Errno::from_raw(status)));
     }
     context::count_thread(false);
     // The thread's code came back as the pointer-sized result of its C function.
     let code = result as usize as i32;
-    if reporting {
-        context::emit(Kind::Exit {
-            child: shared.tid.load(Ordering::SeqCst),
-            exitcode: code,
-            is_thread: true,
-        });
+    let exit = Kind::Exit {
+        child: shared.tid.load(Ordering::SeqCst),
+        exitcode: code,
+        is_thread: true,
+    };
+    match waiting {
+        // The wait's end and the join in one write (see `Waiting::end_with`).
+        Some(waiting) => {
+            waiting.end_with(&exit);
+        }
+        None if reporting => context::emit(exit),
+        None => {}
     }
     Ok(code)
 }
@@ -306,7 +312,7 @@ fn run_in_new_thread(shared: &Shared, target: Target) -> i32 {
     shared.tid.store(tid, Ordering::SeqCst);
     if shared.reporting {
         context::set_thread_name(&shared.name);
-        context::emit(Kind::Start);
+        context::emit_start();
     }
     let outcome = panic::catch_unwind(AssertUnwindSafe(target));
     let code = match outcome {
@@ -320,7 +326,7 @@ fn run_in_new_thread(shared: &Shared, target: Target) -> i32 {
         Err(_) => 1,
     };
     if shared.reporting {
-        context::emit(Kind::Done { code });
+        context::emit_done(code);
     }
     shared.finished.store(true, Ordering::SeqCst);
     code

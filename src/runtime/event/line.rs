@@ -40,9 +40,10 @@ pub struct Stamp<'a> {
 /// otherwise share, two copies per `Process` (`perf record -e minor-faults -d` showed them).
 pub const STACK_LINE_BYTES: usize = 512;
 
-/// One event line being built in a fixed buffer on the stack. (Its methods are `#[inline]`:
-/// compiled into `context::emit`, next to the rest of what a new child runs, rather than on
-/// pages of their own that each new child would fault in.)
+/// One event line being built in a fixed buffer on the stack. (What a new child's `start` and
+/// `done` run of it is either inlined or in the section `.text.hot.new_child`, next to the
+/// rest of what a new child runs, rather than on pages of their own that each new child would
+/// fault in: see `build.rs`.)
 pub struct Line {
     bytes: [u8; STACK_LINE_BYTES],
     len: usize,
@@ -70,52 +71,92 @@ impl Line {
 
     /// The whole line, newline included, in the same JSON as `Event::to_json` (`t` is written
     /// with nanosecond digits rather than the shortest float, which parses to the same time).
-    #[inline]
+    /// The kinds a `Process` sends in its life are written by hand, each by its own method,
+    /// which a caller that has no `Kind` (and so allocates none) calls directly; serde writes
+    /// the others.
     pub fn event(&mut self, stamp: &Stamp, kind: &Kind) -> io::Result<()> {
-        self.header(stamp)?;
         match kind {
-            // The child's own two events, by hand: serde is not needed for them.
-            Kind::Start => self.push(b",\"kind\":\"start\"}")?,
-            Kind::Done { code } => {
-                self.push(b",\"kind\":\"done\",\"code\":")?;
-                self.integer(*code)?;
-                self.push(b"}")?;
-            }
-            // A join's wait and wake happen while the child still shares the parent's pages:
-            // by hand too, so that the parent runs no more code (and stack) than it must then.
-            Kind::Wait { on, object } => {
-                self.push(b",\"kind\":\"wait\",\"on\":")?;
-                self.string(on)?;
-                self.push(b",\"object\":")?;
-                self.string(object)?;
-                self.push(b"}")?;
-            }
+            Kind::Start => self.start(stamp),
+            Kind::Done { code } => self.done(stamp, *code),
+            Kind::Spawn { child, child_name } => self.spawn(stamp, *child, child_name),
+            Kind::Wait { on, object } => self.wait(stamp, on, object),
             Kind::Woke {
                 on,
                 object,
                 after,
                 got,
-            } => {
-                self.push(b",\"kind\":\"woke\",\"on\":")?;
-                self.string(on)?;
-                self.push(b",\"object\":")?;
-                self.string(object)?;
-                self.push(b",\"after\":")?;
-                self.seconds(Duration::from_secs_f64(after.max(0.0)))?;
-                self.push(if *got {
-                    b",\"got\":true}"
-                } else {
-                    b",\"got\":false}"
-                })?;
-            }
-            // serde writes `{"kind":...}`; its `{` becomes our `,`.
+            } => self.woke(stamp, on, object, *after, *got),
             _ => {
+                self.header(stamp)?;
+                // serde writes `{"kind":...}`; its `{` becomes our `,`.
                 let brace = self.len;
                 serde_json::to_writer(&mut *self, kind).map_err(io::Error::other)?;
                 self.bytes[brace] = b',';
+                self.push(b"\n")
             }
         }
-        self.push(b"\n")
+    }
+
+    /// A new child's first line, `start` (see `context::emit_start`).
+    #[inline(always)]
+    pub fn start(&mut self, stamp: &Stamp) -> io::Result<()> {
+        self.header(stamp)?;
+        self.push(b",\"kind\":\"start\"}\n")
+    }
+
+    /// A process's last line, `done`, with its exit code.
+    #[inline(always)]
+    pub fn done(&mut self, stamp: &Stamp, code: i32) -> io::Result<()> {
+        self.header(stamp)?;
+        self.push(b",\"kind\":\"done\",\"code\":")?;
+        self.integer(code)?;
+        self.push(b"}\n")
+    }
+
+    /// The parent's `spawn` line for a new child. It is sent while the child still shares
+    /// the parent's memory, when every page the parent writes is copied: built from borrowed
+    /// names, it writes no heap page.
+    pub fn spawn(&mut self, stamp: &Stamp, child: i32, child_name: &str) -> io::Result<()> {
+        self.header(stamp)?;
+        self.push(b",\"kind\":\"spawn\",\"child\":")?;
+        self.integer(child)?;
+        self.push(b",\"child_name\":")?;
+        self.string(child_name)?;
+        self.push(b"}\n")
+    }
+
+    /// A `wait` line: `object`, a thing of kind `on`, is about to block its caller (see
+    /// `runtime::wait`; a join's wait, like `spawn`, is sent while the child shares pages).
+    pub fn wait(&mut self, stamp: &Stamp, on: &str, object: &str) -> io::Result<()> {
+        self.header(stamp)?;
+        self.push(b",\"kind\":\"wait\",\"on\":")?;
+        self.string(on)?;
+        self.push(b",\"object\":")?;
+        self.string(object)?;
+        self.push(b"}\n")
+    }
+
+    /// A `woke` line: the wait on `object` is over after `after` seconds, `got` or not.
+    pub fn woke(
+        &mut self,
+        stamp: &Stamp,
+        on: &str,
+        object: &str,
+        after: f64,
+        got: bool,
+    ) -> io::Result<()> {
+        self.header(stamp)?;
+        self.push(b",\"kind\":\"woke\",\"on\":")?;
+        self.string(on)?;
+        self.push(b",\"object\":")?;
+        self.string(object)?;
+        self.push(b",\"after\":")?;
+        self.seconds(Duration::from_secs_f64(after.max(0.0)))?;
+        self.push(if got {
+            b",\"got\":true}\n"
+        } else {
+            b",\"got\":false}\n"
+        })
     }
 
     /// A `say` or `note` line, its text formatted straight into the line (`say!`, `note!`).
@@ -135,7 +176,7 @@ impl Line {
     }
 
     /// `{"t":...,"pid":...,"ppid":...[,"tid":...],"name":"..."`: what every event starts with.
-    #[inline]
+    #[inline(always)]
     fn header(&mut self, stamp: &Stamp) -> io::Result<()> {
         self.push(b"{\"t\":")?;
         self.seconds(stamp.t)?;
@@ -161,7 +202,7 @@ impl Line {
     }
 
     /// Seconds with nanosecond digits: `3.004005006`.
-    #[inline]
+    #[unsafe(link_section = ".text.hot.new_child")]
     fn seconds(&mut self, time: Duration) -> io::Result<()> {
         self.number(time.as_secs())?;
         self.push(b".")?;
@@ -172,7 +213,7 @@ impl Line {
         Ok(())
     }
 
-    #[inline]
+    #[inline(always)]
     fn push(&mut self, bytes: &[u8]) -> io::Result<()> {
         let end = self.len + bytes.len();
         if end > STACK_LINE_BYTES {
@@ -183,7 +224,7 @@ impl Line {
         Ok(())
     }
 
-    #[inline]
+    #[inline(always)]
     fn integer(&mut self, value: i32) -> io::Result<()> {
         if value < 0 {
             self.push(b"-")?;
@@ -191,7 +232,7 @@ impl Line {
         self.number(value.unsigned_abs().into())
     }
 
-    #[inline]
+    #[unsafe(link_section = ".text.hot.new_child")]
     fn number(&mut self, mut value: u64) -> io::Result<()> {
         let mut digits = [0u8; 20];
         let mut start = digits.len();
@@ -208,7 +249,7 @@ impl Line {
 
     /// A JSON string: quotes, backslashes and control characters escaped, the rest as is
     /// (JSON text is UTF-8, so 主进程 needs no escaping).
-    #[inline]
+    #[inline(always)]
     fn string(&mut self, text: &str) -> io::Result<()> {
         self.push(b"\"")?;
         self.escaped(text)?;
@@ -216,7 +257,7 @@ impl Line {
     }
 
     /// The inside of a JSON string.
-    #[inline]
+    #[unsafe(link_section = ".text.hot.new_child")]
     fn escaped(&mut self, text: &str) -> io::Result<()> {
         for &byte in text.as_bytes() {
             match byte {
