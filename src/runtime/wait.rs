@@ -24,8 +24,43 @@ use crate::runtime::event::Kind;
 #[must_use = "a wait must be ended with `end`, or the timeline shows the actor blocked forever"]
 pub struct Waiting {
     on: &'static str,
-    object: String,
+    object: ObjectName,
     began: Instant,
+}
+
+/// The name of what is waited on, kept until the wait ends. A short name (most are) is kept
+/// in place rather than on the heap: a join's wait begins while the new child still shares
+/// its parent's memory, and each heap page the parent writes then is copied.
+enum ObjectName {
+    Short {
+        bytes: [u8; SHORT_NAME_BYTES],
+        len: usize,
+    },
+    Long(String),
+}
+
+const SHORT_NAME_BYTES: usize = 48;
+
+impl ObjectName {
+    fn new(name: &str) -> ObjectName {
+        if name.len() > SHORT_NAME_BYTES {
+            return ObjectName::Long(name.to_string());
+        }
+        let mut bytes = [0; SHORT_NAME_BYTES];
+        bytes[..name.len()].copy_from_slice(name.as_bytes());
+        ObjectName::Short {
+            bytes,
+            len: name.len(),
+        }
+    }
+
+    fn as_str(&self) -> &str {
+        match self {
+            // A whole `&str` was copied in: always UTF-8.
+            ObjectName::Short { bytes, len } => std::str::from_utf8(&bytes[..*len]).unwrap_or(""),
+            ObjectName::Long(name) => name,
+        }
+    }
 }
 
 /// Reports that the calling actor is about to block on `object`, a thing of kind `on`
@@ -34,7 +69,7 @@ pub fn begin(on: &'static str, object: &str) -> Waiting {
     context::emit_wait(on, object);
     Waiting {
         on,
-        object: object.to_string(),
+        object: ObjectName::new(object),
         began: Instant::now(),
     }
 }
@@ -44,17 +79,15 @@ impl Waiting {
     /// closed). Returns how long it lasted.
     pub fn end(self, got: bool) -> Duration {
         let after = self.began.elapsed();
-        context::emit_woke(self.on, &self.object, after.as_secs_f64(), got);
+        context::emit_woke(self.on, self.object.as_str(), after.as_secs_f64(), got);
         after
     }
-}
 
-impl Waiting {
     /// Reports the wait over, got, and `then` with it in the same write: what the wait was
     /// for, seen at the moment it ended (a join's `exit`). Returns how long the wait lasted.
     pub fn end_with(self, then: &Kind) -> Duration {
         let after = self.began.elapsed();
-        context::emit_woke_then(self.on, &self.object, after.as_secs_f64(), then);
+        context::emit_woke_then(self.on, self.object.as_str(), after.as_secs_f64(), then);
         after
     }
 }
@@ -86,5 +119,23 @@ pub fn poll_until<T>(timeout: Duration, mut check: impl FnMut() -> Option<T>) ->
             return None;
         }
         std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_object_name_is_kept_whole_short_or_long() {
+        let exactly_short = "x".repeat(SHORT_NAME_BYTES);
+        let long = "x".repeat(SHORT_NAME_BYTES + 1);
+        let chinese = "主进程的队列".repeat(3); // 54 bytes: kept on the heap
+        for name in ["", "alex", "主进程", &exactly_short, &long, &chinese] {
+            let kept = ObjectName::new(name);
+            assert_eq!(kept.as_str(), name);
+            let short = matches!(kept, ObjectName::Short { .. });
+            assert_eq!(short, name.len() <= SHORT_NAME_BYTES, "{name}");
+        }
     }
 }

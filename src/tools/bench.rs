@@ -162,14 +162,17 @@ pub fn spawn(options: SpawnOptions) -> Result<()> {
     writeln!(out)?;
     for line in [
         "Included in the lab Process: the fork; in the child, its name, its start and done".into(),
-        "events and _exit; in the parent, the waitpid and its spawn and exit events. Each event"
+        "events and _exit; in the parent, a pidfd for the child, its spawn event, the join's"
             .into(),
-        "is one write(2) into a pipe that another process drains and parses as the supervisor"
+        "wait event (if the child still runs), waitid, and its woke and exit events. Each event"
+            .into(),
+        "is a write(2) (woke and exit share one) into a pipe that another process drains and"
             .into(),
         format!(
-            "does ({} of {expected_events} events received). Not included: showing them on a terminal.",
+            "parses as the supervisor does ({} of {expected_events} events received).",
             drained.events
         ),
+        "Not included: showing them on a terminal.".into(),
         "faults/op: page faults per operation, parent and child together (getrusage). A new".into(),
         "child faults on each page it writes (copy-on-write) and on each 64 KiB of code it runs"
             .into(),
