@@ -156,6 +156,9 @@ pub struct Lives {
     steps_begun: u32,
     /// Events of work (anything but steps, prompts and pauses) since the first step began.
     work_since_first_step: usize,
+    /// The time of the latest event of work: a pause is cut out only from there on, so that
+    /// what other processes did while the main one waited at a prompt stays on the timeline.
+    last_work_t: f64,
 }
 
 impl Lives {
@@ -175,8 +178,11 @@ impl Lives {
             Kind::Wait { on, .. } => on == PROMPT,
             _ => false,
         };
-        if self.steps_begun > 0 && !pacing {
-            self.work_since_first_step += 1;
+        if !pacing {
+            self.last_work_t = self.last_work_t.max(event.t);
+            if self.steps_begun > 0 {
+                self.work_since_first_step += 1;
+            }
         }
         let t = event.t;
         // Every kind is listed: a new kind must be thought about here, not fall through.
@@ -245,7 +251,23 @@ impl Lives {
                 }
             }
             Kind::Pause { seconds, quit } => {
-                let from = (t - seconds).max(0.0);
+                // Children may still run when their parent stops at a prompt (lesson 1 starts
+                // three and does not wait): the pause, cut out of the timeline, begins when
+                // the last of that work was seen. When it ends does not depend on how long
+                // the prompt waited: the children keep their own time.
+                let asked = (t - seconds).max(0.0);
+                let from = asked.max(self.last_work_t.min(t));
+                if from > asked {
+                    // Meanwhile the one at the prompt was waiting, for the teacher's Enter.
+                    let (sort, name) = self.sort_and_name(event);
+                    self.life(event.actor(), sort, &name).blocked.push(Blocked {
+                        from: asked,
+                        until: Some(from),
+                        on: PROMPT.to_string(),
+                        object: "Enter".to_string(),
+                        got: Some(true),
+                    });
+                }
                 match self.pauses.last_mut() {
                     Some(last) if from - last.until < SAME_PAUSE => last.until = t,
                     _ => self.pauses.push(Pause { from, until: t }),
@@ -829,6 +851,34 @@ mod tests {
         assert_eq!(lives.work_span(), 3.0);
         assert_eq!(lives.paused(), 9.0);
         assert!(!lives.quit_before_any_step);
+    }
+
+    #[test]
+    fn work_done_during_a_pause_is_not_cut_out() {
+        let events = [
+            event(0.0, 10, None, None, Kind::Start),
+            event(0.5, 11, None, None, Kind::Start),
+            // The main process waits at a prompt from 1 to 6 s; its child works on until
+            // 1.4 s: only 1.4 to 6 s is a pause.
+            event(1.4, 11, None, None, Kind::Done { code: 0 }),
+            pause(6.0, 5.0),
+            event(7.0, 10, None, None, Kind::Done { code: 0 }),
+        ];
+        let lives = Lives::from_events(&events);
+        assert_eq!(
+            lives.pauses,
+            [Pause {
+                from: 1.4,
+                until: 6.0
+            }]
+        );
+        assert_eq!(lives.work_span(), 7.0 - 4.6);
+        let main = lives.get(&Actor::process(10));
+        assert!(
+            main.blocked_at(1.2, 7.0),
+            "waiting at the prompt while its child works"
+        );
+        assert!(!main.blocked_at(0.7, 7.0));
     }
 
     #[test]
