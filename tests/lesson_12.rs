@@ -301,8 +301,6 @@ fn each_prediction_is_answered_from_the_runs_own_lines() {
         let one_thread_ms = 3.0 * 500.0 / speed;
         let overlapped = number_after(released, "wall ") < one_thread_ms * (1.0 + threads) / 2.0;
         assert_shows(run.verdict(5), choices[1][usize::from(!overlapped)]);
-        for step in 2..=5 {
-            assert_ne!(run.verdict(step)["observed"], "not measured in this run");
-        }
+        run.assert_measured(2..=5);
     }
 }

@@ -573,8 +573,6 @@ fn each_prediction_is_answered_from_the_runs_own_lines() {
         };
         assert_shows(run.verdict(7), expected);
 
-        for index in 1..=7 {
-            assert_ne!(run.verdict(index)["observed"], "not measured in this run");
-        }
+        run.assert_measured(1..=7);
     }
 }

@@ -245,14 +245,7 @@ fn each_prediction_is_answered_from_the_runs_own_events() {
     let open_choices = ["1", "2 to 19", "20 or more"];
     for (seed, chinese) in PREDICTION_RUNS {
         let run = lab.predicted("16", seed, "1\n2\n1\n1\n2\n2\n2\n", lang_args(chinese));
-        for step in 1..=7 {
-            let v = run.verdict(step);
-            let seen = v["observed"].as_str().unwrap();
-            assert!(
-                !seen.contains("not measured") && !seen.contains("没有测到"),
-                "step {step}: {v}"
-            );
-        }
+        run.assert_measured(1..=7);
         let shown = |step: i64| run.verdict(step)["choices"].as_array().unwrap().clone();
         let closing_line = |name: &str| -> String {
             let pid = run.pid_of(name);

@@ -232,14 +232,7 @@ fn each_prediction_is_answered_from_the_runs_own_events() {
     let lab = Lab::new();
     for (seed, chinese) in PREDICTION_RUNS {
         let run = lab.predicted("17", seed, "1\n2\n1\n3\n", lang_args(chinese));
-        for step in 1..=4 {
-            let v = run.verdict(step);
-            let seen = v["observed"].as_str().unwrap();
-            assert!(
-                !seen.contains("not measured") && !seen.contains("没有测到"),
-                "step {step}: {v}"
-            );
-        }
+        run.assert_measured(1..=4);
         let shown = |step: i64| run.verdict(step)["choices"].as_array().unwrap().clone();
         let main = run.main_pid();
         let tasks = task_events(&run, main);

@@ -531,6 +531,21 @@ impl Events {
         }
     }
 
+    /// Asserts that each step of `steps` has a verdict that measured something, in either
+    /// language (`not measured in this run`, `这次运行没有测到`).
+    #[track_caller]
+    pub fn assert_measured(&self, steps: impl IntoIterator<Item = i64>) {
+        for step in steps {
+            let observed = self.verdict(step)["observed"].as_str().unwrap_or_default();
+            assert!(
+                !observed.is_empty()
+                    && !observed.contains("not measured")
+                    && !observed.contains("没有测到"),
+                "step {step}: {observed:?}"
+            );
+        }
+    }
+
     /// The `predict` event (the verdict) of step `step`.
     #[track_caller]
     pub fn verdict(&self, step: i64) -> &Value {
