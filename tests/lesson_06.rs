@@ -7,11 +7,24 @@ mod common;
 
 use std::process::Command;
 
-use common::{Lab, PREDICTION_RUNS, lang_args, notes_headings, step_of, step_titles, t};
+use common::{Events, Lab, PREDICTION_RUNS, lang_args, notes_headings, step_of, step_titles, t};
 use serde_json::Value;
 
 fn text(event: &Value) -> &str {
     event["text"].as_str().unwrap_or("")
+}
+
+/// Main's line on the bare pipe (`bare pipe: 3 of 20 rounds torn ...`), and how many rounds
+/// it counted torn.
+fn torn_rounds(events: &Events) -> (&Value, usize) {
+    let bare = events.find("say", |e| text(e).starts_with("bare pipe: "));
+    let torn = text(bare)["bare pipe: ".len()..]
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    (bare, torn)
 }
 
 #[test]
@@ -224,13 +237,7 @@ fn joinable_queue_join_returns_after_the_last_task_done_and_daemons_end() {
 fn long_messages_tear_on_a_bare_pipe_and_stay_whole_through_a_queue() {
     let lab = Lab::new();
     let events = lab.lesson("6", &[]);
-    let bare = events.find("say", |e| text(e).starts_with("bare pipe: "));
-    let torn: usize = text(bare)["bare pipe: ".len()..]
-        .split(' ')
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let (bare, torn) = torn_rounds(&events);
     assert!(torn >= 1, "{}", text(bare));
     let queued = events.find("say", |e| text(e).starts_with("queue: "));
     assert_eq!(text(queued), "queue: 10 of 10 messages whole");
@@ -314,13 +321,7 @@ fn each_prediction_is_answered_from_the_runs_own_events() {
         run.assert_answer(4, ("6", "6"), "6", zh);
 
         // Step 5: the torn rounds main counted on the bare pipe.
-        let bare = run.find("say", |e| text(e).starts_with("bare pipe: "));
-        let torn: usize = text(bare)["bare pipe: ".len()..]
-            .split(' ')
-            .next()
-            .unwrap()
-            .parse()
-            .unwrap();
+        let (_, torn) = torn_rounds(&run);
         let choice = match torn {
             0 => ("0", "0"),
             5 => ("5", "5"),

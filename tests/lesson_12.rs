@@ -11,7 +11,7 @@
 
 mod common;
 
-use common::{Events, Lab, notes_headings, step_of, step_titles, t};
+use common::{Events, Lab, assert_shows, notes_headings, step_of, step_titles, t};
 
 /// One measured line: wall, on a CPU, waiting for a CPU (ms), and the speed-up.
 #[derive(Debug, Clone, Copy)]
@@ -232,17 +232,6 @@ print(sum(cpu) / (time.perf_counter() - start), sys.getswitchinterval(),
     // sys._is_gil_enabled() came with 3.13.
     let minor: u32 = fields[3].parse().unwrap();
     assert_eq!(fields[2] == "True", minor >= 13, "{out}");
-}
-
-/// The choice a verdict shows: the choice itself, or (where the value measured is not the
-/// choice's own text, as in Chinese) the choice followed by the value in parentheses.
-#[track_caller]
-fn assert_shows(verdict: &serde_json::Value, choice: &str) {
-    let observed = verdict["observed"].as_str().unwrap();
-    assert!(
-        observed == choice || observed.starts_with(&format!("{choice} (")),
-        "{verdict}: expected {choice}"
-    );
 }
 
 /// `--predict`: each question is answered from the lines of the same run, computed here

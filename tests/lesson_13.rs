@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{Events, Lab, notes_headings, step_titles};
+use common::{Events, Lab, assert_shows, notes_headings, step_titles};
 use serde_json::Value;
 
 fn text(event: &Value) -> &str {
@@ -475,17 +475,6 @@ print("version", sys.version_info[0], sys.version_info[1])
     } else {
         eprintln!("{version}: not a version whose switch points the notes describe");
     }
-}
-
-/// The choice a verdict shows: the choice itself, or (where the value measured is not the
-/// choice's own text) the choice followed by the value in parentheses.
-#[track_caller]
-fn assert_shows(verdict: &Value, choice: &str) {
-    let observed = verdict["observed"].as_str().unwrap();
-    assert!(
-        observed == choice || observed.starts_with(&format!("{choice} (")),
-        "{verdict}: expected {choice}"
-    );
 }
 
 /// `--predict`: each question is answered from the lines of the same run, computed here

@@ -15,6 +15,21 @@ fn text(event: &Value) -> &str {
     event["text"].as_str().unwrap_or("")
 }
 
+/// What `main` said of `server`'s rate (`executor: 400 round trips in ... from 8 clients: 6000
+/// requests/s, 1 thread(s)`): the line, and the rate in it.
+fn server_rate<'a>(events: &'a Events, main: i64, server: &str) -> (&'a Value, f64) {
+    let line = events.find("say", |e| {
+        e["pid"] == main && text(e).starts_with(&format!("{server}: "))
+    });
+    let rate = text(line)
+        .split(" requests/s")
+        .next()
+        .and_then(|s| s.rsplit(' ').next())
+        .and_then(|s| s.parse().ok())
+        .expect("a rate");
+    (line, rate)
+}
+
 /// The events of the lesson's main process that a task emitted.
 fn task_events(events: &Events, main: i64) -> Vec<&Value> {
     events
@@ -135,15 +150,7 @@ fn tasks_share_one_thread_switch_at_waits_and_a_blocking_one_stalls_all() {
 
     // The same service three ways: one thread each, far past 1000 requests/s.
     for server in ["executor", "tokio", "epoll"] {
-        let line = events.find("say", |e| {
-            e["pid"] == main && text(e).starts_with(&format!("{server}: "))
-        });
-        let rate: f64 = text(line)
-            .split(" requests/s")
-            .next()
-            .and_then(|s| s.rsplit(' ').next())
-            .and_then(|s| s.parse().ok())
-            .expect("a rate");
+        let (line, rate) = server_rate(&events, main, server);
         assert!(rate > 1000.0, "{line}");
         assert!(text(line).ends_with(", 1 thread(s)"), "{line}");
         assert_eq!(events.exitcode_of(events.pid_of(server)), 0);
@@ -309,18 +316,7 @@ fn each_prediction_is_answered_from_the_runs_own_events() {
         // Step 4: the servers whose rate passed 1000 requests/s.
         let past = ["executor", "tokio", "epoll"]
             .iter()
-            .filter(|server| {
-                let line = run.find("say", |e| {
-                    e["pid"] == main && text(e).starts_with(&format!("{server}: "))
-                });
-                let rate: f64 = text(line)
-                    .split(" requests/s")
-                    .next()
-                    .and_then(|s| s.rsplit(' ').next())
-                    .and_then(|s| s.parse().ok())
-                    .expect("a rate");
-                rate > 1000.0
-            })
+            .filter(|server| server_rate(&run, main, server).1 > 1000.0)
             .count();
         let choice = match past {
             0 => "0",

@@ -967,6 +967,17 @@ pub fn lang_args(chinese: bool) -> &'static [&'static str] {
     if chinese { &["--lang", "zh"] } else { &[] }
 }
 
+/// Asserts that a verdict shows `choice`: the choice itself, or (where the value measured is
+/// not the choice's own text, as in Chinese) the choice followed by the value in parentheses.
+#[track_caller]
+pub fn assert_shows(verdict: &Value, choice: &str) {
+    let observed = verdict["observed"].as_str().unwrap();
+    assert!(
+        observed == choice || observed.starts_with(&format!("{choice} (")),
+        "{verdict}: expected {choice}"
+    );
+}
+
 /// A verdict's `observed` when the choices are taken from the verdict itself: `choice` (one of
 /// `english`) shown as the choice at its place among `shown` (the run's language), with the
 /// measured `value` beside it only when it is not the choice itself.
