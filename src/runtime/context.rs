@@ -271,14 +271,14 @@ pub fn stamp(kind: Kind) -> Event {
 
 /// Sends an event to the supervisor.
 ///
-/// Every process of a lesson calls this, and a new child calls it first thing (`start`) and
-/// last (`done`): in a freshly forked child, each page of code or data touched for the first
-/// time is a page fault, and those faults were most of what a lab `Process` cost on top of a
-/// bare fork (`proclab bench spawn` measures it). So the line is built on the stack, without
-/// the allocator, and the fields every event has are written by hand here, next to each other
-/// in the binary, rather than by serde: for `start` and `done` that is the whole line. Other
-/// kinds have their fields serialized by serde into the same buffer; a line too long for it
-/// takes the slow path, which shortens the text.
+/// Every process of a lesson calls this, right after a fork too: in a freshly forked child,
+/// each page of code or data touched for the first time is a page fault, and in its parent
+/// each page written while the child shares it is a copy; those pages were most of what a lab
+/// `Process` cost on top of a bare fork (`proclab bench spawn` measures it). So the line is
+/// built on the stack, without the allocator: the fields every event has, and those of the
+/// kinds a `Process` sends in its life, by hand (see `Line::event`), the others by serde into
+/// the same buffer. A line too long for it takes the slow path, which shortens the text. A
+/// new child's own first and last events go through `emit_start` and `emit_done`.
 pub fn emit(kind: Kind) {
     if !sent_from_the_stack(|line, stamp| line.event(stamp, &kind)) {
         send_slowly(stamp(kind));
@@ -420,7 +420,7 @@ fn sent_from_the_stack(build: impl FnOnce(&mut Line, &Stamp) -> io::Result<()>) 
         }
     };
     if fitted {
-        send(&line);
+        write_whole(fd, line.as_bytes());
     }
     fitted
 }

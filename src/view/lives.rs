@@ -253,8 +253,9 @@ impl Lives {
             Kind::Pause { seconds, quit } => {
                 // Children may still run when their parent stops at a prompt (lesson 1 starts
                 // three and does not wait): the pause, cut out of the timeline, begins when
-                // the last of that work was seen. When it ends does not depend on how long
-                // the prompt waited: the children keep their own time.
+                // the last of that work was seen. That moment is the children's, not the
+                // prompt's: only work that goes on for the whole pause (a process printing
+                // until it is stopped) is drawn for as long as the prompt waited.
                 let asked = (t - seconds).max(0.0);
                 let from = asked.max(self.last_work_t.min(t));
                 if from > asked {
