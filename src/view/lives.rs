@@ -79,6 +79,92 @@ impl Life {
     }
 }
 
+/// What an actor was doing over a stretch of its life, as every drawing shows it: the
+/// terminal's `█`, `▒` and `░`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Doing {
+    Running,
+    /// Blocked on something (`join`, `lock`, `queue` ...): the innermost wait when waits nest.
+    Waiting {
+        on: String,
+        object: String,
+    },
+    /// Ended, not yet reaped (a process: a zombie) or joined (a thread).
+    Ended,
+}
+
+/// A stretch of an actor's life, `from` up to `until`, spent doing one thing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Span {
+    pub from: f64,
+    pub until: f64,
+    pub doing: Doing,
+}
+
+impl Life {
+    /// Its life from start to reaping as stretches of running, waiting and having ended,
+    /// in order, none empty; what never ended lasts until `end_of_run`. Waits count only
+    /// while it ran: one that ends after the actor did is cut where the actor ended.
+    pub fn spans(&self, end_of_run: f64) -> Vec<Span> {
+        let started = self.started.unwrap_or(0.0).min(end_of_run);
+        let ran_until = self.ran_until().unwrap_or(end_of_run).max(started);
+        // A task has no zombie time: nobody joins it, it is simply over when it ends.
+        let gone = match self.sort {
+            Sort::Task => Some(ran_until),
+            Sort::Process | Sort::Thread => self.reaped,
+        };
+        let gone = gone.unwrap_or(end_of_run).max(ran_until);
+        // Every moment a wait begins or ends splits the running time; between two such
+        // moments the actor does one thing.
+        let waits: Vec<(f64, f64, &Blocked)> = self
+            .blocked
+            .iter()
+            .map(|wait| {
+                let from = wait.from.clamp(started, ran_until);
+                (
+                    from,
+                    wait.until.unwrap_or(ran_until).clamp(from, ran_until),
+                    wait,
+                )
+            })
+            .filter(|(from, until, _)| until > from)
+            .collect();
+        let mut moments: Vec<f64> = vec![started, ran_until];
+        moments.extend(waits.iter().flat_map(|(from, until, _)| [*from, *until]));
+        moments.sort_by(f64::total_cmp);
+        moments.dedup();
+        let mut spans: Vec<Span> = Vec::new();
+        let mut push = |from: f64, until: f64, doing: Doing| match spans.last_mut() {
+            Some(last) if last.doing == doing && last.until == from => last.until = until,
+            _ => spans.push(Span { from, until, doing }),
+        };
+        for pair in moments.windows(2) {
+            let (from, until) = (pair[0], pair[1]);
+            // The innermost wait: the latest begun of those under way.
+            let waiting = waits
+                .iter()
+                .filter(|(begun, ended, _)| *begun <= from && until <= *ended)
+                .max_by(|a, b| a.0.total_cmp(&b.0));
+            let doing = match waiting {
+                Some((_, _, wait)) => Doing::Waiting {
+                    on: wait.on.clone(),
+                    object: wait.object.clone(),
+                },
+                None => Doing::Running,
+            };
+            push(from, until, doing);
+        }
+        if ran_until == started {
+            // It ended as it began: still one moment of running, so that it is seen.
+            push(started, started, Doing::Running);
+        }
+        if gone > ran_until {
+            push(ran_until, gone, Doing::Ended);
+        }
+        spans
+    }
+}
+
 /// How a life ended, as far as folding a crowd goes: siblings are alike only if they ended
 /// the same way (their exit codes may differ; a fold counts each).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -801,6 +887,77 @@ mod tests {
         assert!(
             main.blocked_at(0.9, 1.0),
             "a wait never ended lasts to the end"
+        );
+    }
+
+    #[test]
+    fn a_life_is_spans_of_running_waiting_and_ended() {
+        let events = [
+            event(0.0, 10, None, None, Kind::Start),
+            event(
+                0.1,
+                10,
+                None,
+                None,
+                Kind::Spawn {
+                    child: 11,
+                    child_name: "alex".into(),
+                },
+            ),
+            event(0.2, 11, None, None, Kind::Start),
+            event(0.3, 11, None, None, wait("lock")),
+            event(0.4, 11, None, None, wait("queue")),
+            event(0.5, 11, None, None, woke("queue", true)),
+            event(0.6, 11, None, None, woke("lock", true)),
+            event(0.7, 11, None, None, wait("join")),
+            event(0.8, 11, None, None, Kind::Done { code: 0 }),
+            event(
+                0.9,
+                10,
+                None,
+                None,
+                Kind::Exit {
+                    child: 11,
+                    exitcode: 0,
+                    is_thread: false,
+                },
+            ),
+        ];
+        let lives = Lives::from_events(&events);
+        let alex = lives.process(11).unwrap().spans(1.0);
+        let spans: Vec<(f64, f64, &str)> = alex
+            .iter()
+            .map(|span| {
+                let what = match &span.doing {
+                    Doing::Running => "running",
+                    Doing::Waiting { on, .. } => on.as_str(),
+                    Doing::Ended => "ended",
+                };
+                (span.from, span.until, what)
+            })
+            .collect();
+        assert_eq!(
+            spans,
+            [
+                (0.2, 0.3, "running"),
+                (0.3, 0.4, "lock"),
+                (0.4, 0.5, "queue"),
+                (0.5, 0.6, "lock"),
+                (0.6, 0.7, "running"),
+                // A wait never ended stops where the actor did.
+                (0.7, 0.8, "join"),
+                (0.8, 0.9, "ended"),
+            ]
+        );
+        let main = lives.process(10).unwrap().spans(1.0);
+        assert_eq!(
+            main,
+            [Span {
+                from: 0.0,
+                until: 1.0,
+                doing: Doing::Running
+            }],
+            "still running at the end of the run"
         );
     }
 
