@@ -18,11 +18,14 @@
 //!   the temp directory. A temp directory whose supervisor died anyway (the guard killed too)
 //!   is removed by the next run.
 
+use std::ffi::{CString, OsString};
 use std::fs;
 use std::io::{self, ErrorKind};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::panic;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::time::{Duration, Instant};
 
@@ -126,16 +129,17 @@ pub fn run(options: RunOptions, view: View) -> Result<Outcome> {
     // SAFETY: the handler does nothing at all.
     unsafe { sigaction(Signal::SIGCHLD, &wake_up) }?;
 
-    remove_stale_temp_dirs();
-    let temp_dir = std::env::temp_dir().join(format!("proclab-{supervisor}"));
-    // The guard first: from here on, whatever ends the supervisor, the temp directory goes
-    // too, even if it is killed a moment after creating it.
-    let guard = Guard::start(&temp_dir)?;
-    make_temp_dir(&temp_dir)?;
-    let result = supervise(options, view, supervisor, &temp_dir, guard);
+    remove_dead_run_dirs();
+    let run_dir = RunDir::create()?;
+    let temp_dir = run_dir.path.clone();
+    // The guard next: from here on, whatever ends the supervisor, the run's directory goes
+    // too. (Killed before this, the supervisor leaves a directory whose lock nobody holds:
+    // the next run removes it.)
+    let guard = Guard::start(&run_dir)?;
+    let result = supervise(options, view, supervisor, run_dir, guard);
     // Whatever failed on the way (a pipe, a fork), what the run created goes with it.
-    if result.is_err() && temp_dir.exists() {
-        let _ = fs::remove_dir_all(&temp_dir);
+    if result.is_err() {
+        let _ = remove_run_dir(&temp_dir);
     }
     result
 }
@@ -145,9 +149,10 @@ fn supervise(
     options: RunOptions,
     view: View,
     supervisor: Pid,
-    temp_dir: &Path,
+    run_dir: RunDir,
     guard: Guard,
 ) -> Result<Outcome> {
+    let temp_dir: &Path = &run_dir.path.clone();
     let (event_reader, event_writer) =
         pipe2(OFlag::O_CLOEXEC).map_err(|e| cannot("create the event pipe", e))?;
     fcntl(event_reader.as_fd(), FcntlArg::F_SETFL(OFlag::O_NONBLOCK))?;
@@ -213,6 +218,7 @@ fn supervise(
     let guard_pid = guard.pid;
     run.guard = Some(guard_pid);
     let guard_line = guard.line.as_ref().map_or(-1, AsRawFd::as_raw_fd);
+    let run_lock = run_dir.lock.as_raw_fd();
 
     // The fork's time is taken before it: after it, the main process may run (and report)
     // before the supervisor is scheduled again, and its `spawn` must not look later than that.
@@ -224,7 +230,7 @@ fn supervise(
         ForkResult::Child => {
             drop(event_reader);
             let answers = answers.map(|(reader, _)| reader);
-            join_the_run(supervisor, guard_pid, guard_line, answers);
+            join_the_run(supervisor, guard_pid, [guard_line, run_lock], answers);
             be_the_main_process(options.program, main_name)
         }
         ForkResult::Parent { child } => child,
@@ -336,9 +342,10 @@ fn supervise(
             ),
         }));
     }
-    let removed = fs::remove_dir_all(temp_dir);
-    // Nothing of the run is left: the guard may go.
+    let removed = remove_run_dir(temp_dir);
+    // Nothing of the run is left: the guard may go, and the run's lock with it.
     guard.dismiss();
+    drop(run_dir);
     let outcome_word = match outcome {
         Outcome::Finished => "finished",
         Outcome::Failed => "failed",
@@ -470,39 +477,114 @@ fn install_panic_hook() {
     }));
 }
 
-fn make_temp_dir(dir: &Path) -> Result<()> {
-    if dir.exists() {
-        // Left by an earlier run whose pid was the same and which was killed outright.
-        let _ = fs::remove_dir_all(dir);
-    }
-    fs::create_dir(dir).map_err(|e| {
-        Error::System(format!(
-            "cannot create {}: {} (TMPDIR chooses where)",
-            dir.display(),
-            errno::describe_io(&e)
-        ))
-    })
+/// The name of the lock file that marks a directory as a run's (see [`RunDir`]).
+const RUN_LOCK: &str = "proclab-run.lock";
+
+/// A run's own directory in `$TMPDIR` (sockets, lock files, databases of its lessons).
+///
+/// Other users and other runs share `$TMPDIR`, so the directory is made the way `mkdtemp`
+/// makes one: a name nobody can guess (`proclab-` and six random characters), created only
+/// if it did not exist, readable by its owner alone (0700). Inside, the lock file `RUN_LOCK`
+/// marks it as a run's, and the supervisor and the guard hold an `flock` on it while the run
+/// lives. The kernel drops an `flock` when the last process holding the open file dies,
+/// whatever killed it and whatever pid namespace it ran in: a free lock proves the run dead.
+struct RunDir {
+    path: PathBuf,
+    /// The open lock file; its `flock` is held for as long as it stays open here and in the
+    /// guard (which inherits it).
+    lock: OwnedFd,
 }
 
-/// Removes every `proclab-<pid>` temp directory whose supervisor is dead: left by a run that
-/// was killed together with its guard (`kill -9` of both), or by a machine that went down.
-/// A pid that is alive but is not a `proclab` process was reused: its directory is stale too.
-fn remove_stale_temp_dirs() {
+impl RunDir {
+    fn create() -> Result<RunDir> {
+        let template = std::env::temp_dir().join("proclab-XXXXXX");
+        let failed = |error: io::Error| {
+            Error::System(format!(
+                "cannot create a directory in {}: {} (TMPDIR chooses where)",
+                std::env::temp_dir().display(),
+                errno::describe_io(&error)
+            ))
+        };
+        let mut template = CString::new(template.into_os_string().into_vec())
+            .map_err(|_| failed(io::Error::from(ErrorKind::InvalidInput)))?
+            .into_bytes_with_nul();
+        // SAFETY: `template` is a writable, NUL-terminated buffer that mkdtemp fills in.
+        if unsafe { libc::mkdtemp(template.as_mut_ptr().cast()) }.is_null() {
+            return Err(failed(io::Error::last_os_error()));
+        }
+        template.pop();
+        let path = PathBuf::from(OsString::from_vec(template));
+        // The lock is taken on a file of another name, then renamed into place: a run that
+        // sweeps away dead runs' directories never sees the mark without the lock held.
+        let creating = path.join("lock-being-taken");
+        let lock = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&creating)
+            .map_err(failed)?;
+        // SAFETY: flock on a descriptor this process owns.
+        if unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+            return Err(failed(io::Error::last_os_error()));
+        }
+        fs::rename(&creating, path.join(RUN_LOCK)).map_err(failed)?;
+        Ok(RunDir {
+            path,
+            lock: lock.into(),
+        })
+    }
+}
+
+/// Removes a run's directory; one that is gone already (removed by hand, or by the guard of
+/// a run stopped twice) is not an error.
+fn remove_run_dir(dir: &Path) -> io::Result<()> {
+    match fs::remove_dir_all(dir) {
+        Err(error) if error.kind() == ErrorKind::NotFound => Ok(()),
+        other => other,
+    }
+}
+
+/// Removes the directories of runs that are provably dead (killed together with their guard,
+/// or on a machine that went down), and nothing else: a directory of `$TMPDIR` is removed
+/// only if it is named `proclab-…`, is a real directory owned by this user, holds the lab's
+/// lock file, and that lock is free. Whatever else is there (another user's files, a
+/// directory someone named `proclab-2024`, a live run of another pid namespace) stays.
+fn remove_dead_run_dirs() {
     let Ok(entries) = fs::read_dir(std::env::temp_dir()) else {
         return;
     };
+    // SAFETY: geteuid cannot fail.
+    let me = unsafe { libc::geteuid() };
     for entry in entries.flatten() {
-        let name = entry.file_name();
-        let Some(pid) = name
-            .to_str()
-            .and_then(|name| name.strip_prefix("proclab-"))
-            .and_then(|pid| pid.parse::<i32>().ok())
+        if !entry.file_name().as_bytes().starts_with(b"proclab-") {
+            continue;
+        }
+        let dir = entry.path();
+        let is_ours = |meta: &fs::Metadata| meta.uid() == me;
+        let Ok(meta) = fs::symlink_metadata(&dir) else {
+            continue;
+        };
+        if !meta.is_dir() || !is_ours(&meta) {
+            continue;
+        }
+        let Ok(lock) = fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(dir.join(RUN_LOCK))
         else {
             continue;
         };
-        let alive = procfs::stat(Pid::from_raw(pid)).is_some_and(|stat| stat.comm == "proclab");
-        if !alive && pid != getpid().as_raw() {
-            let _ = fs::remove_dir_all(entry.path());
+        if !lock
+            .metadata()
+            .is_ok_and(|meta| meta.is_file() && is_ours(&meta))
+        {
+            continue;
+        }
+        // SAFETY: flock on a descriptor this process owns.
+        let free = unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0;
+        if free {
+            // Removed while this run holds the lock: nobody else can be sweeping it too.
+            let _ = fs::remove_dir_all(&dir);
         }
     }
 }
@@ -514,7 +596,12 @@ fn cannot(what: &str, errno: Errno) -> Error {
 
 /// The main process's first steps, before anything else can happen in it: go with the
 /// supervisor if it dies, join the run's process group, let go of what it must not hold.
-fn join_the_run(supervisor: Pid, group: Pid, guard_line: RawFd, answers: Option<OwnedFd>) {
+fn join_the_run(
+    supervisor: Pid,
+    group: Pid,
+    supervisors_own: [RawFd; 2],
+    answers: Option<OwnedFd>,
+) {
     // If the supervisor itself is killed, the main process goes with it; and if it died
     // before that was set, the main process leaves at once.
     let _ = nix::sys::prctl::set_pdeathsig(Signal::SIGKILL);
@@ -523,9 +610,11 @@ fn join_the_run(supervisor: Pid, group: Pid, guard_line: RawFd, answers: Option<
         unsafe { libc::_exit(1) }
     }
     let _ = setpgid(Pid::from_raw(0), group);
-    // Only the supervisor may hold the guard's pipe: its end-of-file means "the supervisor
-    // is gone".
-    let _ = nix::unistd::close(guard_line);
+    // Only the supervisor may hold the guard's pipe (its end-of-file means "the supervisor
+    // is gone") and the run's lock (which says the supervisor or the guard still lives).
+    for fd in supervisors_own {
+        let _ = nix::unistd::close(fd);
+    }
     if let Some(answers) = answers {
         let _ = nix::unistd::dup2_stdin(&answers);
     }
@@ -551,14 +640,14 @@ const ALL_CLEAN: u8 = b'.';
 
 impl Guard {
     /// Forks the guard.
-    fn start(temp_dir: &Path) -> Result<Guard> {
+    fn start(run_dir: &RunDir) -> Result<Guard> {
         let (reader, writer) = pipe2(OFlag::O_CLOEXEC).map_err(|e| cannot("create a pipe", e))?;
         // SAFETY: the supervisor is single-threaded; the guard child only reads a pipe, reads
         // /proc, sends signals and removes a directory, and leaves through `_exit`.
         match unsafe { fork() }.map_err(|e| cannot("fork", e))? {
             ForkResult::Child => {
                 drop(writer);
-                be_the_guard(reader, temp_dir)
+                be_the_guard(reader, run_dir)
             }
             ForkResult::Parent { child } => {
                 // Also here, so that the group exists before the main process joins it.
@@ -594,7 +683,7 @@ impl Drop for Guard {
 }
 
 /// The guard's life: wait for the supervisor's word, or for its death.
-fn be_the_guard(line: OwnedFd, temp_dir: &Path) -> ! {
+fn be_the_guard(line: OwnedFd, run_dir: &RunDir) -> ! {
     context::set_name("proclab-guard");
     let _ = setpgid(Pid::from_raw(0), Pid::from_raw(0));
     // A Ctrl-C or a hang-up is for the supervisor, which then ends the run itself; the guard
@@ -610,9 +699,10 @@ fn be_the_guard(line: OwnedFd, temp_dir: &Path) -> ! {
     }
     // SAFETY: restoring the default action installs no handler.
     let _ = unsafe { nix::sys::signal::signal(Signal::SIGCHLD, SigHandler::SigDfl) };
-    // Keep no descriptor of the supervisor's: not its standard output (a reader waiting for
-    // end-of-file would wait for the guard too), not the event pipe, not a listening socket.
-    let line = keep_only(line);
+    // Keep no descriptor of the supervisor's but the run's lock: not its standard output (a
+    // reader waiting for end-of-file would wait for the guard too), not the event pipe, not a
+    // listening socket.
+    let line = keep_only(line, &run_dir.lock);
     let mut byte = [0u8; 1];
     let word = loop {
         match nix::unistd::read(line.as_fd(), &mut byte) {
@@ -624,25 +714,29 @@ fn be_the_guard(line: OwnedFd, temp_dir: &Path) -> ! {
     if word != Some(ALL_CLEAN) {
         // The supervisor died without cleaning up: do it in its place.
         kill_the_group();
-        let _ = fs::remove_dir_all(temp_dir);
+        let _ = remove_run_dir(&run_dir.path);
     }
     // SAFETY: `_exit` ends the process at once; it is always safe to call.
     unsafe { libc::_exit(0) }
 }
 
-/// Moves `line` to descriptor 3, points 0, 1 and 2 at /dev/null, and closes everything else.
-fn keep_only(line: OwnedFd) -> OwnedFd {
+/// Moves `line` to descriptor 3 and the run's lock to 4, points 0, 1 and 2 at /dev/null, and
+/// closes everything else. (The copy of the lock at 4 shares the open file, and the `flock`
+/// with it.)
+fn keep_only(line: OwnedFd, lock: &OwnedFd) -> OwnedFd {
     // SAFETY: plain descriptor calls on numbers this process owns; `close_range` closes every
-    // descriptor from 4 up, which nothing in this process uses any more.
+    // descriptor from 5 up, which nothing in this process uses any more.
     unsafe {
-        if line.as_raw_fd() != 3 {
-            libc::dup2(line.as_raw_fd(), 3);
-        }
+        // Out of the way first, so that neither lands on the other.
+        let line_copy = libc::fcntl(line.as_raw_fd(), libc::F_DUPFD_CLOEXEC, 10);
+        let lock_copy = libc::fcntl(lock.as_raw_fd(), libc::F_DUPFD_CLOEXEC, 10);
+        libc::dup2(line_copy, 3);
+        libc::dup2(lock_copy, 4);
         let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR);
         for fd in 0..3 {
             libc::dup2(null, fd);
         }
-        libc::syscall(libc::SYS_close_range, 4u32, u32::MAX, 0u32);
+        libc::syscall(libc::SYS_close_range, 5u32, u32::MAX, 0u32);
         std::mem::forget(line);
         OwnedFd::from_raw_fd(3)
     }

@@ -12,6 +12,7 @@ mod common;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::os::fd::AsRawFd;
+use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
 use std::process::{Child, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -223,11 +224,75 @@ fn without_supervisor_or_guard_the_orphan_leaves_and_the_next_run_cleans_up() {
         let _ = nix::sys::signal::kill(Pid::from_raw(pid), Signal::SIGKILL);
     }
     let left: Vec<_> = std::fs::read_dir(&lab.tmp).unwrap().flatten().collect();
-    assert_eq!(left.len(), 1, "the dead run's temp directory: {left:?}");
-    // A directory of a pid that is alive but not proclab is stale too.
-    std::fs::create_dir(lab.tmp.join(format!("proclab-{}", std::process::id()))).unwrap();
+    assert_eq!(left.len(), 1, "the dead run's directory: {left:?}");
+    let dead = left[0].path();
+    let mode = std::fs::metadata(&dead).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o700, "{dead:?}: readable by its owner alone");
+    assert!(
+        dead.join("proclab-run.lock").is_file(),
+        "{dead:?}: marked as the lab's"
+    );
     let next = lab.run(&["run", "1", "--json", "--speed", "50"], "");
     assert!(next.status.success(), "{}", next.stderr);
+    assert!(
+        !dead.exists(),
+        "{dead:?}: its run is dead, and the next run removes it"
+    );
+}
+
+/// What is not provably a dead run's directory stays, whatever its name: a user's directory
+/// named `proclab-<digits>` (once taken for a dead run's), a directory marked as the lab's
+/// whose lock is held (a live run, in this pid namespace or another), a symbolic link.
+#[test]
+fn a_run_removes_nothing_that_is_not_a_dead_runs() {
+    let lab = Lab::new();
+    let thesis = lab.tmp.join("proclab-2024/sub/thesis.txt");
+    std::fs::create_dir_all(thesis.parent().unwrap()).unwrap();
+    std::fs::write(&thesis, "thesis").unwrap();
+    let own_pid = lab.tmp.join(format!("proclab-{}", std::process::id()));
+    std::fs::create_dir(&own_pid).unwrap();
+    let live = lab.tmp.join("proclab-AbCdEf");
+    std::fs::create_dir(&live).unwrap();
+    let lock = std::fs::File::create(live.join("proclab-run.lock")).unwrap();
+    // SAFETY: flock on a descriptor this test owns.
+    assert_eq!(unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX) }, 0);
+    let dead = lab.tmp.join("proclab-dEaDdD");
+    std::fs::create_dir(&dead).unwrap();
+    std::fs::write(dead.join("proclab-run.lock"), "").unwrap();
+    std::os::unix::fs::symlink(&live, lab.tmp.join("proclab-LiNkEd")).unwrap();
+
+    // Not `lab.run`, which wants TMPDIR empty afterwards.
+    let run = lab
+        .command(&["run", "7", "--json", "--speed", "20"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{stderr}");
+    assert_eq!(std::fs::read_to_string(&thesis).unwrap(), "thesis");
+    assert!(own_pid.is_dir() && live.join("proclab-run.lock").is_file());
+    assert!(lab.tmp.join("proclab-LiNkEd").symlink_metadata().is_ok());
+    assert!(
+        !dead.exists(),
+        "a marked directory whose lock is free is a dead run's"
+    );
+    let mut left: Vec<String> = std::fs::read_dir(&lab.tmp)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    let own_pid_name = format!("proclab-{}", std::process::id());
+    let mut expected = [
+        "proclab-2024",
+        "proclab-AbCdEf",
+        "proclab-LiNkEd",
+        &own_pid_name,
+    ];
+    expected.sort();
+    assert_eq!(left, expected);
+    drop(lock);
+    std::fs::remove_dir_all(&lab.tmp).unwrap();
 }
 
 /// Sets the capacity of the pipe behind `child`'s standard output to one page, and waits
