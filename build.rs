@@ -1,15 +1,407 @@
-//! One instruction to the linker, for the speed of `Process::start`.
+//! Two jobs before the crate compiles: the lesson registry, generated from the `lessons/`
+//! folder, and one instruction to the linker.
 //!
-//! A freshly forked child has none of the program's code mapped: each 64 KiB stretch of code
-//! it runs for the first time is a page fault, a few µs each (`proclab bench spawn` counts
-//! them). The functions a new child runs (`start`'s child side, naming itself, its `start`
-//! and `done` events, its way out) are marked `#[unsafe(link_section =
-//! ".text.hot.new_child")]`. By default the linker merges every `.text.*` section into
-//! `.text` in the order it reads them, so functions from different modules would still land
-//! far apart; `-z keep-text-section-prefix` makes it gather all `.text.hot.*` sections in one
-//! place, so a new child faults in one stretch for them instead of one per function.
+//! **The registry.** A lesson is one folder, `lessons/NN-slug/`, and nothing else names it: this
+//! script reads every such folder and writes the lists the lab used to keep by hand, into
+//! `OUT_DIR` where `src/` includes them:
+//! - `lessons.rs` (for `src/lessons.rs`): each lesson's module (its `lesson.rs`), its title and
+//!   teaching line (from `lesson.toml`) and its notes (`notes.md`, `notes.zh.md`);
+//! - `outcomes.rs` (for `src/outcomes.rs`): each lesson's `outcomes.rs` as a module;
+//! - `questions.rs` (for `src/predict.rs`): `questions.md` and `questions.zh.md`, where present;
+//! - `code.rs` (for `src/view/code.rs`): `code/stepK.py` and, where there is one, `stepK.rs`;
+//! - `each_lesson.rs` (for the tests): a macro that hands another macro one `name => "N"`
+//!   pair per lesson, so that a per-lesson test exists for every folder.
+//!
+//! The folder's name gives the number and the module's name (`03-daemon-terminate` is lesson 3,
+//! module `daemon_terminate`). A folder that breaks the rules stops the build with one line
+//! that says which file and why.
+//!
+//! `PROCLAB_LESSONS_DIR` reads the lessons from another folder (only the test that proves a new
+//! folder is all a lesson needs sets it).
+//!
+//! **The linker**, for the speed of `Process::start`. A freshly forked child has none of the
+//! program's code mapped: each 64 KiB stretch of code it runs for the first time is a page
+//! fault, a few µs each (`proclab bench spawn` counts them). The functions a new child runs
+//! (`start`'s child side, naming itself, its `start` and `done` events, its way out) are marked
+//! `#[unsafe(link_section = ".text.hot.new_child")]`. By default the linker merges every
+//! `.text.*` section into `.text` in the order it reads them, so functions from different
+//! modules would still land far apart; `-z keep-text-section-prefix` makes it gather all
+//! `.text.hot.*` sections in one place, so a new child faults in one stretch for them instead
+//! of one per function.
+
+use std::fmt::Write as _;
+use std::fs;
+use std::path::{Path, PathBuf};
 
 fn main() {
     println!("cargo:rustc-link-arg-bins=-Wl,-z,keep-text-section-prefix");
     println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rerun-if-env-changed=PROCLAB_LESSONS_DIR");
+
+    let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
+    let dir = match std::env::var_os("PROCLAB_LESSONS_DIR") {
+        Some(dir) => PathBuf::from(dir),
+        None => manifest.join("lessons"),
+    };
+    // Cargo scans a directory given here for any change in it, so a new lesson folder, or a
+    // new or edited file in one, runs this script again.
+    println!("cargo:rerun-if-changed={}", dir.display());
+    let lessons = match read_lessons(&dir) {
+        Ok(lessons) => lessons,
+        Err(why) => {
+            // `cargo:error` is too new for every toolchain; a panic shows the line too.
+            panic!("proclab: {why}")
+        }
+    };
+    let out = PathBuf::from(std::env::var("OUT_DIR").unwrap());
+    for (name, text) in generate(&lessons) {
+        write_if_changed(&out.join(name), &text);
+    }
+}
+
+/// One lesson folder, as read from disk.
+#[derive(Debug, PartialEq)]
+struct LessonDir {
+    /// The folder's name, `NN-slug`.
+    folder: String,
+    number: u32,
+    /// The module's name: the slug with `_` for `-`.
+    module: String,
+    /// The folder's absolute path.
+    path: PathBuf,
+    title: (String, String),
+    teaches: (String, String),
+    has_outcomes: bool,
+    has_questions: bool,
+    /// For each step that has code (from 1, without gaps): whether it has Rust beside its
+    /// Python.
+    code_steps: Vec<bool>,
+}
+
+/// Reads every `NN-slug` folder under `dir`, in number order.
+fn read_lessons(dir: &Path) -> Result<Vec<LessonDir>, String> {
+    let entries = fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+    let mut lessons = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+        if !entry.file_type().map_err(|e| e.to_string())?.is_dir() {
+            continue;
+        }
+        let folder = entry.file_name().into_string().map_err(|name| {
+            format!(
+                "{}: a lesson folder's name is ASCII",
+                name.to_string_lossy()
+            )
+        })?;
+        lessons.push(read_lesson(&entry.path(), &folder)?);
+    }
+    lessons.sort_by_key(|lesson| lesson.number);
+    for pair in lessons.windows(2) {
+        if pair[0].number == pair[1].number {
+            return Err(format!(
+                "{} and {} have the same number",
+                pair[0].folder, pair[1].folder
+            ));
+        }
+    }
+    if lessons.is_empty() {
+        return Err(format!("no lesson folder in {}", dir.display()));
+    }
+    Ok(lessons)
+}
+
+fn read_lesson(path: &Path, folder: &str) -> Result<LessonDir, String> {
+    let (digits, slug) = folder
+        .split_once('-')
+        .filter(|(digits, slug)| {
+            !digits.is_empty()
+                && digits.bytes().all(|b| b.is_ascii_digit())
+                && !slug.is_empty()
+                && slug.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                && slug.as_bytes()[0].is_ascii_lowercase()
+        })
+        .ok_or_else(|| {
+            format!("lessons/{folder}: a lesson folder is named NN-slug (digits, a dash, then lower-case words joined by dashes)")
+        })?;
+    let number = digits
+        .parse()
+        .map_err(|_| format!("lessons/{folder}: number too large"))?;
+    let need = |file: &str| -> Result<PathBuf, String> {
+        let file = path.join(file);
+        match file.is_file() {
+            true => Ok(file),
+            false => Err(format!(
+                "lessons/{folder}: no {}",
+                file.file_name().unwrap().to_string_lossy()
+            )),
+        }
+    };
+    need("lesson.rs")?;
+    need("notes.md")?;
+    need("notes.zh.md")?;
+    let toml_path = need("lesson.toml")?;
+    let toml =
+        fs::read_to_string(&toml_path).map_err(|e| format!("lessons/{folder}/lesson.toml: {e}"))?;
+    let table = parse_toml(&toml).map_err(|why| format!("lessons/{folder}/lesson.toml: {why}"))?;
+    let get = |key: &str| -> Result<String, String> {
+        table
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, value)| value.clone())
+            .ok_or_else(|| format!("lessons/{folder}/lesson.toml: no {key}"))
+    };
+    let title = (get("title.en")?, get("title.zh")?);
+    let teaches = (get("teaches.en")?, get("teaches.zh")?);
+
+    let has_outcomes = path.join("outcomes.rs").is_file();
+    let has_questions = path.join("questions.md").is_file();
+    if path.join("questions.zh.md").is_file() != has_questions {
+        return Err(format!(
+            "lessons/{folder}: questions.md and questions.zh.md go together"
+        ));
+    }
+    let code_steps = read_code_steps(&path.join("code"))
+        .map_err(|why| format!("lessons/{folder}/code: {why}"))?;
+    Ok(LessonDir {
+        folder: folder.to_string(),
+        number,
+        module: slug.replace('-', "_"),
+        path: path.to_path_buf(),
+        title,
+        teaches,
+        has_outcomes,
+        has_questions,
+        code_steps,
+    })
+}
+
+/// The steps with code in `code/`: `step1.py`, `step2.py`, ... without gaps, each with its
+/// `stepK.rs` or without one (a step may have only the tutorial's Python). A `stepK.rs` needs
+/// its `stepK.py`.
+fn read_code_steps(code: &Path) -> Result<Vec<bool>, String> {
+    let Ok(entries) = fs::read_dir(code) else {
+        return Ok(Vec::new());
+    };
+    let mut python = Vec::new();
+    let mut rust = Vec::new();
+    for entry in entries {
+        let name = entry.map_err(|e| e.to_string())?.file_name();
+        let name = name.to_string_lossy();
+        let Some(rest) = name.strip_prefix("step") else {
+            continue;
+        };
+        let Some((step, kind)) = rest.split_once('.') else {
+            continue;
+        };
+        let Ok(step) = step.parse::<usize>() else {
+            continue;
+        };
+        match kind {
+            "py" => python.push(step),
+            "rs" => rust.push(step),
+            _ => {}
+        }
+    }
+    python.sort();
+    if python.iter().enumerate().any(|(i, &step)| step != i + 1) {
+        return Err(format!(
+            "the steps' Python files are step1.py to stepN.py without gaps, not {python:?}"
+        ));
+    }
+    if let Some(step) = rust.iter().find(|step| !python.contains(step)) {
+        return Err(format!("step{step}.rs has no step{step}.py beside it"));
+    }
+    Ok(python.iter().map(|step| rust.contains(step)).collect())
+}
+
+/// The part of TOML that `lesson.toml` uses: `[table]` headers, `key = "string"` lines (basic
+/// strings, with `\"`, `\\`, `\n` and `\t`), comments and blank lines. Returns `table.key`
+/// and value pairs. Anything else is an error, so that nothing in the file is silently ignored.
+fn parse_toml(text: &str) -> Result<Vec<(String, String)>, String> {
+    let mut table = String::new();
+    let mut pairs: Vec<(String, String)> = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim();
+        let at = |why: &str| format!("line {}: {why}", i + 1);
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            table = format!("{}.", name.trim());
+            continue;
+        }
+        let (key, value) = line
+            .split_once('=')
+            .ok_or_else(|| at("expected key = \"value\""))?;
+        let key = format!("{table}{}", key.trim());
+        let value = value.trim();
+        let inner = value
+            .strip_prefix('"')
+            .ok_or_else(|| at("a value is a \"quoted string\""))?;
+        let mut unescaped = String::new();
+        let mut chars = inner.chars();
+        let mut closed = false;
+        while let Some(c) = chars.next() {
+            match c {
+                '"' => {
+                    closed = true;
+                    break;
+                }
+                '\\' => unescaped.push(match chars.next() {
+                    Some('"') => '"',
+                    Some('\\') => '\\',
+                    Some('n') => '\n',
+                    Some('t') => '\t',
+                    other => return Err(at(&format!("unknown escape \\{}", other.unwrap_or(' ')))),
+                }),
+                c => unescaped.push(c),
+            }
+        }
+        let rest = chars.as_str().trim();
+        if !closed || !(rest.is_empty() || rest.starts_with('#')) {
+            return Err(at("a value is one \"quoted string\" on its line"));
+        }
+        if pairs.iter().any(|(k, _)| *k == key) {
+            return Err(at(&format!("{key} is given twice")));
+        }
+        pairs.push((key, unescaped));
+    }
+    Ok(pairs)
+}
+
+/// The generated files, by name.
+fn generate(lessons: &[LessonDir]) -> Vec<(&'static str, String)> {
+    let file = |lesson: &LessonDir, name: &str| {
+        format!("{:?}", lesson.path.join(name).display().to_string())
+    };
+    let header =
+        "// Generated by build.rs from the lessons/ folder: edit the lesson folders, not this.\n\n";
+
+    let mut registry = header.to_string();
+    for lesson in lessons {
+        writeln!(
+            registry,
+            "#[path = {}]\npub mod {};",
+            file(lesson, "lesson.rs"),
+            lesson.module
+        )
+        .unwrap();
+    }
+    registry.push_str(
+        "\n/// Every lesson, in curriculum order (the order matters: it is the numbering).\n",
+    );
+    registry.push_str("pub static LESSONS: &[Lesson] = &[\n");
+    for lesson in lessons {
+        writeln!(
+            registry,
+            "    Lesson {{\n        folder: {:?},\n        title: Text {{ en: {:?}, zh: {:?} }},\n        \
+             teaches: Text {{ en: {:?}, zh: {:?} }},\n        \
+             notes: Text {{ en: include_str!({}), zh: include_str!({}) }},\n        run: {}::run,\n    }},",
+            lesson.folder,
+            lesson.title.0,
+            lesson.title.1,
+            lesson.teaches.0,
+            lesson.teaches.1,
+            file(lesson, "notes.md"),
+            file(lesson, "notes.zh.md"),
+            lesson.module
+        )
+        .unwrap();
+    }
+    registry.push_str("];\n");
+
+    let mut outcomes = header.to_string();
+    for lesson in lessons.iter().filter(|l| l.has_outcomes) {
+        writeln!(
+            outcomes,
+            "#[path = {}]\nmod {};",
+            file(lesson, "outcomes.rs"),
+            lesson.module
+        )
+        .unwrap();
+    }
+    outcomes.push_str("\n/// The lessons with an `outcomes.rs`, by folder.\nstatic MEASURES: &[(&str, Measure)] = &[\n");
+    for lesson in lessons.iter().filter(|l| l.has_outcomes) {
+        writeln!(
+            outcomes,
+            "    ({:?}, {}::measure),",
+            lesson.folder, lesson.module
+        )
+        .unwrap();
+    }
+    outcomes.push_str("];\n");
+
+    let mut questions = header.to_string();
+    questions.push_str("/// The questions of each lesson that has some, by folder.\nstatic QUESTIONS: &[(&str, Text)] = &[\n");
+    for lesson in lessons.iter().filter(|l| l.has_questions) {
+        writeln!(
+            questions,
+            "    ({:?}, Text {{ en: include_str!({}), zh: include_str!({}) }}),",
+            lesson.folder,
+            file(lesson, "questions.md"),
+            file(lesson, "questions.zh.md")
+        )
+        .unwrap();
+    }
+    questions.push_str("];\n");
+
+    let mut code = header.to_string();
+    code.push_str(
+        "/// The lessons that have code beside their steps, by folder, and each step's programs.\n",
+    );
+    code.push_str("static CODE: &[(&str, &[StepCode])] = &[\n");
+    for lesson in lessons.iter().filter(|l| !l.code_steps.is_empty()) {
+        writeln!(code, "    ({:?}, &[", lesson.folder).unwrap();
+        for (i, has_rust) in lesson.code_steps.iter().enumerate() {
+            let step = i + 1;
+            let rust = match has_rust {
+                true => format!(
+                    "Some(include_str!({}))",
+                    file(lesson, &format!("code/step{step}.rs"))
+                ),
+                false => "None".to_string(),
+            };
+            writeln!(
+                code,
+                "        StepCode {{ python: include_str!({}), rust: {rust} }},",
+                file(lesson, &format!("code/step{step}.py"))
+            )
+            .unwrap();
+        }
+        code.push_str("    ]),\n");
+    }
+    code.push_str("];\n");
+
+    let mut each = header.to_string();
+    each.push_str(
+        "/// `each_lesson!(m)` calls `m! { lesson_01 => \"1\", ... }`: one name and number per lesson\n\
+         /// folder, for tests that are one test per lesson.\n\
+         #[allow(unused_macros)]\nmacro_rules! each_lesson {\n    ($m:ident) => {\n        $m! {\n",
+    );
+    for lesson in lessons {
+        writeln!(
+            each,
+            "            lesson_{:02} => \"{}\",",
+            lesson.number, lesson.number
+        )
+        .unwrap();
+    }
+    each.push_str("        }\n    };\n}\n");
+
+    vec![
+        ("lessons.rs", registry),
+        ("outcomes.rs", outcomes),
+        ("questions.rs", questions),
+        ("code.rs", code),
+        ("each_lesson.rs", each),
+    ]
+}
+
+/// Writes `text` to `path` unless it is there already (an unchanged file does not make cargo
+/// compile again).
+fn write_if_changed(path: &Path, text: &str) {
+    if fs::read_to_string(path).is_ok_and(|old| old == text) {
+        return;
+    }
+    fs::write(path, text).unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
 }

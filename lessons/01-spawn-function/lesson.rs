@@ -21,21 +21,7 @@ use crate::multiprocessing::process::{self, Process};
 use crate::multiprocessing::shared::SharedMemory;
 use crate::runtime::context;
 use crate::runtime::procfs;
-use crate::view::lang::Text;
 use crate::{note, say, text};
-
-pub const TITLE: Text = Text {
-    en: "Spawning processes from a function",
-    zh: "用函数创建进程",
-};
-pub const TEACHES: Text = Text {
-    en: "Process(target, kwargs), start() returns at once, overlap, join()",
-    zh: "Process(target, kwargs)、start() 立即返回、并发重叠、join() 等待",
-};
-pub const NOTES: Text = Text {
-    en: include_str!("notes.md"),
-    zh: include_str!("notes.zh.md"),
-};
 
 /// The target's arguments. A struct with named fields is Rust's keyword arguments: it plays
 /// the part of the tutorial's `kwargs={'name': 'alex'}`.

@@ -29,21 +29,7 @@ use crate::lab::{Lab, describe};
 use crate::multiprocessing::process::{Process, ProcessError, Worker};
 use crate::runtime::context;
 use crate::runtime::procfs;
-use crate::view::lang::Text;
 use crate::{note, say, text};
-
-pub const TITLE: Text = Text {
-    en: "Spawning processes from a Worker",
-    zh: "用 Worker 类创建进程",
-};
-pub const TEACHES: Text = Text {
-    en: "the Worker trait (subclassing Process), run() versus start(), names",
-    zh: "Worker trait（相当于继承 Process）、run() 与 start() 的区别、进程名",
-};
-pub const NOTES: Text = Text {
-    en: include_str!("notes.md"),
-    zh: include_str!("notes.zh.md"),
-};
 
 /// The tutorial's subclass of `Process`: the state it needs, and a `run` that uses it.
 struct Piao {

@@ -40,21 +40,7 @@ use crate::runtime::context;
 use crate::runtime::event::describe_exitcode;
 use crate::runtime::procfs::{self, describe_state};
 use crate::runtime::wait;
-use crate::view::lang::Text;
 use crate::{note, say, text};
-
-pub const TITLE: Text = Text {
-    en: "Daemons, terminate(), orphans, zombies",
-    zh: "守护进程、terminate()、孤儿进程与僵尸进程",
-};
-pub const TEACHES: Text = Text {
-    en: "daemon children, terminate() and its orphans, zombies, exitcode, a dead lock holder",
-    zh: "守护子进程、terminate() 与它留下的孤儿进程、僵尸进程、exitcode、死去的锁持有者",
-};
-pub const NOTES: Text = Text {
-    en: include_str!("notes.md"),
-    zh: include_str!("notes.zh.md"),
-};
 
 // The lesson's own durations, all scaled by --speed (at speed 20, one second is 50 ms).
 /// How often the daemon counts.

@@ -37,21 +37,7 @@ use crate::runtime::context;
 use crate::runtime::procfs::{self, TcpSocket};
 use crate::runtime::wait;
 use crate::tools::echo::{self, ServerOptions};
-use crate::view::lang::Text;
 use crate::{note, say, text};
-
-pub const TITLE: Text = Text {
-    en: "One process per socket connection",
-    zh: "每个套接字连接一个进程",
-};
-pub const TEACHES: Text = Text {
-    en: "a forking server, handlers as children, iterative vs forking, zombies, TIME_WAIT",
-    zh: "多进程服务器、子进程处理连接、迭代式与多进程式、僵尸进程、TIME_WAIT",
-};
-pub const NOTES: Text = Text {
-    en: include_str!("notes.md"),
-    zh: include_str!("notes.zh.md"),
-};
 
 const CLIENTS: [&str; 3] = ["alex", "wupeiqi", "yuanhao"];
 

@@ -28,21 +28,7 @@ use crate::lab::{Lab, describe};
 use crate::multiprocessing::shared::SharedMemory;
 use crate::multiprocessing::{Lock, Process};
 use crate::runtime::context;
-use crate::view::lang::Text;
 use crate::{note, say, text};
-
-pub const TITLE: Text = Text {
-    en: "A lock for processes: ten buyers, one ticket",
-    zh: "进程间的锁，十个买家抢一张票",
-};
-pub const TEACHES: Text = Text {
-    en: "a race on a file sells one ticket twice; Lock around read-modify-write; twenty rounds of each; join() is not a lock",
-    zh: "文件上的竞争让一张票卖两次；用 Lock 保护读-改-写；各二十轮；join() 不是锁",
-};
-pub const NOTES: Text = Text {
-    en: include_str!("notes.md"),
-    zh: include_str!("notes.zh.md"),
-};
 
 /// The "database": a JSON file in the run's temporary directory, as the tutorial's `db.txt`.
 const DB_FILE: &str = "db.json";

@@ -26,21 +26,7 @@ use crate::lab::{Lab, describe};
 use crate::multiprocessing::shared::SharedMemory;
 use crate::multiprocessing::{JoinableQueue, Process, Queue, QueueError};
 use crate::runtime::{context, wait};
-use crate::view::lang::Text;
 use crate::{note, say};
-
-pub const TITLE: Text = Text {
-    en: "Queues: put, get, sentinels, a pipe and a lock",
-    zh: "队列：put、get、哨兵、一根管道加一把锁",
-};
-pub const TEACHES: Text = Text {
-    en: "Queue(maxsize), put/get with timeouts, Full/Empty, why empty()/qsize() are hints, sentinels, JoinableQueue, a pipe plus a lock",
-    zh: "Queue(maxsize)、带超时的 put/get、Full/Empty、empty()/qsize() 只是提示、哨兵、JoinableQueue、管道加锁",
-};
-pub const NOTES: Text = Text {
-    en: include_str!("notes.md"),
-    zh: include_str!("notes.zh.md"),
-};
 
 /// How long `put` and `get` wait in step 1 before they give up.
 const TIMEOUT: Duration = Duration::from_secs(1);

@@ -23,21 +23,7 @@ use crate::multiprocessing::Process;
 use crate::multiprocessing::pipe::{Connection, ConnectionError, pipe};
 use crate::multiprocessing::shared::SharedMemory;
 use crate::runtime::{context, procfs, wait};
-use crate::view::lang::Text;
 use crate::{note, say, text};
-
-pub const TITLE: Text = Text {
-    en: "Pipes: two ends, whole messages, and the end of file",
-    zh: "管道：两端、完整的消息和文件结尾",
-};
-pub const TEACHES: Text = Text {
-    en: "Pipe(duplex) and its Connections, send/recv/poll, EOF only when every write end is closed, two writers at once",
-    zh: "Pipe(duplex) 与 Connection、send/recv/poll、所有写端关闭才有 EOF、两个写者同时写",
-};
-pub const NOTES: Text = Text {
-    en: include_str!("notes.md"),
-    zh: include_str!("notes.zh.md"),
-};
 
 /// How long a reader waits for a message before it looks at who holds the write end.
 const PATIENCE: Duration = Duration::from_secs(1);

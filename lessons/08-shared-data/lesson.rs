@@ -23,21 +23,7 @@ use crate::multiprocessing::pool::{fork_unreported, wait_unreported};
 use crate::multiprocessing::sharedctypes::{Array, Value};
 use crate::multiprocessing::{Lock, Process, SyncError};
 use crate::runtime::procfs;
-use crate::view::lang::Text;
 use crate::{note, say, text};
-
-pub const TITLE: Text = Text {
-    en: "Shared data: Value, Array and a Manager",
-    zh: "共享数据：Value、Array 和 Manager",
-};
-pub const TEACHES: Text = Text {
-    en: "lost updates in shared memory, get_lock(), a Manager's dict over a socket, shared memory vs a round trip",
-    zh: "共享内存中丢失的更新、get_lock()、经套接字访问的 Manager 字典、共享内存与往返通信的对比",
-};
-pub const NOTES: Text = Text {
-    en: include_str!("notes.md"),
-    zh: include_str!("notes.zh.md"),
-};
 
 const ADDERS: usize = 10;
 const ADDS_EACH: i32 = 1000;

@@ -24,21 +24,7 @@ use crate::multiprocessing::event::Event;
 use crate::multiprocessing::shared::SharedMemory;
 use crate::multiprocessing::{Process, Semaphore, SyncError};
 use crate::runtime::{context, procfs};
-use crate::view::lang::Text;
 use crate::{note, say, text};
-
-pub const TITLE: Text = Text {
-    en: "Semaphore and Event between processes",
-    zh: "进程间的信号量与事件",
-};
-pub const TEACHES: Text = Text {
-    en: "Semaphore(3): at most three at once; Event: a traffic light, wait() and wait(timeout)",
-    zh: "Semaphore(3)：最多三个同时进行；Event：红绿灯，wait() 与 wait(timeout)",
-};
-pub const NOTES: Text = Text {
-    en: include_str!("notes.md"),
-    zh: include_str!("notes.zh.md"),
-};
 
 // The lesson's durations, scaled by --speed (at speed 20 one second is 50 ms).
 /// How long a user stays in the room: 1 to 3 s, drawn from the seed.

@@ -25,21 +25,7 @@ use crate::lab::{Lab, describe};
 use crate::multiprocessing::pool::{self, Pool, PoolError, Tasks};
 use crate::multiprocessing::shared::SharedMemory;
 use crate::runtime::{context, procfs};
-use crate::view::lang::Text;
 use crate::{note, say, text};
-
-pub const TITLE: Text = Text {
-    en: "A pool of worker processes",
-    zh: "进程池",
-};
-pub const TEACHES: Text = Text {
-    en: "Pool(n): workers reused, apply vs apply_async, map keeps order, callbacks, errors at get(), close/join/terminate, pool vs process per task",
-    zh: "Pool(n)：进程复用、apply 与 apply_async、map 保持顺序、回调、错误在 get() 时抛出、close/join/terminate、进程池与每任务一进程",
-};
-pub const NOTES: Text = Text {
-    en: include_str!("notes.md"),
-    zh: include_str!("notes.zh.md"),
-};
 
 /// How long the tutorial's `work` takes (scaled by --speed: 50 ms at speed 20). Its
 /// outcomes (`outcomes.rs`) count step 1's time in these.

@@ -30,21 +30,7 @@ use crate::runtime::context;
 use crate::runtime::wait;
 use crate::threading::thread::Runnable;
 use crate::threading::{Lock, Thread, active_count, current_thread, enumerate};
-use crate::view::lang::Text;
 use crate::{note, say, text};
-
-pub const TITLE: Text = Text {
-    en: "Threads against processes",
-    zh: "线程与进程的对比",
-};
-pub const TEACHES: Text = Text {
-    en: "Thread(target, args) and the Runnable trait, one pid many tids, a shared global, the cost of each, daemon threads, current_thread()/enumerate()",
-    zh: "Thread(target, args) 与 Runnable trait、一个 pid 多个 tid、共享的全局变量、各自的开销、守护线程、current_thread()/enumerate()",
-};
-pub const NOTES: Text = Text {
-    en: include_str!("notes.md"),
-    zh: include_str!("notes.zh.md"),
-};
 
 /// How long the tutorial's `sayhi` sleeps (scaled by --speed).
 const SAYHI_SLEEP: Duration = Duration::from_secs(1);

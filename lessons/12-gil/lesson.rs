@@ -26,21 +26,7 @@ use crate::multiprocessing::process::Process;
 use crate::multiprocessing::shared::SharedMemory;
 use crate::runtime::context;
 use crate::threading::{Gil, Thread, ThreadError};
-use crate::view::lang::Text;
 use crate::{note, say, text};
-
-pub const TITLE: Text = Text {
-    en: "The GIL, made visible",
-    zh: "看得见的全局解释器锁（GIL）",
-};
-pub const TEACHES: Text = Text {
-    en: "a model of CPython's GIL: CPU-bound threads take turns, processes and GIL-free threads run in parallel, I/O overlaps",
-    zh: "CPython GIL 的模型：计算密集型线程只能轮流执行，进程和没有 GIL 的线程可以并行，I/O 等待可以重叠",
-};
-pub const NOTES: Text = Text {
-    en: include_str!("notes.md"),
-    zh: include_str!("notes.zh.md"),
-};
 
 /// One unit of CPU-bound work: what the interpreter does between two looks at the GIL's drop
 /// request (CPython looks between bytecodes; a unit here is a few thousand of them).

@@ -28,21 +28,7 @@ use crate::lab::{Lab, describe};
 use crate::runtime::context;
 use crate::threading::thread::Runnable;
 use crate::threading::{Lock, RLock, Thread, ThreadError, current_thread};
-use crate::view::lang::Text;
 use crate::{note, say, text};
-
-pub const TITLE: Text = Text {
-    en: "Locks between threads: a mutex, a deadlock, an RLock",
-    zh: "线程间的锁：互斥锁、死锁、递归锁",
-};
-pub const TEACHES: Text = Text {
-    en: "lost updates fixed by Lock (with lock:), twenty seeded rounds; a deadlock from two locks in opposite order, found by timeouts, its wait-for cycle printed; one global order; RLock re-entry; release errors",
-    zh: "Lock（with lock:）修复丢失的更新，二十轮；两把锁反序获取造成死锁，用超时发现并打印等待环；统一的加锁顺序；RLock 重入；release 的错误",
-};
-pub const NOTES: Text = Text {
-    en: include_str!("notes.md"),
-    zh: include_str!("notes.zh.md"),
-};
 
 /// The tutorial's counter starts at 100; ten threads each take one off.
 const START_N: i64 = 100;

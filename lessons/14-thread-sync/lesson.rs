@@ -26,21 +26,7 @@ use crate::lab::{Lab, describe};
 use crate::runtime::context;
 use crate::runtime::wait;
 use crate::threading::{BoundedSemaphore, Condition, Event, Semaphore, Thread, Timer};
-use crate::view::lang::Text;
 use crate::{note, say, text};
-
-pub const TITLE: Text = Text {
-    en: "Semaphore, Event, Condition, Timer for threads",
-    zh: "线程的信号量、事件、条件变量与定时器",
-};
-pub const TEACHES: Text = Text {
-    en: "Semaphore(5) seats, Event.wait(timeout) retries, notify(n) wakes n, lost and stale wake-ups fixed by wait_for, Timer and cancel()",
-    zh: "Semaphore(5) 的五个座位、Event.wait(timeout) 重试、notify(n) 唤醒 n 个、用 wait_for 修复丢失唤醒和过时唤醒、Timer 与 cancel()",
-};
-pub const NOTES: Text = Text {
-    en: include_str!("notes.md"),
-    zh: include_str!("notes.zh.md"),
-};
 
 // The lesson's durations, all scaled by --speed (at speed 20, one second is 50 ms).
 /// Seats in the room of step 1, and how many guests want one.

@@ -26,21 +26,7 @@ use crate::runtime::context;
 use crate::runtime::wait;
 use crate::threading::Thread;
 use crate::threading::queue::{LifoQueue, PriorityQueue, Queue};
-use crate::view::lang::Text;
 use crate::{note, say, text};
-
-pub const TITLE: Text = Text {
-    en: "Producers and consumers with queue.Queue",
-    zh: "用 queue.Queue 实现生产者消费者模型",
-};
-pub const TEACHES: Text = Text {
-    en: "the 包子 shop with queue.Queue, FIFO/LIFO/priority orders, a bounded queue blocks its producer, task_done/join, one sentinel per consumer, throughput against queue size",
-    zh: "用 queue.Queue 开的包子铺、FIFO/LIFO/优先级顺序、有界队列阻塞生产者、task_done/join、每个消费者一个哨兵、吞吐量与队列大小",
-};
-pub const NOTES: Text = Text {
-    en: include_str!("notes.md"),
-    zh: include_str!("notes.zh.md"),
-};
 
 // The lesson's durations, all scaled by --speed (at speed 20, one second is 50 ms).
 /// Step 1: six buns; the chef takes 0.2 to 1 s for each, an eater 0.5 to 1.5 s to eat one.

@@ -35,21 +35,7 @@ use crate::threading::Thread;
 use crate::tools::echo;
 use crate::tools::models::cost::{self, Cost};
 use crate::tools::models::{self, Options, Served};
-use crate::view::lang::Text;
 use crate::{note, say, text};
-
-pub const TITLE: Text = Text {
-    en: "I/O models: five ways to wait for clients",
-    zh: "I/O 模型：等待客户端的五种方式",
-};
-pub const TEACHES: Text = Text {
-    en: "blocking, process or thread per connection, a non-blocking busy loop, poll and epoll; their cost from /proc",
-    zh: "阻塞、每连接一个进程或线程、非阻塞忙轮询、poll 与 epoll；从 /proc 读出它们的开销",
-};
-pub const NOTES: Text = Text {
-    en: include_str!("notes.md"),
-    zh: include_str!("notes.zh.md"),
-};
 
 /// The clients who talk: two lines each, after random pauses.
 const TALKERS: [&str; 3] = ["alex", "wupeiqi", "yuanhao"];

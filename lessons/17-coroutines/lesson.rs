@@ -35,21 +35,7 @@ use crate::runtime::context;
 use crate::threading::Thread;
 use crate::tools::echo::{self, CHUNK};
 use crate::tools::models::{self, Options};
-use crate::view::lang::Text;
 use crate::{note, say, text};
-
-pub const TITLE: Text = Text {
-    en: "Coroutines: many tasks, one thread",
-    zh: "协程：一个线程，许多任务",
-};
-pub const TEACHES: Text = Text {
-    en: "a small executor (run queue, futures, wakers, epoll), switching only at waits, a blocking call stalls all, the same echo on tokio; req/s against 1000+",
-    zh: "一个小执行器（运行队列、future、waker、epoll）、只在等待处切换、一个阻塞调用卡住所有任务、tokio 上的同一个回显服务；每秒请求数对照 1000+ 的要求",
-};
-pub const NOTES: Text = Text {
-    en: include_str!("notes.md"),
-    zh: include_str!("notes.zh.md"),
-};
 
 const TASKS: [&str; 3] = ["alex", "wupeiqi", "yuanhao"];
 
