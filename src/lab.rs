@@ -11,11 +11,8 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 
 use crate::error::{Error, Result};
-use crate::predict::{self, PREDICTION, Question};
 use crate::runtime::context;
-use crate::runtime::event::Kind;
-use crate::view::lang::Text;
-use crate::view::notes::Notes;
+use crate::runtime::event::{Kind, Prompt};
 
 pub struct Lab {
     /// The titles of the steps in English, which the code's `step` calls name, and in the
@@ -26,7 +23,24 @@ pub struct Lab {
     pacing: Pacing,
     rng: StdRng,
     /// With `--predict`: the lesson's questions, one asked before each step that has one.
-    questions: Vec<Question>,
+    questions: Vec<AskedQuestion>,
+}
+
+/// A `--predict` question as the main process asks it: before step `step`, with its choices
+/// (the lab judges the answer elsewhere, from the events: see `predict.rs`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AskedQuestion {
+    pub step: u32,
+    pub text: String,
+    pub choices: Vec<String>,
+}
+
+/// The titles of a lesson's steps, the `## ` headings of its notes: in English, which the
+/// code's `step` calls name, and in the language of the run, which the `step` events carry.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct StepTitles {
+    pub en: Vec<String>,
+    pub shown: Vec<String>,
 }
 
 /// How `--step` paces a lesson: notes, run, discuss. Before a step runs there is one prompt
@@ -75,14 +89,10 @@ impl Pacing {
 }
 
 impl Lab {
-    pub fn new(notes: Text, seed: u64, pacing: Pacing) -> Lab {
-        let titles = |notes: &str| -> Vec<String> {
-            let notes = Notes::parse(notes);
-            notes.step_titles().iter().map(|t| t.to_string()).collect()
-        };
+    pub fn new(titles: StepTitles, seed: u64, pacing: Pacing) -> Lab {
         Lab {
-            step_titles: titles(notes.en),
-            shown_titles: titles(notes.get()),
+            step_titles: titles.en,
+            shown_titles: titles.shown,
             steps_begun: 0,
             pacing,
             rng: StdRng::seed_from_u64(seed),
@@ -91,7 +101,7 @@ impl Lab {
     }
 
     /// `--predict`: the questions to ask, each before its step runs.
-    pub fn ask_questions(&mut self, questions: Vec<Question>) {
+    pub fn ask_questions(&mut self, questions: Vec<AskedQuestion>) {
         self.questions = questions;
     }
 
@@ -146,10 +156,7 @@ impl Lab {
             choices: question.choices.clone(),
         });
         loop {
-            context::emit(Kind::Wait {
-                on: crate::view::render::PROMPT.to_string(),
-                object: PREDICTION.to_string(),
-            });
+            context::emit(Kind::prompt(Prompt::Prediction));
             let began = Instant::now();
             let line = read_line_from_stdin();
             let quit = line
@@ -168,7 +175,7 @@ impl Lab {
             if quit {
                 return Err(Error::Quit);
             }
-            if let Some(choice) = predict::pick(&line, &question.choices) {
+            if let Some(choice) = pick(&line, &question.choices) {
                 context::emit(Kind::Answer {
                     step,
                     given: Some(choice.clone()),
@@ -201,10 +208,7 @@ impl Lab {
         }
         // The view draws the prompt when it sees this wait: the main process is the one that
         // reads the answer, the supervisor the one that draws.
-        context::emit(Kind::Wait {
-            on: crate::view::render::PROMPT.to_string(),
-            object: "Enter".to_string(),
-        });
+        context::emit(Kind::prompt(Prompt::Enter));
         let began = Instant::now();
         let line = read_line_from_stdin();
         let quit = line
@@ -242,6 +246,15 @@ impl Lab {
             )))
         }
     }
+}
+
+/// The choice a typed answer picks: its number (`2`) or its text, or None.
+pub fn pick<'a>(answer: &str, choices: &'a [String]) -> Option<&'a String> {
+    let answer = answer.trim();
+    if let Ok(number) = answer.parse::<usize>() {
+        return choices.get(number.checked_sub(1)?);
+    }
+    choices.iter().find(|c| c.eq_ignore_ascii_case(answer))
 }
 
 /// One line from standard input, read a byte at a time so that nothing beyond the line is

@@ -37,7 +37,7 @@ use nix::sys::wait::{Id, WaitPidFlag, waitid, waitpid};
 use nix::unistd::{ForkResult, Pid, fork, getpid, getppid, pipe2, setpgid};
 
 use crate::error::{Error, Result};
-use crate::lab::{Lab, Pacing};
+use crate::lab::{Lab, Pacing, StepTitles};
 use crate::lessons::Lesson;
 use crate::multiprocessing::process::{self, exitcode_of, poll_timeout};
 use crate::predict::Referee;
@@ -47,6 +47,7 @@ use crate::runtime::event::{Event, Kind};
 use crate::runtime::procfs;
 use crate::text;
 use crate::view::lang;
+use crate::view::notes::Notes;
 use crate::view::output::{self, Mode};
 use crate::view::render::View;
 
@@ -410,6 +411,19 @@ pub fn gather_events() {
     let _ = poll(&mut nothing, poll_timeout(EVENT_BATCH));
 }
 
+/// The titles of a lesson's steps, its notes' `## ` headings, in English and as this run shows
+/// them.
+fn step_titles(lesson: &Lesson) -> StepTitles {
+    let titles = |notes: &str| -> Vec<String> {
+        let notes = Notes::parse(notes);
+        notes.step_titles().iter().map(|t| t.to_string()).collect()
+    };
+    StepTitles {
+        en: titles(lesson.notes.en),
+        shown: titles(lesson.notes.get()),
+    }
+}
+
 /// The program's main process: runs the lesson (or tool), then leaves like any child of the lab.
 fn be_the_main_process(program: Program, name: &str) -> ! {
     // Ctrl-C must end the lesson's processes by default; only the supervisor catches it. And
@@ -428,9 +442,10 @@ fn be_the_main_process(program: Program, name: &str) -> ! {
             pacing,
         } => {
             let predict = pacing.predict;
-            let mut lab = Lab::new(lesson.notes, seed, pacing);
+            let mut lab = Lab::new(step_titles(lesson), seed, pacing);
             if predict {
-                lab.ask_questions(crate::predict::questions_of(lesson));
+                let questions = crate::predict::questions_of(lesson);
+                lab.ask_questions(questions.iter().map(|q| q.asked()).collect());
             }
             (lesson.run)(&mut lab)?;
             lab.finish()

@@ -9,8 +9,7 @@
 
 use std::collections::HashMap;
 
-use crate::runtime::event::{Actor, Event, Kind};
-use crate::view::render::PROMPT;
+use crate::runtime::event::{Actor, Event, Kind, Prompt};
 
 /// Which sort of actor a life is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -261,8 +260,7 @@ impl Lives {
         self.last_t = self.last_t.max(event.t);
         let pacing = match &event.kind {
             Kind::Step { .. } | Kind::Pause { .. } => true,
-            Kind::Wait { on, .. } => on == PROMPT,
-            _ => false,
+            kind => kind.is_prompt(),
         };
         if !pacing {
             self.last_work_t = self.last_work_t.max(event.t);
@@ -311,7 +309,7 @@ impl Lives {
                 }
             }
             // A prompt is not blocking in the lesson's sense: its time is a pause (below).
-            Kind::Wait { on, .. } if on == PROMPT => {}
+            Kind::Wait { .. } if event.kind.is_prompt() => {}
             Kind::Wait { on, object } => {
                 let (sort, name) = self.sort_and_name(event);
                 self.life(event.actor(), sort, &name).blocked.push(Blocked {
@@ -347,11 +345,14 @@ impl Lives {
                 if from > asked {
                     // Meanwhile the one at the prompt was waiting, for the teacher's Enter.
                     let (sort, name) = self.sort_and_name(event);
+                    let Kind::Wait { on, object } = Kind::prompt(Prompt::Enter) else {
+                        unreachable!("a prompt is a wait")
+                    };
                     self.life(event.actor(), sort, &name).blocked.push(Blocked {
                         from: asked,
                         until: Some(from),
-                        on: PROMPT.to_string(),
-                        object: "Enter".to_string(),
+                        on,
+                        object,
                         got: Some(true),
                     });
                 }

@@ -13,9 +13,8 @@ use colored::{Color, ColoredString, Colorize};
 use unicode_width::UnicodeWidthChar;
 
 use crate::lab::Pacing;
-use crate::predict::PREDICTION;
 use crate::runtime::context;
-use crate::runtime::event::{Actor, Event, Kind, describe_exitcode};
+use crate::runtime::event::{Actor, Event, Kind, Prompt, describe_exitcode};
 use crate::runtime::procfs::describe_state;
 use crate::text;
 use crate::view::lang::{self, Lang};
@@ -586,8 +585,7 @@ impl HumanView {
     fn present(&mut self, event: &Event) -> io::Result<()> {
         let pacing = match &event.kind {
             Kind::Pause { .. } => true,
-            Kind::Wait { on, .. } => on == PROMPT,
-            _ => false,
+            kind => kind.is_prompt(),
         };
         match self.prompt_shown.take() {
             Some(prompt) if !pacing => {
@@ -664,10 +662,10 @@ impl HumanView {
             }
             Kind::Step { index, title } => self.begin_step(*index, title),
             Kind::Pause { quit, .. } => self.after_prompt(*quit),
-            Kind::Wait { on, object } if on == PROMPT && object == PREDICTION => {
+            Kind::Wait { .. } if event.kind.as_prompt() == Some(Prompt::Prediction) => {
                 self.prediction_prompt()
             }
-            Kind::Wait { on, .. } if on == PROMPT => self.prompt(),
+            Kind::Wait { .. } if event.kind.is_prompt() => self.prompt(),
             Kind::Say { text } => {
                 let prefix = self.prefix(event);
                 let room = self.text_columns();
@@ -1347,9 +1345,6 @@ fn tally(texts: &[String]) -> String {
         .collect::<Vec<_>>()
         .join(separator)
 }
-
-/// The `wait` kind of a `--step` prompt: the main process waits for the student.
-pub const PROMPT: &str = "prompt";
 
 /// One actor's lane: blank before it started, `█` running, `▒` blocked, `░` ended but not yet
 /// reaped or joined, blank after; `┊` where a pause at a prompt was cut out.

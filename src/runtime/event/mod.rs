@@ -169,6 +169,56 @@ pub struct Bar {
     pub seeds: Vec<u64>,
 }
 
+/// A `--step` prompt: the lesson's main process waits for a line on its standard input, and
+/// the view, which sees this wait, draws the question. On the wire it is a `wait` on `prompt`
+/// (its `object` says what for), so the JSON stays what tools already read; in the code it is
+/// this type, so the process that asks and the view that draws share no string.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Prompt {
+    /// Enter: the next page of notes, run the step, or go on after it.
+    Enter,
+    /// `--predict`: a choice's number, before the step runs.
+    Prediction,
+}
+
+impl Prompt {
+    /// The `on` of the `wait` that carries a prompt.
+    const ON: &'static str = "prompt";
+
+    fn object(self) -> &'static str {
+        match self {
+            Prompt::Enter => "Enter",
+            Prompt::Prediction => "prediction",
+        }
+    }
+}
+
+impl Kind {
+    /// The event the main process says just before it waits at `prompt`.
+    pub fn prompt(prompt: Prompt) -> Kind {
+        Kind::Wait {
+            on: Prompt::ON.to_string(),
+            object: prompt.object().to_string(),
+        }
+    }
+
+    /// The prompt this event begins, if it is one.
+    pub fn as_prompt(&self) -> Option<Prompt> {
+        match self {
+            Kind::Wait { on, object } if on == Prompt::ON => match object.as_str() {
+                "prediction" => Some(Prompt::Prediction),
+                _ => Some(Prompt::Enter),
+            },
+            _ => None,
+        }
+    }
+
+    /// Whether this is a prompt's wait.
+    pub fn is_prompt(&self) -> bool {
+        self.as_prompt().is_some()
+    }
+}
+
 fn is_false(flag: &bool) -> bool {
     !flag
 }
@@ -303,6 +353,24 @@ mod tests {
         assert!(line.contains(r#""thread":"worker-1""#), "{line}");
         assert_eq!(event.actor_label(), "main/worker-1");
         assert_eq!(Event::from_json(&line), Some(event));
+    }
+
+    #[test]
+    fn a_prompt_is_a_wait_on_prompt_in_the_json_and_comes_back_as_itself() {
+        for (prompt, object) in [(Prompt::Enter, "Enter"), (Prompt::Prediction, "prediction")] {
+            let kind = Kind::prompt(prompt);
+            let line = serde_json::to_string(&kind).unwrap();
+            assert_eq!(
+                line,
+                format!(r#"{{"kind":"wait","on":"prompt","object":"{object}"}}"#)
+            );
+            assert_eq!(kind.as_prompt(), Some(prompt));
+        }
+        let lock = Kind::Wait {
+            on: "lock".into(),
+            object: "prompt".into(),
+        };
+        assert_eq!(lock.as_prompt(), None);
     }
 
     #[test]
