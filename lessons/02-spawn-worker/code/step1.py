@@ -1,10 +1,16 @@
 # Lesson 2, step 1: the tutorial's second way (section 四), a subclass of
 # Process. Corrected: ASCII quotes (the web page's curly quotes are a
 # SyntaxError).
-from multiprocessing import Process
+from multiprocessing import get_context
 import time
 import random
 import os
+
+# FIX: fork, whatever Python's default start method. Under forkserver (the
+# default on Linux from Python 3.14) a fork server process is every
+# child's parent, and os.getppid() would print its pid, not the main
+# process's.
+Process = get_context('fork').Process
 
 
 class Piao(Process):

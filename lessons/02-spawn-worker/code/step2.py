@@ -1,9 +1,15 @@
 # Lesson 2, step 2: start() runs run() in a new process; run() called
 # directly is an ordinary call, in the caller's process. Not in the
 # tutorial as code.
-from multiprocessing import Process
+from multiprocessing import get_context
 import time
 import os
+
+# FIX: fork, whatever Python's default start method. Under forkserver (the
+# default on Linux from Python 3.14) a fork server process is every
+# child's parent, and os.getppid() would print its pid, not the main
+# process's.
+Process = get_context('fork').Process
 
 
 class Piao(Process):

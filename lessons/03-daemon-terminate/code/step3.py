@@ -2,9 +2,14 @@
 # re-parented.
 # FIX: the tutorial says terminate() leaves the children as zombies;
 # they are orphans (alive, with a new parent), as this program prints.
-from multiprocessing import Process
+from multiprocessing import get_context
 import os
 import time
+
+# FIX: fork, whatever Python's default start method. Under forkserver (the
+# default on Linux from Python 3.14) the fork server, not doomed, would be
+# the grandchild's parent, and it lives on: no orphan to see.
+Process = get_context('fork').Process
 
 
 def report_parent():

@@ -2,9 +2,14 @@
 # codes. Not in the tutorial as code. It says exitcode is None while
 # running and -N after signal N; after a normal end it is the exit
 # status (0, or sys.exit's).
-from multiprocessing import Process
+from multiprocessing import get_context
 import sys
 import time
+
+# FIX: fork, whatever Python's default start method. Under forkserver (the
+# default on Linux from Python 3.14) the fork server is every child's
+# parent and reaps it at once: no zombie to see.
+Process = get_context('fork').Process
 
 
 def state(pid):

@@ -1,7 +1,7 @@
 # Lesson 4, step 2: an iterative server, no fork: it talks to one client
 # at a time, and the others wait. Not in the tutorial as code.
 from socket import *
-from multiprocessing import Process
+from multiprocessing import Process, Event
 import sys
 import time
 
@@ -23,7 +23,9 @@ def server(s):
         talk(coon, addr)
 
 
-def client(name):
+def client(name, go):
+    # all three set off together, however long each took to start
+    go.wait()
     began = time.monotonic()
     c = socket(AF_INET, SOCK_STREAM)
     c.connect(('127.0.0.1', PORT))
@@ -43,10 +45,12 @@ if __name__ == '__main__':
     srv = Process(target=server, args=(s,))
     srv.start()
     s.close()
-    clients = [Process(target=client, args=(name,))
+    go = Event()
+    clients = [Process(target=client, args=(name, go))
                for name in ['alex', 'wupeiqi', 'yuanhao']]
     for c in clients:
         c.start()
+    go.set()
     for c in clients:
         c.join()
     srv.terminate()

@@ -46,6 +46,11 @@ if __name__ == '__main__':
     alex.settimeout(10)
     wupeiqi = create_connection(('127.0.0.1', PORT))
     print('wupeiqi connected; alex reads %r: the end' % alex.recv(1024))
+    # wupeiqi's handler is up once it answers: terminating the server
+    # while it starts one (slow under spawn) would leave a half-started
+    # child to complain
+    wupeiqi.send(b'hi')
+    wupeiqi.recv(1024)
     wupeiqi.close()
     alex.close()
     srv.terminate()

@@ -1,0 +1,573 @@
+//! Every step's Python (`lessons/NN-slug/code/stepK.py`, what `proclab code` shows) shows what
+//! its step claims under each of `multiprocessing`'s start methods: `fork` (Linux up to Python
+//! 3.13), `spawn` (macOS, Windows) and `forkserver` (Linux from Python 3.14). A program whose
+//! point depends on `fork` asks for it itself, and says why.
+//!
+//! Each program runs once per start method, set by `tests/python_steps/sitecustomize.py`
+//! (loaded by every `python3` these tests start, children included), which also writes each
+//! printed line with one `write`, so that lines from different processes keep their order and
+//! never tear. The runs of a lesson go a few at a time in threads, with `PROCLAB_SPEED` (the
+//! programs' `--speed`) shortening their sleeps. Without `python3` the tests say so and pass;
+//! with `PROCLAB_CI` set they fail.
+
+mod common;
+
+use std::fmt;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus, Stdio};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use common::free_port;
+
+const METHODS: [&str; 3] = ["fork", "spawn", "forkserver"];
+
+/// How much faster than the tutorial's pace the programs that honour `PROCLAB_SPEED` run.
+const SPEED: &str = "10";
+
+/// A program that has not finished after this long is stuck (the slowest sleeps about 5 s; a
+/// busy machine may be several times slower).
+const LIMIT: Duration = Duration::from_secs(60);
+
+/// Runs of one lesson going at once (the other lessons' tests run meanwhile).
+const AT_ONCE: usize = 4;
+
+/// What one run of a step's program did.
+struct Run {
+    program: String,
+    method: &'static str,
+    /// The port given as the first argument, or 0.
+    port: u16,
+    status: ExitStatus,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    fn lines(&self) -> Vec<&str> {
+        self.stdout.lines().collect()
+    }
+
+    /// The first line starting with `prefix`, without it.
+    #[track_caller]
+    fn after(&self, prefix: &str) -> &str {
+        self.stdout
+            .lines()
+            .find_map(|l| l.strip_prefix(prefix))
+            .unwrap_or_else(|| panic!("no line starts with {prefix:?}\n{self}"))
+    }
+
+    /// The number in the first line starting with `prefix`, just after it.
+    #[track_caller]
+    fn number_after(&self, prefix: &str) -> f64 {
+        let rest = self.after(prefix);
+        let number: String = rest
+            .chars()
+            .take_while(|c| c.is_ascii_digit() || *c == '.' || *c == '-')
+            .collect();
+        number
+            .parse()
+            .unwrap_or_else(|_| panic!("no number after {prefix:?}\n{self}"))
+    }
+
+    fn has(&self, line: &str) -> bool {
+        self.stdout.lines().any(|l| l == line)
+    }
+
+    fn count(&self, prefix: &str) -> usize {
+        self.stdout
+            .lines()
+            .filter(|l| l.starts_with(prefix))
+            .count()
+    }
+}
+
+impl fmt::Display for Run {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(
+            f,
+            "{} under {}: {}\n--- stdout:\n{}--- stderr:\n{}",
+            self.program, self.method, self.status, self.stdout, self.stderr
+        )
+    }
+}
+
+/// One step's program and what it must show.
+struct Step {
+    step: u32,
+    /// It takes a free port as its first argument.
+    port: bool,
+    /// It writes on standard error on purpose (a child's traceback the step is about).
+    noisy: bool,
+    check: fn(&Run),
+}
+
+fn step(step: u32, check: fn(&Run)) -> Step {
+    Step {
+        step,
+        port: false,
+        noisy: false,
+        check,
+    }
+}
+
+impl Step {
+    fn with_port(self) -> Step {
+        Step { port: true, ..self }
+    }
+
+    fn noisy(self) -> Step {
+        Step {
+            noisy: true,
+            ..self
+        }
+    }
+}
+
+/// `python3` is here, or the tests cannot run: in CI that fails, elsewhere it is a visible skip.
+fn python3_here() -> bool {
+    let found = Command::new("python3")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !found {
+        assert!(
+            std::env::var_os("PROCLAB_CI").is_none(),
+            "python3 is needed to run the lessons' Python (PROCLAB_CI is set)"
+        );
+        eprintln!("skipped: python3 is not on PATH, so the lessons' Python cannot run");
+    }
+    found
+}
+
+fn code_dir(folder: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("lessons")
+        .join(folder)
+        .join("code")
+}
+
+/// Runs `python3 program [port]` under start method `method`, in a process group of its own
+/// that is killed afterwards (whatever it left behind goes too).
+fn run(folder: &str, step: &Step, method: &'static str) -> Run {
+    let program = code_dir(folder).join(format!("step{}.py", step.step));
+    let port = if step.port { free_port() } else { 0 };
+    let mut command = Command::new("python3");
+    command.arg(&program);
+    if step.port {
+        command.arg(port.to_string());
+    }
+    let site = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python_steps");
+    let child = command
+        .env("PYTHONPATH", site)
+        .env("PROCLAB_START_METHOD", method)
+        .env("PROCLAB_SPEED", SPEED)
+        .env_remove("PYTHONUNBUFFERED")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0)
+        .spawn()
+        .expect("python3 starts");
+    let group = nix::unistd::Pid::from_raw(-(child.id() as i32));
+    let (status, stdout, stderr) = finish_within(child, LIMIT);
+    let _ = nix::sys::signal::kill(group, nix::sys::signal::Signal::SIGKILL);
+    Run {
+        program: format!("lessons/{folder}/code/step{}.py", step.step),
+        method,
+        port,
+        status: status.unwrap_or_else(|| {
+            panic!(
+                "{} under {method}: still running after {LIMIT:?}",
+                program.display()
+            )
+        }),
+        stdout,
+        stderr,
+    }
+}
+
+/// Waits for `child` up to `limit`, reading its output meanwhile; `None` if it did not finish
+/// (it is killed then).
+fn finish_within(
+    mut child: std::process::Child,
+    limit: Duration,
+) -> (Option<ExitStatus>, String, String) {
+    use std::io::Read;
+    let read = |mut pipe: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            let _ = pipe.read_to_end(&mut bytes);
+            String::from_utf8_lossy(&bytes).into_owned()
+        })
+    };
+    let stdout = read(Box::new(child.stdout.take().unwrap()));
+    let stderr = read(Box::new(child.stderr.take().unwrap()));
+    let deadline = Instant::now() + limit;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break Some(status);
+        }
+        if Instant::now() > deadline {
+            let group = nix::unistd::Pid::from_raw(-(child.id() as i32));
+            let _ = nix::sys::signal::kill(group, nix::sys::signal::Signal::SIGKILL);
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    (status, stdout.join().unwrap(), stderr.join().unwrap())
+}
+
+/// Runs every step of lesson `folder` under every start method, a few at a time, and checks
+/// each run; fails with every run that did not show what its step claims.
+fn check_lesson(folder: &str, steps: &[Step]) {
+    if !python3_here() {
+        return;
+    }
+    let mut files: Vec<u32> = std::fs::read_dir(code_dir(folder))
+        .unwrap()
+        .filter_map(|e| {
+            let name = e.ok()?.file_name().into_string().ok()?;
+            name.strip_prefix("step")?.strip_suffix(".py")?.parse().ok()
+        })
+        .collect();
+    files.sort();
+    let checked: Vec<u32> = steps.iter().map(|s| s.step).collect();
+    assert_eq!(
+        files, checked,
+        "lessons/{folder}/code: every stepK.py has a check"
+    );
+    let jobs: Mutex<Vec<(&Step, &'static str)>> = Mutex::new(
+        steps
+            .iter()
+            .flat_map(|s| METHODS.iter().map(move |m| (s, *m)))
+            .collect(),
+    );
+    let failures = Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..AT_ONCE {
+            scope.spawn(|| {
+                loop {
+                    let Some((step, method)) = jobs.lock().unwrap().pop() else {
+                        break;
+                    };
+                    let checked = std::panic::catch_unwind(|| {
+                        let run = run(folder, step, method);
+                        assert!(run.status.success(), "{run}");
+                        assert!(step.noisy || run.stderr.is_empty(), "{run}");
+                        (step.check)(&run);
+                    });
+                    if let Err(panic) = checked {
+                        let message = panic
+                            .downcast_ref::<String>()
+                            .cloned()
+                            .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                            .unwrap_or_default();
+                        failures
+                            .lock()
+                            .unwrap()
+                            .push(format!("step {} under {method}: {message}", step.step));
+                    }
+                }
+            });
+        }
+    });
+    let failures = failures.into_inner().unwrap();
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[test]
+fn lesson_01() {
+    check_lesson(
+        "01-spawn-function",
+        &[
+            step(1, |run| {
+                // The parent's line comes right after its three start()s, before any child ends.
+                let lines = run.lines();
+                let main = lines.iter().position(|l| *l == "主进程");
+                let first_end = lines.iter().position(|l| l.ends_with(" is piao end"));
+                assert!(main.is_some() && main < first_end, "{run}");
+                assert_eq!(run.count(""), 7, "{run}");
+            }),
+            step(2, |run| {
+                // "6 s of sleeping in 3.0 s: the longest sleep was 3 s"
+                let last = run.lines().last().copied().unwrap_or_default();
+                let words: Vec<f64> = last.split(' ').filter_map(|w| w.parse().ok()).collect();
+                let [total, wall, longest] = words[..] else {
+                    panic!("{run}");
+                };
+                assert!(wall >= longest - 0.05, "{run}");
+                assert!(total == longest || wall < total, "{run}");
+            }),
+            step(3, |run| {
+                for name in ["alex", "wupeiqi", "yuanhao"] {
+                    assert!(run.has(&format!("{name} joined, exitcode 0")), "{run}");
+                }
+                assert_eq!(run.lines().last(), Some(&"all children are done"), "{run}");
+            }),
+            step(4, |run| {
+                // A slow start (spawn, a busy machine) may print "piaoing" after the join.
+                let mut lines = run.lines();
+                lines.retain(|l| *l != "alex is piaoing");
+                assert_eq!(
+                    lines,
+                    [
+                        "after join(0.5): is_alive() True, exitcode None",
+                        "alex is piao end",
+                        "after join(): is_alive() False, exitcode 0",
+                    ],
+                    "{run}"
+                );
+                assert!(run.has("alex is piaoing"), "{run}");
+            }),
+        ],
+    );
+}
+
+#[test]
+fn lesson_02() {
+    check_lesson(
+        "02-spawn-worker",
+        &[
+            step(1, |run| {
+                // Each worker prints "ppid pid": its parent is the main process.
+                let main = run.after("主进程 ");
+                let parents: Vec<&str> = run
+                    .lines()
+                    .into_iter()
+                    .filter(|l| l.bytes().all(|b| b.is_ascii_digit() || b == b' '))
+                    .map(|l| l.split(' ').next().unwrap())
+                    .collect();
+                assert_eq!(parents, [main, main, main], "{run}");
+            }),
+            step(2, |run| {
+                let lines = run.lines();
+                let main = run.after("main process is pid ");
+                assert!(
+                    lines[1].starts_with(&format!("run-direct runs in pid {main}, parent ")),
+                    "{run}"
+                );
+                assert!(lines[2].ends_with(&format!(", parent {main}")), "{run}");
+                assert!(!lines[2].contains(&format!("pid {main},")), "{run}");
+                assert_eq!(
+                    lines[3..],
+                    [
+                        "join() on a process never started: can only join a started process",
+                        "start() a second time: cannot start a process twice",
+                    ],
+                    "{run}"
+                );
+            }),
+            step(3, |run| {
+                assert_eq!(
+                    run.lines(),
+                    [
+                        "Process-1 Process-2 Piao-3 yuanhao",
+                        "Process-1:1: my name",
+                        "Process-2: my name",
+                        "Piao-3: my name",
+                        "yuanhao: my name",
+                    ],
+                    "{run}"
+                );
+            }),
+            step(4, |run| {
+                let port = run.port;
+                assert_eq!(
+                    run.lines(),
+                    [
+                        &format!("MainProcess: module level: bound port {port}"),
+                        &format!("fork-child: runs, holding ('127.0.0.1', {port})"),
+                        "fork: exitcode 0",
+                        "spawn-child: module level: Address already in use",
+                        "spawn: exitcode 1",
+                    ],
+                    "{run}"
+                );
+            })
+            .with_port()
+            .noisy(),
+        ],
+    );
+}
+
+#[test]
+fn lesson_03() {
+    check_lesson(
+        "03-daemon-terminate",
+        &[
+            step(1, |run| {
+                let lines = run.lines();
+                let returned = lines
+                    .iter()
+                    .position(|l| *l == "parent: main work done, returning")
+                    .unwrap_or_else(|| panic!("{run}"));
+                assert!(run.count("counter: ") >= 1, "{run}");
+                assert!(
+                    !lines[returned..].iter().any(|l| l.starts_with("counter: ")),
+                    "{run}"
+                );
+                assert_eq!(
+                    lines[lines.len() - 2..],
+                    ["worker: done", "parent exitcode 0"],
+                    "{run}"
+                );
+            }),
+            step(2, |run| {
+                assert_eq!(
+                    run.lines(),
+                    [
+                        "daemon after start(): process has already started",
+                        "a daemon that started a child: exitcode 1",
+                    ],
+                    "{run}"
+                );
+                assert!(
+                    run.stderr
+                        .contains("daemonic processes are not allowed to have children"),
+                    "{run}"
+                );
+            })
+            .noisy(),
+            step(3, |run| {
+                // An orphan: alive after its parent's death, with another parent.
+                let lines = run.lines();
+                let doomed = run.after("terminating doomed, pid ");
+                let terminating = lines
+                    .iter()
+                    .position(|l| l.starts_with("terminating doomed"))
+                    .unwrap();
+                let before = format!("grandchild: my parent is {doomed}");
+                assert!(lines[..terminating].contains(&before.as_str()), "{run}");
+                assert!(run.has("doomed exitcode -15"), "{run}");
+                let after: Vec<&&str> = lines[terminating + 2..]
+                    .iter()
+                    .filter(|l| l.starts_with("grandchild: my parent is "))
+                    .collect();
+                assert!(!after.is_empty(), "{run}");
+                assert!(after.iter().all(|l| **l != before), "{run}");
+            }),
+            step(4, |run| {
+                assert_eq!(
+                    run.lines(),
+                    [
+                        "before start(): is_alive() False, exitcode None",
+                        "while it runs: is_alive() True, exitcode None",
+                        "ended, not joined: Z in /proc",
+                        "after it ended: is_alive() False, exitcode 0",
+                        "after is_alive(): gone in /proc",
+                        "exitcode: never-started None, returns 0, exits-3 3, terminated -15, \
+                         killed -9",
+                    ],
+                    "{run}"
+                );
+            }),
+            step(5, |run| {
+                assert_eq!(
+                    run.lines(),
+                    [
+                        "Lock holder exitcode -15; taker got it: False",
+                        "flock holder exitcode -15; taker got it: True",
+                    ],
+                    "{run}"
+                );
+            }),
+        ],
+    );
+}
+
+#[test]
+fn lesson_04() {
+    check_lesson(
+        "04-socket-concurrency",
+        &[
+            step(1, |run| {
+                assert_eq!(run.lines()[0], "start running...", "{run}");
+                assert_eq!(run.count("connection from"), 3, "{run}");
+                for name in ["ALEX", "WUPEIQI", "YUANHAO"] {
+                    assert!(run.has(&format!("{name} LINE 1")), "{run}");
+                    assert!(run.has(&format!("{name} LINE 2")), "{run}");
+                }
+            })
+            .with_port(),
+            step(2, |run| {
+                // Served one at a time, 1 s of pauses each: the last is done after about 2 s
+                // (its pauses overlap the others' turns); with a handler each, after 1 s.
+                let slowest = ["alex", "wupeiqi", "yuanhao"]
+                    .map(|name| run.number_after(&format!("{name} done after ")))
+                    .into_iter()
+                    .fold(0.0, f64::max);
+                assert!(slowest >= 1.7, "{run}");
+            })
+            .with_port(),
+            step(3, |run| {
+                assert_eq!(
+                    run.lines(),
+                    [
+                        "the tutorial's server: 3 zombie(s)",
+                        "SIGCHLD ignored: 0 zombie(s)"
+                    ],
+                    "{run}"
+                );
+            })
+            .with_port(),
+            step(4, |run| {
+                assert_eq!(
+                    run.lines(),
+                    [
+                        "alex got BYE",
+                        "alex: no end after 1 s: the server still holds its copy",
+                        "wupeiqi connected; alex reads b'': the end",
+                    ],
+                    "{run}"
+                );
+            })
+            .with_port(),
+            step(5, |run| {
+                assert_eq!(
+                    run.lines(),
+                    [
+                        "without SO_REUSEADDR: Address already in use",
+                        "with SO_REUSEADDR: bound"
+                    ],
+                    "{run}"
+                );
+            })
+            .with_port(),
+            step(6, |run| {
+                let refused = "without SO_REUSEADDR: Address already in use";
+                assert_eq!(
+                    run.lines(),
+                    [
+                        &format!("handler: {refused}; with: bound"),
+                        &format!("tutorial's handler: {refused}; with: Address already in use"),
+                    ],
+                    "{run}"
+                );
+            })
+            .with_port(),
+            step(7, |run| {
+                let lines = run.lines();
+                assert_eq!(lines.len(), 6, "{run}");
+                assert_eq!(lines[0], "alex sent 1500 x a, got 1024 bytes starting A");
+                // The rest of the first reply (476 bytes), and the "B" if it had arrived.
+                assert!(lines[1].starts_with("alex sent 1 x b, got 47"), "{run}");
+                assert!(lines[1].ends_with("bytes starting A"), "{run}");
+                assert_eq!(
+                    lines[3..],
+                    [
+                        "wupeiqi sent 1500 x a, got 1500 bytes starting A",
+                        "wupeiqi sent 1 x b, got 1 bytes starting B",
+                        "wupeiqi sent 1 x c, got 1 bytes starting C",
+                    ],
+                    "{run}"
+                );
+            })
+            .with_port(),
+        ],
+    );
+}
