@@ -21,6 +21,7 @@
 //! - `threading`: Python's `threading` and `queue`: `Thread`, `Lock`, `RLock`, `Semaphore`,
 //!   `Event`, `Condition`, `Timer`, the queues, and a model of the GIL.
 //! - `lab`: what a lesson's main process is handed: steps, pauses, the seeded random numbers.
+//!   `lesson::prelude`: what a lesson's code imports in one line.
 //! - `measure`: what a process and a thread cost, measured the same way by `bench` and lessons.
 //! - `lessons`: the registry; each lesson is a folder `lessons/NN-slug/` at the top of the
 //!   repository (its `lesson.rs` and `notes.md`): start reading there.
@@ -42,6 +43,7 @@
 pub mod cli;
 pub mod error;
 pub mod lab;
+pub mod lesson;
 pub mod lessons;
 pub mod measure;
 pub mod multiprocessing;

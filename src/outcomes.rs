@@ -9,6 +9,13 @@
 use crate::lessons::Lesson;
 use crate::runtime::event::{Event, Kind, Measured};
 
+/// What a lesson's `outcomes.rs` is written with, in one `use crate::outcomes::prelude::*;`:
+/// the run's events and the questions asked of them.
+pub mod prelude {
+    pub use super::{Record, measured, number_after, order_of_magnitude};
+    pub use crate::runtime::event::{Event, Kind, Measured, describe_exitcode};
+}
+
 /// A lesson's outcome function: what one run measured, from its events.
 pub type Measure = fn(&Record) -> Vec<Measured>;
 

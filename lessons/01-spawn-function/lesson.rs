@@ -13,15 +13,8 @@
 use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
 use std::time::{Duration, Instant};
 
-use rand::RngExt;
-
-use crate::error::Result;
-use crate::lab::{Lab, describe, stated};
+use crate::lesson::prelude::*;
 use crate::multiprocessing::process::{self, Process};
-use crate::multiprocessing::shared::SharedMemory;
-use crate::runtime::context;
-use crate::runtime::procfs;
-use crate::{note, say, text};
 
 /// The target's arguments. A struct with named fields is Rust's keyword arguments: it plays
 /// the part of the tutorial's `kwargs={'name': 'alex'}`.

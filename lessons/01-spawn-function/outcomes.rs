@@ -4,8 +4,7 @@
 //! - Step 2: the order the three children ended in, and whether the three sleeps took about
 //!   the longest sleep (they overlapped) or about their sum (one after another).
 
-use crate::outcomes::{Record, measured};
-use crate::runtime::event::{Kind, Measured};
+use crate::outcomes::prelude::*;
 
 pub fn measure(run: &Record) -> Vec<Measured> {
     let mut found = Vec::new();

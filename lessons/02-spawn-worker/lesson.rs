@@ -21,15 +21,10 @@ use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
+use crate::lesson::prelude::*;
 use nix::unistd::{getpid, getppid};
-use rand::RngExt;
 
-use crate::error::{Error, Result};
-use crate::lab::{Lab, describe};
 use crate::multiprocessing::process::{Process, ProcessError, Worker};
-use crate::runtime::context;
-use crate::runtime::procfs;
-use crate::{note, say, text};
 
 /// The tutorial's subclass of `Process`: the state it needs, and a `run` that uses it.
 struct Piao {

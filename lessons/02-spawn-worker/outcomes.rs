@@ -4,8 +4,7 @@
 //!   between a parent carrying on after `fork` and a child starting).
 //! - Step 2: which process runs the worker when `run()` is called directly.
 
-use crate::outcomes::{Record, measured};
-use crate::runtime::event::Measured;
+use crate::outcomes::prelude::*;
 
 pub fn measure(run: &Record) -> Vec<Measured> {
     let mut found = Vec::new();

@@ -31,16 +31,12 @@ use nix::fcntl::{Flock, FlockArg};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::{Pid, getpid, getppid};
 
-use crate::error::{Error, Result};
-use crate::lab::{Lab, describe, stated};
+use crate::lesson::prelude::*;
 use crate::multiprocessing::process::{self, Process, ProcessError};
-use crate::multiprocessing::shared::{self, SharedMemory};
+use crate::multiprocessing::shared;
 use crate::multiprocessing::{Semaphore, SyncError};
-use crate::runtime::context;
 use crate::runtime::event::describe_exitcode;
-use crate::runtime::procfs::{self, describe_state};
-use crate::runtime::wait;
-use crate::{note, say, text};
+use crate::runtime::procfs::describe_state;
 
 // The lesson's own durations, all scaled by --speed (at speed 20, one second is 50 ms).
 /// How often the daemon counts.

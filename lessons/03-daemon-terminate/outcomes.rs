@@ -10,8 +10,7 @@
 //! - Step 5: which of the two locks the next taker got once its holder was terminated, from
 //!   the takers' own lines.
 
-use crate::outcomes::{Record, measured};
-use crate::runtime::event::{Kind, Measured, describe_exitcode};
+use crate::outcomes::prelude::*;
 
 pub fn measure(run: &Record) -> Vec<Measured> {
     let mut found = Vec::new();

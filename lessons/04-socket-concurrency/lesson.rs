@@ -23,21 +23,15 @@ use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, Ordering::SeqCst};
 use std::time::{Duration, Instant};
 
+use crate::lesson::prelude::*;
 use nix::errno::Errno;
 use nix::poll::{PollFd, PollFlags, poll};
 use nix::sys::signal::{SigHandler, Signal};
 use nix::unistd::{Pid, getpid};
-use rand::RngExt;
 
-use crate::error::{Error, Result};
-use crate::lab::{Lab, describe, stated};
 use crate::multiprocessing::process::{self, Process, poll_timeout};
-use crate::multiprocessing::shared::SharedMemory;
-use crate::runtime::context;
-use crate::runtime::procfs::{self, TcpSocket};
-use crate::runtime::wait;
+use crate::runtime::procfs::TcpSocket;
 use crate::tools::echo::{self, ServerOptions};
-use crate::{note, say, text};
 
 const CLIENTS: [&str; 3] = ["alex", "wupeiqi", "yuanhao"];
 

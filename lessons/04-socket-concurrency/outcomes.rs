@@ -12,8 +12,7 @@
 //!   listening socket.
 //! - Step 7: what alex's read after sending "b" returned.
 
-use crate::outcomes::{Record, measured};
-use crate::runtime::event::{Kind, Measured};
+use crate::outcomes::prelude::*;
 
 pub fn measure(run: &Record) -> Vec<Measured> {
     let mut parents: Vec<String> = run

@@ -20,15 +20,10 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::SeqCst};
 use std::time::{Duration, Instant};
 
-use rand::RngExt;
+use crate::lesson::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
-use crate::lab::{Lab, describe};
-use crate::multiprocessing::shared::SharedMemory;
 use crate::multiprocessing::{Lock, Process};
-use crate::runtime::context;
-use crate::{note, say, text};
 
 /// The "database": a JSON file in the run's temporary directory, as the tutorial's `db.txt`.
 const DB_FILE: &str = "db.json";

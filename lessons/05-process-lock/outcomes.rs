@@ -5,8 +5,7 @@
 //! - Step 3: in how many of the twenty quick rounds without the lock the ticket was sold more
 //!   than once (from the main process's line for each round).
 
-use crate::outcomes::{Record, measured};
-use crate::runtime::event::Measured;
+use crate::outcomes::prelude::*;
 
 pub fn measure(run: &Record) -> Vec<Measured> {
     let mut found = Vec::new();

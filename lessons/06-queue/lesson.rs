@@ -19,14 +19,8 @@ use std::io::{Read, Write};
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering::SeqCst};
 use std::time::{Duration, Instant};
 
-use rand::RngExt;
-
-use crate::error::Result;
-use crate::lab::{Lab, describe};
-use crate::multiprocessing::shared::SharedMemory;
+use crate::lesson::prelude::*;
 use crate::multiprocessing::{JoinableQueue, Process, Queue, QueueError};
-use crate::runtime::{context, wait};
-use crate::{note, say};
 
 /// How long `put` and `get` wait in step 1 before they give up.
 const TIMEOUT: Duration = Duration::from_secs(1);

@@ -10,8 +10,7 @@
 //!   lines before p1's "all eaten").
 //! - Step 5: in how many of the rounds on a bare pipe the two long messages arrived torn.
 
-use crate::outcomes::{Record, measured, number_after};
-use crate::runtime::event::{Kind, Measured};
+use crate::outcomes::prelude::*;
 
 pub fn measure(run: &Record) -> Vec<Measured> {
     let mut found = Vec::new();

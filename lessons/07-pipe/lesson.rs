@@ -17,13 +17,9 @@ use std::time::Duration;
 
 use nix::unistd::getpid;
 
-use crate::error::{Error, Result};
-use crate::lab::{Lab, describe};
+use crate::lesson::prelude::*;
 use crate::multiprocessing::Process;
 use crate::multiprocessing::pipe::{Connection, ConnectionError, pipe};
-use crate::multiprocessing::shared::SharedMemory;
-use crate::runtime::{context, procfs, wait};
-use crate::{note, say, text};
 
 /// How long a reader waits for a message before it looks at who holds the write end.
 const PATIENCE: Duration = Duration::from_secs(1);

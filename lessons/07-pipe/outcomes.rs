@@ -7,8 +7,7 @@
 //!   line, pids named by the run's `spawn` events).
 //! - Step 4: in how many of the rounds of large messages the stream was corrupted.
 
-use crate::outcomes::{Record, measured, number_after};
-use crate::runtime::event::Measured;
+use crate::outcomes::prelude::*;
 
 pub fn measure(run: &Record) -> Vec<Measured> {
     let mut found = Vec::new();

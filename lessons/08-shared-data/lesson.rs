@@ -15,15 +15,12 @@
 
 use std::time::Instant;
 
-use crate::error::{Error, Result};
-use crate::lab::{Lab, describe};
+use crate::lesson::prelude::*;
 use crate::multiprocessing::event::Event;
 use crate::multiprocessing::managers::{DictProxy, ListProxy, Manager, ManagerError};
 use crate::multiprocessing::pool::{fork_unreported, wait_unreported};
 use crate::multiprocessing::sharedctypes::{Array, Value};
 use crate::multiprocessing::{Lock, Process, SyncError};
-use crate::runtime::procfs;
-use crate::{note, say, text};
 
 const ADDERS: usize = 10;
 const ADDS_EACH: i32 = 1000;

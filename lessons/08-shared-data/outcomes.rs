@@ -9,8 +9,7 @@
 //! - Step 4: how many times as long one increment took through the manager as in shared
 //!   memory, in bins (`1 to 9`, `10 to 99` ...).
 
-use crate::outcomes::{Record, measured, number_after, order_of_magnitude};
-use crate::runtime::event::Measured;
+use crate::outcomes::prelude::*;
 
 pub fn measure(run: &Record) -> Vec<Measured> {
     let value_after = |label: &str| {

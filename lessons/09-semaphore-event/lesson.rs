@@ -15,16 +15,11 @@
 use std::sync::atomic::{AtomicI32, AtomicU32, AtomicU64, Ordering::SeqCst};
 use std::time::Duration;
 
+use crate::lesson::prelude::*;
 use nix::unistd::Pid;
-use rand::RngExt;
 
-use crate::error::{Error, Result};
-use crate::lab::{Lab, describe};
 use crate::multiprocessing::event::Event;
-use crate::multiprocessing::shared::SharedMemory;
 use crate::multiprocessing::{Process, Semaphore, SyncError};
-use crate::runtime::{context, procfs};
-use crate::{note, say, text};
 
 // The lesson's durations, scaled by --speed (at speed 20 one second is 50 ms).
 /// How long a user stays in the room: 1 to 3 s, drawn from the seed.

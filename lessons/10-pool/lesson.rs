@@ -16,16 +16,11 @@
 use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
 use std::time::{Duration, Instant};
 
+use crate::lesson::prelude::*;
 use nix::unistd::getpid;
-use rand::RngExt;
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
-use crate::lab::{Lab, describe};
 use crate::multiprocessing::pool::{self, Pool, PoolError, Tasks};
-use crate::multiprocessing::shared::SharedMemory;
-use crate::runtime::{context, procfs};
-use crate::{note, say, text};
 
 /// How long the tutorial's `work` takes (scaled by --speed: 50 ms at speed 20). Its
 /// outcomes (`outcomes.rs`) count step 1's time in these.

@@ -11,8 +11,7 @@
 use std::collections::BTreeSet;
 
 use crate::lessons::pool::WORK_TIME;
-use crate::outcomes::{Record, measured, number_after};
-use crate::runtime::event::{Kind, Measured};
+use crate::outcomes::prelude::*;
 
 pub fn measure(run: &Record) -> Vec<Measured> {
     let mut found = Vec::new();

@@ -21,16 +21,11 @@ use std::time::{Duration, Instant};
 
 use nix::unistd::{Pid, getpid, gettid};
 
-use crate::error::{Error, Result};
-use crate::lab::{Lab, describe};
+use crate::lesson::prelude::*;
 use crate::measure;
 use crate::multiprocessing::process::{Process, Worker};
-use crate::multiprocessing::shared::SharedMemory;
-use crate::runtime::context;
-use crate::runtime::wait;
 use crate::threading::thread::Runnable;
 use crate::threading::{Lock, Thread, active_count, current_thread, enumerate};
-use crate::{note, say, text};
 
 /// How long the tutorial's `sayhi` sleeps (scaled by --speed).
 const SAYHI_SLEEP: Duration = Duration::from_secs(1);

@@ -12,8 +12,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::outcomes::{Record, measured, number_after};
-use crate::runtime::event::{Event, Kind, Measured};
+use crate::outcomes::prelude::*;
 
 pub fn measure(run: &Record) -> Vec<Measured> {
     let mut found = Vec::new();

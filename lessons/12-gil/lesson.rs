@@ -20,13 +20,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
 use std::time::{Duration, Instant};
 
-use crate::error::{Error, Result};
-use crate::lab::{Lab, describe};
+use crate::lesson::prelude::*;
 use crate::multiprocessing::process::Process;
-use crate::multiprocessing::shared::SharedMemory;
-use crate::runtime::context;
 use crate::threading::{Gil, Thread, ThreadError};
-use crate::{note, say, text};
 
 /// One unit of CPU-bound work: what the interpreter does between two looks at the GIL's drop
 /// request (CPython looks between bytecodes; a unit here is a few thousand of them).

@@ -11,8 +11,7 @@
 //!   about N times as long (one thread after another).
 
 use crate::lessons::gil::{READ_TAKES, READS};
-use crate::outcomes::{Record, measured};
-use crate::runtime::event::{Kind, Measured};
+use crate::outcomes::prelude::*;
 
 /// CPUs busy on average above which the workers certainly ran at the same time. Under one GIL
 /// the figure is at most one, plus a sliver at each handover (the waker and the woken thread

@@ -21,14 +21,9 @@ use std::sync::atomic::{AtomicI64, Ordering::SeqCst};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use rand::RngExt;
-
-use crate::error::{Error, Result};
-use crate::lab::{Lab, describe};
-use crate::runtime::context;
+use crate::lesson::prelude::*;
 use crate::threading::thread::Runnable;
 use crate::threading::{Lock, RLock, Thread, ThreadError, current_thread};
-use crate::{note, say, text};
 
 /// The tutorial's counter starts at 100; ten threads each take one off.
 const START_N: i64 = 100;

@@ -10,8 +10,7 @@
 //! - Step 6: what a plain Lock's second `acquire()` by the thread that holds it returned.
 //! - Step 7: what a Lock's `release()` by a thread other than the one that took it did.
 
-use crate::outcomes::{Record, measured, number_after};
-use crate::runtime::event::Measured;
+use crate::outcomes::prelude::*;
 
 pub fn measure(run: &Record) -> Vec<Measured> {
     let mut found = Vec::new();

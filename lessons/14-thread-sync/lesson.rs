@@ -19,14 +19,8 @@ use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, AtomicUsize, Ordering:
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use rand::RngExt;
-
-use crate::error::{Error, Result};
-use crate::lab::{Lab, describe};
-use crate::runtime::context;
-use crate::runtime::wait;
+use crate::lesson::prelude::*;
 use crate::threading::{BoundedSemaphore, Condition, Event, Semaphore, Thread, Timer};
-use crate::{note, say, text};
 
 // The lesson's durations, all scaled by --speed (at speed 20, one second is 50 ms).
 /// Seats in the room of step 1, and how many guests want one.

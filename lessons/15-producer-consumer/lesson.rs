@@ -18,15 +18,9 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use rand::RngExt;
-
-use crate::error::{Error, Result};
-use crate::lab::{Lab, describe};
-use crate::runtime::context;
-use crate::runtime::wait;
+use crate::lesson::prelude::*;
 use crate::threading::Thread;
 use crate::threading::queue::{LifoQueue, PriorityQueue, Queue};
-use crate::{note, say, text};
 
 // The lesson's durations, all scaled by --speed (at speed 20, one second is 50 ms).
 /// Step 1: six buns; the chef takes 0.2 to 1 s for each, an eater 0.5 to 1.5 s to eat one.

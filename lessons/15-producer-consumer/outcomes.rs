@@ -11,8 +11,7 @@
 //! - Step 5: how many consumers were still alive after the one None ("put N more None").
 //! - Step 6: the slowest and the fastest queue ("Queue(1): ... N items/s").
 
-use crate::outcomes::{Record, measured, number_after};
-use crate::runtime::event::Measured;
+use crate::outcomes::prelude::*;
 
 pub fn measure(run: &Record) -> Vec<Measured> {
     let mut found = Vec::new();

@@ -23,19 +23,15 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::os::fd::AsFd;
 use std::time::{Duration, Instant};
 
+use crate::lesson::prelude::*;
 use nix::poll::{PollFd, PollFlags};
 use nix::unistd::Pid;
-use rand::RngExt;
 
-use crate::error::{Error, Result};
-use crate::lab::{Lab, describe};
 use crate::multiprocessing::process::{Process, poll_timeout};
-use crate::runtime::context;
 use crate::threading::Thread;
 use crate::tools::echo;
 use crate::tools::models::cost::{self, Cost};
 use crate::tools::models::{self, Options, Served};
-use crate::{note, say, text};
 
 /// The clients who talk: two lines each, after random pauses.
 const TALKERS: [&str; 3] = ["alex", "wupeiqi", "yuanhao"];

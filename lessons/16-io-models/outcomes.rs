@@ -13,8 +13,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::outcomes::{Record, measured, number_after};
-use crate::runtime::event::{Kind, Measured};
+use crate::outcomes::prelude::*;
 
 /// The connections held open at once in each step (the lesson's `HELD`).
 const HELD: i64 = 20;

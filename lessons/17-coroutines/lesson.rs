@@ -25,17 +25,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use crate::lesson::prelude::*;
 use nix::sys::epoll::EpollFlags;
-use rand::RngExt;
 
-use crate::error::{Error, Result};
-use crate::lab::{Lab, describe};
 use crate::multiprocessing::process::Process;
-use crate::runtime::context;
 use crate::threading::Thread;
 use crate::tools::echo::{self, CHUNK};
 use crate::tools::models::{self, Options};
-use crate::{note, say, text};
 
 const TASKS: [&str; 3] = ["alex", "wupeiqi", "yuanhao"];
 

@@ -11,8 +11,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::outcomes::{Record, measured};
-use crate::runtime::event::{Kind, Measured};
+use crate::outcomes::prelude::*;
 
 const TASKS: [&str; 3] = ["alex", "wupeiqi", "yuanhao"];
 
