@@ -18,7 +18,7 @@
 //!   the temp directory. A temp directory whose supervisor died anyway (the guard killed too)
 //!   is removed by the next run.
 
-use std::ffi::{CString, OsString};
+use std::ffi::{CString, OsStr, OsString};
 use std::fs;
 use std::io::{self, ErrorKind};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
@@ -44,6 +44,7 @@ use crate::predict::Referee;
 use crate::runtime::context::{self, RunContext};
 use crate::runtime::errno;
 use crate::runtime::event::{Event, Kind};
+use crate::runtime::lifeline;
 use crate::runtime::procfs;
 use crate::text;
 use crate::view::lang;
@@ -109,6 +110,7 @@ const STOP_SIGNALS: [Signal; 3] = [Signal::SIGINT, Signal::SIGTERM, Signal::SIGH
 pub fn run(options: RunOptions, view: View) -> Result<Outcome> {
     let supervisor = getpid();
     SUPERVISOR_PID.store(supervisor.as_raw(), Ordering::SeqCst);
+    lifeline::set_supervisor(supervisor.as_raw());
     // Handlers first, so that from here on Ctrl-C always goes through the clean-up below.
     for signal in STOP_SIGNALS {
         let action = SigAction::new(
@@ -131,12 +133,12 @@ pub fn run(options: RunOptions, view: View) -> Result<Outcome> {
     unsafe { sigaction(Signal::SIGCHLD, &wake_up) }?;
 
     remove_dead_run_dirs();
+    // The guard first: from here on, whatever ends the supervisor, what the run created goes
+    // too, even if it is killed a moment after creating its directory.
+    let guard = Guard::start()?;
     let run_dir = RunDir::create()?;
     let temp_dir = run_dir.path.clone();
-    // The guard next: from here on, whatever ends the supervisor, the run's directory goes
-    // too. (Killed before this, the supervisor leaves a directory whose lock nobody holds:
-    // the next run removes it.)
-    let guard = Guard::start(&run_dir)?;
+    guard.watch(&run_dir.path);
     let result = supervise(options, view, supervisor, run_dir, guard);
     // Whatever failed on the way (a pipe, a fork), what the run created goes with it.
     if result.is_err() {
@@ -432,6 +434,8 @@ fn be_the_main_process(program: Program, name: &str) -> ! {
         // SAFETY: restoring the default action installs no handler.
         let _ = unsafe { nix::sys::signal::signal(signal, SigHandler::SigDfl) };
     }
+    // Every process this one forks, and theirs, leaves when the run is gone (see `lifeline`).
+    lifeline::install_handler();
     context::set_name(name);
     context::emit_start();
 
@@ -501,12 +505,12 @@ const RUN_LOCK: &str = "proclab-run.lock";
 /// makes one: a name nobody can guess (`proclab-` and six random characters), created only
 /// if it did not exist, readable by its owner alone (0700). Inside, the lock file `RUN_LOCK`
 /// marks it as a run's, and the supervisor and the guard hold an `flock` on it while the run
-/// lives. The kernel drops an `flock` when the last process holding the open file dies,
-/// whatever killed it and whatever pid namespace it ran in: a free lock proves the run dead.
+/// lives (shared locks, each on its own open file). The kernel drops an `flock` when the last
+/// process holding the open file dies, whatever killed it and whatever pid namespace it ran
+/// in: a lock free for an exclusive `flock` proves the run dead.
 struct RunDir {
     path: PathBuf,
-    /// The open lock file; its `flock` is held for as long as it stays open here and in the
-    /// guard (which inherits it).
+    /// The open lock file; its `flock` is held for as long as it stays open.
     lock: OwnedFd,
 }
 
@@ -539,7 +543,7 @@ impl RunDir {
             .open(&creating)
             .map_err(failed)?;
         // SAFETY: flock on a descriptor this process owns.
-        if unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+        if unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_SH | libc::LOCK_NB) } != 0 {
             return Err(failed(io::Error::last_os_error()));
         }
         fs::rename(&creating, path.join(RUN_LOCK)).map_err(failed)?;
@@ -639,30 +643,33 @@ fn join_the_run(
 /// run's own process group (every process of the run is in it: `fork` keeps the group) and
 /// outlives the supervisor for as long as it takes to clean up after it.
 ///
-/// The supervisor holds the only write end of a pipe whose read end the guard waits on. When
-/// the run is over, the supervisor writes one byte ("all clean") and the guard leaves. If
-/// the supervisor dies first, however it dies, the kernel closes its end: the guard reads
+/// The supervisor holds the only write end of a pipe whose read end the guard waits on. On
+/// it, the supervisor first names the run's directory (the guard then holds the run's lock
+/// too); when the run is over, it writes one byte ("all clean") and the guard leaves. If the
+/// supervisor dies first, however it dies, the kernel closes its end: the guard reads
 /// end-of-file, kills every other process of the group (orphans included: re-parenting does
-/// not change a process's group) and removes the temp directory.
+/// not change a process's group) and removes the run's directory.
 struct Guard {
     pid: Pid,
     /// The supervisor's end of the pipe; closed without a word, it sends the guard to work.
     line: Option<OwnedFd>,
 }
 
+/// What ends the directory's name on the guard's pipe.
+const END_OF_NAME: u8 = 0;
 /// What the supervisor writes to its guard when nothing of the run is left.
 const ALL_CLEAN: u8 = b'.';
 
 impl Guard {
     /// Forks the guard.
-    fn start(run_dir: &RunDir) -> Result<Guard> {
+    fn start() -> Result<Guard> {
         let (reader, writer) = pipe2(OFlag::O_CLOEXEC).map_err(|e| cannot("create a pipe", e))?;
         // SAFETY: the supervisor is single-threaded; the guard child only reads a pipe, reads
         // /proc, sends signals and removes a directory, and leaves through `_exit`.
         match unsafe { fork() }.map_err(|e| cannot("fork", e))? {
             ForkResult::Child => {
                 drop(writer);
-                be_the_guard(reader, run_dir)
+                be_the_guard(reader)
             }
             ForkResult::Parent { child } => {
                 // Also here, so that the group exists before the main process joins it.
@@ -672,6 +679,16 @@ impl Guard {
                     line: Some(writer),
                 })
             }
+        }
+    }
+
+    /// Tells the guard the run's directory. (A path is far shorter than a pipe's buffer: the
+    /// write does not wait.)
+    fn watch(&self, dir: &Path) {
+        if let Some(line) = &self.line {
+            let mut said = dir.as_os_str().as_bytes().to_vec();
+            said.push(END_OF_NAME);
+            let _ = nix::unistd::write(line, &said);
         }
     }
 
@@ -698,7 +715,7 @@ impl Drop for Guard {
 }
 
 /// The guard's life: wait for the supervisor's word, or for its death.
-fn be_the_guard(line: OwnedFd, run_dir: &RunDir) -> ! {
+fn be_the_guard(line: OwnedFd) -> ! {
     context::set_name("proclab-guard");
     let _ = setpgid(Pid::from_raw(0), Pid::from_raw(0));
     // A Ctrl-C or a hang-up is for the supervisor, which then ends the run itself; the guard
@@ -714,44 +731,60 @@ fn be_the_guard(line: OwnedFd, run_dir: &RunDir) -> ! {
     }
     // SAFETY: restoring the default action installs no handler.
     let _ = unsafe { nix::sys::signal::signal(Signal::SIGCHLD, SigHandler::SigDfl) };
-    // Keep no descriptor of the supervisor's but the run's lock: not its standard output (a
-    // reader waiting for end-of-file would wait for the guard too), not the event pipe, not a
-    // listening socket.
-    let line = keep_only(line, &run_dir.lock);
-    let mut byte = [0u8; 1];
-    let word = loop {
-        match nix::unistd::read(line.as_fd(), &mut byte) {
+    // Keep no descriptor of the supervisor's: not its standard output (a reader waiting for
+    // end-of-file would wait for the guard too), not the event pipe, not a listening socket.
+    let line = keep_only(line);
+    let mut said = Vec::new();
+    let mut run_dir: Option<PathBuf> = None;
+    let mut _run_lock = None;
+    let all_clean = loop {
+        let mut chunk = [0u8; 512];
+        match nix::unistd::read(line.as_fd(), &mut chunk) {
             Err(Errno::EINTR) => continue,
-            Ok(1) => break Some(byte[0]),
-            _ => break None,
+            Ok(0) | Err(_) => break false,
+            Ok(n) => said.extend_from_slice(&chunk[..n]),
+        }
+        if run_dir.is_none()
+            && let Some(end) = said.iter().position(|&b| b == END_OF_NAME)
+        {
+            let dir = PathBuf::from(OsStr::from_bytes(&said[..end]));
+            // The guard's own shared lock on the run's lock file: the run is alive while
+            // the supervisor or the guard is.
+            _run_lock = fs::File::open(dir.join(RUN_LOCK)).ok().inspect(|lock| {
+                // SAFETY: flock on a descriptor this process owns.
+                unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_SH) };
+            });
+            said.drain(..=end);
+            run_dir = Some(dir);
+        }
+        if run_dir.is_some() && said.first() == Some(&ALL_CLEAN) {
+            break true;
         }
     };
-    if word != Some(ALL_CLEAN) {
+    if !all_clean {
         // The supervisor died without cleaning up: do it in its place.
         kill_the_group();
-        let _ = remove_run_dir(&run_dir.path);
+        if let Some(dir) = run_dir {
+            let _ = remove_run_dir(&dir);
+        }
     }
     // SAFETY: `_exit` ends the process at once; it is always safe to call.
     unsafe { libc::_exit(0) }
 }
 
-/// Moves `line` to descriptor 3 and the run's lock to 4, points 0, 1 and 2 at /dev/null, and
-/// closes everything else. (The copy of the lock at 4 shares the open file, and the `flock`
-/// with it.)
-fn keep_only(line: OwnedFd, lock: &OwnedFd) -> OwnedFd {
+/// Moves `line` to descriptor 3, points 0, 1 and 2 at /dev/null, and closes everything else.
+fn keep_only(line: OwnedFd) -> OwnedFd {
     // SAFETY: plain descriptor calls on numbers this process owns; `close_range` closes every
-    // descriptor from 5 up, which nothing in this process uses any more.
+    // descriptor from 4 up, which nothing in this process uses any more.
     unsafe {
-        // Out of the way first, so that neither lands on the other.
-        let line_copy = libc::fcntl(line.as_raw_fd(), libc::F_DUPFD_CLOEXEC, 10);
-        let lock_copy = libc::fcntl(lock.as_raw_fd(), libc::F_DUPFD_CLOEXEC, 10);
-        libc::dup2(line_copy, 3);
-        libc::dup2(lock_copy, 4);
+        if line.as_raw_fd() != 3 {
+            libc::dup2(line.as_raw_fd(), 3);
+        }
         let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR);
         for fd in 0..3 {
             libc::dup2(null, fd);
         }
-        libc::syscall(libc::SYS_close_range, 5u32, u32::MAX, 0u32);
+        libc::syscall(libc::SYS_close_range, 4u32, u32::MAX, 0u32);
         std::mem::forget(line);
         OwnedFd::from_raw_fd(3)
     }

@@ -711,3 +711,139 @@ fn load_against_a_silent_server_ends_on_time_and_names_the_timeout() {
     );
     drop(silent);
 }
+
+/// The guard of the run whose supervisor is `supervisor`, once it is there (at most 10 s).
+fn guard_of(lab: &Lab, supervisor: i32) -> i32 {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let guard = common::alive_of_run(&lab.tag)
+            .into_iter()
+            .find(|(_, stat)| {
+                let after_name = &stat[stat.rfind(')').unwrap() + 1..];
+                stat.contains("(proclab-guard)")
+                    && after_name.split_whitespace().nth(1) == Some(&supervisor.to_string())
+            });
+        if let Some((pid, _)) = guard {
+            return pid;
+        }
+        assert!(Instant::now() < deadline, "no guard for {supervisor}");
+        thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// Kills the guard and the supervisor of a run together (`pkill -9 proclab`), and waits
+/// until no process of the run is alive: nobody is left to clean up, so every process must
+/// notice by itself. Returns how long that took; past `GONE_WITHIN`, kills what is left and
+/// panics with it. The run's directory stays (nobody could remove it; its lock is free).
+fn kill_supervisor_and_guard(lab: &Lab, mut child: Child, guard: i32) -> Duration {
+    let supervisor = child.id() as i32;
+    let _ = nix::sys::signal::kill(Pid::from_raw(guard), Signal::SIGKILL);
+    let _ = nix::sys::signal::kill(Pid::from_raw(supervisor), Signal::SIGKILL);
+    let killed = Instant::now();
+    let _ = child.wait();
+    loop {
+        let alive = common::alive_of_run(&lab.tag);
+        if alive.is_empty() {
+            return killed.elapsed();
+        }
+        if killed.elapsed() > GONE_WITHIN {
+            for (pid, _) in &alive {
+                let _ = nix::sys::signal::kill(Pid::from_raw(*pid), Signal::SIGKILL);
+            }
+            panic!(
+                "alive {:?} after supervisor and guard: {alive:?}",
+                killed.elapsed()
+            );
+        }
+        thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// `kill -9` of the supervisor and its guard together, at a random moment of every lesson (at
+/// `--speed 20`, four lessons at a time): within a second (three, on this machine) nothing of
+/// the run is alive, wherever its processes were: in a futex wait whose holder died, reading
+/// a pipe, spinning, in a thread of tokio. Then the next run removes the dead run's
+/// directory.
+#[test]
+fn supervisor_and_guard_killed_together_leave_nothing_of_any_lesson() {
+    let moments = Moments::new();
+    let lessons: Vec<(String, Duration)> = (1..=17)
+        .map(|n| (n.to_string(), moments.up_to(Duration::from_millis(800))))
+        .collect();
+    let queue = std::sync::Mutex::new(lessons);
+    let failures = std::sync::Mutex::new(Vec::new());
+    thread::scope(|scope| {
+        for _ in 0..4 {
+            scope.spawn(|| {
+                loop {
+                    let Some((lesson, after)) = queue.lock().unwrap().pop() else {
+                        return;
+                    };
+                    let lab = Lab::new();
+                    let args = ["run", &lesson, "--json", "--speed", "20"];
+                    let mut child = lab.spawn(lab.command(&args), Stdio::null());
+                    let mut stdout = child.stdout.take().unwrap();
+                    let drain = thread::spawn(move || {
+                        let _ = std::io::copy(&mut stdout, &mut std::io::sink());
+                    });
+                    let guard = guard_of(&lab, child.id() as i32);
+                    thread::sleep(after);
+                    let gone = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        kill_supervisor_and_guard(&lab, child, guard)
+                    }));
+                    let _ = drain.join();
+                    match gone {
+                        Ok(gone) => {
+                            eprintln!("lesson {lesson}, killed after {after:?}: gone in {gone:?}")
+                        }
+                        Err(_) => failures
+                            .lock()
+                            .unwrap()
+                            .push(format!("lesson {lesson} at {after:?}")),
+                    }
+                }
+            });
+        }
+    });
+    let failures = failures.into_inner().unwrap();
+    assert!(failures.is_empty(), "left something alive: {failures:?}");
+}
+
+/// The same for `serve`, every model, with clients connected and half of them mid-conversation:
+/// every handler goes, and every client sees its connection end.
+#[test]
+fn supervisor_and_guard_killed_together_leave_nothing_of_serve() {
+    thread::scope(|scope| {
+        for model in ["fork", "thread", "poll", "epoll", "iterative"] {
+            scope.spawn(move || {
+                let lab = Lab::new();
+                let port = free_port().to_string();
+                let args = ["serve", "--model", model, "--port", &port, "--json"];
+                let mut child = lab.spawn(lab.command(&args), Stdio::null());
+                let mut stdout = child.stdout.take().unwrap();
+                let drain = thread::spawn(move || {
+                    let _ = std::io::copy(&mut stdout, &mut std::io::sink());
+                });
+                let guard = guard_of(&lab, child.id() as i32);
+                let mut clients: Vec<TcpStream> =
+                    (0..4).map(|_| connect(port.parse().unwrap())).collect();
+                if model != "iterative" {
+                    for client in clients.iter_mut().step_by(2) {
+                        assert_eq!(hello(client).unwrap(), b"HELLO", "{model}");
+                    }
+                }
+                kill_supervisor_and_guard(&lab, child, guard);
+                for client in &mut clients {
+                    client.set_read_timeout(Some(GONE_WITHIN)).unwrap();
+                    let mut byte = [0u8; 1];
+                    match client.read(&mut byte) {
+                        Ok(0) => {}
+                        Err(error) if error.kind() == std::io::ErrorKind::ConnectionReset => {}
+                        other => panic!("{model}: a client of the killed server got {other:?}"),
+                    }
+                }
+                let _ = drain.join();
+            });
+        }
+    });
+}

@@ -712,12 +712,14 @@ pub fn fork_unreported(work: impl FnOnce()) -> Result<Pid, ProcessError> {
         return Err(ProcessError::ThreadsRunning(threads));
     }
     let _ = std::io::stdout().flush();
+    let parent = nix::unistd::getpid();
     // SAFETY: no other thread of the lab's runs (checked above), so no lock is copied into the
     // child held. The child runs `work` and leaves with `_exit`, never returning into the
     // parent's code, and runs none of its clean-up.
     match unsafe { nix::unistd::fork() } {
         Err(errno) => Err(ProcessError::System("fork", errno)),
         Ok(nix::unistd::ForkResult::Child) => {
+            crate::runtime::lifeline::follow_the_run(parent.as_raw());
             // Not a word from this child, not even the waits of the locks it takes: events
             // from a pid the lab never saw forked would have no place in its tree.
             crate::runtime::context::stop_emitting();

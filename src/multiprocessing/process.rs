@@ -43,6 +43,7 @@ use nix::unistd::{ForkResult, fork, getpid};
 
 use crate::runtime::context;
 use crate::runtime::event::Kind;
+use crate::runtime::lifeline;
 use crate::runtime::outcome::TargetResult;
 use crate::runtime::wait;
 
@@ -332,12 +333,16 @@ impl Process {
         };
         with_unreaped(|unreaped| unreaped.reserve(1));
         let forked_at = context::now();
+        let parent = getpid();
         // SAFETY: no other thread of the lab's runs (checked just above), so no lock held by
         // another thread is copied into the child locked. The child only runs the target and
         // then leaves through `_exit`, never returning into the parent's code.
         match unsafe { fork() } {
             Err(errno) => Err(ProcessError::System("fork", errno)),
-            Ok(ForkResult::Child) => self.be_the_child(),
+            Ok(ForkResult::Child) => {
+                lifeline::follow_the_run(parent.as_raw());
+                self.be_the_child()
+            }
             Ok(ForkResult::Parent { child: pid }) => {
                 // The child has its own copy of the target and of everything it owns; the
                 // parent's copy goes now (a connection moved into it is closed here).
