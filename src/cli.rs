@@ -99,9 +99,36 @@ pub enum Command {
         #[arg(long)]
         port: u16,
     },
+    /// Run any program under the lab's eye, from the outside (ptrace): its processes, threads,
+    /// waits, exits and output as the lab's own lines, tree and timeline, with Python's names
+    /// for a Python program. `proclab trace step1.py` runs it with python3. Exit status: the
+    /// program's.
+    Trace(TraceArgs),
     /// Play a recording (`run --record FILE`, or any asciicast v2 file) in this terminal, at
     /// the pace it was recorded.
     Replay(ReplayArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct TraceArgs {
+    /// One JSON object per line instead of the human view (the lab's event schema; the first
+    /// line, `trace`, says that the events were traced).
+    #[arg(long)]
+    pub json: bool,
+    /// Also write the human view, as shown, to FILE: an asciicast v2 recording.
+    #[arg(long, value_name = "FILE", conflicts_with = "json")]
+    pub record: Option<std::path::PathBuf>,
+    /// Draw every process and thread in the tree and the timeline: do not fold alike ones.
+    #[arg(long)]
+    pub no_fold: bool,
+    /// The program and its arguments (put `--` before them when they begin with `-`).
+    #[arg(
+        required = true,
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "PROGRAM [ARGS]..."
+    )]
+    pub program: Vec<String>,
 }
 
 #[derive(Args, Debug)]
@@ -327,6 +354,8 @@ pub enum Status {
     Usage,
     /// Stopped by this signal.
     Interrupted(i32),
+    /// The traced program's own exit status.
+    Exited(i32),
 }
 
 impl Status {
@@ -337,6 +366,7 @@ impl Status {
             Status::Usage => 2,
             // The shell's convention: 128 + the signal's number.
             Status::Interrupted(signal) => (128 + signal).clamp(0, 255) as u8,
+            Status::Exited(code) => code.clamp(0, 255) as u8,
         }
     }
 }
@@ -478,6 +508,7 @@ fn run(cli: Cli) -> Result<Status> {
     let json = match &cli.command {
         Some(Command::Run(args)) => args.json,
         Some(Command::Serve(args)) => args.json,
+        Some(Command::Trace(args)) => args.json,
         _ => false,
     };
     let colour = match (cli.color, cli.no_color || json) {
@@ -524,6 +555,7 @@ fn run(cli: Cli) -> Result<Status> {
             Ok(Status::Success)
         }
         Command::Serve(args) => serve(args, theme, ascii),
+        Command::Trace(args) => trace(args, theme, ascii),
         Command::Replay(args) => replay::run(&ReplayOptions {
             path: args.file,
             speed: args.speed,
@@ -632,6 +664,58 @@ fn serve(args: ServeArgs, theme: Theme, ascii: bool) -> Result<Status> {
         speed: 1.0,
     };
     finish_view(supervisor::run(options, view)?, None)
+}
+
+/// `proclab trace`: checks the program and that tracing is allowed here (bad input, status 2,
+/// before anything runs), then runs it under the supervisor with the tracer as main process.
+fn trace(args: TraceArgs, theme: Theme, ascii: bool) -> Result<Status> {
+    let command = crate::trace::Command::new(&args.program)?;
+    crate::trace::check_permission()?;
+    let mut recording = None;
+    let view = if args.json {
+        View::Json(JsonView::new())
+    } else {
+        let looks = Looks {
+            screen: Screen::of_terminal(false, true),
+            theme,
+            ascii,
+            fold: !args.no_fold,
+        };
+        let mut view = HumanView::new(looks.clone(), None, 0);
+        if let Some(path) = &args.record {
+            let title = format!("proclab · trace · {}", command.argv.join(" "));
+            let height = looks.screen.height.unwrap_or(ROWS_OFF_A_TERMINAL);
+            let header = Header::new(looks.screen.width, height, title, looks.theme.name);
+            let recorder = Recorder::create(path, &header).map_err(|error| {
+                Error::Usage(format!(
+                    "cannot write the recording {}: {}",
+                    path.display(),
+                    crate::runtime::errno::describe_io(&error)
+                ))
+            })?;
+            let recorder = std::rc::Rc::new(std::cell::RefCell::new(recorder));
+            view.record_to(recorder.clone());
+            recording = Some(recorder);
+        }
+        View::Human(Box::new(view))
+    };
+    let options = RunOptions {
+        program: Program::Trace { command },
+        speed: 1.0,
+    };
+    let outcome = supervisor::run(options, view)?;
+    let status = finish_view(outcome, recording.as_deref())?;
+    if let Some(recording) = recording {
+        let mut recording = recording.borrow_mut();
+        recording.finish().map_err(|error| {
+            Error::System(format!(
+                "cannot write the recording {}: {}",
+                recording.path().display(),
+                crate::runtime::errno::describe_io(&error)
+            ))
+        })?;
+    }
+    Ok(status)
 }
 
 fn run_lesson(args: RunArgs, theme: Theme, ascii: bool) -> Result<Status> {
@@ -773,6 +857,7 @@ fn finish_view(
         Outcome::Finished | Outcome::OutputClosed => Status::Success,
         Outcome::Failed | Outcome::OutputFailed => Status::Failure,
         Outcome::Interrupted(signal) => Status::Interrupted(signal),
+        Outcome::Exited(code) => Status::Exited(code),
     })
 }
 

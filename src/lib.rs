@@ -37,6 +37,8 @@
 //!   each step's Python and Rust (`code`).
 //! - `tools`: `serve`/`client` (the echo server and client; `models`: the same service as an
 //!   iterative, thread, poll and epoll server), `bench`, `load`, `replay` (plays a recording).
+//! - `trace`: `proclab trace PROGRAM`, any program (the tutorial's Python first) watched from
+//!   the outside with `ptrace` and a seccomp filter, its events in the lab's schema.
 //! - `cli`: every command-line definition, and the dispatch to the rest.
 //! - `error`: the lab's errors.
 
@@ -54,4 +56,5 @@ pub mod runtime;
 pub mod supervisor;
 pub mod threading;
 pub mod tools;
+pub mod trace;
 pub mod view;

@@ -74,6 +74,10 @@ pub enum Program {
         name: &'static str,
         main: Box<dyn FnOnce() -> Result<()>>,
     },
+    /// `proclab trace`: the main process is the tracer (see `trace`), which runs the program
+    /// and speaks for it; the program's exit status becomes proclab's. A tree and a timeline
+    /// close the run, as a lesson's.
+    Trace { command: crate::trace::Command },
 }
 
 /// How a run ended.
@@ -83,6 +87,8 @@ pub enum Outcome {
     Finished,
     /// The lesson failed: an error or a panic in its main process.
     Failed,
+    /// The traced program exited with this status (not 0), or was killed (128 + N).
+    Exited(i32),
     /// A signal (Ctrl-C ...) stopped the run.
     Interrupted(i32),
     /// Standard output was closed (`proclab run 1 | head`): stopped quietly.
@@ -170,13 +176,18 @@ fn supervise(
     install_panic_hook();
     nix::sys::prctl::set_child_subreaper(true)?;
     let is_lesson = matches!(options.program, Program::Lesson { .. });
+    let is_trace = matches!(options.program, Program::Trace { .. });
     // A lesson's output is its point: the supervisor waits for a slow reader (never past a
     // stop). A server's annotations are not worth a stalled client: they are dropped instead.
-    output::set_mode(if is_lesson { Mode::Wait } else { Mode::Drop });
+    output::set_mode(if is_lesson || is_trace {
+        Mode::Wait
+    } else {
+        Mode::Drop
+    });
     let mut run = Run {
         view,
         history: Vec::new(),
-        keep_history: is_lesson,
+        keep_history: is_lesson || is_trace,
         output_closed: false,
         output_failed: None,
         not_shown: 0,
@@ -206,6 +217,7 @@ fn supervise(
             ("main", pacing.step_mode || pacing.predict)
         }
         Program::Tool { name, .. } => (*name, false),
+        Program::Trace { .. } => ("tracer", false),
     };
     run.flush();
 
@@ -290,6 +302,7 @@ fn supervise(
         }
         match main_exitcode {
             Some(0) => break Outcome::Finished,
+            Some(code) if is_trace => break Outcome::Exited(code),
             Some(_) => break Outcome::Failed,
             None => {}
         }
@@ -305,7 +318,12 @@ fn supervise(
     let killed = run.kill_everything_below(supervisor);
     let reaped_in_clean_up = run.reaped - reaped_before;
     run.drain_events(&event_reader, &mut buffer);
-    if !killed.is_empty() && matches!(outcome, Outcome::Finished | Outcome::Failed) {
+    if !killed.is_empty()
+        && matches!(
+            outcome,
+            Outcome::Finished | Outcome::Failed | Outcome::Exited(_)
+        )
+    {
         let list: Vec<String> = killed
             .iter()
             .map(|(pid, name)| text!(en: "{pid} ({name})", zh: "{pid}（{name}）"))
@@ -351,7 +369,7 @@ fn supervise(
     drop(run_dir);
     let outcome_word = match outcome {
         Outcome::Finished => "finished",
-        Outcome::Failed => "failed",
+        Outcome::Failed | Outcome::Exited(_) => "failed",
         Outcome::Interrupted(_) => "interrupted",
         Outcome::OutputClosed | Outcome::OutputFailed => "stopped",
     };
@@ -365,13 +383,13 @@ fn supervise(
         wall: context::elapsed(),
         outcome: outcome_word.to_string(),
     }));
-    if !is_lesson {
+    if !is_lesson && !is_trace {
         // The last lines of a server get the grace period, not an unbounded wait.
         output::set_stopping();
     }
     let finished = if run.output_closed {
         Ok(())
-    } else if is_lesson {
+    } else if is_lesson || is_trace {
         run.view.finish(&run.history)
     } else {
         run.view.flush()
@@ -455,6 +473,7 @@ fn be_the_main_process(program: Program, name: &str) -> ! {
             lab.finish()
         }
         Program::Tool { main, .. } => main(),
+        Program::Trace { command } => process::exit(crate::trace::trace(command)?),
     }));
     match outcome {
         Ok(Ok(())) => process::exit(0),

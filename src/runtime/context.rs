@@ -387,6 +387,12 @@ pub fn emit_woke_then(on: &str, object: &str, after: f64, then: &Kind) {
 }
 
 /// The slow path of `emit`: serde, and a text too long for one atomic write shortened.
+/// Writes whole event lines to the supervisor: `proclab trace`'s tracer, which speaks for the
+/// processes it traces (their events carry their pids, not its own).
+pub fn send_lines(lines: &[u8]) {
+    write_whole(EVENT_FD.load(Ordering::SeqCst), lines);
+}
+
 fn send_slowly(event: Event) {
     let mut text = event.to_json();
     if text.len() >= MAX_EVENT_BYTES {

@@ -366,6 +366,8 @@ impl Lives {
             }
             Kind::Step { .. } => self.steps_begun += 1,
             Kind::Say { .. }
+            | Kind::Trace { .. }
+            | Kind::Exec { .. }
             | Kind::Note { .. }
             | Kind::State { .. }
             | Kind::Error { .. }

@@ -660,6 +660,31 @@ impl HumanView {
                 );
                 writeln!(self.out, "{}", self.quiet(legend.normal()))
             }
+            Kind::Trace { command, .. } => {
+                let rule = "─".repeat(self.width());
+                writeln!(self.out, "{}", self.quiet(rule.normal()))?;
+                let command = command.join(" ");
+                let heading = text!(
+                    en: "proclab · trace · {command} (seen from outside, with ptrace)",
+                    zh: "proclab · 跟踪 · {command}（用 ptrace 从外部观察）",
+                );
+                for line in notes::plain_lines(&heading, self.width()) {
+                    writeln!(self.out, "{}", line.bold())?;
+                }
+                writeln!(self.out, "{}", self.quiet(rule.normal()))?;
+                let (time, name, what) = match lang::current() {
+                    Lang::En => ("time", "name", "what happened"),
+                    Lang::Zh => ("时间", "名称", "发生了什么"),
+                };
+                let legend = format!(
+                    "{} {:>6} {:>6}  {} │ {what}",
+                    pad_left(time, 8),
+                    "pid",
+                    "ppid",
+                    pad(name, 13),
+                );
+                writeln!(self.out, "{}", self.quiet(legend.normal()))
+            }
             Kind::Step { index, title } => self.begin_step(*index, title),
             Kind::Pause { quit, .. } => self.after_prompt(*quit),
             Kind::Wait { .. } if event.kind.as_prompt() == Some(Prompt::Prediction) => {
@@ -718,6 +743,7 @@ impl HumanView {
             }
             Kind::Spawn { .. }
             | Kind::Start
+            | Kind::Exec { .. }
             | Kind::Done { .. }
             | Kind::Exit { .. }
             | Kind::State { .. }
@@ -1386,6 +1412,10 @@ fn lifecycle_text(event: &Event) -> String {
             en: "forked child {child} ({child_name})",
             zh: "fork 出子进程 {child}（{child_name}）",
         ),
+        Kind::Exec { args, .. } => {
+            let args = args.join(" ");
+            text!(en: "exec: now runs {args}", zh: "exec：现在运行 {args}")
+        }
         Kind::Start => match actor {
             Some(actor) => text!(en: "{actor} started", zh: "{actor}开始运行"),
             None => text!(en: "started", zh: "开始运行"),
@@ -1447,6 +1477,7 @@ fn lifecycle_text(event: &Event) -> String {
             )
         }
         Kind::Lesson { .. }
+        | Kind::Trace { .. }
         | Kind::Step { .. }
         | Kind::Pause { .. }
         | Kind::Say { .. }

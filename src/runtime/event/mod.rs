@@ -50,6 +50,13 @@ pub enum Kind {
         #[serde(default)]
         lang: String,
     },
+    /// First event of `proclab trace`: the program traced, with its arguments. Every event
+    /// after it that is not the lab's own was seen from the outside (`traced_by`: `ptrace`
+    /// with a seccomp filter), not reported by the program.
+    Trace {
+        command: Vec<String>,
+        traced_by: String,
+    },
     /// A step of the lesson begins.
     Step { index: u32, title: String },
     /// Said by a parent right after `fork` gave it a child.
@@ -57,6 +64,9 @@ pub enum Kind {
     /// Said by a child process (or a new thread, with `tid` and `thread`, or a task), first
     /// thing.
     Start,
+    /// The process replaced its program (`execve`, seen by `proclab trace`): the new program's
+    /// path and its arguments.
+    Exec { program: String, args: Vec<String> },
     /// The program's own output line.
     Say { text: String },
     /// The lab's annotation: what just happened and why.
