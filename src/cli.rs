@@ -9,7 +9,7 @@ use std::time::Duration;
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use colored::Colorize;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Status};
 use crate::lab::Pacing;
 use crate::lessons::{self, LESSONS};
 use crate::repeat::{self, RepeatOptions};
@@ -343,32 +343,6 @@ pub enum ColorWhen {
     Auto,
     Always,
     Never,
-}
-
-/// Exit statuses: 0 success, 1 the lesson failed, 2 bad input, 128 + N stopped by signal N
-/// (130 Ctrl-C, 143 SIGTERM, 129 SIGHUP), after cleaning up.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Status {
-    Success,
-    Failure,
-    Usage,
-    /// Stopped by this signal.
-    Interrupted(i32),
-    /// The traced program's own exit status.
-    Exited(i32),
-}
-
-impl Status {
-    pub fn code(self) -> u8 {
-        match self {
-            Status::Success => 0,
-            Status::Failure => 1,
-            Status::Usage => 2,
-            // The shell's convention: 128 + the signal's number.
-            Status::Interrupted(signal) => (128 + signal).clamp(0, 255) as u8,
-            Status::Exited(code) => code.clamp(0, 255) as u8,
-        }
-    }
 }
 
 fn parse_seed(text: &str) -> std::result::Result<u64, String> {

@@ -2,11 +2,39 @@
 
 use std::fmt;
 
+use crate::multiprocessing::pipe::ConnectionError;
 use crate::multiprocessing::process::ProcessError;
+use crate::multiprocessing::queue::QueueError;
 use crate::multiprocessing::synchronize::SyncError;
 use crate::threading::thread::ThreadError;
 
 pub type Result<T> = std::result::Result<T, Error>;
+
+/// Exit statuses: 0 success, 1 the lesson failed, 2 bad input, 128 + N stopped by signal N
+/// (130 Ctrl-C, 143 SIGTERM, 129 SIGHUP), after cleaning up.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Status {
+    Success,
+    Failure,
+    Usage,
+    /// Stopped by this signal.
+    Interrupted(i32),
+    /// The traced program's own exit status.
+    Exited(i32),
+}
+
+impl Status {
+    pub fn code(self) -> u8 {
+        match self {
+            Status::Success => 0,
+            Status::Failure => 1,
+            Status::Usage => 2,
+            // The shell's convention: 128 + the signal's number.
+            Status::Interrupted(signal) => (128 + signal).clamp(0, 255) as u8,
+            Status::Exited(code) => code.clamp(0, 255) as u8,
+        }
+    }
+}
 
 #[derive(Debug)]
 pub enum Error {
@@ -66,6 +94,19 @@ impl From<SyncError> for Error {
 impl From<ThreadError> for Error {
     fn from(error: ThreadError) -> Error {
         Error::Thread(error)
+    }
+}
+
+/// A pipe or a queue used wrongly is a lesson's error: its message says what went wrong.
+impl From<ConnectionError> for Error {
+    fn from(error: ConnectionError) -> Error {
+        Error::lesson(error.to_string())
+    }
+}
+
+impl From<QueueError> for Error {
+    fn from(error: QueueError) -> Error {
+        Error::lesson(error.to_string())
     }
 }
 

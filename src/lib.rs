@@ -13,6 +13,8 @@
 //!
 //! The map. Dependencies point one way: the runtime at the bottom, the Python-shaped API on it,
 //! lessons on the API; the supervisor, the views and the tools above them all.
+//! - `i18n`: the two languages of the lab's prose (`Text`, `text!`, the language of the run)
+//!   and the helpers that know Chinese is written without spaces.
 //! - `runtime`: what every process of a run uses: who am I and where my events go
 //!   (`context`), the event record and its JSON line (`event`), waiting made visible (`wait`),
 //!   `/proc` (`procfs`), what a failed system call means and how to remedy it (`errno`).
@@ -40,10 +42,26 @@
 //! - `trace`: `proclab trace PROGRAM`, any program (the tutorial's Python first) watched from
 //!   the outside with `ptrace` and a seccomp filter, its events in the lab's schema.
 //! - `cli`: every command-line definition, and the dispatch to the rest.
-//! - `error`: the lab's errors.
+//! - `error`: the lab's errors, and the exit status each one gives.
+//!
+//! The layers, bottom first. A module imports from its own layer and the layers below it,
+//! never from one above, and no files import each other in a circle (`tests/layers.rs` reads
+//! this list and checks both):
+//! 1. `i18n` (and `view::lang`, its old name, until the lessons import from one prelude)
+//! 2. `runtime`
+//! 3. `threading`, `multiprocessing`
+//! 4. `error`, `measure`; `tools::echo` and `tools::models`, the servers lessons run;
+//!    `view::notes`, the notes' Markdown (the lab reads its step titles there), and
+//!    `view::output`
+//! 5. `lab`
+//! 6. `lessons`
+//! 7. `outcomes`, `predict`
+//! 8. `supervisor`, `repeat`, `view`, `tools`
+//! 9. `cli`
 
 pub mod cli;
 pub mod error;
+pub mod i18n;
 pub mod lab;
 pub mod lesson;
 pub mod lessons;

@@ -92,12 +92,6 @@ impl fmt::Display for ConnectionError {
 
 impl std::error::Error for ConnectionError {}
 
-impl From<ConnectionError> for crate::error::Error {
-    fn from(error: ConnectionError) -> crate::error::Error {
-        crate::error::Error::lesson(error.to_string())
-    }
-}
-
 /// Makes a pipe and returns its two ends (Python's `Pipe(duplex)`). With `duplex`, both ends
 /// send and receive; without, the first only receives and the second only sends.
 pub fn pipe(duplex: bool) -> Result<(Connection, Connection), ConnectionError> {

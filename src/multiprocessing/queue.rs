@@ -93,12 +93,6 @@ impl From<ConnectionError> for QueueError {
     }
 }
 
-impl From<QueueError> for crate::error::Error {
-    fn from(error: QueueError) -> crate::error::Error {
-        crate::error::Error::lesson(error.to_string())
-    }
-}
-
 /// `multiprocessing.Queue(maxsize)` carrying messages of type `T`. Clones are handles to the
 /// same queue.
 pub struct Queue<T> {

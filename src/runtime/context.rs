@@ -493,19 +493,19 @@ macro_rules! say {
     };
 }
 
-/// The lab's annotation on what just happened, in both languages (see `view::lang`):
+/// The lab's annotation on what just happened, in both languages (see `i18n`):
 /// `note!(en: "{pid} was reaped", zh: "{pid} 已被回收", pid = child)`. Only the language of
 /// the run is formatted. There is no English-only form: a note without its Chinese does not
 /// compile.
 #[macro_export]
 macro_rules! note {
     (en: $en:literal, zh: $zh:literal $(, $($arg:tt)*)?) => {
-        match $crate::view::lang::current() {
-            $crate::view::lang::Lang::En => $crate::runtime::context::emit_text(
+        match $crate::i18n::current() {
+            $crate::i18n::Lang::En => $crate::runtime::context::emit_text(
                 $crate::runtime::context::TextKind::Note,
                 format_args!($en $(, $($arg)*)?),
             ),
-            $crate::view::lang::Lang::Zh => $crate::runtime::context::emit_text(
+            $crate::i18n::Lang::Zh => $crate::runtime::context::emit_text(
                 $crate::runtime::context::TextKind::Note,
                 format_args!($zh $(, $($arg)*)?),
             ),

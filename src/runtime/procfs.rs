@@ -7,9 +7,9 @@ use std::fs;
 
 use nix::unistd::Pid;
 
+use crate::i18n::Text;
 use crate::runtime::context;
 use crate::runtime::event::Kind;
-use crate::view::lang::Text;
 
 /// One line of `/proc/<pid>/stat`, the fields the lab uses.
 #[derive(Debug, Clone, PartialEq)]

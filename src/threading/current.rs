@@ -14,28 +14,12 @@
 //! functions return a snapshot of each (`ThreadInfo`).
 
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Mutex, MutexGuard};
 
-use super::thread::{Shared, ThreadError};
+use super::thread::{Shared, ThreadError, started_threads};
 use crate::runtime::context;
 
 /// The name Python gives a process's first thread.
 pub const MAIN_THREAD_NAME: &str = "MainThread";
-
-/// Threads started by this process (with their daemon flag), as `Thread::start` lists them.
-/// Finished ones are dropped from the list when the next thread starts.
-static STARTED: Mutex<Vec<(Arc<Shared>, bool)>> = Mutex::new(Vec::new());
-
-fn started_threads() -> MutexGuard<'static, Vec<(Arc<Shared>, bool)>> {
-    STARTED.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-/// Called by `Thread::start` once the thread exists.
-pub(crate) fn started(shared: Arc<Shared>, daemon: bool) {
-    let mut threads = started_threads();
-    threads.retain(|(thread, _)| !thread.finished.load(Ordering::SeqCst));
-    threads.push((shared, daemon));
-}
 
 /// One thread, as `current_thread()` or `enumerate()` saw it.
 #[derive(Debug, Clone, PartialEq)]

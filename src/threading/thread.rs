@@ -28,7 +28,7 @@ use std::ffi::c_void;
 use std::fmt;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use nix::errno::Errno;
 
@@ -71,7 +71,8 @@ type Target = Box<dyn FnOnce() -> Result<(), String> + Send + 'static>;
 /// What the new thread runs: the target wrapped with its reporting; returns the thread's code.
 type Run = Box<dyn FnOnce() -> i32 + Send + 'static>;
 
-/// What the new thread and its handle share (and `current::enumerate`, which lists them).
+/// What the new thread and its handle share (and `current::enumerate`, which lists them from
+/// `started_threads`).
 pub(crate) struct Shared {
     pub(crate) name: String,
     /// Whether the thread reports its own start and end as events.
@@ -106,6 +107,21 @@ pub struct Thread {
 
 /// Default names follow Python: `Thread-1`, `Thread-2` ... for this process's threads.
 static CREATED: AtomicU32 = AtomicU32::new(0);
+
+/// Threads started by this process (with their daemon flag), as `Thread::start` lists them.
+/// Finished ones are dropped from the list when the next thread starts.
+static STARTED: Mutex<Vec<(Arc<Shared>, bool)>> = Mutex::new(Vec::new());
+
+pub(crate) fn started_threads() -> MutexGuard<'static, Vec<(Arc<Shared>, bool)>> {
+    STARTED.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Called by `Thread::start` once the thread exists.
+fn started(shared: Arc<Shared>, daemon: bool) {
+    let mut threads = started_threads();
+    threads.retain(|(thread, _)| !thread.finished.load(Ordering::SeqCst));
+    threads.push((shared, daemon));
+}
 
 /// Non-daemon threads started and not joined yet: the process joins them on its way out.
 static NOT_JOINED: Mutex<Vec<(libc::pthread_t, Arc<Shared>)>> = Mutex::new(Vec::new());
@@ -198,7 +214,7 @@ impl Thread {
         let argument = Box::into_raw(Box::new(run)).cast::<c_void>();
         // Listed by `enumerate()` from now on, before it runs, so that its own first call of
         // `current_thread()` finds it (Python lists a thread once `start()` returns).
-        super::current::started(self.shared.clone(), self.daemon);
+        started(self.shared.clone(), self.daemon);
         let mut handle: libc::pthread_t = 0;
         // SAFETY: `handle` is valid for writing, the attributes are the defaults (null), and
         // `run_target` is a C-ABI function that takes exactly the pointer we pass.

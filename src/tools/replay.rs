@@ -19,8 +19,7 @@ use nix::sys::signal::{SaFlags, SigAction, SigHandler, SigSet, Signal, sigaction
 use nix::sys::termios::{LocalFlags, SetArg, Termios, tcgetattr, tcsetattr};
 use serde_json::Value;
 
-use crate::cli::Status;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Status};
 use crate::view::output::{self, Output};
 use crate::view::render::terminal_width;
 

@@ -16,7 +16,7 @@ use textwrap::core::Word;
 use textwrap::wrap_algorithms::wrap_first_fit;
 use unicode_width::UnicodeWidthStr;
 
-use crate::view::lang;
+use crate::i18n as lang;
 
 /// A lesson's notes, split into the introduction and one section per step.
 #[derive(Debug, Clone, PartialEq)]
