@@ -12,10 +12,10 @@
 
 pub mod prelude {
     pub use crate::error::{Error, Result};
+    pub use crate::i18n::Text;
     pub use crate::lab::{Lab, describe, stated};
     pub use crate::multiprocessing::shared::SharedMemory;
     pub use crate::runtime::{context, procfs, wait};
-    pub use crate::view::lang::Text;
     pub use crate::{note, say, text};
     /// `lab.rng().random_range(..)` and the other methods of the seeded generator.
     pub use rand::RngExt;

@@ -14,8 +14,8 @@
 //! order and never change (classrooms write them on the board).
 
 use crate::error::{Error, Result};
+use crate::i18n::Text;
 use crate::lab::Lab;
-use crate::view::lang::Text;
 
 /// One lesson: what the registry and the CLI know of it, and the code that runs it.
 #[derive(Debug)]
@@ -150,7 +150,7 @@ mod tests {
     /// quote a program's English output at length).
     #[test]
     fn every_lesson_is_in_chinese_too() {
-        use crate::view::lang::{is_cjk, reads_as_chinese};
+        use crate::i18n::{is_cjk, reads_as_chinese};
         for lesson in LESSONS {
             assert!(
                 reads_as_chinese(lesson.title.zh) && reads_as_chinese(lesson.teaches.zh),

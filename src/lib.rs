@@ -53,7 +53,7 @@
 //! 4. `error`, `measure`; `tools::echo` and `tools::models`, the servers lessons run;
 //!    `view::notes`, the notes' Markdown (the lab reads its step titles there), and
 //!    `view::output`
-//! 5. `lab`
+//! 5. `lab`, `lesson` (the prelude a lesson imports)
 //! 6. `lessons`
 //! 7. `outcomes`, `predict`
 //! 8. `supervisor`, `repeat`, `view`, `tools`

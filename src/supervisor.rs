@@ -37,6 +37,7 @@ use nix::sys::wait::{Id, WaitPidFlag, waitid, waitpid};
 use nix::unistd::{ForkResult, Pid, fork, getpid, getppid, pipe2, setpgid};
 
 use crate::error::{Error, Result};
+use crate::i18n as lang;
 use crate::lab::{Lab, Pacing, StepTitles};
 use crate::lessons::Lesson;
 use crate::multiprocessing::process::{self, exitcode_of, poll_timeout};
@@ -47,7 +48,6 @@ use crate::runtime::event::{Event, Kind};
 use crate::runtime::lifeline;
 use crate::runtime::procfs;
 use crate::text;
-use crate::view::lang;
 use crate::view::notes::Notes;
 use crate::view::output::{self, Mode};
 use crate::view::render::View;

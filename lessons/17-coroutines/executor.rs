@@ -186,9 +186,9 @@ impl Reactor {
 /// What the reactor's wait is called where the student sees it, in the run's language (no
 /// `format!`: it is asked for at every wait, also under load).
 fn reactor_name() -> &'static str {
-    match crate::view::lang::current() {
-        crate::view::lang::Lang::En => "the reactor",
-        crate::view::lang::Lang::Zh => "反应器 (reactor)",
+    match crate::i18n::current() {
+        crate::i18n::Lang::En => "the reactor",
+        crate::i18n::Lang::Zh => "反应器 (reactor)",
     }
 }
 
