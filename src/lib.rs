@@ -56,7 +56,7 @@
 //! 5. `lab`, `lesson` (the prelude a lesson imports)
 //! 6. `lessons`
 //! 7. `outcomes`, `predict`
-//! 8. `supervisor`, `repeat`, `view`, `tools`
+//! 8. `supervisor`, `repeat`, `view`, `tools`, `trace`
 //! 9. `cli`
 
 pub mod cli;

@@ -342,7 +342,7 @@ fn every_module_has_a_layer_and_imports_only_its_own_layer_and_those_below() {
     }
     assert!(
         wrong.is_empty(),
-        "imports that run up the layers of src/lib.rs:\n{}",
+        "the layers of src/lib.rs are not kept:\n{}",
         wrong.join("\n")
     );
 }
