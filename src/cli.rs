@@ -25,9 +25,9 @@ use crate::view::lang::{self, Lang};
 use crate::view::notes::{self, Notes};
 use crate::view::output::Output;
 use crate::view::record::{Header, ROWS_OFF_A_TERMINAL, Recorder};
-use crate::view::render::{
-    self, HumanView, JsonView, Looks, Screen, Theme, ThemeName, View, terminal_width,
-};
+use crate::view::render::{HumanView, JsonView, View};
+use crate::view::terminal::{Screen, terminal_width};
+use crate::view::theme::{self, Looks, Theme, ThemeName};
 
 /// A live lab for Linux processes and threads: real fork, real sockets, real threads,
 /// annotated as they happen.
@@ -504,7 +504,7 @@ fn run(cli: Cli) -> Result<Status> {
         None => Lang::from_locale(|name| std::env::var(name).ok()),
     });
     let ascii = cli.ascii;
-    let text = |text: &str| render::to_ascii(text).into_owned();
+    let text = |text: &str| theme::to_ascii(text).into_owned();
     let text = move |t: String| if ascii { text(&t) } else { t };
     match cli.command.unwrap_or(Command::List) {
         Command::List => print_quietly(&text(lesson_table(terminal_width()))),

@@ -28,7 +28,9 @@ use crate::runtime::event::{Bar, Event, Histogram, Kind, Measured};
 use crate::text;
 use crate::view::lang::{self, Text};
 use crate::view::output::Output;
-use crate::view::render::{JsonView, View, terminal_width, to_ascii};
+use crate::view::render::{JsonView, View};
+use crate::view::terminal::terminal_width;
+use crate::view::theme::to_ascii;
 
 /// What `--repeat` was asked to do.
 pub struct RepeatOptions {

@@ -127,7 +127,7 @@ fn a_run_in_chinese_fits_80_and_120_columns_with_and_without_ascii() {
                 "退出码 0",
             ] {
                 let chinese = match ascii {
-                    true => proclab::view::render::to_ascii(chinese),
+                    true => proclab::view::theme::to_ascii(chinese),
                     false => chinese.into(),
                 };
                 assert!(out.contains(chinese.as_ref()), "{chinese}: {context}");

@@ -21,7 +21,7 @@ use serde_json::Value;
 
 use crate::error::{Error, Result, Status};
 use crate::view::output::{self, Output};
-use crate::view::render::terminal_width;
+use crate::view::terminal::terminal_width;
 
 /// What `proclab replay` was asked to do.
 pub struct ReplayOptions {

@@ -34,7 +34,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 
-use crate::view::render::ThemeName;
+use crate::view::theme::ThemeName;
 
 /// The longest a wait at a `--step` prompt lasts in a recording: long enough to see the prompt
 /// and its answer, short enough that nobody waits through the class's discussion again.

@@ -1,0 +1,145 @@
+//! What each event says in words, as both human views show it: the lifecycle lines (forked,
+//! started, reaped, waiting ...), how a run ended, and text cut to a width.
+
+use unicode_width::UnicodeWidthChar;
+
+use crate::runtime::event::{Event, Kind, describe_exitcode};
+use crate::runtime::procfs::describe_state;
+use crate::text;
+use crate::view::lang::{self, Lang};
+use crate::view::notes;
+
+/// The text of a lifecycle event: forked, started, reaped, waiting ...
+pub fn lifecycle_text(event: &Event) -> String {
+    // A task (a coroutine on an executor's thread), a thread, or a process.
+    let actor = match (&event.task, event.tid, lang::current()) {
+        (Some(_), _, Lang::En) => Some("task"),
+        (None, Some(_), Lang::En) => Some("thread"),
+        (Some(_), _, Lang::Zh) => Some("任务"),
+        (None, Some(_), Lang::Zh) => Some("线程"),
+        (None, None, _) => None,
+    };
+    match &event.kind {
+        Kind::Spawn { child, child_name } => text!(
+            en: "forked child {child} ({child_name})",
+            zh: "fork 出子进程 {child}（{child_name}）",
+        ),
+        Kind::Exec { args, .. } => {
+            let args = args.join(" ");
+            text!(en: "exec: now runs {args}", zh: "exec：现在运行 {args}")
+        }
+        Kind::Start => match actor {
+            Some(actor) => text!(en: "{actor} started", zh: "{actor}开始运行"),
+            None => text!(en: "started", zh: "开始运行"),
+        },
+        Kind::Done { code } if let Some(actor) = actor => {
+            text!(en: "{actor} ends (code {code})", zh: "{actor}结束（返回 {code}）")
+        }
+        Kind::Done { code } => text!(
+            en: "leaving with _exit({code})",
+            zh: "调用 _exit({code}) 退出",
+        ),
+        Kind::Exit {
+            child,
+            exitcode,
+            is_thread: true,
+        } => text!(
+            en: "joined thread {child}: code {exitcode}",
+            zh: "join 了线程 {child}：返回 {exitcode}",
+        ),
+        Kind::Exit {
+            child, exitcode, ..
+        } => {
+            let code = describe_exitcode(*exitcode);
+            text!(
+                en: "reaped {child}: exitcode {code}",
+                zh: "回收了子进程 {child}：退出码 {code}",
+            )
+        }
+        Kind::State { of, state, ppid_of } => match (state.chars().next(), ppid_of) {
+            (Some(letter), Some(ppid)) if state != "gone" => {
+                let meaning = describe_state(letter);
+                text!(
+                    en: "/proc/{of}/stat: state {state} ({meaning}), parent {ppid}",
+                    zh: "/proc/{of}/stat：状态 {state}（{meaning}），父进程 {ppid}",
+                )
+            }
+            _ => text!(
+                en: "/proc/{of}: gone (no such process any more)",
+                zh: "/proc/{of}：已消失（这个进程已不存在）",
+            ),
+        },
+        Kind::Wait { on, object } => text!(en: "waits: {on} {object}", zh: "等待：{on} {object}"),
+        Kind::Woke {
+            on,
+            object,
+            after,
+            got,
+        } => {
+            let how = match (*got, lang::current()) {
+                (true, Lang::En) => "got it",
+                (false, Lang::En) => "gave up (timed out)",
+                (true, Lang::Zh) => "等到了",
+                (false, Lang::Zh) => "放弃了（超时）",
+            };
+            let after = crate::lab::describe(std::time::Duration::from_secs_f64(*after));
+            text!(
+                en: "woke: {on} {object}, after {after}: {how}",
+                zh: "醒来：{on} {object}，等了 {after}，{how}",
+            )
+        }
+        Kind::Lesson { .. }
+        | Kind::Trace { .. }
+        | Kind::Step { .. }
+        | Kind::Pause { .. }
+        | Kind::Say { .. }
+        | Kind::Note { .. }
+        | Kind::Error { .. }
+        | Kind::End { .. }
+        | Kind::Question { .. }
+        | Kind::Answer { .. }
+        | Kind::Predict { .. }
+        | Kind::Outcome { .. }
+        | Kind::Summary { .. } => unreachable!("said by the view itself, not as a lifecycle line"),
+    }
+}
+
+/// How the run ended, in the language of the run: the `end` event's `outcome` is an English
+/// word for tools (`finished`, `failed`, `interrupted`, `stopped`).
+pub fn outcome_word(outcome: &str) -> String {
+    let chinese = match outcome {
+        "finished" => "完成",
+        "failed" => "失败",
+        "interrupted" => "被中断",
+        "stopped" => "停止",
+        other => other,
+    };
+    match lang::current() {
+        Lang::En => outcome.to_string(),
+        Lang::Zh => chinese.to_string(),
+    }
+}
+
+/// `text` cut to at most `columns` terminal columns.
+pub fn clip(text: &str, columns: usize) -> String {
+    let mut out = String::new();
+    let mut used = 0;
+    for c in text.chars() {
+        let width = c.width().unwrap_or(0);
+        if used + width > columns {
+            break;
+        }
+        used += width;
+        out.push(c);
+    }
+    out
+}
+
+/// `text` cut to `columns`, with `…` where it was cut.
+pub fn clip_with_ellipsis(text: &str, columns: usize) -> String {
+    if notes::display_width(text) <= columns {
+        text.to_string()
+    } else {
+        format!("{}…", clip(text, columns.saturating_sub(1)))
+    }
+}
