@@ -9,6 +9,7 @@
 //! - `outcomes.rs` (for `src/outcomes.rs`): each lesson's `outcomes.rs` as a module;
 //! - `questions.rs` (for `src/predict.rs`): `questions.md` and `questions.zh.md`, where present;
 //! - `code.rs` (for `src/view/code.rs`): `code/stepK.py` and, where there is one, `stepK.rs`;
+//! - `steps.rs` (for `examples/step.rs`): every `stepK.rs` as a module, with its `main`;
 //! - `each_lesson.rs` (for the tests): a macro that hands another macro one `name => "N"`
 //!   pair per lesson, so that a per-lesson test exists for every folder.
 //!
@@ -372,6 +373,38 @@ fn generate(lessons: &[LessonDir]) -> Vec<(&'static str, String)> {
     }
     code.push_str("];\n");
 
+    let mut steps = header.to_string();
+    let mut table = String::from(
+        "\n/// Every step's Rust program: lesson, step, and its `main`, whose result becomes the\n\
+         /// exit status as a program's would.\n\
+         static STEPS: &[(u32, usize, Main)] = &[\n",
+    );
+    for lesson in lessons {
+        for (i, _) in lesson
+            .code_steps
+            .iter()
+            .enumerate()
+            .filter(|(_, rust)| **rust)
+        {
+            let step = i + 1;
+            let module = format!("lesson{}_step{step}", lesson.number);
+            writeln!(
+                steps,
+                "#[path = {}]\nmod {module};",
+                file(lesson, &format!("code/step{step}.rs"))
+            )
+            .unwrap();
+            writeln!(
+                table,
+                "    ({}, {step}, || std::process::Termination::report({module}::main())),",
+                lesson.number
+            )
+            .unwrap();
+        }
+    }
+    steps.push_str(&table);
+    steps.push_str("];\n");
+
     let mut each = header.to_string();
     each.push_str(
         "/// `each_lesson!(m)` calls `m! { lesson_01 => \"1\", ... }`: one name and number per lesson\n\
@@ -393,6 +426,7 @@ fn generate(lessons: &[LessonDir]) -> Vec<(&'static str, String)> {
         ("outcomes.rs", outcomes),
         ("questions.rs", questions),
         ("code.rs", code),
+        ("steps.rs", steps),
         ("each_lesson.rs", each),
     ]
 }

@@ -1,10 +1,11 @@
 //! The code beside each step (`lessons/NN-slug/code/stepK.py` and `stepK.rs`, what `proclab
 //! code` prints) runs, and prints what the step says: every Python file under `python3`, every
-//! Rust file as the cargo example it is, each bounded in time. The two programs of a step print
+//! Rust file through the example that runs them (`cargo run --example step -- N K`), each
+//! bounded in time. The two programs of a step print
 //! the same lines, so one check serves both.
 //!
-//! The examples are built by `cargo test` (with no filter), as cargo builds every example to
-//! check it compiles; `cargo test --test code_files` alone does not build them, so build them
+//! The example is built by `cargo test` (with no filter), as cargo builds every example to
+//! check it compiles; `cargo test --test code_files` alone does not build it, so build it
 //! first then (`cargo build --examples`).
 
 mod common;
@@ -54,17 +55,20 @@ sys.argv = sys.argv[1:]
 runpy.run_path(sys.argv[0], run_name="__main__")
 "#;
 
-/// `target/<profile>/examples/<name>`, next to this test's own `deps` directory.
-fn example(name: &str) -> PathBuf {
+/// The command that runs step `step` of lesson `number` in Rust: `target/<profile>/examples/step
+/// N K` (next to this test's own `deps` directory), as `cargo run --example step -- N K` does.
+fn rust_step(number: u32, step: u32) -> Command {
     let test = std::env::current_exe().unwrap();
     let profile = test.parent().unwrap().parent().unwrap();
-    let path = profile.join("examples").join(name);
+    let path = profile.join("examples").join("step");
     assert!(
         path.exists(),
         "{} is not built: `cargo test` builds the examples, or `cargo build --examples`",
         path.display()
     );
-    path
+    let mut command = Command::new(path);
+    command.args([number.to_string(), step.to_string()]);
+    command
 }
 
 /// Runs step `step` of lesson `number` (folder `folder`) both ways, with `args`, and returns
@@ -77,7 +81,7 @@ fn both(number: u32, folder: &str, step: u32, args: &[String]) -> [String; 2] {
         .args(["-c", LINE_BUFFERED])
         .arg(lesson_file(folder, &format!("step{step}.py")))
         .args(args);
-    let mut rust = Command::new(example(&format!("lesson{number}-step{step}")));
+    let mut rust = rust_step(number, step);
     rust.args(args);
     if args.is_empty() {
         at_once(python, rust)
@@ -352,7 +356,7 @@ fn lesson_4(step: u32) -> [String; 2] {
             &format!("step{step}.py"),
         ))
         .arg(free_port().to_string());
-    let mut rust = Command::new(example(&format!("lesson4-step{step}")));
+    let mut rust = rust_step(4, step);
     rust.arg(free_port().to_string());
     at_once(python, rust)
 }
@@ -487,7 +491,7 @@ fn proclab_code_prints_both_programs_of_each_step() {
         }
         assert!(
             all.stdout
-                .contains(&format!("cargo run --example lesson1-step{step}"))
+                .contains(&format!("cargo run --example step -- 1 {step}"))
         );
     }
     let one = lab.run(&["code", "spawn-function", "--step", "4"], "");
@@ -511,7 +515,7 @@ fn run_with_code_shows_the_programs_at_the_start_of_each_step() {
     let step_2 = run.stdout.find("Step 2 of 4").expect(&run.stdout);
     let program = run
         .stdout
-        .find("cargo run --example lesson1-step2")
+        .find("cargo run --example step -- 1 2")
         .expect(&run.stdout);
     let step_3 = run.stdout.find("Step 3 of 4").expect(&run.stdout);
     assert!(step_2 < program && program < step_3, "{}", run.stdout);

@@ -4,9 +4,10 @@
 //! Each step of a lesson may have two programs in the lesson's folder, `code/stepK.py` and
 //! `code/stepK.rs`: the tutorial's Python for that step, corrected (ASCII quotes, and each fix
 //! the lesson teaches marked with a `FIX:` comment), and, where it has been written, the same
-//! program in Rust with the lab's API, without the lab's annotations. The Rust ones are cargo
-//! examples (`cargo run --example lesson1-step1`), and the tests run both kinds. They are
-//! compiled into the binary here, so `proclab code` works from any directory.
+//! program in Rust with the lab's API, without the lab's annotations. One cargo example runs
+//! any of the Rust ones (`cargo run --example step -- 1 2`: lesson 1, step 2), and the tests
+//! run both kinds. They are compiled into the binary here, so `proclab code` works from any
+//! directory.
 
 use crate::error::{Error, Result};
 use crate::lessons::Lesson;
@@ -37,9 +38,10 @@ pub fn path(lesson: &Lesson, step: usize, kind: &str) -> String {
     format!("lessons/{}/code/step{step}.{kind}", lesson.folder())
 }
 
-/// The cargo example of step `step`: `lesson1-step2`.
-pub fn example(lesson: &Lesson, step: usize) -> String {
-    format!("lesson{}-step{step}", lesson.number())
+/// The command that runs step `step`'s Rust program: `cargo run --example step -- 1 2`
+/// (`examples/step.rs` runs any step's program).
+pub fn command(lesson: &Lesson, step: usize) -> String {
+    format!("cargo run --example step -- {} {step}", lesson.number())
 }
 
 /// What `proclab code` prints: for each step (or only `only`, from 1), its title, the Python
@@ -88,10 +90,10 @@ pub fn render(lesson: &Lesson, only: Option<usize>) -> Result<String> {
         ));
         if let Some(rust) = code.rust {
             out.push_str(&text!(
-                en: "--- Rust, with the lab's API: {}\n    run it: cargo run --example {}\n\n{}\n",
-                zh: "--- Rust，用实验室的 API 写：{}\n    运行：cargo run --example {}\n\n{}\n",
+                en: "--- Rust, with the lab's API: {}\n    run it: {}\n\n{}\n",
+                zh: "--- Rust，用实验室的 API 写：{}\n    运行：{}\n\n{}\n",
                 path(lesson, step, "rs"),
-                example(lesson, step),
+                command(lesson, step),
                 rust.trim_end()
             ));
         }
@@ -124,9 +126,9 @@ pub fn beside_notes(lesson: &Lesson, notes: Notes, with_notes: bool) -> Notes {
                 ));
                 if let Some(rust) = code.rust {
                     body.push_str(&text!(
-                        en: "\nRust, with the lab's API (`cargo run --example {}`):\n\n```rust\n{}\n```\n",
-                        zh: "\nRust，用实验室的 API 写（`cargo run --example {}`）：\n\n```rust\n{}\n```\n",
-                        example(lesson, i + 1),
+                        en: "\nRust, with the lab's API (`{}`):\n\n```rust\n{}\n```\n",
+                        zh: "\nRust，用实验室的 API 写（`{}`）：\n\n```rust\n{}\n```\n",
+                        command(lesson, i + 1),
                         rust.trim_end()
                     ));
                 }
@@ -145,12 +147,10 @@ mod tests {
     use super::*;
     use crate::lessons::LESSONS;
 
-    /// A lesson with code has it for every step, each Rust program is a cargo example, and
-    /// its `code/` folder holds nothing else than the steps' programs and the formatting
-    /// settings of the Rust ones.
+    /// A lesson with code has it for every step, and its `code/` folder holds nothing else
+    /// than the steps' programs and the formatting settings of the Rust ones.
     #[test]
-    fn each_step_has_its_programs_and_each_rust_one_an_example() {
-        let manifest = include_str!("../../Cargo.toml");
+    fn each_step_has_its_programs() {
         for (folder, steps) in CODE {
             let lesson = LESSONS
                 .iter()
@@ -166,12 +166,6 @@ mod tests {
                     continue;
                 }
                 expected.push(format!("step{step}.rs"));
-                let entry = format!(
-                    "[[example]]\nname = \"{}\"\npath = \"{}\"\n",
-                    example(lesson, step),
-                    path(lesson, step, "rs")
-                );
-                assert!(manifest.contains(&entry), "Cargo.toml lacks:\n{entry}");
             }
             // rustfmt.toml keeps the Rust narrow enough for `run --code` at 80 columns.
             if steps.iter().any(|code| code.rust.is_some()) {

@@ -1,6 +1,6 @@
 //! Lesson 1, step 1: three children from one function, the tutorial's
 //! first way.
-//! Run it alone: `cargo run --example lesson1-step1`.
+//! Run it alone: `cargo run --example step -- 1 1`.
 
 use std::thread::sleep;
 use std::time::Duration;
@@ -19,7 +19,7 @@ fn piao(kwargs: Kwargs) {
     println!("{} is piao end", kwargs.name);
 }
 
-fn main() -> Result<(), ProcessError> {
+pub fn main() -> Result<(), ProcessError> {
     let mut p1 = Process::new(|| piao(Kwargs { name: "alex" }));
     let mut p2 = Process::new(|| piao(Kwargs { name: "wupeiqi" }));
     let mut p3 = Process::new(|| piao(Kwargs { name: "yuanhao" }));

@@ -1,5 +1,5 @@
 //! Lesson 1, step 2: the three children sleep at the same time.
-//! Run it alone: `cargo run --example lesson1-step2`.
+//! Run it alone: `cargo run --example step -- 1 2`.
 
 use std::thread::sleep;
 use std::time::{Duration, Instant};
@@ -17,7 +17,7 @@ fn piao(kwargs: Kwargs) {
     println!("{} is piao end", kwargs.name);
 }
 
-fn main() -> Result<(), ProcessError> {
+pub fn main() -> Result<(), ProcessError> {
     // The parent draws the sleeps, so that it can add them up
     // afterwards.
     let sleeps: Vec<(&str, u64)> = ["alex", "wupeiqi", "yuanhao"]

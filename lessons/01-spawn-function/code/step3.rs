@@ -1,5 +1,5 @@
 //! Lesson 1, step 3: join() waits for one child and reaps it.
-//! Run it alone: `cargo run --example lesson1-step3`.
+//! Run it alone: `cargo run --example step -- 1 3`.
 
 use std::thread::sleep;
 use std::time::Duration;
@@ -12,7 +12,7 @@ fn piao(name: &str) {
     println!("{name} is piao end");
 }
 
-fn main() -> Result<(), ProcessError> {
+pub fn main() -> Result<(), ProcessError> {
     let mut children: Vec<Process> = ["alex", "wupeiqi", "yuanhao"]
         .into_iter()
         .map(|name| Process::new(move || piao(name)).named(name))

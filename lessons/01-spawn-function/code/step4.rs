@@ -1,6 +1,6 @@
 //! Lesson 1, step 4: join_timeout() gives up waiting; the child runs
 //! on.
-//! Run it alone: `cargo run --example lesson1-step4`.
+//! Run it alone: `cargo run --example step -- 1 4`.
 
 use std::thread::sleep;
 use std::time::Duration;
@@ -18,7 +18,7 @@ fn python(exitcode: Option<i32>) -> String {
     exitcode.map_or("None".to_string(), |code| code.to_string())
 }
 
-fn main() -> Result<(), ProcessError> {
+pub fn main() -> Result<(), ProcessError> {
     let mut p = Process::new(|| piao("alex")).named("alex");
     p.start()?;
     // Ok(None): the time ran out and the child is still running.

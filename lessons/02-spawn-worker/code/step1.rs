@@ -1,6 +1,6 @@
 //! Lesson 2, step 1: the subclass style, a `Worker` (the tutorial's
 //! subclass of Process).
-//! Run it alone: `cargo run --example lesson2-step1`.
+//! Run it alone: `cargo run --example step -- 2 1`.
 
 use std::thread::sleep;
 use std::time::Duration;
@@ -34,7 +34,7 @@ fn piao(name: &str) -> Process {
     })
 }
 
-fn main() -> Result<(), ProcessError> {
+pub fn main() -> Result<(), ProcessError> {
     let mut p1 = piao("alex");
     let mut p2 = piao("wupeiqi");
     let mut p3 = piao("yuanhao");

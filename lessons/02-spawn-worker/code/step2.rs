@@ -1,6 +1,6 @@
 //! Lesson 2, step 2: start() runs the worker in a new process; run()
 //! called directly is an ordinary call, in the caller's process.
-//! Run it alone: `cargo run --example lesson2-step2`.
+//! Run it alone: `cargo run --example step -- 2 2`.
 
 use std::thread::sleep;
 use std::time::Duration;
@@ -34,7 +34,7 @@ fn piao(name: &str) -> Process {
     })
 }
 
-fn main() -> Result<(), ProcessError> {
+pub fn main() -> Result<(), ProcessError> {
     println!("main process is pid {}", getpid());
     let mut p = piao("run-direct");
     // No new process: the main process does the work, and waits for it.

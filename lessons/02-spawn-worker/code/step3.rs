@@ -1,7 +1,7 @@
 //! Lesson 2, step 3: default names, `Process-N`, `Piao-N` for an
 //! unnamed worker of type `Piao`, `Process-1:1` for the first child of
 //! `Process-1`.
-//! Run it alone: `cargo run --example lesson2-step3`.
+//! Run it alone: `cargo run --example step -- 2 3`.
 
 use proclab::multiprocessing::{Process, ProcessError, Worker};
 use proclab::runtime::context;
@@ -26,7 +26,7 @@ impl Worker for Piao {
     }
 }
 
-fn main() -> Result<(), ProcessError> {
+pub fn main() -> Result<(), ProcessError> {
     let mut a = Process::new(with_a_child);
     let mut b = Process::new(say_my_name);
     let mut c = Process::from_worker(Piao);

@@ -2,7 +2,7 @@
 //! included; a spawn-style child (fork, then exec of this same program)
 //! starts from the top, and runs the "module-level" bind again, which
 //! fails. The port: the first argument, or the tutorial's 8081.
-//! Run it alone: `cargo run --example lesson2-step4`.
+//! Run it alone: `cargo run --example step -- 2 4`.
 
 use std::error::Error;
 use std::net::TcpListener;
@@ -16,7 +16,7 @@ use proclab::multiprocessing::Process;
 /// interpreter).
 const SPAWNED: &str = "LESSON2_SPAWNED_CHILD";
 
-fn main() -> Result<(), Box<dyn Error>> {
+pub fn main() -> Result<(), Box<dyn Error>> {
     let port: u16 = match std::env::args().nth(1) {
         Some(port) => port.parse()?,
         None => 8081,

@@ -1,6 +1,6 @@
 //! Lesson 3, step 1: a daemon child ends with its parent's work; a
 //! non-daemon child is waited for.
-//! Run it alone: `cargo run --example lesson3-step1`.
+//! Run it alone: `cargo run --example step -- 3 1`.
 
 use std::thread::sleep;
 use std::time::Duration;
@@ -35,7 +35,7 @@ fn parent() -> Result<(), ProcessError> {
     Ok(())
 }
 
-fn main() -> Result<(), ProcessError> {
+pub fn main() -> Result<(), ProcessError> {
     let mut p = Process::new(parent);
     p.start()?;
     println!("parent exitcode {}", p.join()?);

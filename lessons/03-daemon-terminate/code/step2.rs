@@ -1,6 +1,6 @@
 //! Lesson 3, step 2: the two daemon rules, as error values with
 //! Python's messages.
-//! Run it alone: `cargo run --example lesson3-step2`.
+//! Run it alone: `cargo run --example step -- 3 2`.
 
 use std::thread::sleep;
 use std::time::Duration;
@@ -16,7 +16,7 @@ fn tries_to_start_a_child() -> Result<(), ProcessError> {
     Ok(())
 }
 
-fn main() -> Result<(), ProcessError> {
+pub fn main() -> Result<(), ProcessError> {
     let mut late = Process::new(|| sleep(Duration::from_millis(500)));
     late.start()?;
     if let Err(error) = late.set_daemon(true) {

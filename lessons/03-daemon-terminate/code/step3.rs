@@ -1,6 +1,6 @@
 //! Lesson 3, step 3: terminate() kills one process; its child lives on
 //! as an orphan, with a new parent.
-//! Run it alone: `cargo run --example lesson3-step3`.
+//! Run it alone: `cargo run --example step -- 3 3`.
 
 use std::thread::sleep;
 use std::time::Duration;
@@ -24,7 +24,7 @@ fn doomed() -> Result<(), ProcessError> {
     Ok(())
 }
 
-fn main() -> Result<(), ProcessError> {
+pub fn main() -> Result<(), ProcessError> {
     let mut p = Process::new(doomed);
     let pid = p.start()?;
     sleep(Duration::from_millis(600));

@@ -1,7 +1,7 @@
 //! Lesson 3, step 4: a zombie, is_alive() and exitcode, and five exit
 //! codes. The lab's is_alive() only looks: the zombie is still there
 //! after it (Python's reaps it).
-//! Run it alone: `cargo run --example lesson3-step4`.
+//! Run it alone: `cargo run --example step -- 3 4`.
 
 use std::thread::sleep;
 use std::time::Duration;
@@ -40,7 +40,7 @@ fn sleep_a_minute() {
     sleep(Duration::from_secs(60));
 }
 
-fn main() -> Result<(), ProcessError> {
+pub fn main() -> Result<(), ProcessError> {
     let mut p = Process::new(|| sleep(Duration::from_millis(300)))
         .named("returns");
     println!(

@@ -1,7 +1,7 @@
 //! Lesson 3, step 5: terminate() a process that holds a lock: a `Lock`
 //! (a semaphore in shared memory) stays held, an `flock` is released by
 //! the kernel as the holder dies.
-//! Run it alone: `cargo run --example lesson3-step5`.
+//! Run it alone: `cargo run --example step -- 3 5`.
 
 use std::error::Error;
 use std::fs::File;
@@ -12,7 +12,7 @@ use std::time::Duration;
 use nix::fcntl::{Flock, FlockArg};
 use proclab::multiprocessing::{Lock, Process, Semaphore};
 
-fn main() -> Result<(), Box<dyn Error>> {
+pub fn main() -> Result<(), Box<dyn Error>> {
     // `ready` is Python's Event here: the holder says "I have it".
     let (lock, ready) = (Lock::new()?, Semaphore::new(0)?);
     let (in_holder, ready_in_holder) = (lock.clone(), ready.clone());

@@ -1,7 +1,7 @@
 //! Lesson 4, step 1: the tutorial's server, one process per connection,
 //! with three clients talking at once. The port: the first argument, or
 //! the tutorial's 8081.
-//! Run it alone: `cargo run --example lesson4-step1`.
+//! Run it alone: `cargo run --example step -- 4 1`.
 
 use std::error::Error;
 use std::io::{Read, Write};
@@ -55,7 +55,7 @@ fn client(name: &str, port: u16) -> Result<(), Box<dyn Error>> {
     Ok(())
 }
 
-fn main() -> Result<(), Box<dyn Error>> {
+pub fn main() -> Result<(), Box<dyn Error>> {
     let port: u16 =
         std::env::args().nth(1).map_or(Ok(8081), |p| p.parse())?;
     // std sets SO_REUSEADDR itself

@@ -1,7 +1,7 @@
 //! Lesson 4, step 2: an iterative server, no fork: it talks to one
 //! client at a time, and the others wait. The port: the first argument,
 //! or 8081.
-//! Run it alone: `cargo run --example lesson4-step2`.
+//! Run it alone: `cargo run --example step -- 4 2`.
 
 use std::error::Error;
 use std::io::{Read, Write};
@@ -45,7 +45,7 @@ fn client(name: &str, port: u16) -> Result<(), Box<dyn Error>> {
     Ok(())
 }
 
-fn main() -> Result<(), Box<dyn Error>> {
+pub fn main() -> Result<(), Box<dyn Error>> {
     let port: u16 =
         std::env::args().nth(1).map_or(Ok(8081), |p| p.parse())?;
     let s = TcpListener::bind(("127.0.0.1", port))?;

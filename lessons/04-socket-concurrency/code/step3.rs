@@ -1,7 +1,7 @@
 //! Lesson 4, step 3: a server that never waits for its handlers keeps
 //! them as zombies; with SIGCHLD ignored, the kernel reaps them. The
 //! port: the first argument, or 8081.
-//! Run it alone: `cargo run --example lesson4-step3`.
+//! Run it alone: `cargo run --example step -- 4 3`.
 
 use std::error::Error;
 use std::io::{Read, Write};
@@ -61,7 +61,7 @@ fn children(pid: Pid) -> Vec<String> {
     states
 }
 
-fn main() -> Result<(), Box<dyn Error>> {
+pub fn main() -> Result<(), Box<dyn Error>> {
     let port: u16 =
         std::env::args().nth(1).map_or(Ok(8081), |p| p.parse())?;
     for ignore_sigchld in [false, true] {

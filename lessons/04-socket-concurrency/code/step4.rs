@@ -2,7 +2,7 @@
 //! tutorial's, as written: its copy closes only when the next accept()
 //! replaces it) hides the end of the conversation from the client until
 //! another client connects. The port: the first argument, or 8081.
-//! Run it alone: `cargo run --example lesson4-step4`.
+//! Run it alone: `cargo run --example step -- 4 4`.
 
 use std::error::Error;
 use std::io::{ErrorKind, Read, Write};
@@ -35,7 +35,7 @@ fn server(s: &TcpListener) -> Result<(), Box<dyn Error>> {
     }
 }
 
-fn main() -> Result<(), Box<dyn Error>> {
+pub fn main() -> Result<(), Box<dyn Error>> {
     let port: u16 =
         std::env::args().nth(1).map_or(Ok(8081), |p| p.parse())?;
     let s = TcpListener::bind(("127.0.0.1", port))?;

@@ -3,7 +3,7 @@
 //! port with it. The port: the first argument, or 8081.
 //! (std's `TcpListener::bind` always sets SO_REUSEADDR; the lab's
 //! `listen_on` lets us choose.)
-//! Run it alone: `cargo run --example lesson4-step5`.
+//! Run it alone: `cargo run --example step -- 4 5`.
 
 use std::error::Error;
 use std::io::Read;
@@ -18,7 +18,7 @@ fn bind(address: SocketAddr, reuse: bool) -> String {
     }
 }
 
-fn main() -> Result<(), Box<dyn Error>> {
+pub fn main() -> Result<(), Box<dyn Error>> {
     let port: u16 =
         std::env::args().nth(1).map_or(Ok(8081), |p| p.parse())?;
     let address = SocketAddr::from(([127, 0, 0, 1], port));

@@ -3,7 +3,7 @@
 //! copy of the listening socket (the tutorial's) keeps the port
 //! listening: then no bind works. The port: the first argument, or
 //! 8081.
-//! Run it alone: `cargo run --example lesson4-step6`.
+//! Run it alone: `cargo run --example step -- 4 6`.
 
 use std::error::Error;
 use std::io::{Read, Write};
@@ -28,7 +28,7 @@ fn bind(address: SocketAddr, reuse: bool) -> String {
     }
 }
 
-fn main() -> Result<(), Box<dyn Error>> {
+pub fn main() -> Result<(), Box<dyn Error>> {
     let port: u16 =
         std::env::args().nth(1).map_or(Ok(8081), |p| p.parse())?;
     let address = SocketAddr::from(([127, 0, 0, 1], port));

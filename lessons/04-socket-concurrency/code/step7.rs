@@ -2,7 +2,7 @@
 //! per line (the tutorial's client) leaves a long reply half read, and
 //! the client a reply behind; reading until the whole reply is in keeps
 //! it in step. The port: the first argument, or 8081.
-//! Run it alone: `cargo run --example lesson4-step7`.
+//! Run it alone: `cargo run --example step -- 4 7`.
 
 use std::error::Error;
 use std::io::{Read, Write};
@@ -28,7 +28,7 @@ fn server(s: &TcpListener) -> Result<(), Box<dyn Error>> {
     }
 }
 
-fn main() -> Result<(), Box<dyn Error>> {
+pub fn main() -> Result<(), Box<dyn Error>> {
     let port: u16 =
         std::env::args().nth(1).map_or(Ok(8081), |p| p.parse())?;
     let s = TcpListener::bind(("127.0.0.1", port))?;
