@@ -4,7 +4,7 @@
 //! Everything else a lesson uses is plain: `Process` to fork, `say!` and `note!` to report,
 //! `context::sleep` for sleeps scaled by `--speed`, `procfs` to read `/proc`.
 
-use std::os::fd::AsRawFd;
+use std::os::fd::AsFd;
 use std::time::{Duration, Instant};
 
 use rand::SeedableRng;
@@ -257,26 +257,9 @@ pub fn pick<'a>(answer: &str, choices: &'a [String]) -> Option<&'a String> {
     choices.iter().find(|c| c.eq_ignore_ascii_case(answer))
 }
 
-/// One line from standard input, read a byte at a time so that nothing beyond the line is
-/// taken into a buffer (a buffer that a later `fork` would copy into every child).
+/// One line from standard input, bounded (see `runtime::input`).
 fn read_line_from_stdin() -> Option<String> {
-    let stdin = std::io::stdin();
-    let fd = stdin.as_raw_fd();
-    let mut line = Vec::new();
-    loop {
-        let mut byte = 0u8;
-        // SAFETY: reads at most one byte into a valid one-byte buffer.
-        let got = unsafe { libc::read(fd, (&mut byte as *mut u8).cast(), 1) };
-        match got {
-            1 if byte == b'\n' => break,
-            1 => line.push(byte),
-            0 if line.is_empty() => return None,
-            0 => break,
-            _ if std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted => {}
-            _ => return None,
-        }
-    }
-    Some(String::from_utf8_lossy(&line).into_owned())
+    crate::runtime::input::read_line(std::io::stdin().as_fd(), || true)
 }
 
 /// A duration for a note: `850 ms` below two seconds, `2.31 s` above.

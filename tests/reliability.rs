@@ -847,3 +847,37 @@ fn supervisor_and_guard_killed_together_leave_nothing_of_serve() {
         }
     });
 }
+
+/// A prompt's line is bounded: `run --step < /dev/zero` (input with no newline, ever) takes
+/// each 4 KiB as an Enter and plays to the end, instead of reading until memory runs out.
+#[test]
+fn a_prompt_reads_a_bounded_line_from_endless_input() {
+    let lab = Lab::new();
+    let command = lab.command(&["run", "1", "--step", "--json", "--speed", "20"]);
+    let zero = Stdio::from(std::fs::File::open("/dev/zero").unwrap());
+    let output = finish_within(lab.spawn(command, zero), Duration::from_secs(30));
+    let events = common::Events::parse(&output);
+    let pauses = events.of_kind("pause");
+    assert!(!pauses.is_empty(), "{}", events.dump());
+    assert_eq!(events.of_kind("end")[0]["outcome"], "finished");
+}
+
+/// The standard output of `child` once it has ended; past `limit`, kills its group and panics.
+#[track_caller]
+fn finish_within(mut child: Child, limit: Duration) -> String {
+    let mut stdout = child.stdout.take().unwrap();
+    let reader = thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stdout.read_to_string(&mut text);
+        text
+    });
+    let deadline = Instant::now() + limit;
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            let _ = nix::sys::signal::kill(Pid::from_raw(-(child.id() as i32)), Signal::SIGKILL);
+            panic!("still running after {limit:?}");
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+    reader.join().unwrap()
+}

@@ -4,6 +4,7 @@
 pub mod context;
 pub mod errno;
 pub mod event;
+pub mod input;
 pub mod lifeline;
 pub mod outcome;
 pub mod procfs;

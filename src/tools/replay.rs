@@ -320,22 +320,10 @@ impl Player {
     }
 }
 
-/// One line from standard input (without its newline), or `None` at its end or on a signal.
+/// One line from standard input (without its newline, bounded), or `None` at its end or on a
+/// stop signal (the handler is installed without SA_RESTART, so Ctrl-C interrupts the read).
 fn read_line() -> Option<String> {
-    let mut line = Vec::new();
-    loop {
-        let mut byte = [0u8; 1];
-        match nix::unistd::read(io::stdin().as_fd(), &mut byte) {
-            Ok(1) if byte[0] == b'\n' => break,
-            Ok(1) => line.push(byte[0]),
-            Ok(_) if line.is_empty() => return None,
-            Ok(_) => break,
-            // Ctrl-C interrupts the read (the handler is installed without SA_RESTART).
-            Err(nix::errno::Errno::EINTR) if stop_signal().is_none() => {}
-            Err(_) => return None,
-        }
-    }
-    Some(String::from_utf8_lossy(&line).into_owned())
+    crate::runtime::input::read_line(io::stdin().as_fd(), || stop_signal().is_none())
 }
 
 /// The terminal on standard input without echo, for as long as this lives.
