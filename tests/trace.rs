@@ -126,6 +126,10 @@ fn a_python_program_is_seen_with_its_processes_threads_waits_and_names() {
         events.find("say", |e| {
             e["tid"] == tid && e["text"] == "hi from Thread-1 (sayhi)"
         });
+        // Its join, told by the main thread once `t.join()` returned.
+        events.find("exit", |e| {
+            e["pid"] == main && e["child"] == tid && e["is_thread"] == true && e["exitcode"] == 0
+        });
         // What the main process printed, in the order printed, after alex and the thread.
         let said_by_main: Vec<&str> = events
             .of_kind("say")

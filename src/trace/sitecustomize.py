@@ -34,14 +34,40 @@ def _install():
 
     process.BaseProcess._bootstrap = _bootstrap
 
-    # A thread runs `_bootstrap_inner` first thing, in itself.
+    # A thread runs `_bootstrap_inner` first thing, in itself. Whether its target raised is
+    # kept for its join.
     bootstrap_inner = threading.Thread._bootstrap_inner
 
     def _bootstrap_inner(self):
         _tell("thread", self.name)
+        run = self.run
+
+        def _run():
+            try:
+                run()
+            except BaseException:
+                self._proclab_raised = True
+                raise
+
+        self.run = _run
         bootstrap_inner(self)
 
     threading.Thread._bootstrap_inner = _bootstrap_inner
+
+    # A join that saw the thread end is told once, with 1 when its target raised (as the lab's
+    # own threads' exit codes say it). The kernel cannot tell a join: Python's is a wait on a
+    # lock the thread's end releases.
+    join = threading.Thread.join
+
+    def _join(self, timeout=None):
+        join(self, timeout)
+        if self.is_alive() or self.native_id is None or getattr(self, "_proclab_joined", False):
+            return
+        self._proclab_joined = True
+        code = 1 if getattr(self, "_proclab_raised", False) else 0
+        _tell("joined", f"{self.native_id} {code}")
+
+    threading.Thread.join = _join
 
     for stream in (sys.stdout, sys.stderr):
         try:

@@ -894,6 +894,21 @@ impl Tracer {
                 }
                 self.release_process(tgid);
             }
+            "joined" => {
+                // `joined 1234 0`: this thread's join of thread 1234 returned, which ended
+                // with code 0 (1: its target raised).
+                let mut words = name.split(' ').map(str::parse::<i32>);
+                if let (Some(Ok(child)), Some(Ok(code))) = (words.next(), words.next()) {
+                    self.say(
+                        tid,
+                        Kind::Exit {
+                            child,
+                            exitcode: code,
+                            is_thread: true,
+                        },
+                    );
+                }
+            }
             "thread" if tid != tgid => {
                 let Some(thread) = self.threads.get_mut(&tid) else {
                     return;
