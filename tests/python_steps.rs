@@ -571,3 +571,48 @@ fn lesson_04() {
         ],
     );
 }
+
+#[test]
+fn lesson_05() {
+    check_lesson(
+        "05-process-lock",
+        &[
+            step(1, |run| {
+                // Without a lock several buyers "buy" the one ticket; the file says 0.
+                let sold = run.count("购票成功");
+                assert!(sold >= 2, "{run}");
+                assert!(
+                    run.has(&format!("tickets sold: {sold}; db.json says {{'count': 0}}")),
+                    "{run}"
+                );
+            }),
+            step(2, |run| {
+                assert_eq!(run.count("购票成功"), 1, "{run}");
+                assert_eq!(run.count("票已售罄"), 9, "{run}");
+                assert!(run.has("tickets sold: 1; db.json says {'count': 0}"), "{run}");
+            }),
+            step(3, |run| {
+                let sold = |how: &str| -> Vec<f64> {
+                    (1..=20)
+                        .map(|n| run.number_after(&format!("{how}, round {n}: ")))
+                        .collect()
+                };
+                assert!(sold("no lock").iter().any(|&n| n > 1.0), "{run}");
+                assert!(sold("lock").iter().all(|&n| n == 1.0), "{run}");
+            }),
+            step(4, |run| {
+                // With the lock the queries overlap; with join() none does.
+                assert!(run.after("lock: ").starts_with("1 sold in "), "{run}");
+                assert!(run.number_after("lock: 1 sold in ") > 0.0, "{run}");
+                let at_once = |line: &str| {
+                    let words: Vec<&str> = line.split(' ').collect();
+                    words[words.len() - 4].parse::<u32>().unwrap()
+                };
+                assert!(at_once(run.lines()[0]) >= 2, "{run}");
+                let serial = run.after("join() after each start(): ");
+                assert!(serial.starts_with("1 sold in "), "{run}");
+                assert_eq!(at_once(serial), 1, "{run}");
+            }),
+        ],
+    );
+}
