@@ -582,14 +582,19 @@ fn lesson_05() {
                 let sold = run.count("购票成功");
                 assert!(sold >= 2, "{run}");
                 assert!(
-                    run.has(&format!("tickets sold: {sold}; db.json says {{'count': 0}}")),
+                    run.has(&format!(
+                        "tickets sold: {sold}; db.json says {{'count': 0}}"
+                    )),
                     "{run}"
                 );
             }),
             step(2, |run| {
                 assert_eq!(run.count("购票成功"), 1, "{run}");
                 assert_eq!(run.count("票已售罄"), 9, "{run}");
-                assert!(run.has("tickets sold: 1; db.json says {'count': 0}"), "{run}");
+                assert!(
+                    run.has("tickets sold: 1; db.json says {'count': 0}"),
+                    "{run}"
+                );
             }),
             step(3, |run| {
                 let sold = |how: &str| -> Vec<f64> {
@@ -612,6 +617,102 @@ fn lesson_05() {
                 let serial = run.after("join() after each start(): ");
                 assert!(serial.starts_with("1 sold in "), "{run}");
                 assert_eq!(at_once(serial), 1, "{run}");
+            }),
+        ],
+    );
+}
+
+#[test]
+fn lesson_06() {
+    check_lesson(
+        "06-queue",
+        &[
+            step(1, |run| {
+                let lines = run.lines();
+                assert_eq!(lines[0], "full(): True", "{run}");
+                assert_eq!(lines[1], "put_nowait(4): Full, after 0.0 s", "{run}");
+                assert!(
+                    run.number_after("put(4, timeout=0.5): Full, after ") >= 0.5,
+                    "{run}"
+                );
+                assert_eq!(lines[3], "got 1 2 3", "{run}");
+                assert_eq!(lines[4], "get_nowait(): Empty, after 0.0 s", "{run}");
+                assert!(
+                    run.number_after("get(timeout=0.5): Empty, after ") >= 0.5,
+                    "{run}"
+                );
+                assert!(
+                    run.after("put(5) after close(): ValueError: Queue ")
+                        .ends_with(" is closed, after 0.0 s"),
+                    "{run}"
+                );
+                assert_eq!(
+                    lines[7],
+                    "a second task_done(): ValueError: task_done() called too many times, \
+                     after 0.0 s",
+                    "{run}"
+                );
+            }),
+            step(2, |run| {
+                // Both consumers are often told "not empty"; one of them then finds nothing.
+                let wrong =
+                    run.number_after("20 rounds: a consumer told \"not empty\" found nothing in ");
+                assert!((1.0..=20.0).contains(&wrong), "{run}");
+                assert!(
+                    run.after("right after put(): empty() says ").len() >= 4,
+                    "{run}"
+                );
+            }),
+            step(3, |run| {
+                for i in 0..10 {
+                    assert!(run.has(&format!("producer 生产了 包子{i}")), "{run}");
+                    assert!(
+                        run.has(&format!("alex 吃 包子{i}"))
+                            || run.has(&format!("wupeiqi 吃 包子{i}")),
+                        "{run}"
+                    );
+                }
+                assert_eq!(
+                    run.lines().last(),
+                    Some(&"主进程: both consumers ended"),
+                    "{run}"
+                );
+            }),
+            step(4, |run| {
+                // q.join() returns when every baozi was eaten; shop's return ends the daemons.
+                let lines = run.lines();
+                let joined = lines
+                    .iter()
+                    .position(|l| *l == "p1: q.join() returned, all eaten")
+                    .unwrap_or_else(|| panic!("{run}"));
+                assert_eq!(lines[..joined].len(), 6, "{run}");
+                assert!(
+                    lines[..joined].iter().all(|l| l.contains(" 吃 包子")),
+                    "{run}"
+                );
+                assert_eq!(
+                    lines[joined + 1..],
+                    [
+                        "shop: p1 is done; returning ends the consumers",
+                        "主进程: shop exitcode 0"
+                    ],
+                    "{run}"
+                );
+            }),
+            step(5, |run| {
+                let torn = (1..=5)
+                    .map(|n| {
+                        let prefix = format!("bare pipe, round {n}: 409600 bytes in ");
+                        run.number_after(&prefix)
+                    })
+                    .filter(|&runs| runs > 2.0)
+                    .count();
+                assert!(torn >= 1, "{run}");
+                let whole = run.after("Queue: 2 messages, ");
+                assert!(
+                    whole == "204800 x a, 204800 x b" || whole == "204800 x b, 204800 x a",
+                    "{run}"
+                );
             }),
         ],
     );
