@@ -717,3 +717,67 @@ fn lesson_06() {
         ],
     );
 }
+
+#[test]
+fn lesson_07() {
+    check_lesson(
+        "07-pipe",
+        &[
+            step(1, |run| {
+                assert_eq!(
+                    run.lines(),
+                    [
+                        "main: 1 + 2 = 3",
+                        "main: 30 + 40 = 70",
+                        "main: 500 + 600 = 1100",
+                        "adder: EOFError, the end"
+                    ],
+                    "{run}"
+                );
+            }),
+            step(2, |run| {
+                // c1 gets the end of file at once; c2 waits for main's copy, and /proc says so.
+                let main = run.after("main is pid ");
+                let got = "got ['包子0', '包子1', '包子2'], then the end of file";
+                assert_eq!(
+                    run.lines()[1..],
+                    [
+                        &format!("c1: {got}"),
+                        &format!("c2: no end of file after 1 s; the write end is held by [{main}]"),
+                        "main: closing its copy of the write end",
+                        &format!("c2: {got}"),
+                    ],
+                    "{run}"
+                );
+            }),
+            step(3, |run| {
+                // c3 waits for the end of file, and the write end is its own.
+                let c3: String = run
+                    .after("c3 (pid ")
+                    .chars()
+                    .take_while(char::is_ascii_digit)
+                    .collect();
+                assert_eq!(
+                    run.lines(),
+                    [
+                        "main: wrote 3 and closed its write end",
+                        &format!(
+                            "c3 (pid {c3}): no end of file after 1 s; the write end is held by [{c3}]"
+                        ),
+                        "c3: got ['包子0', '包子1', '包子2'], then the end of file",
+                    ],
+                    "{run}"
+                );
+            }),
+            step(4, |run| {
+                assert!(run.has("100-byte messages: 200 whole, 0 corrupt"), "{run}");
+                let corrupt = (1..=5)
+                    .filter(|n| {
+                        !run.has(&format!("200 KiB messages, round {n}: 2 whole, 0 corrupt"))
+                    })
+                    .count();
+                assert!(corrupt >= 1, "{run}");
+            }),
+        ],
+    );
+}
