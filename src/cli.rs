@@ -13,6 +13,7 @@ use crate::error::{Error, Result, Status};
 use crate::lab::Pacing;
 use crate::lessons::{self, LESSONS};
 use crate::repeat::{self, RepeatOptions};
+use crate::runtime::event::Event;
 use crate::supervisor::{self, Outcome, Program, RunOptions};
 use crate::text;
 use crate::tools::bench;
@@ -21,6 +22,7 @@ use crate::tools::load::{self, LoadOptions, Shape};
 use crate::tools::models;
 use crate::tools::replay::{self, ReplayOptions};
 use crate::view::code;
+use crate::view::export::{self, Background};
 use crate::view::lang::{self, Lang};
 use crate::view::notes::{self, Notes};
 use crate::view::output::Output;
@@ -55,6 +57,10 @@ pub struct Cli {
     pub lang: Option<LangArg>,
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// Whether `--theme` was given: a picture (`--export`) is drawn for white slides unless
+    /// a dark theme was asked for by name.
+    #[arg(skip)]
+    pub theme_given: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -107,6 +113,18 @@ pub enum Command {
     /// Play a recording (`run --record FILE`, or any asciicast v2 file) in this terminal, at
     /// the pace it was recorded.
     Replay(ReplayArgs),
+    /// Draw a run's events, saved with `run N --json > run.jsonl`, as a picture: FILE's
+    /// extension chooses .svg (tree and timeline, for slides), .html (a page to explore
+    /// offline) or .json (a Chrome trace for Perfetto). --theme dark draws for dark slides.
+    Export(ExportArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ExportArgs {
+    /// The run's events: the JSON lines of `proclab run N --json` (`-`: standard input).
+    pub events: std::path::PathBuf,
+    /// The picture to write: .svg, .html or .json.
+    pub file: std::path::PathBuf,
 }
 
 #[derive(Args, Debug)]
@@ -121,6 +139,9 @@ pub struct TraceArgs {
     /// Draw every process and thread in the tree and the timeline: do not fold alike ones.
     #[arg(long)]
     pub no_fold: bool,
+    /// Also draw the run, once it is over, into FILE: .svg, .html or .json (as `run --export`).
+    #[arg(long, value_name = "FILE")]
+    pub export: Option<std::path::PathBuf>,
     /// The program and its arguments (put `--` before them when they begin with `-`).
     #[arg(
         required = true,
@@ -317,6 +338,12 @@ pub struct RunArgs {
     /// format) with a marker at every step. Play it with `proclab replay FILE`.
     #[arg(long, value_name = "FILE")]
     pub record: Option<std::path::PathBuf>,
+    /// Also draw the run, once it is over, into FILE: .svg (the tree and the timeline as one
+    /// picture, for slides), .html (the same picture as a page to explore offline: a span's
+    /// events, zoom, lanes filtered, each step's notes) or .json (a Chrome trace for Perfetto
+    /// and chrome://tracing). Light background unless --theme dark (or contrast).
+    #[arg(long, value_name = "FILE", conflicts_with = "repeat")]
+    pub export: Option<std::path::PathBuf>,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq)]
@@ -408,7 +435,7 @@ fn parse_hold_for(text: &str) -> std::result::Result<f64, String> {
 /// Parses the command line, runs the command, and turns the result into an exit status.
 /// Errors are printed here, once.
 pub fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let cli = match parse() {
         Ok(cli) => cli,
         Err(error) => return refuse_command_line(error),
     };
@@ -426,6 +453,15 @@ pub fn main() -> ExitCode {
             ExitCode::from(status.code())
         }
     }
+}
+
+/// The command line, and whether `--theme` was on it (its default cannot tell).
+fn parse() -> std::result::Result<Cli, clap::Error> {
+    use clap::FromArgMatches;
+    let matches = Cli::command().try_get_matches()?;
+    let mut cli = Cli::from_arg_matches(&matches)?;
+    cli.theme_given = matches.value_source("theme") == Some(clap::parser::ValueSource::CommandLine);
+    Ok(cli)
 }
 
 /// `--help` and `--version` print as clap renders them; a command line we cannot use gets one
@@ -504,6 +540,12 @@ fn run(cli: Cli) -> Result<Status> {
         None => Lang::from_locale(|name| std::env::var(name).ok()),
     });
     let ascii = cli.ascii;
+    // A picture is for white slides unless a dark theme is asked for by name.
+    let background = match (cli.theme_given, cli.theme) {
+        (true, ThemeArg::Dark | ThemeArg::Contrast) => Background::Dark,
+        _ => Background::Light,
+    };
+    let lang_given = cli.lang.is_some();
     let text = |text: &str| theme::to_ascii(text).into_owned();
     let text = move |t: String| if ascii { text(&t) } else { t };
     match cli.command.unwrap_or(Command::List) {
@@ -516,7 +558,8 @@ fn run(cli: Cli) -> Result<Status> {
             let lesson = lessons::find(&lesson)?;
             print_quietly(&code::render(lesson, step)?)
         }
-        Command::Run(args) => run_lesson(args, theme, ascii),
+        Command::Run(args) => run_lesson(args, theme, ascii, background),
+        Command::Export(args) => export_events(&args, background, lang_given),
         Command::Bench(BenchCommand::Spawn(args)) => {
             bench::spawn(bench::SpawnOptions {
                 n: args.n,
@@ -529,7 +572,7 @@ fn run(cli: Cli) -> Result<Status> {
             Ok(Status::Success)
         }
         Command::Serve(args) => serve(args, theme, ascii),
-        Command::Trace(args) => trace(args, theme, ascii),
+        Command::Trace(args) => trace(args, theme, ascii, background),
         Command::Replay(args) => replay::run(&ReplayOptions {
             path: args.file,
             speed: args.speed,
@@ -642,9 +685,13 @@ fn serve(args: ServeArgs, theme: Theme, ascii: bool) -> Result<Status> {
 
 /// `proclab trace`: checks the program and that tracing is allowed here (bad input, status 2,
 /// before anything runs), then runs it under the supervisor with the tracer as main process.
-fn trace(args: TraceArgs, theme: Theme, ascii: bool) -> Result<Status> {
+fn trace(args: TraceArgs, theme: Theme, ascii: bool, background: Background) -> Result<Status> {
     let command = crate::trace::Command::new(&args.program)?;
     crate::trace::check_permission()?;
+    let export = match &args.export {
+        Some(path) => Some((export::create(path)?, path.clone())),
+        None => None,
+    };
     let mut recording = None;
     let view = if args.json {
         View::Json(JsonView::new())
@@ -677,7 +724,11 @@ fn trace(args: TraceArgs, theme: Theme, ascii: bool) -> Result<Status> {
         program: Program::Trace { command },
         speed: 1.0,
     };
+    let (view, kept) = keeping_events(view, export.is_some());
     let outcome = supervisor::run(options, view)?;
+    if let Some((file, path)) = export {
+        export::write_to(file, &path, &kept.borrow(), background)?;
+    }
     let status = finish_view(outcome, recording.as_deref())?;
     if let Some(recording) = recording {
         let mut recording = recording.borrow_mut();
@@ -692,7 +743,7 @@ fn trace(args: TraceArgs, theme: Theme, ascii: bool) -> Result<Status> {
     Ok(status)
 }
 
-fn run_lesson(args: RunArgs, theme: Theme, ascii: bool) -> Result<Status> {
+fn run_lesson(args: RunArgs, theme: Theme, ascii: bool, background: Background) -> Result<Status> {
     let Some(lesson) = &args.lesson else {
         return Err(Error::Usage(format!(
             "run needs a lesson: its number or its slug, e.g. proclab run 1. The lessons:\n{}",
@@ -726,6 +777,11 @@ fn run_lesson(args: RunArgs, theme: Theme, ascii: bool) -> Result<Status> {
             None => Status::Success,
         });
     }
+    // Created before the run: a FILE that cannot be written is bad input, said at once.
+    let export = match &args.export {
+        Some(path) => Some((export::create(path)?, path.clone())),
+        None => None,
+    };
     let notes = Notes::parse(lesson.notes.get());
     let mut recording = None;
     let (view, pacing) = if args.json {
@@ -773,7 +829,11 @@ fn run_lesson(args: RunArgs, theme: Theme, ascii: bool) -> Result<Status> {
         },
         speed: args.speed,
     };
+    let (view, kept) = keeping_events(view, export.is_some());
     let outcome = supervisor::run(options, view)?;
+    if let Some((file, path)) = export {
+        export::write_to(file, &path, &kept.borrow(), background)?;
+    }
     let status = finish_view(outcome, recording.as_deref())?;
     if let Some(recording) = recording {
         let mut recording = recording.borrow_mut();
@@ -786,6 +846,39 @@ fn run_lesson(args: RunArgs, theme: Theme, ascii: bool) -> Result<Status> {
         })?;
     }
     Ok(status)
+}
+
+/// `view`, and with `keep` the run's events kept for after it (`--export`).
+fn keeping_events(view: View, keep: bool) -> (View, std::rc::Rc<std::cell::RefCell<Vec<Event>>>) {
+    let kept = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+    match keep {
+        true => (View::Keeping(Box::new(view), kept.clone()), kept),
+        false => (view, kept),
+    }
+}
+
+/// `proclab export EVENTS FILE`: the picture of a run's events read back from a file. Its
+/// labels are in the run's language unless `--lang` chose one.
+fn export_events(args: &ExportArgs, background: Background, lang_given: bool) -> Result<Status> {
+    let text = if args.events.as_os_str() == "-" {
+        io::read_to_string(io::stdin())
+    } else {
+        std::fs::read_to_string(&args.events)
+    };
+    let text = text.map_err(|error| {
+        Error::Usage(format!(
+            "cannot read {}: {}",
+            args.events.display(),
+            crate::runtime::errno::describe_io(&error)
+        ))
+    })?;
+    let events = export::read_events(&text, &args.events)?;
+    if !lang_given {
+        lang::set(export::lang_of(&events));
+    }
+    let file = export::create(&args.file)?;
+    export::write_to(file, &args.file, &events, background)?;
+    Ok(Status::Success)
 }
 
 /// Opens the recording of `--record FILE` and writes its header, before the lesson starts: a

@@ -9,6 +9,7 @@
 //! - `terminal`: the terminal's size; `wording`: what each lifecycle event says in words.
 
 pub mod code;
+pub mod export;
 pub mod lang;
 pub mod lives;
 pub mod notes;

@@ -27,6 +27,9 @@ use crate::view::{timeline, tree};
 pub enum View {
     Human(Box<HumanView>),
     Json(JsonView),
+    /// Another view, and a copy of the whole run's events kept for after the run
+    /// (`--export` draws its pictures from them).
+    Keeping(Box<View>, Rc<RefCell<Vec<Event>>>),
 }
 
 impl View {
@@ -34,6 +37,10 @@ impl View {
         match self {
             View::Human(view) => view.show(event),
             View::Json(view) => view.show(event),
+            View::Keeping(view, kept) => {
+                kept.borrow_mut().push(event.clone());
+                view.show(event)
+            }
         }
     }
 
@@ -42,6 +49,12 @@ impl View {
         match self {
             View::Human(view) => view.finish(history),
             View::Json(view) => view.out.flush(),
+            View::Keeping(view, kept) => {
+                // The run's whole history, including what was not shown (standard output
+                // closed early).
+                *kept.borrow_mut() = history.to_vec();
+                view.finish(history)
+            }
         }
     }
 
@@ -49,6 +62,7 @@ impl View {
         match self {
             View::Human(view) => view.flush(),
             View::Json(view) => view.out.flush(),
+            View::Keeping(view, _) => view.flush(),
         }
     }
 }
