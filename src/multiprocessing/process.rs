@@ -568,17 +568,7 @@ impl Process {
         let code = match (status, status.ok().and_then(exitcode_of)) {
             (Ok(_), Some(code)) => {
                 with_unreaped(|unreaped| unreaped.retain(|child| child.pid != pid));
-                let exit = Kind::Exit {
-                    child: pid.as_raw(),
-                    exitcode: code,
-                    is_thread: false,
-                };
-                match waiting {
-                    Some(waiting) => {
-                        waiting.end_with(&exit);
-                    }
-                    None => context::emit(exit),
-                }
+                report_exit(pid, code, waiting);
                 code
             }
             (status, _) => {
@@ -610,6 +600,23 @@ impl Child {
             Some(pidfd) => Id::PIDFd(pidfd.as_fd()),
             None => Id::Pid(self.pid),
         }
+    }
+}
+
+/// Reports that child `pid` was reaped with exit code `code`: an `exit` event, which also ends
+/// `waiting`, the wait for it that someone reported, in the same write (the wait ended at the
+/// moment the exit was seen).
+fn report_exit(pid: Pid, code: i32, waiting: Option<wait::Waiting>) {
+    let exit = Kind::Exit {
+        child: pid.as_raw(),
+        exitcode: code,
+        is_thread: false,
+    };
+    match waiting {
+        Some(waiting) => {
+            waiting.end_with(&exit);
+        }
+        None => context::emit(exit),
     }
 }
 
@@ -738,11 +745,7 @@ pub fn reap_any_ended(block: bool) -> Vec<(Pid, i32)> {
             Ok(status) => {
                 if let (Some(pid), Some(code)) = (status.pid(), exitcode_of(status)) {
                     forget_reaped_elsewhere(pid, code);
-                    context::emit(Kind::Exit {
-                        child: pid.as_raw(),
-                        exitcode: code,
-                        is_thread: false,
-                    });
+                    report_exit(pid, code, None);
                     reaped.push((pid, code));
                     flags = Some(WaitPidFlag::WNOHANG);
                 }
@@ -788,17 +791,7 @@ fn reap_all_unreaped(signalled: &[Pid]) -> Vec<Finished> {
         match code {
             Some(code) => {
                 forget_reaped_elsewhere(pid, code);
-                let exit = Kind::Exit {
-                    child: pid.as_raw(),
-                    exitcode: code,
-                    is_thread: false,
-                };
-                match waiting {
-                    Some(waiting) => {
-                        waiting.end_with(&exit);
-                    }
-                    None => context::emit(exit),
-                }
+                report_exit(pid, code, waiting);
                 finished.push(Finished {
                     pid: pid.as_raw(),
                     name,
