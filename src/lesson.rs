@@ -16,7 +16,7 @@ pub mod prelude {
     pub use crate::lab::{Lab, describe, stated};
     pub use crate::multiprocessing::shared::SharedMemory;
     pub use crate::runtime::{context, procfs, wait};
-    pub use crate::{note, say, text};
+    pub use crate::{note, process_shared, say, text};
     /// `lab.rng().random_range(..)` and the other methods of the seeded generator.
     pub use rand::RngExt;
 }

@@ -87,17 +87,19 @@ pub fn run(lab: &mut Lab) -> Result<()> {
 // ---------------------------------------------------------------------------------------------
 // Step 1: a daemon child is terminated when its parent's work ends; a non-daemon is waited for.
 
-/// What the processes of step 1 write down for the main process to read afterwards.
-#[derive(Default)]
-struct DaemonRecord {
-    counter_pid: AtomicI32,
-    worker_pid: AtomicI32,
-    /// How far the daemon has counted, and how far it had when the parent's work ended.
-    counted: AtomicU32,
-    counted_at_work_end: AtomicU32,
-    /// Microseconds since the lesson started.
-    work_ended_us: AtomicU64,
-    worker_done_us: AtomicU64,
+process_shared! {
+    /// What the processes of step 1 write down for the main process to read afterwards.
+    #[derive(Default)]
+    struct DaemonRecord {
+        counter_pid: AtomicI32,
+        worker_pid: AtomicI32,
+        /// How far the daemon has counted, and how far it had when the parent's work ended.
+        counted: AtomicU32,
+        counted_at_work_end: AtomicU32,
+        /// Microseconds since the lesson started.
+        work_ended_us: AtomicU64,
+        worker_done_us: AtomicU64,
+    }
 }
 
 fn daemon_and_worker() -> Result<()> {
@@ -308,11 +310,13 @@ fn daemon_tries_to_start_a_child() -> std::result::Result<(), ProcessError> {
 // ---------------------------------------------------------------------------------------------
 // Step 3: terminate() kills one process; its child lives on as an orphan.
 
-/// What the grandchild of step 3 writes down: its pid, and its parent as it sees it itself.
-#[derive(Default)]
-struct OrphanRecord {
-    pid: AtomicI32,
-    parent_seen: AtomicI32,
+process_shared! {
+    /// What the grandchild of step 3 writes down: its pid, and its parent as it sees it itself.
+    #[derive(Default)]
+    struct OrphanRecord {
+        pid: AtomicI32,
+        parent_seen: AtomicI32,
+    }
 }
 
 fn orphan() -> Result<()> {
@@ -621,12 +625,14 @@ fn wait_for_a_signal() {
 // ---------------------------------------------------------------------------------------------
 // Step 5: terminating a process that holds a lock.
 
-/// What a lock holder and the next taker write down for the main process.
-#[derive(Default)]
-struct LockRecord {
-    holder_pid: AtomicI32,
-    taker_got_it: AtomicBool,
-    taker_waited_us: AtomicU64,
+process_shared! {
+    /// What a lock holder and the next taker write down for the main process.
+    #[derive(Default)]
+    struct LockRecord {
+        holder_pid: AtomicI32,
+        taker_got_it: AtomicBool,
+        taker_waited_us: AtomicU64,
+    }
 }
 
 /// A semaphore used as a lock, as `multiprocessing.Lock` is: the kernel does not know who

@@ -778,13 +778,15 @@ fn describe_tcp_state(state: &str) -> &'static str {
 // ---------------------------------------------------------------------------------------------
 // Step 7: TCP keeps no boundaries between messages.
 
-/// What the tutorial's client got for each of its lines: how many bytes, and the first one.
-#[derive(Default)]
-struct ByteStreamRecord {
-    got: [AtomicU32; 3],
-    first_byte: [AtomicU8; 3],
-    /// Whether the client that reads whole replies got each one right.
-    whole_replies_right: AtomicBool,
+process_shared! {
+    /// What the tutorial's client got for each of its lines: how many bytes, and the first one.
+    #[derive(Default)]
+    struct ByteStreamRecord {
+        got: [AtomicU32; 3],
+        first_byte: [AtomicU8; 3],
+        /// Whether the client that reads whole replies got each one right.
+        whole_replies_right: AtomicBool,
+    }
 }
 
 /// The lines both clients send: one longer than the 1024 bytes a read takes, then two short.

@@ -43,12 +43,14 @@ struct Db {
     count: u32,
 }
 
-/// What the buyers of one run write down for the main process: how many "bought" the ticket,
-/// and how long each waited for the lock (microseconds).
-#[derive(Default)]
-struct Sales {
-    bought: AtomicU32,
-    waited_us: [AtomicU64; BUYERS],
+process_shared! {
+    /// What the buyers of one run write down for the main process: how many "bought" the ticket,
+    /// and how long each waited for the lock (microseconds).
+    #[derive(Default)]
+    struct Sales {
+        bought: AtomicU32,
+        waited_us: [AtomicU64; BUYERS],
+    }
 }
 
 /// A buyer's errors: the file's, the lock's. (A `Box` takes either; it can be displayed.)

@@ -128,14 +128,16 @@ fn show<T>(what: &str, result: std::result::Result<T, QueueError>) {
 // ---------------------------------------------------------------------------------------------
 // Step 2: two consumers see one item, and both try to take it.
 
-/// What the two racers of one round write down.
-#[derive(Default)]
-struct Race {
-    ready: AtomicU32,
-    go: AtomicBool,
-    /// How many saw `empty() == false`, and how many of those then got `Empty`.
-    saw_an_item: AtomicU32,
-    found_none: AtomicU32,
+process_shared! {
+    /// What the two racers of one round write down.
+    #[derive(Default)]
+    struct Race {
+        ready: AtomicU32,
+        go: AtomicBool,
+        /// How many saw `empty() == false`, and how many of those then got `Empty`.
+        saw_an_item: AtomicU32,
+        found_none: AtomicU32,
+    }
 }
 
 fn hints_race() -> Result<()> {
@@ -201,11 +203,13 @@ fn look_then_take(q: &Queue<String>, race: &Race) {
 // ---------------------------------------------------------------------------------------------
 // Step 3: the tutorial's producer and consumers, with a sentinel per consumer.
 
-/// What the producer writes down: how often and how long it waited for room.
-#[derive(Default)]
-struct ProducerRecord {
-    blocked_puts: AtomicU32,
-    blocked_us: AtomicU64,
+process_shared! {
+    /// What the producer writes down: how often and how long it waited for room.
+    #[derive(Default)]
+    struct ProducerRecord {
+        blocked_puts: AtomicU32,
+        blocked_us: AtomicU64,
+    }
 }
 
 fn producer_and_consumers(lab: &mut Lab) -> Result<()> {

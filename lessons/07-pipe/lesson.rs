@@ -103,15 +103,17 @@ fn serve_sums(
 // ---------------------------------------------------------------------------------------------
 // Steps 2 and 3: a reader waits for the end of file.
 
-/// What a reader writes down for the main process.
-#[derive(Default)]
-struct ReaderRecord {
-    /// It waited `PATIENCE` with no message and no end of file.
-    gave_up: AtomicBool,
-    /// When it saw the end of file (microseconds since the lesson started).
-    eof_us: AtomicU64,
-    /// The pids that held the write end when it first gave up (0: none), from `/proc`.
-    holders: [AtomicI32; 4],
+process_shared! {
+    /// What a reader writes down for the main process.
+    #[derive(Default)]
+    struct ReaderRecord {
+        /// It waited `PATIENCE` with no message and no end of file.
+        gave_up: AtomicBool,
+        /// When it saw the end of file (microseconds since the lesson started).
+        eof_us: AtomicU64,
+        /// The pids that held the write end when it first gave up (0: none), from `/proc`.
+        holders: [AtomicI32; 4],
+    }
 }
 
 impl ReaderRecord {

@@ -51,12 +51,14 @@ fn sync(error: SyncError) -> Error {
 // ---------------------------------------------------------------------------------------------
 // Step 1: the room with three seats.
 
-/// Written by the users, read by the main process afterwards.
-#[derive(Default)]
-struct Room {
-    /// How many are inside right now, and the most there ever were at once.
-    inside: AtomicU32,
-    most_inside: AtomicU32,
+process_shared! {
+    /// Written by the users, read by the main process afterwards.
+    #[derive(Default)]
+    struct Room {
+        /// How many are inside right now, and the most there ever were at once.
+        inside: AtomicU32,
+        most_inside: AtomicU32,
+    }
 }
 
 fn room_with_three_seats(lab: &mut Lab) -> Result<()> {
@@ -117,17 +119,19 @@ const GREEN_ON_ARRIVAL: u32 = 1;
 const WOKEN_BY_GREEN: u32 = 2;
 const GAVE_UP_WAITING: u32 = 3;
 
-/// What the light and the cars write down, in microseconds since the lesson started.
-#[derive(Default)]
-struct Road {
-    arrived_us: [AtomicU64; CARS + POLICE_CARS],
-    passed_us: [AtomicU64; CARS + POLICE_CARS],
-    how: [AtomicU32; CARS + POLICE_CARS],
-    /// The times the light turned green.
-    greens: AtomicU32,
-    green_at_us: [AtomicU64; 16],
-    /// A car that is parked at red, for the main process to look at in /proc.
-    waiting_pid: AtomicI32,
+process_shared! {
+    /// What the light and the cars write down, in microseconds since the lesson started.
+    #[derive(Default)]
+    struct Road {
+        arrived_us: [AtomicU64; CARS + POLICE_CARS],
+        passed_us: [AtomicU64; CARS + POLICE_CARS],
+        how: [AtomicU32; CARS + POLICE_CARS],
+        /// The times the light turned green.
+        greens: AtomicU32,
+        green_at_us: [AtomicU64; 16],
+        /// A car that is parked at red, for the main process to look at in /proc.
+        waiting_pid: AtomicI32,
+    }
 }
 
 fn traffic_light(lab: &mut Lab) -> Result<()> {

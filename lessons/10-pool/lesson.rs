@@ -325,8 +325,10 @@ pub fn run(lab: &mut Lab) -> Result<()> {
     Ok(())
 }
 
-/// Where each process of the comparison leaves its answer.
-struct Answers([AtomicU64; TINY_TASKS]);
+process_shared! {
+    /// Where each process of the comparison leaves its answer.
+    struct Answers([AtomicU64; TINY_TASKS]);
+}
 
 impl Default for Answers {
     fn default() -> Answers {

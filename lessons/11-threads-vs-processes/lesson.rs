@@ -357,18 +357,20 @@ fn cost() -> Result<()> {
 // Step 5: daemon threads, in a child process of their own so that the lesson's main process
 // can still fork afterwards (a daemon thread is never joined).
 
-/// What the child of step 5 writes down for the main process.
-#[derive(Default)]
-struct DaemonRecord {
-    egon_tid: AtomicI32,
-    /// Set by the threads that finished their work.
-    egon_said_hello: AtomicBool,
-    foo_ended: AtomicBool,
-    bar_ended: AtomicBool,
-    /// Whether egon was alive when the child's main thread was done.
-    egon_alive_at_main_end: AtomicBool,
-    /// How many threads /proc listed for the child then.
-    tasks_at_main_end: AtomicI32,
+process_shared! {
+    /// What the child of step 5 writes down for the main process.
+    #[derive(Default)]
+    struct DaemonRecord {
+        egon_tid: AtomicI32,
+        /// Set by the threads that finished their work.
+        egon_said_hello: AtomicBool,
+        foo_ended: AtomicBool,
+        bar_ended: AtomicBool,
+        /// Whether egon was alive when the child's main thread was done.
+        egon_alive_at_main_end: AtomicBool,
+        /// How many threads /proc listed for the child then.
+        tasks_at_main_end: AtomicI32,
+    }
 }
 
 fn daemon_threads() -> Result<()> {

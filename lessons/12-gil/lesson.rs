@@ -145,11 +145,13 @@ fn cpu_and_queue() -> (u64, u64) {
     (fields.next().unwrap_or(0), fields.next().unwrap_or(0))
 }
 
-/// A measured worker: its CPU time and its time waiting for a CPU, in nanoseconds.
-#[derive(Default)]
-struct WorkerSlot {
-    cpu: AtomicU64,
-    queued: AtomicU64,
+process_shared! {
+    /// A measured worker: its CPU time and its time waiting for a CPU, in nanoseconds.
+    #[derive(Default)]
+    struct WorkerSlot {
+        cpu: AtomicU64,
+        queued: AtomicU64,
+    }
 }
 
 /// Runs `work` on the calling thread and records its CPU and run-queue time in `slot`.

@@ -15,10 +15,12 @@
 //! assert_eq!(counter.load(Ordering::SeqCst), 1);   // the child's write is visible here
 //! ```
 //!
-//! What goes into shared memory must mean the same thing in every process: numbers, atomics,
-//! a `sem_t`. Not a `String` or a `Box`: they point into the private heap of the process that
-//! made them. Atomics are the way to read and write it, since processes sharing memory race
-//! exactly as threads do.
+//! What goes into shared memory must mean the same thing in every process: atomics, a `sem_t`.
+//! Not a `String` or a `Box`: they point into the private heap of the process that made them.
+//! Atomics are the way to read and write it, since processes sharing memory race exactly as
+//! threads do. `SharedMemory` takes only types marked [`ProcessShared`]: the atomics, the lab's
+//! own process primitives, arrays of them, and a lesson's structs of them declared with
+//! [`process_shared!`](crate::process_shared).
 
 use std::cell::UnsafeCell;
 use std::num::NonZeroUsize;
@@ -29,6 +31,127 @@ use std::time::{Duration, SystemTime};
 
 use nix::errno::Errno;
 use nix::sys::mman::{MapFlags, ProtFlags, mmap_anonymous, munmap};
+
+/// A type that works the same when several processes use one value of it in shared memory:
+/// it holds no pointer into one process's memory, and whatever waits on it wakes a waiter in
+/// any process. `SharedMemory` takes nothing else.
+///
+/// `std::sync::Mutex` is `Sync` but not this: it sleeps on a *private* futex (`strace` shows
+/// `FUTEX_WAIT_BITSET_PRIVATE`), which the kernel finds by the waiting process's own address
+/// space, so an unlock in another process never wakes it, and the waiter hangs. Between
+/// processes, use `multiprocessing::Lock`. So this does not compile:
+///
+/// ```compile_fail,E0277
+/// use proclab::multiprocessing::shared::SharedMemory;
+/// let shared = SharedMemory::new(std::sync::Mutex::new(0u32));
+/// ```
+///
+/// while an atomic does:
+///
+/// ```
+/// use proclab::multiprocessing::shared::SharedMemory;
+/// use std::sync::atomic::{AtomicU32, Ordering};
+/// let shared = SharedMemory::new(AtomicU32::new(0)).unwrap();
+/// shared.fetch_add(1, Ordering::SeqCst);
+/// ```
+///
+/// # Safety
+/// Implement it only for a type whose every part is `ProcessShared` (what
+/// [`process_shared!`](crate::process_shared) checks for a struct), or that synchronises through
+/// something made for processes (a `sem_t` with `pshared = 1`, a shared futex).
+pub unsafe trait ProcessShared: Sync {}
+
+/// Implements `ProcessShared` for the atomics of `std`, each a number that the CPU reads and
+/// writes as one, in any process. (Not `AtomicPtr`: a pointer means something in one process.)
+macro_rules! atomics_are_process_shared {
+    ($($atomic:ty),*) => {
+        $(
+            // SAFETY: an atomic is its bits, read and written by atomic instructions, which
+            // work the same on memory mapped in several processes; it never sleeps on a futex.
+            unsafe impl ProcessShared for $atomic {}
+        )*
+    };
+}
+
+atomics_are_process_shared!(
+    std::sync::atomic::AtomicBool,
+    std::sync::atomic::AtomicI8,
+    std::sync::atomic::AtomicI16,
+    std::sync::atomic::AtomicI32,
+    std::sync::atomic::AtomicI64,
+    std::sync::atomic::AtomicIsize,
+    std::sync::atomic::AtomicU8,
+    std::sync::atomic::AtomicU16,
+    std::sync::atomic::AtomicU32,
+    std::sync::atomic::AtomicU64,
+    std::sync::atomic::AtomicUsize
+);
+
+// SAFETY: an array is its elements side by side, each `ProcessShared`.
+unsafe impl<T: ProcessShared, const N: usize> ProcessShared for [T; N] {}
+
+/// Declares a struct to share between processes: every field must be `ProcessShared` (atomics,
+/// arrays of them, the lab's semaphores, another such struct), which the compiler checks; the
+/// struct then is too, and `SharedMemory` takes it.
+///
+/// ```
+/// use proclab::multiprocessing::shared::SharedMemory;
+/// use proclab::process_shared;
+/// use std::sync::atomic::{AtomicU32, AtomicU64};
+///
+/// process_shared! {
+///     /// What the buyers write down for the main process.
+///     #[derive(Default)]
+///     struct Sales {
+///         bought: AtomicU32,
+///         waited_us: [AtomicU64; 3],
+///     }
+/// }
+/// let sales = SharedMemory::new(Sales::default()).unwrap();
+/// ```
+///
+/// A field that is not `ProcessShared` is refused:
+///
+/// ```compile_fail,E0277
+/// proclab::process_shared! {
+///     struct Sales {
+///         bought: std::sync::Mutex<u32>,
+///     }
+/// }
+/// ```
+#[macro_export]
+macro_rules! process_shared {
+    (
+        $(#[$meta:meta])*
+        $vis:vis struct $name:ident {
+            $($(#[$field_meta:meta])* $field_vis:vis $field:ident : $type:ty),* $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        $vis struct $name {
+            $($(#[$field_meta])* $field_vis $field: $type),*
+        }
+        $crate::process_shared!(@every_part_is_shared $name, $($type),*);
+    };
+    (
+        $(#[$meta:meta])*
+        $vis:vis struct $name:ident ( $($(#[$field_meta:meta])* $field_vis:vis $type:ty),* $(,)? );
+    ) => {
+        $(#[$meta])*
+        $vis struct $name ( $($(#[$field_meta])* $field_vis $type),* );
+        $crate::process_shared!(@every_part_is_shared $name, $($type),*);
+    };
+    (@every_part_is_shared $name:ident, $($type:ty),*) => {
+        // Does not compile unless every field's type is `ProcessShared`.
+        const _: fn() = || {
+            fn is_process_shared<T: $crate::multiprocessing::shared::ProcessShared>() {}
+            $(is_process_shared::<$type>();)*
+        };
+        // SAFETY: every field is `ProcessShared` (checked just above), and a struct is its
+        // fields side by side.
+        unsafe impl $crate::multiprocessing::shared::ProcessShared for $name {}
+    };
+}
 
 /// One value of type `T` in an anonymous shared mapping. Clones are handles to the same
 /// mapping (give one to each child's closure); the last handle dropped in a process unmaps it
@@ -41,7 +164,7 @@ struct Mapping<T> {
     value: NonNull<T>,
 }
 
-impl<T: Sync> SharedMemory<T> {
+impl<T: ProcessShared> SharedMemory<T> {
     /// Maps a new shared page (or more) and moves `value` into it. Every process forked after
     /// this call sees the same value.
     pub fn new(value: T) -> Result<SharedMemory<T>, Errno> {
@@ -83,13 +206,14 @@ impl<T> Clone for SharedMemory<T> {
     }
 }
 
-impl<T: Sync> Deref for SharedMemory<T> {
+impl<T: ProcessShared> Deref for SharedMemory<T> {
     type Target = T;
 
     fn deref(&self) -> &T {
         // SAFETY: the mapping stays mapped while any handle exists, and holds the `T` written
-        // by `new`. Only shared references are handed out, and `T: Sync` makes it sound to use
-        // one from several processes at once (they behave like threads towards these pages).
+        // by `new`. Only shared references are handed out, and `T: ProcessShared` makes it
+        // sound to use one from several processes at once (they behave like threads towards
+        // these pages).
         unsafe { self.mapping.value.as_ref() }
     }
 }
@@ -113,6 +237,10 @@ pub struct Semaphore {
 // SAFETY: a `sem_t` is made to be used by many threads and processes at once; every access
 // goes through the `sem_*` functions, which synchronise.
 unsafe impl Sync for Semaphore {}
+
+// SAFETY: initialised with `pshared = 1` (`Semaphore::shared`), a `sem_t` wakes its waiters in
+// every process that maps it: that is what `pshared` asks of the C library.
+unsafe impl ProcessShared for Semaphore {}
 
 impl Semaphore {
     /// A semaphore with `value` permits, in shared memory of its own: every process forked
