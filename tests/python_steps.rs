@@ -781,3 +781,59 @@ fn lesson_07() {
         ],
     );
 }
+
+#[test]
+fn lesson_08() {
+    check_lesson(
+        "08-shared-data",
+        &[
+            step(1, |run| {
+                // Every addition was made; without the lock some may be lost, with it none is.
+                let unlocked = run.number_after("no lock: counter.value = ");
+                assert!(unlocked <= 10000.0, "{run}");
+                assert!(
+                    run.after("no lock: ").ends_with(" after 10000 additions"),
+                    "{run}"
+                );
+                assert!(
+                    run.has("with get_lock(): counter.value = 10000 after 10000 additions"),
+                    "{run}"
+                );
+            }),
+            step(2, |run| {
+                let totals: Vec<u32> = run
+                    .after("totals: ")
+                    .split(' ')
+                    .map(|t| t.parse().unwrap())
+                    .collect();
+                assert_eq!(totals.len(), 20, "{run}");
+                assert!(totals.iter().all(|&t| t <= 30000), "{run}");
+                let short = totals.iter().filter(|&&t| t < 30000).count();
+                assert!(short >= 1, "{run}");
+                let summary = run.lines()[1].split(' ').next().unwrap();
+                assert_eq!(
+                    summary,
+                    short.to_string(),
+                    "the summary counts the short rounds: {run}"
+                );
+            }),
+            step(3, |run| {
+                // Without a lock updates are lost though every process did its part.
+                assert!(run.number_after("no lock: d['count'] = ") > 0.0, "{run}");
+                assert!(
+                    run.after("no lock: ")
+                        .ends_with("; 10 processes did their part"),
+                    "{run}"
+                );
+                assert!(
+                    run.has("lock: d['count'] = 0; 10 processes did their part"),
+                    "{run}"
+                );
+            }),
+            step(4, |run| {
+                // A round trip to the server costs much more than a memory access: wide margin.
+                assert!(run.number_after("the manager is ") > 5.0, "{run}");
+            }),
+        ],
+    );
+}
