@@ -147,6 +147,33 @@ fn a_python_program_is_seen_with_its_processes_threads_waits_and_names() {
 }
 
 #[test]
+fn terminate_is_a_sigterm_from_the_parent_that_interrupts_the_childs_sleep() {
+    if !ready(true) {
+        return;
+    }
+    let lab = Lab::new();
+    let events = traced(&lab, &[&program("terminate.py")]);
+    let (child, parent) = spawned(&events, "Process-1");
+    assert_eq!(parent, "MainProcess");
+    let main = spawned(&events, "MainProcess").0;
+    let sent = events.position("note", |e| {
+        e["pid"] == main && e["text"] == format!("sends SIGTERM to Process-1 ({child})")
+    });
+    let received = events.position("note", |e| {
+        e["pid"] == child && e["text"] == "received SIGTERM"
+    });
+    assert!(sent < received, "{}", events.dump());
+    events.find("woke", |e| {
+        e["pid"] == child && e["on"] == "sleep" && e["got"] == false && e["ended"] == "interrupted"
+    });
+    events.find("done", |e| e["pid"] == child && e["code"] == -15);
+    events.find("exit", |e| {
+        e["pid"] == main && e["child"] == child && e["exitcode"] == -15
+    });
+    events.find("say", |e| e["pid"] == main && e["text"] == "exitcode -15");
+}
+
+#[test]
 fn a_deadlock_shows_both_threads_waiting_in_futex_and_ends_cleanly_on_ctrl_c() {
     if !ready(true) {
         return;

@@ -369,6 +369,7 @@ pub fn emit_woke(on: &str, object: &str, after: f64, got: bool) {
             object: object.to_string(),
             after,
             got,
+            ended: None,
         });
     }
 }

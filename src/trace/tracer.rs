@@ -106,8 +106,8 @@ struct Tracer {
     top_status: Option<i32>,
     processes: HashMap<i32, Process>,
     threads: HashMap<i32, Thread>,
-    /// Exit codes of ended processes not yet reaped.
-    ended: HashMap<i32, i32>,
+    /// Exit codes and names of ended processes not yet reaped (zombies).
+    ended: HashMap<i32, (i32, String)>,
     /// `pipe:[inode]` of the program's standard output and error.
     outputs: [String; 2],
     names: Names,
@@ -526,7 +526,8 @@ impl Tracer {
                 is_thread: false,
             }));
         } else {
-            self.ended.insert(tid, code);
+            let name = process.map(|p| p.name).unwrap_or_default();
+            self.ended.insert(tid, (code, name));
         }
     }
 
@@ -788,11 +789,20 @@ impl Tracer {
                     object: call.object,
                     after: lasted,
                     got,
+                    ended: match (got, interrupted, is_error) {
+                        (true, _, _) => None,
+                        (false, true, _) => Some("interrupted".to_string()),
+                        // A read or recv that returned 0: the other end closed.
+                        (false, false, false) if matches!(call.on, "read" | "recv") => {
+                            Some("closed".to_string())
+                        }
+                        _ => None,
+                    },
                 },
             );
         }
         if let Some(child) = reaped {
-            let exitcode = self.ended.remove(&child).unwrap_or(0);
+            let exitcode = self.ended.remove(&child).map_or(0, |(code, _)| code);
             self.say(
                 tid,
                 Kind::Exit {
@@ -977,9 +987,10 @@ impl Tracer {
     fn child_description(&self, pid: i32) -> String {
         match pid {
             -1 => text!(en: "any child", zh: "任一子进程"),
-            pid if pid > 0 => match self.processes.get(&pid) {
-                Some(process) => format!("{} ({pid})", process.name),
-                None => pid.to_string(),
+            pid if pid > 0 => match (self.processes.get(&pid), self.ended.get(&pid)) {
+                (Some(process), _) => format!("{} ({pid})", process.name),
+                (None, Some((_, name))) => format!("{name} ({pid})"),
+                (None, None) => pid.to_string(),
             },
             0 => text!(en: "its process group", zh: "本进程组"),
             group => text!(en: "process group {}", zh: "进程组 {}", -group),

@@ -773,6 +773,7 @@ mod tests {
             object: "x".into(),
             after: 0.0,
             got,
+            ended: None,
         }
     }
 

@@ -258,6 +258,7 @@ mod tests {
                 object: "x".into(),
                 after: 0.4,
                 got: true,
+                ended: None,
             },
         };
         let events = [

@@ -35,6 +35,11 @@ pub fn lifecycle_text(event: &Event) -> String {
         Kind::Done { code } if let Some(actor) = actor => {
             text!(en: "{actor} ends (code {code})", zh: "{actor}结束（返回 {code}）")
         }
+        // `proclab trace` sees a death by signal N as the end of a process: code -N.
+        Kind::Done { code } if *code < 0 => {
+            let signal = crate::runtime::event::describe_exitcode(*code);
+            text!(en: "killed by a signal: {signal}", zh: "被信号杀死：{signal}")
+        }
         Kind::Done { code } => text!(
             en: "leaving with _exit({code})",
             zh: "调用 _exit({code}) 退出",
@@ -75,12 +80,17 @@ pub fn lifecycle_text(event: &Event) -> String {
             object,
             after,
             got,
+            ended,
         } => {
-            let how = match (*got, lang::current()) {
-                (true, Lang::En) => "got it",
-                (false, Lang::En) => "gave up (timed out)",
-                (true, Lang::Zh) => "等到了",
-                (false, Lang::Zh) => "放弃了（超时）",
+            let how = match (*got, ended.as_deref(), lang::current()) {
+                (true, _, Lang::En) => "got it",
+                (false, Some("interrupted"), Lang::En) => "interrupted by a signal",
+                (false, Some("closed"), Lang::En) => "what it waited on was closed",
+                (false, _, Lang::En) => "gave up (timed out)",
+                (true, _, Lang::Zh) => "等到了",
+                (false, Some("interrupted"), Lang::Zh) => "被信号打断",
+                (false, Some("closed"), Lang::Zh) => "等待的对象已关闭",
+                (false, _, Lang::Zh) => "放弃了（超时）",
             };
             let after = crate::lab::describe(std::time::Duration::from_secs_f64(*after));
             text!(

@@ -85,6 +85,7 @@ impl Line {
                 object,
                 after,
                 got,
+                ended: None,
             } => self.woke(stamp, on, object, *after, *got),
             _ => {
                 self.header(stamp)?;
@@ -349,6 +350,7 @@ mod tests {
                 object: "tickets".into(),
                 after: 0.25,
                 got: false,
+                ended: None,
             },
             Kind::Say {
                 text: "主进程 \"quoted\" back\\slash\ttab\u{1}".into(),

@@ -95,6 +95,11 @@ pub enum Kind {
         object: String,
         after: f64,
         got: bool,
+        /// How a wait that did not get it ended, when the lab knows more than `got`:
+        /// `interrupted` (by a signal) or `closed` (end of file). Set by `proclab trace`
+        /// only; absent otherwise.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        ended: Option<String>,
     },
     /// A process state read from `/proc/<of>/stat`: the state letter (`R`, `S`, `Z` ...) or
     /// `gone`, and the parent pid at that moment (absent when gone).
