@@ -177,6 +177,19 @@ pub struct Guarded {
     pub write_timeout: Duration,
 }
 
+impl Guarded {
+    /// `serve`'s guards from the models' options (the defaults where they have none).
+    pub fn of(options: &crate::tools::models::Options) -> Guarded {
+        let or_default = |timeout: Option<Duration>, seconds| {
+            timeout.unwrap_or(Duration::from_secs_f64(seconds))
+        };
+        Guarded {
+            idle_timeout: or_default(options.idle_timeout, DEFAULT_IDLE_TIMEOUT_S),
+            write_timeout: or_default(options.write_timeout, DEFAULT_WRITE_TIMEOUT_S),
+        }
+    }
+}
+
 /// One handler of a server that stopped by itself: when it was forked and when reaped.
 #[derive(Debug, Clone)]
 pub struct HandlerLife {
@@ -350,7 +363,7 @@ pub fn serve_forking(listener: &TcpListener, options: &ServerOptions) -> Result<
 
 /// Tells a connection beyond `--max-clients` that the server is busy, and closes it, without
 /// ever waiting for the client: the server's accept loop must not stall on anybody.
-fn refuse(connection: TcpStream) {
+pub fn refuse(connection: TcpStream) {
     let _ = connection.set_nonblocking(true);
     let _ = (&connection).write(BUSY.as_bytes());
     let _ = connection.shutdown(Shutdown::Write);

@@ -763,7 +763,13 @@ impl Server {
     pub fn start(lab: &Lab, extra: &[&str]) -> Server {
         let mut args = vec!["serve", "--port", "0", "--json"];
         args.extend_from_slice(extra);
-        let mut child = lab.spawn(lab.command(&args), Stdio::null());
+        Server::start_command(lab, lab.command(&args))
+    }
+
+    /// `start`, with a command made by `lab.command` (`serve --port 0 --json ...`).
+    #[track_caller]
+    pub fn start_command(lab: &Lab, command: Command) -> Server {
+        let mut child = lab.spawn(command, Stdio::null());
         let group = child.id() as i32;
         let (sender, lines) = std::sync::mpsc::channel();
         let stdout = child.stdout.take().unwrap();

@@ -29,7 +29,8 @@ use crate::error::Result;
 use crate::runtime::wait;
 use crate::tools::models::connection::{Connection, Turn};
 use crate::tools::models::{
-    Options, Served, farewell, retry_accept, sweep_interval, wait_timeout, welcome,
+    Accepting, Options, PAUSE_WHEN_OUT_OF_DESCRIPTORS, Reserve, Served, accept_ready, farewell,
+    sweep_interval, wait_timeout,
 };
 
 /// The listening socket's key in the set: no connection has this descriptor number.
@@ -54,15 +55,23 @@ pub fn serve(listener: &TcpListener, options: &Options) -> Result<Served> {
     let mut listening = true;
     let mut connections: HashMap<u64, Connection> = HashMap::new();
     let mut served = Served::default();
+    let mut reserve = Reserve::new();
+    // Out of descriptors: the listening socket is left alone until then.
+    let mut paused_until: Option<Instant> = None;
     let mut ready = vec![EpollEvent::empty(); 256];
     let sweep = sweep_interval(options);
     let mut last_sweep = Instant::now();
     while !options.all_served(served.connections, connections.len()) {
-        // At the limit, the listening socket leaves the set: level-triggered, it would be
-        // reported ready again and again while we do not accept.
-        let may_accept = options.may_accept(served.connections, connections.len());
-        if listening != may_accept {
-            if may_accept {
+        if paused_until.is_some_and(|until| Instant::now() >= until) {
+            paused_until = None;
+        }
+        // At a lesson's limit, or out of descriptors, the listening socket leaves the set:
+        // level-triggered, it would be reported ready again and again while we do not accept.
+        let watch_listener = paused_until.is_none()
+            && (options.busy_at_limit()
+                || options.may_accept(served.connections, connections.len()));
+        if listening != watch_listener {
+            if watch_listener {
                 epoll.add(
                     listener.as_fd(),
                     EpollEvent::new(EpollFlags::EPOLLIN, LISTENER),
@@ -70,9 +79,15 @@ pub fn serve(listener: &TcpListener, options: &Options) -> Result<Served> {
             } else {
                 epoll.delete(listener.as_fd())?;
             }
-            listening = may_accept;
+            listening = watch_listener;
         }
-        let count = match wait_for_events(&epoll, &mut ready, options, connections.len(), sweep) {
+        let wait = match paused_until {
+            Some(_) => Some(sweep.map_or(PAUSE_WHEN_OUT_OF_DESCRIPTORS, |every| {
+                every.min(PAUSE_WHEN_OUT_OF_DESCRIPTORS)
+            })),
+            None => sweep,
+        };
+        let count = match wait_for_events(&epoll, &mut ready, options, connections.len(), wait) {
             Ok(count) => count,
             Err(Errno::EINTR) => 0,
             Err(errno) => return Err(errno.into()),
@@ -80,7 +95,25 @@ pub fn serve(listener: &TcpListener, options: &Options) -> Result<Served> {
         for event in &ready[..count] {
             let key = event.data();
             if key == LISTENER {
-                accept_ready(listener, &epoll, &mut connections, &mut served, options)?;
+                let open = connections.len();
+                let how = "watched by this thread's epoll set";
+                let accepting = accept_ready(
+                    listener,
+                    open,
+                    &mut served,
+                    options,
+                    &mut reserve,
+                    how,
+                    |c| {
+                        let key = c.stream.as_raw_fd() as u64;
+                        epoll.add(c.stream.as_fd(), EpollEvent::new(EpollFlags::EPOLLIN, key))?;
+                        connections.insert(key, c);
+                        Ok(())
+                    },
+                )?;
+                if let Accepting::OutOfDescriptors = accepting {
+                    paused_until = Some(Instant::now() + PAUSE_WHEN_OUT_OF_DESCRIPTORS);
+                }
                 continue;
             }
             let Some(connection) = connections.get_mut(&key) else {
@@ -112,6 +145,8 @@ pub fn serve(listener: &TcpListener, options: &Options) -> Result<Served> {
                     let connection = connections.remove(&key).expect("present");
                     let _ = epoll.delete(connection.stream.as_fd());
                     farewell(&connection, error, &mut served);
+                    // A descriptor is free again: accept at once if we were out of them.
+                    paused_until = None;
                 }
             }
         }
@@ -143,43 +178,6 @@ fn wait_for_events(
         return result;
     }
     epoll.wait(ready, wait_timeout(sweep))
-}
-
-/// Accepts every connection waiting in the listen queue (up to the limit) and adds each to
-/// the set.
-fn accept_ready(
-    listener: &TcpListener,
-    epoll: &Epoll,
-    connections: &mut HashMap<u64, Connection>,
-    served: &mut Served,
-    options: &Options,
-) -> Result<()> {
-    while options.may_accept(served.connections, connections.len()) {
-        let (stream, peer) = match listener.accept() {
-            Ok(accepted) => accepted,
-            Err(error) if error.kind() == io::ErrorKind::WouldBlock => return Ok(()),
-            Err(error) if retry_accept(&error) => continue,
-            Err(error) => return Err(error.into()),
-        };
-        let open = connections.len();
-        let Some(connection) = welcome(
-            stream,
-            peer,
-            served,
-            options,
-            open,
-            "watched by this thread's epoll set",
-        ) else {
-            continue;
-        };
-        let key = connection.stream.as_raw_fd() as u64;
-        epoll.add(
-            connection.stream.as_fd(),
-            EpollEvent::new(EpollFlags::EPOLLIN, key),
-        )?;
-        connections.insert(key, connection);
-    }
-    Ok(())
 }
 
 fn close_timed_out(

@@ -111,6 +111,14 @@ impl Options {
         self.connections.is_some_and(|n| accepted >= n) && open == 0
     }
 
+    /// At the limit, is a new connection accepted, told the server is busy and closed at once?
+    /// Yes for a server that runs until stopped (`proclab serve`: a crowd of idle or slow
+    /// clients must not make a newcomer wait); no for a lesson's server, which serves a known
+    /// number of its own clients, and lets them wait in the listen queue.
+    pub fn busy_at_limit(&self) -> bool {
+        self.connections.is_none()
+    }
+
     /// True while another connection may be accepted.
     fn may_accept(&self, accepted: usize, open: usize) -> bool {
         open < self.max_clients && self.connections.is_none_or(|n| accepted < n)
@@ -129,47 +137,81 @@ pub struct Served {
     /// Times round the loop, and how many of those found nothing to do (the busy loop).
     pub turns: u64,
     pub idle_turns: u64,
+    /// Connections told the server was busy (at the limit, or out of descriptors).
+    pub refused: u64,
 }
 
 /// `proclab serve --model M`: serves until Ctrl-C, annotated as `serve` is.
-pub fn serve(model: Model, listener: TcpListener, options: Options) -> Result<()> {
-    if model == Model::Fork {
-        // Lesson 4's server, with serve's guards.
-        let guarded = echo::Guarded {
-            idle_timeout: options
-                .idle_timeout
-                .unwrap_or(Duration::from_secs_f64(echo::DEFAULT_IDLE_TIMEOUT_S)),
-            write_timeout: options
-                .write_timeout
-                .unwrap_or(Duration::from_secs_f64(echo::DEFAULT_WRITE_TIMEOUT_S)),
-        };
-        return echo::serve(listener, options.max_clients, guarded);
+pub fn serve(model: Model, listener: TcpListener, mut options: Options) -> Result<()> {
+    match model {
+        // Lesson 4's server, with serve's guards; it says how it listens itself.
+        Model::Fork => echo::serve(listener, options.max_clients, echo::Guarded::of(&options)),
+        Model::Thread => {
+            say_listening(model, &listener, &mut options)?;
+            thread::serve(&listener, &options).map(|_| ())
+        }
+        Model::Epoll => {
+            say_listening(model, &listener, &mut options)?;
+            epoll::serve(&listener, &options).map(|_| ())
+        }
+        Model::Poll | Model::Iterative => {
+            say_listening(model, &listener, &mut options)?;
+            let how = if model == Model::Poll {
+                "watched by this thread's poll list"
+            } else {
+                "served by the server itself"
+            };
+            poll::serve_as(&listener, &options, how).map(|_| ())
+        }
+    }
+}
+
+/// Says how a server listens (and, for `iterative`, sets its limits first); raises the limit
+/// on open files as far as `--max-clients` needs, or warns that it cannot.
+fn say_listening(model: Model, listener: &TcpListener, options: &mut Options) -> Result<()> {
+    if model == Model::Iterative {
+        // One client at a time, and whoever else comes is told at once that the server is
+        // busy (it watches its listening socket while it talks, with poll); a client that
+        // goes quiet, or stops reading, loses its turn within seconds.
+        options.max_clients = 1;
+        options.idle_timeout = options.idle_timeout.map(|t| t.min(ITERATIVE_PATIENCE));
+        options.write_timeout = options.write_timeout.map(|t| t.min(ITERATIVE_PATIENCE));
     }
     let address = listener.local_addr()?;
     say!(
-        "listening on {address} (SO_REUSEADDR set), {}, at most {} at once; Ctrl-C stops the \
-         server",
+        "listening on {address} (SO_REUSEADDR set), {}, at most {} at once (more are told the \
+         server is busy); Ctrl-C stops the server",
         model.describe(),
         options.max_clients
     );
     echo::warn_if_reachable(address);
-    if matches!(model, Model::Poll | Model::Epoll)
-        && let Some((before, after)) = raise_open_files_limit(options.max_clients)?
-    {
+    if model == Model::Iterative {
         say!(
-            "raised the soft limit on open files from {before} to {after}, so that \
-             {} connections fit",
-            options.max_clients
+            "this server talks with one client at a time: the others are told it is busy; a \
+             client that sends nothing, or reads nothing, for {} s is hung up on",
+            ITERATIVE_PATIENCE.as_secs_f64()
         );
     }
-    match model {
-        Model::Iterative => serve_iterative(&listener, &options).map(|_| ()),
-        Model::Thread => thread::serve(&listener, &options).map(|_| ()),
-        Model::Poll => poll::serve(&listener, &options).map(|_| ()),
-        Model::Epoll => epoll::serve(&listener, &options).map(|_| ()),
-        Model::Fork => unreachable!("served above"),
+    match raise_open_files_limit(options.max_clients)? {
+        Limit::Enough => {}
+        Limit::Raised { before, after } => say!(
+            "raised the soft limit on open files from {before} to {after}, so that {} \
+             connections fit",
+            options.max_clients
+        ),
+        Limit::TooLow { limit, needed } => say!(
+            "WARNING: the limit on open files is {limit} and cannot be raised (ulimit -Hn), but \
+             {} connections need about {needed}: past it, new connections are told the server \
+             is busy",
+            options.max_clients
+        ),
     }
+    Ok(())
 }
+
+/// `serve --model iterative`'s idle and write timeouts, at most: the one client it talks
+/// with holds everybody else off.
+const ITERATIVE_PATIENCE: Duration = Duration::from_secs(3);
 
 /// Lesson 4's lesson-mode forking server, with `Options`.
 pub fn serve_forking(listener: &TcpListener, options: &Options) -> Result<Served> {
@@ -204,21 +246,145 @@ pub fn serve_forking(listener: &TcpListener, options: &Options) -> Result<Served
     })
 }
 
+/// What a server could do about the limit on open files.
+pub enum Limit {
+    /// It was high enough.
+    Enough,
+    /// The soft limit was raised.
+    Raised { before: u64, after: u64 },
+    /// The hard limit is below what the server needs.
+    TooLow { limit: u64, needed: u64 },
+}
+
 /// A server that holds N connections needs N descriptors and a few more: raise the soft
 /// limit on open files up to N + 32 when it is lower (never above the hard limit), as
-/// `proclab load --hold` does. Returns (before, after) when it raised it.
-pub fn raise_open_files_limit(connections: usize) -> Result<Option<(u64, u64)>> {
+/// `proclab load --hold` does.
+pub fn raise_open_files_limit(connections: usize) -> Result<Limit> {
     let needed = connections as u64 + 32;
     let (soft, hard) = getrlimit(Resource::RLIMIT_NOFILE)?;
     if soft >= needed {
-        return Ok(None);
+        return Ok(Limit::Enough);
     }
     let raised = needed.min(hard);
-    if raised <= soft {
-        return Ok(None);
+    if raised > soft {
+        setrlimit(Resource::RLIMIT_NOFILE, raised, hard)?;
     }
-    setrlimit(Resource::RLIMIT_NOFILE, raised, hard)?;
-    Ok(Some((soft, raised)))
+    Ok(if raised < needed {
+        Limit::TooLow {
+            limit: raised.max(soft),
+            needed,
+        }
+    } else {
+        Limit::Raised {
+            before: soft,
+            after: raised,
+        }
+    })
+}
+
+/// A descriptor kept in reserve for the moment `accept` fails for want of descriptors
+/// (`EMFILE`): the server closes it, accepts the waiting client with the one freed, tells it
+/// the server is busy and closes it, then takes its reserve again. Without it, the client
+/// would stay in the listen queue, reported ready at every wait, and never told anything.
+pub struct Reserve(Option<std::fs::File>);
+
+impl Default for Reserve {
+    fn default() -> Reserve {
+        Reserve::new()
+    }
+}
+
+impl Reserve {
+    pub fn new() -> Reserve {
+        Reserve(std::fs::File::open("/dev/null").ok())
+    }
+
+    /// Turns one waiting client away with the reserve; false if there was none to use, or
+    /// nobody to turn away.
+    pub fn turn_away_one(&mut self, listener: &TcpListener) -> bool {
+        if self.0.take().is_none() {
+            self.0 = std::fs::File::open("/dev/null").ok();
+            return false;
+        }
+        let turned_away = match listener.accept() {
+            Ok((stream, _)) => {
+                echo::refuse(stream);
+                true
+            }
+            Err(_) => false,
+        };
+        self.0 = std::fs::File::open("/dev/null").ok();
+        turned_away
+    }
+}
+
+/// What accepting the waiting connections ended with.
+pub enum Accepting {
+    /// Nobody is left waiting (or the lesson's limit is reached).
+    Done,
+    /// Out of descriptors, and the reserve did not help: stop watching the listening socket
+    /// for a moment (it would be reported ready at every wait), and serve the others.
+    OutOfDescriptors,
+}
+
+/// At most this many connections are accepted (or refused) in one go: the connections
+/// already open are served between two rounds, however many newcomers keep coming.
+const ACCEPT_ROUND: usize = 64;
+
+/// How long a server out of descriptors leaves its listening socket alone before trying
+/// again (sooner when one of its connections closes).
+pub const PAUSE_WHEN_OUT_OF_DESCRIPTORS: Duration = Duration::from_millis(100);
+
+/// Accepts the connections waiting on a non-blocking listener, for the servers that watch
+/// every connection from one thread (`poll`, `epoll`, and `serve`'s iterative): each is
+/// welcomed and handed to `keep`; at the limit, each is told the server is busy and closed
+/// (`busy_at_limit`), or left waiting.
+pub fn accept_ready(
+    listener: &TcpListener,
+    open: usize,
+    served: &mut Served,
+    options: &Options,
+    reserve: &mut Reserve,
+    how: &str,
+    mut keep: impl FnMut(connection::Connection) -> Result<()>,
+) -> Result<Accepting> {
+    let mut open = open;
+    for _ in 0..ACCEPT_ROUND {
+        let may_accept = options.may_accept(served.connections, open);
+        if !may_accept && !options.busy_at_limit() {
+            break;
+        }
+        let (stream, peer) = match listener.accept() {
+            Ok(accepted) => accepted,
+            Err(error) => match error.raw_os_error().map(Errno::from_raw) {
+                Some(Errno::EAGAIN) => break,
+                Some(Errno::EINTR | Errno::ECONNABORTED) => continue,
+                Some(Errno::EMFILE | Errno::ENFILE | Errno::ENOBUFS | Errno::ENOMEM) => {
+                    if is_out_of_descriptors(&error) && reserve.turn_away_one(listener) {
+                        served.refused += 1;
+                        continue;
+                    }
+                    say!(
+                        "accept failed ({error}): serving the {open} open connection(s), and \
+                         trying again in {} ms",
+                        PAUSE_WHEN_OUT_OF_DESCRIPTORS.as_millis()
+                    );
+                    return Ok(Accepting::OutOfDescriptors);
+                }
+                _ => return Err(error.into()),
+            },
+        };
+        if !may_accept {
+            echo::refuse(stream);
+            served.refused += 1;
+            continue;
+        }
+        if let Some(connection) = welcome(stream, peer, served, options, open, how) {
+            keep(connection)?;
+            open += 1;
+        }
+    }
+    Ok(Accepting::Done)
 }
 
 /// The iterative server: accepts one connection, talks until the client closes, accepts the
@@ -287,6 +453,14 @@ pub fn retry_accept(error: &io::Error) -> bool {
         }
         _ => false,
     }
+}
+
+/// `accept` failed for want of descriptors (this process's, or the system's).
+pub fn is_out_of_descriptors(error: &io::Error) -> bool {
+    matches!(
+        error.raw_os_error().map(Errno::from_raw),
+        Some(Errno::EMFILE | Errno::ENFILE)
+    )
 }
 
 /// The idle and write timeouts, on a blocking connection: a `read` or `write` that waits

@@ -26,22 +26,37 @@ use crate::error::Result;
 use crate::runtime::wait;
 use crate::tools::models::connection::{Connection, Turn};
 use crate::tools::models::{
-    Options, Served, farewell, retry_accept, sweep_interval, wait_timeout, welcome,
+    Accepting, Options, PAUSE_WHEN_OUT_OF_DESCRIPTORS, Reserve, Served, accept_ready, farewell,
+    sweep_interval, wait_timeout,
 };
 
 pub fn serve(listener: &TcpListener, options: &Options) -> Result<Served> {
+    serve_as(listener, options, "watched by this thread's poll list")
+}
+
+/// `serve`, with `how` a new connection is announced (`serve --model iterative` is this
+/// server with a limit of one).
+pub fn serve_as(listener: &TcpListener, options: &Options, how: &str) -> Result<Served> {
     listener.set_nonblocking(true)?;
     let mut connections: Vec<Connection> = Vec::new();
     let mut served = Served::default();
+    let mut reserve = Reserve::new();
+    // Out of descriptors: the listening socket is left alone until then.
+    let mut paused_until: Option<Instant> = None;
     let sweep = sweep_interval(options);
     let mut last_sweep = Instant::now();
     while !options.all_served(served.connections, connections.len()) {
-        let may_accept = options.may_accept(served.connections, connections.len());
-        // The list for this call: the listening socket first (left out at the limit, or it
-        // would be reported ready at every call while we do not accept), then one entry per
-        // connection.
+        if paused_until.is_some_and(|until| Instant::now() >= until) {
+            paused_until = None;
+        }
+        // The list for this call: the listening socket first (left out at a lesson's limit,
+        // or it would be reported ready at every call while we do not accept), then one entry
+        // per connection.
+        let watch_listener = paused_until.is_none()
+            && (options.busy_at_limit()
+                || options.may_accept(served.connections, connections.len()));
         let mut list: Vec<PollFd> = Vec::with_capacity(connections.len() + 1);
-        if may_accept {
+        if watch_listener {
             list.push(PollFd::new(listener.as_fd(), PollFlags::POLLIN));
         }
         for connection in &connections {
@@ -52,7 +67,13 @@ pub fn serve(listener: &TcpListener, options: &Options) -> Result<Served> {
             };
             list.push(PollFd::new(connection.stream.as_fd(), wanted));
         }
-        match poll_visibly(&mut list, options, wait_timeout(sweep)) {
+        let wait = match paused_until {
+            Some(_) => Some(sweep.map_or(PAUSE_WHEN_OUT_OF_DESCRIPTORS, |every| {
+                every.min(PAUSE_WHEN_OUT_OF_DESCRIPTORS)
+            })),
+            None => sweep,
+        };
+        match poll_visibly(&mut list, options, wait_timeout(wait)) {
             Ok(_) | Err(Errno::EINTR) => {}
             Err(errno) => return Err(errno.into()),
         }
@@ -61,7 +82,7 @@ pub fn serve(listener: &TcpListener, options: &Options) -> Result<Served> {
             .map(|entry| entry.revents().unwrap_or(PollFlags::empty()))
             .collect();
         drop(list);
-        let (listener_ready, for_connections) = if may_accept {
+        let (listener_ready, for_connections) = if watch_listener {
             (!ready[0].is_empty(), &ready[1..])
         } else {
             (false, &ready[..])
@@ -85,13 +106,32 @@ pub fn serve(listener: &TcpListener, options: &Options) -> Result<Served> {
                 ended.push((index, error));
             }
         }
+        if !ended.is_empty() {
+            // A descriptor is free again: accept at once if we were out of them.
+            paused_until = None;
+        }
         // Remove from the back, so that the earlier indexes stay right.
         for (index, error) in ended.into_iter().rev() {
             let connection = connections.swap_remove(index);
             farewell(&connection, error, &mut served);
         }
         if listener_ready {
-            accept_ready(listener, &mut connections, &mut served, options)?;
+            let open = connections.len();
+            let accepting = accept_ready(
+                listener,
+                open,
+                &mut served,
+                options,
+                &mut reserve,
+                how,
+                |c| {
+                    connections.push(c);
+                    Ok(())
+                },
+            )?;
+            if let Accepting::OutOfDescriptors = accepting {
+                paused_until = Some(Instant::now() + PAUSE_WHEN_OUT_OF_DESCRIPTORS);
+            }
         }
         if sweep.is_some_and(|every| last_sweep.elapsed() >= every) {
             last_sweep = Instant::now();
@@ -119,34 +159,6 @@ fn poll_visibly(
         return result;
     }
     nix::poll::poll(list, timeout)
-}
-
-fn accept_ready(
-    listener: &TcpListener,
-    connections: &mut Vec<Connection>,
-    served: &mut Served,
-    options: &Options,
-) -> Result<()> {
-    while options.may_accept(served.connections, connections.len()) {
-        let (stream, peer) = match listener.accept() {
-            Ok(accepted) => accepted,
-            Err(error) if error.kind() == io::ErrorKind::WouldBlock => return Ok(()),
-            Err(error) if retry_accept(&error) => continue,
-            Err(error) => return Err(error.into()),
-        };
-        let open = connections.len();
-        if let Some(connection) = welcome(
-            stream,
-            peer,
-            served,
-            options,
-            open,
-            "watched by this thread's poll list",
-        ) {
-            connections.push(connection);
-        }
-    }
-    Ok(())
 }
 
 fn close_timed_out(connections: &mut Vec<Connection>, served: &mut Served, options: &Options) {

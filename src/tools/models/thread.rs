@@ -28,7 +28,8 @@ use crate::say;
 use crate::threading::Thread;
 use crate::tools::echo;
 use crate::tools::models::{
-    Options, Served, apply_timeouts, retry_accept, say_closed, talk_visibly,
+    Options, Reserve, Served, apply_timeouts, is_out_of_descriptors, retry_accept, say_closed,
+    talk_visibly,
 };
 
 /// How many handler threads are talking: the accepting thread waits on it at the limit.
@@ -52,9 +53,30 @@ pub fn serve(listener: &TcpListener, options: &Options) -> Result<Served> {
     let bytes = Arc::new(AtomicU64::new(0));
     let mut served = Served::default();
     let mut handlers: Vec<Thread> = Vec::new();
+    let mut reserve = Reserve::new();
+    let mut refusing = false;
     while options.connections.is_none_or(|n| served.connections < n) {
-        wait_below_limit(&live, options);
-        let (mut connection, peer) = accept_joining(listener, &mut handlers, options)?;
+        if !options.busy_at_limit() {
+            wait_below_limit(&live, options);
+        }
+        let (mut connection, peer) =
+            accept_joining(listener, &mut handlers, options, &mut reserve, &mut served)?;
+        let talking = *live.lock();
+        if talking >= options.max_clients {
+            // `serve`: whoever comes at the limit is told at once, not left waiting behind
+            // clients that may never leave.
+            if !refusing {
+                say!(
+                    "{talking} handler threads are live, the limit (--max-clients): new \
+                     connections are told the server is busy until one ends"
+                );
+                refusing = true;
+            }
+            echo::refuse(connection);
+            served.refused += 1;
+            continue;
+        }
+        refusing = false;
         apply_timeouts(&connection, options)?;
         served.connections += 1;
         let announce = served.connections <= options.announce;
@@ -110,6 +132,8 @@ fn accept_joining(
     listener: &TcpListener,
     handlers: &mut Vec<Thread>,
     options: &Options,
+    reserve: &mut Reserve,
+    served: &mut Served,
 ) -> Result<(std::net::TcpStream, std::net::SocketAddr)> {
     let mut waiting = None;
     let accepted = loop {
@@ -117,6 +141,15 @@ fn accept_joining(
         match listener.accept() {
             Ok(accepted) => break accepted,
             Err(error) if error.kind() == io::ErrorKind::WouldBlock => {}
+            Err(error) if is_out_of_descriptors(&error) => {
+                // Told it is busy with the descriptor kept in reserve; else the handlers go
+                // on while this thread waits a moment.
+                if reserve.turn_away_one(listener) {
+                    served.refused += 1;
+                } else if retry_accept(&error) {
+                    continue;
+                }
+            }
             Err(error) if retry_accept(&error) => continue,
             Err(error) => return Err(error.into()),
         }
