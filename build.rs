@@ -17,8 +17,9 @@
 //! module `daemon_terminate`). A folder that breaks the rules stops the build with one line
 //! that says which file and why.
 //!
-//! `PROCLAB_LESSONS_DIR` reads the lessons from another folder (only the test that proves a new
-//! folder is all a lesson needs sets it).
+//! `PROCLAB_LESSONS_DIR` reads the lessons from another folder: only the proof that a new
+//! folder is all a lesson needs sets it (the last step of `.ci/run`). `tests/new_lesson.rs`
+//! includes this file to test the generator itself.
 //!
 //! **The linker**, for the speed of `Process::start`. A freshly forked child has none of the
 //! program's code mapped: each 64 KiB stretch of code it runs for the first time is a page
@@ -62,7 +63,7 @@ fn main() {
 
 /// One lesson folder, as read from disk.
 #[derive(Debug, PartialEq)]
-struct LessonDir {
+pub(crate) struct LessonDir {
     /// The folder's name, `NN-slug`.
     folder: String,
     number: u32,
@@ -80,12 +81,13 @@ struct LessonDir {
 }
 
 /// Reads every `NN-slug` folder under `dir`, in number order.
-fn read_lessons(dir: &Path) -> Result<Vec<LessonDir>, String> {
+pub(crate) fn read_lessons(dir: &Path) -> Result<Vec<LessonDir>, String> {
     let entries = fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
     let mut lessons = Vec::new();
     for entry in entries {
         let entry = entry.map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
-        if !entry.file_type().map_err(|e| e.to_string())?.is_dir() {
+        // (`path().is_dir()` follows a symbolic link to a folder.)
+        if !entry.path().is_dir() {
             continue;
         }
         let folder = entry.file_name().into_string().map_err(|name| {
@@ -96,7 +98,7 @@ fn read_lessons(dir: &Path) -> Result<Vec<LessonDir>, String> {
         })?;
         lessons.push(read_lesson(&entry.path(), &folder)?);
     }
-    lessons.sort_by_key(|lesson| lesson.number);
+    lessons.sort_by(|a, b| (a.number, &a.folder).cmp(&(b.number, &b.folder)));
     for pair in lessons.windows(2) {
         if pair[0].number == pair[1].number {
             return Err(format!(
@@ -271,7 +273,7 @@ fn parse_toml(text: &str) -> Result<Vec<(String, String)>, String> {
 }
 
 /// The generated files, by name.
-fn generate(lessons: &[LessonDir]) -> Vec<(&'static str, String)> {
+pub(crate) fn generate(lessons: &[LessonDir]) -> Vec<(&'static str, String)> {
     let file = |lesson: &LessonDir, name: &str| {
         format!("{:?}", lesson.path.join(name).display().to_string())
     };
