@@ -100,6 +100,9 @@ struct Step {
     port: bool,
     /// It writes on standard error on purpose (a child's traceback the step is about).
     noisy: bool,
+    /// Its `PROCLAB_SPEED`: a race shown with sleeps needs them longer than a busy machine's
+    /// scheduling delays.
+    speed: &'static str,
     check: fn(&Run),
 }
 
@@ -108,6 +111,7 @@ fn step(step: u32, check: fn(&Run)) -> Step {
         step,
         port: false,
         noisy: false,
+        speed: SPEED,
         check,
     }
 }
@@ -115,6 +119,10 @@ fn step(step: u32, check: fn(&Run)) -> Step {
 impl Step {
     fn with_port(self) -> Step {
         Step { port: true, ..self }
+    }
+
+    fn at_speed(self, speed: &'static str) -> Step {
+        Step { speed, ..self }
     }
 
     fn noisy(self) -> Step {
@@ -164,7 +172,7 @@ fn run(folder: &str, step: &Step, method: &'static str) -> Run {
     let child = command
         .env("PYTHONPATH", site)
         .env("PROCLAB_START_METHOD", method)
-        .env("PROCLAB_SPEED", SPEED)
+        .env("PROCLAB_SPEED", step.speed)
         .env_remove("PYTHONUNBUFFERED")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -587,7 +595,8 @@ fn lesson_05() {
                     )),
                     "{run}"
                 );
-            }),
+            })
+            .at_speed("1"),
             step(2, |run| {
                 assert_eq!(run.count("购票成功"), 1, "{run}");
                 assert_eq!(run.count("票已售罄"), 9, "{run}");
@@ -833,6 +842,115 @@ fn lesson_08() {
             step(4, |run| {
                 // A round trip to the server costs much more than a memory access: wide margin.
                 assert!(run.number_after("the manager is ") > 5.0, "{run}");
+            }),
+        ],
+    );
+}
+
+#[test]
+fn lesson_09() {
+    check_lesson(
+        "09-semaphore-event",
+        &[
+            step(1, |run| {
+                // Never more than three inside, and all seven got in and out.
+                let inside: Vec<f64> = run
+                    .lines()
+                    .iter()
+                    .filter_map(|l| l.split(" gets a seat (").nth(1))
+                    .map(|rest| rest.split(' ').next().unwrap().parse().unwrap())
+                    .collect();
+                assert_eq!(inside.len(), 7, "{run}");
+                assert!(inside.iter().all(|&n| (1.0..=3.0).contains(&n)), "{run}");
+                assert_eq!(run.count("user"), 14, "{run}");
+                assert!(run.has("the most inside at once: 3"), "{run}");
+            }),
+            step(2, |run| {
+                // Every car passes on green, at once or after waiting; the police car's
+                // wait(timeout) runs out while the light is red; the light ends with -15.
+                for i in 0..5 {
+                    let name = format!("car{i}");
+                    let green = run
+                        .lines()
+                        .iter()
+                        .filter(|l| {
+                            l.ends_with(&format!(": {name} finds green, drives on"))
+                                || l.ends_with(&format!(": {name} drives on green"))
+                        })
+                        .count();
+                    assert_eq!(green, 1, "{run}");
+                }
+                assert!(
+                    run.lines()
+                        .iter()
+                        .any(|l| l.ends_with(": 警车 waited 1 s, goes anyway")),
+                    "{run}"
+                );
+                assert_eq!(
+                    run.lines().last(),
+                    Some(&"every car is through; the light exitcode -15"),
+                    "{run}"
+                );
+            })
+            // The police car's margins are a quarter of a second at this speed.
+            .at_speed("2"),
+        ],
+    );
+}
+
+#[test]
+fn lesson_10() {
+    check_lesson(
+        "10-pool",
+        &[
+            step(1, |run| {
+                // The same few workers ran all ten tasks; apply took one at a time.
+                let main = run.after("main ").split(';').next().unwrap();
+                let pids: std::collections::BTreeSet<&str> = run
+                    .lines()
+                    .iter()
+                    .filter_map(|l| l.strip_suffix(" run"))
+                    .collect();
+                assert_eq!(run.count("") - 3, 10, "{run}");
+                assert!(!pids.contains(main), "{run}");
+                let cpus = run
+                    .after(&format!("main {main}; "))
+                    .split(' ')
+                    .next()
+                    .unwrap();
+                assert!(pids.len() <= cpus.parse().unwrap(), "{run}");
+                let apply = run.number_after("apply: [0, 1, 4, 9, 16] in ");
+                let apply_async = run.number_after("apply_async: [0, 1, 4, 9, 16] in ");
+                assert!(apply >= 4.9, "{run}");
+                assert!(apply_async < apply, "{run}");
+            }),
+            step(2, |run| {
+                let main = run.after("main is ");
+                assert!(run.has("map: [0, 1, 2, 3, 4, 5, 6, 7]"), "{run}");
+                assert!(run.has(&format!("callback(99) runs in {main}")), "{run}");
+                assert!(
+                    !run.lines()
+                        .iter()
+                        .any(|l| l.starts_with("task") && l.ends_with(main)),
+                    "{run}"
+                );
+            }),
+            step(3, |run| {
+                assert_eq!(
+                    run.lines(),
+                    [
+                        "get() on a failed task: ValueError: task 1 failed",
+                        "map() after it: [0, 1, 4, 9]",
+                        "join() a running pool: ValueError: Pool is still running",
+                        "apply() after close(): ValueError: Pool not running",
+                        "get(1) on a task lost to terminate(): TimeoutError",
+                    ],
+                    "{run}"
+                );
+            }),
+            step(4, |run| {
+                // Wide margin: the lab measures about a hundred times.
+                assert!(run.number_after("a process each is ") > 3.0, "{run}");
             }),
         ],
     );
