@@ -13,18 +13,18 @@ use std::collections::BTreeMap;
 use std::io::{self, BufRead, BufReader, IsTerminal, Write};
 use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use colored::Colorize;
-use nix::sys::signal::{SaFlags, SigAction, SigHandler, SigSet, Signal, kill, sigaction};
+use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
 use crate::error::{Error, Result};
 use crate::lessons::Lesson;
 use crate::outcomes::{self, Record};
 use crate::runtime::event::{Bar, Event, Histogram, Kind, Measured};
+use crate::runtime::stop;
 use crate::text;
 use crate::view::lang::{self, Text};
 use crate::view::output::Output;
@@ -93,14 +93,6 @@ struct RunResult {
     measured: Vec<Measured>,
 }
 
-/// The signal that asked us to stop, or 0.
-static STOP_SIGNAL: AtomicI32 = AtomicI32::new(0);
-
-extern "C" fn on_stop_signal(signal: libc::c_int) {
-    // Only an atomic store: nothing else is safe inside a signal handler.
-    STOP_SIGNAL.store(signal, Ordering::SeqCst);
-}
-
 /// Runs the lesson `options.runs` times and shows the histogram. Returns the signal that
 /// stopped it, if one did.
 pub fn run(options: &RepeatOptions) -> Result<Option<i32>> {
@@ -115,15 +107,17 @@ pub fn run(options: &RepeatOptions) -> Result<Option<i32>> {
             )));
         }
     }
-    for signal in [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP] {
-        let action = SigAction::new(
-            SigHandler::Handler(on_stop_signal),
-            SaFlags::empty(),
-            SigSet::empty(),
-        );
-        // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
-        unsafe { sigaction(signal, &action) }?;
+    stop::catch_stop_signals()?;
+    match repeat_and_show(options) {
+        // A stop signal also makes a write to an unread standard output give up (see
+        // `runtime::stop`): `run --repeat 1000 | sleep 600` ends on Ctrl-C, as a stop.
+        Err(_) if stop::stop_signal().is_some() => Ok(stop::stop_signal()),
+        ended => ended,
     }
+}
+
+/// The runs, and what they measured, shown as they come and summed up at the end.
+fn repeat_and_show(options: &RepeatOptions) -> Result<Option<i32>> {
     let began = Instant::now();
     let mut view = options.json.then(|| View::Json(JsonView::new()));
     if let Some(view) = view.as_mut() {
@@ -143,7 +137,7 @@ pub fn run(options: &RepeatOptions) -> Result<Option<i32>> {
     let progress = Progress::new(options.runs);
     let mut results: Vec<RunResult> = Vec::new();
     for index in 0..options.runs {
-        if STOP_SIGNAL.load(Ordering::SeqCst) != 0 {
+        if stop::stop_signal().is_some() {
             break;
         }
         progress.show(index, began);
@@ -179,10 +173,7 @@ pub fn run(options: &RepeatOptions) -> Result<Option<i32>> {
     }
     progress.clear();
     let histograms = histograms(&results);
-    let signal = match STOP_SIGNAL.load(Ordering::SeqCst) {
-        0 => None,
-        signal => Some(signal),
-    };
+    let signal = stop::stop_signal();
     match view.as_mut() {
         Some(view) => {
             view.show(&said_here(
@@ -279,7 +270,7 @@ fn run_once(options: &RepeatOptions, seed: u64) -> Result<(Ended, Vec<Event>)> {
         if let Some(status) = child.try_wait()? {
             break status;
         }
-        if STOP_SIGNAL.load(Ordering::SeqCst) != 0 && asked_to_stop != Some(Ended::Interrupted) {
+        if stop::stop_signal().is_some() && asked_to_stop != Some(Ended::Interrupted) {
             let _ = kill(supervisor, Signal::SIGINT);
             asked_to_stop = Some(Ended::Interrupted);
         }

@@ -47,6 +47,7 @@ use crate::runtime::errno;
 use crate::runtime::event::{Event, Kind};
 use crate::runtime::lifeline;
 use crate::runtime::procfs;
+use crate::runtime::stop::{self, STOP_SIGNALS};
 use crate::text;
 use crate::view::notes::Notes;
 use crate::view::output::{self, Mode};
@@ -97,20 +98,10 @@ pub enum Outcome {
     OutputFailed,
 }
 
-/// The signal that asked us to stop, or 0.
-static STOP_SIGNAL: AtomicI32 = AtomicI32::new(0);
 /// The supervisor's pid, so that the panic hook knows where it runs.
 static SUPERVISOR_PID: AtomicI32 = AtomicI32::new(0);
 
-extern "C" fn on_stop_signal(signal: libc::c_int) {
-    // Only atomic stores: nothing else is safe inside a signal handler.
-    STOP_SIGNAL.store(signal, Ordering::SeqCst);
-    output::set_stopping();
-}
-
 extern "C" fn on_child_ended(_signal: libc::c_int) {}
-
-const STOP_SIGNALS: [Signal; 3] = [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP];
 
 /// Runs one lesson from start to end and returns how it ended.
 pub fn run(options: RunOptions, view: View) -> Result<Outcome> {
@@ -118,15 +109,7 @@ pub fn run(options: RunOptions, view: View) -> Result<Outcome> {
     SUPERVISOR_PID.store(supervisor.as_raw(), Ordering::SeqCst);
     lifeline::set_supervisor(supervisor.as_raw());
     // Handlers first, so that from here on Ctrl-C always goes through the clean-up below.
-    for signal in STOP_SIGNALS {
-        let action = SigAction::new(
-            SigHandler::Handler(on_stop_signal),
-            SaFlags::empty(),
-            SigSet::empty(),
-        );
-        // SAFETY: the handler only stores to atomics, which is async-signal-safe.
-        unsafe { sigaction(signal, &action) }?;
-    }
+    stop::catch_stop_signals()?;
     // SIGCHLD gets a handler that does nothing: its only job is to interrupt the poll() of the
     // main loop (no SA_RESTART), so that a child that ends is reaped at once, not up to 100 ms
     // later. (With SIGCHLD's default action, "ignore", the poll would just sleep on.)
@@ -285,8 +268,7 @@ fn supervise(
         }
         let shown_before = run.shown;
         run.read_events(&event_reader, &mut buffer);
-        let signal = STOP_SIGNAL.load(Ordering::SeqCst);
-        if signal != 0 {
+        if let Some(signal) = stop::stop_signal() {
             break Outcome::Interrupted(signal);
         }
         if run.output_failed.is_some() {

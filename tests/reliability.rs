@@ -881,3 +881,36 @@ fn finish_within(mut child: Child, limit: Duration) -> String {
     }
     reader.join().unwrap()
 }
+
+/// `run --repeat` whose output nobody reads (`| sleep 600`) ends on SIGINT and on SIGTERM,
+/// as a single run does.
+#[test]
+fn a_stop_signal_ends_a_repeat_whose_output_nobody_reads() {
+    thread::scope(|scope| {
+        for (signal, status) in [(Signal::SIGINT, 130), (Signal::SIGTERM, 143)] {
+            scope.spawn(move || {
+                let lab = Lab::new();
+                let args = ["run", "13", "--repeat", "1000", "--json", "--speed", "20"];
+                let mut child = lab.spawn(lab.command(&args), Stdio::null());
+                let repeat = child.id() as i32;
+                fill_a_small_pipe(&mut child);
+                nix::sys::signal::kill(Pid::from_raw(repeat), signal).unwrap();
+                let signalled = Instant::now();
+                let exit = loop {
+                    if let Some(exit) = child.try_wait().unwrap() {
+                        break exit;
+                    }
+                    if signalled.elapsed() > GONE_WITHIN {
+                        let _ = nix::sys::signal::kill(Pid::from_raw(-repeat), Signal::SIGKILL);
+                        panic!("{signal}: still running with its output unread");
+                    }
+                    thread::sleep(Duration::from_millis(10));
+                };
+                let mut stderr = String::new();
+                let _ = child.stderr.take().unwrap().read_to_string(&mut stderr);
+                assert_eq!(exit.code(), Some(status), "{signal}: {stderr}");
+                lab.wait_until_gone(signalled, GONE_WITHIN);
+            });
+        }
+    });
+}

@@ -8,4 +8,5 @@ pub mod input;
 pub mod lifeline;
 pub mod outcome;
 pub mod procfs;
+pub mod stop;
 pub mod wait;

@@ -11,16 +11,15 @@ use std::fs;
 use std::io::{self, IsTerminal, Write};
 use std::os::fd::AsFd;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicI32, Ordering};
 use std::time::{Duration, Instant};
 
 use colored::Colorize;
-use nix::sys::signal::{SaFlags, SigAction, SigHandler, SigSet, Signal, sigaction};
 use nix::sys::termios::{LocalFlags, SetArg, Termios, tcgetattr, tcsetattr};
 use serde_json::Value;
 
 use crate::error::{Error, Result, Status};
-use crate::view::output::{self, Output};
+use crate::runtime::stop::{self, stop_signal};
+use crate::view::output::Output;
 use crate::view::terminal::terminal_width;
 
 /// What `proclab replay` was asked to do.
@@ -144,22 +143,6 @@ pub fn parse(text: &str) -> std::result::Result<Recording, String> {
     })
 }
 
-/// The signal that asked the replay to stop, or 0.
-static STOP_SIGNAL: AtomicI32 = AtomicI32::new(0);
-
-extern "C" fn on_stop_signal(signal: libc::c_int) {
-    // Only atomic stores: nothing else is safe inside a signal handler.
-    STOP_SIGNAL.store(signal, Ordering::SeqCst);
-    output::set_stopping();
-}
-
-fn stop_signal() -> Option<i32> {
-    match STOP_SIGNAL.load(Ordering::SeqCst) {
-        0 => None,
-        signal => Some(signal),
-    }
-}
-
 /// Plays the recording at `options.path`.
 pub fn run(options: &ReplayOptions) -> Result<Status> {
     let path = &options.path;
@@ -186,15 +169,7 @@ pub fn run(options: &ReplayOptions) -> Result<Status> {
         );
     }
     // Ctrl-C ends the replay cleanly: the terminal's echo and colours are put back.
-    for signal in [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP] {
-        let action = SigAction::new(
-            SigHandler::Handler(on_stop_signal),
-            SaFlags::empty(),
-            SigSet::empty(),
-        );
-        // SAFETY: the handler only stores to atomics, which is async-signal-safe.
-        unsafe { sigaction(signal, &action) }?;
-    }
+    stop::catch_stop_signals()?;
     let mut player = Player {
         out: Output::new(),
         speed: options.speed,

@@ -33,8 +33,9 @@ pub fn set_stopping() {
     STOPPING.store(true, Ordering::SeqCst);
 }
 
+/// True once the lab is stopping: told so, or a stop signal was caught.
 pub fn stopping() -> bool {
-    STOPPING.load(Ordering::SeqCst)
+    STOPPING.load(Ordering::SeqCst) || crate::runtime::stop::stop_signal().is_some()
 }
 
 /// Bytes waiting for standard output (drop mode).
