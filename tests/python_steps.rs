@@ -955,3 +955,189 @@ fn lesson_10() {
         ],
     );
 }
+
+/// A check that this run cannot judge (a busy machine): said on standard error, not passed.
+fn skip(run: &Run, why: &str) {
+    eprintln!("skipped: {} under {}: {why}", run.program, run.method);
+}
+
+#[test]
+fn lesson_11() {
+    check_lesson(
+        "11-threads-vs-processes",
+        &[
+            step(1, |run| {
+                // main's line comes while both threads sleep.
+                let lines = run.lines();
+                let main = lines
+                    .iter()
+                    .position(|l| *l == "main: Thread-1 (sayhi) and Thread-2 started")
+                    .unwrap_or_else(|| panic!("{run}"));
+                let first_done = lines.iter().position(|l| l.ends_with(" done")).unwrap();
+                assert!(main < first_done, "{run}");
+                assert_eq!(lines.len(), 5, "{run}");
+            }),
+            step(2, |run| {
+                // A process's one thread has its pid as id; three threads share main's pid.
+                for line in run.lines().iter().filter(|l| l.starts_with("process: ")) {
+                    let numbers: Vec<&str> = line
+                        .split(|c: char| !c.is_ascii_digit())
+                        .filter(|w| !w.is_empty())
+                        .collect();
+                    assert_eq!(numbers, [numbers[0]; 3], "{run}");
+                }
+                assert_eq!(run.count("process: "), 2, "{run}");
+                let main = run.after("main thread: pid ").split(',').next().unwrap();
+                let tids: Vec<&str> = run
+                    .lines()
+                    .iter()
+                    .filter_map(|l| l.strip_prefix(&format!("thread: pid {main}, thread id ")))
+                    .collect();
+                assert_eq!(tids.len(), 3, "{run}");
+                let mut task = vec![main.to_string()];
+                task.extend(tids.iter().map(|t| t.to_string()));
+                task.sort_by_key(|t| t.parse::<u32>().unwrap());
+                assert!(
+                    run.has(&format!(
+                        "main thread: pid {main}, thread id {main}, task/ [{}]",
+                        task.join(", ")
+                    )),
+                    "{run}"
+                );
+            }),
+            step(3, |run| {
+                assert_eq!(
+                    run.lines(),
+                    [
+                        "after a process set n = 0, main reads n = 100",
+                        "after a thread set n = 0, main reads n = 0"
+                    ],
+                    "{run}"
+                );
+            }),
+            step(4, |run| {
+                assert!(run.after("a process (").starts_with(run.method), "{run}");
+                // Wide margin: a fork costs several times a thread, a spawn hundreds.
+                assert!(run.number_after("a process costs ") > 1.5, "{run}");
+            }),
+            step(5, |run| {
+                // egon never says hello: the process ended when bar was done.
+                assert_eq!(run.lines().last(), Some(&"child exitcode 0"), "{run}");
+                for line in ["main-------", "foo 123", "bar 456", "end foo", "end bar"] {
+                    assert!(run.has(line), "{run}");
+                }
+                assert!(!run.stdout.contains("say hello"), "{run}");
+            }),
+            step(6, |run| {
+                let lines = run.lines();
+                let main = run
+                    .after("main: MainThread, native id ")
+                    .split(',')
+                    .next()
+                    .unwrap();
+                assert_eq!(
+                    lines[0],
+                    format!("main: MainThread, native id {main}, pid {main}"),
+                    "{run}"
+                );
+                assert!(
+                    run.has("enumerate(): ['MainThread', 'Thread-1 (sayhi)', 'my-daemon']"),
+                    "{run}"
+                );
+                assert!(run.has("active_count(): 3"), "{run}");
+                assert!(
+                    run.has("in sayhi: current_thread() is Thread-1 (sayhi)"),
+                    "{run}"
+                );
+                assert!(run.has("in sayhi: current_thread() is my-daemon"), "{run}");
+                assert_eq!(lines.last(), Some(&"after join: active_count() 1"), "{run}");
+            }),
+            step(7, |run| {
+                assert_eq!(
+                    run.lines(),
+                    [
+                        "join() before start(): RuntimeError: cannot join thread before it is \
+                         started",
+                        "start() twice: RuntimeError: threads can only be started once",
+                        "current_thread().join(): RuntimeError: cannot join current thread",
+                    ],
+                    "{run}"
+                );
+            }),
+        ],
+    );
+}
+
+/// The number before " CPUs busy" in the line that contains `part`.
+fn cpus_busy(run: &Run, part: &str) -> f64 {
+    let line = run
+        .lines()
+        .into_iter()
+        .find(|l| l.contains(part))
+        .unwrap_or_else(|| panic!("no line contains {part:?}\n{run}"));
+    let before = line
+        .strip_suffix(" CPUs busy")
+        .unwrap_or_else(|| panic!("{run}"));
+    before.rsplit(' ').next().unwrap().parse().unwrap()
+}
+
+#[test]
+fn lesson_12() {
+    check_lesson(
+        "12-gil",
+        &[
+            step(1, |run| {
+                assert!(run.number_after("the job: counting down ") > 0.0, "{run}");
+                assert!(
+                    run.after("CPUs: ")
+                        .ends_with("; sys.getswitchinterval(): 0.005"),
+                    "{run}"
+                );
+            }),
+            step(2, |run| {
+                // Processes run in parallel, when the machine has CPUs to spare.
+                let busy = cpus_busy(run, " processes: ");
+                let cpus = run.lines()[0].split(' ').next().unwrap();
+                if cpus == "1" || busy < 0.9 {
+                    skip(
+                        run,
+                        "one CPU, or the machine is busy: parallel runs not seen",
+                    );
+                } else {
+                    assert!(busy > 1.2, "{run}");
+                }
+            }),
+            step(3, |run| {
+                // Under the GIL never more than one CPU busy, however many threads.
+                assert!(cpus_busy(run, "1 thread: ") <= 1.15, "{run}");
+            }),
+            step(4, |run| {
+                assert!(
+                    run.has("sys._is_gil_enabled: absent: this build always has a GIL")
+                        || run.has("sys._is_gil_enabled: True")
+                        || run.has("sys._is_gil_enabled: False"),
+                    "{run}"
+                );
+                let busy = cpus_busy(run, " threads hashing: ");
+                if busy < 0.9 || run.stdout.contains("\n1 threads hashing: ") {
+                    skip(
+                        run,
+                        "one CPU, or the machine is busy: parallel hashing not seen",
+                    );
+                } else {
+                    assert!(busy > 1.2, "{run}");
+                }
+            }),
+            step(5, |run| {
+                // Threads that wait take about as long as one: the GIL is free while they wait.
+                let one = run.number_after("1 thread: ");
+                let four = run.number_after(&format!(
+                    "1 thread: {} s; 4 threads: ",
+                    run.after("1 thread: ").split(' ').next().unwrap()
+                ));
+                assert!(one >= 0.6 && four < 2.0 * one, "{run}");
+            })
+            .at_speed("1"),
+        ],
+    );
+}
