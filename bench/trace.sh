@@ -79,4 +79,5 @@ row() {
 row forks "$WORK/forks" 1000
 row lockpass "$WORK/lockpass" 100000
 row lesson5 "$PYTHON" "$LESSON5"
-echo "($REPS runs each, medians; $(nproc) CPUs; $(uname -r); $(strace -V | head -1))"
+echo "($REPS runs each, medians; $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg);"
+echo " $(uname -r); $(strace -V | head -1))"

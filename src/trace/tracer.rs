@@ -654,12 +654,14 @@ impl Tracer {
                     libc::SYS_read | libc::SYS_readv => "read",
                     _ => "recv",
                 };
-                self.names.channel(tid, fd).map(|object| call(on, object))
+                self.names
+                    .channel(tid, tgid, fd)
+                    .map(|object| call(on, object))
             }
             libc::SYS_accept | libc::SYS_accept4 => {
                 let object = self
                     .names
-                    .channel(tid, fd)
+                    .channel(tid, tgid, fd)
                     .unwrap_or_else(|| format!("fd {fd}"));
                 Some(call("accept", object))
             }
