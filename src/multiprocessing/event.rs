@@ -116,7 +116,11 @@ impl Event {
                 Err(errno) => break Err(SyncError::System("futex", errno)),
             }
         };
-        waiting.end(matches!(outcome, Ok(true)));
+        waiting.ended(match outcome {
+            Ok(true) => crate::runtime::wait::Ended::Got,
+            Ok(false) => crate::runtime::wait::Ended::TimedOut,
+            Err(_) => crate::runtime::wait::Ended::Error,
+        });
         outcome
     }
 }

@@ -319,7 +319,7 @@ impl Connection {
         let mut reply = String::new();
         let read = reader.read_line(&mut reply);
         if let Some(waiting) = waiting {
-            waiting.end(matches!(read, Ok(n) if n > 0));
+            waiting.ended(crate::runtime::wait::Ended::of_read(&read));
         }
         match read {
             Ok(0) => return Err(connection("receive", "the manager closed the connection")),

@@ -232,7 +232,11 @@ impl Connection {
                 // Nothing there yet: the wait is real, so it is reported.
                 let waiting = wait::begin(self.end.waits_on, &self.end.name.borrow());
                 let came = ready(fd, PollTimeout::NONE);
-                waiting.end(came.is_ok());
+                waiting.ended(match came {
+                    Ok(_) if hung_up(fd) => crate::runtime::wait::Ended::EndOfFile,
+                    Ok(_) => crate::runtime::wait::Ended::Got,
+                    Err(_) => crate::runtime::wait::Ended::Error,
+                });
                 came?;
             }
             let mut header = [0u8; 4];
@@ -263,7 +267,12 @@ impl Connection {
             }
             let waiting = wait::begin(self.end.waits_on, &self.end.name.borrow());
             let came = ready(fd, poll_timeout(context::scaled(timeout)));
-            waiting.end(matches!(came, Ok(true)));
+            waiting.ended(match came {
+                Ok(true) if hung_up(fd) => crate::runtime::wait::Ended::EndOfFile,
+                Ok(true) => crate::runtime::wait::Ended::Got,
+                Ok(false) => crate::runtime::wait::Ended::TimedOut,
+                Err(_) => crate::runtime::wait::Ended::Error,
+            });
             came
         })
     }
@@ -297,6 +306,16 @@ fn ready(fd: BorrowedFd, timeout: PollTimeout) -> Result<bool, ConnectionError> 
             Ok(n) => return Ok(n > 0),
         }
     }
+}
+
+/// Whether the other end is closed and nothing is left to read: what `poll` says is ready is
+/// then the end of file, not a message.
+fn hung_up(fd: BorrowedFd) -> bool {
+    let mut fds = [PollFd::new(fd, PollFlags::POLLIN)];
+    matches!(poll(&mut fds, PollTimeout::ZERO), Ok(n) if n > 0)
+        && fds[0].revents().is_some_and(|revents| {
+            revents.contains(PollFlags::POLLHUP) && !revents.contains(PollFlags::POLLIN)
+        })
 }
 
 fn write_all(fd: BorrowedFd, mut bytes: &[u8]) -> Result<(), ConnectionError> {

@@ -485,7 +485,12 @@ impl Inner {
             }
         };
         if let Some(waiting) = waiting {
-            waiting.end(outcome.is_ok());
+            waiting.ended(match &outcome {
+                Ok(()) => crate::runtime::wait::Ended::Got,
+                // Nothing more to read and nobody left to write it.
+                Err(PoolError::Lost) => crate::runtime::wait::Ended::EndOfFile,
+                Err(_) => crate::runtime::wait::Ended::Error,
+            });
         }
         outcome?;
         Ok(jobs
@@ -662,7 +667,10 @@ fn next_order(tasks_pipe: &mut File, read_lock: &SharedSemaphore) -> Result<Orde
     });
     let _ = read_lock.release();
     if let Some(waiting) = waiting {
-        waiting.end(body.is_ok());
+        waiting.ended(match &body {
+            Ok(_) => crate::runtime::wait::Ended::Got,
+            Err(error) => crate::runtime::wait::Ended::of_error(error),
+        });
     }
     // The parent gone (end of file) means stop, too.
     let Ok(body) = body else {

@@ -573,7 +573,10 @@ impl Process {
             }
             (status, _) => {
                 if let Some(waiting) = waiting {
-                    waiting.end(false);
+                    waiting.ended(match status {
+                        Err(Errno::EINTR) => crate::runtime::wait::Ended::Interrupted,
+                        _ => crate::runtime::wait::Ended::Error,
+                    });
                 }
                 match status {
                     Err(Errno::ECHILD) => {
@@ -803,7 +806,7 @@ fn reap_all_unreaped(signalled: &[Pid]) -> Vec<Finished> {
             // Reaped behind the lab's back (SIGCHLD ignored): nothing more to learn.
             None => {
                 if let Some(waiting) = waiting {
-                    waiting.end(false);
+                    waiting.ended(crate::runtime::wait::Ended::Error);
                 }
                 with_unreaped(|unreaped| unreaped.retain(|child| child.pid != pid));
             }

@@ -64,7 +64,7 @@ pub enum QueueError {
     Empty,
     /// `put` or `get` after `close()` in this process.
     Closed(String),
-    /// `task_done()` more often than items were got.
+    /// `task_done()` more often than items were put.
     TaskDoneTooManyTimes,
     /// The pipe underneath failed (a message that cannot be decoded, say).
     Connection(ConnectionError),
@@ -343,7 +343,11 @@ impl<T: Serialize + DeserializeOwned> Queue<T> {
             None => semaphore.acquire().map(|()| true),
             Some(left) => semaphore.acquire_timeout(left),
         };
-        waiting.end(matches!(got, Ok(true)));
+        waiting.ended(match got {
+            Ok(true) => crate::runtime::wait::Ended::Got,
+            Ok(false) => crate::runtime::wait::Ended::TimedOut,
+            Err(_) => crate::runtime::wait::Ended::Error,
+        });
         got.map_err(failed)
     }
 
@@ -358,7 +362,11 @@ impl<T: Serialize + DeserializeOwned> Queue<T> {
             _ => wait::begin("queue", &self.shared.name),
         };
         let came = reader.poll_quietly(patience.left());
-        waiting.end(matches!(came, Ok(true)));
+        waiting.ended(match came {
+            Ok(true) => crate::runtime::wait::Ended::Got,
+            Ok(false) => crate::runtime::wait::Ended::TimedOut,
+            Err(_) => crate::runtime::wait::Ended::Error,
+        });
         Ok(came?)
     }
 }

@@ -83,7 +83,11 @@ impl SemLock {
             None => self.sem.acquire().map(|()| true),
             Some(timeout) => self.sem.acquire_timeout(context::scaled(timeout)),
         };
-        waiting.end(matches!(got, Ok(true)));
+        waiting.ended(match got {
+            Ok(true) => crate::runtime::wait::Ended::Got,
+            Ok(false) => crate::runtime::wait::Ended::TimedOut,
+            Err(_) => crate::runtime::wait::Ended::Error,
+        });
         got.map_err(system)
     }
 

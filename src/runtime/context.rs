@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 
 pub use crate::runtime::event::line::TextKind;
 use crate::runtime::event::line::{Line, MAX_EVENT_BYTES, Stamp, shortened};
-use crate::runtime::event::{Event, Kind};
+use crate::runtime::event::{Ended, Event, Kind};
 
 /// What every process of one lesson run shares (a copy each, inherited through `fork`).
 #[derive(Debug)]
@@ -362,14 +362,14 @@ pub fn emit_wait(on: &str, object: &str) {
 }
 
 /// A `woke` event (see `runtime::wait`), built from borrowed names as `emit_spawn` is.
-pub fn emit_woke(on: &str, object: &str, after: f64, got: bool) {
-    if !sent_from_the_stack(|line, stamp| line.woke(stamp, on, object, after, got)) {
+pub fn emit_woke(on: &str, object: &str, after: f64, ended: Ended) {
+    if !sent_from_the_stack(|line, stamp| line.woke(stamp, on, object, after, ended)) {
         emit(Kind::Woke {
             on: on.to_string(),
             object: object.to_string(),
             after,
-            got,
-            ended: None,
+            got: ended == Ended::Got,
+            ended: Some(ended),
         });
     }
 }
@@ -378,11 +378,11 @@ pub fn emit_woke(on: &str, object: &str, after: f64, got: bool) {
 /// stamp and one system call where two events would take two of each.
 pub fn emit_woke_then(on: &str, object: &str, after: f64, then: &Kind) {
     let sent = sent_from_the_stack(|line, stamp| {
-        line.woke(stamp, on, object, after, true)?;
+        line.woke(stamp, on, object, after, Ended::Got)?;
         line.event(stamp, then)
     });
     if !sent {
-        emit_woke(on, object, after, true);
+        emit_woke(on, object, after, Ended::Got);
         emit(then.clone());
     }
 }
@@ -487,8 +487,24 @@ fn write_whole(fd: RawFd, mut bytes: &[u8]) {
 }
 
 /// The program's own output line, like `print()` in the tutorial: `say!("{name} is running")`.
+///
+/// A line the lab composes to report a measurement (`2 processes: wall 102.2 ms ...`) is the
+/// lab speaking, so it is said in the reader's language, as a note is:
+/// `say!(en: "tickets sold: {sold}", zh: "卖出的票：{sold}", sold = n)`.
 #[macro_export]
 macro_rules! say {
+    (en: $en:literal, zh: $zh:literal $(, $($arg:tt)*)?) => {
+        match $crate::view::lang::current() {
+            $crate::view::lang::Lang::En => $crate::runtime::context::emit_text(
+                $crate::runtime::context::TextKind::Say,
+                format_args!($en $(, $($arg)*)?),
+            ),
+            $crate::view::lang::Lang::Zh => $crate::runtime::context::emit_text(
+                $crate::runtime::context::TextKind::Say,
+                format_args!($zh $(, $($arg)*)?),
+            ),
+        }
+    };
     ($($arg:tt)*) => {
         $crate::runtime::context::emit_text($crate::runtime::context::TextKind::Say, format_args!($($arg)*))
     };

@@ -7,6 +7,11 @@
 //! A primitive that can get what it wants at once (a free lock) should take it without a
 //! `wait`: only real blocking is drawn.
 //!
+//! A wait ends in one of five ways (`Ended`): it got what it waited for, it met the end of
+//! file (the other end closed), its timeout ran out, a signal interrupted it, or the call
+//! failed. `end(got)` is for waits whose only other end is a time-out (a lock with a
+//! timeout); `ended(how)` says which, for the rest.
+//!
 //! ```ignore
 //! if !self.try_acquire() {
 //!     let waiting = wait::begin("lock", &self.name);
@@ -18,6 +23,7 @@
 use std::time::{Duration, Instant};
 
 use crate::runtime::context;
+pub use crate::runtime::event::Ended;
 use crate::runtime::event::Kind;
 
 /// A wait in progress: `end` reports it over.
@@ -75,11 +81,16 @@ pub fn begin(on: &'static str, object: &str) -> Waiting {
 }
 
 impl Waiting {
-    /// Reports the wait over: `got` is false when it timed out (or what it waited on was
-    /// closed). Returns how long it lasted.
+    /// Reports the wait over, for a wait that either gets what it waits for or times out:
+    /// `got` false means its timeout ran out. Returns how long it lasted.
     pub fn end(self, got: bool) -> Duration {
+        self.ended(if got { Ended::Got } else { Ended::TimedOut })
+    }
+
+    /// Reports the wait over, ended as `how`. Returns how long it lasted.
+    pub fn ended(self, how: Ended) -> Duration {
         let after = self.began.elapsed();
-        context::emit_woke(self.on, self.object.as_str(), after.as_secs_f64(), got);
+        context::emit_woke(self.on, self.object.as_str(), after.as_secs_f64(), how);
         after
     }
 

@@ -32,7 +32,7 @@ use super::objects::{self, Names};
 use super::seccomp::{self, NAMES_FD};
 use crate::error::{Error, Result};
 use crate::runtime::context;
-use crate::runtime::event::{Event, Kind};
+use crate::runtime::event::{Ended, Event, Kind};
 use crate::text;
 
 /// How long a wait must last to be drawn (a futex sleep and a sleep are drawn however short).
@@ -769,6 +769,16 @@ impl Tracer {
             "read" | "recv" | "poll" | "select" | "epoll" => value > 0,
             _ => true,
         };
+        // How the wait ended, of the five ways a `woke` says.
+        let ended = match call.on {
+            _ if got => Ended::Got,
+            _ if interrupted => Ended::Interrupted,
+            _ if errno == libc::ETIMEDOUT => Ended::TimedOut,
+            _ if is_error => Ended::Error,
+            "read" | "recv" => Ended::EndOfFile,
+            "poll" | "select" | "epoll" => Ended::TimedOut,
+            _ => Ended::Error,
+        };
         let lasted = now - call.began;
         let shown = !call.quiet
             && (call.announced || (!no_wait && (call.always_shown || lasted >= SHOWN_AFTER)));
@@ -791,15 +801,7 @@ impl Tracer {
                     object: call.object,
                     after: lasted,
                     got,
-                    ended: match (got, interrupted, is_error) {
-                        (true, _, _) => None,
-                        (false, true, _) => Some("interrupted".to_string()),
-                        // A read or recv that returned 0: the other end closed.
-                        (false, false, false) if matches!(call.on, "read" | "recv") => {
-                            Some("closed".to_string())
-                        }
-                        _ => None,
-                    },
+                    ended: Some(ended),
                 },
             );
         }

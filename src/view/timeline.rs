@@ -258,7 +258,7 @@ mod tests {
                 object: "x".into(),
                 after: 0.4,
                 got: true,
-                ended: None,
+                ended: Some(crate::runtime::event::Ended::Got),
             },
         };
         let events = [

@@ -82,20 +82,26 @@ pub fn lifecycle_text(event: &Event) -> String {
             got,
             ended,
         } => {
-            let how = match (*got, ended.as_deref(), lang::current()) {
-                (true, _, Lang::En) => "got it",
-                (false, Some("interrupted"), Lang::En) => "interrupted by a signal",
-                (false, Some("closed"), Lang::En) => "what it waited on was closed",
-                (false, _, Lang::En) => "gave up (timed out)",
-                (true, _, Lang::Zh) => "等到了",
-                (false, Some("interrupted"), Lang::Zh) => "被信号打断",
-                (false, Some("closed"), Lang::Zh) => "等待的对象已关闭",
-                (false, _, Lang::Zh) => "放弃了（超时）",
+            use crate::runtime::event::Ended;
+            // A recording from before `ended` existed says only got or not.
+            let how = match (ended, *got, lang::current()) {
+                (Some(Ended::Got), _, Lang::En) | (None, true, Lang::En) => "got it",
+                (Some(Ended::EndOfFile), _, Lang::En) => "end of file (the other end closed)",
+                (Some(Ended::TimedOut), _, Lang::En) => "gave up (timed out)",
+                (Some(Ended::Interrupted), _, Lang::En) => "interrupted by a signal",
+                (Some(Ended::Error), _, Lang::En) => "the call failed",
+                (None, false, Lang::En) => "gave up",
+                (Some(Ended::Got), _, Lang::Zh) | (None, true, Lang::Zh) => "已拿到",
+                (Some(Ended::EndOfFile), _, Lang::Zh) => "读到文件结尾（对端已关闭）",
+                (Some(Ended::TimedOut), _, Lang::Zh) => "超时放弃",
+                (Some(Ended::Interrupted), _, Lang::Zh) => "被信号打断",
+                (Some(Ended::Error), _, Lang::Zh) => "调用出错",
+                (None, false, Lang::Zh) => "没有拿到",
             };
             let after = crate::lab::describe(std::time::Duration::from_secs_f64(*after));
             text!(
                 en: "woke: {on} {object}, after {after}: {how}",
-                zh: "醒来：{on} {object}，等了 {after}，{how}",
+                zh: "醒来：{on} {object}，等待 {after}，{how}",
             )
         }
         Kind::Lesson { .. }

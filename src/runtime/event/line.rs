@@ -8,7 +8,7 @@ use std::fmt;
 use std::io;
 use std::time::Duration;
 
-use crate::runtime::event::{Event, Kind};
+use crate::runtime::event::{Ended, Event, Kind};
 
 /// Longest event line: `PIPE_BUF`, the size up to which a pipe write is atomic.
 pub const MAX_EVENT_BYTES: usize = 4096;
@@ -85,8 +85,14 @@ impl Line {
                 object,
                 after,
                 got,
-                ended: None,
-            } => self.woke(stamp, on, object, *after, *got),
+                ended,
+            } => self.woke(
+                stamp,
+                on,
+                object,
+                *after,
+                ended.unwrap_or(if *got { Ended::Got } else { Ended::TimedOut }),
+            ),
             _ => {
                 self.header(stamp)?;
                 // serde writes `{"kind":...}`; its `{` becomes our `,`.
@@ -137,14 +143,14 @@ impl Line {
         self.push(b"}\n")
     }
 
-    /// A `woke` line: the wait on `object` is over after `after` seconds, `got` or not.
+    /// A `woke` line: the wait on `object` is over after `after` seconds, `ended` as it did.
     pub fn woke(
         &mut self,
         stamp: &Stamp,
         on: &str,
         object: &str,
         after: f64,
-        got: bool,
+        ended: Ended,
     ) -> io::Result<()> {
         self.header(stamp)?;
         self.push(b",\"kind\":\"woke\",\"on\":")?;
@@ -153,11 +159,13 @@ impl Line {
         self.string(object)?;
         self.push(b",\"after\":")?;
         self.seconds(Duration::from_secs_f64(after.max(0.0)))?;
-        self.push(if got {
-            b",\"got\":true}\n"
+        self.push(if ended == Ended::Got {
+            b",\"got\":true,\"ended\":\""
         } else {
-            b",\"got\":false}\n"
-        })
+            b",\"got\":false,\"ended\":\""
+        })?;
+        self.push(ended.code().as_bytes())?;
+        self.push(b"\"}\n")
     }
 
     /// A `say` or `note` line, its text formatted straight into the line (`say!`, `note!`).
@@ -350,7 +358,7 @@ mod tests {
                 object: "tickets".into(),
                 after: 0.25,
                 got: false,
-                ended: None,
+                ended: Some(Ended::TimedOut),
             },
             Kind::Say {
                 text: "主进程 \"quoted\" back\\slash\ttab\u{1}".into(),

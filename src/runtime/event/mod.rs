@@ -88,18 +88,16 @@ pub enum Kind {
     /// `accept` ...), and which one (`object`: its name).
     Wait { on: String, object: String },
     /// The wait that began with the actor's last `wait` on the same object is over: after
-    /// `after` seconds, and `got` tells whether it got what it waited for (false: it timed out,
-    /// or what it waited on was closed).
+    /// `after` seconds, and `got` tells whether it got what it waited for. `ended` says how it
+    /// ended: `got`, `end_of_file`, `timed_out`, `interrupted` or `error` (absent in
+    /// recordings made before it existed, where `got: false` says only "not got").
     Woke {
         on: String,
         object: String,
         after: f64,
         got: bool,
-        /// How a wait that did not get it ended, when the lab knows more than `got`:
-        /// `interrupted` (by a signal) or `closed` (end of file). Set by `proclab trace`
-        /// only; absent otherwise.
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        ended: Option<String>,
+        ended: Option<Ended>,
     },
     /// A process state read from `/proc/<of>/stat`: the state letter (`R`, `S`, `Z` ...) or
     /// `gone`, and the parent pid at that moment (absent when gone).
@@ -231,6 +229,57 @@ impl Kind {
     /// Whether this is a prompt's wait.
     pub fn is_prompt(&self) -> bool {
         self.as_prompt().is_some()
+    }
+}
+
+/// How a wait ended: each `woke` event says one of these.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Ended {
+    /// It got what it waited for: the lock, a message, the child's end.
+    Got,
+    /// What it read from was closed at the other end: nothing will ever come. (`closed` in
+    /// the first traces that said how a wait ended.)
+    #[serde(alias = "closed")]
+    EndOfFile,
+    /// Its timeout ran out first.
+    TimedOut,
+    /// A signal cut it short (`EINTR`).
+    Interrupted,
+    /// The call failed (a connection reset, a broken queue ...).
+    Error,
+}
+
+impl Ended {
+    /// Its name in the JSON field `ended`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Ended::Got => "got",
+            Ended::EndOfFile => "end_of_file",
+            Ended::TimedOut => "timed_out",
+            Ended::Interrupted => "interrupted",
+            Ended::Error => "error",
+        }
+    }
+
+    /// How a read (`read`, `recv`) that waited ended: bytes are got; 0 bytes are the end of
+    /// file; a read timeout is `WouldBlock` or `TimedOut`.
+    pub fn of_read(result: &std::io::Result<usize>) -> Ended {
+        match result {
+            Ok(0) => Ended::EndOfFile,
+            Ok(_) => Ended::Got,
+            Err(error) => Ended::of_error(error),
+        }
+    }
+
+    /// How a wait that failed with `error` ended.
+    pub fn of_error(error: &std::io::Error) -> Ended {
+        match error.kind() {
+            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut => Ended::TimedOut,
+            std::io::ErrorKind::Interrupted => Ended::Interrupted,
+            std::io::ErrorKind::UnexpectedEof => Ended::EndOfFile,
+            _ => Ended::Error,
+        }
     }
 }
 

@@ -174,7 +174,12 @@ fn wait_for_events(
         }
         let waiting = wait::begin("epoll_wait", &format!("{} sockets", open + 1));
         let result = epoll.wait(ready, wait_timeout(sweep));
-        waiting.end(matches!(result, Ok(n) if n > 0));
+        waiting.ended(match result {
+            Ok(0) => crate::runtime::wait::Ended::TimedOut,
+            Ok(_) => crate::runtime::wait::Ended::Got,
+            Err(Errno::EINTR) => crate::runtime::wait::Ended::Interrupted,
+            Err(_) => crate::runtime::wait::Ended::Error,
+        });
         return result;
     }
     epoll.wait(ready, wait_timeout(sweep))

@@ -432,7 +432,11 @@ pub fn accept(listener: &TcpListener, show_waits: bool) -> io::Result<(TcpStream
         let mut ready = [PollFd::new(listener.as_fd(), PollFlags::POLLIN)];
         let outcome = nix::poll::poll(&mut ready, nix::poll::PollTimeout::NONE);
         if let Some(waiting) = waiting {
-            waiting.end(outcome.is_ok());
+            waiting.ended(match outcome {
+                Ok(_) => crate::runtime::wait::Ended::Got,
+                Err(Errno::EINTR) => crate::runtime::wait::Ended::Interrupted,
+                Err(_) => crate::runtime::wait::Ended::Error,
+            });
         }
         match outcome {
             Ok(_) | Err(Errno::EINTR) => {}
@@ -489,8 +493,8 @@ pub fn talk_visibly(connection: &mut TcpStream, peer: &str) -> echo::Conversatio
         let waiting = would_block.then(|| wait::begin("recv", peer));
         let received = connection.read(&mut buffer);
         if let Some(waiting) = waiting {
-            // The end of the conversation (0 bytes) is something got too.
-            waiting.end(received.is_ok());
+            // Bytes, the end of file (the client closed), a timeout or an error.
+            waiting.ended(crate::runtime::wait::Ended::of_read(&received));
         }
         let received = match received {
             Ok(0) => return conversation,
@@ -523,9 +527,14 @@ pub fn say_closed(peer: SocketAddr, conversation: &echo::Conversation, kept: u64
     };
     match &conversation.error {
         None => say!(
-            "{peer} closed the connection: {} bytes in {} reads, all sent back upper-cased{kept}",
+            "{peer} closed the connection: {} bytes in {} {}, all sent back upper-cased{kept}",
             conversation.bytes,
-            conversation.messages
+            conversation.messages,
+            if conversation.messages == 1 {
+                "read"
+            } else {
+                "reads"
+            }
         ),
         Some(error) => say!(
             "{peer}: conversation ended by an error after {} bytes: {error}{kept}",

@@ -155,7 +155,12 @@ fn poll_visibly(
         }
         let waiting = wait::begin("poll", &format!("{} sockets", list.len()));
         let result = nix::poll::poll(list, timeout);
-        waiting.end(matches!(result, Ok(n) if n > 0));
+        waiting.ended(match result {
+            Ok(0) => crate::runtime::wait::Ended::TimedOut,
+            Ok(_) => crate::runtime::wait::Ended::Got,
+            Err(Errno::EINTR) => crate::runtime::wait::Ended::Interrupted,
+            Err(_) => crate::runtime::wait::Ended::Error,
+        });
         return result;
     }
     nix::poll::poll(list, timeout)
