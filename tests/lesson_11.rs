@@ -147,7 +147,25 @@ fn costs_daemons_introspection_and_mistakes() {
         listed.starts_with("enumerate() = [MainThread, Thread-"),
         "{listed}"
     );
-    assert!(listed.ends_with(", yuanhao]"), "{listed}");
+    // Python's `_counter()`: the named thread between the two unnamed ones draws no number
+    // (CPython 3.11: `tests/python_claims/thread_names.py`).
+    let names: Vec<&str> = listed["enumerate() = [".len()..listed.len() - 1]
+        .split(", ")
+        .collect();
+    assert_eq!(names.len(), 4, "{listed}");
+    assert_eq!(names[2], "yuanhao", "{listed}");
+    let number = |name: &str| -> u32 { name["Thread-".len()..].parse().expect(listed) };
+    assert_eq!(number(names[3]), number(names[1]) + 1, "{listed}");
+    let note = text(events.find("note", |e| {
+        text(e).starts_with("In the main thread current_thread()")
+    }));
+    assert!(
+        note.contains(&format!(
+            "{} and {}; yuanhao, created between them, drew no number",
+            names[1], names[3]
+        )),
+        "{note}"
+    );
     assert_eq!(
         text(said(&events, "active_count() = ")),
         "active_count() = 4"
@@ -300,12 +318,19 @@ fn each_prediction_is_answered_from_the_runs_own_events() {
         assert_eq!(run.verdict(3)["observed"], expected.as_str(), "seed {seed}");
 
         // Step 4: the two medians printed.
+        // The lab's lines, in the language of the run.
         let micros = |start: &str| -> f64 {
             let line = &main_said(4, start)[0];
-            let after = &line[line.find("): ").unwrap() + 3..];
+            let colon = if chinese { "）：" } else { "): " };
+            let after = &line[line.find(colon).unwrap() + colon.len()..];
             after.split(' ').next().unwrap().parse().unwrap()
         };
-        let expected = if micros("thread (") < micros("process (") {
+        let (thread, process) = if chinese {
+            ("线程（", "进程（")
+        } else {
+            ("thread (", "process (")
+        };
+        let expected = if micros(thread) < micros(process) {
             answer_shown(("a thread", "线程"), "a thread", chinese)
         } else {
             answer_shown(("a process", "进程"), "a process", chinese)

@@ -328,11 +328,13 @@ fn cost() -> Result<()> {
     let process = measure::median(&fork_micros);
     let thread = measure::median(&thread_micros);
     say!(
-        "process (fork + _exit + waitpid): {process:.1} µs, {:.1} page faults each",
+        en: "process (fork + _exit + waitpid): {process:.1} µs, {:.1} page faults each",
+        zh: "进程（fork + _exit + waitpid）：{process:.1} µs，每个 {:.1} 次缺页",
         measure::median(&fork_faults)
     );
     say!(
-        "thread (pthread_create + pthread_join): {thread:.1} µs, {:.1} page faults each",
+        en: "thread (pthread_create + pthread_join): {thread:.1} µs, {:.1} page faults each",
+        zh: "线程（pthread_create + pthread_join）：{thread:.1} µs，每个 {:.1} 次缺页",
         measure::median(&thread_faults)
     );
     let times = process / thread;
@@ -497,8 +499,9 @@ fn who_is_running() -> Result<()> {
                 );
                 let _passed = gate.hold();
             });
-            // Two keep Python's default names (Thread-N), one gets its own.
-            if i == 2 {
+            // Two keep Python's default names (Thread-N); the one between them gets its own,
+            // and so draws no number.
+            if i == 1 {
                 thread.named("yuanhao")
             } else {
                 thread
@@ -519,20 +522,42 @@ fn who_is_running() -> Result<()> {
     let after = active_count();
     say!("after join(): active_count() = {after}");
     let (main_name, pid, listed) = (me.name(), getpid(), names.len());
-    let created = threads[1].name().trim_start_matches("Thread-");
+    let (first, named, second) = (threads[0].name(), threads[1].name(), threads[2].name());
+    let drawn = |name: &str| -> u32 {
+        name.trim_start_matches("Thread-")
+            .split(' ')
+            .next()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0)
+    };
+    // Threads created without a name before these: the ones of step 4's timing among them.
+    let before = drawn(first).saturating_sub(1);
     let timed = COST_OPERATIONS * COST_REPETITIONS;
+    let counting = if drawn(second) == drawn(first) + 1 {
+        text!(
+            en: "{named}, created between them, drew no number",
+            zh: "夹在中间创建的 {named} 有自己的名字，没有占用编号",
+        )
+    } else {
+        text!(
+            en: "{named} was created between them",
+            zh: "{named} 是在它们之间创建的",
+        )
+    };
     note!(
         en: "In the main thread current_thread() is {main_name}: Python's name for the thread a \
              process starts with, whose id is the pid ({pid}). enumerate() lists every thread \
              alive, main first: {listed} here while the three waited, so active_count() was \
-             {count}; once they were joined, {after}. Threads left to the default are named \
-             Thread-N, N counting every Thread this process has created ({created} so far: step \
-             4 timed {timed} of them).",
+             {count}; once they were joined, {after}. A thread created without a name is \
+             Thread-N, N counting this process's threads created without a name, as Python's \
+             threading._counter() does: {first} and {second}; {counting}. {before} came before \
+             them (step 4 timed {timed} threads).",
         zh: "在主线程里，current_thread() 是 {main_name}：这是 Python 给进程一开始就有的那个线程\
              起的名字，它的 id 就是 pid（{pid}）。enumerate() 列出所有活着的线程，主线程排第一：\
              三个线程等着的时候这里有 {listed} 个，所以 active_count() 是 {count}；它们被 join \
-             之后是 {after}。没有起名的线程叫 Thread-N，N 数的是这个进程创建过的每一个 Thread\
-             （到现在为止 {created} 个：第 4 步计时用了其中 {timed} 个）。",
+             之后是 {after}。创建时没有起名的线程叫 Thread-N，N 只数这个进程里没有起名的线程，\
+             和 Python 的 threading._counter() 一样：{first} 和 {second}；{counting}。在它们之前\
+             已经有 {before} 个（第 4 步计时创建了 {timed} 个线程）。",
     );
     Ok(())
 }

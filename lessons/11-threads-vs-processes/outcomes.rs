@@ -75,7 +75,11 @@ pub fn measure(run: &Record) -> Vec<Measured> {
             .first()
             .and_then(|(_, text)| micros_in(text))
     };
-    if let (Some(process), Some(thread)) = (micros("process ("), micros("thread (")) {
+    // The lab's lines, in either language.
+    let either = |en: &str, zh: &str| micros(en).or_else(|| micros(zh));
+    if let (Some(process), Some(thread)) =
+        (either("process (", "进程（"), either("thread (", "线程（"))
+    {
         let cheaper = if thread < process {
             "a thread"
         } else {
@@ -124,8 +128,12 @@ pub fn measure(run: &Record) -> Vec<Measured> {
     found
 }
 
-/// The microseconds in `process (fork + _exit + waitpid): 352.0 µs, 34.0 page faults each`.
+/// The microseconds in `process (fork + _exit + waitpid): 352.0 µs, 34.0 page faults each`
+/// (in Chinese `进程（fork + _exit + waitpid）：352.0 µs，...`).
 fn micros_in(text: &str) -> Option<f64> {
-    let after = &text[text.find("): ")? + 3..];
+    let after = match text.find("): ") {
+        Some(at) => &text[at + 3..],
+        None => &text[text.find("）：")? + "）：".len()..],
+    };
     after.split_whitespace().next()?.parse().ok()
 }

@@ -103,10 +103,24 @@ pub struct Thread {
     handle: Option<libc::pthread_t>,
     /// After `join`: 0, or 1 when the target panicked or returned an error.
     code: Option<i32>,
+    /// The N of a default name `Thread-N`, while the thread still has it.
+    drawn: Option<u32>,
 }
 
-/// Default names follow Python: `Thread-1`, `Thread-2` ... for this process's threads.
-static CREATED: AtomicU32 = AtomicU32::new(0);
+/// Python's `threading._counter()`: default names are `Thread-1`, `Thread-2` ... counting the
+/// threads of this process created *without* a name (a named thread draws no number).
+static UNNAMED: AtomicU32 = AtomicU32::new(0);
+
+/// Python's default name: `Thread-N`, and `Thread-N (target)` when the target is a function
+/// (`Thread(target=sayhi)` is `Thread-1 (sayhi)`). A Rust closure carries its arguments, as a
+/// `functools.partial` does, and like a partial it has no `__name__`: plain `Thread-N`.
+fn default_name<F>(number: u32) -> String {
+    let target = std::any::type_name::<F>();
+    match target.rsplit("::").next() {
+        Some(function) if !target.contains('{') => format!("Thread-{number} ({function})"),
+        _ => format!("Thread-{number}"),
+    }
+}
 
 /// Threads started by this process (with their daemon flag), as `Thread::start` lists them.
 /// Finished ones are dropped from the list when the next thread starts.
@@ -129,11 +143,11 @@ static NOT_JOINED: Mutex<Vec<(libc::pthread_t, Arc<Shared>)>> = Mutex::new(Vec::
 impl Thread {
     /// A thread that will run `target`; capture its arguments in the closure. The target
     /// returns `()` or a `Result` (an `Err` is reported, as Python prints a thread's exception).
-    pub fn new<R: TargetResult>(target: impl FnOnce() -> R + Send + 'static) -> Thread {
-        let number = CREATED.fetch_add(1, Ordering::Relaxed) + 1;
+    pub fn new<R: TargetResult, F: FnOnce() -> R + Send + 'static>(target: F) -> Thread {
+        let number = UNNAMED.fetch_add(1, Ordering::Relaxed) + 1;
         Thread {
             shared: Arc::new(Shared {
-                name: format!("Thread-{number}"),
+                name: default_name::<F>(number),
                 reporting: true,
                 tid: AtomicI32::new(0),
                 finished: AtomicBool::new(false),
@@ -142,6 +156,7 @@ impl Thread {
             target: Some(Box::new(move || target().into_result())),
             handle: None,
             code: None,
+            drawn: Some(number),
         }
     }
 
@@ -157,9 +172,22 @@ impl Thread {
 
     /// Names the thread: its events carry the name, and the kernel shows its first 15 bytes in
     /// `/proc/<pid>/task/<tid>/comm`. Only before `start()`.
+    ///
+    /// In Python a thread given its name (`Thread(target=f, name="x")`) draws no number for a
+    /// default one; here `new` drew it, so it goes back to the counter. (That holds when the
+    /// thread is named as it is created, as the lessons do; a thread created after it and
+    /// before the naming keeps its number, and the counter then skips this one.)
     pub fn named(mut self, name: &str) -> Thread {
         if let Some(shared) = Arc::get_mut(&mut self.shared) {
             shared.name = name.to_string();
+            if let Some(number) = self.drawn.take() {
+                let _ = UNNAMED.compare_exchange(
+                    number,
+                    number - 1,
+                    Ordering::Relaxed,
+                    Ordering::Relaxed,
+                );
+            }
         }
         self
     }
@@ -271,7 +299,7 @@ fn join_pthread(handle: libc::pthread_t, shared: &Shared) -> Result<i32, ThreadE
     let status = unsafe { libc::pthread_join(handle, &mut result) };
     if status != 0 {
         if let Some(waiting) = waiting {
-            waiting.end(false);
+            waiting.ended(wait::Ended::Error);
         }
         return Err(ThreadError::System("pthread_join", Errno::from_raw(status)));
     }
