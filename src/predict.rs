@@ -42,11 +42,12 @@ pub struct Question {
 }
 
 impl Question {
-    /// The question as the lesson's main process asks it.
+    /// The question as the lesson's main process asks it, its durations as this run has them
+    /// (`{2 s}` in `questions.md`).
     pub fn asked(&self) -> AskedQuestion {
         AskedQuestion {
             step: self.step,
-            text: self.text.clone(),
+            text: at_speed(&self.text, crate::runtime::context::speed()),
             choices: self.choices.clone(),
         }
     }
@@ -86,6 +87,55 @@ pub fn questions_of(lesson: &Lesson) -> Vec<Question> {
         }
     }
     questions
+}
+
+/// A question's text with each duration written `{2 s}` or `{1 to 3 s}` (the tutorial's, in
+/// seconds) said as this run has it: `2 s` at speed 1, `2 s (400 ms at --speed 5)` otherwise,
+/// so that every time an explanation gives is this run's.
+pub fn at_speed(text: &str, speed: f64) -> String {
+    let seconds = |n: &str| n.parse::<f64>().ok().filter(|s| s.is_finite() && *s >= 0.0);
+    let scaled = |s: f64| crate::lab::describe(std::time::Duration::from_secs_f64(s / speed));
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(open) = rest.find('{') {
+        let Some(close) = rest[open..].find('}').map(|c| open + c) else {
+            break;
+        };
+        out.push_str(&rest[..open]);
+        let inside = &rest[open + 1..close];
+        let range = inside
+            .strip_suffix(" s")
+            .map(|n| match n.split_once(" to ") {
+                Some((low, high)) => (seconds(low), seconds(high)),
+                None => (seconds(n), seconds(n)),
+            });
+        match range {
+            Some((Some(low), Some(high))) => {
+                let (written, real) = if low == high {
+                    (format!("{low} s"), scaled(low))
+                } else {
+                    (
+                        text!(en: "{low} to {high} s", zh: "{low} 到 {high} s"),
+                        text!(
+                            en: "{} to {}", zh: "{} 到 {}", scaled(low), scaled(high)
+                        ),
+                    )
+                };
+                if speed == 1.0 || speed <= 0.0 {
+                    out.push_str(&written);
+                } else {
+                    out.push_str(&text!(
+                        en: "{written} ({real} at --speed {speed})",
+                        zh: "{written}（--speed {speed} 下实为 {real}）",
+                    ));
+                }
+            }
+            _ => out.push_str(&rest[open..=close]),
+        }
+        rest = &rest[close + 1..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Parses `questions.md`: a `# ` title, then for each question a `## Step title` section with
@@ -232,6 +282,13 @@ impl Referee {
         let (step, given) = self.pending.take()?;
         let question = self.questions.iter().find(|q| q.step == step)?;
         let record = Record::new(history);
+        let speed = history
+            .iter()
+            .find_map(|e| match &e.kind {
+                Kind::Lesson { speed, .. } => Some(*speed),
+                _ => None,
+            })
+            .unwrap_or(1.0);
         let measured = (self.measure)(&record)
             .into_iter()
             .find(|m| m.step == step && m.what == question.measured);
@@ -264,12 +321,12 @@ impl Referee {
         }
         Some(Kind::Predict {
             step,
-            question: question.text.clone(),
+            question: at_speed(&question.text, speed),
             choices: question.choices.clone(),
             given: Some(given),
             observed: observed.clone(),
             right,
-            why: question.why.replace("{observed}", &observed),
+            why: at_speed(&question.why.replace("{observed}", &observed), speed),
         })
     }
 }

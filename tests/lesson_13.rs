@@ -510,10 +510,16 @@ fn each_prediction_is_answered_from_the_runs_own_lines() {
         }
 
         // Step 3: the rounds without the lock that lost something.
+        // The lab's line for each round, in the language of the run.
+        let (round, lost) = if zh {
+            ("第 ", "不加锁丢了 ")
+        } else {
+            ("round ", ": lost ")
+        };
         let rounds: Vec<i64> = said(&step(&run, 3))
             .iter()
-            .filter(|e| text(e).starts_with("round "))
-            .map(|e| number_after(text(e), ": lost "))
+            .filter(|e| text(e).starts_with(round))
+            .map(|e| number_after(text(e), lost))
             .collect();
         assert_eq!(rounds.len(), 20);
         let with_losses = rounds.iter().filter(|&&lost| lost > 0).count();
@@ -533,6 +539,17 @@ fn each_prediction_is_answered_from_the_runs_own_lines() {
             None => pick("none (no deadlock)", "谁也没放弃（没有死锁）").to_string(),
         };
         assert_shows(run.verdict(4), &expected);
+        // Every time the question and its explanation give is this run's: func2's 2 s sleep
+        // is 100 ms at --speed 20.
+        let this_run = pick(
+            "2 s (100 ms at --speed 20)",
+            "2 s（--speed 20 下实为 100 ms）",
+        );
+        let verdict = run.verdict(4);
+        for field in ["question", "why"] {
+            let said = verdict[field].as_str().unwrap_or_default();
+            assert!(said.contains(this_run), "{field}: {said}");
+        }
 
         // Step 5: both threads' "done" lines.
         let done = said(&step(&run, 5))

@@ -258,7 +258,8 @@ fn quick_rounds(lab: &mut Lab) -> Result<()> {
         let unlocked = race(timings, None, Shown::Nothing)?;
         let locked = race(timings, Some(&lock), Shown::Lifecycle)?;
         say!(
-            "round {}: lost {} without the lock, {} with it",
+            en: "round {}: lost {} without the lock, {} with it",
+            zh: "第 {} 轮：不加锁丢了 {} 次更新，加锁丢了 {} 次",
             round + 1,
             unlocked.lost(),
             locked.lost()
@@ -594,7 +595,11 @@ fn deadlock() -> Result<()> {
         return Ok(());
     };
     let victim = &deadlock.cycle[0].thread;
-    say!("wait-for cycle: {}", describe_cycle(&deadlock.cycle));
+    say!(
+        en: "wait-for cycle: {}",
+        zh: "等待环：{}",
+        cycle_in_words(&deadlock.cycle)
+    );
     let at_attempt = if attempts > 1 {
         text!(en: " at attempt {attempts}", zh: "（第 {attempts} 次尝试）")
     } else {

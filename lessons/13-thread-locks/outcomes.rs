@@ -33,11 +33,14 @@ pub fn measure(run: &Record) -> Vec<Measured> {
             found.push(measured(step, what, end - (start - updates)));
         }
     }
-    // "round 3: lost 2 without the lock, 0 with it"
+    // "round 3: lost 2 without the lock, 0 with it", in Chinese
+    // "第 3 轮：不加锁丢了 2 次更新，加锁丢了 0 次".
     let rounds: Vec<i64> = run
         .says_in_step(3)
-        .filter(|(_, text)| text.starts_with("round "))
-        .filter_map(|(_, text)| number_after(text, ": lost"))
+        .filter(|(_, text)| text.starts_with("round ") || text.starts_with("第 "))
+        .filter_map(|(_, text)| {
+            number_after(text, ": lost").or_else(|| number_after(text, "不加锁丢了"))
+        })
         .collect();
     if !rounds.is_empty() {
         let with_losses = rounds.iter().filter(|&&lost| lost > 0).count();
