@@ -252,6 +252,9 @@ fn each_prediction_is_answered_from_the_runs_own_lines() {
     for (seed, lang) in [("3", "en"), ("8", "en"), ("5", "zh")] {
         let run = lab.predicted("12", seed, "1\n2\n1\n2\n", &["--lang", lang]);
         let choices = if lang == "en" { &english } else { &chinese };
+        // The lab's measurement lines are in the language of the run.
+        let zh = lang == "zh";
+        let in_lang = |en: &'static str, chinese: &'static str| if zh { chinese } else { en };
         let workers_line = |step: usize, label: &str| -> Run {
             let line = run.find("say", |e| {
                 let text = e["text"].as_str().unwrap_or("");
@@ -259,16 +262,25 @@ fn each_prediction_is_answered_from_the_runs_own_lines() {
             });
             let text = line["text"].as_str().unwrap();
             Run {
-                wall: number_after(text, "wall "),
-                cpu: number_after(text, "on a CPU "),
-                queued: number_after(text, "waiting for a CPU "),
-                speed_up: number_after(text, "speed-up "),
+                wall: number_after(text, in_lang("wall ", "墙钟时间 ")),
+                cpu: number_after(text, in_lang("on a CPU ", "在 CPU 上 ")),
+                queued: number_after(text, in_lang("waiting for a CPU ", "等待 CPU ")),
+                speed_up: number_after(text, in_lang("speed-up ", "加速比 ")),
             }
         };
         for (step, label) in [
-            (2, "processes: wall"),
-            (3, "threads with the GIL: wall"),
-            (4, "threads without a GIL: wall"),
+            (2, in_lang("processes: wall", "个进程：墙钟时间")),
+            (
+                3,
+                in_lang("threads with the GIL: wall", "个线程（有 GIL）：墙钟时间"),
+            ),
+            (
+                4,
+                in_lang(
+                    "threads without a GIL: wall",
+                    "个线程（没有 GIL）：墙钟时间",
+                ),
+            ),
         ] {
             let busy = workers_line(step, label).cpus_busy();
             let expected = choices[0][usize::from(busy > 1.2)];
@@ -283,13 +295,57 @@ fn each_prediction_is_answered_from_the_runs_own_lines() {
             e["text"]
                 .as_str()
                 .unwrap_or("")
-                .contains("GIL released while reading")
+                .contains(in_lang("GIL released while reading", "读的时候释放 GIL"))
         });
         let released = released["text"].as_str().unwrap();
         let threads = number_after(released, "");
         let one_thread_ms = 3.0 * 500.0 / speed;
-        let overlapped = number_after(released, "wall ") < one_thread_ms * (1.0 + threads) / 2.0;
+        let overlapped = number_after(released, in_lang("wall ", "墙钟时间 "))
+            < one_thread_ms * (1.0 + threads) / 2.0;
         assert_shows(run.verdict(5), choices[1][usize::from(!overlapped)]);
         run.assert_measured(2..=5);
     }
+}
+
+/// On one core (`taskset -c 0 proclab run 12`), step 2's note says what one core means: the
+/// processes take turns, and their wait for a CPU is a wait for each other, not for another
+/// program; nor does it say they ran side by side, whatever the speed-up's noise.
+#[test]
+fn on_one_core_the_note_says_the_processes_take_turns() {
+    let _alone = one_at_a_time();
+    let lab = Lab::new();
+    // This test's thread, and so the lab it forks, may run on one CPU only.
+    let size = std::mem::size_of::<libc::cpu_set_t>();
+    // SAFETY: a zeroed cpu_set_t is an empty set; the calls get its true size, and pid 0 is
+    // the calling thread.
+    let all = unsafe {
+        let mut all: libc::cpu_set_t = std::mem::zeroed();
+        assert_eq!(libc::sched_getaffinity(0, size, &mut all), 0);
+        let first = (0..libc::CPU_SETSIZE as usize)
+            .find(|&cpu| libc::CPU_ISSET(cpu, &all))
+            .unwrap();
+        let mut one: libc::cpu_set_t = std::mem::zeroed();
+        libc::CPU_SET(first, &mut one);
+        assert_eq!(libc::sched_setaffinity(0, size, &one), 0);
+        all
+    };
+    let events = lab.lesson("12", &[]);
+    // SAFETY: as above.
+    assert_eq!(unsafe { libc::sched_setaffinity(0, size, &all) }, 0);
+
+    let text = |e: &serde_json::Value| e["text"].as_str().unwrap_or("").to_string();
+    assert!(
+        text(events.find("say", |e| text(e).starts_with("cores="))).starts_with("cores=1:"),
+        "{}",
+        events.dump()
+    );
+    let note = text(events.find("note", |e| text(e).starts_with("2 processes, each")));
+    assert!(
+        note.contains("With 1 core for 2 processes they take turns on the CPU"),
+        "{note}"
+    );
+    assert!(!note.contains("side by side"), "{note}");
+    assert!(!note.contains("another program"), "{note}");
+    let setup = text(events.find("note", |e| text(e).starts_with("The job:")));
+    assert!(setup.contains("use 1 core:"), "{setup}");
 }

@@ -132,6 +132,13 @@ fn the_event_wakes_the_patient_connector_and_the_impatient_one_gives_up() {
         "TimeoutError: 链接超时 (no database after 2 tries)"
     );
     assert_eq!(events.find("done", |e| thread(e) == "conn-2")["code"], 1);
+    // A Python thread has no exit code (`tests/python_claims/thread_exception.py`): the note
+    // says what Python does, and that the 1 is the lab's.
+    let note = text(events.find("note", |e| text(e).contains("conn-2 gave up")));
+    assert!(
+        note.contains("join() returns None") && note.contains("the lab's join() returned 1"),
+        "{note}"
+    );
     assert_eq!(events.find("done", |e| thread(e) == "conn-1")["code"], 0);
     // Each timed-out wait lasted about its half second (25 ms at speed 20): a margin for the
     // moment between the timeout's start and the wait's report, which a busy machine stretches.

@@ -26,6 +26,64 @@ fn python(flags: &[&str], program: &str, args: &[&str], limit: Duration) -> Stri
     )
 }
 
+/// Whether CPython is here to run the experiments. Without it a test says so and skips; in CI
+/// (`PROCLAB_CI` set) a missing python3 fails it instead.
+fn python_is_here() -> bool {
+    let here = Command::new("python3")
+        .arg("--version")
+        .output()
+        .is_ok_and(|out| out.status.success());
+    if !here {
+        assert!(
+            std::env::var_os("PROCLAB_CI").is_none(),
+            "python3 is needed to check the notes' claims about Python"
+        );
+        eprintln!("python3 is not here: the experiment is skipped");
+    }
+    here
+}
+
+/// A lesson's notes in both languages, joined.
+fn notes(folder: &str) -> (String, String) {
+    let read = |name: &str| {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("lessons")
+            .join(folder)
+            .join(name);
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    };
+    // Source line breaks are spaces (in English) or nothing (in Chinese).
+    let joined = |text: String| text.split('\n').collect::<Vec<_>>().join(" ");
+    (joined(read("notes.md")), joined(read("notes.zh.md")))
+}
+
+/// The notes of `folder` say each of `english` and `chinese` (in the notes and the notes.zh),
+/// and none of `wrong` (an earlier claim that the experiment disproved).
+#[track_caller]
+fn notes_say(folder: &str, english: &[&str], chinese: &[&str], wrong: &[&str]) {
+    let (en, zh) = notes(folder);
+    let zh_compact: String = zh.split(' ').collect();
+    for claim in english {
+        assert!(
+            en.contains(claim),
+            "{folder}/notes.md does not say {claim:?}"
+        );
+    }
+    for claim in chinese {
+        let compact: String = claim.split(' ').collect();
+        assert!(
+            zh_compact.contains(&compact),
+            "{folder}/notes.zh.md does not say {claim:?}"
+        );
+    }
+    for claim in wrong {
+        assert!(
+            !en.contains(claim) && !zh.contains(claim),
+            "{folder}: the notes still say {claim:?}"
+        );
+    }
+}
+
 #[test]
 fn the_sentinel_waits_for_a_grandchild_that_inherited_it() {
     let out = python(&[], "sentinel.py", &[], Duration::from_secs(30));
@@ -177,6 +235,218 @@ fn a_handler_holding_a_connection_blocks_a_bind_without_so_reuseaddr() {
          with SO_REUSEADDR: bound\n\
          handler kept the listening socket: without SO_REUSEADDR: Address already in use; \
          with SO_REUSEADDR: Address already in use\n"
+    );
+}
+
+// Round two: claims checked by experiment, each against the notes that make it.
+
+/// Lesson 11, item 1: a named thread draws no number for a default name.
+#[test]
+fn a_named_thread_draws_no_number_for_a_default_name() {
+    notes_say(
+        "11-threads-vs-processes",
+        &["a named thread draws no number", "`Thread-2 (f)`"],
+        &["起了名的线程不占编号"],
+        &["N counting every Thread"],
+    );
+    if !python_is_here() {
+        return;
+    }
+    let out = python(&[], "thread_names.py", &[], Duration::from_secs(30));
+    assert_eq!(
+        out,
+        "MainThread\nThread-1 (sayhi)\nyuanhao\nThread-2 (sayhi)\nThread-3\nThread-4\n\
+         named-subclass\nThread-5 (<lambda>)\n"
+    );
+}
+
+/// Lesson 14, item 2: a Python thread has no exit code.
+#[test]
+fn a_thread_that_raises_has_no_exit_code_and_join_returns_none() {
+    notes_say(
+        "14-thread-sync",
+        &["A Python thread has no exit code", "`threading.excepthook`"],
+        &["Python 的线程没有退出码"],
+        &[
+            "the way a Python thread ends with an uncaught exception",
+            "线程以退出码 1 结束",
+        ],
+    );
+    if !python_is_here() {
+        return;
+    }
+    let out = python(&[], "thread_exception.py", &[], Duration::from_secs(30));
+    assert_eq!(
+        out,
+        "join() returned None\nexcepthook got ['TimeoutError']\n\
+         has exitcode: False is_alive: False\n"
+    );
+}
+
+/// Lesson 9, item 3 and the looser list: what multiprocessing.Event is made of, where its
+/// waiter sleeps, and the bound that tells a Lock from a Semaphore.
+#[test]
+fn a_multiprocessing_event_is_a_condition_and_a_semaphore() {
+    notes_say(
+        "09-semaphore-event",
+        &[
+            "the lab's event is one word",
+            "a `Condition` (a `Lock` and three semaphores) plus a `Semaphore`",
+            "a second `release()` is an error",
+        ],
+        &[
+            "一个 `Condition`（一把 `Lock` 加三个信号量）",
+            "第二次 `release()` 会报错",
+        ],
+        &["the event is one word in shared memory"],
+    );
+    if !python_is_here() {
+        return;
+    }
+    let out = python(&[], "mp_event.py", &[], Duration::from_secs(30));
+    assert_eq!(
+        out,
+        "Event: Semaphore + Condition\nCondition: Lock + Semaphore, Semaphore, Semaphore\n\
+         waiter: in futex state S\n\
+         Lock: second release: semaphore or lock released too many times\n\
+         Semaphore(1): released twice, value 2\n"
+    );
+}
+
+/// Lessons 12 and 13, items 4 and 6: CPython 3.11 switches at certain instructions, not
+/// between any two bytecodes; with a call between read and write, updates are lost.
+#[test]
+fn cpython_switches_threads_at_calls_and_backward_jumps_only() {
+    notes_say(
+        "12-gil",
+        &["CPython 3.11 checks at certain instructions"],
+        &["CPython 3.11 只在某些指令处检查"],
+        &[
+            "as CPython checks between bytecodes",
+            "就像 CPython 在字节码之间检查一样",
+        ],
+    );
+    notes_say(
+        "13-thread-locks",
+        &["a large share of the four million updates were lost"],
+        &["丢多少每次运行差别很大"],
+        &["1.9 to 2.5 million", "190 万到 250"],
+    );
+    if !python_is_here() {
+        return;
+    }
+    let out = python(&[], "gil_checks.py", &[], Duration::from_secs(60));
+    assert_eq!(
+        out,
+        "minus_in_place: 4 x 1000000: lost none\n\
+         minus_with_a_call_between: 4 x 250000: lost some\n"
+    );
+}
+
+/// Lesson 12, item 5: POSIX allows a fork while other threads run; CPython 3.11 does it
+/// silently (3.12 and later warn); the child has one thread.
+#[test]
+fn cpython_forks_a_process_with_threads_running() {
+    notes_say(
+        "12-gil",
+        &["the lab refuses to fork a process", "CPython 3.11 forks"],
+        &["POSIX 允许这样做"],
+        &["a process with threads running may not fork"],
+    );
+    if !python_is_here() {
+        return;
+    }
+    let out = python(&[], "fork_with_threads.py", &[], Duration::from_secs(30));
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(
+        lines[..2],
+        ["parent threads: 2", "child threads: 1"],
+        "{out}"
+    );
+    let minor: u32 = lines[2]["python 3.".len()..]
+        .split(' ')
+        .next()
+        .and_then(|m| m.parse().ok())
+        .expect(&out);
+    if minor <= 11 {
+        assert!(lines[2].ends_with("warnings: []"), "{out}");
+    } else {
+        assert!(lines[2].contains("DeprecationWarning"), "{out}");
+    }
+}
+
+/// Lesson 6, item 7: task_done() is bounded by the items put, not got.
+#[test]
+fn task_done_is_bounded_by_the_items_put() {
+    notes_say(
+        "06-queue",
+        &["more often than items were *put* is an error"],
+        &["调用次数多于*放入*的条目数时是一个错误"],
+        &["often than items were got is an error"],
+    );
+    if !python_is_here() {
+        return;
+    }
+    let out = python(&[], "task_done.py", &[], Duration::from_secs(30));
+    assert_eq!(
+        out,
+        "2 put(), 1 get(), 2 task_done(): ok\n\
+         a third task_done(): error: task_done() called too many times\n"
+    );
+}
+
+/// Lesson 12, item 8: on one core no speed-up is possible; what waiting there means.
+#[test]
+fn on_one_core_processes_take_turns() {
+    if !python_is_here() {
+        return;
+    }
+    let out = python(&[], "one_core.py", &[], Duration::from_secs(60));
+    let busy: f64 = out
+        .lines()
+        .find_map(|l| l.strip_prefix("cpus busy "))
+        .and_then(|s| s.parse().ok())
+        .expect(&out);
+    assert!(out.starts_with("cores 1\n"), "{out}");
+    // Taking turns, two never keep more than the one CPU busy (a sliver of slack for the
+    // clocks' granularity).
+    assert!(busy < 1.1, "{out}");
+}
+
+/// Lesson 12, item 9: two CPU-bound CPython threads hand the GIL over at most about once per
+/// switch interval (fewer on a busy machine), not twice.
+#[test]
+fn the_gil_changes_hands_at_most_about_once_per_switch_interval() {
+    notes_say(
+        "12-gil",
+        &["at most about one handover per interval"],
+        &["每个间隔最多大约交接一次"],
+        &["about two per switch interval"],
+    );
+    if !python_is_here() {
+        return;
+    }
+    let out = python(&[], "gil_switches.py", &[], Duration::from_secs(30));
+    let per_interval: f64 = out
+        .trim()
+        .strip_prefix("switches per switch interval: ")
+        .and_then(|s| s.parse().ok())
+        .expect(&out);
+    assert!(per_interval < 1.5, "{out}");
+}
+
+/// Lesson 16, item 10: a recv on a closed connection returns the end of file at once; a time-out
+/// is another ending.
+#[test]
+fn recv_on_a_closed_connection_is_the_end_of_file_not_a_timeout() {
+    if !python_is_here() {
+        return;
+    }
+    let out = python(&[], "recv_end_of_file.py", &[], Duration::from_secs(30));
+    assert_eq!(
+        out,
+        "peer closed: recv returned b'' after less than 1 s: True\n\
+         peer silent: recv raised TimeoutError\n"
     );
 }
 

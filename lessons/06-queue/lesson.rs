@@ -93,14 +93,21 @@ fn put_and_get() -> Result<()> {
         unbounded.put_nowait(&i)?;
     }
     say!(
-        "Queue(0): 100 put_nowait() calls, none refused, qsize() = {}",
+        en: "Queue(0): 100 put_nowait() calls, none refused, qsize() = {}",
+        zh: "Queue(0)：100 次 put_nowait() 调用，没有一次被拒绝，qsize() = {}",
         unbounded.qsize()
     );
+    // task_done() is bounded by the items put, not by the items got: two puts and one get
+    // allow two task_done() calls; the third is the error.
     let done: JoinableQueue<u32> = JoinableQueue::new(0)?;
+    done.put(&1)?;
+    done.put(&2)?;
+    done.get()?;
     show(
-        "JoinableQueue: task_done() with nothing got",
-        done.task_done(),
+        "JoinableQueue: 2 put(), 1 get(), 2 task_done()",
+        done.task_done().and_then(|()| done.task_done()),
     );
+    show("JoinableQueue: a third task_done()", done.task_done());
     note!(
         en: "A full Queue(3) refuses put_nowait() at once (queue.Full), and put() with a timeout \
              waited {put_waited} (▒ on main's lane) before it gave up with the same error. An \
@@ -166,7 +173,12 @@ fn hints_race() -> Result<()> {
             racer.join()?;
         }
         let (saw, none) = (race.saw_an_item.load(SeqCst), race.found_none.load(SeqCst));
-        say!("round {round}: {saw} of 2 saw empty() = false; {none} of them then got queue.Empty");
+        say!(
+            en: "round {round}: {saw} of 2 saw empty() = false; {none} of them then got \
+                 queue.Empty",
+            zh: "第 {round} 轮：2 个里有 {saw} 个看到 empty() = false；其中 {none} 个随后得到 \
+                 queue.Empty",
+        );
         both_saw_it += usize::from(saw == 2);
         misled += usize::from(none > 0);
     }
@@ -373,14 +385,19 @@ fn pipe_plus_lock() -> Result<()> {
         pieces_seen.push(pieces.to_string());
     }
     say!(
-        "bare pipe: {torn_rounds} of {LONG_ROUNDS} rounds torn; pieces per round: {}",
+        en: "bare pipe: {torn_rounds} of {LONG_ROUNDS} rounds torn; pieces per round: {}",
+        zh: "裸管道：{torn_rounds} 轮被撕碎（共 {LONG_ROUNDS} 轮）；每轮的碎片数：{}",
         pieces_seen.join(", ")
     );
     let mut whole = 0;
     for _ in 0..LONG_ROUNDS {
         whole += queue_round()?;
     }
-    say!("queue: {whole} of {} messages whole", 2 * LONG_ROUNDS);
+    say!(
+        en: "queue: {whole} of {} messages whole",
+        zh: "队列：{whole} 条消息完整（共 {} 条）",
+        2 * LONG_ROUNDS
+    );
     note!(
         en: "On a bare pipe, each of two writers wrote one message of {kib} KiB in a single \
              write(); the reader read what came until the end of file. In {torn_rounds} of \

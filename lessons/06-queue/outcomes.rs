@@ -40,8 +40,10 @@ pub fn measure(run: &Record) -> Vec<Measured> {
     // Step 2: "round 7: 2 of 2 saw empty() = false; 1 of them then got queue.Empty"
     let rounds: Vec<i64> = run
         .says_in_step(2)
-        .filter(|(_, text)| text.starts_with("round "))
-        .filter_map(|(_, text)| number_after(text, "empty() = false;"))
+        .filter(|(_, text)| text.starts_with("round ") || text.starts_with("第 "))
+        .filter_map(|(_, text)| {
+            number_after(text, "empty() = false;").or_else(|| number_after(text, "其中"))
+        })
         .collect();
     if !rounds.is_empty() {
         let misled = rounds.iter().filter(|&&none| none > 0).count();
@@ -72,10 +74,9 @@ pub fn measure(run: &Record) -> Vec<Measured> {
     }
 
     // Step 5: "bare pipe: 5 of 5 rounds torn; pieces per round: ..."
-    if let Some(torn) = run
-        .says_in_step(5)
-        .find_map(|(_, text)| number_after(text, "bare pipe:"))
-    {
+    if let Some(torn) = run.says_in_step(5).find_map(|(_, text)| {
+        number_after(text, "bare pipe:").or_else(|| number_after(text, "裸管道："))
+    }) {
         found.push(measured(5, "rounds torn on a bare pipe", torn));
     }
     found

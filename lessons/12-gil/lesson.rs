@@ -25,11 +25,12 @@ use crate::multiprocessing::process::Process;
 use crate::threading::{Gil, Thread, ThreadError};
 
 /// One unit of CPU-bound work: what the interpreter does between two looks at the GIL's drop
-/// request (CPython looks between bytecodes; a unit here is a few thousand of them).
+/// request (CPython 3.11 looks at backward jumps and calls; a unit here is a few thousand
+/// turns of the loop).
 const UNIT: Duration = Duration::from_micros(50);
 /// The whole CPU-bound job, on one thread, in switch intervals: 20 × 5 ms = 100 ms. The same
 /// job is split between N workers. Under the GIL each handover is one `wait` and one `woke`
-/// event, so the job's size also bounds how many there are (about 2 per interval).
+/// event, so the job's size also bounds how many there are (at most about 1 per interval).
 const JOB_IN_SWITCH_INTERVALS: u32 = 20;
 /// Most workers: more CPUs than this are not used (it keeps the events countable).
 const MOST_WORKERS: usize = 4;
@@ -99,9 +100,13 @@ fn setup() -> Setup {
     let switch_interval = Gil::new().switch_interval();
     let job = switch_interval * JOB_IN_SWITCH_INTERVALS;
     let job_units = (job.as_secs_f64() / UNIT.as_secs_f64()) as u64;
-    say!("cores={cores}: CPUs this process may run on (Python: len(os.sched_getaffinity(0)))");
     say!(
-        "switch interval: {} (Python: sys.getswitchinterval() = {})",
+        en: "cores={cores}: CPUs this process may run on (Python: len(os.sched_getaffinity(0)))",
+        zh: "cores={cores}：本进程可以使用的 CPU 个数（Python：len(os.sched_getaffinity(0))）",
+    );
+    say!(
+        en: "switch interval: {} (Python: sys.getswitchinterval() = {})",
+        zh: "切换间隔：{}（Python：sys.getswitchinterval() = {}）",
         describe(switch_interval),
         switch_interval.as_secs_f64()
     );
@@ -119,14 +124,15 @@ fn setup() -> Setup {
              each, measured just now). Between two units an interpreter thread looks whether \
              another thread asked for the GIL. Each step runs the job on one worker, then split \
              between {workers}, and compares: speed-up = one worker's wall time / {workers} \
-             workers' wall time. This machine lets the lesson use {cores} CPU core(s){one_core}.",
+             workers' wall time. This machine lets the lesson use {cores_here}{one_core}.",
         zh: "任务：一个倒数循环（教程里的 `while n > 0: n -= 1`），在这里单线程大约要 {job}，\
              切成 {job_units} 份，每份 {unit_us} µs（每份 {unit} 次迭代，刚刚测出）。解释器线程\
              每做完一份，就看一眼有没有别的线程在要 GIL。每一步先让一个工作者 (worker) 做完整个\
              任务，再分给 {workers} 个工作者，然后比较：加速比 (speed-up) = 一个工作者的墙钟时间 \
-             / {workers} 个工作者的墙钟时间。这台机器允许本课使用 {cores} 个 CPU 核{one_core}。",
+             / {workers} 个工作者的墙钟时间。这台机器允许本课使用 {cores_here}{one_core}。",
         job = describe(job),
         unit_us = UNIT.as_micros(),
+        cores_here = cores_phrase(cores),
     );
     Setup {
         cores,
@@ -179,8 +185,12 @@ fn sum(slots: &[WorkerSlot]) -> (Duration, Duration) {
 
 fn report(what: &str, run: &Measured, one: &Measured) -> f64 {
     let speed_up = one.wall.as_secs_f64() / run.wall.as_secs_f64();
+    // The outcomes read these lines (`wall`, `on a CPU`) in either language.
     say!(
-        "{what}: wall {:.1} ms, on a CPU {:.1} ms, waiting for a CPU {:.1} ms, speed-up {speed_up:.2}×",
+        en: "{what}: wall {:.1} ms, on a CPU {:.1} ms, waiting for a CPU {:.1} ms, speed-up \
+             {speed_up:.2}×",
+        zh: "{what}：墙钟时间 {:.1} ms，在 CPU 上 {:.1} ms，等待 CPU {:.1} ms，加速比 \
+             {speed_up:.2}×",
         run.wall.as_secs_f64() * 1e3,
         run.cpu.as_secs_f64() * 1e3,
         run.queued.as_secs_f64() * 1e3
@@ -188,26 +198,47 @@ fn report(what: &str, run: &Measured, one: &Measured) -> f64 {
     speed_up
 }
 
-/// How busy the machine was, for the notes: how much of the workers' time went to waiting for
-/// a CPU another program had.
-fn busy_remark(run: &Measured) -> String {
+/// "1 core", "2 cores" (in Chinese "1 个核").
+fn cores_phrase(cores: usize) -> String {
+    if cores == 1 {
+        text!(en: "1 core", zh: "1 个核")
+    } else {
+        text!(en: "{cores} cores", zh: "{cores} 个核")
+    }
+}
+
+/// How long the workers waited for a CPU, for the notes, and for whom: with fewer cores than
+/// workers they wait for each other (on one core, one runs while the other waits); with enough
+/// cores, for a CPU another program had.
+fn busy_remark(run: &Measured, setup: &Setup) -> String {
     let share = run.queued.as_secs_f64() / (run.cpu + run.queued).as_secs_f64().max(1e-9);
-    if share > 0.2 {
-        let percent = format!("{:.0}", share * 100.0);
+    if share <= 0.2 {
+        return String::new();
+    }
+    let percent = format!("{:.0}", share * 100.0);
+    if setup.cores < setup.workers {
+        let (cores_here, workers) = (cores_phrase(setup.cores), setup.workers);
         text!(
-            en: " The workers spent {percent}% of their time waiting for a CPU that another \
-                 program had: this machine is busy, and the figures say less than on a quiet one.",
-            zh: "工作者们有 {percent}% 的时间在等一个被别的程序占着的 CPU：这台机器很忙，这些数字\
-                 比在空闲的机器上说明得少。",
+            en: " The workers spent {percent}% of their time waiting for a CPU: {workers} \
+                 workers on {cores_here} wait for each other, one running while the other \
+                 waits.",
+            zh: "工作者们有 {percent}% 的时间在等 CPU：{workers} 个工作者挤在 {cores_here}上，\
+                 只能互相等，一个运行时另一个就在等。",
         )
     } else {
-        String::new()
+        text!(
+            en: " The workers spent {percent}% of their time waiting for a CPU that another \
+                 program had: this machine is busy, and the figures are less reliable than on a \
+                 quiet one.",
+            zh: "工作者们有 {percent}% 的时间在等别的程序占着的 CPU：这台机器很忙，这些数字不如\
+                 在空闲的机器上可靠。",
+        )
     }
 }
 
 // ---------------------------------------------------------------------------------------------
-// Step 2: processes, each with its own interpreter and so its own GIL. First, because a
-// process with threads running may not fork.
+// Step 2: processes, each with its own interpreter and so its own GIL. First, because the lab
+// does not fork a process with threads running (POSIX allows it, unsafely).
 
 /// One "interpreter" doing `units` units of the job under its own GIL.
 fn interpret(gil: &Gil, unit: u64, units: u64) {
@@ -245,32 +276,53 @@ fn run_processes(setup: &Setup, workers: usize) -> Result<Measured> {
 
 fn processes(setup: &Setup) -> Result<()> {
     let one = run_processes(setup, 1)?;
-    report("1 process", &one, &one);
+    report(&text!(en: "1 process", zh: "1 个进程"), &one, &one);
     let many = run_processes(setup, setup.workers)?;
-    let speed_up = report(&format!("{} processes", setup.workers), &many, &one);
-    let cores = setup.cores;
-    let too_few_cores = if cores >= setup.workers {
-        String::new()
+    let workers = setup.workers;
+    let speed_up = report(
+        &text!(en: "{workers} processes", zh: "{workers} 个进程"),
+        &many,
+        &one,
+    );
+    let (cores, workers) = (setup.cores, setup.workers);
+    let cores_here = cores_phrase(cores);
+    let cpus_busy = many.cpu.as_secs_f64() / many.wall.as_secs_f64().max(1e-9);
+    // What the figure says, read from this run: the sentence follows the measurement.
+    let how_they_ran = if cores < workers {
+        text!(
+            en: "With {cores_here} for {workers} processes they take turns on the CPU: \
+                 the job cannot go faster than on one worker, and a speed-up other than 1 is \
+                 noise (together they kept {cpus_busy:.2} CPUs busy).",
+            zh: "{workers} 个进程只有 {cores_here}，只能轮流使用 CPU：任务不可能比一个工作者\
+                 更快，加速比偏离 1 只是噪声（它们合起来让 {cpus_busy:.2} 个 CPU 忙着）。",
+        )
+    } else if cpus_busy > 1.2 {
+        text!(
+            en: "Nobody else ever asks for a process's own GIL, so they ran side by side, each \
+                 on a core of its own: together they kept {cpus_busy:.2} CPUs busy.",
+            zh: "进程自己的 GIL 从来没有别人来要，所以它们并排运行，各占一个核：合起来让 \
+                 {cpus_busy:.2} 个 CPU 忙着。",
+        )
     } else {
         text!(
-            en: " (but there are only {cores} cores here)",
-            zh: "（不过这里只有 {cores} 个核）",
+            en: "Nobody else asks for a process's own GIL, yet here they did not run side by \
+                 side: together they kept only {cpus_busy:.2} CPUs busy, because other programs \
+                 had the other cores.",
+            zh: "进程自己的 GIL 没有别人来要，可这次它们并没有并排运行：合起来只让 \
+                 {cpus_busy:.2} 个 CPU 忙着，因为别的核被别的程序占着。",
         )
     };
     note!(
-        en: "{workers} processes, each its own interpreter with its own GIL, did the job \
-             {speed_up:.2} times as fast as one ({many_wall} against {one_wall}). Nobody else \
-             ever asks for a process's own GIL, so each runs flat out on a core of its \
-             own{too_few_cores}: processes are how CPython uses several cores for CPU-bound work \
-             (the tutorial's advice, multiprocessing).{busy}",
-        zh: "{workers} 个进程各是一个解释器、各有自己的 GIL，完成任务的速度是一个进程的 \
-             {speed_up:.2} 倍（{many_wall} 对 {one_wall}）。进程自己的 GIL 从来没有别人来要，所以\
-             每个进程都在自己的核上全速运行{too_few_cores}：CPython 正是靠进程在计算密集型 \
+        en: "{workers} processes, each its own interpreter with its own GIL, took {many_wall} \
+             for the job, one process {one_wall}: a speed-up of {speed_up:.2}. {how_they_ran} \
+             Processes are how CPython uses several cores for CPU-bound work (the tutorial's \
+             advice, multiprocessing).{busy}",
+        zh: "{workers} 个进程各是一个解释器、各有自己的 GIL，完成任务用了 {many_wall}，一个进程\
+             用了 {one_wall}：加速比 {speed_up:.2}。{how_they_ran}CPython 正是靠进程在计算密集型 \
              (CPU-bound) 任务上用上多个核（教程的建议：multiprocessing）。{busy}",
-        workers = setup.workers,
         many_wall = describe(many.wall),
         one_wall = describe(one.wall),
-        busy = busy_remark(&many),
+        busy = busy_remark(&many, setup),
     );
     Ok(())
 }
@@ -311,11 +363,16 @@ fn run_threads(setup: &Setup, workers: usize, gil: Option<Arc<Gil>>) -> Result<M
 
 fn threads_under_the_gil(setup: &Setup) -> Result<()> {
     let one = run_threads(setup, 1, Some(Arc::new(Gil::new())))?;
-    report("1 thread with the GIL", &one, &one);
+    report(
+        &text!(en: "1 thread with the GIL", zh: "1 个线程（有 GIL）"),
+        &one,
+        &one,
+    );
     let gil = Arc::new(Gil::new());
     let many = run_threads(setup, setup.workers, Some(gil.clone()))?;
+    let workers = setup.workers;
     let speed_up = report(
-        &format!("{} threads with the GIL", setup.workers),
+        &text!(en: "{workers} threads with the GIL", zh: "{workers} 个线程（有 GIL）"),
         &many,
         &one,
     );
@@ -349,32 +406,41 @@ fn threads_under_the_gil(setup: &Setup) -> Result<()> {
              changed hands {switches} times (each a waiter asking after {interval} without a \
              switch, then the holder giving way at its next check), and a thread had to wait for \
              it {waits} times: each wait is one `wait` and one `woke` line on `gil` above, and one \
-             ▒ stretch in the timeline, where the workers' lanes take turns. Their number is \
-             bounded by the job's size: about 2 per switch interval.{busy}",
+             ▒ stretch in the timeline, where the workers' lanes take turns. A waiter asks \
+             only after a whole switch interval, so there is at most about one handover per \
+             interval: {per_interval:.1} per interval of the {many_wall} here.{busy}",
         zh: "一个 GIL 下的 {workers} 个线程完成任务用了 {many_wall}，一个线程用了 {one_wall}：\
              加速比 {speed_up:.2}，{verdict}。它们合起来只让 {cpus_busy:.2} 个 CPU 忙着：只有\
              持有 GIL 的线程在计算，其余的都在睡，等着 GIL 交到自己手里。GIL 一共被强制交接了 \
              {switches} 次（每次都是等待者等了 {interval} 还没等到切换，于是提出请求，持有者在下一\
              次检查时让出），线程一共等了它 {waits} 次：每次等待就是上面 `gil` 上的一行 `wait` 和\
-             一行 `woke`，也是时间线上的一段 ▒，在那里各个工作者的泳道轮流运行。等待的次数受任务\
-             大小限制：大约每个切换间隔两次。{busy}",
+             一行 `woke`，也是时间线上的一段 ▒，在那里各个工作者的泳道轮流运行。等待者要等满一个\
+             切换间隔才提出请求，所以每个间隔最多大约交接一次：这次的 {many_wall} 里，平均每个间隔 \
+             {per_interval:.1} 次。{busy}",
         workers = setup.workers,
         many_wall = describe(many.wall),
         one_wall = describe(one.wall),
         switches = gil.forced_switches(),
         interval = describe(setup.switch_interval),
         waits = gil.waits(),
-        busy = busy_remark(&many),
+        per_interval = gil.forced_switches() as f64
+            / (many.wall.as_secs_f64() / setup.switch_interval.as_secs_f64()).max(1e-9),
+        busy = busy_remark(&many, setup),
     );
     Ok(())
 }
 
 fn threads_without_a_gil(setup: &Setup) -> Result<()> {
     let one = run_threads(setup, 1, None)?;
-    report("1 thread without a GIL", &one, &one);
+    report(
+        &text!(en: "1 thread without a GIL", zh: "1 个线程（没有 GIL）"),
+        &one,
+        &one,
+    );
     let many = run_threads(setup, setup.workers, None)?;
+    let workers = setup.workers;
     let speed_up = report(
-        &format!("{} threads without a GIL", setup.workers),
+        &text!(en: "{workers} threads without a GIL", zh: "{workers} 个线程（没有 GIL）"),
         &many,
         &one,
     );
@@ -382,18 +448,18 @@ fn threads_without_a_gil(setup: &Setup) -> Result<()> {
     note!(
         en: "The same {workers} threads with no GIL: {many_wall} against {one_wall} for one \
              thread, a speed-up of {speed_up:.2}, with {cpus_busy:.2} CPUs busy on average \
-             ({cores} cores here). Threads of one process run in parallel (并行) as well as \
+             ({cores_here} here). Threads of one process run in parallel (并行) as well as \
              processes do when nothing makes them take turns: that is the whole difference, and \
              what CPython 3.13's free-threaded build offers (see the notes).{busy}",
         zh: "同样的 {workers} 个线程，没有 GIL：{many_wall}，一个线程是 {one_wall}，加速比 \
-             {speed_up:.2}，平均有 {cpus_busy:.2} 个 CPU 在忙（这里有 {cores} 个核）。只要没有\
+             {speed_up:.2}，平均有 {cpus_busy:.2} 个 CPU 在忙（这里有 {cores_here}）。只要没有\
              东西逼它们轮流，同一个进程的线程也能像进程一样并行 (parallel) 运行：区别仅此而已，\
              这也正是 CPython 3.13 的自由线程 (free-threaded) 版本提供的（见课程笔记）。{busy}",
         workers = setup.workers,
         many_wall = describe(many.wall),
         one_wall = describe(one.wall),
-        cores = setup.cores,
-        busy = busy_remark(&many),
+        cores_here = cores_phrase(setup.cores),
+        busy = busy_remark(&many, setup),
     );
     Ok(())
 }
@@ -439,13 +505,15 @@ fn io_bound(setup: &Setup) -> Result<()> {
     let reads_alone = context::scaled(READ_TAKES) * READS;
     let released = run_readers(setup, true)?;
     say!(
-        "{} threads, {READS} reads each, GIL released while reading: wall {:.1} ms",
+        en: "{} threads, {READS} reads each, GIL released while reading: wall {:.1} ms",
+        zh: "{} 个线程，每个读 {READS} 次，读的时候释放 GIL：墙钟时间 {:.1} ms",
         setup.workers,
         released.as_secs_f64() * 1e3
     );
     let held = run_readers(setup, false)?;
     say!(
-        "{} threads, {READS} reads each, GIL held while reading: wall {:.1} ms",
+        en: "{} threads, {READS} reads each, GIL held while reading: wall {:.1} ms",
+        zh: "{} 个线程，每个读 {READS} 次，读的时候不释放 GIL：墙钟时间 {:.1} ms",
         setup.workers,
         held.as_secs_f64() * 1e3
     );

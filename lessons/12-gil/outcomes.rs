@@ -20,28 +20,38 @@ const MORE_THAN_ONE: f64 = 1.2;
 
 pub fn measure(run: &Record) -> Vec<Measured> {
     let mut found = Vec::new();
-    for (step, label, what) in [
-        (2, "processes: wall", "CPUs the processes kept busy"),
+    // The lines are the lab's, in the language of the run: each label in English and Chinese.
+    let after = |line: &str, en: &str, zh: &str| {
+        decimal_after(line, en).or_else(|| decimal_after(line, zh))
+    };
+    for (step, labels, what) in [
+        (
+            2,
+            ["processes: wall", "个进程：墙钟时间"],
+            "CPUs the processes kept busy",
+        ),
         (
             3,
-            "threads with the GIL: wall",
+            ["threads with the GIL: wall", "个线程（有 GIL）：墙钟时间"],
             "CPUs the threads with the GIL kept busy",
         ),
         (
             4,
-            "threads without a GIL: wall",
+            [
+                "threads without a GIL: wall",
+                "个线程（没有 GIL）：墙钟时间",
+            ],
             "CPUs the threads without a GIL kept busy",
         ),
     ] {
         // The line of the N workers (N is 2 or more): "2 processes: wall ...".
-        let line = run
-            .says_in_step(step)
-            .map(|(_, text)| text)
-            .find(|text| text.contains(label) && !text.starts_with("1 "));
+        let line = run.says_in_step(step).map(|(_, text)| text).find(|text| {
+            labels.iter().any(|label| text.contains(label)) && !text.starts_with("1 ")
+        });
         let Some(line) = line else { continue };
         if let (Some(wall), Some(cpu)) = (
-            decimal_after(line, "wall "),
-            decimal_after(line, "on a CPU "),
+            after(line, "wall ", "墙钟时间 "),
+            after(line, "on a CPU ", "在 CPU 上 "),
         ) {
             let busy = cpu / wall.max(1e-9);
             let value = if busy > MORE_THAN_ONE {
@@ -57,13 +67,12 @@ pub fn measure(run: &Record) -> Vec<Measured> {
         Kind::Lesson { speed, .. } => Some(*speed),
         _ => None,
     });
-    let released = run
-        .says_in_step(5)
-        .map(|(_, text)| text)
-        .find(|text| text.contains("GIL released while reading"));
+    let released = run.says_in_step(5).map(|(_, text)| text).find(|text| {
+        text.contains("GIL released while reading") || text.contains("读的时候释放 GIL")
+    });
     if let (Some(speed), Some(line)) = (speed, released)
         && let (Some(threads), Some(wall_ms)) =
-            (decimal_after(line, ""), decimal_after(line, "wall "))
+            (decimal_after(line, ""), after(line, "wall ", "墙钟时间 "))
     {
         let one_thread_ms = READ_TAKES.as_secs_f64() * 1e3 * f64::from(READS) / speed.max(1e-9);
         // Halfway between one thread's time and N threads' one after another.

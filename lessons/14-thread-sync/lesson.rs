@@ -203,8 +203,12 @@ fn event_database(lab: &mut Lab) -> Result<()> {
             )
         } else {
             text!(
-                en: "gave up with TimeoutError, code {code} (patience {tries} tries, {patience})",
-                zh: "以 TimeoutError 放弃，退出码 {code}（耐心：{tries} 次，{patience}）",
+                en: "gave up with TimeoutError (patience {tries} tries, {patience}): in \
+                     Python threading.excepthook prints it and join() returns None, as a \
+                     thread has no exit code; the lab's join() returned {code}",
+                zh: "以 TimeoutError 放弃（耐心：{tries} 次，{patience}）：在 Python 里由 \
+                     threading.excepthook 打印这个异常，join() 返回 None，因为线程没有退出码；\
+                     本课的 join() 返回了 {code}",
             )
         }
     };
