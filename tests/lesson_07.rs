@@ -236,11 +236,17 @@ fn each_prediction_is_answered_from_the_runs_own_events() {
         run.assert_answer(3, ("c3 itself", "c3 自己"), "c3 itself", zh);
 
         // Step 4: the rounds of large messages in which something was torn or lost.
+        // The lab's line for each round, in the language of the run.
+        let (round, torn_none, lost) = if zh {
+            ("第 ", "条完整，0 条被撕碎", "这个流乱了")
+        } else {
+            ("round ", " 0 torn", "the stream is lost")
+        };
         let corrupted = run
             .texts("say")
             .iter()
-            .filter(|line| line.starts_with("round ") && line.contains("KiB:"))
-            .filter(|line| !line.contains(" 0 torn") || line.contains("the stream is lost"))
+            .filter(|line| line.starts_with(round) && line.contains("KiB"))
+            .filter(|line| !line.contains(torn_none) || line.contains(lost))
             .count();
         let choice = match corrupted {
             0 => ("0", "0"),

@@ -191,7 +191,12 @@ fn each_prediction_is_answered_from_the_runs_own_events() {
         run.assert_answer(1, value, value.0, zh);
 
         // Step 2: the twenty totals, and how many fell short of 10000.
-        let totals = numbers_after(&run, "20 runs without the lock: ");
+        // The lab's own lines are in the language of the run.
+        let in_lang = |en: &'static str, chinese: &'static str| if zh { chinese } else { en };
+        let totals = numbers_after(
+            &run,
+            in_lang("20 runs without the lock: ", "不加锁的 20 次运行："),
+        );
         assert_eq!(totals.len(), 20);
         let short = totals.iter().filter(|&&total| total < 10000).count();
         let choice = match short {
@@ -202,7 +207,10 @@ fn each_prediction_is_answered_from_the_runs_own_events() {
         run.assert_answer(2, choice, &short.to_string(), zh);
 
         // Step 3: the five counts left without a lock, and how many stayed above 0.
-        let lefts = numbers_after(&run, "without a lock: d['count'] = ");
+        let lefts = numbers_after(
+            &run,
+            in_lang("without a lock: d['count'] = ", "不加锁：d['count'] = "),
+        );
         // The last number is the "(5 runs)".
         assert_eq!(lefts.len(), 6, "{lefts:?}");
         let above = lefts[..5].iter().filter(|&&left| left > 0).count();
@@ -214,7 +222,9 @@ fn each_prediction_is_answered_from_the_runs_own_events() {
         run.assert_answer(3, choice, &above.to_string(), zh);
 
         // Step 4: the two costs main printed, and their ratio.
-        let line = run.find("say", |e| text(e).starts_with("one increment: "));
+        let line = run.find("say", |e| {
+            text(e).starts_with(in_lang("one increment: ", "加一一次："))
+        });
         let costs: Vec<f64> = text(line)
             .split(' ')
             .filter_map(|word| word.parse().ok())

@@ -253,7 +253,14 @@ fn each_prediction_is_answered_from_the_runs_own_events() {
         assert_eq!(codes, ["-15"], "seed {seed}");
 
         // Step 4: the two times the main process printed.
-        let timed = text(by_main("pool: "));
+        // The lab's line, in the language of the run.
+        let timed = if chinese {
+            text(by_main("进程池："))
+                .replace("；每个任务一个进程：", "; a process per task: ")
+                .replace("用了", " in")
+        } else {
+            text(by_main("pool: ")).to_string()
+        };
         let (pool, per_process) = timed.split_once("; a process per task: ").unwrap();
         let pool = seconds(pool.rsplit(" in ").next().unwrap());
         let expected = if pool <= seconds(per_process) {

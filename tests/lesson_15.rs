@@ -25,9 +25,10 @@ fn woke<'a>(events: &'a Events, name: &str, object: &str) -> Vec<&'a Value> {
         .collect()
 }
 
-/// The number in a text like "... held at most 12".
+/// The number at the end of a text like "... held at most 12" (in Chinese "...：12").
 fn last_number(text: &str) -> u64 {
-    text.rsplit(' ').next().unwrap().parse().unwrap()
+    let digits = text.len() - text.trim_end_matches(|c: char| c.is_ascii_digit()).len();
+    text[text.len() - digits..].parse().unwrap()
 }
 
 #[test]
@@ -318,9 +319,20 @@ fn each_prediction_is_answered_from_the_runs_own_events() {
         let slowest = says(6)
             .into_iter()
             .filter_map(|e| {
-                let (label, rest) = text(e).split_once(": ")?;
-                let before = &rest[..rest.find(" items/s")?];
-                let rate: f64 = before[before.rfind(' ')? + 1..].parse().ok()?;
+                // The lab's line, in the language of the run.
+                let (label, rest) = text(e)
+                    .split_once(": ")
+                    .or_else(|| text(e).split_once("："))?;
+                let rate: f64 = match rest.find(" items/s") {
+                    Some(end) => rest[..end][rest[..end].rfind(' ')? + 1..].parse().ok()?,
+                    None => rest
+                        .split("每秒 ")
+                        .nth(1)?
+                        .split(' ')
+                        .next()?
+                        .parse()
+                        .ok()?,
+                };
                 Some((label.to_string(), rate))
             })
             .min_by(|a, b| a.1.total_cmp(&b.1))

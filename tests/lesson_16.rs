@@ -47,6 +47,29 @@ fn six_servers_same_clients_costs_and_waits() {
     let events = lab.lesson("16", &["--seed", "16"]);
     assert_eq!(step_titles(&events), notes_headings("16-io-models"));
 
+    // Every wait says how it ended, one of five ways, and `got` agrees with it. A client that
+    // closes ends the server's recv with the end of file, at once: not a time-out (CPython's
+    // recv returns b'' then, `tests/python_claims/recv_end_of_file.py`).
+    let ways = ["got", "end_of_file", "timed_out", "interrupted", "error"];
+    for woke in events.of_kind("woke") {
+        let ended = woke["ended"].as_str().unwrap_or_default();
+        assert!(ways.contains(&ended), "{woke}");
+        assert_eq!(woke["got"] == true, ended == "got", "{woke}");
+    }
+    let recvs: Vec<&Value> = events
+        .of_kind("woke")
+        .into_iter()
+        .filter(|e| e["on"] == "recv")
+        .collect();
+    assert!(
+        recvs.iter().any(|e| e["ended"] == "end_of_file"),
+        "{recvs:?}"
+    );
+    assert!(
+        !recvs.iter().any(|e| e["ended"] == "timed_out"),
+        "no recv here has a timeout: {recvs:?}"
+    );
+
     // Every talker's every line came back upper-cased, from every server: 3 talkers x 2 lines
     // x 6 servers.
     let mut replies = 0;
@@ -249,15 +272,19 @@ fn each_prediction_is_answered_from_the_runs_own_events() {
         let shown = |step: i64| run.verdict(step)["choices"].as_array().unwrap().clone();
         let closing_line = |name: &str| -> String {
             let pid = run.pid_of(name);
+            // The lab's count, in the language of the run.
             text(run.find("say", |e| {
-                e["pid"] == pid && text(e).starts_with(&format!("{name} served"))
+                e["pid"] == pid
+                    && (text(e).starts_with(&format!("{name} served"))
+                        || text(e).starts_with(&format!("{name} 服务了")))
             }))
             .to_string()
         };
+        let at_most = if chinese { "最多 " } else { "at most " };
 
         // Step 1: the blocking server's own count of the connections it had open at once.
         let closing = closing_line("iterative");
-        let open = number_after(&closing, "at most ").expect(&closing);
+        let open = number_after(&closing, at_most).expect(&closing);
         assert_eq!(
             run.verdict(1)["observed"],
             answer_among(
@@ -349,7 +376,12 @@ fn each_prediction_is_answered_from_the_runs_own_events() {
 
         // Step 6: the epoll server's own count of the replies it could not send whole.
         let closing = closing_line("epoll");
-        let kept = number_before(&closing, " times a reply could not be sent whole").unwrap_or(0);
+        let kept = if chinese {
+            number_after(&closing, "个；有 ")
+        } else {
+            number_before(&closing, " times a reply could not be sent whole")
+        }
+        .unwrap_or(0);
         let choice = if kept == 0 { "0" } else { "1 or more" };
         assert_eq!(
             run.verdict(6)["observed"],
@@ -360,7 +392,10 @@ fn each_prediction_is_answered_from_the_runs_own_events() {
         let all_answered = run
             .of_kind("say")
             .into_iter()
-            .filter(|e| text(e).ends_with("held connections answered 20/20"))
+            .filter(|e| {
+                text(e).ends_with("held connections answered 20/20")
+                    || text(e).ends_with("得到回答的有 20/20")
+            })
             .count();
         let choice = match all_answered {
             0..=4 => "0 to 4",

@@ -16,17 +16,23 @@ fn text(event: &Value) -> &str {
 }
 
 /// What `main` said of `server`'s rate (`executor: 400 round trips in ... from 8 clients: 6000
-/// requests/s, 1 thread(s)`): the line, and the rate in it.
+/// requests/s, 1 thread(s)`, in Chinese `executor：8 个客户端在 ... 每秒 6000 个请求，...`): the
+/// line, and the rate in it.
 fn server_rate<'a>(events: &'a Events, main: i64, server: &str) -> (&'a Value, f64) {
     let line = events.find("say", |e| {
-        e["pid"] == main && text(e).starts_with(&format!("{server}: "))
+        e["pid"] == main
+            && (text(e).starts_with(&format!("{server}: "))
+                || text(e).starts_with(&format!("{server}：")))
     });
-    let rate = text(line)
-        .split(" requests/s")
-        .next()
-        .and_then(|s| s.rsplit(' ').next())
-        .and_then(|s| s.parse().ok())
-        .expect("a rate");
+    let rate = match text(line).split_once(" requests/s") {
+        Some((before, _)) => before.rsplit(' ').next(),
+        None => text(line)
+            .split("每秒 ")
+            .nth(1)
+            .and_then(|s| s.split(' ').next()),
+    }
+    .and_then(|s| s.parse().ok())
+    .expect("a rate");
     (line, rate)
 }
 

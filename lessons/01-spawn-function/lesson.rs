@@ -29,7 +29,13 @@ struct WorkArgs {
 
 /// The target: what each child runs. It runs in the child's own process.
 fn work(args: WorkArgs) {
-    say!("{} is working (sleeping {})", args.name, stated(args.sleep));
+    // "alex is working" is the tutorial's line; how long it sleeps is the lab's addition.
+    say!(
+        en: "{} is working (sleeping {})",
+        zh: "{} is working（睡 {}）",
+        args.name,
+        stated(args.sleep)
+    );
     context::sleep(args.sleep);
     args.finished_at
         .store((context::elapsed() * 1e6) as u64, SeqCst);
@@ -279,7 +285,8 @@ fn join_with_a_timeout() -> Result<()> {
     let waited = began.elapsed();
     let (alive, code) = (alex.is_alive(), alex.exitcode());
     say!(
-        "join(timeout) returned after {}: is_alive() {alive}, exitcode {}",
+        en: "join(timeout) returned after {}: is_alive() {alive}, exitcode {}",
+        zh: "join(timeout) 等了 {} 后返回：is_alive() {alive}，exitcode {}",
         describe(waited),
         python(code)
     );
@@ -287,7 +294,8 @@ fn join_with_a_timeout() -> Result<()> {
     let code = alex.join()?;
     let total = began.elapsed();
     say!(
-        "join() returned after {}: is_alive() {}, exitcode {code}",
+        en: "join() returned after {}: is_alive() {}, exitcode {code}",
+        zh: "join() 等了 {} 后返回：is_alive() {}，exitcode {code}",
         describe(total),
         alex.is_alive()
     );

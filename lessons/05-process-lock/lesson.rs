@@ -76,7 +76,8 @@ pub fn run(lab: &mut Lab) -> Result<()> {
     let (sold, _) = sell(&db, BUYERS, None, |_| NETWORK_DELAY, true)?;
     let content = fs::read_to_string(&db)?;
     say!(
-        "tickets sold: {sold}; {DB_FILE} now holds {}",
+        en: "tickets sold: {sold}; {DB_FILE} now holds {}",
+        zh: "卖出的票：{sold} 张；{DB_FILE} 现在的内容是 {}",
         content.trim()
     );
     let (network, content) = (describe(context::scaled(NETWORK_DELAY)), content.trim());
@@ -100,7 +101,8 @@ pub fn run(lab: &mut Lab) -> Result<()> {
     let with_lock = began.elapsed();
     let content = fs::read_to_string(&db)?;
     say!(
-        "tickets sold: {sold}; {DB_FILE} now holds {}",
+        en: "tickets sold: {sold}; {DB_FILE} now holds {}",
+        zh: "卖出的票：{sold} 张；{DB_FILE} 现在的内容是 {}",
         content.trim()
     );
     let waited: Duration = waits.iter().sum();
@@ -140,7 +142,11 @@ pub fn run(lab: &mut Lab) -> Result<()> {
     let serial = began.elapsed();
     let sold = sales.bought.load(SeqCst);
     fs::remove_file(&db)?;
-    say!("tickets sold: {sold}, in {}", describe(serial));
+    say!(
+        en: "tickets sold: {sold}, in {}",
+        zh: "卖出的票：{sold} 张，用时 {}",
+        describe(serial)
+    );
     let times = serial.as_secs_f64() / with_lock.as_secs_f64().max(1e-9);
     let (serial, with_lock) = (describe(serial), describe(with_lock));
     let query = describe(context::scaled(QUERY_DELAY));
@@ -265,14 +271,17 @@ fn quick_rounds(lab: &mut Lab, db: &Path, lock: &Lock) -> Result<()> {
     for (round, round_delays) in delays.iter().enumerate() {
         let network = |i: usize| round_delays[i];
         let (sold, _) = sell(db, ROUND_BUYERS, None, network, false)?;
+        // The outcome reads the number after the colon, in either language.
         say!(
-            "round {} without the lock: {sold} of {ROUND_BUYERS} buyers got the one ticket",
+            en: "round {} without the lock: {sold} of {ROUND_BUYERS} buyers got the one ticket",
+            zh: "第 {} 轮，不加锁：{sold} 个买家（共 {ROUND_BUYERS} 个）买到了那一张票",
             round + 1
         );
         without[sold as usize] += 1;
         let (sold, _) = sell(db, ROUND_BUYERS, Some(lock), network, false)?;
         say!(
-            "round {} with the lock: {sold} of {ROUND_BUYERS} buyers got the one ticket",
+            en: "round {} with the lock: {sold} of {ROUND_BUYERS} buyers got the one ticket",
+            zh: "第 {} 轮，加锁：{sold} 个买家（共 {ROUND_BUYERS} 个）买到了那一张票",
             round + 1
         );
         with[sold as usize] += 1;

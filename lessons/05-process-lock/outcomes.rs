@@ -22,11 +22,14 @@ pub fn measure(run: &Record) -> Vec<Measured> {
             .count();
         found.push(measured(step, what, sold));
     }
-    // "round 3 without the lock: 4 of 4 buyers got the one ticket"
+    // "round 3 without the lock: 4 of 4 buyers got the one ticket", in Chinese
+    // "第 3 轮，不加锁：4 个买家（共 4 个）买到了那一张票".
     let rounds: Vec<i64> = run
         .says_in_step(3)
-        .filter(|(_, text)| text.contains("without the lock:"))
-        .filter_map(|(_, text)| crate::outcomes::number_after(text, "without the lock:"))
+        .filter_map(|(_, text)| {
+            crate::outcomes::number_after(text, "without the lock:")
+                .or_else(|| crate::outcomes::number_after(text, "不加锁："))
+        })
         .collect();
     if !rounds.is_empty() {
         let oversold = rounds.iter().filter(|&&got| got > 1).count();

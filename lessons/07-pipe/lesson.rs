@@ -412,7 +412,8 @@ impl Received {
 fn two_writers() -> Result<()> {
     let small = one_round(SMALL, SMALL_COUNT, "small")?;
     say!(
-        "messages of {SMALL} bytes: {} whole, {} torn, of {} sent",
+        en: "messages of {SMALL} bytes: {} whole, {} torn, of {} sent",
+        zh: "每条 {SMALL} 字节的消息：{} 条完整，{} 条被撕碎，共发送 {} 条",
         small.whole,
         small.torn,
         2 * SMALL_COUNT
@@ -433,16 +434,20 @@ fn two_writers() -> Result<()> {
     let mut torn_rounds = 0;
     for round in 1..=LARGE_ROUNDS {
         let large = one_round(LARGE, LARGE_COUNT, &format!("large-{round}"))?;
+        let lost = if large.lost_its_place {
+            text!(
+                en: ", then a length read from the middle of a message: the stream is lost",
+                zh: "，接着从一条消息的中间读出了一个长度：这个流乱了",
+            )
+        } else {
+            String::new()
+        };
         say!(
-            "round {round}, messages of {} KiB: {} whole, {} torn{}",
+            en: "round {round}, messages of {} KiB: {} whole, {} torn{lost}",
+            zh: "第 {round} 轮，每条 {} KiB 的消息：{} 条完整，{} 条被撕碎{lost}",
             LARGE / 1024,
             large.whole,
             large.torn,
-            if large.lost_its_place {
-                ", then a length read from the middle of a message: the stream is lost"
-            } else {
-                ""
-            }
         );
         torn_rounds += usize::from(!large.is_clean());
     }

@@ -65,13 +65,20 @@ pub fn measure(run: &Record) -> Vec<Measured> {
         found.push(measured(3, "who holds the write end c3 waits on", what));
     }
 
-    // Step 4: "round 2, messages of 100 KiB: 2 whole, 1 torn[, then a length read ...]"
+    // Step 4: "round 2, messages of 100 KiB: 2 whole, 1 torn[, then a length read ...]", in
+    // Chinese "第 2 轮，每条 100 KiB 的消息：2 条完整，1 条被撕碎[，接着 ...]".
     let rounds: Vec<bool> = run
         .says_in_step(4)
-        .filter(|(_, text)| text.starts_with("round ") && text.contains("KiB:"))
+        .filter(|(_, text)| {
+            (text.starts_with("round ") && text.contains("KiB:"))
+                || (text.starts_with("第 ") && text.contains("KiB 的消息："))
+        })
         .map(|(_, text)| {
-            number_after(text, "whole,").is_some_and(|torn| torn > 0)
+            number_after(text, "whole,")
+                .or_else(|| number_after(text, "条完整，"))
+                .is_some_and(|torn| torn > 0)
                 || text.contains("the stream is lost")
+                || text.contains("这个流乱了")
         })
         .collect();
     if !rounds.is_empty() {

@@ -165,7 +165,11 @@ fn race_repeated() -> Result<()> {
     let lost_runs = totals.iter().filter(|&&t| t < perfect).count();
     let worst = totals.iter().copied().min().unwrap_or(perfect);
     let listed: Vec<String> = totals.iter().map(|t| t.to_string()).collect();
-    say!("{REPETITIONS} runs without the lock: {}", listed.join(" "));
+    say!(
+        en: "{REPETITIONS} runs without the lock: {}",
+        zh: "不加锁的 {REPETITIONS} 次运行：{}",
+        listed.join(" ")
+    );
     note!(
         en: "{REPETITIONS} more runs of the same race (10 processes each, forked without \
              reporting so the tree stays readable): {lost_runs} of {REPETITIONS} lost updates, \
@@ -267,7 +271,8 @@ fn manager_example(manager: &Manager) -> Result<()> {
     }
     let listed: Vec<String> = lefts.iter().map(|l| l.to_string()).collect();
     say!(
-        "without a lock: d['count'] = {} ({MANAGER_REPETITIONS} runs)",
+        en: "without a lock: d['count'] = {} ({MANAGER_REPETITIONS} runs)",
+        zh: "不加锁：d['count'] = {}（共 {MANAGER_REPETITIONS} 次运行）",
         listed.join(", ")
     );
     let lock = Lock::new().map_err(sync)?.named("dict");
@@ -317,7 +322,9 @@ fn timed_side_by_side(manager: &mut Manager) -> Result<()> {
     let per_shared = shared_took.as_secs_f64() * 1e6 / TIMED_SHARED as f64;
     let per_manager = manager_took.as_secs_f64() * 1e6 / TIMED_MANAGER as f64;
     say!(
-        "one increment: {per_shared:.2} µs in shared memory, {per_manager:.1} µs through the manager"
+        en: "one increment: {per_shared:.2} µs in shared memory, {per_manager:.1} µs through \
+             the manager",
+        zh: "加一一次：在共享内存里 {per_shared:.2} µs，经过 manager {per_manager:.1} µs",
     );
     note!(
         en: "{TIMED_SHARED} increments of a Value under its lock took {shared_took} \

@@ -31,9 +31,13 @@ pub fn measure(run: &Record) -> Vec<Measured> {
         found.push(measured(1, "counter.value with get_lock()", locked));
     }
 
-    // Step 2: "20 runs without the lock: 10000 9248 10000 ..."
+    // Step 2: "20 runs without the lock: 10000 9248 10000 ...", in Chinese
+    // "不加锁的 20 次运行：10000 9248 10000 ...".
     let totals: Option<Vec<i64>> = run.says_in_step(2).find_map(|(_, text)| {
-        let listed = text.split(" runs without the lock:").nth(1)?;
+        let listed = text
+            .split(" runs without the lock:")
+            .nth(1)
+            .or_else(|| text.split(" 次运行：").nth(1))?;
         Some(
             listed
                 .split_whitespace()
@@ -46,10 +50,13 @@ pub fn measure(run: &Record) -> Vec<Measured> {
         found.push(measured(2, "runs that lost updates", short));
     }
 
-    // Step 3: "without a lock: d['count'] = 81, 79, 69, 72, 74 (5 runs)"
+    // Step 3: "without a lock: d['count'] = 81, 79, 69, 72, 74 (5 runs)", in Chinese
+    // "不加锁：d['count'] = 81, 79, 69, 72, 74（共 5 次运行）".
     let lefts: Option<Vec<i64>> = run.says_in_step(3).find_map(|(_, text)| {
-        let listed = text.strip_prefix("without a lock: d['count'] =")?;
-        let listed = listed.split(" (").next()?;
+        let listed = text
+            .strip_prefix("without a lock: d['count'] =")
+            .or_else(|| text.strip_prefix("不加锁：d['count'] ="))?;
+        let listed = listed.split(" (").next()?.split('（').next()?;
         Some(
             listed
                 .split(',')
@@ -62,10 +69,15 @@ pub fn measure(run: &Record) -> Vec<Measured> {
         found.push(measured(3, "runs that ended above 0 without a lock", above));
     }
 
-    // Step 4: "one increment: 0.13 µs in shared memory, 513.3 µs through the manager"
+    // Step 4: "one increment: 0.13 µs in shared memory, 513.3 µs through the manager", in
+    // Chinese "加一一次：在共享内存里 0.13 µs，经过 manager 513.3 µs".
     let costs = run.says_in_step(4).find_map(|(_, text)| {
-        let rest = text.strip_prefix("one increment:")?;
-        let (shared, rest) = rest.split_once("µs in shared memory,")?;
+        let (shared, rest) = match text.strip_prefix("one increment:") {
+            Some(rest) => rest.split_once("µs in shared memory,")?,
+            None => text
+                .strip_prefix("加一一次：在共享内存里")?
+                .split_once("µs，经过 manager")?,
+        };
         let manager = rest.split("µs").next()?;
         Some((
             shared.trim().parse::<f64>().ok()?,

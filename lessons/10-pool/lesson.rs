@@ -290,7 +290,8 @@ pub fn run(lab: &mut Lab) -> Result<()> {
     let per_process_took = began.elapsed();
     let same = (0..TINY_TASKS).all(|n| answers.0[n].load(SeqCst) == through_pool[n]);
     say!(
-        "pool: {TINY_TASKS} tasks in {}; a process per task: {}",
+        en: "pool: {TINY_TASKS} tasks in {}; a process per task: {}",
+        zh: "进程池：{TINY_TASKS} 个任务用了 {}；每个任务一个进程：{}",
         describe(pool_took),
         describe(per_process_took)
     );

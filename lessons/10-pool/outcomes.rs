@@ -80,11 +80,19 @@ pub fn measure(run: &Record) -> Vec<Measured> {
         ));
     }
 
-    // "pool: 1000 tasks in 15 ms; a process per task: 143 ms"
-    if let Some((_, text)) = said(4, "pool: ")
-        && let Some((pool, per_process)) = text.split_once("; a process per task: ")
+    // "pool: 1000 tasks in 15 ms; a process per task: 143 ms", in Chinese
+    // "进程池：1000 个任务用了 15 ms；每个任务一个进程：143 ms".
+    if let Some((_, text)) = said(4, "pool: ").or_else(|| said(4, "进程池："))
+        && let Some((pool, per_process)) = text
+            .split_once("; a process per task: ")
+            .or_else(|| text.split_once("；每个任务一个进程："))
         && let (Some(pool), Some(per_process)) = (
-            seconds(pool.rsplit(" in ").next().unwrap_or("")),
+            seconds(
+                pool.rsplit(" in ")
+                    .next()
+                    .and_then(|time| time.rsplit("用了 ").next())
+                    .unwrap_or(""),
+            ),
             seconds(per_process),
         )
     {

@@ -285,7 +285,8 @@ fn produce_fast(queue: &Queue<Option<u64>>, produced: &Produced) {
         .putting_us
         .store(began.elapsed().as_micros() as u64, SeqCst);
     say!(
-        "put {ITEMS} items in {}; the queue held at most {}",
+        en: "put {ITEMS} items in {}; the queue held at most {}",
+        zh: "放入 {ITEMS} 个条目用了 {}；队列里同时最多有过的条目数：{}",
         describe(began.elapsed()),
         produced.peak.load(SeqCst)
     );
@@ -507,8 +508,10 @@ fn throughput() -> Result<()> {
             format!("Queue({maxsize})")
         };
         say!(
-            "{label}: {MESSAGES} items in {}, {:.0} items/s; went to sleep: the producer {} \
-             times, the consumer {}",
+            en: "{label}: {MESSAGES} items in {}, {:.0} items/s; went to sleep: the producer {} \
+                 times, the consumer {}",
+            zh: "{label}：{MESSAGES} 个条目用了 {}，每秒 {:.0} 个；睡着的次数：生产者 {} 次，\
+                 消费者 {} 次",
             describe(took),
             per_second,
             sleeps.producer.load(SeqCst),

@@ -62,7 +62,11 @@ pub fn measure(run: &Record) -> Vec<Measured> {
             let most = run
                 .says_in_step(3)
                 .filter(|(event, _)| event.thread.as_deref() == Some(producer))
-                .find_map(|(_, text)| number_after(text, "held at most"));
+                .find_map(|(_, text)| {
+                    // The lab's line, in either language.
+                    number_after(text, "held at most")
+                        .or_else(|| number_after(text, "同时最多有过的条目数："))
+                });
             if let Some(most) = most {
                 found.push(measured(3, what, most));
             }
@@ -101,12 +105,16 @@ pub fn measure(run: &Record) -> Vec<Measured> {
         }
     }
     if run.steps() >= 6 {
-        // "Queue(1): 10000 items in 156 ms, 63904 items/s; went to sleep: ..."
+        // "Queue(1): 10000 items in 156 ms, 63904 items/s; went to sleep: ...", in Chinese
+        // "Queue(1)：10000 个条目用了 156 ms，每秒 63904 个；...".
         let rates: Vec<(&str, f64)> = run
             .says_in_step(6)
             .filter_map(|(_, text)| {
-                let (label, rest) = text.split_once(": ")?;
-                let rate = rest.split(" items/s").next()?.rsplit(' ').next()?;
+                let (label, rest) = text.split_once(": ").or_else(|| text.split_once("："))?;
+                let rate = match rest.split_once(" items/s") {
+                    Some((before, _)) => before.rsplit(' ').next()?,
+                    None => rest.split("每秒 ").nth(1)?.split(' ').next()?,
+                };
                 Some((label, rate.parse().ok()?))
             })
             .collect();

@@ -257,7 +257,9 @@ fn send_bulk(address: SocketAddr) -> io::Result<()> {
             ));
         }
         say!(
-            "bulk sent {} KiB at once, read nothing for {}, then got all {} KiB back upper-cased",
+            en: "bulk sent {} KiB at once, read nothing for {}, then got all {} KiB back \
+                 upper-cased",
+            zh: "bulk 一次发出 {} KiB，接着 {} 什么也不读，然后收回了全部 {} KiB，都已转成大写",
             bulk_bytes / 1024,
             describe(pause),
             reply.len() / 1024
@@ -340,25 +342,27 @@ fn hold_connections(address: SocketAddr, server: Pid) -> Result<(usize, Cost)> {
     Ok((answered.iter().filter(|&&a| a).count(), cost))
 }
 
-/// Said by the server itself as it ends.
+/// Said by the server itself as it ends: the lab's count of what it did, in the reader's
+/// language (the outcomes read the number after `at most` or `最多`).
 fn say_served(kind: Kind, served: &Served) {
-    let mut text = format!(
-        "{} served {} connections, at most {} open at once",
-        kind.name(),
-        served.connections,
-        served.most_open
+    let (name, connections, most_open) = (kind.name(), served.connections, served.most_open);
+    let mut text = text!(
+        en: "{name} served {connections} connections, at most {most_open} open at once",
+        zh: "{name} 服务了 {connections} 个连接，同时打开的最多 {most_open} 个",
     );
-    if served.kept_replies > 0 {
-        text.push_str(&format!(
-            "; {} times a reply could not be sent whole, and the rest was kept and sent when \
-             the socket became writable",
-            served.kept_replies
+    let kept = served.kept_replies;
+    if kept > 0 {
+        text.push_str(&text!(
+            en: "; {kept} times a reply could not be sent whole, and the rest was kept and sent \
+                 when the socket became writable",
+            zh: "；有 {kept} 次回复没能一次发完，剩下的部分先留着，等套接字可写时再发",
         ));
     }
-    if served.turns > 0 {
-        text.push_str(&format!(
-            "; it went round its loop {} times, {} of them finding nothing to do",
-            served.turns, served.idle_turns
+    let (turns, idle) = (served.turns, served.idle_turns);
+    if turns > 0 {
+        text.push_str(&text!(
+            en: "; it went round its loop {turns} times, {idle} of them finding nothing to do",
+            zh: "；它的循环转了 {turns} 圈，其中 {idle} 圈无事可做",
         ));
     }
     say!("{text}");
@@ -511,9 +515,11 @@ fn compare(all: &[Measured]) {
     let rows: Vec<String> = all
         .iter()
         .map(|m| {
-            format!(
-                "{}: processes {}, threads {}, descriptors {}, PSS {} KiB, CPU {} ms; held \
-                 connections answered {}/{HELD}",
+            text!(
+                en: "{}: processes {}, threads {}, descriptors {}, PSS {} KiB, CPU {} ms; held \
+                     connections answered {}/{HELD}",
+                zh: "{}：进程 {} 个，线程 {} 个，文件描述符 {} 个，PSS {} KiB，CPU {} ms；\
+                     保持着的连接得到回答的有 {}/{HELD}",
                 m.kind.name(),
                 m.cost.processes,
                 m.cost.threads,

@@ -32,11 +32,16 @@ pub fn measure(run: &Record) -> Vec<Measured> {
             "connections the forking server had open at once",
         ),
     ] {
-        // "iterative served 24 connections, at most 1 open at once"
+        // "iterative served 24 connections, at most 1 open at once", in Chinese
+        // "iterative 服务了 24 个连接，同时打开的最多 1 个".
         let open = run
             .says_in_step(step)
-            .filter(|(e, text)| e.name == server && text.starts_with(&format!("{server} served")))
-            .find_map(|(_, text)| number_after(text, "at most"));
+            .filter(|(e, text)| {
+                e.name == server
+                    && (text.starts_with(&format!("{server} served"))
+                        || text.starts_with(&format!("{server} 服务了")))
+            })
+            .find_map(|(_, text)| number_after(text, "at most").or(number_after(text, "最多")));
         if let Some(open) = open {
             found.push(measured(step, what, open));
         }
@@ -97,12 +102,15 @@ pub fn measure(run: &Record) -> Vec<Measured> {
     }
 
     // "epoll served 24 connections, at most 20 open at once; 3 times a reply could not be
-    // sent whole, ..." (no such clause: never)
-    let epoll_closing = run
-        .says_in_step(6)
-        .find(|(e, text)| e.name == "epoll" && text.starts_with("epoll served"));
+    // sent whole, ..." (no such clause: never); in Chinese "epoll 服务了 24 个连接，同时打开的
+    // 最多 20 个；有 3 次回复没能一次发完，...".
+    let epoll_closing = run.says_in_step(6).find(|(e, text)| {
+        e.name == "epoll" && (text.starts_with("epoll served") || text.starts_with("epoll 服务了"))
+    });
     if let Some((_, text)) = epoll_closing {
-        let kept = number_after(text, "open at once;").unwrap_or(0);
+        let kept = number_after(text, "open at once;")
+            .or_else(|| number_after(text, "个；有"))
+            .unwrap_or(0);
         found.push(measured(
             6,
             "replies the epoll server could not send whole",
@@ -113,7 +121,10 @@ pub fn measure(run: &Record) -> Vec<Measured> {
     // "poll: processes 1, threads 1, ...; held connections answered 20/20"
     let rows: Vec<i64> = run
         .says_in_step(7)
-        .filter_map(|(_, text)| number_after(text, "held connections answered"))
+        .filter_map(|(_, text)| {
+            number_after(text, "held connections answered")
+                .or_else(|| number_after(text, "得到回答的有"))
+        })
         .collect();
     if !rows.is_empty() {
         let all_answered = rows.iter().filter(|&&answered| answered == HELD).count();

@@ -262,7 +262,8 @@ fn blocking_task_stalls_the_others(blocking: bool) -> Duration {
         }
     }
     say!(
-        "the tickers ticked every {}; the longest gap between two ticks: {}",
+        en: "the tickers ticked every {}; the longest gap between two ticks: {}",
+        zh: "两个计时器每 {} 跳一次；两次跳动之间最长隔了 {}",
         describe(context::scaled(TICK)),
         describe(longest)
     );
@@ -297,8 +298,12 @@ fn three_servers_under_the_same_load() -> Result<Vec<Rate>> {
         let pid = server.pid().expect("started");
         let (done, threads) = load(*address, duration, pid)?;
         let per_second = done as f64 / duration.as_secs_f64();
+        // The outcomes read the rate before ` requests/s` or after `每秒 `.
         say!(
-            "{name}: {done} round trips in {} from {LOAD_CLIENTS} clients: {per_second:.0} requests/s, {threads} thread(s)",
+            en: "{name}: {done} round trips in {} from {LOAD_CLIENTS} clients: {per_second:.0} \
+                 requests/s, {threads} thread(s)",
+            zh: "{name}：{LOAD_CLIENTS} 个客户端在 {} 内完成了 {done} 次往返：每秒 \
+                 {per_second:.0} 个请求，{threads} 个线程",
             describe(duration)
         );
         let code = server.join()?;
