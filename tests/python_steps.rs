@@ -1141,3 +1141,180 @@ fn lesson_12() {
         ],
     );
 }
+
+#[test]
+fn lesson_13() {
+    check_lesson(
+        "13-thread-locks",
+        &[
+            step(1, |run| {
+                // All ten read 100 before any wrote: nine updates lost.
+                assert_eq!(
+                    run.lines(),
+                    ["n = 99 (ten threads each took one off 100)"],
+                    "{run}"
+                );
+            })
+            .at_speed("2"),
+            step(2, |run| {
+                assert!(
+                    run.has("n = 90; the threads read [100, 99, 98, 97, 96, 95, 94, 93, 92, 91]"),
+                    "{run}"
+                );
+                let pauses: f64 = run.lines()[1].split(' ').next().unwrap().parse().unwrap();
+                assert!(pauses >= 9.5, "{run}");
+            }),
+            step(3, |run| {
+                let lost = |how: &str| -> Vec<f64> {
+                    (1..=20)
+                        .map(|k| run.number_after(&format!("{how}, round {k}: ")))
+                        .collect()
+                };
+                assert!(lost("no lock").iter().any(|&n| n > 0.0), "{run}");
+                assert!(lost("lock").iter().all(|&n| n == 0.0), "{run}");
+            })
+            .at_speed("2"),
+            step(4, |run| {
+                // The wait-for graph has the cycle; one gives up, the other finishes.
+                assert!(
+                    run.has(
+                        "Thread-1 holds mutexB, waits for mutexA ; Thread-2 holds mutexA, waits \
+                         for mutexB"
+                    ),
+                    "{run}"
+                );
+                assert!(run.has("Thread-2 gave up waiting for mutexB"), "{run}");
+                assert_eq!(run.lines().last(), Some(&"both threads ended"), "{run}");
+            })
+            .at_speed("2"),
+            step(5, |run| {
+                assert_eq!(run.count("Thread-"), 4, "{run}");
+                assert_eq!(run.lines().last(), Some(&"both threads ended"), "{run}");
+            })
+            .at_speed("2"),
+            step(6, |run| {
+                assert_eq!(
+                    run.lines(),
+                    [
+                        "Lock taken again by its holder: acquire(timeout=1) -> False",
+                        "RLock taken twice: True",
+                        "mutexA = mutexB = RLock(): ['Thread-1 done']",
+                        "two RLocks: ['Thread-1 timed out waiting for mutexA']",
+                    ],
+                    "{run}"
+                );
+            })
+            .at_speed("2"),
+            step(7, |run| {
+                assert_eq!(
+                    run.lines(),
+                    [
+                        "release() a free Lock: RuntimeError: release unlocked lock",
+                        "release() a free RLock: RuntimeError: cannot release un-acquired lock",
+                        "release() another thread's RLock: RuntimeError: cannot release \
+                         un-acquired lock",
+                        "release() another thread's Lock: no error",
+                    ],
+                    "{run}"
+                );
+            }),
+        ],
+    );
+}
+
+#[test]
+fn lesson_14() {
+    check_lesson(
+        "14-thread-sync",
+        &[
+            step(1, |run| {
+                // Count from the lines: "got a seat" after taking it, "leaves" before giving
+                // it back, so the count can only be under the truth; never above five.
+                let mut inside = 0;
+                for line in run.lines() {
+                    if line.ends_with(" got a seat") {
+                        inside += 1;
+                        assert!(inside <= 5, "{run}");
+                    } else if line.ends_with(" leaves") {
+                        inside -= 1;
+                    }
+                }
+                assert_eq!(run.count("guest-"), 16, "{run}");
+                assert!(run.has("the most inside at once: 5"), "{run}");
+                assert!(run.has("Semaphore(5) released once more: 6 seats"), "{run}");
+                assert!(
+                    run.has(
+                        "BoundedSemaphore(5) released once more: ValueError: Semaphore released \
+                         too many times"
+                    ),
+                    "{run}"
+                );
+            }),
+            step(2, |run| {
+                assert!(run.has("<conn-1> 链接成功"), "{run}");
+                assert!(!run.has("<conn-2> 链接成功"), "{run}");
+                assert_eq!(run.count("<conn-2> "), 2, "{run}");
+                assert!(run.stderr.contains("TimeoutError: 链接超时"), "{run}");
+            })
+            .noisy()
+            .at_speed("2"),
+            step(3, |run| {
+                let lines = run.lines();
+                let after = lines
+                    .iter()
+                    .position(|l| *l == "after notify(2), half a second later: 3 still waiting")
+                    .unwrap_or_else(|| panic!("{run}"));
+                assert_eq!(after, 2, "{run}");
+                assert_eq!(run.count("run the "), 5, "{run}");
+            }),
+            step(4, |run| {
+                assert_eq!(
+                    run.lines(),
+                    [
+                        "main: ready = True, notify(1) sent",
+                        "waiter-2: wait_for(lambda: ready) -> True",
+                        "waiter-1: wait() -> False (timed out)",
+                    ],
+                    "{run}"
+                );
+            }),
+            step(5, |run| {
+                // Either of each pair may wake first.
+                let lines = run.lines();
+                let mut with_if = lines[..2].to_vec();
+                with_if.sort();
+                assert!(
+                    with_if
+                        == [
+                            "eater-1 ate 包子0",
+                            "eater-2: IndexError, the plate is empty"
+                        ]
+                        || with_if
+                            == [
+                                "eater-1: IndexError, the plate is empty",
+                                "eater-2 ate 包子0"
+                            ],
+                    "{run}"
+                );
+                let mut with_while: Vec<&str> = lines[2..].iter().map(|l| &l[..7]).collect();
+                with_while.sort();
+                assert_eq!(with_while, ["eater-3", "eater-4"], "{run}");
+                assert!(
+                    lines[2].ends_with(" ate 包子0") && lines[3].ends_with(" ate 包子1"),
+                    "{run}"
+                );
+            }),
+            step(6, |run| {
+                assert_eq!(run.count(""), 4, "{run}");
+                assert!(run.has("hello, world"), "{run}");
+                assert!(!run.has("too late"), "{run}");
+                let ended = run.number_after("late cancelled; its thread ended after ");
+                assert!(ended < 3.5, "{run}");
+                assert!(
+                    run.has("start() again: RuntimeError: threads can only be started once"),
+                    "{run}"
+                );
+            }),
+        ],
+    );
+}
