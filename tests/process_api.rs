@@ -1,9 +1,9 @@
 //! The Process API on its own, forking from this test binary.
 //!
-//! `cargo test` runs tests on threads, and forking from a multi-threaded process is only safe
-//! when the child touches nothing another thread may hold locked. So this file has exactly one
-//! test, which runs every scenario in turn, and the children only run small closures and leave
-//! with `_exit`.
+//! `Process::start` refuses to fork while another thread runs, and `cargo test` runs tests on
+//! threads of its harness. So this file is a program of its own (`harness = false` in
+//! `Cargo.toml`): its `main`, the only thread, runs every scenario in turn, and the children
+//! only run small closures and leave with `_exit`.
 
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::time::{Duration, Instant};
@@ -48,17 +48,22 @@ fn events_so_far(reader: &OwnedFd) -> Vec<Event> {
         .collect()
 }
 
-#[test]
-fn the_process_api_behaves_like_pythons() {
+fn main() {
+    // Every process of the test writes its events here; the pipe stays open to the end.
     let events = event_pipe();
+    the_process_api_behaves_like_pythons(&events);
+    a_std_thread_running_refuses_a_fork();
+    println!("process_api: every scenario passed");
+}
 
+fn the_process_api_behaves_like_pythons(events: &OwnedFd) {
     // A panic in the child's target is that child's exit code 1, not a second copy of the
     // parent's program carrying on.
     let mut panics = Process::new(panic_on_purpose).named("panics");
     panics.start().unwrap();
     assert_eq!(panics.join(), Ok(1));
     assert_eq!(panics.exitcode(), Some(1));
-    let seen = events_so_far(&events);
+    let seen = events_so_far(events);
     let child = panics.pid().unwrap().as_raw();
     assert!(seen.iter().any(|e| e.pid == child && e.kind == Kind::Start));
     assert!(
@@ -72,7 +77,7 @@ fn the_process_api_behaves_like_pythons() {
     let mut fails = Process::new(|| -> Result<(), String> { Err("no ticket left".into()) });
     let fails_pid = fails.start().unwrap().as_raw();
     assert_eq!(fails.join(), Ok(1));
-    let seen = events_so_far(&events);
+    let seen = events_so_far(events);
     assert!(
         seen.iter().any(|e| e.pid == fails_pid
             && e.kind
@@ -167,7 +172,7 @@ fn the_process_api_behaves_like_pythons() {
     assert_eq!(here.pid(), None);
 
     // Every fork since the first read was reaped, and the parent reported an exit for each.
-    let seen = events_so_far(&events);
+    let seen = events_so_far(events);
     let exits = |of_thread: bool| {
         seen.iter()
             .filter(|e| matches!(e.kind, Kind::Exit { is_thread, .. } if is_thread == of_thread))
@@ -205,6 +210,26 @@ fn the_process_api_behaves_like_pythons() {
     });
     assert!(waited, "{seen:?}");
     assert!(procfs::zombie_children(Pid::from_raw(me)).is_empty());
+}
+
+/// The fork guard counts every thread the kernel counts, not only the lab's: while a
+/// `std::thread::scope` thread runs, `start()` refuses; once the scope has ended, it forks.
+fn a_std_thread_running_refuses_a_fork() {
+    let (tell, told) = std::sync::mpsc::channel::<()>();
+    let mut refused = Process::new(|| {}).named("refused");
+    let started = std::thread::scope(|scope| {
+        scope.spawn(move || told.recv());
+        let started = refused.start();
+        // The thread ends whatever `start` did, so that a failure is reported, not a hang.
+        tell.send(()).unwrap();
+        started
+    });
+    assert_eq!(started, Err(ProcessError::ThreadsRunning(1)));
+    // Right after the scope the kernel may count the joined thread for a moment more: the
+    // guard waits for it to finish exiting rather than refuse.
+    let mut after = Process::new(|| {}).named("after-scope");
+    after.start().unwrap();
+    assert_eq!(after.join(), Ok(0));
 }
 
 fn panic_on_purpose() {

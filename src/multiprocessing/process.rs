@@ -24,7 +24,8 @@
 //!   (`waitid` with `WNOWAIT`), so a finished child that nobody joined stays visible as a
 //!   zombie (僵尸进程) in `/proc`. (Python's `is_alive()`, `exitcode`, `active_children()` and
 //!   every `start()` quietly reap the children that have ended.)
-//! - A process that has started threads and not joined them cannot fork: refused with an error.
+//! - A process that runs other threads cannot fork: refused with an error. The lab's `Thread`s
+//!   count, and so does every other thread the kernel counts (`std::thread::scope`'s).
 //! - `join()` reports its wait (`wait`/`woke` events) when the child has not ended yet.
 //! - Misuse is an error value with Python's message, never a panic.
 
@@ -45,6 +46,7 @@ use crate::runtime::context;
 use crate::runtime::event::Kind;
 use crate::runtime::lifeline;
 use crate::runtime::outcome::TargetResult;
+use crate::runtime::procfs;
 use crate::runtime::wait;
 
 /// The subclass style: implement `run` (and optionally `name`), then `Process::from_worker`.
@@ -82,7 +84,7 @@ pub enum ProcessError {
     DaemonAfterStart,
     /// `start()` inside a daemon process.
     DaemonHasChildren,
-    /// `start()` in a process that has started threads it has not joined (how many).
+    /// `start()` in a process where other threads run (how many).
     ThreadsRunning(usize),
     /// `join()` on a child that something else reaped without recording its exit code (with
     /// `SIGCHLD` ignored, the kernel reaps every child itself).
@@ -318,7 +320,7 @@ impl Process {
         if context::is_daemon() {
             return Err(ProcessError::DaemonHasChildren);
         }
-        let threads = context::threads_not_joined();
+        let threads = other_threads();
         if threads > 0 {
             return Err(ProcessError::ThreadsRunning(threads));
         }
@@ -334,8 +336,8 @@ impl Process {
         with_unreaped(|unreaped| unreaped.reserve(1));
         let forked_at = context::now();
         let parent = getpid();
-        // SAFETY: no other thread of the lab's runs (checked just above), so no lock held by
-        // another thread is copied into the child locked. The child only runs the target and
+        // SAFETY: no other thread runs (checked just above), so no lock held by another
+        // thread is copied into the child locked. The child only runs the target and
         // then leaves through `_exit`, never returning into the parent's code.
         match unsafe { fork() } {
             Err(errno) => Err(ProcessError::System("fork", errno)),
@@ -603,6 +605,31 @@ impl Child {
             Some(pidfd) => Id::PIDFd(pidfd.as_fd()),
             None => Id::Pid(self.pid),
         }
+    }
+}
+
+/// How many threads besides the calling one this process runs: the lab's own `Thread`s
+/// started and not joined, and any other the kernel counts (`std::thread::scope`'s, a
+/// library's), which the lab cannot see start.
+///
+/// A thread just joined is still counted by the kernel for a moment: `join` returns as soon as
+/// the thread has cleared its id, and the kernel counts it until it has finished exiting
+/// (most times right after a `std::thread::scope`). So threads the lab does not know of are
+/// counted again, giving the CPU to them, for up to 100 ms before they count. The usual case,
+/// no other thread, costs one `stat` of `/proc/self/task`.
+fn other_threads() -> usize {
+    let of_the_lab = context::threads_not_joined();
+    if of_the_lab > 0 {
+        return of_the_lab;
+    }
+    let deadline = Instant::now() + Duration::from_millis(100);
+    loop {
+        // Without `/proc`, the lab's own count is all there is to go by.
+        let others = procfs::threads_of_this_process().map_or(0, |all| all.saturating_sub(1));
+        if others == 0 || Instant::now() >= deadline {
+            return others;
+        }
+        std::thread::yield_now();
     }
 }
 

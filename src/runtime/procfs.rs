@@ -24,6 +24,16 @@ pub struct Stat {
     pub pgrp: Pid,
 }
 
+/// How many threads this process has, as the kernel counts them: all of them, the lab's
+/// `Thread`s, `std::thread`'s (a `scope`'s too) and any a library started; `None` if `/proc`
+/// cannot be read. `Process::start` asks before every fork, so this is one `stat` call with no
+/// text to format or parse: the kernel gives `/proc/self/task` a link count of 2 plus one per
+/// thread (the same count as field 20 of `/proc/self/stat`).
+pub fn threads_of_this_process() -> Option<usize> {
+    let task = nix::sys::stat::stat(c"/proc/self/task").ok()?;
+    (task.st_nlink as usize).checked_sub(2)
+}
+
 /// Reads `/proc/<pid>/stat`; `None` once the process is gone (reaped).
 pub fn stat(pid: Pid) -> Option<Stat> {
     parse_stat(&fs::read_to_string(format!("/proc/{pid}/stat")).ok()?)
@@ -177,6 +187,20 @@ pub fn describe_state(state: char) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The link count of `/proc/self/task` and field 20 of `/proc/self/stat` agree (read a few
+    /// times: the test harness may start or end a thread between the two reads).
+    #[test]
+    fn the_thread_count_is_the_kernels() {
+        let agree = (0..100).any(|_| {
+            let counted = threads_of_this_process();
+            let line = fs::read_to_string("/proc/self/stat").unwrap();
+            let after_name = &line[line.rfind(')').unwrap() + 2..];
+            let field_20: usize = after_name.split(' ').nth(17).unwrap().parse().unwrap();
+            counted == Some(field_20) && threads_of_this_process() == Some(field_20)
+        });
+        assert!(agree);
+    }
 
     #[test]
     fn parses_a_name_with_spaces_and_parentheses() {
