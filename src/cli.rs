@@ -177,13 +177,13 @@ pub struct ServeArgs {
     /// and closed.
     #[arg(long, default_value_t = echo::DEFAULT_MAX_CLIENTS as u32, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub max_clients: u32,
-    /// Seconds a handler waits for its client to send something before it hangs up (more
-    /// than 0, at most 600).
-    #[arg(long, value_name = "S", default_value_t = echo::DEFAULT_IDLE_TIMEOUT_S, value_parser = parse_time_limit, allow_hyphen_values = true)]
+    /// Seconds a handler waits for its client to send something before it hangs up (at
+    /// least 0.001, at most 600).
+    #[arg(long, value_name = "S", default_value_t = echo::DEFAULT_IDLE_TIMEOUT_S, value_parser = parse_socket_timeout, allow_hyphen_values = true)]
     pub idle_timeout: f64,
-    /// Seconds a handler waits for its client to read its replies before it hangs up (more
-    /// than 0, at most 600).
-    #[arg(long, value_name = "S", default_value_t = echo::DEFAULT_WRITE_TIMEOUT_S, value_parser = parse_time_limit, allow_hyphen_values = true)]
+    /// Seconds a handler waits for its client to read its replies before it hangs up (at
+    /// least 0.001, at most 600).
+    #[arg(long, value_name = "S", default_value_t = echo::DEFAULT_WRITE_TIMEOUT_S, value_parser = parse_socket_timeout, allow_hyphen_values = true)]
     pub write_timeout: f64,
     /// One JSON object per line instead of the human view.
     #[arg(long)]
@@ -414,6 +414,22 @@ fn parse_time_limit(text: &str) -> std::result::Result<f64, String> {
     } else {
         Err(format!(
             "must be more than 0 and at most {} seconds",
+            load::MAX_TIME_LIMIT_S
+        ))
+    }
+}
+
+/// `serve --idle-timeout` and `--write-timeout`: from a millisecond to `MAX_TIME_LIMIT_S`.
+/// A socket's timeout is kept in microseconds, and one that rounds to zero means "never", which
+/// the kernel refuses to be set to (`1e-300` must be bad input, not a server that dies at its
+/// first client).
+fn parse_socket_timeout(text: &str) -> std::result::Result<f64, String> {
+    let seconds = parse_number(text)?;
+    if (0.001..=load::MAX_TIME_LIMIT_S).contains(&seconds) {
+        Ok(seconds)
+    } else {
+        Err(format!(
+            "must be at least 0.001 and at most {} seconds",
             load::MAX_TIME_LIMIT_S
         ))
     }

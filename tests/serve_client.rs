@@ -315,3 +315,27 @@ fn plain_tcp_both_ways_with_python_socket_programs() {
     assert!(client.status.success(), "{}", client.stderr);
     assert_eq!(client.stdout, "HELLO\nWORLD\n");
 }
+
+/// A socket timeout that would round to zero ("wait for ever" to the kernel) is bad input
+/// before anything starts, not a server that dies at its first client.
+#[test]
+fn serve_timeouts_below_a_millisecond_are_bad_input() {
+    let lab = Lab::new();
+    for option in ["--idle-timeout", "--write-timeout"] {
+        for bad in ["1e-300", "0.0000001", "0", "-1", "nan", "601"] {
+            let finished = lab.run(&["serve", "--port", "0", option, bad], "");
+            assert_eq!(
+                finished.status.code(),
+                Some(2),
+                "{option} {bad}: {}",
+                finished.stderr
+            );
+            assert_eq!(finished.stderr.lines().count(), 1, "{}", finished.stderr);
+            assert!(
+                finished.stderr.starts_with("proclab:"),
+                "{}",
+                finished.stderr
+            );
+        }
+    }
+}

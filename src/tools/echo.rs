@@ -95,11 +95,44 @@ pub fn talk(connection: &mut TcpStream) -> Conversation {
         buffer[..received].make_ascii_uppercase();
         // A client that vanished makes this fail with EPIPE or ECONNRESET (Rust ignores
         // SIGPIPE): the handler ends its conversation, nothing crashes.
-        if let Err(error) = connection.write_all(&buffer[..received]) {
+        if let Err(error) = send_within_timeout(connection, &buffer[..received]) {
             conversation.error = Some(timed_out(error, connection.write_timeout(), "read"));
             return conversation;
         }
     }
+}
+
+/// Sends all of `bytes` within the socket's write timeout (`SO_SNDTIMEO`), counted for the
+/// whole reply. The kernel counts it for each `write` call, and a call that sent part of the
+/// reply before the time was up returns what it sent: `write_all` would then wait the whole
+/// timeout again for the rest, and a client that reads nothing would hold its handler for
+/// twice the timeout.
+fn send_within_timeout(connection: &mut TcpStream, bytes: &[u8]) -> io::Result<()> {
+    let Some(timeout) = connection.write_timeout()? else {
+        return connection.write_all(bytes);
+    };
+    let deadline = Instant::now() + timeout;
+    let mut sent = 0;
+    let outcome = loop {
+        if sent == bytes.len() {
+            break Ok(());
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            break Err(io::Error::from(io::ErrorKind::WouldBlock));
+        }
+        // At least a microsecond: a zero timeout would mean "wait for ever".
+        connection.set_write_timeout(Some(left.max(Duration::from_micros(1))))?;
+        match connection.write(&bytes[sent..]) {
+            Ok(0) => break Err(io::Error::from(io::ErrorKind::WriteZero)),
+            Ok(n) => sent += n,
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+            Err(error) => break Err(error),
+        }
+    };
+    // Put back, so that the error names the timeout the client was given.
+    connection.set_write_timeout(Some(timeout))?;
+    outcome
 }
 
 /// A read or write that ran into the socket's timeout (`SO_RCVTIMEO`, `SO_SNDTIMEO`: the
