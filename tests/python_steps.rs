@@ -1318,3 +1318,92 @@ fn lesson_14() {
         ],
     );
 }
+
+#[test]
+fn lesson_15() {
+    check_lesson(
+        "15-producer-consumer",
+        &[
+            step(1, |run| {
+                for i in 0..6 {
+                    assert!(run.has(&format!("chef 生产了 包子{i}")), "{run}");
+                    let eaten = run.count(&format!("alex 吃 包子{i}"))
+                        + run.count(&format!("wupeiqi 吃 包子{i}"));
+                    assert_eq!(eaten, 1, "{run}");
+                }
+                assert!(
+                    run.has("alex goes home") && run.has("wupeiqi goes home"),
+                    "{run}"
+                );
+            }),
+            step(2, |run| {
+                assert_eq!(
+                    run.lines(),
+                    [
+                        "Queue: [(20, 'a'), (10, 'b'), (30, 'c')]",
+                        "LifoQueue: [(30, 'c'), (10, 'b'), (20, 'a')]",
+                        "PriorityQueue: [(10, 'b'), (20, 'a'), (30, 'c')]",
+                        "same priority, with a counter: ['first', 'second', 'third']",
+                    ],
+                    "{run}"
+                );
+            }),
+            step(3, |run| {
+                // The bounded producer keeps the consumer's pace; the unbounded one does not.
+                let bounded = run.number_after("fast-3 done putting after ");
+                let unbounded = run.number_after("fast-0 done putting after ");
+                assert!(bounded >= 2.0 && unbounded < bounded, "{run}");
+                assert!(
+                    run.after("the most in each queue: ")
+                        .starts_with("fast-3 3, "),
+                    "{run}"
+                );
+                assert!(
+                    run.number_after("the most in each queue: fast-3 3, fast-0 ") > 3.0,
+                    "{run}"
+                );
+            }),
+            step(4, |run| {
+                let lines = run.lines();
+                assert_eq!(lines.len(), 8, "{run}");
+                assert!(
+                    lines[..6].iter().all(|l| l.contains(" finished job-")),
+                    "{run}"
+                );
+                assert_eq!(
+                    lines[6..],
+                    [
+                        "join() returned: all six finished",
+                        "one more task_done(): ValueError: task_done() called too many times"
+                    ],
+                    "{run}"
+                );
+            }),
+            step(5, |run| {
+                assert_eq!(run.count(" served order-"), 6, "{run}");
+                assert!(
+                    run.has("after 1 s: 2 consumers still waiting in get()"),
+                    "{run}"
+                );
+                assert_eq!(run.count("") - 6, 5, "{run}");
+                assert_eq!(run.lines().last(), Some(&"all consumers stopped"), "{run}");
+            }),
+            step(6, |run| {
+                // With room in the queue, fewer sleeps than with Queue(1).
+                let sleeps = |size: &str| -> f64 {
+                    let line = run.after(&format!("Queue({size}): "));
+                    line.split(", ")
+                        .nth(1)
+                        .unwrap()
+                        .split(' ')
+                        .next()
+                        .unwrap()
+                        .parse()
+                        .unwrap()
+                };
+                assert!(sleeps("1") > sleeps("100"), "{run}");
+                assert!(run.number_after("Queue(1): ") > 0.0, "{run}");
+            }),
+        ],
+    );
+}
