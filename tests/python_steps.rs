@@ -1380,7 +1380,7 @@ fn lesson_15() {
                 );
             }),
             step(5, |run| {
-                assert_eq!(run.count(" served order-"), 6, "{run}");
+                assert_eq!(run.stdout.matches(" served order-").count(), 6, "{run}");
                 assert!(
                     run.has("after 1 s: 2 consumers still waiting in get()"),
                     "{run}"
