@@ -5,9 +5,12 @@
 
 mod common;
 
-use std::process::Command;
+use std::time::Duration;
 
-use common::{Events, Lab, PREDICTION_RUNS, lang_args, notes_headings, step_of, step_titles, t};
+use common::{
+    Events, Lab, PREDICTION_RUNS, lang_args, notes_headings, python3_if_here, step_of, step_titles,
+    t,
+};
 use serde_json::Value;
 
 fn text(event: &Value) -> &str {
@@ -88,15 +91,11 @@ try: mp.JoinableQueue().task_done()
 except ValueError as e: print(e)
 print(mp.Queue(0)._maxsize > 10**9)
 "#;
-    let Ok(output) = Command::new("timeout")
-        .args(["20", "python3", "-c", program])
-        .output()
-    else {
-        eprintln!("python3 is not here: skipped");
+    let Some(out) = python3_if_here(program, Duration::from_secs(20)) else {
         return;
     };
     assert_eq!(
-        String::from_utf8_lossy(&output.stdout),
+        out,
         "queue.Full\nqueue.Empty\nTrue\ntask_done() called too many times\nTrue\n"
     );
 }
@@ -116,17 +115,10 @@ for i in range(50):
     q.get(); q.close(); q.join_thread()
 print(n)
 "#;
-    let Ok(output) = Command::new("timeout")
-        .args(["30", "python3", "-c", program])
-        .output()
-    else {
-        eprintln!("python3 is not here: skipped");
+    let Some(out) = python3_if_here(program, Duration::from_secs(30)) else {
         return;
     };
-    let said_empty: u32 = String::from_utf8_lossy(&output.stdout)
-        .trim()
-        .parse()
-        .expect("python printed a count");
+    let said_empty: u32 = out.trim().parse().expect("python printed a count");
     assert!(said_empty > 0, "empty() was never True right after put()");
 }
 

@@ -5,9 +5,11 @@
 
 mod common;
 
-use std::process::Command;
+use std::time::Duration;
 
-use common::{Lab, PREDICTION_RUNS, lang_args, notes_headings, step_of, step_titles, t};
+use common::{
+    Lab, PREDICTION_RUNS, lang_args, notes_headings, python3_if_here, step_of, step_titles, t,
+};
 use serde_json::Value;
 
 fn text(event: &Value) -> &str {
@@ -127,15 +129,11 @@ except EOFError as e: print("EOFError")
 try: w.send(1)
 except OSError as e: print(e)
 "#;
-    let Ok(output) = Command::new("timeout")
-        .args(["10", "python3", "-c", program])
-        .output()
-    else {
-        eprintln!("python3 is not here: skipped");
+    let Some(out) = python3_if_here(program, Duration::from_secs(10)) else {
         return;
     };
     assert_eq!(
-        String::from_utf8_lossy(&output.stdout),
+        out,
         "connection is read-only\nconnection is write-only\nEOFError\nhandle is closed\n"
     );
 }

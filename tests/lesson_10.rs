@@ -162,24 +162,9 @@ if __name__ == '__main__':
     except ValueError as e: print("closed:", e)
     pool.join()
 "#;
-    let Ok(mut child) = std::process::Command::new("python3")
-        .args(["-c", script])
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-    else {
-        eprintln!("python3 is not installed: skipped");
+    let Some(out) = common::python3_if_here(script, std::time::Duration::from_secs(60)) else {
         return;
     };
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while child.try_wait().unwrap().is_none() {
-        if std::time::Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("python3 did not finish in 60 s");
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    let mut out = String::new();
-    std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut out).unwrap();
     assert_eq!(
         out,
         "get: no threes\njoin: Pool is still running\nmap: [0, 1, 4]\nclosed: Pool not running\n"

@@ -217,14 +217,9 @@ for t in threads: t.join()
 print(sum(cpu) / (time.perf_counter() - start), sys.getswitchinterval(),
       hasattr(sys, "_is_gil_enabled"), sys.version_info[1])
 "#;
-    let Ok(output) = std::process::Command::new("python3")
-        .args(["-c", program])
-        .output()
-    else {
-        eprintln!("no python3 here: skipped");
+    let Some(out) = common::python3_if_here(program, std::time::Duration::from_secs(60)) else {
         return;
     };
-    let out = String::from_utf8_lossy(&output.stdout);
     let fields: Vec<&str> = out.split_whitespace().collect();
     let busy: f64 = fields[0].parse().unwrap();
     assert!(busy < 1.1, "{out}");

@@ -37,16 +37,10 @@ fn said<'a>(events: &[&'a Value]) -> Vec<&'a Value> {
         .collect()
 }
 
-/// The number right after `label` in `text`.
+/// The number right after `label` in `text` (the lab's own reading of a said line).
+#[track_caller]
 fn number_after(text: &str, label: &str) -> i64 {
-    let rest = &text[text
-        .find(label)
-        .unwrap_or_else(|| panic!("{label:?} in {text:?}"))
-        + label.len()..];
-    let end = rest
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(rest.len());
-    rest[..end].parse().unwrap()
+    proclab::outcomes::number_after(text, label).unwrap_or_else(|| panic!("{label:?} in {text:?}"))
 }
 
 /// What the threads of a step said they read: "temp = 100, n = 99".
@@ -427,23 +421,9 @@ one = RLock()
 print("one RLock for both, gave up:", tutorial(one, one))
 print("version", sys.version_info[0], sys.version_info[1])
 "#;
-    let Ok(output) = std::process::Command::new("timeout")
-        .args(["60", "python3", "-c", program])
-        .output()
-    else {
-        eprintln!("no python3 here: skipped");
+    let Some(out) = common::python3_if_here(program, std::time::Duration::from_secs(60)) else {
         return;
     };
-    if output.status.code() == Some(127) {
-        eprintln!("no python3 here: skipped");
-        return;
-    }
-    let out = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "{out}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
     for line in [
         "Lock released while free: release unlocked lock",
         "RLock released while free: cannot release un-acquired lock",

@@ -6,6 +6,7 @@
 mod common;
 
 use common::{Events, Lab, PREDICTION_RUNS, answer_among, lang_args, notes_headings, step_titles};
+use proclab::outcomes::number_after;
 use serde_json::Value;
 
 fn text(event: &Value) -> &str {
@@ -16,16 +17,6 @@ fn text(event: &Value) -> &str {
 fn number_before(text: &str, marker: &str) -> Option<u64> {
     let before = &text[..text.find(marker)?];
     before.rsplit(' ').next()?.parse().ok()
-}
-
-/// The number right after `marker` in `text`.
-fn number_after(text: &str, marker: &str) -> Option<u64> {
-    let after = &text[text.find(marker)? + marker.len()..];
-    after
-        .split(|c: char| !c.is_ascii_digit())
-        .next()?
-        .parse()
-        .ok()
 }
 
 /// The pid of the server process named `name` (the first one forked by main).
@@ -250,9 +241,9 @@ print("poll took", sockets[-1].fileno(), poller.poll(0) is not None)
 }
 
 /// The choice of "1 / 2 to 19 / 20 or more" that a count falls under.
-fn open_at_once(count: u64) -> &'static str {
+fn open_at_once(count: i64) -> &'static str {
     match count {
-        0 | 1 => "1",
+        ..=1 => "1",
         2..=19 => "2 to 19",
         _ => "20 or more",
     }
@@ -309,7 +300,7 @@ fn each_prediction_is_answered_from_the_runs_own_events() {
         }
         let place = open_choices
             .iter()
-            .position(|c| *c == open_at_once(most as u64))
+            .position(|c| *c == open_at_once(most))
             .unwrap();
         let seen = run.verdict(2)["observed"].as_str().unwrap().to_string();
         assert!(

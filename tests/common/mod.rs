@@ -746,6 +746,42 @@ pub fn python3(program: &str) -> String {
     stdout
 }
 
+/// Runs a small Python program with `python3 -c`, bounded by `limit`, and returns what it
+/// printed (it must succeed); `None` where python3 is not installed: the test says it skipped,
+/// and with `PROCLAB_CI` set fails instead. For the checks of what the notes say of Python.
+#[track_caller]
+pub fn python3_if_here(program: &str, limit: Duration) -> Option<String> {
+    let here = Command::new("python3")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok();
+    if !here {
+        assert!(
+            std::env::var_os("PROCLAB_CI").is_none(),
+            "python3 is not installed, and CI needs it"
+        );
+        eprintln!("python3 is not installed: skipped");
+        return None;
+    }
+    // A group of its own, so that the whole program is killed if it overruns.
+    let child = Command::new("python3")
+        .args(["-c", program])
+        .process_group(0)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("python3 runs");
+    let (status, stdout, stderr) = wait_with_timeout(child, limit);
+    assert!(
+        status.success(),
+        "python3 failed: {status:?}\n{stdout}\n{stderr}"
+    );
+    Some(stdout)
+}
+
 /// A running `proclab serve --port 0 --json ...` (any `--model`), its port, and its events as
 /// they come (read all along on a thread of its own, so a full pipe never slows the server).
 pub struct Server {
