@@ -14,7 +14,7 @@ fn text(event: &Value) -> &str {
 }
 
 /// The number right before `marker` in `text` (`"... 20 of the 20 held"` with `" of the "`).
-fn number_before(text: &str, marker: &str) -> Option<u64> {
+fn number_before(text: &str, marker: &str) -> Option<i64> {
     let before = &text[..text.find(marker)?];
     before.rsplit(' ').next()?.parse().ok()
 }
