@@ -314,7 +314,7 @@ fn supervise(
         run.show(context::stamp(Kind::Note {
             text: text!(
                 en: "The lab ended what the lesson left running: {list}.",
-                zh: "课程结束时还有进程在运行，实验室把它们结束了：{list}。",
+                zh: "课程结束时还有进程在运行，proclab 把它们结束了：{list}。",
             ),
         }));
     }
@@ -340,7 +340,7 @@ fn supervise(
             text: text!(
                 en: "Stopped by {name}. The lab reaped {reaped_in_clean_up} process(es) of this \
                      {what} after the signal; {killing}. Nothing of the {what} is left.",
-                zh: "被 {name} 停止。信号之后，实验室回收了这次{what}的 {reaped_in_clean_up} 个\
+                zh: "被 {name} 停止。信号之后，proclab 回收了这次{what}的 {reaped_in_clean_up} 个\
                      进程；{killing}。这次{what}什么都没有留下。",
             ),
         }));
@@ -462,7 +462,7 @@ fn be_the_main_process(program: Program, name: &str) -> ! {
         Ok(Err(Error::Quit)) => {
             crate::note!(
                 en: "Stopped at the prompt: the lab ends this lesson's processes now.",
-                zh: "在提示处停止：实验室现在结束这节课的所有进程。",
+                zh: "在提示处停止：proclab 现在结束这节课的所有进程。",
             );
             process::kill_children();
             process::exit(0)

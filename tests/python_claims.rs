@@ -450,6 +450,83 @@ fn recv_on_a_closed_connection_is_the_end_of_file_not_a_timeout() {
     );
 }
 
+/// Lessons 2, 10 and 15, the looser claims made exact: Pool.map's chunks, get() on a task lost
+/// to terminate(), the assert behind join() of a process never started, and the fourth queue.
+#[test]
+fn pool_chunks_lost_results_unstarted_joins_and_the_fourth_queue() {
+    notes_say(
+        "10-pool",
+        &["`ceil(n / (4 × workers))`", "in CPython it never returns"],
+        &["在 CPython 里它永远不会返回"],
+        &[],
+    );
+    notes_say(
+        "02-spawn-worker",
+        &["it is an `assert`", "`python -O`"],
+        &["在去掉断言的 `python -O`"],
+        &[],
+    );
+    notes_say(
+        "15-producer-consumer",
+        &["four queues", "`SimpleQueue`"],
+        &["四种队列"],
+        &["has three queues"],
+    );
+    if !python_is_here() {
+        return;
+    }
+    let out = python(&[], "pool_and_join.py", &[], Duration::from_secs(60));
+    assert_eq!(
+        out,
+        "map chunksize for 1000 items on 2 workers: 125\n\
+         get() after terminate(): TimeoutError, ready() False\n"
+    );
+    let out = python(&[], "pool_and_join.py", &["join"], Duration::from_secs(30));
+    assert_eq!(out, "join() before start(): AssertionError\n");
+    let out = python(
+        &["-O"],
+        "pool_and_join.py",
+        &["join"],
+        Duration::from_secs(30),
+    );
+    assert_eq!(out, "join() before start(): AttributeError\n");
+    let out = common::python3(
+        "import queue; print(sorted(n for n in dir(queue) if n.endswith('Queue') and not n.startswith('_')))",
+    );
+    assert_eq!(
+        out,
+        "['LifoQueue', 'PriorityQueue', 'Queue', 'SimpleQueue']\n"
+    );
+}
+
+/// The notes' Chinese says the lab is proclab, calls a ※ note 注解 everywhere (注释 is a code
+/// comment), and none of the translationese a native reader marked.
+#[test]
+fn the_chinese_notes_read_naturally() {
+    let folders: Vec<String> =
+        std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("lessons"))
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|name| name.as_bytes()[0].is_ascii_digit())
+            .collect();
+    assert_eq!(folders.len(), 17);
+    for folder in folders {
+        let (_, zh) = notes(&folder);
+        for marked in [
+            "实验室",
+            "注释",
+            "说明 (note)",
+            "提示 (note)",
+            "子收割者",
+            "送料线程",
+            "兴趣集合",
+            "不是每次都会输",
+        ] {
+            assert!(!zh.contains(marked), "{folder}/notes.zh.md says {marked:?}");
+        }
+    }
+}
+
 /// The number right after `marker` in `line`.
 #[track_caller]
 fn number_after(line: &str, marker: &str) -> u32 {

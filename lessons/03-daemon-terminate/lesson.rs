@@ -384,7 +384,7 @@ fn orphan() -> Result<()> {
         ),
         pid => text!(
             en: "pid {pid} ({comm}), a subreaper above the lab",
-            zh: "pid {pid}（{comm}），本实验室之上的一个 subreaper",
+            zh: "pid {pid}（{comm}），proclab 之上的一个子进程回收者 (subreaper)",
             comm = procfs::stat(pid).map_or("gone".to_string(), |s| s.comm)
         ),
     };

@@ -414,7 +414,7 @@ fn pipe_plus_lock() -> Result<()> {
              更长的写入随着管道被读空一段段写进去，另一个写者的字节就落在中间。经过 Queue，\
              同样的消息完整到达，{sent} 条中 {whole} 条：每次 put() 取得队列的写锁，写入长度\
              和消息，然后释放。这就是队列：一根管道，每条消息前面一个长度，再加一把锁（Python \
-             里还有一个负责写入的送料线程）。",
+             里还有一个在后台负责写入的线程）。",
         kib = LONG_MESSAGE / 1024,
         pipe_buf = libc::PIPE_BUF,
         sent = 2 * LONG_ROUNDS

@@ -193,7 +193,7 @@ fn traffic_light(lab: &mut Lab) -> Result<()> {
             _ => note!(
                 en: "The lab looked for a car waiting at red (pid {pid}), but it had already \
                      driven on.",
-                zh: "实验室去找一辆在红灯前等待的车（pid {pid}），但它已经开走了。",
+                zh: "本课去找一辆在红灯前等待的车（pid {pid}），但它已经开走了。",
             ),
         }
     }

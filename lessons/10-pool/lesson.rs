@@ -314,7 +314,7 @@ pub fn run(lab: &mut Lab) -> Result<()> {
         zh: "{TINY_TASKS} 个加一的任务：交给进程池的 {workers} 个工作进程，用了 {pool_took}（每个\
              任务 {pool_each:.0} µs）；每个任务新建一个进程，用了 {per_process_took}（每个任务 \
              {process_each:.0} µs）：是前者的 {ratio:.1} 倍。{agree}每个任务一个的那些进程只是光秃\
-             秃的 fork + _exit + waitpid，什么都不报告（实验室的 Process 每个还会多出四个事件，把\
+             秃的 fork + _exit + waitpid，什么都不报告（proclab 的 Process 每个还会多出四个事件，把\
              这里的输出淹没）：这已是进程最便宜的样子，进程池仍然赢了，因为它只为它的进程付一次\
              钱。",
         workers = pool.pids().len(),

@@ -350,7 +350,7 @@ fn cost() -> Result<()> {
              进程要 {process:.0} µs，一个线程要 {thread:.0} µs：线程便宜 {times:.0} 倍。新进程需要\
              自己的内存映射：内核复制父进程的页表，之后任何一方写入的每一页都要复制（就是那些缺页 \
              (page fault)）。新线程只需要在同一块内存里有一个栈和一个任务 (task)。这些都是不带事件\
-             的裸 fork 和裸线程，和 `proclab bench spawn` 一样；后者还会测量实验室自己的 Process。",
+             的裸 fork 和裸线程，和 `proclab bench spawn` 一样；后者还会测量 proclab 自己的 Process。",
     );
     Ok(())
 }

@@ -512,7 +512,7 @@ impl Tracer {
                 Kind::Note {
                     text: text!(
                         en: "orphaned: its parent {tid} ({parent}) ended; re-parented to {new_parent}, the lab's subreaper",
-                        zh: "成了孤儿进程：父进程 {tid}（{parent}）已结束；被过继给实验室的 subreaper {new_parent}",
+                        zh: "成了孤儿进程：父进程 {tid}（{parent}）已结束；被过继给 proclab 这个子进程回收者 (subreaper) {new_parent}",
                     ),
                 },
             );

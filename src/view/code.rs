@@ -91,7 +91,7 @@ pub fn render(lesson: &Lesson, only: Option<usize>) -> Result<String> {
         if let Some(rust) = code.rust {
             out.push_str(&text!(
                 en: "--- Rust, with the lab's API: {}\n    run it: {}\n\n{}\n",
-                zh: "--- Rust，用实验室的 API 写：{}\n    运行：{}\n\n{}\n",
+                zh: "--- Rust，用 proclab 的 API 写：{}\n    运行：{}\n\n{}\n",
                 path(lesson, step, "rs"),
                 command(lesson, step),
                 rust.trim_end()
@@ -127,7 +127,7 @@ pub fn beside_notes(lesson: &Lesson, notes: Notes, with_notes: bool) -> Notes {
                 if let Some(rust) = code.rust {
                     body.push_str(&text!(
                         en: "\nRust, with the lab's API (`{}`):\n\n```rust\n{}\n```\n",
-                        zh: "\nRust，用实验室的 API 写（`{}`）：\n\n```rust\n{}\n```\n",
+                        zh: "\nRust，用 proclab 的 API 写（`{}`）：\n\n```rust\n{}\n```\n",
                         command(lesson, i + 1),
                         rust.trim_end()
                     ));

@@ -48,12 +48,12 @@ pub fn timeline(lives: &Lives, width: usize, fold: bool) -> Vec<Drawn> {
         let paused = crate::lab::describe(Duration::from_secs_f64(lives.paused()));
         legend.push(text!(
             en: "┊ a pause at a prompt ({paused} in all, cut out)",
-            zh: "┊ 在提示处的停顿（共 {paused}，已剪掉）",
+            zh: "┊ 在提示处停下的时间（共 {paused}）已剪去",
         ));
     }
     legend.push(text!(
         en: "█ running, ▒ blocked (waiting), ░ ended but not yet reaped (zombie) or joined",
-        zh: "█ 运行，▒ 阻塞（等待），░ 已结束但还没被回收（僵尸进程）或 join",
+        zh: "█ 运行，▒ 阻塞（等待），░ 已结束、尚未被回收（僵尸进程）或尚未被 join",
     ));
     let crowds = match fold {
         true => Crowds::of(lives),

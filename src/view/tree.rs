@@ -220,7 +220,7 @@ fn process_ending(life: &Life) -> String {
             let code = describe_exitcode(code);
             text!(en: "exit {code}", zh: "退出码 {code}")
         }
-        (None, _) if life.parent.is_none() => text!(en: "(the lab itself)", zh: "（实验室本身）"),
+        (None, _) if life.parent.is_none() => text!(en: "(the lab itself)", zh: "（proclab 本身）"),
         (None, _) => text!(en: "never reaped", zh: "从未被回收"),
     }
 }

@@ -335,7 +335,7 @@ impl<'a> Run<'a> {
             let paused = seconds(self.lives.paused());
             parts.push(text!(
                 en: "{pauses} pause(s) at prompts ({paused} in all) cut out",
-                zh: "剪掉了 {pauses} 次在提示处的停顿（共 {paused}）",
+                zh: "在提示处停下的 {pauses} 段时间（共 {paused}）已剪去",
             ));
         }
         parts.push(text!(
@@ -592,9 +592,9 @@ impl Legend {
             ),
             ended: text!(
                 en: "ended, not yet reaped (zombie) or joined",
-                zh: "已结束，还没被回收（僵尸进程）或 join",
+                zh: "已结束，尚未被回收（僵尸进程）或尚未被 join",
             ),
-            pause: text!(en: "pause at a prompt, cut out", zh: "在提示处的停顿，已剪掉"),
+            pause: text!(en: "pause at a prompt, cut out", zh: "在提示处停下的时间，已剪去"),
             fork: text!(en: "fork: parent → child", zh: "fork：父进程 → 子进程"),
             thread: text!(en: "thread started", zh: "线程启动"),
             step: text!(en: "step", zh: "步骤"),

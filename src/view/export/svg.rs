@@ -466,7 +466,7 @@ fn pauses(svg: &mut String, run: &Run, frame: &Frame, palette: &Palette, lanes_b
         let paused = seconds(segment.until - segment.from);
         let tip = text!(
             en: "a pause at a prompt: {paused}, cut out",
-            zh: "在提示处的停顿：{paused}，已剪掉",
+            zh: "在提示处停下的时间：{paused}，已剪去",
         );
         let _ = writeln!(
             svg,
