@@ -35,8 +35,9 @@
 //! - `view`: how events look: the human view (lines, tree, timeline), the JSON view, the model
 //!   of every actor's life they draw from, the notes renderer, and standard output as they
 //!   write it, which a reader that stopped reading cannot use to stall the lab (`output`);
-//!   `--record`'s asciicast file of the human view (`record`), and `proclab code`'s view of
-//!   each step's Python and Rust (`code`).
+//!   `--record`'s asciicast file of the human view (`record`), `proclab code`'s view of
+//!   each step's Python and Rust (`code`), and `--export`'s pictures of a run: SVG, a page to
+//!   explore, a Chrome trace (`export`).
 //! - `tools`: `serve`/`client` (the echo server and client; `models`: the same service as an
 //!   iterative, thread, poll and epoll server), `bench`, `load`, `replay` (plays a recording).
 //! - `trace`: `proclab trace PROGRAM`, any program (the tutorial's Python first) watched from

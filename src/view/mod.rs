@@ -7,6 +7,8 @@
 //!   one model of the run (`lives`), which every view inks in its own way.
 //! - `theme`: the colours (`--theme`), the pieces of drawn text, `--ascii`.
 //! - `terminal`: the terminal's size; `wording`: what each lifecycle event says in words.
+//! - `export`: `--export FILE` and `proclab export`: the same model drawn as an SVG picture,
+//!   a page to explore (HTML) and a Chrome trace for Perfetto.
 
 pub mod code;
 pub mod export;

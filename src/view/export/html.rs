@@ -148,10 +148,12 @@ svg text {{ font-family: {fonts}; }}
 /// What the script draws from.
 fn data(run: &Run, palette: &Palette) -> Value {
     let axis = &run.axis;
+    let events_by_lane = run.events_by_lane();
     let lanes: Vec<Value> = run
         .lanes
         .iter()
-        .map(|lane| {
+        .zip(&events_by_lane)
+        .map(|(lane, said)| {
             let spans: Vec<Value> = lane
                 .spans
                 .iter()
@@ -172,10 +174,8 @@ fn data(run: &Run, palette: &Palette) -> Value {
                     ])
                 })
                 .collect();
-            let events: Vec<Value> = run
-                .events
+            let events: Vec<Value> = said
                 .iter()
-                .filter(|event| event.actor() == lane.actor)
                 .filter_map(|event| {
                     let said = match &event.kind {
                         Kind::Say { text } => text.clone(),

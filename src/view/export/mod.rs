@@ -11,6 +11,7 @@
 //! and having ended, and the pauses at `--step` prompts, cut out of the time axis here as the
 //! terminal cuts them to one column.
 
+use std::collections::HashMap;
 use std::io::Write;
 use std::path::Path;
 
@@ -169,6 +170,7 @@ pub struct Run<'a> {
     pub events: &'a [Event],
     pub lives: Lives,
     pub lanes: Vec<Lane>,
+    lane_index: HashMap<Actor, usize>,
     pub forks: Vec<Fork>,
     pub steps: Vec<Step>,
     pub axis: Axis,
@@ -307,10 +309,16 @@ impl<'a> Run<'a> {
             }
         }
         let axis = Axis::of(&lives);
+        let lane_index = lanes
+            .iter()
+            .enumerate()
+            .map(|(i, lane)| (lane.actor.clone(), i))
+            .collect();
         Run {
             events,
             lives,
             lanes,
+            lane_index,
             forks,
             steps,
             axis,
@@ -348,7 +356,18 @@ impl<'a> Run<'a> {
 
     /// The lane of `actor`.
     pub fn lane_of(&self, actor: &Actor) -> Option<usize> {
-        self.lanes.iter().position(|lane| &lane.actor == actor)
+        self.lane_index.get(actor).copied()
+    }
+
+    /// The events each lane's actor said, in order, by lane.
+    pub fn events_by_lane(&self) -> Vec<Vec<&'a Event>> {
+        let mut by_lane = vec![Vec::new(); self.lanes.len()];
+        for event in self.events {
+            if let Some(lane) = self.lane_of(&event.actor()) {
+                by_lane[lane].push(event);
+            }
+        }
+        by_lane
     }
 }
 

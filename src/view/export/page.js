@@ -7,7 +7,7 @@
   var chart = document.getElementById("chart");
   var details = document.getElementById("details");
   var words = run.words;
-  var LANE = 24, BAR = 16, FONT = 14, SMALL = 12, TOP = 64, INDENT = 16;
+  var LANE = 24, BAR = 16, FONT = 14, SMALL = 12, TOP = 64, INDENT = 16, FAR_CHILD = 8;
   /* The window on the axis (axis seconds: work, and a short gap for each pause). */
   var view = { from: 0, to: run.length };
   var MIN_WIDTH = 0.001;
@@ -163,10 +163,14 @@
       if (!(f[0] in row) || !(f[1] in row)) return;
       if (f[3] < view.from || f[2] > view.to) return;
       var colour = run.lanes[f[1]].colour;
-      var y1 = TOP + (row[f[0]] + 0.5) * LANE;
       var below = row[f[1]] > row[f[0]];
       var y2 = TOP + row[f[1]] * LANE + (below ? (LANE - BAR) / 2 : (LANE + BAR) / 2);
-      out.push('<path d="M' + x(f[2]) + ',' + y1 + ' L' + Math.max(x(f[3]), x(f[2])) + ',' + y2 + '" stroke="' + colour + '" stroke-width="1.5" fill="none"' + (f[4] ? ' stroke-dasharray="4 3"' : '') + ' marker-end="url(#arrow-' + colour.slice(1) + ')" pointer-events="none"/>');
+      var x2 = Math.max(x(f[3]), x(f[2]));
+      /* A child far down the tree: the arrow's head only (the tree says whose child it is). */
+      var far = Math.abs(row[f[1]] - row[f[0]]) > FAR_CHILD;
+      var y1 = far ? y2 - LANE * 0.6 : TOP + (row[f[0]] + 0.5) * LANE;
+      var x1 = far ? x2 : x(f[2]);
+      out.push('<path d="M' + x1 + ',' + y1 + ' L' + x2 + ',' + y2 + '" stroke="' + colour + '" stroke-width="1.5" fill="none"' + (f[4] ? ' stroke-dasharray="4 3"' : '') + ' marker-end="url(#arrow-' + colour.slice(1) + ')" pointer-events="none"/>');
     });
     /* Pauses at prompts: a gap over every lane. */
     run.segments.forEach(function (s) {

@@ -61,6 +61,10 @@ impl Frame {
     }
 }
 
+/// A child more lanes than this below its parent gets a short arrow into its lane instead of
+/// one all the way from the parent's.
+pub const FAR_CHILD: usize = 8;
+
 /// How far in a level of the tree is indented.
 const INDENT: f64 = 16.0;
 
@@ -88,7 +92,12 @@ pub fn draw(run: &Run, background: Background, layout: &Layout) -> String {
     };
     let lanes_bottom = frame.lanes_y + run.lanes.len() as f64 * layout.lane;
     let legend_y = lanes_bottom + 30.0;
-    let (legend, legend_height) = legend(&palette, layout, legend_y);
+    let has_threads = run.forks.iter().any(|fork| fork.is_thread);
+    let shows = Shows {
+        pauses: run.axis.pauses() > 0,
+        threads: has_threads,
+    };
+    let (legend, legend_height) = legend(&palette, layout, legend_y, &shows);
     let height = (legend_y + legend_height + layout.margin).ceil();
 
     let mut svg = String::with_capacity(4096 + run.lanes.len() * 600);
@@ -433,13 +442,24 @@ fn forks(svg: &mut String, run: &Run, frame: &Frame, palette: &Palette, layout: 
         let colour = palette.of_process(&run.lanes[fork.child].process_name);
         let x1 = frame.x(run.axis.at(fork.at));
         let x2 = frame.x(run.axis.at(fork.started)).max(x1);
-        let y1 = frame.lanes_y + (fork.parent as f64 + 0.5) * layout.lane;
         let below = fork.child > fork.parent;
         let child_top = frame.lanes_y + fork.child as f64 * layout.lane;
         let y2 = if below {
             child_top + (layout.lane - layout.bar) / 2.0
         } else {
             child_top + (layout.lane + layout.bar) / 2.0
+        };
+        // A child far down the tree gets the arrow's head only: a thousand long arrows
+        // from one parent would cover the lanes between (the tree says whose child it is).
+        let y1 = if fork.child.abs_diff(fork.parent) > FAR_CHILD {
+            y2 - layout.lane * 0.6
+        } else {
+            frame.lanes_y + (fork.parent as f64 + 0.5) * layout.lane
+        };
+        let x1 = if fork.child.abs_diff(fork.parent) > FAR_CHILD {
+            x2
+        } else {
+            x1
         };
         let dash = if fork.is_thread {
             " stroke-dasharray=\"4 3\""
@@ -483,8 +503,14 @@ fn pauses(svg: &mut String, run: &Run, frame: &Frame, palette: &Palette, lanes_b
     svg.push_str("</g>\n");
 }
 
+/// What a picture has that not every run has: its legend names only what is drawn.
+struct Shows {
+    pauses: bool,
+    threads: bool,
+}
+
 /// The legend under the lanes, wrapped to the width; and its height.
-fn legend(palette: &Palette, layout: &Layout, top: f64) -> (String, f64) {
+fn legend(palette: &Palette, layout: &Layout, top: f64, shows: &Shows) -> (String, f64) {
     let words = Legend::new();
     let colour = palette.quiet;
     let id = &colour[1..];
@@ -540,6 +566,9 @@ fn legend(palette: &Palette, layout: &Layout, top: f64) -> (String, f64) {
         ),
     ];
     for (text, shape) in items {
+        if (text == &words.pause && !shows.pauses) || (text == &words.thread && !shows.threads) {
+            continue;
+        }
         let width = swatch + 8.0 + text_width(text, 13.0) + 24.0;
         if x + width > layout.width - layout.margin && x > layout.margin {
             x = layout.margin;
