@@ -1407,3 +1407,118 @@ fn lesson_15() {
         ],
     );
 }
+
+/// The seconds after each talker's name in "talkers done after: alex 1.0 s, ...".
+fn talkers(run: &Run) -> Vec<f64> {
+    run.after("talkers done after: ")
+        .split(", ")
+        .map(|t| t.split(' ').nth(1).unwrap().parse().unwrap())
+        .collect()
+}
+
+#[test]
+fn lesson_16() {
+    check_lesson(
+        "16-io-models",
+        &[
+            step(1, |run| {
+                // One at a time: the last talker waits for the others (each talks 1 s).
+                let times = talkers(run);
+                assert!(times.iter().cloned().fold(0.0, f64::max) >= 1.7, "{run}");
+                assert!(
+                    run.has(
+                        "20 held: 1 answered within 2 s; the server: 1 processes, 1 threads, \
+                         9 descriptors"
+                    ) || run.has(
+                        "20 held: 1 answered within 2 s; the server: 1 processes, 1 threads, \
+                         10 descriptors"
+                    ),
+                    "{run}"
+                );
+            })
+            .at_speed("2"),
+            step(2, |run| {
+                assert!(talkers(run).iter().all(|&t| t < 1.5), "{run}");
+                assert!(
+                    run.after("20 held: 20 answered within 2 s; the server: ")
+                        .starts_with("21 processes, 1 threads, "),
+                    "{run}"
+                );
+            })
+            .at_speed("2"),
+            step(3, |run| {
+                assert!(talkers(run).iter().all(|&t| t < 1.5), "{run}");
+                assert!(
+                    run.after("20 held: 20 answered within 2 s; the server: ")
+                        .starts_with("1 processes, 21 threads, "),
+                    "{run}"
+                );
+            })
+            .at_speed("2"),
+            step(4, |run| {
+                assert!(talkers(run).iter().all(|&t| t < 1.5), "{run}");
+                let turns = run.number_after("busy loop: ");
+                let idle = run.number_after(&format!("busy loop: {turns} turns, "));
+                assert!(idle > 0.0 && idle < turns, "{run}");
+                let busy = run.number_after("an idle half second: the busy loop used ");
+                let blocking = run.number_after(&format!(
+                    "an idle half second: the busy loop used {busy:.2} s of CPU, the blocking \
+                     server "
+                ));
+                if busy < 0.1 {
+                    skip(run, "the machine is busy: the busy loop had little CPU");
+                } else {
+                    assert!(blocking < busy / 2.0, "{run}");
+                }
+            })
+            .at_speed("2"),
+            step(5, |run| {
+                assert!(talkers(run).iter().all(|&t| t < 1.5), "{run}");
+                assert!(
+                    run.after("20 held: 20 answered within 2 s; the server: ")
+                        .starts_with("1 processes, 1 threads, "),
+                    "{run}"
+                );
+                let select = run.after("select() on descriptor 1500: ");
+                assert!(
+                    select == "ValueError: filedescriptor out of range in select()"
+                        || select.starts_with("no descriptor 1500 here"),
+                    "{run}"
+                );
+            })
+            .at_speed("2"),
+            step(6, |run| {
+                assert!(talkers(run).iter().all(|&t| t < 1.5), "{run}");
+                assert!(
+                    run.after("20 held: 20 answered within 2 s; the server: ")
+                        .starts_with("1 processes, 1 threads, "),
+                    "{run}"
+                );
+            })
+            .at_speed("2"),
+            step(7, |run| {
+                let lines = run.lines();
+                assert_eq!(lines.len(), 4, "{run}");
+                assert!(
+                    lines[0].starts_with("blocking: 1 of 20 answered; 1 processes, 1 threads"),
+                    "{run}"
+                );
+                assert!(
+                    lines[1]
+                        .starts_with("a process each: 20 of 20 answered; 21 processes, 1 threads"),
+                    "{run}"
+                );
+                assert!(
+                    lines[2]
+                        .starts_with("a thread each: 20 of 20 answered; 1 processes, 21 threads"),
+                    "{run}"
+                );
+                assert!(
+                    lines[3].starts_with("epoll: 20 of 20 answered; 1 processes, 1 threads"),
+                    "{run}"
+                );
+            })
+            .at_speed("2"),
+        ],
+    );
+}
