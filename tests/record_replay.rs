@@ -76,35 +76,71 @@ impl Cast {
 }
 
 /// The real asciinema program: `asciinema` on the PATH, or the Python package of that name
-/// (`python3 -m pip install --user asciinema==2.4.0`). In CI (`PROCLAB_CI` set by `.ci/run`,
-/// which installs it) a missing asciinema fails the test; elsewhere the test says it skipped.
+/// (`python3 -m pip install --user asciinema==2.4.0`), if it can play a recording without a
+/// terminal, as the tests run it (asciinema 2.2's `cat` opens /dev/tty, and fails without
+/// one). In CI (`PROCLAB_CI` set by `.ci/run`, which installs 2.4.0) a missing or unusable
+/// asciinema fails the test; elsewhere the test says why it skipped.
 fn asciinema() -> Option<Vec<String>> {
     let candidates = [
         vec!["asciinema".to_string()],
         vec!["python3".into(), "-m".into(), "asciinema".into()],
     ];
+    let probe = std::env::temp_dir().join(format!(
+        "proclab-asciinema-probe-{}.cast",
+        std::process::id()
+    ));
+    std::fs::write(
+        &probe,
+        "{\"version\": 2, \"width\": 80, \"height\": 24}\n[0.1, \"o\", \"probe\"]\n",
+    )
+    .unwrap();
+    let mut unusable = Vec::new();
+    let mut usable = None;
     for command in candidates {
-        let found = Command::new(&command[0])
+        let version = Command::new(&command[0])
             .args(&command[1..])
             .arg("--version")
             .stdin(Stdio::null())
-            .output()
-            .is_ok_and(|out| out.status.success());
-        if found {
-            return Some(command);
+            .output();
+        let Some(version) = version.ok().filter(|out| out.status.success()) else {
+            continue;
+        };
+        let version = String::from_utf8_lossy(&version.stdout).trim().to_string();
+        match try_asciinema_cat(&command, &probe) {
+            Ok(out) if out.contains("probe") => {
+                usable = Some(command);
+                break;
+            }
+            Ok(out) => unusable.push(format!("{version} printed {out:?}")),
+            Err(error) => {
+                unusable.push(format!("{version} cannot play without a terminal: {error}"))
+            }
         }
     }
-    if std::env::var_os("PROCLAB_CI").is_some() {
-        panic!("asciinema is not installed (in CI it must be: .ci/run installs it)");
+    let _ = std::fs::remove_file(&probe);
+    if usable.is_some() {
+        return usable;
     }
-    eprintln!(
-        "skipped: asciinema is not installed (python3 -m pip install --user asciinema==2.4.0)"
-    );
+    let why = if unusable.is_empty() {
+        "asciinema is not installed".to_string()
+    } else {
+        unusable.join("; ")
+    };
+    if std::env::var_os("PROCLAB_CI").is_some() {
+        panic!("{why} (in CI it must work: .ci/run installs asciinema 2.4.0)");
+    }
+    eprintln!("skipped: {why} (python3 -m pip install --user asciinema==2.4.0)");
     None
 }
 
 /// `asciinema cat FILE`: the recording's output, as asciinema prints it.
+#[track_caller]
 fn asciinema_cat(asciinema: &[String], file: &Path) -> String {
+    try_asciinema_cat(asciinema, file).unwrap_or_else(|error| panic!("{error}"))
+}
+
+/// `asciinema cat FILE` without a controlling terminal, or why it failed.
+fn try_asciinema_cat(asciinema: &[String], file: &Path) -> Result<String, String> {
     let mut command = Command::new(&asciinema[0]);
     command
         .args(&asciinema[1..])
@@ -119,13 +155,16 @@ fn asciinema_cat(asciinema: &[String], file: &Path) -> String {
             Ok(())
         });
     }
-    let out = command.output().expect("asciinema runs");
-    assert!(
-        out.status.success(),
-        "asciinema cat failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("asciinema printed UTF-8")
+    let out = command
+        .output()
+        .map_err(|e| format!("asciinema does not run: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "asciinema cat failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    String::from_utf8(out.stdout).map_err(|_| "asciinema printed something not UTF-8".into())
 }
 
 fn cast_path(lab: &Lab, name: &str) -> PathBuf {
@@ -444,6 +483,15 @@ fn a_bad_recording_is_one_line_of_error_never_a_panic() {
             format!("{header}[1, \"o\", 7]\n").into_bytes(),
         ),
         ("binary", vec![0xff, 0xfe, 0x00, 0x12, 0x80]),
+        // A time the player could not wait for (it panicked converting it).
+        (
+            "huge-time",
+            format!("{header}[1e20, \"o\", \"x\"]\n").into_bytes(),
+        ),
+        (
+            "largest-time",
+            format!("{header}[1e308, \"o\", \"x\"]\n").into_bytes(),
+        ),
     ];
     let mut files: Vec<Removed> = Vec::new();
     let mut paths: Vec<(String, String)> = Vec::new();
@@ -454,6 +502,12 @@ fn a_bad_recording_is_one_line_of_error_never_a_panic() {
     }
     paths.push(("missing".into(), "/nonexistent/proclab.cast".into()));
     paths.push(("a-directory".into(), lab.tmp.to_str().unwrap().into()));
+    // Not regular files: no size to check and no end (it read until out of memory), and a
+    // FIFO nobody writes to (it waited for ever).
+    paths.push(("dev-zero".into(), "/dev/zero".into()));
+    let fifo = Removed(cast_path(&lab, "fifo"));
+    nix::unistd::mkfifo(&fifo.0, nix::sys::stat::Mode::S_IRWXU).unwrap();
+    paths.push(("a-fifo".into(), fifo.0.to_str().unwrap().into()));
     for (name, path) in paths {
         let finished = lab.run(&["replay", &path, "--step"], "\n");
         assert_eq!(
@@ -509,4 +563,56 @@ fn record_refuses_json_and_an_unwritable_file_before_the_lesson_starts() {
             finished.stderr
         );
     }
+}
+
+/// `replay --step < /dev/zero`: each prompt takes a bounded line (not a choice of `q`), and the
+/// replay plays to its end instead of reading until memory runs out.
+#[test]
+fn replay_step_reads_a_bounded_line_from_endless_input() {
+    let lab = Lab::new();
+    let text = "{\"version\": 2, \"width\": 80, \"height\": 24}\n[0.0, \"o\", \"a\"]\n\
+                [0.5, \"m\", \"Step 1\"]\n[1.0, \"o\", \"b\"]\n[1.5, \"m\", \"Step 2\"]\n\
+                [2.0, \"o\", \"c\"]\n";
+    let file = write_cast(&lab, "zero", text.as_bytes());
+    let mut command = lab.command(&[
+        "replay",
+        file.0.to_str().unwrap(),
+        "--step",
+        "--speed",
+        "20",
+    ]);
+    let child = command
+        .stdin(std::fs::File::open("/dev/zero").unwrap())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let group = child.id() as i32;
+    let out = wait_within(child, Duration::from_secs(20));
+    assert_eq!(out, "abc");
+    lab.assert_nothing_left(group);
+}
+
+/// The standard output of `child` once it ends; past `limit`, kills its group and fails.
+#[track_caller]
+fn wait_within(mut child: std::process::Child, limit: Duration) -> String {
+    let deadline = Instant::now() + limit;
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(-(child.id() as i32)),
+                nix::sys::signal::Signal::SIGKILL,
+            );
+            panic!("still running after {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let mut out = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
+    out
 }

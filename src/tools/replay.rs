@@ -33,6 +33,10 @@ pub struct ReplayOptions {
 /// recording is tens of kilobytes), and reading it would only fill the memory.
 const LARGEST_RECORDING: u64 = 64 * 1024 * 1024;
 
+/// The latest time an event of a recording may have: a week. (A lesson's recording lasts
+/// minutes; a time of `1e20` seconds is not a time the player can wait for.)
+const LONGEST_RECORDING_S: f64 = 7.0 * 24.0 * 3600.0;
+
 /// A checked asciicast v2 recording.
 #[derive(Debug, PartialEq)]
 pub struct Recording {
@@ -113,8 +117,12 @@ pub fn parse(text: &str) -> std::result::Result<Recording, String> {
         };
         let time = time
             .as_f64()
-            .filter(|t| t.is_finite() && *t >= 0.0)
-            .ok_or_else(|| at(format!("the time must be seconds, 0 or more, not {time}")))?;
+            .filter(|t| (0.0..=LONGEST_RECORDING_S).contains(t))
+            .ok_or_else(|| {
+                at(format!(
+                    "the time must be seconds, from 0 to {LONGEST_RECORDING_S}, not {time}"
+                ))
+            })?;
         if time < last_time {
             return Err(at(format!("the time goes back ({time} after {last_time})")));
         }
@@ -147,15 +155,32 @@ pub fn parse(text: &str) -> std::result::Result<Recording, String> {
 pub fn run(options: &ReplayOptions) -> Result<Status> {
     let path = &options.path;
     let bad = |what: String| Error::Usage(format!("cannot replay {}: {what}", path.display()));
-    let size = fs::metadata(path)
-        .map_err(|e| bad(crate::runtime::errno::describe_io(&e)))?
-        .len();
-    if size > LARGEST_RECORDING {
+    // A recording is a regular file: a FIFO would hold the replay until someone writes to
+    // it, and a device (`/dev/zero`) has no size to check and no end.
+    let metadata = fs::metadata(path).map_err(|e| bad(crate::runtime::errno::describe_io(&e)))?;
+    if !metadata.is_file() {
+        return Err(bad(
+            "not a regular file (a recording is a file that --record wrote)".into(),
+        ));
+    }
+    if metadata.len() > LARGEST_RECORDING {
         return Err(bad(format!(
-            "{size} bytes is too large for a recording (at most {LARGEST_RECORDING})"
+            "{} bytes is too large for a recording (at most {LARGEST_RECORDING})",
+            metadata.len()
         )));
     }
-    let bytes = fs::read(path).map_err(|e| bad(crate::runtime::errno::describe_io(&e)))?;
+    // Read up to the cap whatever the size said (the file may have grown since).
+    let mut bytes = Vec::new();
+    fs::File::open(path)
+        .and_then(|file| {
+            io::Read::read_to_end(&mut io::Read::take(file, LARGEST_RECORDING + 1), &mut bytes)
+        })
+        .map_err(|e| bad(crate::runtime::errno::describe_io(&e)))?;
+    if bytes.len() as u64 > LARGEST_RECORDING {
+        return Err(bad(format!(
+            "too large for a recording (more than {LARGEST_RECORDING} bytes)"
+        )));
+    }
     let text = String::from_utf8(bytes)
         .map_err(|_| bad("not a recording: it is not UTF-8 text".into()))?;
     let recording = parse(&text).map_err(bad)?;
@@ -357,6 +382,69 @@ mod tests {
                 },
             ]
         );
+    }
+
+    /// Times the player could not wait for are refused when parsed.
+    #[test]
+    fn times_past_a_week_are_refused() {
+        for time in ["1e20", "1e308", "604801"] {
+            let error = parse(&with(&format!("[{time}, \"o\", \"x\"]\n"))).unwrap_err();
+            assert!(error.contains("line 2"), "{time}: {error}");
+        }
+    }
+
+    /// A few hundred mutations of a good recording (bytes changed, dropped, doubled; numbers
+    /// swapped for huge, negative or odd ones): parsing never panics, and whatever parses can be
+    /// timed by the player at the lowest speed.
+    #[test]
+    fn mutated_recordings_never_panic() {
+        let good = with(
+            "[0.5, \"o\", \"hi\\r\\n\"]\n[0.7, \"i\", \"x\"]\n[1.0, \"m\", \"Step 1\"]\n\
+             [2.25, \"o\", \"\\u001b[1mbold\\u001b[0m\"]\n[3, \"r\", \"80x24\"]\n",
+        );
+        let swaps = [
+            "1e20",
+            "1e308",
+            "-1",
+            "-0",
+            "1e-320",
+            "NaN",
+            "[]",
+            "{}",
+            "null",
+            "\"\"",
+            "99999999999",
+        ];
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = |below: usize| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x % below as u64) as usize
+        };
+        for _ in 0..400 {
+            let mut bytes = good.clone().into_bytes();
+            for _ in 0..1 + next(4) {
+                let at = next(bytes.len());
+                match next(4) {
+                    0 => bytes[at] = next(256) as u8,
+                    1 => {
+                        bytes.remove(at);
+                    }
+                    2 => bytes.insert(at, bytes[at]),
+                    _ => {
+                        let swap = swaps[next(swaps.len())].as_bytes();
+                        bytes.splice(at..at, swap.iter().copied());
+                    }
+                }
+            }
+            let text = String::from_utf8_lossy(&bytes);
+            if let Ok(recording) = parse(&text) {
+                for event in &recording.events {
+                    let _ = Duration::from_secs_f64(event.time() / 0.01);
+                }
+            }
+        }
     }
 
     #[test]
