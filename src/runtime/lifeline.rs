@@ -67,6 +67,11 @@ pub fn install_handler() {
 /// pid of the process that called `fork`) dies. If it died already, the run may be gone
 /// before the request took: check at once.
 pub fn follow_the_run(forked_by: i32) {
+    // A program of the lab's API run on its own (a step's Rust program, `cargo run --example
+    // step`) has no supervisor and no run to follow: its orphans live on, as Python's do.
+    if SUPERVISOR.load(Ordering::Relaxed) == 0 {
+        return;
+    }
     FORKED_BY.store(forked_by, Ordering::Relaxed);
     // SAFETY: prctl with integer arguments.
     unsafe {
