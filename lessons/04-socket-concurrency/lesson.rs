@@ -26,11 +26,11 @@ use std::time::{Duration, Instant};
 use crate::lesson::prelude::*;
 use nix::errno::Errno;
 use nix::poll::{PollFd, PollFlags, poll};
-use nix::sys::signal::{SigHandler, Signal};
 use nix::unistd::{Pid, getpid};
 
 use crate::multiprocessing::process::{self, Process, poll_timeout};
 use crate::runtime::procfs::TcpSocket;
+use crate::runtime::socket;
 use crate::tools::echo::{self, ServerOptions};
 
 const CLIENTS: [&str; 3] = ["alex", "wupeiqi", "yuanhao"];
@@ -320,10 +320,7 @@ fn zombies_without_and_with_reaping() -> Result<()> {
         let address = listener.local_addr()?;
         let mut server = start_server(listener, move |listener| {
             if reaping == Reaping::KernelReaps {
-                // SAFETY: SIG_IGN installs no handler code; nothing runs in signal context.
-                if let Err(errno) =
-                    unsafe { nix::sys::signal::signal(Signal::SIGCHLD, SigHandler::SigIgn) }
-                {
+                if let Err(errno) = process::ignore_sigchld() {
                     say!("the server failed: signal: {errno}");
                     return;
                 }
@@ -873,10 +870,7 @@ fn one_read_per_line_falls_behind() -> Result<()> {
 
 /// How many bytes are waiting to be read on `connection` (`ioctl(FIONREAD)`).
 fn available(connection: &TcpStream) -> usize {
-    let mut bytes: libc::c_int = 0;
-    // SAFETY: FIONREAD writes one int, the number of bytes waiting, into `bytes`.
-    let result = unsafe { libc::ioctl(connection.as_raw_fd(), libc::FIONREAD, &mut bytes) };
-    if result < 0 { 0 } else { bytes as usize }
+    socket::bytes_waiting(connection).unwrap_or(0)
 }
 
 /// The tutorial's client: send a line, then one `recv(1024)`. Before reading it waits until

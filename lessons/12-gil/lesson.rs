@@ -238,7 +238,7 @@ fn busy_remark(run: &Measured, setup: &Setup) -> String {
 
 // ---------------------------------------------------------------------------------------------
 // Step 2: processes, each with its own interpreter and so its own GIL. First, because the lab
-// does not fork a process with threads running (POSIX allows it, unsafely).
+// does not fork a process with threads running (POSIX allows it; the child may hang).
 
 /// One "interpreter" doing `units` units of the job under its own GIL.
 fn interpret(gil: &Gil, unit: u64, units: u64) {

@@ -19,7 +19,7 @@
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, VecDeque};
 use std::future::Future;
-use std::os::fd::{BorrowedFd, RawFd};
+use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
 use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::{Arc, Mutex};
@@ -114,10 +114,11 @@ pub fn run() -> u64 {
 /// Set by the reactor when what a task waits for has come.
 type ReadyFlag = Rc<Cell<bool>>;
 
-/// What a task waits for: a time, or a socket to be ready to read (`EPOLLIN`) or write.
-enum Awaited {
+/// What a task waits for: a time, or a socket to be ready to read (`EPOLLIN`) or write. The
+/// socket is borrowed: the task that waits on it keeps it open (the compiler checks it).
+enum Awaited<'socket> {
     Time(Instant),
-    Socket(RawFd, EpollFlags),
+    Socket(BorrowedFd<'socket>, EpollFlags),
 }
 
 /// The reactor: the sockets tasks wait on (an epoll set, one-shot: a socket is reported once,
@@ -141,9 +142,8 @@ impl Reactor {
     fn watch(&self, awaited: &Awaited, waker: Waker, ready: ReadyFlag) {
         match *awaited {
             Awaited::Time(at) => self.timers.borrow_mut().push((at, waker, ready)),
-            Awaited::Socket(fd, interest) => {
-                // SAFETY: the socket stays open while its task waits on it (the task owns it).
-                let socket = unsafe { BorrowedFd::borrow_raw(fd) };
+            Awaited::Socket(socket, interest) => {
+                let fd = socket.as_raw_fd();
                 let mut event = EpollEvent::new(interest | EpollFlags::EPOLLONESHOT, fd as u64);
                 if self.epoll.modify(socket, &mut event).is_err() {
                     self.epoll.add(socket, event).expect("epoll_ctl ADD");
@@ -201,14 +201,14 @@ fn begin_wait(on: &'static str, object: &str) -> Option<Waiting> {
 /// The future of every wait. Its first poll leaves the task's `Waker` with the reactor and
 /// returns `Pending`: there the task stops, and the executor runs another. Polled again after
 /// the reactor set its flag, it is `Ready`, and the task goes on from there.
-pub struct Wait {
-    awaited: Awaited,
+pub struct Wait<'socket> {
+    awaited: Awaited<'socket>,
     on: &'static str,
     ready: Option<ReadyFlag>,
     waiting: Option<Waiting>,
 }
 
-impl Future for Wait {
+impl Future for Wait<'_> {
     type Output = ();
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context) -> Poll<()> {
         if let Some(ready) = &self.ready {
@@ -223,7 +223,7 @@ impl Future for Wait {
         let ready = ReadyFlag::default();
         let object = match self.awaited {
             Awaited::Time(at) => crate::lab::describe(at - Instant::now()),
-            Awaited::Socket(fd, _) => format!("socket {fd}"),
+            Awaited::Socket(socket, _) => format!("socket {}", socket.as_raw_fd()),
         };
         self.waiting = begin_wait(self.on, &object);
         REACTOR.with(|r| r.watch(&self.awaited, cx.waker().clone(), ready.clone()));
@@ -232,8 +232,8 @@ impl Future for Wait {
     }
 }
 
-impl Wait {
-    fn new(awaited: Awaited, on: &'static str) -> Wait {
+impl<'socket> Wait<'socket> {
+    fn new(awaited: Awaited<'socket>, on: &'static str) -> Wait<'socket> {
         let (ready, waiting) = (None, None);
         Wait {
             awaited,
@@ -245,15 +245,19 @@ impl Wait {
 }
 
 /// Sleeps `duration` (scaled by `--speed`) without blocking the thread: other tasks run.
-pub fn sleep(duration: Duration) -> Wait {
+pub fn sleep(duration: Duration) -> Wait<'static> {
     Wait::new(
         Awaited::Time(Instant::now() + context::scaled(duration)),
         "sleep",
     )
 }
 
-/// Waits until socket `fd` is ready for `interest` (`EPOLLIN`: to read or accept; `EPOLLOUT`:
-/// to send); `on` names the wait (`recv`, `accept` ...).
-pub fn ready(fd: RawFd, interest: EpollFlags, on: &'static str) -> Wait {
-    Wait::new(Awaited::Socket(fd, interest), on)
+/// Waits until `socket` is ready for `interest` (`EPOLLIN`: to read or accept; `EPOLLOUT`: to
+/// send); `on` names the wait (`recv`, `accept` ...).
+pub fn ready<'socket>(
+    socket: BorrowedFd<'socket>,
+    interest: EpollFlags,
+    on: &'static str,
+) -> Wait<'socket> {
+    Wait::new(Awaited::Socket(socket, interest), on)
 }

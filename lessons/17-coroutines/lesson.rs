@@ -19,7 +19,7 @@ mod executor;
 use std::cell::RefCell;
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::os::fd::{AsRawFd, RawFd};
+use std::os::fd::{AsFd, BorrowedFd};
 use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -459,7 +459,7 @@ fn closing_question(rates: &[Rate]) {
 /// Runs `attempt` (a non-blocking call) until it does not say `WouldBlock`, waiting for the
 /// socket in between: the only places where a task built on these calls stops.
 async fn retry<T>(
-    fd: RawFd,
+    socket: BorrowedFd<'_>,
     interest: EpollFlags,
     on: &'static str,
     mut attempt: impl FnMut() -> io::Result<T>,
@@ -467,7 +467,7 @@ async fn retry<T>(
     loop {
         match attempt() {
             Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
-                executor::ready(fd, interest, on).await;
+                executor::ready(socket, interest, on).await;
             }
             result => return result,
         }
@@ -476,23 +476,23 @@ async fn retry<T>(
 
 /// `accept` for a non-blocking listener; the connection it returns is non-blocking too.
 pub async fn accept(listener: &TcpListener) -> io::Result<(TcpStream, SocketAddr)> {
-    let fd = listener.as_raw_fd();
-    let (stream, peer) = retry(fd, EpollFlags::EPOLLIN, "accept", || listener.accept()).await?;
+    let socket = listener.as_fd();
+    let (stream, peer) = retry(socket, EpollFlags::EPOLLIN, "accept", || listener.accept()).await?;
     stream.set_nonblocking(true)?;
     Ok((stream, peer))
 }
 
 /// `recv` on a non-blocking stream: 0 bytes is the end.
 pub async fn read(mut stream: &TcpStream, buffer: &mut [u8]) -> io::Result<usize> {
-    let fd = stream.as_raw_fd();
-    retry(fd, EpollFlags::EPOLLIN, "recv", || stream.read(buffer)).await
+    let socket = stream.as_fd();
+    retry(socket, EpollFlags::EPOLLIN, "recv", || stream.read(buffer)).await
 }
 
 /// `send` until all of `bytes` is sent.
 pub async fn write_all(mut stream: &TcpStream, mut bytes: &[u8]) -> io::Result<()> {
-    let fd = stream.as_raw_fd();
+    let socket = stream.as_fd();
     while !bytes.is_empty() {
-        let sent = retry(fd, EpollFlags::EPOLLOUT, "send", || stream.write(bytes)).await?;
+        let sent = retry(socket, EpollFlags::EPOLLOUT, "send", || stream.write(bytes)).await?;
         bytes = &bytes[sent..];
     }
     Ok(())

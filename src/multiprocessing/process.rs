@@ -37,7 +37,7 @@ use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
-use nix::sys::signal::{Signal, kill};
+use nix::sys::signal::{SigHandler, Signal, kill, signal};
 use nix::sys::wait::{Id, WaitPidFlag, WaitStatus, waitid, waitpid};
 pub use nix::unistd::Pid;
 use nix::unistd::{ForkResult, fork, getpid};
@@ -754,6 +754,14 @@ pub fn finish_children() -> Vec<Finished> {
         }
     }
     reap_all_unreaped(&terminated)
+}
+
+/// Python's `signal.signal(signal.SIGCHLD, signal.SIG_IGN)`: from now on the kernel reaps this
+/// process's children itself as they end, so none stays a zombie (僵尸进程), and none can be
+/// joined for its exit code (`join` then says `ReapedElsewhere`).
+pub fn ignore_sigchld() -> nix::Result<()> {
+    // SAFETY: SIG_IGN installs no handler code: nothing runs in signal context.
+    unsafe { signal(Signal::SIGCHLD, SigHandler::SigIgn) }.map(drop)
 }
 
 /// Reaps children of this process that have ended, whichever they are (`waitpid(-1, WNOHANG)`

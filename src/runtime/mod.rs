@@ -8,5 +8,6 @@ pub mod input;
 pub mod lifeline;
 pub mod outcome;
 pub mod procfs;
+pub mod socket;
 pub mod stop;
 pub mod wait;

@@ -9,8 +9,7 @@ use std::net::{TcpListener, TcpStream};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
-use nix::sys::signal::{SigHandler, Signal, signal};
-use proclab::multiprocessing::process::{Pid, Process};
+use proclab::multiprocessing::process::{self, Pid, Process};
 
 fn talk(coon: &mut TcpStream) {
     let mut data = [0u8; 1024];
@@ -26,9 +25,8 @@ fn server(
     ignore_sigchld: bool,
 ) -> Result<(), Box<dyn Error>> {
     if ignore_sigchld {
-        // The kernel reaps, nobody waits.
-        // SAFETY: SIG_IGN installs no handler code.
-        unsafe { signal(Signal::SIGCHLD, SigHandler::SigIgn) }?;
+        // The kernel reaps, nobody waits: signal(SIGCHLD, SIG_IGN).
+        process::ignore_sigchld()?;
     }
     loop {
         let (mut coon, _addr) = s.accept()?;
