@@ -10,6 +10,7 @@ use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use colored::Colorize;
 
 use crate::error::{Error, Result, Status};
+use crate::i18n::{self, Lang};
 use crate::lab::Pacing;
 use crate::lessons::{self, LESSONS};
 use crate::repeat::{self, RepeatOptions};
@@ -23,7 +24,6 @@ use crate::tools::models;
 use crate::tools::replay::{self, ReplayOptions};
 use crate::view::code;
 use crate::view::export::{self, Background};
-use crate::view::lang::{self, Lang};
 use crate::view::notes::{self, Notes};
 use crate::view::output::Output;
 use crate::view::record::{Header, ROWS_OFF_A_TERMINAL, Recorder};
@@ -550,7 +550,7 @@ fn run(cli: Cli) -> Result<Status> {
         ThemeArg::Light => ThemeName::Light,
         ThemeArg::Contrast => ThemeName::Contrast,
     });
-    lang::set(match cli.lang {
+    i18n::set(match cli.lang {
         Some(LangArg::En) => Lang::En,
         Some(LangArg::Zh) => Lang::Zh,
         None => Lang::from_locale(|name| std::env::var(name).ok()),
@@ -890,7 +890,7 @@ fn export_events(args: &ExportArgs, background: Background, lang_given: bool) ->
     })?;
     let events = export::read_events(&text, &args.events)?;
     if !lang_given {
-        lang::set(export::lang_of(&events));
+        i18n::set(export::lang_of(&events));
     }
     let file = export::create(&args.file)?;
     export::write_to(file, &args.file, &events, background)?;
@@ -960,7 +960,7 @@ fn lesson_table(width: usize) -> String {
         .map(|lesson| notes::display_width(lesson.title.get()))
         .max()
         .unwrap_or(0);
-    let (title, teaches, both) = match lang::current() {
+    let (title, teaches, both) = match i18n::current() {
         Lang::En => ("title", "what it teaches", "title / what it teaches"),
         Lang::Zh => ("标题", "这一课教什么", "标题 / 这一课教什么"),
     };

@@ -48,7 +48,7 @@
 //! The layers, bottom first. A module imports from its own layer and the layers below it,
 //! never from one above, and no files import each other in a circle (`tests/layers.rs` reads
 //! this list and checks both):
-//! 1. `i18n` (and `view::lang`, its old name, until the lessons import from one prelude)
+//! 1. `i18n`
 //! 2. `runtime`
 //! 3. `threading`, `multiprocessing`
 //! 4. `error`, `measure`; `tools::echo` and `tools::models`, the servers lessons run;

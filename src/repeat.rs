@@ -21,12 +21,12 @@ use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
 use crate::error::{Error, Result};
+use crate::i18n::{self, Text};
 use crate::lessons::Lesson;
 use crate::outcomes::{self, Record};
 use crate::runtime::event::{Bar, Event, Histogram, Kind, Measured};
 use crate::runtime::stop;
 use crate::text;
-use crate::view::lang::{self, Text};
 use crate::view::output::Output;
 use crate::view::render::{JsonView, View};
 use crate::view::terminal::terminal_width;
@@ -129,7 +129,7 @@ fn repeat_and_show(options: &RepeatOptions) -> Result<Option<i32>> {
                 title: options.lesson.title.get().to_string(),
                 seed: options.first_seed,
                 speed: options.speed,
-                lang: lang::current().code().to_string(),
+                lang: i18n::current().code().to_string(),
             },
         ))?;
         view.flush()?;
@@ -230,7 +230,7 @@ fn run_once(options: &RepeatOptions, seed: u64) -> Result<(Ended, Vec<Event>)> {
         .args(["run", &options.lesson.number().to_string(), "--json"])
         .args(["--speed", &options.speed.to_string()])
         .args(["--seed", &seed.to_string()])
-        .args(["--lang", lang::current().code()])
+        .args(["--lang", i18n::current().code()])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())

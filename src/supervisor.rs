@@ -37,7 +37,7 @@ use nix::sys::wait::{Id, WaitPidFlag, waitid, waitpid};
 use nix::unistd::{ForkResult, Pid, fork, getpid, getppid, pipe2, setpgid};
 
 use crate::error::{Error, Result};
-use crate::i18n as lang;
+use crate::i18n;
 use crate::lab::{Lab, Pacing, StepTitles};
 use crate::lessons::Lesson;
 use crate::multiprocessing::process::{self, exitcode_of, poll_timeout};
@@ -191,7 +191,7 @@ fn supervise(
                 title: lesson.title.get().to_string(),
                 seed: *seed,
                 speed: options.speed,
-                lang: lang::current().code().to_string(),
+                lang: i18n::current().code().to_string(),
             }));
             if pacing.predict {
                 run.referee = Some(Referee::new(lesson));
@@ -320,11 +320,11 @@ fn supervise(
     }
     if let Outcome::Interrupted(signal) = outcome {
         let name = Signal::try_from(signal).map_or("a signal", |s| s.as_str());
-        let what = match (is_lesson, lang::current()) {
-            (true, lang::Lang::En) => "lesson",
-            (false, lang::Lang::En) => "run",
-            (true, lang::Lang::Zh) => "课程",
-            (false, lang::Lang::Zh) => "运行",
+        let what = match (is_lesson, i18n::current()) {
+            (true, i18n::Lang::En) => "lesson",
+            (false, i18n::Lang::En) => "run",
+            (true, i18n::Lang::Zh) => "课程",
+            (false, i18n::Lang::Zh) => "运行",
         };
         let killing = match killed.len() {
             0 => text!(

@@ -9,9 +9,9 @@ mod common;
 use std::collections::BTreeSet;
 
 use common::Lab;
+use proclab::i18n::reads_as_chinese;
 use proclab::outcomes::{self, Record};
 use proclab::runtime::event::Event;
-use proclab::view::lang::reads_as_chinese;
 
 /// Runs lesson `number` in both languages with one seed and compares them.
 fn same_lesson_in_chinese(number: &str) {

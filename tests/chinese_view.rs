@@ -7,7 +7,7 @@
 mod common;
 
 use common::Lab;
-use proclab::view::lang::is_cjk;
+use proclab::i18n::is_cjk;
 use proclab::view::notes::display_width;
 
 /// The human view of `proclab <args>` at `columns`, without colour, standard input `stdin`.

@@ -3,7 +3,7 @@
 mod common;
 
 use common::{Lab, PREDICTION_RUNS, lang_args, notes_headings, step_titles, t};
-use proclab::view::lang::reads_as_chinese;
+use proclab::i18n::reads_as_chinese;
 
 #[test]
 fn three_children_of_main_that_overlap_and_exit_zero() {

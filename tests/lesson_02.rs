@@ -3,7 +3,7 @@
 mod common;
 
 use common::{Lab, PREDICTION_RUNS, lang_args, notes_headings, step_of, step_titles, t};
-use proclab::view::lang::reads_as_chinese;
+use proclab::i18n::reads_as_chinese;
 
 #[test]
 fn workers_report_their_parent_and_run_stays_in_the_parent() {

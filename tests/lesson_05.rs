@@ -5,7 +5,7 @@
 mod common;
 
 use common::{Events, Lab, PREDICTION_RUNS, lang_args, notes_headings, step_titles};
-use proclab::view::lang::reads_as_chinese;
+use proclab::i18n::reads_as_chinese;
 use serde_json::Value;
 
 fn text(event: &Value) -> &str {

@@ -494,12 +494,12 @@ fn write_whole(fd: RawFd, mut bytes: &[u8]) {
 #[macro_export]
 macro_rules! say {
     (en: $en:literal, zh: $zh:literal $(, $($arg:tt)*)?) => {
-        match $crate::view::lang::current() {
-            $crate::view::lang::Lang::En => $crate::runtime::context::emit_text(
+        match $crate::i18n::current() {
+            $crate::i18n::Lang::En => $crate::runtime::context::emit_text(
                 $crate::runtime::context::TextKind::Say,
                 format_args!($en $(, $($arg)*)?),
             ),
-            $crate::view::lang::Lang::Zh => $crate::runtime::context::emit_text(
+            $crate::i18n::Lang::Zh => $crate::runtime::context::emit_text(
                 $crate::runtime::context::TextKind::Say,
                 format_args!($zh $(, $($arg)*)?),
             ),

@@ -12,7 +12,6 @@
 
 pub mod code;
 pub mod export;
-pub mod lang;
 pub mod lives;
 pub mod notes;
 pub mod output;

@@ -16,7 +16,7 @@ use textwrap::core::Word;
 use textwrap::wrap_algorithms::wrap_first_fit;
 use unicode_width::UnicodeWidthStr;
 
-use crate::i18n as lang;
+use crate::i18n;
 
 /// A lesson's notes, split into the introduction and one section per step.
 #[derive(Debug, Clone, PartialEq)]
@@ -301,7 +301,7 @@ pub fn plain_lines(text: &str, width: usize) -> Vec<String> {
 fn may_break_between(before: char, after: char) -> bool {
     const CLOSING: &str = "，。、；：！？）」』》】〉”’,.;:!?)]}%";
     const OPENING: &str = "（「『《【〈“‘([{";
-    (lang::is_cjk(before) || lang::is_cjk(after))
+    (i18n::is_cjk(before) || i18n::is_cjk(after))
         && !CLOSING.contains(after)
         && !OPENING.contains(before)
 }
@@ -315,7 +315,7 @@ struct Spans {
     /// The last character added, to find where Chinese text may break.
     last_char: Option<char>,
     /// A line break of the source came last: a space, unless Chinese on both sides (or its
-    /// punctuation) says otherwise (`lang::space_at_line_break`).
+    /// punctuation) says otherwise (`i18n::space_at_line_break`).
     after_soft_break: bool,
     /// The word being built, and whether it has any text yet.
     word: String,
@@ -352,7 +352,7 @@ impl Spans {
                 self.push_text(&html, false)
             }
             // A line break inside a paragraph is a space between English words, and nothing
-            // between Chinese characters (see `lang::space_at_line_break`).
+            // between Chinese characters (see `i18n::space_at_line_break`).
             Md::SoftBreak => {
                 self.end_word_without_space();
                 self.after_soft_break = true;
@@ -396,7 +396,7 @@ impl Spans {
                 self.after_soft_break = false;
                 let space = self
                     .last_char
-                    .is_none_or(|before| lang::space_at_line_break(before, c));
+                    .is_none_or(|before| i18n::space_at_line_break(before, c));
                 if let Some((_, space_after)) = self.words.last_mut()
                     && space
                 {

@@ -9,11 +9,11 @@ use std::rc::Rc;
 
 use colored::{ColoredString, Colorize};
 
+use crate::i18n::{self, Lang};
 use crate::lab::Pacing;
 use crate::runtime::context;
 use crate::runtime::event::{Event, Kind, Prompt};
 use crate::text;
-use crate::view::lang::{self, Lang};
 use crate::view::lives::Lives;
 use crate::view::notes::{self, Notes, pad, pad_left};
 use crate::view::output::Output;
@@ -364,7 +364,7 @@ impl HumanView {
                     writeln!(self.out, "{line}")?;
                 }
                 writeln!(self.out, "{}", self.quiet(rule.normal()))?;
-                let (time, name, what) = match lang::current() {
+                let (time, name, what) = match i18n::current() {
                     Lang::En => ("time", "name", "what happened"),
                     Lang::Zh => ("时间", "名称", "发生了什么"),
                 };
@@ -389,7 +389,7 @@ impl HumanView {
                     writeln!(self.out, "{}", line.bold())?;
                 }
                 writeln!(self.out, "{}", self.quiet(rule.normal()))?;
-                let (time, name, what) = match lang::current() {
+                let (time, name, what) = match i18n::current() {
                     Lang::En => ("time", "name", "what happened"),
                     Lang::Zh => ("时间", "名称", "发生了什么"),
                 };

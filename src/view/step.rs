@@ -1,8 +1,8 @@
 //! The step page of a `--step` run: which step, its title, its notes cut into pages that fit
 //! the screen, and what its prompt says.
 
+use crate::i18n::{self, Lang};
 use crate::text;
-use crate::view::lang::{self, Lang};
 use crate::view::notes::{self, Notes};
 use crate::view::theme::Looks;
 use crate::view::wording::{clip, clip_with_ellipsis};
@@ -47,7 +47,7 @@ pub fn pages_of(notes: Option<&Notes>, index: usize, looks: &Looks) -> Vec<Vec<S
 impl StepState {
     /// The step's heading, `── Step 2 of 5: title `, cut to `width`.
     pub fn heading(&self, steps: usize, width: usize) -> String {
-        let continued = match (self.page > 0, lang::current()) {
+        let continued = match (self.page > 0, i18n::current()) {
             (false, _) => "",
             (true, Lang::En) => " (continued)",
             (true, Lang::Zh) => "（续）",

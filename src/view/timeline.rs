@@ -6,9 +6,9 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
+use crate::i18n::{self, Lang};
 use crate::runtime::event::Actor;
 use crate::text;
-use crate::view::lang::{self, Lang};
 use crate::view::lives::{Cell, Group, Life, Lives, Scale, Sort, family};
 use crate::view::notes::{self, pad};
 use crate::view::theme::{Drawn, Paint, Piece};
@@ -19,7 +19,7 @@ use crate::view::wording::clip;
 pub fn timeline(lives: &Lives, width: usize, fold: bool) -> Vec<Drawn> {
     let mut lines = Vec::new();
     // The title, and what joins it to the text after it on its line.
-    let (title, joint) = match lang::current() {
+    let (title, joint) = match i18n::current() {
         Lang::En => ("Timeline:", " "),
         Lang::Zh => ("时间线（timeline）：", ""),
     };

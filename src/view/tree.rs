@@ -2,10 +2,10 @@
 //! ended; a crowd of alike ones folded to its first few, one counted line and its last. Built
 //! as drawn lines, which both the line view and the full-screen view ink.
 
+use crate::i18n::{self, Lang};
 use crate::runtime::event::Actor;
 use crate::runtime::event::describe_exitcode;
 use crate::text;
-use crate::view::lang::{self, Lang};
 use crate::view::lives::{Group, Life, Lives, Sort};
 use crate::view::notes::{self};
 use crate::view::theme::{Drawn, Paint, Piece};
@@ -105,7 +105,7 @@ impl Tree<'_> {
 
     fn thread_line(&mut self, actor: &Actor, lead: &str, branch: &str, process_name: &str) {
         let thread = self.lives.get(actor);
-        let what = match (thread.sort, lang::current()) {
+        let what = match (thread.sort, i18n::current()) {
             (Sort::Task, Lang::En) => "task",
             (Sort::Thread | Sort::Process, Lang::En) => "thread",
             (Sort::Task, Lang::Zh) => "任务",
@@ -146,7 +146,7 @@ impl Tree<'_> {
         let ids = match (ids.iter().min(), ids.iter().max()) {
             (Some(low), Some(high)) if low != high => {
                 // Chinese has no plural: pid 5755..5984.
-                let kind = match (sort == Sort::Process, lang::current()) {
+                let kind = match (sort == Sort::Process, i18n::current()) {
                     (true, Lang::En) => "pids",
                     (false, Lang::En) => "tids",
                     (true, Lang::Zh) => "pid",
@@ -258,7 +258,7 @@ fn tally(texts: &[String]) -> String {
     }
     // Stable: among equal counts, the first seen comes first.
     counted.sort_by_key(|&(_, count)| std::cmp::Reverse(count));
-    let separator = match lang::current() {
+    let separator = match i18n::current() {
         Lang::En if texts.iter().any(|t| t.contains(',')) => "; ",
         Lang::En => ", ",
         // Chinese lists with 、 and sets apart items that hold a comma with ；.

@@ -3,16 +3,16 @@
 
 use unicode_width::UnicodeWidthChar;
 
+use crate::i18n::{self, Lang};
 use crate::runtime::event::{Event, Kind, describe_exitcode};
 use crate::runtime::procfs::describe_state;
 use crate::text;
-use crate::view::lang::{self, Lang};
 use crate::view::notes;
 
 /// The text of a lifecycle event: forked, started, reaped, waiting ...
 pub fn lifecycle_text(event: &Event) -> String {
     // A task (a coroutine on an executor's thread), a thread, or a process.
-    let actor = match (&event.task, event.tid, lang::current()) {
+    let actor = match (&event.task, event.tid, i18n::current()) {
         (Some(_), _, Lang::En) => Some("task"),
         (None, Some(_), Lang::En) => Some("thread"),
         (Some(_), _, Lang::Zh) => Some("任务"),
@@ -84,7 +84,7 @@ pub fn lifecycle_text(event: &Event) -> String {
         } => {
             use crate::runtime::event::Ended;
             // A recording from before `ended` existed says only got or not.
-            let how = match (ended, *got, lang::current()) {
+            let how = match (ended, *got, i18n::current()) {
                 (Some(Ended::Got), _, Lang::En) | (None, true, Lang::En) => "got it",
                 (Some(Ended::EndOfFile), _, Lang::En) => "end of file (the other end closed)",
                 (Some(Ended::TimedOut), _, Lang::En) => "gave up (timed out)",
@@ -130,7 +130,7 @@ pub fn outcome_word(outcome: &str) -> String {
         "stopped" => "停止",
         other => other,
     };
-    match lang::current() {
+    match i18n::current() {
         Lang::En => outcome.to_string(),
         Lang::Zh => chinese.to_string(),
     }

@@ -16,13 +16,13 @@
 use pulldown_cmark::{CodeBlockKind, Event as Md, Parser, Tag, TagEnd};
 use serde_json::{Value, json};
 
+use crate::i18n;
 use crate::lessons;
 use crate::runtime::event::Kind;
 use crate::text;
 use crate::view::export::{
     Background, FONTS, Legend, Palette, Run, doing_label, escape, time_label,
 };
-use crate::view::lang;
 use crate::view::lives::{Doing, Sort};
 use crate::view::notes::Notes;
 use crate::view::wording::lifecycle_text;
@@ -43,7 +43,7 @@ pub fn page(run: &Run, background: Background) -> String {
         zh: "把鼠标放在（或点一下）一段上，看它的事件；滚轮或 + − 缩放，拖动平移；点步骤标题就放大到那一步。",
     );
     let steps_title = text!(en: "Steps and their notes", zh: "各步骤及其笔记");
-    let lang = lang::current().code();
+    let lang = i18n::current().code();
     let swatch = |class: &str, text: &str| {
         format!(
             "<span class=\"key\"><span class=\"sw {class}\"></span>{}</span>",

@@ -19,9 +19,9 @@ use colored::Color;
 use unicode_width::UnicodeWidthChar;
 
 use crate::error::{Error, Result};
+use crate::i18n::{self, Lang};
 use crate::runtime::event::{Actor, Event, Kind};
 use crate::text;
-use crate::view::lang::{self, Lang};
 use crate::view::lives::{Doing, Lives, Sort, Span};
 use crate::view::theme::{Role, Theme, ThemeName};
 
@@ -755,7 +755,7 @@ pub fn escape(text: &str) -> String {
 
 /// The lesson's own language for its words, when the caller did not choose one.
 pub fn use_lang_of(events: &[Event]) {
-    lang::set(lang_of(events));
+    i18n::set(lang_of(events));
 }
 
 #[cfg(test)]
