@@ -186,9 +186,15 @@ pub fn run(command: &Command, env: Vec<CString>) -> Result<i32> {
 
     let outputs = [pipe_name(&out_reader), pipe_name(&err_reader)];
     // What the program writes is read from its calls' buffers; the pipes only need emptying.
+    // The timer's signal must interrupt the tracer's `waitpid`, so it is never for these
+    // threads: they are started with it blocked (a new thread inherits the mask).
+    let mut timer_signal = nix::sys::signal::SigSet::empty();
+    timer_signal.add(nix::sys::signal::Signal::SIGALRM);
+    timer_signal.thread_block()?;
     for reader in [out_reader, err_reader] {
         std::thread::spawn(move || drain(reader));
     }
+    timer_signal.thread_unblock()?;
     let timer = libc::sigaction {
         sa_sigaction: on_timer as *const () as usize,
         sa_mask: unsafe { std::mem::zeroed() },
