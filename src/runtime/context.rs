@@ -142,9 +142,14 @@ pub fn scaled(duration: Duration) -> Duration {
     duration.div_f64(speed())
 }
 
-/// Sleeps for `duration` scaled by `--speed`.
+/// Sleeps for `duration` scaled by `--speed`, and says so (`sleep`), so that the timeline
+/// draws the sleep as waiting, as `/proc/<pid>/stat` shows it (`S`), not as running.
 pub fn sleep(duration: Duration) {
-    std::thread::sleep(scaled(duration));
+    let scaled = scaled(duration);
+    emit(Kind::Sleep {
+        seconds: scaled.as_secs_f64(),
+    });
+    std::thread::sleep(scaled);
 }
 
 /// This run's own temporary directory (the supervisor removes it, whatever happens). Outside

@@ -32,6 +32,21 @@ pub struct Blocked {
     pub got: Option<bool>,
 }
 
+/// The `on` of a [`Blocked`] span that is a sleep (`time.sleep`), not a wait for something.
+pub const SLEEP: &str = "sleep";
+
+/// A sleep's length as its span's `object`: `50 ms`.
+fn describe_seconds(seconds: f64) -> String {
+    format!("{:.0} ms", seconds * 1000.0)
+}
+
+impl Blocked {
+    /// Whether this span is a sleep rather than a wait for something.
+    pub fn is_sleep(&self) -> bool {
+        self.on == SLEEP
+    }
+}
+
 /// One actor's life.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Life {
@@ -70,11 +85,22 @@ impl Life {
         self.done.or(self.reaped)
     }
 
-    /// Whether it was blocked at time `t`.
+    /// Whether it was blocked at time `t` (a sleep included).
     pub fn blocked_at(&self, t: f64, end_of_run: f64) -> bool {
+        self.waits_at(t, end_of_run).next().is_some()
+    }
+
+    /// Whether it was asleep at time `t`, and waiting for nothing else.
+    pub fn asleep_at(&self, t: f64, end_of_run: f64) -> bool {
+        let mut waits = self.waits_at(t, end_of_run).peekable();
+        waits.peek().is_some() && waits.all(Blocked::is_sleep)
+    }
+
+    /// Its waits under way at time `t`.
+    fn waits_at(&self, t: f64, end_of_run: f64) -> impl Iterator<Item = &Blocked> {
         self.blocked
             .iter()
-            .any(|span| span.from <= t && t < span.until.unwrap_or(end_of_run))
+            .filter(move |span| span.from <= t && t < span.until.unwrap_or(end_of_run))
     }
 }
 
@@ -283,6 +309,17 @@ impl Lives {
             Kind::Start => {
                 let (sort, name) = self.sort_and_name(event);
                 self.life(event.actor(), sort, &name).started = Some(t);
+            }
+            // A sleep is a wait with a known end: on nothing but time.
+            Kind::Sleep { seconds } => {
+                let (sort, name) = self.sort_and_name(event);
+                self.life(event.actor(), sort, &name).blocked.push(Blocked {
+                    from: t,
+                    until: Some(t + seconds),
+                    on: SLEEP.to_string(),
+                    object: describe_seconds(*seconds),
+                    got: Some(true),
+                });
             }
             Kind::Done { .. } => {
                 let (sort, name) = self.sort_and_name(event);

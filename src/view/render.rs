@@ -403,6 +403,8 @@ impl HumanView {
                 writeln!(self.out, "{}", self.quiet(legend.normal()))
             }
             Kind::Step { index, title } => self.begin_step(*index, title),
+            // Drawn on the timeline; a line each would bury the lesson's own lines.
+            Kind::Sleep { .. } => Ok(()),
             Kind::Pause { quit, .. } => self.after_prompt(*quit),
             Kind::Wait { .. } if event.kind.as_prompt() == Some(Prompt::Prediction) => {
                 self.prediction_prompt()

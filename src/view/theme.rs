@@ -199,6 +199,7 @@ pub fn to_ascii(text: &str) -> std::borrow::Cow<'_, str> {
             '≈' => out.push('~'),
             '█' => out.push('#'),
             '▒' => out.push('='),
+            '▁' => out.push('_'),
             '░' => out.push('.'),
             '…' => out.push_str("..."),
             '→' => out.push_str("->"),

@@ -52,8 +52,10 @@ pub fn timeline(lives: &Lives, width: usize, fold: bool) -> Vec<Drawn> {
         ));
     }
     legend.push(text!(
-        en: "█ running, ▒ blocked (waiting), ░ ended but not yet reaped (zombie) or joined",
-        zh: "█ 运行，▒ 阻塞（等待），░ 已结束、尚未被回收（僵尸进程）或尚未被 join",
+        en: "█ running, ▒ blocked (waiting), ▁ asleep (time.sleep), ░ ended but not yet \
+             reaped (zombie) or joined",
+        zh: "█ 运行，▒ 阻塞（等待），▁ 睡眠（time.sleep），░ 已结束、尚未被回收（僵尸进程）\
+             或尚未被 join",
     ));
     let crowds = match fold {
         true => Crowds::of(lives),
@@ -62,10 +64,11 @@ pub fn timeline(lives: &Lives, width: usize, fold: bool) -> Vec<Drawn> {
     if !crowds.lists.is_empty() {
         legend.push(text!(
             en: "N name*: one lane for a crowd of N alike processes or threads (folded in \
-                 the tree): █ if any of them ran, else ▒ if any was blocked, else ░ \
+                 the tree): █ if any of them ran, else ▒ if any was blocked, else ▁ if \
+                 any slept, else ░ \
                  (--no-fold: a lane each)",
             zh: "N name*：N 个相似的进程或线程合用一行（进程树里也折叠了）：其中有一个在运行\
-                 就画 █，否则有一个阻塞就画 ▒，否则画 ░（--no-fold：每个一行）",
+                 就画 █，否则有一个阻塞就画 ▒，否则有一个在睡眠就画 ▁，否则画 ░（--no-fold：每个一行）",
         ));
     }
     let mut first = true;
@@ -183,7 +186,7 @@ fn crowd_lane(lives: &Lives, crowd: &[Actor], scale: &Scale, columns: usize) -> 
     (0..columns)
         .map(|c| {
             let cells = || lanes.iter().map(move |lane| lane[c]);
-            ['┊', '█', '▒', '░']
+            ['┊', '█', '▒', '▁', '░']
                 .into_iter()
                 .find(|state| cells().any(|cell| cell == *state))
                 .unwrap_or(' ')
@@ -210,6 +213,7 @@ fn lane(life: &Life, scale: &Scale, columns: usize) -> String {
             _ if c < start || c >= reaped => ' ',
             _ if c >= ran_until => '░',
             // It ran to get started: its first cell is never only a wait.
+            Cell::At(t) if c > start && life.asleep_at(t, end) => '▁',
             Cell::At(t) if c > start && life.blocked_at(t, end) => '▒',
             Cell::At(_) => '█',
         })

@@ -106,6 +106,7 @@ pub fn lifecycle_text(event: &Event) -> String {
         }
         Kind::Lesson { .. }
         | Kind::Trace { .. }
+        | Kind::Sleep { .. }
         | Kind::Step { .. }
         | Kind::Pause { .. }
         | Kind::Say { .. }

@@ -87,6 +87,10 @@ pub enum Kind {
     /// The actor is about to block: on what kind of thing (`on`: `lock`, `queue`, `join`,
     /// `accept` ...), and which one (`object`: its name).
     Wait { on: String, object: String },
+    /// The actor sleeps for `seconds` (already scaled by `--speed`): a `time.sleep`. One event
+    /// for the whole sleep (a sleep is never cut short), so that the timeline draws it as
+    /// waiting, not running. The line view does not print it.
+    Sleep { seconds: f64 },
     /// The wait that began with the actor's last `wait` on the same object is over: after
     /// `after` seconds, and `got` tells whether it got what it waited for. `ended` says how it
     /// ended: `got`, `end_of_file`, `timed_out`, `interrupted` or `error` (absent in
