@@ -27,7 +27,8 @@ use crate::view::export::{self, Background};
 use crate::view::notes::{self, Notes};
 use crate::view::output::Output;
 use crate::view::record::{Header, ROWS_OFF_A_TERMINAL, Recorder};
-use crate::view::render::{HumanView, JsonView, View};
+use crate::view::render::{self, HumanView, JsonView, View};
+use crate::view::screen::{self, ScreenView};
 use crate::view::terminal::{Screen, terminal_width};
 use crate::view::theme::{self, Looks, Theme, ThemeName};
 
@@ -292,8 +293,12 @@ pub struct RunArgs {
     #[arg(long)]
     pub step: bool,
     /// With --step on a terminal: do not clear the screen before each step (scroll instead).
+    /// Implies --no-tui.
     #[arg(long)]
     pub no_clear: bool,
+    /// With --step on a terminal: the line view instead of the full screen.
+    #[arg(long)]
+    pub no_tui: bool,
     /// Print each step's notes right before that step's output.
     #[arg(long)]
     pub notes: bool,
@@ -812,6 +817,11 @@ fn run_lesson(args: RunArgs, theme: Theme, ascii: bool, background: Background) 
             ..pacing
         };
         (View::Json(JsonView::new()), pacing)
+    } else if let Some((view, pacing, recorder)) =
+        full_screen(&args, &notes, &theme, ascii, lesson)?
+    {
+        recording = recorder;
+        (view, pacing)
     } else {
         let steps = notes.sections.len();
         let looks = Looks {
@@ -895,6 +905,55 @@ fn export_events(args: &ExportArgs, background: Background, lang_given: bool) ->
     let file = export::create(&args.file)?;
     export::write_to(file, &args.file, &events, background)?;
     Ok(Status::Success)
+}
+
+/// A recording the view writes to and the command line finishes.
+type SharedRecorder = std::rc::Rc<std::cell::RefCell<Recorder>>;
+
+/// The full-screen view, with its `--step` plan, when this run is drawn on one: `--step` on a
+/// terminal (standard input and output), big enough, not `--no-tui` or `--no-clear`.
+fn full_screen(
+    args: &RunArgs,
+    notes: &Notes,
+    theme: &Theme,
+    ascii: bool,
+    lesson: &'static lessons::Lesson,
+) -> Result<Option<(View, Pacing, Option<SharedRecorder>)>> {
+    let terminal = io::stdin().is_terminal() && io::stdout().is_terminal();
+    let dumb = std::env::var("TERM").is_ok_and(|term| term == "dumb");
+    if !args.step || args.no_tui || args.no_clear || !terminal || dumb {
+        return Ok(None);
+    }
+    if let Err(size) = screen::fits() {
+        eprintln!("{}", screen::too_small(size));
+        return Ok(None);
+    }
+    let looks = Looks {
+        screen: Screen::of_terminal(true, false),
+        theme: theme.clone(),
+        ascii,
+        fold: !args.no_fold,
+    };
+    let mut out = render::Out::new(ascii);
+    let mut recording = None;
+    if let Some(path) = &args.record {
+        let recorder = start_recording(path, &looks, lesson)?;
+        let recorder = std::rc::Rc::new(std::cell::RefCell::new(recorder));
+        out.record_to(recorder.clone());
+        recording = Some(recorder);
+    }
+    let shown_notes = match args.code {
+        true => Some(code::beside_notes(lesson, notes.clone(), true)),
+        false => Some(notes.clone()),
+    };
+    let state = screen::State::new(shown_notes, notes.sections.len());
+    let view = ScreenView::new(state, looks, out)
+        .map_err(|error| Error::System(format!("cannot take the terminal: {error}")))?;
+    let pacing = Pacing {
+        predict: args.predict,
+        ..Pacing::step_by_step()
+    };
+    Ok(Some((View::Screen(Box::new(view)), pacing, recording)))
 }
 
 /// Opens the recording of `--record FILE` and writes its header, before the lesson starts: a

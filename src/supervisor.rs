@@ -251,20 +251,35 @@ fn supervise(
 
     let mut buffer = Vec::new();
     let mut main_exitcode = None;
+    let mut keys_ended = false;
     let outcome = loop {
         // SAFETY: descriptor 0 stays open for the life of the process.
         let stdin = unsafe { BorrowedFd::borrow_raw(0) };
         let mut fds = vec![PollFd::new(event_reader.as_fd(), PollFlags::POLLIN)];
-        if answers.as_ref().is_some_and(Answers::wants_input) {
+        // The full-screen view reads every key (its own keys move the view at any time); the
+        // line view's input is read only as the main process takes it.
+        let keyboard = run.view.owns_keyboard() && !keys_ended;
+        if keyboard || answers.as_ref().is_some_and(Answers::wants_input) {
             fds.push(PollFd::new(stdin, PollFlags::POLLIN));
         }
         let _ = poll(&mut fds, poll_timeout(Duration::from_millis(100)));
         let input_ready = fds.get(1).is_some_and(|fd| fd.any().unwrap_or(false));
         if let Some(answers) = answers.as_mut() {
-            if input_ready {
+            if input_ready && keyboard {
+                match read_keys() {
+                    Some(keys) => {
+                        let answer = run.view.keys(&keys);
+                        answers.pending.extend_from_slice(&answer);
+                    }
+                    None => keys_ended = true,
+                }
+            } else if input_ready {
                 answers.take_input();
             }
             answers.pass_on();
+        }
+        if run.view.wants_to_stop() {
+            break Outcome::Interrupted(Signal::SIGINT as i32);
         }
         let shown_before = run.shown;
         run.read_events(&event_reader, &mut buffer);
@@ -290,6 +305,10 @@ fn supervise(
         }
         if run.shown > shown_before {
             gather_events();
+        }
+        if keyboard {
+            // The full screen redraws when it is due (a key, a resize), not only on events.
+            run.flush();
         }
     };
     drop(answers);
@@ -809,6 +828,20 @@ fn kill_the_group() {
             let _ = kill(pid, Signal::SIGKILL);
         }
         std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+/// What the keyboard has typed now (the full-screen view reads it all).
+/// `None`: the keyboard is gone (the terminal closed).
+fn read_keys() -> Option<Vec<u8>> {
+    let mut chunk = [0u8; 256];
+    // SAFETY: descriptor 0 stays open for the life of the process.
+    let stdin = unsafe { BorrowedFd::borrow_raw(0) };
+    match nix::unistd::read(stdin, &mut chunk) {
+        Ok(0) => None,
+        Ok(n) => Some(chunk[..n].to_vec()),
+        Err(Errno::EINTR | Errno::EAGAIN) => Some(Vec::new()),
+        Err(_) => None,
     }
 }
 

@@ -17,6 +17,7 @@ pub mod notes;
 pub mod output;
 pub mod record;
 pub mod render;
+pub mod screen;
 pub mod step;
 pub mod terminal;
 pub mod theme;

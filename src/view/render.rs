@@ -18,6 +18,7 @@ use crate::view::lives::Lives;
 use crate::view::notes::{self, Notes, pad, pad_left};
 use crate::view::output::Output;
 use crate::view::record::Recorder;
+use crate::view::screen::ScreenView;
 use crate::view::step::{self, StepState};
 use crate::view::theme::{Drawn, Looks, Role, to_ascii};
 use crate::view::wording::{clip, lifecycle_text, outcome_word};
@@ -26,6 +27,8 @@ use crate::view::{timeline, tree};
 /// Where events go: a person or a program.
 pub enum View {
     Human(Box<HumanView>),
+    /// The full-screen view of `run --step` on a terminal (`screen`).
+    Screen(Box<ScreenView>),
     Json(JsonView),
     /// Another view, and a copy of the whole run's events kept for after the run
     /// (`--export` draws its pictures from them).
@@ -36,6 +39,7 @@ impl View {
     pub fn show(&mut self, event: &Event) -> io::Result<()> {
         match self {
             View::Human(view) => view.show(event),
+            View::Screen(view) => view.show(event),
             View::Json(view) => view.show(event),
             View::Keeping(view, kept) => {
                 kept.borrow_mut().push(event.clone());
@@ -44,10 +48,11 @@ impl View {
         }
     }
 
-    /// After the last event: the human view draws the process tree and the timeline.
+    /// After the last event: the human views draw the process tree and the timeline.
     pub fn finish(&mut self, history: &[Event]) -> io::Result<()> {
         match self {
             View::Human(view) => view.finish(history),
+            View::Screen(view) => view.finish(history),
             View::Json(view) => view.out.flush(),
             View::Keeping(view, kept) => {
                 // The run's whole history, including what was not shown (standard output
@@ -61,8 +66,36 @@ impl View {
     pub fn flush(&mut self) -> io::Result<()> {
         match self {
             View::Human(view) => view.flush(),
+            View::Screen(view) => view.flush(),
             View::Json(view) => view.out.flush(),
             View::Keeping(view, _) => view.flush(),
+        }
+    }
+
+    /// Whether the view reads the keyboard itself (and says what to answer a prompt with).
+    pub fn owns_keyboard(&self) -> bool {
+        match self {
+            View::Screen(_) => true,
+            View::Keeping(view, _) => view.owns_keyboard(),
+            View::Human(_) | View::Json(_) => false,
+        }
+    }
+
+    /// Keys typed: what to pass on to the main process's standard input.
+    pub fn keys(&mut self, bytes: &[u8]) -> Vec<u8> {
+        match self {
+            View::Screen(view) => view.keys(bytes),
+            View::Keeping(view, _) => view.keys(bytes),
+            View::Human(_) | View::Json(_) => bytes.to_vec(),
+        }
+    }
+
+    /// Whether the view asks for the run to stop (`q` while a step runs).
+    pub fn wants_to_stop(&self) -> bool {
+        match self {
+            View::Screen(view) => view.wants_to_stop(),
+            View::Keeping(view, _) => view.wants_to_stop(),
+            View::Human(_) | View::Json(_) => false,
         }
     }
 }
@@ -108,8 +141,13 @@ impl Out {
         }
     }
 
+    /// `--record`: everything written goes into `recording` too.
+    pub fn record_to(&mut self, recording: Rc<RefCell<Recorder>>) {
+        self.recording = Some(recording);
+    }
+
     /// A step begins: everything so far is shown, then a marker with the step's title.
-    fn marker(&mut self, label: &str) -> io::Result<()> {
+    pub fn marker(&mut self, label: &str) -> io::Result<()> {
         self.flush()?;
         if let Some(recording) = &self.recording {
             recording.borrow_mut().marker(label);
@@ -118,7 +156,7 @@ impl Out {
     }
 
     /// A prompt has been drawn (and flushed) and waits for the student.
-    fn prompt_waits(&mut self) {
+    pub fn prompt_waits(&mut self) {
         if let Some(recording) = &self.recording {
             recording.borrow_mut().prompt_waits();
         }
@@ -126,7 +164,7 @@ impl Out {
 
     /// The prompt was answered; `echo` is what the terminal showed of the answer, which only
     /// the recording needs (the terminal has drawn it already).
-    fn prompt_answered(&mut self, echo: &str) {
+    pub fn prompt_answered(&mut self, echo: &str) {
         if let Some(recording) = &self.recording {
             let mut recording = recording.borrow_mut();
             recording.prompt_answered();

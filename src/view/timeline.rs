@@ -4,6 +4,7 @@
 //! both the line view and the full-screen view ink.
 
 use std::collections::HashMap;
+use std::ops::Range;
 use std::time::Duration;
 
 use crate::i18n::{self, Lang};
@@ -17,6 +18,26 @@ use crate::view::wording::clip;
 /// The timeline's title, legend and lanes, `width` columns wide; `fold` draws a crowd of
 /// alike actors as one lane.
 pub fn timeline(lives: &Lives, width: usize, fold: bool) -> Vec<Drawn> {
+    timeline_in(lives, width, fold, None)
+}
+
+/// A stretch of the run drawn at a zoom: `from` to `until` (seconds of the run) fill the
+/// width at `zoom` 1; each doubling of `zoom` halves the time a column stands for, and `pan`
+/// moves that many columns later.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Window {
+    pub from: f64,
+    pub until: f64,
+    pub zoom: f64,
+    pub pan: usize,
+}
+
+/// The most columns a zoomed timeline is laid out on (only the shown ones are drawn).
+const MOST_COLUMNS: usize = 1 << 20;
+
+/// The timeline of the whole run (`window` None), or of a window of it: only the lanes that
+/// have something in the window, and the columns of the window.
+pub fn timeline_in(lives: &Lives, width: usize, fold: bool, window: Option<Window>) -> Vec<Drawn> {
     let mut lines = Vec::new();
     // The title, and what joins it to the text after it on its line.
     let (title, joint) = match i18n::current() {
@@ -35,9 +56,27 @@ pub fn timeline(lives: &Lives, width: usize, fold: bool) -> Vec<Drawn> {
         return lines;
     }
     let label_columns = 22;
-    let columns = width.min(120).saturating_sub(label_columns + 2).max(20);
-    let scale = Scale::new(lives, columns);
-    let columns = scale.columns();
+    let (scale, shown) = match window {
+        None => {
+            let columns = width.min(120).saturating_sub(label_columns + 2).max(20);
+            let scale = Scale::new(lives, columns);
+            let shown = 0..scale.columns();
+            (scale, shown)
+        }
+        Some(window) => {
+            let cells = width.saturating_sub(label_columns + 2).max(20);
+            let whole = Scale::new(lives, cells);
+            let first = whole.column(window.from);
+            let last = whole.column(window.until).max(first + 1);
+            let fill = cells as f64 / (last - first) as f64;
+            let columns = ((cells as f64 * fill * window.zoom) as usize).clamp(cells, MOST_COLUMNS);
+            let scale = Scale::new(lives, columns);
+            let start =
+                (scale.column(window.from) + window.pan).min(scale.columns().saturating_sub(cells));
+            let shown = start..(start + cells).min(scale.columns());
+            (scale, shown)
+        }
+    };
     let work = lives.work_span();
     let column = crate::lab::describe(Duration::from_secs_f64(scale.seconds_per_column()));
     let mut legend = vec![text!(
@@ -95,36 +134,44 @@ pub fn timeline(lives: &Lives, width: usize, fold: bool) -> Vec<Drawn> {
         match crowds.of_actor(&Actor::process(pid)) {
             // A crowd's lane is drawn where its first member's would be.
             Some(crowd) if crowd[0] == Actor::process(pid) => {
-                let cells = crowd_lane(lives, crowd, &scale, columns);
+                let cells = crowd_lane(lives, crowd, &scale, shown.clone());
                 let label = pad(&clip(&crowd_label(lives, crowd), 21), 21);
-                lines.push(lane_line(&label, &cells, &name));
+                push_lane(&mut lines, &label, &cells, &name, window.is_some());
             }
             Some(_) => {}
             None => {
-                let cells = lane(life, &scale, columns);
+                let cells = lane(life, &scale, shown.clone());
                 let label = format!("{} {:>7}", pad(&clip(&life.name, 13), 13), pid);
-                lines.push(lane_line(&label, &cells, &name));
+                push_lane(&mut lines, &label, &cells, &name, window.is_some());
             }
         }
         for actor in lives.threads_of(pid) {
             let thread = lives.get(actor);
             match crowds.of_actor(actor) {
                 Some(crowd) if &crowd[0] == actor => {
-                    let cells = crowd_lane(lives, crowd, &scale, columns);
+                    let cells = crowd_lane(lives, crowd, &scale, shown.clone());
                     let label = format!(" └ {}", pad(&clip(&crowd_label(lives, crowd), 18), 18));
-                    lines.push(lane_line(&label, &cells, &name));
+                    push_lane(&mut lines, &label, &cells, &name, window.is_some());
                 }
                 Some(_) => {}
                 None => {
-                    let cells = lane(thread, &scale, columns);
+                    let cells = lane(thread, &scale, shown.clone());
                     let id = actor.tid.map_or(String::new(), |tid| tid.to_string());
                     let label = format!(" └ {} {:>7}", pad(&clip(&thread.name, 10), 10), id);
-                    lines.push(lane_line(&label, &cells, &name));
+                    push_lane(&mut lines, &label, &cells, &name, window.is_some());
                 }
             }
         }
     }
     lines
+}
+
+/// A lane, unless it is blank in a window of the run (nothing of it happened then).
+fn push_lane(lines: &mut Vec<Drawn>, label: &str, cells: &str, process_name: &str, window: bool) {
+    if window && cells.chars().all(|c| c == ' ' || c == '┊') {
+        return;
+    }
+    lines.push(lane_line(label, cells, process_name));
 }
 
 /// One lane of the timeline, in the colour of the process it belongs to.
@@ -178,12 +225,16 @@ fn crowd_label(lives: &Lives, crowd: &[Actor]) -> String {
 /// A crowd's lane: in each column the busiest state of any of them: `█` if any ran, else `▒`
 /// if any was blocked, else `░` if any had ended unreaped. The same cells as their own lanes,
 /// laid over each other.
-fn crowd_lane(lives: &Lives, crowd: &[Actor], scale: &Scale, columns: usize) -> String {
+fn crowd_lane(lives: &Lives, crowd: &[Actor], scale: &Scale, shown: Range<usize>) -> String {
     let lanes: Vec<Vec<char>> = crowd
         .iter()
-        .map(|actor| lane(lives.get(actor), scale, columns).chars().collect())
+        .map(|actor| {
+            lane(lives.get(actor), scale, shown.clone())
+                .chars()
+                .collect()
+        })
         .collect();
-    (0..columns)
+    (0..shown.len())
         .map(|c| {
             let cells = || lanes.iter().map(move |lane| lane[c]);
             ['┊', '█', '▒', '▁', '░']
@@ -196,7 +247,8 @@ fn crowd_lane(lives: &Lives, crowd: &[Actor], scale: &Scale, columns: usize) -> 
 
 /// One actor's lane: blank before it started, `█` running, `▒` blocked, `░` ended but not yet
 /// reaped or joined, blank after; `┊` where a pause at a prompt was cut out.
-fn lane(life: &Life, scale: &Scale, columns: usize) -> String {
+fn lane(life: &Life, scale: &Scale, shown: Range<usize>) -> String {
+    let columns = scale.columns();
     // Every actor gets at least one cell, even one that starts in the last column.
     let start = scale.column(life.started.unwrap_or(0.0)).min(columns - 1);
     let end = f64::INFINITY;
@@ -207,7 +259,7 @@ fn lane(life: &Life, scale: &Scale, columns: usize) -> String {
         Sort::Process | Sort::Thread => life.reaped,
     };
     let reaped = scale.column(gone.unwrap_or(end)).max(ran_until);
-    (0..columns)
+    shown
         .map(|c| match scale.cell(c) {
             Cell::Break => '┊',
             _ if c < start || c >= reaped => ' ',
@@ -280,9 +332,15 @@ mod tests {
         let lives = Lives::from_events(&events);
         let scale = Scale::new(&lives, 10);
         let crowd = [Actor::process(11), Actor::process(12)];
-        assert_eq!(lane(lives.process(11).unwrap(), &scale, 10), "███░░░    ");
-        assert_eq!(lane(lives.process(12).unwrap(), &scale, 10), "  ██▒▒▒▒█ ");
-        assert_eq!(crowd_lane(&lives, &crowd, &scale, 10), "████▒▒▒▒█ ");
+        assert_eq!(
+            lane(lives.process(11).unwrap(), &scale, 0..10),
+            "███░░░    "
+        );
+        assert_eq!(
+            lane(lives.process(12).unwrap(), &scale, 0..10),
+            "  ██▒▒▒▒█ "
+        );
+        assert_eq!(crowd_lane(&lives, &crowd, &scale, 0..10), "████▒▒▒▒█ ");
         assert_eq!(crowd_label(&lives, &crowd), "2 c*");
     }
 }

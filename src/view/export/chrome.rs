@@ -139,6 +139,7 @@ pub fn trace(run: &Run) -> String {
             | Kind::Exit { .. }
             | Kind::Wait { .. }
             | Kind::Woke { .. }
+            | Kind::Sleep { .. }
             | Kind::State { .. }
             | Kind::End { .. }
             | Kind::Outcome { .. }

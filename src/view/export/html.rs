@@ -201,6 +201,8 @@ fn data(run: &Run, palette: &Palette) -> Value {
                         | Kind::Predict { .. }
                         | Kind::Outcome { .. }
                         | Kind::Summary { .. } => return None,
+                        // Drawn as the span it is (asleep), not as a line.
+                        Kind::Sleep { .. } => return None,
                     };
                     (!said.is_empty()).then(|| json!([event.t, said]))
                 })

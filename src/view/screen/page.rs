@@ -1,0 +1,213 @@
+//! The pages of a full-screen run: one per step, which keeps every event of the step, so that
+//! a page can be shown again, whole, at any time; and what each event says as lines of a
+//! page, the story first.
+
+use std::collections::HashMap;
+
+use crate::runtime::event::{Event, Kind};
+use crate::text;
+use crate::view::lives::family;
+use crate::view::notes;
+use crate::view::theme::{Paint, Piece};
+use crate::view::wording::{clip, lifecycle_text};
+
+/// How far a step has gone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// Its title is up; Enter runs it.
+    NotRun,
+    Running,
+    /// It has run: its result is pinned.
+    Ended,
+}
+
+/// One step, as its page shows it.
+#[derive(Debug, Clone)]
+pub struct Page {
+    /// From 1; 0 is the page before the first step (the lesson's opening lines).
+    pub index: u32,
+    pub title: String,
+    pub events: Vec<Event>,
+    pub phase: Phase,
+}
+
+/// More actors of one family than this in a step are a crowd: in the story, their lifecycle
+/// lines are counted in one line.
+pub const CROWD: usize = 6;
+
+/// What the output of a page shows.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Filter {
+    /// Every line, crowds' lifecycle lines too (`a`).
+    pub all: bool,
+    /// Only this actor's lines (its label, `main/worker-1`).
+    pub only: Option<String>,
+}
+
+impl Page {
+    pub fn new(index: u32, title: &str) -> Page {
+        Page {
+            index,
+            title: title.to_string(),
+            events: Vec::new(),
+            phase: Phase::NotRun,
+        }
+    }
+
+    /// The actors that said something in this step, by label, in order of their first line.
+    pub fn actors(&self) -> Vec<String> {
+        let mut seen = Vec::new();
+        for event in self.events.iter().filter(|e| shown(e)) {
+            let label = event.actor_label();
+            if !seen.contains(&label) {
+                seen.push(label);
+            }
+        }
+        seen
+    }
+
+    /// The page's output, `width` columns wide, as rows of pieces: the story, or what the
+    /// filter asks for.
+    pub fn output(&self, width: usize, filter: &Filter) -> Vec<Vec<Piece>> {
+        let crowds = if filter.all || filter.only.is_some() {
+            HashMap::new()
+        } else {
+            self.crowds()
+        };
+        let mut rows = Vec::new();
+        let mut counted = false;
+        for event in self.events.iter().filter(|e| shown(e)) {
+            if let Some(only) = &filter.only
+                && &event.actor_label() != only
+            {
+                continue;
+            }
+            if is_lifecycle(&event.kind)
+                && let Some((lines, actors)) = crowds.get(family(&event.name))
+            {
+                // One line for the crowd, where its first hidden line would be.
+                if !counted {
+                    counted = true;
+                    let name = family(&event.name);
+                    let text = text!(
+                        en: "… {lines} lines of {actors} {name}* lives, not shown: a shows them",
+                        zh: "… {actors} 个 {name}* 的 {lines} 行生命周期没有显示：按 a 显示",
+                    );
+                    for line in notes::plain_lines(&text, width.max(20)) {
+                        rows.push(vec![Piece::new(line, Paint::Quiet)]);
+                    }
+                }
+                continue;
+            }
+            rows.extend(event_rows(event, width));
+        }
+        rows
+    }
+
+    /// The families with more than `CROWD` actors in this step: how many lifecycle lines they
+    /// said, and how many actors they are.
+    fn crowds(&self) -> HashMap<&str, (usize, usize)> {
+        let mut families: HashMap<&str, (usize, Vec<String>)> = HashMap::new();
+        for event in &self.events {
+            if !is_lifecycle(&event.kind) || event.name == "main" || event.name == "proclab" {
+                continue;
+            }
+            let entry = families.entry(family(&event.name)).or_default();
+            entry.0 += 1;
+            let label = event.actor_label();
+            if !entry.1.contains(&label) {
+                entry.1.push(label);
+            }
+        }
+        families
+            .into_iter()
+            .filter(|(_, (_, actors))| actors.len() > CROWD)
+            .map(|(name, (lines, actors))| (name, (lines, actors.len())))
+            .collect()
+    }
+
+    /// The step's result, once it has run: its notes, errors and the verdicts of predictions.
+    pub fn result(&self, width: usize) -> Vec<Vec<Piece>> {
+        if self.phase != Phase::Ended {
+            return Vec::new();
+        }
+        self.events
+            .iter()
+            .filter(|e| {
+                matches!(
+                    e.kind,
+                    Kind::Note { .. } | Kind::Error { .. } | Kind::Predict { .. }
+                )
+            })
+            .flat_map(|event| {
+                let (text, paint) = said(event);
+                notes::plain_lines(&text, width.max(20))
+                    .into_iter()
+                    .map(move |line| vec![Piece::new(line, paint.clone())])
+            })
+            .collect()
+    }
+}
+
+/// Whether the page's output shows this event at all (prompts, pauses and sleeps are the
+/// view's business, drawn elsewhere).
+fn shown(event: &Event) -> bool {
+    !matches!(
+        event.kind,
+        Kind::Pause { .. }
+            | Kind::Sleep { .. }
+            | Kind::Step { .. }
+            | Kind::Lesson { .. }
+            | Kind::Trace { .. }
+            | Kind::End { .. }
+    ) && !event.kind.is_prompt()
+}
+
+/// Forked, started, ended, reaped, waits: the lines of a life rather than of the story.
+pub fn is_lifecycle(kind: &Kind) -> bool {
+    matches!(
+        kind,
+        Kind::Spawn { .. }
+            | Kind::Start
+            | Kind::Exec { .. }
+            | Kind::Done { .. }
+            | Kind::Exit { .. }
+            | Kind::State { .. }
+            | Kind::Wait { .. }
+            | Kind::Woke { .. }
+    )
+}
+
+/// The text an event shows, and how it is painted.
+fn said(event: &Event) -> (String, Paint) {
+    match &event.kind {
+        Kind::Say { text } => (text.clone(), Paint::Process(event.name.clone())),
+        Kind::Note { text } => (format!("※ {text}"), Paint::Bold),
+        Kind::Error { text } => (text!(en: "error: {text}", zh: "错误：{text}"), Paint::Bold),
+        Kind::Question { .. } | Kind::Answer { .. } | Kind::Predict { .. } => {
+            (crate::predict::shown(event), Paint::Bold)
+        }
+        _ => (lifecycle_text(event), Paint::Quiet),
+    }
+}
+
+/// Columns of the prefix of an output row: `  1.234 alex     |`.
+pub const PREFIX: usize = 23;
+
+/// An event as rows: the time and who said it, then its text wrapped beside them.
+fn event_rows(event: &Event, width: usize) -> Vec<Vec<Piece>> {
+    let (text, paint) = said(event);
+    let who = clip(&event.actor_label(), 12);
+    let prefix = format!("{:>7.3} {} │ ", event.t, notes::pad(&who, 12));
+    let room = width.saturating_sub(PREFIX).max(16);
+    let process = Paint::Process(event.name.clone());
+    let mut rows = Vec::new();
+    for (i, line) in notes::plain_lines(&text, room).into_iter().enumerate() {
+        let lead = match i {
+            0 => Piece::new(prefix.clone(), process.clone()),
+            _ => Piece::new(format!("{:>width$}", "│ ", width = PREFIX), Paint::Quiet),
+        };
+        rows.push(vec![lead, Piece::new(line, paint.clone())]);
+    }
+    rows
+}
