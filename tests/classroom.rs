@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use common::tmux::Tmux;
 use common::{Events, Lab};
 
 /// The lessons of the lab (the numbers `proclab list` prints).
@@ -573,78 +574,6 @@ fn serve_on_a_privileged_port_says_why_it_cannot() {
     );
 }
 
-/// tmux on its own server (`-L`), so the test never touches anyone's sessions.
-struct Tmux {
-    socket: String,
-}
-
-impl Tmux {
-    fn start(lab: &Lab, name: &str, command: &str) -> Option<Tmux> {
-        if Command::new("tmux").arg("-V").output().is_err() {
-            return None;
-        }
-        let tmux = Tmux {
-            socket: format!("{}-tmux-{name}", lab.tag),
-        };
-        let shell = format!(
-            "env TMPDIR={} PROCLAB_TEST_TAG={} {command}; echo EXITED $?; sleep 60",
-            lab.tmp.display(),
-            lab.tag
-        );
-        let started = tmux.run(&[
-            "new-session",
-            "-d",
-            "-x",
-            "80",
-            "-y",
-            "24",
-            "-s",
-            "lesson",
-            &shell,
-        ]);
-        assert!(started.status.success(), "tmux: {started:?}");
-        Some(tmux)
-    }
-
-    fn run(&self, args: &[&str]) -> std::process::Output {
-        Command::new("tmux")
-            .arg("-L")
-            .arg(&self.socket)
-            .args(args)
-            .env_remove("TMUX")
-            .output()
-            .unwrap()
-    }
-
-    /// The screen, and the line the cursor is on.
-    fn screen(&self) -> (Vec<String>, usize) {
-        let text = String::from_utf8_lossy(&self.run(&["capture-pane", "-p"]).stdout).into_owned();
-        let cursor =
-            String::from_utf8_lossy(&self.run(&["display-message", "-p", "#{cursor_y}"]).stdout)
-                .trim()
-                .parse()
-                .unwrap_or(0);
-        (text.lines().map(str::to_string).collect(), cursor)
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = self.run(&["kill-server"]);
-        // tmux leaves its socket file behind when its server ends: remove it too (it lives in
-        // $TMUX_TMPDIR, or /tmp, under tmux-<uid>).
-        let dir = std::env::var("TMUX_TMPDIR").unwrap_or_else(|_| "/tmp".to_string());
-        // The uid of this process: the owner of its own /proc entry.
-        let uid = std::os::unix::fs::MetadataExt::uid(
-            &std::fs::metadata("/proc/self").expect("/proc/self"),
-        );
-        let socket = std::path::Path::new(&dir)
-            .join(format!("tmux-{uid}"))
-            .join(&self.socket);
-        let _ = std::fs::remove_file(socket);
-    }
-}
-
 /// How many steps lesson `number` has: the `## ` sections of its notes.
 fn steps_of(number: &str) -> usize {
     let prefix = format!("{:02}-", number.parse::<u32>().unwrap());
@@ -680,10 +609,10 @@ fn prompts_at_80x24(number: &str) {
     let lab = Lab::new();
     {
         let command = format!(
-            "{} run {number} --step --notes --speed 20 --seed 4 --lang en",
+            "{} run {number} --step --no-tui --notes --speed 20 --seed 4 --lang en",
             common::BIN
         );
-        let Some(tmux) = Tmux::start(&lab, number, &command) else {
+        let Some(tmux) = Tmux::start(&lab, number, &command, (80, 24)) else {
             eprintln!("skipped: tmux is not installed, so no real terminal to check");
             return;
         };

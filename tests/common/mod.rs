@@ -6,6 +6,8 @@
 //! process in that group or carrying that marker, and checks the `TMPDIR` is empty again.
 #![allow(dead_code)]
 
+pub mod tmux;
+
 use std::io::{BufRead, BufReader};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};

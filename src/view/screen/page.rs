@@ -54,6 +54,17 @@ impl Page {
         }
     }
 
+    /// The names of the children forked in this step, by pid.
+    fn child_names(&self) -> HashMap<i32, String> {
+        self.events
+            .iter()
+            .filter_map(|event| match &event.kind {
+                Kind::Spawn { child, child_name } => Some((*child, child_name.clone())),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// The actors that said something in this step, by label, in order of their first line.
     pub fn actors(&self) -> Vec<String> {
         let mut seen = Vec::new();
@@ -69,10 +80,11 @@ impl Page {
     /// The page's output, `width` columns wide, as rows of pieces: the story, or what the
     /// filter asks for.
     pub fn output(&self, width: usize, filter: &Filter) -> Vec<Vec<Piece>> {
+        let names = self.child_names();
         let crowds = if filter.all || filter.only.is_some() {
             HashMap::new()
         } else {
-            self.crowds()
+            self.crowds(&names)
         };
         let mut rows = Vec::new();
         let mut counted = false;
@@ -82,13 +94,14 @@ impl Page {
             {
                 continue;
             }
+            let whose = life_of(event, &names);
             if is_lifecycle(&event.kind)
-                && let Some((lines, actors)) = crowds.get(family(&event.name))
+                && let Some((lines, actors)) = crowds.get(family(whose))
             {
                 // One line for the crowd, where its first hidden line would be.
                 if !counted {
                     counted = true;
-                    let name = family(&event.name);
+                    let name = family(whose);
                     let text = text!(
                         en: "… {lines} lines of {actors} {name}* lives, not shown: a shows them",
                         zh: "… {actors} 个 {name}* 的 {lines} 行生命周期没有显示：按 a 显示",
@@ -106,17 +119,20 @@ impl Page {
 
     /// The families with more than `CROWD` actors in this step: how many lifecycle lines they
     /// said, and how many actors they are.
-    fn crowds(&self) -> HashMap<&str, (usize, usize)> {
+    fn crowds<'a>(&'a self, names: &'a HashMap<i32, String>) -> HashMap<&'a str, (usize, usize)> {
         let mut families: HashMap<&str, (usize, Vec<String>)> = HashMap::new();
         for event in &self.events {
-            if !is_lifecycle(&event.kind) || event.name == "main" || event.name == "proclab" {
+            let whose = life_of(event, names);
+            if !is_lifecycle(&event.kind) || whose == "main" || whose == "proclab" {
                 continue;
             }
-            let entry = families.entry(family(&event.name)).or_default();
+            let entry = families.entry(family(whose)).or_default();
             entry.0 += 1;
-            let label = event.actor_label();
-            if !entry.1.contains(&label) {
-                entry.1.push(label);
+            if whose == event.name {
+                let label = event.actor_label();
+                if !entry.1.contains(&label) {
+                    entry.1.push(label);
+                }
             }
         }
         families
@@ -146,6 +162,20 @@ impl Page {
                     .map(move |line| vec![Piece::new(line, paint.clone())])
             })
             .collect()
+    }
+}
+
+/// The life a lifecycle line is about: a fork and a reaping are the child's, though its
+/// parent says them.
+fn life_of<'a>(event: &'a Event, names: &'a HashMap<i32, String>) -> &'a str {
+    match &event.kind {
+        Kind::Spawn { child_name, .. } => child_name,
+        Kind::Exit {
+            child,
+            is_thread: false,
+            ..
+        } => names.get(child).map_or(event.name.as_str(), String::as_str),
+        _ => &event.name,
     }
 }
 

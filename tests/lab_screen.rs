@@ -1,0 +1,521 @@
+//! The lab screen (the full-screen view of `run --step`) drawn on ratatui's `TestBackend`:
+//! its layout at 80x24 (the design size), 120x40, 200x50 and the 60x16 minimum; what each key
+//! does, and above all what it must not do (an Enter typed while a step runs, or on an
+//! earlier page, answers nothing), with events made here; then the real binary in a real
+//! terminal (tmux) at 80x24, every lesson in both languages.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::Lab;
+use common::tmux::Tmux;
+use proclab::runtime::event::{Event, Kind, Prompt};
+use proclab::view::notes::Notes;
+use proclab::view::screen::draw;
+use proclab::view::screen::keys::Key;
+use proclab::view::screen::state::State;
+use proclab::view::theme::{Theme, ThemeName};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+const NOTES: &str = "# Lesson\n\n## First step\n\nThe notes of the first step say what to \
+                     look for.\n\n## Second step\n\nThe second step's notes.\n";
+
+fn event(t: f64, name: &str, pid: i32, kind: Kind) -> Event {
+    Event {
+        t,
+        pid,
+        ppid: 1,
+        tid: None,
+        name: name.into(),
+        thread: None,
+        task: None,
+        kind,
+    }
+}
+
+fn say(t: f64, name: &str, pid: i32, text: &str) -> Event {
+    event(
+        t,
+        name,
+        pid,
+        Kind::Say {
+            text: text.to_string(),
+        },
+    )
+}
+
+fn pause(t: f64) -> Event {
+    event(
+        t,
+        "main",
+        10,
+        Kind::Pause {
+            seconds: 0.5,
+            quit: false,
+        },
+    )
+}
+
+fn prompt(t: f64) -> Event {
+    event(t, "main", 10, Kind::prompt(Prompt::Enter))
+}
+
+/// A run that has shown step 1's title, run it (a crowd of 20 buyers among its lines), and
+/// waits at the prompt after it.
+fn after_step_one() -> State {
+    let mut state = State::new(Some(Notes::parse(NOTES)), 2);
+    let mut events = vec![
+        event(
+            0.0,
+            "proclab",
+            1,
+            Kind::Lesson {
+                number: 5,
+                slug: "process-lock".into(),
+                title: "A lock".into(),
+                seed: 7,
+                speed: 20.0,
+                lang: "en".into(),
+            },
+        ),
+        event(
+            0.0,
+            "proclab",
+            1,
+            Kind::Spawn {
+                child: 10,
+                child_name: "main".into(),
+            },
+        ),
+        event(0.0, "main", 10, Kind::Start),
+        event(
+            0.01,
+            "main",
+            10,
+            Kind::Step {
+                index: 1,
+                title: "First step".into(),
+            },
+        ),
+        prompt(0.02),
+        pause(0.5),
+        say(0.51, "main", 10, "the step's own first line"),
+    ];
+    for buyer in 0..20 {
+        let pid = 100 + buyer;
+        let name = format!("buyer-{buyer}");
+        events.push(event(
+            0.52,
+            "main",
+            10,
+            Kind::Spawn {
+                child: pid,
+                child_name: name.clone(),
+            },
+        ));
+        events.push(event(0.53, &name, pid, Kind::Start));
+        events.push(event(0.54, &name, pid, Kind::Done { code: 0 }));
+    }
+    events.push(event(
+        0.55,
+        "main",
+        10,
+        Kind::Spawn {
+            child: 11,
+            child_name: "alex".into(),
+        },
+    ));
+    events.push(event(0.56, "alex", 11, Kind::Start));
+    events.push(say(0.6, "alex", 11, "alex got the ticket"));
+    events.push(event(
+        0.61,
+        "proclab",
+        1,
+        Kind::Note {
+            text: "Only one buyer got the ticket: the lock let one in at a time.".into(),
+        },
+    ));
+    events.push(prompt(0.62));
+    for event in &events {
+        state.add(event);
+    }
+    state
+}
+
+/// The screen as text, one string per row.
+fn drawn(state: &mut State, columns: u16, rows: u16) -> Vec<String> {
+    let mut terminal = Terminal::new(TestBackend::new(columns, rows)).unwrap();
+    let theme = Theme::new(ThemeName::Dark);
+    terminal
+        .draw(|frame| draw::draw(frame, state, &theme))
+        .unwrap();
+    let buffer = terminal.backend().buffer();
+    (0..rows)
+        .map(|y| {
+            (0..columns)
+                .map(|x| buffer[(x, y)].symbol().to_string())
+                .collect::<String>()
+        })
+        .collect()
+}
+
+fn shows(screen: &[String], text: &str) -> bool {
+    screen.iter().any(|row| row.contains(text))
+}
+
+#[test]
+fn at_every_size_the_step_its_story_and_its_result_are_on_one_screen() {
+    for (columns, rows) in [(80, 24), (120, 40), (200, 50), (60, 16)] {
+        let mut state = after_step_one();
+        let screen = drawn(&mut state, columns, rows);
+        let all = screen.join("\n");
+        assert!(screen[0].contains("Step 1 of 2: First step"), "{all}");
+        // The result is pinned, and the footer says what Enter does now.
+        assert!(
+            shows(&screen, "Result of step 1"),
+            "{columns}x{rows}:\n{all}"
+        );
+        assert!(
+            shows(&screen, "Only one buyer got"),
+            "{columns}x{rows}:\n{all}"
+        );
+        assert!(
+            screen[rows as usize - 1].contains("Enter: step 2"),
+            "{columns}x{rows}:\n{all}"
+        );
+        // The story: the step's own lines, and the crowd's 60 lifecycle lines as one.
+        assert!(
+            shows(&screen, "alex got the ticket"),
+            "{columns}x{rows}:\n{all}"
+        );
+        assert!(
+            shows(&screen, "60 lines of 20 buyer* lives"),
+            "{columns}x{rows}:\n{all}"
+        );
+        assert!(!shows(&screen, "buyer-3"), "{columns}x{rows}:\n{all}");
+        // From 120 columns the notes are beside the output.
+        assert_eq!(
+            shows(&screen, "say what to"),
+            columns >= 120,
+            "{columns}x{rows}:\n{all}"
+        );
+    }
+}
+
+#[test]
+fn below_the_minimum_one_line_says_so() {
+    let mut state = after_step_one();
+    let screen = drawn(&mut state, 59, 15);
+    assert!(screen[0].contains("59x15 is too small"), "{screen:?}");
+    assert!(screen[1..].iter().all(|row| row.trim().is_empty()));
+}
+
+#[test]
+fn a_shows_every_line_and_f_one_lane() {
+    let mut state = after_step_one();
+    state.key(Key::Char('a'), 80);
+    let screen = drawn(&mut state, 200, 50);
+    assert!(shows(&screen, "buyer-19"), "{}", screen.join("\n"));
+    state.key(Key::Char('a'), 80);
+    state.key(Key::Char('f'), 80);
+    let screen = drawn(&mut state, 200, 50);
+    assert!(shows(&screen, "[main]"), "{}", screen.join("\n"));
+    assert!(!shows(&screen, "alex got"), "{}", screen.join("\n"));
+}
+
+#[test]
+fn enter_answers_only_the_prompt_of_the_current_page_and_only_once() {
+    let mut state = State::new(Some(Notes::parse(NOTES)), 2);
+    state.add(&event(
+        0.0,
+        "main",
+        10,
+        Kind::Step {
+            index: 1,
+            title: "First step".into(),
+        },
+    ));
+    // Typed before the prompt: dropped.
+    assert!(state.key(Key::Enter, 80).is_empty());
+    state.add(&prompt(0.1));
+    assert_eq!(state.key(Key::Enter, 80), b"\n");
+    // A second Enter before the main process took the first: nothing more.
+    assert!(state.key(Key::Enter, 80).is_empty());
+    state.add(&pause(0.6));
+    // The step runs: Enter does nothing, and the footer says why.
+    assert!(state.key(Key::Enter, 80).is_empty());
+    let screen = drawn(&mut state, 80, 24);
+    assert!(screen[23].contains("still running"), "{}", screen[23]);
+    state.add(&say(0.7, "main", 10, "first"));
+    state.add(&prompt(0.8));
+    state.add(&pause(0.9));
+    state.add(&event(
+        1.0,
+        "main",
+        10,
+        Kind::Step {
+            index: 2,
+            title: "Second step".into(),
+        },
+    ));
+    state.add(&prompt(1.1));
+    // Back to step 1's page: its output is there, and Enter does not run step 2 from it.
+    state.key(Key::Left, 80);
+    let screen = drawn(&mut state, 80, 24);
+    assert!(screen[0].contains("Step 1 of 2"), "{}", screen.join("\n"));
+    assert!(shows(&screen, "first"), "{}", screen.join("\n"));
+    assert!(state.key(Key::Enter, 80).is_empty());
+    state.key(Key::Right, 80);
+    assert_eq!(state.key(Key::Enter, 80), b"\n");
+}
+
+#[test]
+fn a_prediction_is_asked_in_the_view_and_answered_with_its_number() {
+    let mut state = State::new(None, 1);
+    state.add(&event(
+        0.0,
+        "main",
+        10,
+        Kind::Step {
+            index: 1,
+            title: "First step".into(),
+        },
+    ));
+    state.add(&event(
+        0.1,
+        "main",
+        10,
+        Kind::Question {
+            step: 1,
+            question: "How many buyers get a ticket?".into(),
+            choices: vec!["1".into(), "2 to 5".into()],
+        },
+    ));
+    state.add(&event(0.1, "main", 10, Kind::prompt(Prompt::Prediction)));
+    let screen = drawn(&mut state, 80, 24);
+    assert!(shows(&screen, "How many buyers"), "{}", screen.join("\n"));
+    assert!(shows(&screen, "2) 2 to 5"), "{}", screen.join("\n"));
+    assert!(state.key(Key::Enter, 80).is_empty());
+    assert!(state.key(Key::Char('3'), 80).is_empty(), "no third choice");
+    assert_eq!(state.key(Key::Char('2'), 80), b"2\n");
+}
+
+#[test]
+fn q_answers_a_prompt_with_q_and_asks_nothing() {
+    let mut state = after_step_one();
+    assert_eq!(state.key(Key::Char('q'), 80), b"q\n");
+    assert!(!state.stop_asked);
+    let mut running = State::new(None, 1);
+    running.add(&say(0.1, "main", 10, "working"));
+    assert!(running.key(Key::Char('q'), 80).is_empty());
+    assert!(running.stop_asked, "q while a step runs stops the run");
+}
+
+#[test]
+fn the_timeline_view_draws_the_step_and_the_keys_list_every_key() {
+    let mut state = after_step_one();
+    state.key(Key::Char('l'), 80);
+    let screen = drawn(&mut state, 80, 24);
+    assert!(shows(&screen, "Timeline:"), "{}", screen.join("\n"));
+    assert!(shows(&screen, "alex"), "{}", screen.join("\n"));
+    state.key(Key::Escape, 80);
+    state.key(Key::Char('?'), 80);
+    let screen = drawn(&mut state, 80, 24);
+    for key in ["Enter", "← → p n", "Tab", "t  l", "+ -", "q "] {
+        assert!(shows(&screen, key), "{key}: {}", screen.join("\n"));
+    }
+}
+
+/// How many steps lesson `number` has: the `## ` sections of its notes.
+fn steps_of(number: u32) -> usize {
+    let prefix = format!("{number:02}-");
+    let lessons = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("lessons");
+    let folder = std::fs::read_dir(lessons)
+        .unwrap()
+        .filter_map(|entry| entry.ok())
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .find(|name| name.starts_with(&prefix))
+        .unwrap_or_else(|| panic!("no folder for lesson {number}"));
+    common::notes_headings(&folder).len()
+}
+
+/// Waits until the screen satisfies `ready`, and returns it.
+fn wait_for(tmux: &Tmux, what: &str, ready: impl Fn(&[String]) -> bool) -> Vec<String> {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let (screen, _) = tmux.screen();
+        if ready(&screen) {
+            return screen;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "waited in vain for {what}:\n{}",
+            screen.join("\n")
+        );
+        std::thread::sleep(Duration::from_millis(40));
+    }
+}
+
+/// The words of the screen in each language: the title of step `k`, the prompt that runs
+/// it, and the prompts after it.
+struct Words {
+    zh: bool,
+}
+
+impl Words {
+    fn title(&self, k: usize) -> String {
+        match self.zh {
+            false => format!("Step {k} of"),
+            true => format!("第 {k} 步（共"),
+        }
+    }
+    fn run(&self, k: usize) -> String {
+        match self.zh {
+            false => format!("Enter: run step {k}"),
+            true => format!("Enter：运行第 {k} 步"),
+        }
+    }
+    fn after(&self, k: usize, last: bool) -> String {
+        match (self.zh, last) {
+            (false, false) => format!("Enter: step {}", k + 1),
+            (false, true) => "Enter: finish".into(),
+            (true, false) => format!("Enter：第 {} 步", k + 1),
+            (true, true) => "Enter：结束".into(),
+        }
+    }
+}
+
+/// The terminal's modes as the shell has them again: lines, and echo.
+fn restored(tmux: &Tmux) -> bool {
+    let tty = tmux.run(&["display-message", "-p", "#{pane_tty}"]);
+    let tty = String::from_utf8_lossy(&tty.stdout).trim().to_string();
+    let modes = std::process::Command::new("stty")
+        .args(["-F", &tty, "-a"])
+        .output()
+        .unwrap();
+    let modes = String::from_utf8_lossy(&modes.stdout).into_owned();
+    let words: Vec<&str> = modes.split_whitespace().collect();
+    words.contains(&"icanon") && words.contains(&"echo")
+}
+
+/// Runs lesson `number` full screen at 80x24 and checks each step's page: its title, an
+/// Enter typed while it runs (right after the one that runs it) skips nothing, its end, the
+/// page before it (←) and back (→); at the end, the summary on the normal screen and the
+/// terminal as it was.
+fn every_page_of(number: u32, zh: bool) {
+    let lab = Lab::new();
+    let lang = if zh { "zh" } else { "en" };
+    let command = format!(
+        "{} run {number} --step --speed 20 --seed 4 --lang {lang}",
+        common::BIN
+    );
+    let name = format!("{number}-{lang}");
+    let Some(tmux) = Tmux::start(&lab, &name, &command, (80, 24)) else {
+        eprintln!("skipped: tmux is not installed, so no real terminal to check");
+        return;
+    };
+    let words = Words { zh };
+    let steps = steps_of(number);
+    let footer = |screen: &[String]| screen.get(23).cloned().unwrap_or_default();
+    for k in 1..=steps {
+        let label = format!("lesson {number} ({lang}) step {k}");
+        let screen = wait_for(&tmux, &format!("{label}: its run prompt"), |s| {
+            footer(s).contains(&words.run(k))
+        });
+        assert!(
+            screen[0].contains(&words.title(k)),
+            "{label}:\n{}",
+            screen.join("\n")
+        );
+        // Two Enters at once: the first runs the step, the second is typed while it runs.
+        tmux.run(&["send-keys", "Enter", "Enter"]);
+        let last = k == steps;
+        let screen = wait_for(&tmux, &format!("{label}: its end"), |s| {
+            footer(s).contains(&words.after(k, last))
+        });
+        assert!(
+            screen[0].contains(&words.title(k)),
+            "{label}: the Enter typed during the step moved on:\n{}",
+            screen.join("\n")
+        );
+        if k > 1 {
+            tmux.run(&["send-keys", "Left"]);
+            wait_for(&tmux, &format!("{label}: the page before"), |s| {
+                s[0].contains(&words.title(k - 1))
+            });
+            tmux.run(&["send-keys", "Right"]);
+            wait_for(&tmux, &format!("{label}: its page again"), |s| {
+                s[0].contains(&words.title(k)) && footer(s).contains(&words.after(k, last))
+            });
+        }
+        tmux.run(&["send-keys", "Enter"]);
+    }
+    wait_for(&tmux, &format!("lesson {number} ({lang}): its end"), |s| {
+        s.iter().any(|l| l.starts_with("EXITED"))
+    });
+    let shown = tmux.history(2000);
+    assert!(shown.contains("EXITED 0"), "{shown}");
+    let tree = if zh { "进程树" } else { "Process tree" };
+    assert!(
+        shown.contains(tree),
+        "the summary is on the normal screen:\n{shown}"
+    );
+    assert!(
+        restored(&tmux),
+        "lesson {number} ({lang}): the terminal is not restored"
+    );
+}
+
+#[test]
+fn at_80x24_every_page_of_every_lesson_stays_in_both_languages() {
+    let runs: Vec<(u32, bool)> = (1..=17).flat_map(|n| [(n, false), (n, true)]).collect();
+    let runs = std::sync::Arc::new(std::sync::Mutex::new(runs));
+    // Eight terminals at a time, each taking the next run when it is done: the runs mostly
+    // wait (for their steps, at --speed 20), so eight share two CPUs well.
+    let terminals: Vec<_> = (0..8)
+        .map(|_| {
+            let runs = runs.clone();
+            std::thread::spawn(move || {
+                loop {
+                    // Taken in a statement of its own, so that the lock is not held while
+                    // the run is checked.
+                    let next = runs.lock().unwrap().pop();
+                    let Some((number, zh)) = next else { break };
+                    every_page_of(number, zh);
+                }
+            })
+        })
+        .collect();
+    for terminal in terminals {
+        terminal.join().unwrap();
+    }
+}
+
+#[test]
+fn q_and_ctrl_c_give_the_terminal_back_with_the_summary() {
+    for (key, said) in [("q", "lesson stopped at step 1"), ("C-c", "interrupted")] {
+        let lab = Lab::new();
+        let command = format!("{} run 5 --step --speed 20 --seed 4", common::BIN);
+        let Some(tmux) = Tmux::start(&lab, &format!("stop-{key}"), &command, (80, 24)) else {
+            eprintln!("skipped: tmux is not installed, so no real terminal to check");
+            return;
+        };
+        wait_for(&tmux, "the first prompt", |s| {
+            s.get(23).is_some_and(|l| l.contains("Enter: run step 1"))
+        });
+        if key == "C-c" {
+            // Ctrl-C while step 1 runs.
+            tmux.run(&["send-keys", "Enter"]);
+        }
+        tmux.run(&["send-keys", key]);
+        wait_for(&tmux, "the end", |s| {
+            s.iter().any(|l| l.starts_with("EXITED"))
+        });
+        let shown = tmux.history(2000);
+        assert!(shown.contains(said), "{key}: {shown}");
+        assert!(shown.contains("Process tree"), "{key}: {shown}");
+        assert!(restored(&tmux), "{key}: the terminal is not restored");
+    }
+}
