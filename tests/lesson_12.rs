@@ -87,17 +87,29 @@ fn the_gil_keeps_one_cpu_busy_while_processes_and_free_threads_use_the_cores() {
     let _alone = one_at_a_time();
     let lab = Lab::new();
     let mut seen = Vec::new();
+    let mut not_judged = Vec::new();
     for _ in 0..ATTEMPTS {
         match one_run_of_the_gil_lesson(&lab) {
             Parallel::Shown => return,
-            Parallel::NotJudged(why) => {
-                eprintln!("{why}: speed-ups not judged");
-                return;
-            }
+            // A busy machine cannot show a speed-up: try again, it may be quieter.
+            Parallel::NotJudged(why) => not_judged.push(why),
             Parallel::NotShown(runs) => seen.push(runs),
         }
     }
-    panic!("in {ATTEMPTS} quiet runs, the workers never ran side by side: {seen:#?}");
+    if seen.is_empty() {
+        // Never judged: a skip, said where it shows (the test harness keeps a passing test's
+        // `eprintln!` to itself; a write to standard error goes through).
+        let line = format!(
+            "SKIPPED lesson_12 speed-ups, not judged in {ATTEMPTS} runs: {}\n",
+            not_judged.join("; ")
+        );
+        let _ = std::io::Write::write_all(&mut std::io::stderr(), line.as_bytes());
+        return;
+    }
+    panic!(
+        "in {} quiet runs, the workers never ran side by side: {seen:#?}",
+        seen.len()
+    );
 }
 
 enum Parallel {
