@@ -158,19 +158,6 @@ fn join_after_each_start_sells_once_but_runs_the_buyers_one_by_one() {
     assert!(ms >= 200.0, "{}", text(said));
 }
 
-#[test]
-fn ctrl_c_at_a_random_moment_leaves_nothing() {
-    // A run has about 1250 events at --speed 20 (never fewer than 1100).
-    for _ in 0..3 {
-        Lab::new().interrupt_at_a_random_moment(&["run", "5", "--json", "--speed", "20"], 1000);
-    }
-}
-
-#[test]
-fn q_at_every_prompt_leaves_nothing() {
-    Lab::new().quit_at_each_step("5", 4);
-}
-
 /// `--predict`, with two seeds in English and once in Chinese: each answer is the count of
 /// the buyers' own 购票成功 lines in that step, shown under its range in the run's language.
 #[test]

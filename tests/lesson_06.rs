@@ -244,19 +244,6 @@ fn long_messages_tear_on_a_bare_pipe_and_stay_whole_through_a_queue() {
     assert_eq!(text(queued), "queue: 10 of 10 messages whole");
 }
 
-#[test]
-fn ctrl_c_at_a_random_moment_leaves_nothing() {
-    // A run has about 440 events at --speed 20 (never fewer than 400).
-    for _ in 0..3 {
-        Lab::new().interrupt_at_a_random_moment(&["run", "6", "--json", "--speed", "20"], 380);
-    }
-}
-
-#[test]
-fn q_at_every_prompt_leaves_nothing() {
-    Lab::new().quit_at_each_step("6", 5);
-}
-
 /// Each question's answer is what the run's own events say, computed here from them.
 #[test]
 fn each_prediction_is_answered_from_the_runs_own_events() {

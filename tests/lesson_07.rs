@@ -171,19 +171,6 @@ fn small_messages_from_two_writers_stay_whole_and_large_ones_tear() {
     }
 }
 
-#[test]
-fn ctrl_c_at_a_random_moment_leaves_nothing() {
-    // A run has about 110 events (never fewer than 100); at --speed 2 the waits are longer.
-    for _ in 0..3 {
-        Lab::new().interrupt_at_a_random_moment(&["run", "7", "--json", "--speed", "2"], 95);
-    }
-}
-
-#[test]
-fn q_at_every_prompt_leaves_nothing() {
-    Lab::new().quit_at_each_step("7", 4);
-}
-
 /// Each question's answer is what the run's own events say, computed here from them.
 #[test]
 fn each_prediction_is_answered_from_the_runs_own_events() {

@@ -118,11 +118,6 @@ fn ctrl_c_while_the_manager_serves_leaves_nothing() {
     });
 }
 
-#[test]
-fn ctrl_c_at_a_random_moment_leaves_nothing() {
-    Lab::new().interrupt_at_a_random_moment(&["run", "8", "--json", "--speed", "20"], 100);
-}
-
 /// What the notes say of Python is checked against python3 where it is installed:
 /// `counter.value += 1` in ten processes loses updates (not in every run: up to 20 runs),
 /// `with counter.get_lock():` does not, and `get_lock()` is a recursive lock.

@@ -127,11 +127,6 @@ fn ctrl_c_while_processes_wait_leaves_nothing() {
     }
 }
 
-#[test]
-fn ctrl_c_at_a_random_moment_leaves_nothing() {
-    Lab::new().interrupt_at_a_random_moment(&["run", "9", "--json", "--speed", "20"], 100);
-}
-
 /// --predict: each answer is what this run's events say, with two seeds in English and once
 /// in Chinese.
 #[test]

@@ -136,11 +136,6 @@ fn ctrl_c_during_the_process_per_task_leaves_nothing() {
     });
 }
 
-#[test]
-fn ctrl_c_at_a_random_moment_leaves_nothing() {
-    Lab::new().interrupt_at_a_random_moment(&["run", "10", "--json", "--speed", "20"], 100);
-}
-
 /// The messages the lesson quotes are Python's own: checked against python3 where it is
 /// installed.
 #[test]

@@ -201,15 +201,6 @@ fn costs_daemons_introspection_and_mistakes() {
     }
 }
 
-#[test]
-fn q_at_any_prompt_and_ctrl_c_at_any_moment_leave_nothing() {
-    let lab = Lab::new();
-    lab.quit_at_every_prompt("11", 7);
-    for _ in 0..3 {
-        lab.interrupt_at_a_random_moment(&["run", "11", "--json", "--speed", "20"], 120);
-    }
-}
-
 /// The two Python facts the notes state, checked against the Python here (skipped without it).
 #[test]
 fn python_names_the_main_thread_and_lets_daemon_threads_die_at_exit() {

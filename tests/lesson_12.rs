@@ -198,16 +198,6 @@ fn io_bound_threads_overlap_under_the_gil_and_not_when_it_is_held() {
     assert!(released < held, "released {released} ms, held {held} ms");
 }
 
-#[test]
-fn q_at_any_prompt_and_ctrl_c_at_any_moment_leave_nothing() {
-    let _alone = one_at_a_time();
-    let lab = Lab::new();
-    lab.quit_at_every_prompt("12", 5);
-    for _ in 0..3 {
-        lab.interrupt_at_a_random_moment(&["run", "12", "--json", "--speed", "20"], 60);
-    }
-}
-
 /// The claim the notes make about CPython 3.11, checked against the Python here: two threads
 /// sharing a CPU-bound job never keep more than one CPU busy (skipped without python3).
 #[test]

@@ -312,15 +312,6 @@ fn rlock_re_enters_a_lock_blocks_itself_and_misuse_has_pythons_messages() {
     assert_eq!(other["thread"], "other");
 }
 
-#[test]
-fn q_at_any_prompt_and_ctrl_c_at_any_moment_leave_nothing() {
-    let lab = Lab::new();
-    lab.quit_at_every_prompt("13", 7);
-    for _ in 0..4 {
-        lab.interrupt_at_a_random_moment(&["run", "13", "--json", "--speed", "20"], 700);
-    }
-}
-
 /// What the notes and the lesson's lines say of Python, checked against the python3 here
 /// (skipped without one): the messages, the lost updates, where CPython 3.10-3.12 switch
 /// threads, the tutorial's deadlock with two Locks and with two RLocks, and its fix with one.

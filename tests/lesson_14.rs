@@ -375,18 +375,6 @@ with lost: print(lost.wait(timeout=0.05))
     assert_eq!(out, "2\nFalse\n");
 }
 
-#[test]
-fn q_at_any_prompt_leaves_nothing() {
-    Lab::new().quit_at_each_step("14", 6);
-}
-
-#[test]
-fn ctrl_c_at_random_moments_leaves_nothing() {
-    // Before the last step (the timers), which at speed 5 is never reached: the interrupt comes while threads
-    // run or wait.
-    Lab::new().interrupt_before_step("14", 6, 4);
-}
-
 /// `--predict`: each of the six answers is what the run's own events say, worked out here
 /// from the threads' lines, with two seeds and once in Chinese.
 #[test]

@@ -220,18 +220,6 @@ fn throughput_is_measured_for_each_queue_size() {
     events.find("note", |e| text(e).starts_with("Measured in this run, on "));
 }
 
-#[test]
-fn q_at_any_prompt_leaves_nothing() {
-    Lab::new().quit_at_each_step("15", 6);
-}
-
-#[test]
-fn ctrl_c_at_random_moments_leaves_nothing() {
-    // Before the last step, which at speed 5 is never reached: the interrupt comes while threads
-    // run or wait.
-    Lab::new().interrupt_before_step("15", 6, 4);
-}
-
 /// `--predict`: each of the six answers is what the run's own events say, worked out here
 /// from the threads' lines, with two seeds and once in Chinese.
 #[test]

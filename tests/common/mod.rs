@@ -181,39 +181,6 @@ impl Lab {
         }
     }
 
-    /// Runs a lesson in `--step` mode and answers `q` at its first prompt, then at its second
-    /// (after one Enter), and so on through all `steps`: each run must stop cleanly (status 0)
-    /// and leave nothing behind.
-    #[track_caller]
-    pub fn quit_at_every_prompt(&self, lesson: &str, steps: usize) {
-        for enters in 0..steps {
-            let input = format!("{}q\n", "\n".repeat(enters));
-            let finished = self.run(&["run", lesson, "--step", "--speed", "20"], &input);
-            assert!(
-                finished.status.success(),
-                "q at prompt {}: {:?}\n{}",
-                enters + 1,
-                finished.status,
-                finished.stderr
-            );
-            assert!(
-                finished.stdout.contains("Stopped at the prompt"),
-                "q at prompt {}:\n{}",
-                enters + 1,
-                finished.stdout
-            );
-        }
-    }
-
-    /// Sends Ctrl-C to a run of `args` at a random moment: after a random number of its
-    /// events (below `events_in_a_run`), printed on failure so the moment can be replayed.
-    /// The run must end as interrupted (status 130), or have finished already (the events
-    /// come in batches, so the signal can arrive after the end), and leave nothing behind.
-    #[track_caller]
-    pub fn interrupt_at_a_random_moment(&self, args: &[&str], events_in_a_run: usize) -> Finished {
-        self.interrupt_after_events(args, random_moment(events_in_a_run))
-    }
-
     /// Runs `args` (which include `--json --step`) and answers every prompt (a `wait` on
     /// `prompt`) with Enter after `pause`, as a teacher who talks at each prompt would. Ends
     /// standard input when the run ends.
@@ -661,25 +628,6 @@ pub fn random_moment(most: usize) -> usize {
 }
 
 impl Lab {
-    /// Ctrl-C `times` times into `proclab run LESSON --json --speed 5`, each at a random
-    /// moment before step `step` begins (counted in events of a full run at --speed 20, which
-    /// has the same events): threads are still running or waiting then, so each run must end
-    /// interrupted, leaving nothing behind.
-    #[track_caller]
-    pub fn interrupt_before_step(&self, lesson: &str, step: i64, times: usize) {
-        let full = self.lesson(lesson, &[]);
-        let before = full.position("step", |e| e["index"] == step);
-        for _ in 0..times {
-            let at = 1 + random_moment(before.saturating_sub(2));
-            eprintln!("lesson {lesson}: Ctrl-C after event {at}");
-            let seen = std::cell::Cell::new(0usize);
-            self.interrupted_when(&["run", lesson, "--json", "--speed", "5"], |_| {
-                seen.set(seen.get() + 1);
-                seen.get() >= at
-            });
-        }
-    }
-
     /// Runs `args` and sends Ctrl-C (SIGINT to the whole group) right after the `nth` event
     /// was printed, then checks that nothing is left. The run must end interrupted (130), or,
     /// if it finished before the moment came, normally.
