@@ -1522,3 +1522,65 @@ fn lesson_16() {
         ],
     );
 }
+
+#[test]
+fn lesson_17() {
+    check_lesson(
+        "17-coroutines",
+        &[
+            step(1, |run| {
+                // Nine parts from one thread of one process, the tasks' lines interleaved.
+                let lines = run.lines();
+                assert_eq!(lines.len(), 9, "{run}");
+                let place = |l: &str| l.split(" (").nth(1).unwrap().to_string();
+                assert!(lines.iter().all(|l| place(l) == place(lines[0])), "{run}");
+                let pid = run.after("alex: part 1 (pid ").split(',').next().unwrap();
+                assert!(
+                    place(lines[0]) == format!("pid {pid}, thread {pid})"),
+                    "{run}"
+                );
+                let firsts: Vec<&str> = lines[..3]
+                    .iter()
+                    .map(|l| l.split(':').next().unwrap())
+                    .collect();
+                assert!(
+                    firsts.contains(&"alex") && firsts.contains(&"wupeiqi"),
+                    "{run}"
+                );
+            }),
+            step(2, |run| {
+                for name in ["ALEX", "WUPEIQI", "YUANHAO"] {
+                    assert!(run.has(&format!("{name} LINE 1")), "{run}");
+                    assert!(run.has(&format!("{name} LINE 2")), "{run}");
+                }
+                assert_eq!(
+                    run.lines().last(),
+                    Some(&"threads in this process: 1"),
+                    "{run}"
+                );
+            }),
+            step(3, |run| {
+                let blocked = run.number_after("time.sleep(1): the longest gap between ticks ");
+                let awaited =
+                    run.number_after("await asyncio.sleep(1): the longest gap between ticks ");
+                assert!(blocked >= 1.0, "{run}");
+                assert!(awaited < 0.7, "{run}");
+            })
+            .at_speed("2"),
+            step(4, |run| {
+                for name in ["asyncio: ", "epoll loop: "] {
+                    assert!(run.number_after(name) > 0.0, "{run}");
+                    assert!(
+                        run.after(name)
+                            .ends_with(" round trips a second; the server has 1 thread(s)"),
+                        "{run}"
+                    );
+                }
+            }),
+            step(5, |run| {
+                // Wide margin: five thousand and more here, with the machine loaded.
+                assert!(run.number_after("asyncio echo server: ") >= 1000.0, "{run}");
+            }),
+        ],
+    );
+}
