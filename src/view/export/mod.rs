@@ -775,6 +775,66 @@ mod tests {
         }
     }
 
+    fn event(t: f64, kind: Kind) -> Event {
+        Event {
+            t,
+            pid: 10,
+            ppid: 1,
+            tid: None,
+            name: "main".into(),
+            thread: None,
+            task: None,
+            kind,
+        }
+    }
+
+    #[test]
+    fn the_axis_cuts_a_pause_to_a_gap_and_a_step_begins_after_its_prompt() {
+        let say = |t| event(t, Kind::Say { text: "x".into() });
+        let events = [
+            event(0.0, Kind::Start),
+            say(1.0),
+            // At 1 s the step's title, then its prompt waits 100 s.
+            event(
+                1.0,
+                Kind::Step {
+                    index: 1,
+                    title: "One".into(),
+                },
+            ),
+            event(
+                101.0,
+                Kind::Pause {
+                    seconds: 100.0,
+                    quit: false,
+                },
+            ),
+            say(102.0),
+        ];
+        let run = Run::of(&events);
+        let gap = 2.0 * GAP;
+        assert_eq!(run.axis.pauses(), 1);
+        assert!((run.axis.length - (2.0 + gap)).abs() < 1e-9);
+        assert_eq!(run.axis.at(0.5), 0.5);
+        assert!(
+            (run.axis.at(51.0) - (1.0 + gap / 2.0)).abs() < 1e-9,
+            "inside the gap"
+        );
+        assert!((run.axis.at(101.5) - (1.5 + gap)).abs() < 1e-9);
+        assert_eq!(
+            run.steps[0].from, 101.0,
+            "the step's work begins after its prompt"
+        );
+        // The ticks are real times, none inside the pause.
+        let (step, ticks) = run.axis.ticks(0.0, run.axis.length, 4000.0);
+        assert!((step - 0.1).abs() < 1e-12, "{step}");
+        assert!(
+            ticks.iter().all(|(t, _)| *t <= 1.0 || *t >= 101.0),
+            "{ticks:?}"
+        );
+        assert!(ticks.iter().any(|(t, _)| (*t - 101.5).abs() < 1e-9));
+    }
+
     #[test]
     fn time_labels_show_the_digits_their_spacing_needs() {
         assert_eq!(time_label(0.0, 0.05), "0");
