@@ -239,6 +239,39 @@ fn the_programs_exit_status_is_proclabs() {
 }
 
 #[test]
+fn a_child_not_yet_waited_for_is_a_zombie_until_its_parents_wait() {
+    if !ready(true) {
+        return;
+    }
+    let lab = Lab::new();
+    // The child leaves at once; the parent waits for it only 0.8 s later.
+    let program = "import os, time\n\
+                   child = os.fork()\n\
+                   if child == 0:\n    os._exit(7)\n\
+                   time.sleep(0.8)\n\
+                   os.waitpid(child, 0)\n";
+    let events = traced(&lab, &["python3", "-c", program]);
+    let (main, parent) = spawned(&events, "MainProcess");
+    assert_eq!(parent, "tracer");
+    let spawn = events.find("spawn", |e| e["name"] == "MainProcess");
+    let child_pid = spawn["child"].as_i64().unwrap();
+    assert_ne!(child_pid, main);
+    let ended = events.find("done", |e| e["pid"] == child_pid && e["code"] == 7)["t"]
+        .as_f64()
+        .unwrap();
+    let reaped = events.find("exit", |e| e["child"] == child_pid);
+    assert_eq!(reaped["pid"], main, "{}", events.dump());
+    assert_eq!(reaped["exitcode"], 7);
+    let zombie_for = reaped["t"].as_f64().unwrap() - ended;
+    // 0.8 s by the parent's sleep; a wide margin for a busy machine.
+    assert!(
+        zombie_for > 0.4,
+        "a zombie for only {zombie_for} s:\n{}",
+        events.dump()
+    );
+}
+
+#[test]
 fn an_orphan_is_re_parented_to_the_lab_and_reaped_by_it() {
     if !ready(false) {
         return;
