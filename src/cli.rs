@@ -766,10 +766,12 @@ fn trace(args: TraceArgs, theme: Theme, ascii: bool, background: Background) -> 
 
 fn run_lesson(args: RunArgs, theme: Theme, ascii: bool, background: Background) -> Result<Status> {
     let Some(lesson) = &args.lesson else {
-        return Err(Error::Usage(format!(
-            "run needs a lesson: its number or its slug, e.g. proclab run 1. The lessons:\n{}",
-            lesson_table(terminal_width()).trim_end()
-        )));
+        // The error in one line, then the list it points to, in lines that fit the screen.
+        eprintln!(
+            "proclab: run needs a lesson: its number or its slug, e.g. proclab run 1. The lessons:"
+        );
+        eprintln!("{}", lesson_table(terminal_width()).trim_end());
+        return Ok(Status::Usage);
     };
     let lesson = lessons::find(lesson)?;
     if args.json && args.record.is_some() {

@@ -516,6 +516,16 @@ fn errors_a_student_meets_say_what_to_do() {
         no_lesson.stderr
     );
     assert!(no_lesson.stderr.contains("spawn-function"), "the list");
+    // The list in lines that fit the screen (100 columns off a terminal), not one long line.
+    assert!(
+        no_lesson.stderr.lines().count() > 17
+            && no_lesson
+                .stderr
+                .lines()
+                .all(|line| line.chars().count() <= 100),
+        "{}",
+        no_lesson.stderr
+    );
 
     let seed = lab.run(&["run", "1", "--seed", "-3"], "");
     assert_eq!(seed.status.code(), Some(2));

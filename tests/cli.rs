@@ -120,6 +120,13 @@ fn step_mode_runs_through_on_enters_and_q_stops_cleanly() {
     assert!(stopped.stdout.contains("Step 2 of 4"));
     assert!(!stopped.stdout.contains("of wall time:"), "step 2 ran");
     assert!(stopped.stdout.contains("Stopped at the prompt"));
+    // The summary says where it stopped, not that the lesson finished.
+    assert!(
+        stopped.stdout.contains("lesson stopped at step 2 of 4"),
+        "{}",
+        stopped.stdout
+    );
+    assert!(!stopped.stdout.contains("lesson finished"));
 }
 
 #[test]

@@ -231,6 +231,8 @@ pub struct HumanView {
     prompt_shown: Option<String>,
     /// `--predict`: the prompt on screen waits for a prediction, not for Enter.
     predicting: bool,
+    /// The step at whose prompt the student answered `q`.
+    quit_at: Option<u32>,
 }
 
 impl HumanView {
@@ -246,6 +248,7 @@ impl HumanView {
             held: Vec::new(),
             prompt_shown: None,
             predicting: false,
+            quit_at: None,
         }
     }
 
@@ -346,8 +349,11 @@ impl HumanView {
             Some(prompt) if !pacing => {
                 self.clear_prompt_line()?;
                 self.present_event(event)?;
-                // On a terminal the prompt is drawn again under the new line.
-                if self.looks.screen.height.is_some() {
+                // On a terminal the prompt is drawn again under the new line; but not under
+                // the lab's own lines at a prompt, which say the run is ending (stopped by a
+                // signal): that prompt waits for nothing any more.
+                let ending = event.name == "proclab" || matches!(event.kind, Kind::End { .. });
+                if self.looks.screen.height.is_some() && !ending {
                     write!(self.out, "{}", prompt.reversed())?;
                     self.prompt_shown = Some(prompt);
                 }
@@ -471,12 +477,19 @@ impl HumanView {
             Kind::End { wall, outcome } => {
                 // A lesson's stream opens with a `lesson` event; a tool's (`serve`) does not.
                 let outcome = outcome_word(outcome);
-                let ended = match self.saw_lesson {
-                    true => text!(
+                let steps = self.steps_in_lesson;
+                let ended = match (self.saw_lesson, self.quit_at) {
+                    (true, Some(step)) => text!(
+                        en: "lesson stopped at step {step} of {steps} after {wall:.2} s of wall \
+                             time",
+                        zh: "课程停在第 {step} 步（共 {steps} 步），共用 {wall:.2} s 墙钟时间\
+                             （wall time）",
+                    ),
+                    (true, None) => text!(
                         en: "lesson {outcome} after {wall:.2} s of wall time",
                         zh: "课程{outcome}，共用 {wall:.2} s 墙钟时间（wall time）",
                     ),
-                    false => text!(
+                    (false, _) => text!(
                         en: "run {outcome} after {wall:.2} s of wall time",
                         zh: "运行{outcome}，共用 {wall:.2} s 墙钟时间（wall time）",
                     ),
@@ -594,6 +607,9 @@ impl HumanView {
     /// A prompt was answered.
     fn after_prompt(&mut self, quit: bool) -> io::Result<()> {
         self.prompt_shown = None;
+        if quit {
+            self.quit_at = Some(self.step.index);
+        }
         // On a terminal, the student's answer is echoed, which ends the prompt's line; a
         // recording must hold that echo too, or the next line would be drawn over the prompt.
         let echo = match (self.looks.screen.end_prompt_lines, quit) {
