@@ -17,8 +17,13 @@
 #   5. `proclab list`, and lessons 1-4, 16, 17 at --speed 20.
 # Prints every figure with its ratio to C. Everything it starts is stopped on exit.
 # About 2 minutes on a 2-CPU machine, and 4 more for the I/O models. Sizes: REPS (5), PY_REPS (3), CONNS (1000),
-# RR_CLIENTS (8), RR_K (20000), RR_SIZE (16), HOLD (500), BIG_HOLD (2000).
+# RR_CLIENTS (8), RR_K (20000), RR_SIZE (16), HOLD (500), BIG_HOLD (2000), HOLD_FOR (3 s),
+# SPAWN_N (2000); PY=0 leaves the Python server out, MODELS=0 part 4, LESSONS=0 part 5.
+# PROCLAB=path measures that binary instead of building the release one (the test suite's
+# smoke run does, with tiny sizes: tests/bench_load.rs).
 set -euo pipefail
+# Whatever step fails says which, and why, before the script ends.
+trap 'say "compare.sh: failed at line $LINENO (status $?): $BASH_COMMAND"' ERR
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PEERS=${PEERS:-$ROOT/../shared/peers}
@@ -30,6 +35,8 @@ RR_K=${RR_K:-20000}
 RR_SIZE=${RR_SIZE:-16}
 HOLD=${HOLD:-500}
 BIG_HOLD=${BIG_HOLD:-2000}
+HOLD_FOR=${HOLD_FOR:-3}
+SPAWN_N=${SPAWN_N:-2000}
 LIFETIME=300 # the peer servers end themselves after this many seconds at the latest
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/proclab-compare.XXXXXX")
@@ -55,9 +62,11 @@ median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "nan"; else if
 minmax() { sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%s-%s", lo, hi }'; }
 
 # ---------------------------------------------------------------- build ----
-say "building proclab (release) ..."
-(cd "$ROOT" && cargo build --release --quiet)
-PROCLAB=$ROOT/target/release/proclab
+if [ -z "${PROCLAB:-}" ]; then
+    say "building proclab (release) ..."
+    (cd "$ROOT" && cargo build --release --quiet)
+    PROCLAB=$ROOT/target/release/proclab
+fi
 
 HAVE_PEERS=0
 if [ -f "$PEERS/server_c.c" ] && command -v gcc >/dev/null; then
@@ -68,7 +77,7 @@ else
     say "no peers folder at $PEERS (or no gcc): measuring proclab only, no ratios to C"
 fi
 HAVE_PY=0
-if [ "$HAVE_PEERS" = 1 ] && [ -f "$PEERS/server_py.py" ] && command -v python3 >/dev/null; then
+if [ "${PY:-1}" = 1 ] && [ "$HAVE_PEERS" = 1 ] && [ -f "$PEERS/server_py.py" ] && command -v python3 >/dev/null; then
     HAVE_PY=1
 fi
 
@@ -94,7 +103,7 @@ header() {
 
 # ---------------------------------------------------------------- spawn ----
 say "spawn: proclab bench spawn, spawn_c ..."
-"$PROCLAB" bench spawn --n 2000 --reps "$REPS" >"$WORK/bench.txt" 2>/dev/null
+"$PROCLAB" bench spawn --n "$SPAWN_N" --reps "$REPS" >"$WORK/bench.txt" 2>/dev/null
 LAB=$(awk '/^lab Process:/ { print $6 }' "$WORK/bench.txt")
 BARE=$(awk '/^bare fork/ { print $7 }' "$WORK/bench.txt")
 THREAD=$(awk '/^thread:/ { print $5 }' "$WORK/bench.txt")
@@ -102,8 +111,8 @@ LAB_FAULTS=$(awk '/^lab Process:/ { print $NF }' "$WORK/bench.txt")
 BARE_FAULTS=$(awk '/^bare fork/ { print $NF }' "$WORK/bench.txt")
 C_FORK="" C_THREAD=""
 if [ "$HAVE_PEERS" = 1 ]; then
-    C_FORK=$("$WORK/spawn_c" fork 2000 "$REPS" | awk '{ print $3 }' | median)
-    C_THREAD=$("$WORK/spawn_c" thread 20000 "$REPS" | awk '{ print $3 }' | median)
+    C_FORK=$("$WORK/spawn_c" fork "$SPAWN_N" "$REPS" | awk '{ print $3 }' | median)
+    C_THREAD=$("$WORK/spawn_c" thread $((SPAWN_N * 10)) "$REPS" | awk '{ print $3 }' | median)
 fi
 header "spawn, µs per operation"
 row "C fork + _exit + waitpid (spawn_c)" "µs" "${C_FORK:-nan}" "$C_FORK" lower
@@ -159,11 +168,18 @@ nfds() { ls "/proc/$1/fd" 2>/dev/null | wc -l || true; }
 
 zombies_of() { ps --ppid "$1" -o stat= 2>/dev/null | grep -c '^Z' || true; }
 
-# The process that accepts: for proclab serve, the supervisor's child "server"; else the server.
+# The process that accepts: for proclab serve, the supervisor's child named "server" (found
+# by its name: the supervisor has other children, such as its guard, and their order is no
+# promise); else the server itself.
 acceptor_of() {
-    local kind=$1 pid=$2
+    local kind=$1 pid=$2 server
     if [ "$kind" = proclab ]; then
-        ps --ppid "$pid" -o pid= | head -1 | tr -d ' '
+        server=$(ps --ppid "$pid" -o pid=,comm= | awk '$2 == "server" { print $1; exit }')
+        if [ -z "$server" ]; then
+            say "compare.sh: proclab serve (pid $pid) has no child named server: $(ps --ppid "$pid" -o pid=,comm= | tr '\n' ' ')"
+            return 1
+        fi
+        echo "$server"
     else
         echo "$pid"
     fi
@@ -223,7 +239,7 @@ measure() {
         # Emptied first: the loop below must not find the last run's "holding" line in it
         # before this run's load has even opened the file.
         : >"$WORK/h.txt"
-        load --port "$port" --hold "$HOLD" --hold-for 3 --time-limit 60 >"$WORK/h.txt" &
+        load --port "$port" --hold "$HOLD" --hold-for "$HOLD_FOR" --time-limit 60 >"$WORK/h.txt" &
         local lpid=$!
         for _ in $(seq 600); do
             grep -q "^  holding" "$WORK/h.txt" 2>/dev/null && break
@@ -375,7 +391,7 @@ if [ "${MODELS:-1}" = 1 ]; then
         done
         if [ "$hold" -gt 0 ]; then
             : >"$WORK/h.txt" # not the last run's "holding" line (see measure)
-            load --port "$port" --hold "$hold" --hold-for 3 --time-limit 120 >"$WORK/h.txt" 2>&1 &
+            load --port "$port" --hold "$hold" --hold-for "$HOLD_FOR" --time-limit 120 >"$WORK/h.txt" 2>&1 &
             local lpid=$! pids
             for _ in $(seq 2400); do
                 grep -q "^  holding" "$WORK/h.txt" 2>/dev/null && break
@@ -440,6 +456,7 @@ if [ "${MODELS:-1}" = 1 ]; then
 fi
 
 # ------------------------------------------------------- list, lessons ----
+[ "${LESSONS:-1}" = 1 ] || exit 0
 say "proclab list, lessons 1-4, 16, 17 ..."
 for _ in $(seq 20); do
     s=$(date +%s%N)

@@ -257,3 +257,70 @@ fn a_silent_server_is_stopped_by_the_time_limit() {
     assert_eq!(lines.len(), 1, "{}", finished.stderr);
     assert!(lines[0].contains("time limit"), "{}", lines[0]);
 }
+
+/// `bench/compare.sh` runs to its end (a smoke run with tiny sizes, about 10 s, without the
+/// Python server, the I/O models and the lessons): every server it starts is found and
+/// measured. (It once stopped after its first server with no word, taking the supervisor's
+/// first child, the guard, for the server.) With the peers' folder next to the repository
+/// (`../shared/peers`, or `PEERS`) and gcc, the C programs are measured too; without them
+/// the script measures proclab alone, and the test says the C part was skipped.
+#[test]
+fn compare_sh_runs_to_its_end_with_tiny_sizes() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let peers = std::env::var_os("PEERS")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| root.join("../shared/peers"));
+    let has_gcc = std::process::Command::new("gcc")
+        .arg("--version")
+        .output()
+        .is_ok_and(|out| out.status.success());
+    let has_peers = peers.join("server_c.c").is_file();
+    if has_peers && !has_gcc && std::env::var_os("PROCLAB_CI").is_some() {
+        panic!("gcc is missing: bench/compare.sh cannot build the C programs");
+    }
+    let with_c = has_peers && has_gcc;
+    if !with_c {
+        eprintln!(
+            "skipped: the C part of bench/compare.sh ({})",
+            if has_peers {
+                "no gcc".to_string()
+            } else {
+                format!("no peers' folder at {}", peers.display())
+            }
+        );
+    }
+    let lab = Lab::new();
+    let mut command = std::process::Command::new("bash");
+    command
+        .arg(root.join("bench/compare.sh"))
+        .env("PROCLAB", common::BIN)
+        .env("PEERS", &peers)
+        .env("TMPDIR", &lab.tmp)
+        .env("PROCLAB_TEST_TAG", &lab.tag)
+        .envs([
+            ("REPS", "1"),
+            ("PY", "0"),
+            ("MODELS", "0"),
+            ("LESSONS", "0"),
+            ("CONNS", "20"),
+            ("RR_CLIENTS", "2"),
+            ("RR_K", "50"),
+            ("HOLD", "20"),
+            ("BIG_HOLD", "50"),
+            ("HOLD_FOR", "0.2"),
+            ("SPAWN_N", "50"),
+        ]);
+    let out = common::output_within(&mut command, std::time::Duration::from_secs(90));
+    let mut rows = vec![
+        "proclab Process start + join",
+        "proclab serve (annotated) [",
+        "proclab serve (annotated): zombies 0.5 s after all left",
+        "proclab serve, 50 connections held at once: held 50, errors 0",
+    ];
+    if with_c {
+        rows.extend(["C fork + _exit + waitpid (spawn_c)", "C server_c ["]);
+    }
+    for row in rows {
+        assert!(out.contains(row), "no {row:?} in:\n{out}");
+    }
+}
