@@ -83,6 +83,10 @@ pub enum Command {
         /// Only this step (from 1).
         #[arg(long, value_name = "K")]
         step: Option<usize>,
+        /// Run each step's Python under `proclab trace`, one step after the other, each after
+        /// its title and notes (from the project's folder, which holds the programs).
+        #[arg(long)]
+        run: bool,
     },
     /// Measure what processes and threads cost on this machine, and what the lab adds.
     #[command(subcommand)]
@@ -575,9 +579,12 @@ fn run(cli: Cli) -> Result<Status> {
             let lesson = lessons::find(&lesson)?;
             print_quietly(&text(rendered_notes(lesson.notes.get())))
         }
-        Command::Code { lesson, step } => {
+        Command::Code { lesson, step, run } => {
             let lesson = lessons::find(&lesson)?;
-            print_quietly(&code::render(lesson, step)?)
+            match run {
+                true => run_code(lesson, step, theme, ascii, background),
+                false => print_quietly(&code::render(lesson, step)?),
+            }
         }
         Command::Run(args) => run_lesson(args, theme, ascii, background),
         Command::Export(args) => export_events(&args, background, lang_given),
@@ -702,6 +709,34 @@ fn serve(args: ServeArgs, theme: Theme, ascii: bool) -> Result<Status> {
         speed: 1.0,
     };
     finish_view(supervisor::run(options, view)?, None)
+}
+
+/// `proclab code N --run`: each step's Python traced, one step after the other, after the
+/// step's title and notes. A step whose program fails ends it with that program's status.
+fn run_code(
+    lesson: &lessons::Lesson,
+    only: Option<usize>,
+    theme: Theme,
+    ascii: bool,
+    background: Background,
+) -> Result<Status> {
+    for (intro, program) in code::to_run(lesson, only)? {
+        print_quietly(&intro)?;
+        io::stdout().flush()?;
+        let traced = TraceArgs {
+            json: false,
+            record: None,
+            no_fold: false,
+            export: None,
+            program: vec!["python3".to_string(), program.display().to_string()],
+        };
+        let status = trace(traced, theme.clone(), ascii, background)?;
+        if status != Status::Success && status != Status::Exited(0) {
+            return Ok(status);
+        }
+        println!();
+    }
+    Ok(Status::Success)
 }
 
 /// `proclab trace`: checks the program and that tracing is allowed here (bad input, status 2,

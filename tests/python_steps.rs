@@ -1584,3 +1584,45 @@ fn lesson_17() {
         ],
     );
 }
+
+/// `proclab code N --run --step K`: the step's title and notes, then its Python traced.
+#[test]
+fn code_run_traces_each_steps_python_after_its_notes() {
+    if !python3_here() {
+        return;
+    }
+    let lab = common::Lab::new();
+    let allowed = lab.run(&["trace", "true"], "");
+    if !allowed.status.success() {
+        assert!(
+            std::env::var_os("PROCLAB_CI").is_none(),
+            "tracing is not allowed here, and CI needs it: {}",
+            allowed.stderr
+        );
+        eprintln!(
+            "skipped: proclab trace cannot trace here: {}",
+            allowed.stderr.trim()
+        );
+        return;
+    }
+    let run = lab.run(&["code", "1", "--run", "--step", "4", "--no-color"], "");
+    assert!(run.status.success(), "{}", run.stderr);
+    let out = &run.stdout;
+    let heading = out.find("Step 4 of 4: join(timeout) gives up").expect(out);
+    let traced = out
+        .find("--- traced: python3 lessons/01-spawn-function/code/step4.py")
+        .expect(out);
+    // The Python's own lines, as the traced program's.
+    let said = out
+        .find("after join(0.5): is_alive() True, exitcode None")
+        .expect(out);
+    assert!(heading < traced && traced < said, "{out}");
+    assert!(
+        out.contains("after join(): is_alive() False, exitcode 0"),
+        "{out}"
+    );
+    assert!(!out.contains("Step 3 of 4"), "{out}");
+    let wrong = lab.run(&["code", "1", "--run", "--step", "9"], "");
+    assert_eq!(wrong.status.code(), Some(2));
+    assert_eq!(wrong.stderr, "proclab: lesson 1 has steps 1 to 4, not 9\n");
+}

@@ -101,6 +101,67 @@ pub fn render(lesson: &Lesson, only: Option<usize>) -> Result<String> {
     Ok(out)
 }
 
+/// What `proclab code N --run` runs, step by step: for each step (or only `only`, from 1), its
+/// title and notes, and the path of its Python program. The programs are run from the
+/// lesson's folder (they may import each other and start processes that import them), looked
+/// up from the current directory and then in the project's own: bad input (status 2) when
+/// neither has them, before anything runs.
+pub fn to_run(lesson: &Lesson, only: Option<usize>) -> Result<Vec<(String, std::path::PathBuf)>> {
+    let steps = of(lesson).ok_or_else(|| {
+        Error::Usage(format!(
+            "lesson {} has no code beside its steps yet",
+            lesson.number()
+        ))
+    })?;
+    if let Some(step) = only
+        && !(1..=steps.len()).contains(&step)
+    {
+        return Err(Error::Usage(format!(
+            "lesson {} has steps 1 to {}, not {step}",
+            lesson.number(),
+            steps.len()
+        )));
+    }
+    let notes = Notes::parse(lesson.notes.get());
+    let count = steps.len();
+    let mut runs = Vec::new();
+    for (i, section) in notes.sections.iter().enumerate().take(count) {
+        let step = i + 1;
+        if only.is_some_and(|only| only != step) {
+            continue;
+        }
+        let relative = path(lesson, step, "py");
+        let program = [
+            std::path::PathBuf::from(&relative),
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(&relative),
+        ]
+        .into_iter()
+        .find(|path| path.is_file())
+        .ok_or_else(|| {
+            Error::Usage(format!(
+                "--run runs the programs from the project's folder, and {relative} is not \
+                 there: run it from the folder that holds lessons/"
+            ))
+        })?;
+        let title = &section.title;
+        let heading = text!(
+            en: "Step {step} of {count}: {title}",
+            zh: "第 {step} 步（共 {count} 步）：{title}",
+        );
+        let intro = format!(
+            "{heading}\n{}\n\n{}\n\n{}\n\n",
+            "=".repeat(display_width(&heading)),
+            section.body.trim_end(),
+            text!(
+                en: "--- traced: python3 {relative}",
+                zh: "--- 跟踪运行：python3 {relative}",
+            )
+        );
+        runs.push((intro, program));
+    }
+    Ok(runs)
+}
+
 /// `run --code`: the notes a run shows before each step, with the step's two programs added
 /// (after the notes' own text with `--notes`, alone without it).
 pub fn beside_notes(lesson: &Lesson, notes: Notes, with_notes: bool) -> Notes {
