@@ -147,7 +147,7 @@ pub fn render_lines(markdown: &str, width: usize, indent: &str, ink: Ink) -> Vec
     let width = width.saturating_sub(display_width(indent)).clamp(30, 100);
     let blank = indent.trim_end().to_string();
     let mut out: Vec<String> = Vec::new();
-    let mut spans = Spans::new(ink);
+    let mut spans = Spans::new(ink, is_chinese(markdown));
     // The marker of each list item being read ("- ", "3. "), and the next number of each
     // ordered list we are in.
     let mut item_marker: Option<String> = None;
@@ -256,7 +256,7 @@ pub fn render_lines(markdown: &str, width: usize, indent: &str, ink: Ink) -> Vec
 pub fn inline_lines(text: &str, width: usize, ink: Ink) -> Vec<String> {
     let mut lines = Vec::new();
     for paragraph in text.lines() {
-        let mut spans = Spans::new(ink);
+        let mut spans = Spans::new(ink, is_chinese(paragraph));
         for event in Parser::new(paragraph) {
             match event {
                 Md::Start(Tag::Item) => spans.push_plain("- "),
@@ -285,7 +285,7 @@ pub fn inline_lines(text: &str, width: usize, ink: Ink) -> Vec<String> {
 pub fn plain_lines(text: &str, width: usize) -> Vec<String> {
     let mut lines = Vec::new();
     for paragraph in text.lines() {
-        let mut spans = Spans::new(Ink::default());
+        let mut spans = Spans::new(Ink::default(), is_chinese(paragraph));
         spans.push_plain(paragraph);
         lines.extend(spans.take_words_wrapped(width));
     }
@@ -293,6 +293,21 @@ pub fn plain_lines(text: &str, width: usize) -> Vec<String> {
         lines.push(String::new());
     }
     lines
+}
+
+/// The longest English term in brackets that Chinese prose keeps on one line.
+const GLOSS_AT_MOST: usize = 30;
+
+/// Whether `text` is Chinese prose (more Chinese characters than English words), where a line
+/// may break between characters, rather than English prose with a Chinese term in it
+/// (`a zombie (僵尸进程)`), where the term is one word that no line break cuts in two.
+fn is_chinese(text: &str) -> bool {
+    let characters = text.chars().filter(|&c| i18n::is_cjk(c)).count();
+    let english_words = text
+        .split(|c: char| !c.is_ascii_alphabetic())
+        .filter(|word| !word.is_empty())
+        .count();
+    characters > english_words
 }
 
 /// Whether a line may break between `before` and `after` where no space separates them: next
@@ -320,13 +335,20 @@ struct Spans {
     /// The word being built, and whether it has any text yet.
     word: String,
     word_started: bool,
+    /// Chinese prose: a line may break between its characters, and an English term in
+    /// brackets (`(race condition)`) stays on one line. In English prose neither: a Chinese
+    /// term is one word.
+    chinese: bool,
+    /// In Chinese prose, the characters so far of an English term in brackets that began a
+    /// word, `(race condition)`: a space in it does not break a line (up to a line's worth).
+    in_gloss: Option<usize>,
     strong: u32,
     emphasis: u32,
     in_code_block: bool,
 }
 
 impl Spans {
-    fn new(ink: Ink) -> Spans {
+    fn new(ink: Ink, chinese: bool) -> Spans {
         Spans {
             ink,
             words: Vec::new(),
@@ -334,6 +356,8 @@ impl Spans {
             after_soft_break: false,
             word: String::new(),
             word_started: false,
+            chinese,
+            in_gloss: None,
             strong: 0,
             emphasis: 0,
             in_code_block: false,
@@ -385,6 +409,22 @@ impl Spans {
     fn push_text(&mut self, text: &str, code: bool) {
         let mut piece = String::new();
         for c in text.chars() {
+            if self.chinese && !code {
+                self.in_gloss = match (c, self.in_gloss) {
+                    ('(', _) if piece.is_empty() && !self.word_started => Some(0),
+                    (')', _) => None,
+                    (c, _) if i18n::is_cjk(c) => None,
+                    (_, Some(length)) if length < GLOSS_AT_MOST => Some(length + 1),
+                    _ => None,
+                };
+            }
+            // Inside an English term in brackets in Chinese prose, a space is part of the
+            // word: `(race condition)` is never cut after `(race`.
+            if c == ' ' && self.in_gloss.is_some() && !code {
+                piece.push(c);
+                self.last_char = Some(c);
+                continue;
+            }
             if c.is_whitespace() && !code {
                 self.add_piece(&piece, code);
                 piece.clear();
@@ -404,6 +444,7 @@ impl Spans {
                 }
             }
             if !code
+                && self.chinese
                 && self
                     .last_char
                     .is_some_and(|before| may_break_between(before, c))
@@ -546,6 +587,28 @@ mod tests {
             ["a", "b c", "d"]
         );
         assert_eq!(plain_lines("主进程 主进程", 8), ["主进程", "主进程"]);
+    }
+
+    #[test]
+    fn an_english_term_in_chinese_and_a_chinese_term_in_english_stay_whole() {
+        // Chinese prose: `(race condition)` is never cut after `(race`, at any width.
+        let chinese = "这就是共享文件上的竞争条件 (race condition)，最后一次写入覆盖了前面的。";
+        for width in 12..40 {
+            let lines = plain(inline_lines(chinese, width, Ink::default()));
+            assert!(
+                lines.iter().all(|l| !l.trim_end().ends_with("(race")),
+                "{width}: {lines:?}"
+            );
+        }
+        // English prose: 僵尸进程 is one word, never `僵尸进` / `程`.
+        let english = "Until it is reaped the child is a zombie (僵尸进程): its exit status waits for its parent.";
+        for width in 20..60 {
+            let lines = plain(inline_lines(english, width, Ink::default()));
+            assert!(
+                lines.iter().any(|l| l.contains("僵尸进程")),
+                "{width}: {lines:?}"
+            );
+        }
     }
 
     #[test]
