@@ -211,14 +211,14 @@ pub struct Guarded {
 }
 
 impl Guarded {
-    /// `serve`'s guards from the models' options (the defaults where they have none).
-    pub fn of(options: &crate::tools::models::Options) -> Guarded {
+    /// `serve`'s guards: these timeouts, or the defaults where none is given.
+    pub fn or_defaults(idle_timeout: Option<Duration>, write_timeout: Option<Duration>) -> Guarded {
         let or_default = |timeout: Option<Duration>, seconds| {
             timeout.unwrap_or(Duration::from_secs_f64(seconds))
         };
         Guarded {
-            idle_timeout: or_default(options.idle_timeout, DEFAULT_IDLE_TIMEOUT_S),
-            write_timeout: or_default(options.write_timeout, DEFAULT_WRITE_TIMEOUT_S),
+            idle_timeout: or_default(idle_timeout, DEFAULT_IDLE_TIMEOUT_S),
+            write_timeout: or_default(write_timeout, DEFAULT_WRITE_TIMEOUT_S),
         }
     }
 }

@@ -145,7 +145,11 @@ pub struct Served {
 pub fn serve(model: Model, listener: TcpListener, mut options: Options) -> Result<()> {
     match model {
         // Lesson 4's server, with serve's guards; it says how it listens itself.
-        Model::Fork => echo::serve(listener, options.max_clients, echo::Guarded::of(&options)),
+        Model::Fork => echo::serve(
+            listener,
+            options.max_clients,
+            echo::Guarded::or_defaults(options.idle_timeout, options.write_timeout),
+        ),
         Model::Thread => {
             say_listening(model, &listener, &mut options)?;
             thread::serve(&listener, &options).map(|_| ())
