@@ -27,7 +27,7 @@ use crate::view::export::{self, Background};
 use crate::view::notes::{self, Notes};
 use crate::view::output::Output;
 use crate::view::record::{Header, ROWS_OFF_A_TERMINAL, Recorder};
-use crate::view::render::{self, HumanView, JsonView, View};
+use crate::view::render::{HumanView, JsonView, View};
 use crate::view::screen::{self, ScreenView};
 use crate::view::terminal::{Screen, terminal_width};
 use crate::view::theme::{self, Looks, Theme, ThemeName};
@@ -971,7 +971,7 @@ fn full_screen(
         ascii,
         fold: !args.no_fold,
     };
-    let mut out = render::Out::new(ascii);
+    let mut out = crate::view::out::Out::new(ascii);
     let mut recording = None;
     if let Some(path) = &args.record {
         let recorder = start_recording(path, &looks, lesson)?;

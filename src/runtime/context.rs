@@ -144,11 +144,20 @@ pub fn scaled(duration: Duration) -> Duration {
 
 /// Sleeps for `duration` scaled by `--speed`, and says so (`sleep`), so that the timeline
 /// draws the sleep as waiting, as `/proc/<pid>/stat` shows it (`S`), not as running.
+///
+/// Only an actor that has a lane says so: the process's main thread, or a thread the lab
+/// started and named (`set_thread_name`). A helper thread the lab never announced (a lesson's
+/// `std::thread::scope` workers) would otherwise appear in the tree as a nameless thread that
+/// never started or ended.
 pub fn sleep(duration: Duration) {
     let scaled = scaled(duration);
-    emit(Kind::Sleep {
-        seconds: scaled.as_secs_f64(),
-    });
+    let on_a_lane =
+        raw::gettid() == raw::getpid() || THREAD_NAME.with(|own| own.borrow().is_some());
+    if on_a_lane {
+        emit(Kind::Sleep {
+            seconds: scaled.as_secs_f64(),
+        });
+    }
     std::thread::sleep(scaled);
 }
 

@@ -1,7 +1,9 @@
 //! How a run is shown: to a person (aligned lines, a tree and a timeline) or to a program
 //! (JSON lines). Only the supervisor renders; lessons emit events.
 //!
-//! - `render`: the views the supervisor hands events to: the line view and the JSON view.
+//! - `render`: the views the supervisor hands events to: the line view and the JSON view;
+//!   `screen`: the full-screen view of `run --step` on a terminal; `out`: standard output as
+//!   both write it (`--ascii`, `--record`).
 //! - `step`: a `--step` step's page: its heading, its notes cut into pages, its prompt.
 //! - `tree`, `timeline`: the process tree and the timeline, built as drawn lines from the
 //!   one model of the run (`lives`), which every view inks in its own way.
@@ -14,6 +16,7 @@ pub mod code;
 pub mod export;
 pub mod lives;
 pub mod notes;
+pub mod out;
 pub mod output;
 pub mod record;
 pub mod render;

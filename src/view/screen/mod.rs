@@ -29,7 +29,7 @@ use ratatui::backend::CrosstermBackend;
 use crate::runtime::event::Event;
 use crate::text;
 use crate::view::lives::Lives;
-use crate::view::render::Out;
+use crate::view::out::Out;
 use crate::view::terminal;
 use crate::view::theme::{Drawn, Looks};
 use crate::view::{timeline, tree};
