@@ -1,7 +1,7 @@
 # Lesson 4, step 2: an iterative server, no fork: it talks to one client
 # at a time, and the others wait. Not in the tutorial as code.
 from socket import *
-from multiprocessing import Process, Event
+from multiprocessing import Process, Barrier
 import sys
 import time
 
@@ -45,12 +45,13 @@ if __name__ == '__main__':
     srv = Process(target=server, args=(s,))
     srv.start()
     s.close()
-    go = Event()
+    # the three and main; a client that died breaks it after 30 s
+    go = Barrier(4, timeout=30)
     clients = [Process(target=client, args=(name, go))
                for name in ['alex', 'wupeiqi', 'yuanhao']]
     for c in clients:
         c.start()
-    go.set()
+    go.wait()
     for c in clients:
         c.join()
     srv.terminate()
