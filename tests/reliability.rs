@@ -914,3 +914,40 @@ fn a_stop_signal_ends_a_repeat_whose_output_nobody_reads() {
         }
     });
 }
+
+/// A lesson's patience is scaled as its sleeps are (`--speed`). At `--speed 0.05` lesson 7's
+/// reader waits 1 s scaled, 20 s, before it gives up; a main process that waits for that
+/// with an unscaled 10 s failed at 10 s ("gave up waiting until c2 has given up waiting").
+/// Running 11 s and then stopping it is enough to tell.
+#[test]
+fn a_slow_speed_scales_a_lessons_patience_too() {
+    let lab = Lab::new();
+    let mut child = lab.spawn(
+        lab.command(&["run", "7", "--json", "--speed", "0.05"]),
+        Stdio::null(),
+    );
+    let supervisor = child.id() as i32;
+    let began = Instant::now();
+    while began.elapsed() < Duration::from_secs(11) {
+        if let Some(exit) = child.try_wait().unwrap() {
+            let mut stderr = String::new();
+            child
+                .stderr
+                .take()
+                .unwrap()
+                .read_to_string(&mut stderr)
+                .unwrap();
+            panic!(
+                "lesson 7 at --speed 0.05 ended after {:?} ({exit}): {stderr}",
+                began.elapsed()
+            );
+        }
+        thread::sleep(Duration::from_millis(50));
+    }
+    nix::sys::signal::kill(Pid::from_raw(supervisor), Signal::SIGTERM).unwrap();
+    let signalled = Instant::now();
+    let exit = child.wait().unwrap();
+    assert_eq!(exit.code(), Some(143));
+    lab.wait_until_gone(signalled, GONE_WITHIN);
+    lab.assert_nothing_left(supervisor);
+}

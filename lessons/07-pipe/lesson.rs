@@ -23,8 +23,9 @@ use crate::multiprocessing::pipe::{Connection, ConnectionError, pipe};
 
 /// How long a reader waits for a message before it looks at who holds the write end.
 const PATIENCE: Duration = Duration::from_secs(1);
-/// How long the main process waits for something a child does at once: not scaled, and
-/// reaching it means something is wrong.
+/// How long the main process waits, past what the lesson itself makes a child wait (scaled
+/// by `--speed`), for something the child then does at once: not scaled, and reaching it
+/// means something is wrong.
 const KERNEL_PATIENCE: Duration = Duration::from_secs(10);
 /// The two writers of step 4: small messages fit in one atomic write, large ones do not.
 const SMALL: usize = 100;
@@ -233,7 +234,8 @@ fn parents_copy() -> Result<()> {
     c2.start()?;
     producer.join()?;
     // c2 has its three messages; now it waits for an end of file that cannot come.
-    until("c2 has given up waiting", || {
+    // c2 gives up only after `PATIENCE` scaled: at `--speed 0.05` that is 20 s.
+    until("c2 has given up waiting", context::scaled(PATIENCE), || {
         record.gave_up.load(SeqCst).then_some(())
     })?;
     let closed_at = context::elapsed();
@@ -496,7 +498,7 @@ fn one_round(size: usize, count: usize, label: &str) -> Result<Received> {
     }
     // Only the writers hold the write end now: the end of file comes when both have ended.
     writer.close();
-    until("both writers are writing", || {
+    until("both writers are writing", Duration::ZERO, || {
         (writing.load(SeqCst) == 2).then_some(())
     })?;
     let mut received = Received {
@@ -545,7 +547,9 @@ fn list_in_note(pids: &[i32]) -> String {
     }
 }
 
-fn until<T>(what: &str, check: impl FnMut() -> Option<T>) -> Result<T> {
-    wait::poll_until(KERNEL_PATIENCE, check)
+/// Waits for `check`: `expected` (already scaled) for the lesson's own waits, then
+/// `KERNEL_PATIENCE` for what follows at once.
+fn until<T>(what: &str, expected: Duration, check: impl FnMut() -> Option<T>) -> Result<T> {
+    wait::poll_until(expected + KERNEL_PATIENCE, check)
         .ok_or_else(|| Error::lesson(format!("gave up waiting until {what}")))
 }

@@ -408,9 +408,14 @@ fn one_sentinel_per_consumer() -> Result<()> {
         orders.put(Some(order));
     }
     orders.put(None);
-    wait_until("one consumer has stopped and the orders are served", || {
-        stopped.load(SeqCst) == 1 && orders.empty()
-    })?;
+    // The orders take `SERVE` (scaled) each, at worst one after the other: 24 s at
+    // `--speed 0.05`.
+    let serving = context::scaled(SERVE * ORDERS);
+    wait_until(
+        "one consumer has stopped and the orders are served",
+        serving,
+        || stopped.load(SeqCst) == 1 && orders.empty(),
+    )?;
     // Watch a while: nobody else stops, because nothing else is coming.
     context::sleep(WATCH_STUCK);
     let alive: Vec<&str> = consumers
@@ -578,12 +583,14 @@ fn failed(error: impl Display) -> Error {
     Error::lesson(error.to_string())
 }
 
-/// Asks `check` every few milliseconds until it is true, for at most `PATIENCE`.
-fn wait_until(what: &str, mut check: impl FnMut() -> bool) -> Result<()> {
-    wait::poll_until(PATIENCE, || check().then_some(())).ok_or_else(|| {
+/// Asks `check` every few milliseconds until it is true, for at most `expected` (the
+/// lesson's own waits, already scaled) and `PATIENCE` more.
+fn wait_until(what: &str, expected: Duration, mut check: impl FnMut() -> bool) -> Result<()> {
+    let patience = expected + PATIENCE;
+    wait::poll_until(patience, || check().then_some(())).ok_or_else(|| {
         Error::lesson(format!(
             "gave up waiting until {what} after {}",
-            describe(PATIENCE)
+            describe(patience)
         ))
     })
 }
