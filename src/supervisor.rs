@@ -227,6 +227,10 @@ fn supervise(
     let main_pid = match unsafe { fork() }.map_err(|e| cannot("fork", e))? {
         ForkResult::Child => {
             drop(event_reader);
+            // The supervisor ignores SIGXFSZ while it records (`view::record`); the program
+            // keeps the default, as it would have without the lab.
+            // SAFETY: restoring the default action installs no handler.
+            let _ = unsafe { nix::sys::signal::signal(Signal::SIGXFSZ, SigHandler::SigDfl) };
             let answers = answers.map(|(reader, _)| reader);
             join_the_run(supervisor, guard_pid, [guard_line, run_lock], answers);
             be_the_main_process(options.program, main_name)

@@ -616,3 +616,117 @@ fn wait_within(mut child: std::process::Child, limit: Duration) -> String {
         .unwrap();
     out
 }
+
+/// `--record` to what is not a regular file: a FIFO without a reader held the lab before the
+/// lesson, and `/dev/null` or `/dev/stdout` ran the whole lesson and then failed on `fsync`.
+/// Each is one line of error, status 2, before the lesson starts.
+#[test]
+fn record_refuses_what_is_not_a_regular_file_at_once() {
+    let lab = Lab::new();
+    let fifo = cast_path(&lab, "fifo");
+    let _removed = Removed(fifo.clone());
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::S_IRWXU).unwrap();
+    for target in [fifo.to_str().unwrap(), "/dev/null", "/dev/stdout"] {
+        let command = lab.command(&["run", "1", "--speed", "20", "--record", target]);
+        let mut child = lab.spawn(command, Stdio::null());
+        let mut stderr = child.stderr.take().unwrap();
+        let started = Instant::now();
+        let out = wait_within(child, Duration::from_secs(15));
+        let mut error = String::new();
+        stderr.read_to_string(&mut error).unwrap();
+        assert!(started.elapsed() < Duration::from_secs(10), "{target}");
+        assert_eq!(out, "", "the lesson started: {target}");
+        assert_eq!(error.lines().count(), 1, "{target}: {error}");
+        assert!(
+            error.starts_with(&format!(
+                "proclab: cannot write the recording {target}: not a regular file"
+            )),
+            "{error}"
+        );
+    }
+}
+
+/// A recording whose last line was cut short (a full disk, the lab killed mid-write) plays up
+/// to that line, and `replay` says so in one line.
+#[test]
+fn replay_plays_up_to_a_torn_last_line() {
+    let lab = Lab::new();
+    let text = "{\"version\": 2, \"width\": 80, \"height\": 24}\n[0.0, \"o\", \"a\"]\n\
+                [0.1, \"o\", \"b\"]\n[0.2, \"o\", \"c";
+    let file = write_cast(&lab, "torn", text.as_bytes());
+    let finished = lab.run(&["replay", file.0.to_str().unwrap(), "--speed", "20"], "");
+    assert_eq!(finished.status.code(), Some(0), "{}", finished.stderr);
+    assert_eq!(finished.stdout, "ab");
+    assert_eq!(finished.stderr.lines().count(), 1, "{}", finished.stderr);
+    assert!(
+        finished.stderr.starts_with("proclab: ") && finished.stderr.contains("line 4 is cut short"),
+        "{}",
+        finished.stderr
+    );
+    // A damaged line that is not the last is still an error.
+    let text =
+        "{\"version\": 2, \"width\": 80, \"height\": 24}\n[0.0, \"o\", \"a\n[0.1, \"o\", \"b\"]\n";
+    let file = write_cast(&lab, "damaged", text.as_bytes());
+    let finished = lab.run(&["replay", file.0.to_str().unwrap()], "");
+    assert_eq!(finished.status.code(), Some(2), "{}", finished.stderr);
+}
+
+/// `ulimit -f`: the file-size limit sent SIGXFSZ, which killed the supervisor without a word.
+/// Now the write fails (EFBIG), the lab says so in one line, and the recording ends with a
+/// whole line, so it plays.
+#[test]
+fn a_file_size_limit_is_one_line_and_leaves_a_playable_recording() {
+    let lab = Lab::new();
+    let file = cast_path(&lab, "fsize");
+    let _removed = Removed(file.clone());
+    let mut command = lab.command(&[
+        "run",
+        "1",
+        "--speed",
+        "20",
+        "--record",
+        file.to_str().unwrap(),
+    ]);
+    // SAFETY: setrlimit is async-signal-safe; nothing else runs between fork and exec.
+    unsafe {
+        command.pre_exec(|| {
+            let limit = libc::rlimit {
+                rlim_cur: 3000,
+                rlim_max: 3000,
+            };
+            if libc::setrlimit(libc::RLIMIT_FSIZE, &limit) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let finished = lab.run_command(command, "");
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(
+        finished.status.signal(),
+        None,
+        "killed: {:?}",
+        finished.status
+    );
+    assert_eq!(finished.status.code(), Some(1), "{}", finished.stderr);
+    let ours: Vec<&str> = finished
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("proclab:"))
+        .collect();
+    assert_eq!(ours.len(), 1, "{}", finished.stderr);
+    assert!(
+        ours[0].contains("cannot write the recording"),
+        "{}",
+        ours[0]
+    );
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        text.len() <= 3000 && text.ends_with('\n'),
+        "{} bytes",
+        text.len()
+    );
+    let replayed = lab.run(&["replay", file.to_str().unwrap(), "--speed", "1000"], "");
+    assert_eq!(replayed.status.code(), Some(0), "{}", replayed.stderr);
+    assert_eq!(replayed.stderr, "");
+}

@@ -45,6 +45,9 @@ pub struct Recording {
     /// The events to play, their times already shortened by `idle_time_limit`, when the
     /// header has one (asciinema's way to cap the still stretches of a recording).
     pub events: Vec<Played>,
+    /// The number of the last line when it was cut short (not JSON, and no line feed after it:
+    /// a disk that filled up, or the lab killed mid-write): everything before it plays.
+    pub torn_line: Option<usize>,
 }
 
 /// One event of a recording, as it is played.
@@ -100,6 +103,9 @@ pub fn parse(text: &str) -> std::result::Result<Recording, String> {
     let idle_limit = header["idle_time_limit"].as_f64().filter(|&l| l > 0.0);
 
     let mut events = Vec::new();
+    let mut torn_line = None;
+    let last_number = text.lines().count();
+    let ends_whole = text.ends_with('\n');
     let mut last_time = 0.0;
     // Times as played: with an idle time limit, each gap is cut to at most the limit.
     let mut played_time = 0.0;
@@ -108,8 +114,14 @@ pub fn parse(text: &str) -> std::result::Result<Recording, String> {
             continue;
         }
         let at = |what: String| format!("line {number}: {what}");
-        let event: Value = serde_json::from_str(line)
-            .map_err(|_| at("not JSON (an event is [time, code, data])".into()))?;
+        let event: Value = match serde_json::from_str(line) {
+            Ok(event) => event,
+            Err(_) if number == last_number && !ends_whole => {
+                torn_line = Some(number);
+                break;
+            }
+            Err(_) => return Err(at("not JSON (an event is [time, code, data])".into())),
+        };
         let Some([time, code, data]) = event.as_array().map(Vec::as_slice) else {
             return Err(at(
                 "an event is an array of three: [time, code, data]".into()
@@ -148,6 +160,7 @@ pub fn parse(text: &str) -> std::result::Result<Recording, String> {
         width,
         height,
         events,
+        torn_line,
     })
 }
 
@@ -184,6 +197,13 @@ pub fn run(options: &ReplayOptions) -> Result<Status> {
     let text = String::from_utf8(bytes)
         .map_err(|_| bad("not a recording: it is not UTF-8 text".into()))?;
     let recording = parse(&text).map_err(bad)?;
+    if let Some(line) = recording.torn_line {
+        eprintln!(
+            "proclab: {}: line {line} is cut short (the recording was not finished): playing \
+             up to it",
+            path.display()
+        );
+    }
 
     if io::stdout().is_terminal() && terminal_width() < recording.width as usize {
         eprintln!(

@@ -27,8 +27,9 @@
 //!   still screen in the recording; everything else keeps its real pace.
 
 use std::collections::BTreeMap;
-use std::fs::File;
+use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
@@ -154,6 +155,8 @@ impl Header {
 pub struct Recorder {
     path: PathBuf,
     file: Option<File>,
+    /// Bytes of whole lines in the file: a line the disk had no room for is cut back to here.
+    written: u64,
     began: Instant,
     /// Bytes written by the view and not yet recorded as an `"o"` event.
     pending: Vec<u8>,
@@ -168,13 +171,47 @@ pub struct Recorder {
 impl Recorder {
     /// Creates (or empties) `path` and writes the header: a file that cannot be written is
     /// found out here, before the lesson starts.
+    ///
+    /// Only a regular file (or a new path) is a recording: a FIFO without a reader would hold
+    /// the lab before the lesson, and `/dev/null` or `/dev/stdout` cannot be kept (`fsync`
+    /// fails on them, after the whole lesson), and a recording that is not a file is not one
+    /// that `replay` can play.
     pub fn create(path: &Path, header: &Header) -> io::Result<Recorder> {
-        let mut file = File::create(path)?;
-        let line = serde_json::to_string(header).map_err(io::Error::other)?;
-        file.write_all(format!("{line}\n").as_bytes())?;
+        let not_a_file = || {
+            io::Error::other(
+                "not a regular file (a recording is written to a file: give a file's path)",
+            )
+        };
+        match std::fs::metadata(path) {
+            Ok(metadata) if !metadata.is_file() => return Err(not_a_file()),
+            _ => {}
+        }
+        // O_NONBLOCK: a FIFO put there since the check fails at once (ENXIO) rather than wait.
+        let mut file = OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .custom_flags(libc::O_NONBLOCK)
+            .open(path)?;
+        if !file.metadata()?.is_file() {
+            return Err(not_a_file());
+        }
+        // A file-size limit (`ulimit -f`) sends SIGXFSZ, whose default kills the lab without a
+        // word; ignored, the write fails with EFBIG and the recording reports it. The lesson's
+        // own processes get the default back (`supervisor`).
+        // SAFETY: ignoring a signal installs no handler.
+        let _ = unsafe {
+            nix::sys::signal::signal(
+                nix::sys::signal::Signal::SIGXFSZ,
+                nix::sys::signal::SigHandler::SigIgn,
+            )
+        };
+        let line = serde_json::to_string(header).map_err(io::Error::other)? + "\n";
+        file.write_all(line.as_bytes())?;
         Ok(Recorder {
             path: path.to_path_buf(),
             file: Some(file),
+            written: line.len() as u64,
             began: Instant::now(),
             pending: Vec::new(),
             cut: 0.0,
@@ -263,9 +300,15 @@ impl Recorder {
                 return;
             }
         };
-        if let Err(error) = file.write_all(line.as_bytes()) {
-            self.failed = Some(error);
-            self.file = None;
+        match file.write_all(line.as_bytes()) {
+            Ok(()) => self.written += line.len() as u64,
+            Err(error) => {
+                // A full disk (or `ulimit -f`) took part of the line: cut it off, so that the
+                // recording ends with its last whole line and plays.
+                let _ = file.set_len(self.written);
+                self.failed = Some(error);
+                self.file = None;
+            }
         }
     }
 
