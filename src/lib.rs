@@ -38,8 +38,9 @@
 //!   `--record`'s asciicast file of the human view (`record`), `proclab code`'s view of
 //!   each step's Python and Rust (`code`), and `--export`'s pictures of a run: SVG, a page to
 //!   explore, a Chrome trace (`export`).
-//! - `tools`: `serve`/`client` (the echo server and client; `models`: the same service as an
-//!   iterative, thread, poll and epoll server), `bench`, `load`, `replay` (plays a recording).
+//! - `tools`: `serve`/`client` (`echo`: the echo service and its client; `models`: the same
+//!   service served five ways: forking, iterative, a thread per connection, poll and epoll),
+//!   `bench`, `load`, `replay` (plays a recording).
 //! - `trace`: `proclab trace PROGRAM`, any program (the tutorial's Python first) watched from
 //!   the outside with `ptrace` and a seccomp filter, its events in the lab's schema.
 //! - `cli`: every command-line definition, and the dispatch to the rest.
@@ -51,7 +52,8 @@
 //! 1. `i18n`
 //! 2. `runtime`
 //! 3. `threading`, `multiprocessing`
-//! 4. `error`, `measure`; `tools::echo` and `tools::models`, the servers lessons run;
+//! 4. `error`, `measure`; `tools::echo` and `tools::models` (the forking server among them),
+//!    the servers lessons run;
 //!    `view::notes`, the notes' Markdown (the lab reads its step titles there), and
 //!    `view::output`
 //! 5. `lab`, `lesson` (the prelude a lesson imports)

@@ -31,7 +31,8 @@ use nix::unistd::{Pid, getpid};
 use crate::multiprocessing::process::{self, Process, poll_timeout};
 use crate::runtime::procfs::TcpSocket;
 use crate::runtime::socket;
-use crate::tools::echo::{self, ServerOptions};
+use crate::tools::echo;
+use crate::tools::models::fork::{self, ServerOptions};
 
 const CLIENTS: [&str; 3] = ["alex", "wupeiqi", "yuanhao"];
 
@@ -203,7 +204,7 @@ fn forking_server_with_clients(pauses: &[Vec<Duration>]) -> Result<Vec<Duration>
             observe_handlers: true,
             guarded: None,
         };
-        match echo::serve_forking(listener, &options) {
+        match fork::serve_forking(listener, &options) {
             Ok(lives) => note_overlap(&lives),
             Err(error) => say!("the server failed: {error}"),
         }
@@ -223,7 +224,7 @@ fn forking_server_with_clients(pauses: &[Vec<Duration>]) -> Result<Vec<Duration>
 }
 
 /// Said by the server once its handlers are all reaped: did their lives overlap?
-fn note_overlap(lives: &[echo::HandlerLife]) {
+fn note_overlap(lives: &[fork::HandlerLife]) {
     let server_pid = getpid().as_raw();
     let spans: Vec<String> = lives
         .iter()
@@ -334,7 +335,7 @@ fn zombies_without_and_with_reaping() -> Result<()> {
                 observe_handlers: false,
                 guarded: None,
             };
-            let lives = match echo::serve_forking(listener, &options) {
+            let lives = match fork::serve_forking(listener, &options) {
                 Ok(lives) => lives,
                 Err(error) => {
                     say!("the server failed: {error}");
@@ -451,7 +452,7 @@ fn server_keeps_its_copy() -> Result<()> {
     let (connection, peer) = accept_from(&listener, &client)?;
     // The mistake, made on purpose: the handler gets a duplicate of the connection's
     // descriptor, and the main process keeps the original open.
-    let mut handler = echo::start_handler(
+    let mut handler = fork::start_handler(
         connection.try_clone()?,
         peer,
         listener.as_raw_fd(),
@@ -667,7 +668,7 @@ fn rebind_while_a_handler_holds_the_port() -> Result<()> {
             handler.start()?;
             handler
         } else {
-            echo::start_handler(connection, peer, listener.as_raw_fd(), "handler")?
+            fork::start_handler(connection, peer, listener.as_raw_fd(), "handler")?
         };
         // One round trip: once the reply is back, the handler is in its conversation (and the
         // lab's handler has closed its copy of the listening socket).
@@ -802,7 +803,7 @@ fn one_read_per_line_falls_behind() -> Result<()> {
             observe_handlers: false,
             guarded: None,
         };
-        if let Err(error) = echo::serve_forking(listener, &options) {
+        if let Err(error) = fork::serve_forking(listener, &options) {
             say!("the server failed: {error}");
         }
     })?;

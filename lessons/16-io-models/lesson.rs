@@ -67,7 +67,7 @@ impl Kind {
     fn serve(self, listener: &TcpListener, options: &Options) -> Result<Served> {
         match self {
             Kind::Iterative => models::serve_iterative(listener, options),
-            Kind::Forking => models::serve_forking(listener, options),
+            Kind::Forking => models::fork::serve(listener, options),
             Kind::Threads => models::thread::serve(listener, options),
             Kind::BusyLoop => models::nonblocking::serve(listener, options),
             Kind::Poll => models::poll::serve(listener, options),

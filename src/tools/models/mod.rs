@@ -5,7 +5,7 @@
 //! upper-cased, until the client closes) and differs only in *how it waits*:
 //! - [`Model::Iterative`] (here): blocking calls, one client at a time (lesson 4's iterative
 //!   server);
-//! - [`Model::Fork`]: a process per connection, lesson 4's server (`echo::serve_forking`);
+//! - [`Model::Fork`] (`fork.rs`): a process per connection, lesson 4's server;
 //! - [`Model::Thread`] (`thread.rs`): a thread per connection, each blocking in its own `recv`;
 //! - `nonblocking.rs`: every socket `O_NONBLOCK`, one thread asking each in turn, round and
 //!   round, even when nothing happens (a busy loop: the lesson shows what it burns; `serve`
@@ -23,6 +23,7 @@
 pub mod connection;
 pub mod cost;
 pub mod epoll;
+pub mod fork;
 pub mod nonblocking;
 pub mod poll;
 pub mod thread;
@@ -40,7 +41,7 @@ use crate::error::Result;
 use crate::multiprocessing::process::poll_timeout;
 use crate::runtime::wait;
 use crate::say;
-use crate::tools::echo::{self, ServerOptions};
+use crate::tools::echo;
 
 pub use crate::tools::echo::CHUNK;
 
@@ -143,31 +144,15 @@ pub struct Served {
 
 /// `proclab serve --model M`: serves until Ctrl-C, annotated as `serve` is.
 pub fn serve(model: Model, listener: TcpListener, mut options: Options) -> Result<()> {
+    say_listening(model, &listener, &mut options)?;
     match model {
-        // Lesson 4's server, with serve's guards; it says how it listens itself.
-        Model::Fork => echo::serve(
-            listener,
-            options.max_clients,
-            echo::Guarded::or_defaults(options.idle_timeout, options.write_timeout),
-        ),
-        Model::Thread => {
-            say_listening(model, &listener, &mut options)?;
-            thread::serve(&listener, &options).map(|_| ())
-        }
-        Model::Epoll => {
-            say_listening(model, &listener, &mut options)?;
-            epoll::serve(&listener, &options).map(|_| ())
-        }
-        Model::Poll | Model::Iterative => {
-            say_listening(model, &listener, &mut options)?;
-            let how = if model == Model::Poll {
-                "watched by this thread's poll list"
-            } else {
-                "served by the server itself"
-            };
-            poll::serve_as(&listener, &options, how).map(|_| ())
-        }
+        Model::Fork => fork::serve(&listener, &options),
+        Model::Thread => thread::serve(&listener, &options),
+        Model::Epoll => epoll::serve(&listener, &options),
+        Model::Poll => poll::serve_as(&listener, &options, "watched by this thread's poll list"),
+        Model::Iterative => poll::serve_as(&listener, &options, "served by the server itself"),
     }
+    .map(|_| ())
 }
 
 /// Says how a server listens (and, for `iterative`, sets its limits first); raises the limit
@@ -182,13 +167,31 @@ fn say_listening(model: Model, listener: &TcpListener, options: &mut Options) ->
         options.write_timeout = options.write_timeout.map(|t| t.min(ITERATIVE_PATIENCE));
     }
     let address = listener.local_addr()?;
-    say!(
-        "listening on {address} (SO_REUSEADDR set), {}, at most {} at once (more are told the \
-         server is busy); Ctrl-C stops the server",
-        model.describe(),
-        options.max_clients
-    );
+    if model == Model::Fork {
+        let guarded = echo::Guarded::or_defaults(options.idle_timeout, options.write_timeout);
+        say!(
+            "listening on {address} (SO_REUSEADDR set), {}, at most {} at once (more are told \
+             the server is busy); a handler hangs up after {} s without a byte from its client, \
+             or {} s of its replies unread; Ctrl-C stops the server and every handler",
+            model.describe(),
+            options.max_clients,
+            guarded.idle_timeout.as_secs_f64(),
+            guarded.write_timeout.as_secs_f64()
+        );
+    } else {
+        say!(
+            "listening on {address} (SO_REUSEADDR set), {}, at most {} at once (more are told \
+             the server is busy); Ctrl-C stops the server",
+            model.describe(),
+            options.max_clients
+        );
+    }
     echo::warn_if_reachable(address);
+    if model == Model::Fork {
+        // Each handler is a process with its own descriptors: the server keeps only the
+        // listening socket, so its limit on open files needs no raising.
+        return Ok(());
+    }
     if model == Model::Iterative {
         say!(
             "this server talks with one client at a time: the others are told it is busy; a \
@@ -216,39 +219,6 @@ fn say_listening(model: Model, listener: &TcpListener, options: &mut Options) ->
 /// `serve --model iterative`'s idle and write timeouts, at most: the one client it talks
 /// with holds everybody else off.
 const ITERATIVE_PATIENCE: Duration = Duration::from_secs(3);
-
-/// Lesson 4's lesson-mode forking server, with `Options`.
-pub fn serve_forking(listener: &TcpListener, options: &Options) -> Result<Served> {
-    let lives = echo::serve_forking(
-        listener,
-        &ServerOptions {
-            max_clients: options.max_clients,
-            reap: true,
-            connections: Some(options.connections.unwrap_or(usize::MAX)),
-            observe_handlers: false,
-            guarded: None,
-        },
-    )?;
-    // Most handlers alive at once: at each fork, how many forked ones were not yet reaped.
-    let most_open = lives
-        .iter()
-        .map(|life| {
-            lives
-                .iter()
-                .filter(|other| {
-                    other.forked_at <= life.forked_at
-                        && other.reaped_at.is_none_or(|reaped| reaped > life.forked_at)
-                })
-                .count()
-        })
-        .max()
-        .unwrap_or(0);
-    Ok(Served {
-        connections: lives.len(),
-        most_open,
-        ..Served::default()
-    })
-}
 
 /// What a server could do about the limit on open files.
 pub enum Limit {
