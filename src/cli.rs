@@ -460,6 +460,7 @@ fn parse_hold_for(text: &str) -> std::result::Result<f64, String> {
 /// Parses the command line, runs the command, and turns the result into an exit status.
 /// Errors are printed here, once.
 pub fn main() -> ExitCode {
+    close_inherited_descriptors();
     let cli = match parse() {
         Ok(cli) => cli,
         Err(error) => return refuse_command_line(error),
@@ -476,6 +477,24 @@ pub fn main() -> ExitCode {
                 _ => Status::Failure,
             };
             ExitCode::from(status.code())
+        }
+    }
+}
+
+/// Closes every descriptor above standard error that the caller left open (a pipe of a shell
+/// or a build tool without close-on-exec): the lab opens nothing before this point, and
+/// otherwise the server, every handler and every lesson's process would hold the caller's
+/// pipe, whose reader would then never see its end of file.
+fn close_inherited_descriptors() {
+    // SAFETY: close_range closes descriptors that nothing in this process refers to yet.
+    let closed = unsafe { libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, 0u32) };
+    if closed != 0 {
+        // A kernel before 5.9 has no close_range: close them one by one, up to the limit.
+        let (soft, _) = nix::sys::resource::getrlimit(nix::sys::resource::Resource::RLIMIT_NOFILE)
+            .unwrap_or((1024, 1024));
+        for fd in 3..soft.min(65_536) as i32 {
+            // SAFETY: as above; closing a number that is not open only fails with EBADF.
+            unsafe { libc::close(fd) };
         }
     }
 }

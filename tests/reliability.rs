@@ -951,3 +951,67 @@ fn a_slow_speed_scales_a_lessons_patience_too() {
     lab.wait_until_gone(signalled, GONE_WITHIN);
     lab.assert_nothing_left(supervisor);
 }
+
+/// A descriptor the caller left open without close-on-exec (here a pipe at descriptor 7)
+/// reaches no process of the lab: not the supervisor, not `server`, not a handler with its
+/// client.
+#[test]
+fn descriptors_inherited_from_the_caller_reach_no_process_of_the_lab() {
+    let lab = Lab::new();
+    let mut fds = [0; 2];
+    // SAFETY: pipe2 fills the two descriptors; close-on-exec keeps them from the children
+    // other tests start meanwhile, and dup2 below makes one inheritable for this run alone.
+    assert_eq!(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) }, 0);
+    let inherited = fds[1];
+    let pipe = std::fs::read_link(format!("/proc/self/fd/{inherited}")).unwrap();
+    let port = free_port();
+    let port_text = port.to_string();
+    let mut command = lab.command(&["serve", "--port", &port_text, "--json"]);
+    // SAFETY: dup2 is async-signal-safe and the closure allocates nothing.
+    unsafe {
+        command.pre_exec(move || {
+            if libc::dup2(inherited, 7) < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let mut child = lab.spawn(command, Stdio::null());
+    let supervisor = child.id() as i32;
+    let mut stdout = child.stdout.take().unwrap();
+    let drain = thread::spawn(move || {
+        let _ = std::io::copy(&mut stdout, &mut std::io::sink());
+    });
+    let mut client = connect(port);
+    assert_eq!(hello(&mut client).unwrap(), b"HELLO");
+    let run = common::alive_of_run(&lab.tag);
+    let holders: Vec<_> = run
+        .iter()
+        .filter(|(pid, _)| {
+            std::fs::read_dir(format!("/proc/{pid}/fd"))
+                .map(|fds| {
+                    fds.filter_map(|fd| fd.ok())
+                        .any(|fd| std::fs::read_link(fd.path()).ok().as_ref() == Some(&pipe))
+                })
+                .unwrap_or(false)
+        })
+        .collect();
+    drop(client);
+    nix::sys::signal::kill(Pid::from_raw(supervisor), Signal::SIGTERM).unwrap();
+    let stopped = Instant::now();
+    let _ = child.wait();
+    // SAFETY: the test's own two descriptors, closed once.
+    unsafe {
+        libc::close(fds[0]);
+        libc::close(fds[1]);
+    }
+    lab.wait_until_gone(stopped, GONE_WITHIN);
+    let _ = drain.join();
+    lab.assert_nothing_left(supervisor);
+    // The supervisor, its guard, `server` and the handler at least.
+    assert!(run.len() >= 4, "{run:?}");
+    assert!(
+        holders.is_empty(),
+        "{pipe:?} held by {holders:?} of {run:?}"
+    );
+}
