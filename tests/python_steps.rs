@@ -1148,12 +1148,17 @@ fn lesson_13() {
         "13-thread-locks",
         &[
             step(1, |run| {
-                // All ten read 100 before any wrote: nine updates lost.
-                assert_eq!(
-                    run.lines(),
-                    ["n = 99 (ten threads each took one off 100)"],
-                    "{run}"
-                );
+                // All ten read 100 before any wrote: nine updates lost. A thread the busy
+                // machine started after the first write reads a smaller n, so fewer are lost;
+                // that any are lost is the point (90 would be none).
+                let lines = run.lines();
+                assert_eq!(lines.len(), 1, "{run}");
+                let n: u32 = lines[0]
+                    .strip_prefix("n = ")
+                    .and_then(|rest| rest.strip_suffix(" (ten threads each took one off 100)"))
+                    .and_then(|n| n.parse().ok())
+                    .unwrap_or_else(|| panic!("{run}"));
+                assert!((91..=99).contains(&n), "{run}");
             })
             .at_speed("2"),
             step(2, |run| {
