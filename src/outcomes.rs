@@ -109,6 +109,20 @@ impl<'a> Record<'a> {
         })
     }
 
+    /// The numbers said in step `step`, each after the first of `labels` its line has (the
+    /// English label, then the Chinese one), with who said them, in the order said:
+    /// `"round 3 without the lock: 4 of 4 buyers ..."`, label `"without the lock:"` → 4.
+    pub fn numbers_said(
+        &self,
+        step: u32,
+        labels: &'a [&'a str],
+    ) -> impl Iterator<Item = (&'a Event, i64)> + '_ {
+        self.says_in_step(step).filter_map(move |(event, text)| {
+            let number = labels.iter().find_map(|label| number_after(text, label))?;
+            Some((event, number))
+        })
+    }
+
     /// The first `say` anywhere in the run whose text contains `part`.
     pub fn first_say(&self, part: &str) -> Option<&'a Event> {
         self.events

@@ -15,9 +15,9 @@ use crate::outcomes::prelude::*;
 pub fn measure(run: &Record) -> Vec<Measured> {
     let mut found = Vec::new();
     let last_count = run
-        .says_in_step(1)
+        .numbers_said(1, &["counter:"])
         .filter(|(e, _)| e.name == "counter")
-        .filter_map(|(_, text)| crate::outcomes::number_after(text, "counter:"))
+        .map(|(_, count)| count)
         .max();
     if let Some(count) = last_count {
         found.push(measured(1, "the daemon counted to", count));

@@ -25,11 +25,8 @@ pub fn measure(run: &Record) -> Vec<Measured> {
     // "round 3 without the lock: 4 of 4 buyers got the one ticket", in Chinese
     // "第 3 轮，不加锁：4 个买家（共 4 个）买到了那一张票".
     let rounds: Vec<i64> = run
-        .says_in_step(3)
-        .filter_map(|(_, text)| {
-            crate::outcomes::number_after(text, "without the lock:")
-                .or_else(|| crate::outcomes::number_after(text, "不加锁："))
-        })
+        .numbers_said(3, &["without the lock:", "不加锁："])
+        .map(|(_, sold)| sold)
         .collect();
     if !rounds.is_empty() {
         let oversold = rounds.iter().filter(|&&got| got > 1).count();

@@ -74,9 +74,7 @@ pub fn measure(run: &Record) -> Vec<Measured> {
     }
 
     // Step 5: "bare pipe: 5 of 5 rounds torn; pieces per round: ..."
-    if let Some(torn) = run.says_in_step(5).find_map(|(_, text)| {
-        number_after(text, "bare pipe:").or_else(|| number_after(text, "裸管道："))
-    }) {
+    if let Some((_, torn)) = run.numbers_said(5, &["bare pipe:", "裸管道："]).next() {
         found.push(measured(5, "rounds torn on a bare pipe", torn));
     }
     found

@@ -120,11 +120,8 @@ pub fn measure(run: &Record) -> Vec<Measured> {
 
     // "poll: processes 1, threads 1, ...; held connections answered 20/20"
     let rows: Vec<i64> = run
-        .says_in_step(7)
-        .filter_map(|(_, text)| {
-            number_after(text, "held connections answered")
-                .or_else(|| number_after(text, "得到回答的有"))
-        })
+        .numbers_said(7, &["held connections answered", "得到回答的有"])
+        .map(|(_, answered)| answered)
         .collect();
     if !rows.is_empty() {
         let all_answered = rows.iter().filter(|&&answered| answered == HELD).count();
