@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+use common::tmux::Tmux;
 use common::{Lab, notes_headings};
 
 /// A recording, checked against the format's rules on the way in: a header line (a JSON
@@ -729,4 +730,67 @@ fn a_file_size_limit_is_one_line_and_leaves_a_playable_recording() {
     let replayed = lab.run(&["replay", file.to_str().unwrap(), "--speed", "1000"], "");
     assert_eq!(replayed.status.code(), Some(0), "{}", replayed.stderr);
     assert_eq!(replayed.stderr, "");
+}
+
+/// Ctrl-\ and Ctrl-Z at a `replay --step` prompt, in a real terminal under dash (which, unlike
+/// bash, does not put the terminal back after its job): the terminal keeps its echo.
+#[test]
+fn quit_or_stop_at_a_replay_prompt_leaves_the_terminal_echoing() {
+    let lab = Lab::new();
+    let text = "{\"version\": 2, \"width\": 80, \"height\": 24}\n[0.0, \"o\", \"a\"]\n\
+                [0.1, \"m\", \"Step 1\"]\n[0.2, \"o\", \"b\"]\n";
+    let file = write_cast(&lab, "quit", text.as_bytes());
+    let stty = cast_path(&lab, "stty");
+    let _stty_removed = Removed(stty.clone());
+    // An interactive dash with job control, as a student's terminal would have it; no core
+    // file from the Ctrl-\ (it would land in the current directory).
+    let shell = "sh -c 'ulimit -c 0; exec sh -i -m'";
+    let Some(tmux) = Tmux::start(&lab, "quit", shell, (80, 24)) else {
+        eprintln!("skipped: tmux is not installed, so no real terminal to check");
+        return;
+    };
+    let replay = format!("{} replay {} --step", common::BIN, file.0.display());
+    let wait_for = |what: &str, found: &dyn Fn() -> bool| {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !found() {
+            assert!(
+                Instant::now() < deadline,
+                "no {what} on\n{}",
+                tmux.screen().0.join("\n")
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    };
+    let last_line = || {
+        let screen = tmux.screen().0;
+        let last = screen.iter().rev().find(|l| !l.trim().is_empty());
+        last.cloned().unwrap_or_default()
+    };
+    let at_prompt = || last_line().contains("Enter: play it");
+    let at_shell = || matches!(last_line().trim(), "#" | "$");
+    for (key, name) in [("C-\\", "Ctrl-\\"), ("C-z", "Ctrl-Z")] {
+        let _ = std::fs::remove_file(&stty);
+        wait_for("shell prompt", &at_shell);
+        tmux.run(&["send-keys", "-l", &replay]);
+        tmux.run(&["send-keys", "Enter"]);
+        wait_for("replay prompt", &at_prompt);
+        tmux.run(&["send-keys", key]);
+        wait_for("shell prompt", &at_shell);
+        tmux.run(&["send-keys", "-l", &format!("stty -a > {}", stty.display())]);
+        tmux.run(&["send-keys", "Enter"]);
+        wait_for("stty output", &|| {
+            std::fs::read_to_string(&stty).is_ok_and(|s| s.contains("echo"))
+        });
+        let settings = std::fs::read_to_string(&stty).unwrap();
+        let echo: Vec<&str> = settings
+            .split([' ', ';', '\n'])
+            .filter(|word| word.trim_start_matches('-') == "echo")
+            .collect();
+        assert_eq!(echo, ["echo"], "after {name}:\n{settings}");
+        if key == "C-z" {
+            // End the stopped replay.
+            tmux.run(&["send-keys", "-l", "kill -9 %1"]);
+            tmux.run(&["send-keys", "Enter"]);
+        }
+    }
 }

@@ -11,9 +11,11 @@ use std::fs;
 use std::io::{self, IsTerminal, Write};
 use std::os::fd::AsFd;
 use std::path::PathBuf;
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use colored::Colorize;
+use nix::sys::signal::{SaFlags, SigAction, SigHandler, SigSet, Signal, sigaction};
 use nix::sys::termios::{LocalFlags, SetArg, Termios, tcgetattr, tcsetattr};
 use serde_json::Value;
 
@@ -347,25 +349,82 @@ fn read_line() -> Option<String> {
 }
 
 /// The terminal on standard input without echo, for as long as this lives.
+///
+/// Ctrl-\\ (`SIGQUIT`) and Ctrl-Z (`SIGTSTP`) act at once, without the program's loop: a shell
+/// that does not put the terminal back after its job (dash does not) would be left with echo
+/// off. So, while the echo is off, both are caught: the handler puts the terminal back, then
+/// lets the signal do what it does by default (quit, or stop); back from a stop (`SIGCONT`,
+/// `fg`), it turns the echo off again for the prompt still waiting.
 struct EchoOff {
     saved: Option<Termios>,
+    /// The signals whose default action was replaced by [`on_quit_or_stop`], to give back.
+    caught: Vec<Signal>,
+}
+
+/// The terminal as it was, and without echo, for the signal handler: set before it is
+/// installed, and only read there.
+static PROMPT_TERMINAL: OnceLock<(libc::termios, libc::termios)> = OnceLock::new();
+
+/// The handler of `SIGQUIT` and `SIGTSTP` during a prompt: only async-signal-safe calls
+/// (`tcsetattr`, `sigaction`, `raise`).
+extern "C" fn on_quit_or_stop(signal: libc::c_int) {
+    let Some((saved, quiet)) = PROMPT_TERMINAL.get() else {
+        return;
+    };
+    // SAFETY: each call is async-signal-safe, and takes pointers to values that live for the
+    // whole program.
+    unsafe {
+        libc::tcsetattr(libc::STDIN_FILENO, libc::TCSANOW, saved);
+        // The default action, now (the handler is installed with SA_NODEFER, so the signal is
+        // not blocked here): SIGQUIT ends the process, SIGTSTP stops it until SIGCONT.
+        libc::signal(signal, libc::SIG_DFL);
+        libc::raise(signal);
+        // Only a stop comes back here: catch it again and quiet the terminal again.
+        libc::signal(signal, on_quit_or_stop as *const () as libc::sighandler_t);
+        libc::tcsetattr(libc::STDIN_FILENO, libc::TCSANOW, quiet);
+    }
 }
 
 impl EchoOff {
     fn on_stdin() -> EchoOff {
         let stdin = io::stdin();
         let saved = tcgetattr(stdin.as_fd()).ok();
+        let mut caught = Vec::new();
         if let Some(saved) = &saved {
             let mut quiet = saved.clone();
             quiet.local_flags.remove(LocalFlags::ECHO);
+            let (saved_raw, quiet_raw): (libc::termios, libc::termios) =
+                (saved.clone().into(), quiet.clone().into());
+            let _ = PROMPT_TERMINAL.set((saved_raw, quiet_raw));
+            let action = SigAction::new(
+                SigHandler::Handler(on_quit_or_stop),
+                SaFlags::SA_NODEFER | SaFlags::SA_RESTART,
+                SigSet::empty(),
+            );
+            for signal in [Signal::SIGQUIT, Signal::SIGTSTP] {
+                // SAFETY: the handler makes only async-signal-safe calls.
+                match unsafe { sigaction(signal, &action) } {
+                    // A signal the caller ignored stays ignored.
+                    Ok(old) if matches!(old.handler(), SigHandler::SigIgn) => {
+                        // SAFETY: as above; this puts the caller's choice back.
+                        let _ = unsafe { sigaction(signal, &old) };
+                    }
+                    Ok(_) => caught.push(signal),
+                    Err(_) => {}
+                }
+            }
             let _ = tcsetattr(stdin.as_fd(), SetArg::TCSANOW, &quiet);
         }
-        EchoOff { saved }
+        EchoOff { saved, caught }
     }
 }
 
 impl Drop for EchoOff {
     fn drop(&mut self) {
+        for signal in self.caught.drain(..) {
+            // SAFETY: restoring the default action installs no handler.
+            let _ = unsafe { nix::sys::signal::signal(signal, SigHandler::SigDfl) };
+        }
         if let Some(saved) = &self.saved {
             let _ = tcsetattr(io::stdin().as_fd(), SetArg::TCSANOW, saved);
         }
