@@ -414,7 +414,43 @@ fn supervise(
             errno::describe_io(&e)
         ))
     })?;
+    if outcome == Outcome::Failed
+        && is_lesson
+        && let Some(cause) = limit_reached(&run.history)
+    {
+        // The lesson's error names the call that failed; this line names the limit and the
+        // remedy, as the run's own setup does when it meets the same limit.
+        eprintln!(
+            "proclab: {}",
+            text!(en: "the lesson failed: {cause}", zh: "课程失败：{cause}")
+        );
+    }
     Ok(outcome)
+}
+
+/// The resource limit a failed lesson ran into, if one of its errors says so: too many open
+/// files (`EMFILE`, `ENFILE`), or too many processes (`EAGAIN` from a fork or a thread's start).
+fn limit_reached(history: &[Event]) -> Option<String> {
+    history.iter().find_map(|event| {
+        let Kind::Error { text } = &event.kind else {
+            return None;
+        };
+        let code = |errno: Errno| format!("(os error {})", errno as i32);
+        if text.contains(&code(Errno::EMFILE)) {
+            Some(errno::describe(Errno::EMFILE))
+        } else if text.contains(&code(Errno::ENFILE)) {
+            Some(errno::describe(Errno::ENFILE))
+        } else if text.contains("(ulimit -u)")
+            || (text.contains(&code(Errno::EAGAIN))
+                && ["fork", "spawn", "thread", "clone", "start"]
+                    .iter()
+                    .any(|call| text.contains(call)))
+        {
+            Some(errno::describe(Errno::EAGAIN))
+        } else {
+            None
+        }
+    })
 }
 
 /// Bytes of a server's annotations that may wait for standard output before events are left
