@@ -551,11 +551,16 @@ mod tests {
                 "line 3: the time goes back",
             ),
             (&with("[1, \"o\", 5]"), "line 2: the code and the data"),
-            (&with("[1, \"o\", \"x\""), "line 2: not JSON"),
+            // Followed by a line feed, a line that is not JSON is damaged, not cut short.
+            (&with("[1, \"o\", \"x\"\n"), "line 2: not JSON"),
         ];
         for (text, expected) in cases {
             let error = parse(text).unwrap_err();
             assert!(error.contains(expected), "{text:?}: {error}");
         }
+        // Without one, it is the last line cut short: what comes before it plays.
+        let torn = parse(&with("[0, \"o\", \"a\"]\n[1, \"o\", \"x\"")).unwrap();
+        assert_eq!(torn.torn_line, Some(3));
+        assert_eq!(torn.events.len(), 1);
     }
 }
