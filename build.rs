@@ -75,6 +75,9 @@ pub(crate) struct LessonDir {
     teaches: (String, String),
     has_outcomes: bool,
     has_questions: bool,
+    /// Whether `lesson.rs` has `pub fn spawned_child(port: u16)`: a child that the lesson
+    /// starts by running the lab's binary again (`proclab spawn-child --lesson N --port P`).
+    has_spawned_child: bool,
     /// For each step that has code (from 1, without gaps): whether it has Rust beside its
     /// Python.
     code_steps: Vec<bool>,
@@ -157,6 +160,9 @@ fn read_lesson(path: &Path, folder: &str) -> Result<LessonDir, String> {
     let teaches = (get("teaches.en")?, get("teaches.zh")?);
 
     let has_outcomes = path.join("outcomes.rs").is_file();
+    let has_spawned_child = fs::read_to_string(path.join("lesson.rs"))
+        .map_err(|e| format!("lessons/{folder}/lesson.rs: {e}"))?
+        .contains("pub fn spawned_child(port: u16)");
     let has_questions = path.join("questions.md").is_file();
     if path.join("questions.zh.md").is_file() != has_questions {
         return Err(format!(
@@ -174,6 +180,7 @@ fn read_lesson(path: &Path, folder: &str) -> Result<LessonDir, String> {
         teaches,
         has_outcomes,
         has_questions,
+        has_spawned_child,
         code_steps,
     })
 }
@@ -299,7 +306,8 @@ pub(crate) fn generate(lessons: &[LessonDir]) -> Vec<(&'static str, String)> {
             registry,
             "    Lesson {{\n        folder: {:?},\n        title: Text {{ en: {:?}, zh: {:?} }},\n        \
              teaches: Text {{ en: {:?}, zh: {:?} }},\n        \
-             notes: Text {{ en: include_str!({}), zh: include_str!({}) }},\n        run: {}::run,\n    }},",
+             notes: Text {{ en: include_str!({}), zh: include_str!({}) }},\n        run: {}::run,\n        \
+             spawned_child: {},\n    }},",
             lesson.folder,
             lesson.title.0,
             lesson.title.1,
@@ -307,7 +315,11 @@ pub(crate) fn generate(lessons: &[LessonDir]) -> Vec<(&'static str, String)> {
             lesson.teaches.1,
             file(lesson, "notes.md"),
             file(lesson, "notes.zh.md"),
-            lesson.module
+            lesson.module,
+            match lesson.has_spawned_child {
+                true => format!("Some({}::spawned_child)", lesson.module),
+                false => "None".to_string(),
+            }
         )
         .unwrap();
     }

@@ -103,10 +103,13 @@ pub enum Command {
     /// The tutorial's client: send lines to an echo server and print the replies. Prompts
     /// `>>:` on a terminal; with piped input, sends each line and exits at the end of input.
     Client(ClientArgs),
-    /// Lesson 2's spawn-style child: the lab's binary started again from the top, which runs
-    /// the lesson's "module-level" bind of PORT again (used by the lesson, not by hand).
+    /// A lesson's spawn-style child (lesson 2's): the lab's binary started again from the top,
+    /// which runs the lesson's "module-level" work with PORT again (used by the lesson, not by
+    /// hand).
     #[command(hide = true)]
     SpawnChild {
+        #[arg(long)]
+        lesson: String,
         #[arg(long)]
         port: u16,
     },
@@ -625,8 +628,11 @@ fn run(cli: Cli) -> Result<Status> {
             speed: args.speed,
             step: args.step,
         }),
-        Command::SpawnChild { port } => {
-            crate::lessons::spawn_worker::spawned_child(port)?;
+        Command::SpawnChild { lesson, port } => {
+            let spawned_child = lessons::find(&lesson)?.spawned_child.ok_or_else(|| {
+                Error::Usage(format!("lesson {lesson} starts no spawn-style child"))
+            })?;
+            spawned_child(port)?;
             Ok(Status::Success)
         }
         Command::Client(args) => {

@@ -30,6 +30,10 @@ pub struct Lesson {
     pub notes: Text,
     /// Runs in the lesson's main process.
     pub run: fn(&mut Lab) -> Result<()>,
+    /// The child the lesson starts by running the lab's binary again from the top, as
+    /// Python's `spawn` does (`proclab spawn-child --lesson N --port P`), if it has one: its
+    /// `lesson.rs` has `pub fn spawned_child(port: u16)`.
+    pub spawned_child: Option<fn(u16) -> Result<()>>,
 }
 
 impl Lesson {

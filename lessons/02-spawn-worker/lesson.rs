@@ -217,7 +217,7 @@ fn module_level(address: SocketAddr) -> io::Result<TcpListener> {
     crate::tools::echo::listen_on(address, true)
 }
 
-/// The hidden `proclab spawn-child --port P`: what a spawn-style child is. The lab's own binary,
+/// The hidden `proclab spawn-child --lesson 2 --port P`: what a spawn-style child is. The lab's own binary,
 /// started again from the top (`exec`), runs the module-level work again, as Python's `spawn`
 /// re-imports the main module, and only then would run its target. Its output goes to a pipe
 /// the lesson reads.
@@ -256,7 +256,7 @@ fn fork_or_spawn() -> Result<()> {
     let port = address.port();
     let mut spawned = Process::new(move || -> io::Result<()> {
         let error = Command::new("/proc/self/exe")
-            .args(["spawn-child", "--port", &port.to_string()])
+            .args(["spawn-child", "--lesson", "2", "--port", &port.to_string()])
             .stdin(Stdio::null())
             .stdout(Stdio::from(output_in_child.try_clone()?))
             .stderr(Stdio::from(output_in_child.try_clone()?))
