@@ -259,7 +259,8 @@ fn lane(life: &Life, scale: &Scale, shown: Range<usize>) -> String {
         Sort::Process | Sort::Thread => life.reaped,
     };
     let reaped = scale.column(gone.unwrap_or(end)).max(ran_until);
-    shown
+    let mut cells: Vec<char> = shown
+        .clone()
         .map(|c| match scale.cell(c) {
             Cell::Break => '┊',
             _ if c < start || c >= reaped => ' ',
@@ -269,7 +270,21 @@ fn lane(life: &Life, scale: &Scale, shown: Range<usize>) -> String {
             Cell::At(t) if c > start && life.blocked_at(t, end) => '▒',
             Cell::At(_) => '█',
         })
-        .collect()
+        .collect();
+    // A life that fits inside a column where a pause was cut (a task of lesson 17 that ran
+    // while the main process waited at a prompt) would leave its lane blank: it did run, so
+    // it gets the nearest column that is not a cut, after its start if there is one.
+    let marked = |cells: &[char]| cells.iter().any(|cell| "█▒▁░".contains(*cell));
+    if !marked(&cells) && shown.contains(&start) {
+        let at = start - shown.start;
+        let free = (at..cells.len())
+            .find(|&i| cells[i] == ' ')
+            .or_else(|| (0..at).rev().find(|&i| cells[i] == ' '));
+        if let Some(i) = free {
+            cells[i] = '█';
+        }
+    }
+    cells.into_iter().collect()
 }
 
 #[cfg(test)]
