@@ -166,16 +166,7 @@ impl Lab {
             choices: question.choices.clone(),
         });
         loop {
-            context::emit(Kind::prompt(Prompt::Prediction));
-            let began = Instant::now();
-            let line = read_line_from_stdin();
-            let quit = line
-                .as_deref()
-                .is_some_and(|line| line.trim().eq_ignore_ascii_case("q"));
-            context::emit(Kind::Pause {
-                seconds: began.elapsed().as_secs_f64(),
-                quit,
-            });
+            let (line, quit) = wait_at(Prompt::Prediction);
             let Some(line) = line else {
                 // Input ended: no more questions.
                 self.pacing.predict = false;
@@ -216,18 +207,7 @@ impl Lab {
         if !self.pacing.step_mode {
             return Ok(());
         }
-        // The view draws the prompt when it sees this wait: the main process is the one that
-        // reads the answer, the supervisor the one that draws.
-        context::emit(Kind::prompt(Prompt::Enter));
-        let began = Instant::now();
-        let line = read_line_from_stdin();
-        let quit = line
-            .as_deref()
-            .is_some_and(|line| line.trim().eq_ignore_ascii_case("q"));
-        context::emit(Kind::Pause {
-            seconds: began.elapsed().as_secs_f64(),
-            quit,
-        });
+        let (line, quit) = wait_at(Prompt::Enter);
         match line {
             _ if quit => Err(Error::Quit),
             Some(_) => Ok(()),
@@ -268,6 +248,24 @@ pub fn pick<'a>(answer: &str, choices: &'a [String]) -> Option<&'a String> {
 }
 
 /// One line from standard input, bounded (see `runtime::input`).
+/// Waits at a prompt: says so (the view draws the prompt when it sees this wait: the main
+/// process is the one that reads the answer, the supervisor the one that draws), reads a line
+/// of standard input, and reports how long it waited (`pause`, which the timeline cuts out).
+/// Returns the line (`None` when input ended) and whether it was `q`.
+fn wait_at(prompt: Prompt) -> (Option<String>, bool) {
+    context::emit(Kind::prompt(prompt));
+    let began = Instant::now();
+    let line = read_line_from_stdin();
+    let quit = line
+        .as_deref()
+        .is_some_and(|line| line.trim().eq_ignore_ascii_case("q"));
+    context::emit(Kind::Pause {
+        seconds: began.elapsed().as_secs_f64(),
+        quit,
+    });
+    (line, quit)
+}
+
 fn read_line_from_stdin() -> Option<String> {
     crate::runtime::input::read_line(std::io::stdin().as_fd(), || true)
 }
