@@ -241,7 +241,7 @@ fn search(buyer: &Buyer) -> BuyerResult {
 /// The tutorial's `get()`: read the count, wait for the network, buy if one is left.
 fn get(buyer: &Buyer) -> BuyerResult {
     let mut db = read(&buyer.db)?;
-    std::thread::sleep(context::scaled(buyer.network));
+    context::sleep(buyer.network);
     if db.count > 0 {
         db.count -= 1;
         write(&buyer.db, &db)?;

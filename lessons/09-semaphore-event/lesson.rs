@@ -176,7 +176,7 @@ fn traffic_light(lab: &mut Lab) -> Result<()> {
     if let Some(pid) = parked {
         let before = cpu_ticks(pid);
         // Give it a little time in its wait, then look again.
-        std::thread::sleep(context::scaled(Duration::from_millis(500)));
+        context::sleep(Duration::from_millis(500));
         let state = procfs::observe(pid);
         let after = cpu_ticks(pid);
         match (state, before, after) {

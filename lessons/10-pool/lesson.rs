@@ -49,7 +49,7 @@ struct Sleepy {
 
 fn work_for(job: Sleepy) -> std::result::Result<u64, String> {
     let sleep = context::scaled(Duration::from_millis(job.sleep_ms));
-    std::thread::sleep(sleep);
+    context::sleep(Duration::from_millis(job.sleep_ms));
     say!(
         "{} finished task {} after {}",
         getpid(),
