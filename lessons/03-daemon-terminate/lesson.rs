@@ -353,9 +353,11 @@ fn orphan() -> Result<()> {
     doomed.terminate()?;
     let doomed_code = doomed.join()?;
     // The kernel re-parents the orphan while its parent dies, so this is normally true at
-    // once; poll rather than assume.
+    // once; poll rather than assume. The same death wakes the orphan for a moment (the lab
+    // asks the kernel to tell every process of a run when its parent dies, so that nothing
+    // outlives a killed run): look once it is back in its sleep, as it spends its life.
     let after = poll_until("/proc shows the orphan's new parent", || {
-        procfs::stat(grandchild).filter(|stat| stat.ppid != doomed_pid)
+        procfs::stat(grandchild).filter(|stat| stat.ppid != doomed_pid && stat.state != 'R')
     })?;
     procfs::observe(grandchild);
     // The orphan's own getppid() tells the same story: wait (one tick at most) until it has
