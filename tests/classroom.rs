@@ -388,12 +388,13 @@ fn check_human_view(lesson: &str, out: &str) {
             .next()
             .and_then(|w| w.strip_suffix('s'))
             .and_then(|w| w.parse::<f64>().ok());
-        // The view holds each line 30 ms to put late arrivals in their place; a machine busy
-        // with the other tests can deliver one later still, so a few milliseconds out of
-        // order is tolerated, never more.
+        // The view holds each line 30 ms to put late arrivals in their place; on 2 CPUs busy
+        // with the other lessons of this test, a thread stamped its event and was then kept
+        // off the CPU 50 ms before writing it. So up to 100 ms out of order is tolerated: a
+        // line out of place by a step, or a whole run, still fails.
         if let Some(time) = time {
             assert!(
-                time >= last - 0.02,
+                time >= last - 0.1,
                 "lesson {lesson}: {time} after {last}: {line}"
             );
             last = f64::max(last, time);
