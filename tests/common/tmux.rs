@@ -24,8 +24,13 @@ impl Tmux {
         let tmux = Tmux {
             socket: format!("{}-tmux-{name}", lab.tag),
         };
+        // Bounded, whatever happens to this test: a test process that is killed never runs
+        // `Drop`, and a lesson waiting at a `--step` prompt would wait for ever in a terminal
+        // nobody types into. `timeout` ends it (SIGTERM, which the lab cleans up after;
+        // `--foreground` keeps the lab in the terminal's foreground, for its keys), and
+        // then the session ends, and with it this tmux server.
         let shell = format!(
-            "env TMPDIR={} PROCLAB_TEST_TAG={} {command}; echo EXITED $?; sleep 60",
+            "timeout --foreground 300 env TMPDIR={} PROCLAB_TEST_TAG={} {command}; echo EXITED $?; sleep 60",
             lab.tmp.display(),
             lab.tag
         );
