@@ -1430,16 +1430,12 @@ fn lesson_16() {
                 // One at a time: the last talker waits for the others (each talks 1 s).
                 let times = talkers(run);
                 assert!(times.iter().cloned().fold(0.0, f64::max) >= 1.7, "{run}");
-                assert!(
-                    run.has(
-                        "20 held: 1 answered within 2 s; the server: 1 processes, 1 threads, \
-                         9 descriptors"
-                    ) || run.has(
-                        "20 held: 1 answered within 2 s; the server: 1 processes, 1 threads, \
-                         10 descriptors"
-                    ),
-                    "{run}"
-                );
+                // One connection open at a time: a few descriptors, not the 20 held ones. How
+                // many exactly depends on what the server inherited (8 to 10 were seen: the
+                // start method and the test runner's own pipes).
+                let cost = "20 held: 1 answered within 2 s; the server: 1 processes, 1 threads, ";
+                let descriptors = run.number_after(cost);
+                assert!((4.0..=14.0).contains(&descriptors), "{run}");
             })
             .at_speed("2"),
             step(2, |run| {

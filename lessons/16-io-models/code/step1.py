@@ -16,10 +16,13 @@ def server(s):
     while True:
         conn, addr = s.accept()  # blocks
         while True:
-            data = conn.recv(1024)  # blocks: nobody else is read
-            if not data:
+            try:
+                data = conn.recv(1024)  # blocks: nobody else is read
+                if not data:
+                    break
+                conn.sendall(data.upper())
+            except ConnectionError:  # a client that left unread replies
                 break
-            conn.sendall(data.upper())
         conn.close()
 
 
