@@ -4,6 +4,7 @@
 //! Everything else a lesson uses is plain: `Process` to fork, `say!` and `note!` to report,
 //! `context::sleep` for sleeps scaled by `--speed`, `procfs` to read `/proc`.
 
+use std::io::IsTerminal;
 use std::os::fd::AsFd;
 use std::time::{Duration, Instant};
 
@@ -165,6 +166,11 @@ impl Lab {
             question: question.text.clone(),
             choices: question.choices.clone(),
         });
+        // Input that is not a terminal (a file, a pipe, `< /dev/zero`) has no one to correct
+        // it: a few answers in a row that are not choices, and there are no more questions,
+        // as at its end, rather than asking again for as long as it lasts.
+        let typed = std::io::stdin().is_terminal();
+        let mut not_choices = 0;
         loop {
             let (line, quit) = wait_at(Prompt::Prediction);
             let Some(line) = line else {
@@ -183,10 +189,20 @@ impl Lab {
                 });
                 return Ok(());
             }
+            not_choices += 1;
+            if !typed && not_choices == NOT_CHOICES_FROM_A_FILE {
+                crate::note!(
+                    en: "{not_choices} answers in a row are not choices, and the input is not a terminal: no more questions.",
+                    zh: "连续 {not_choices} 个回答都不是选项，而输入不是终端：不再提问。",
+                );
+                self.pacing.predict = false;
+                context::emit(Kind::Answer { step, given: None });
+                return Ok(());
+            }
             crate::note!(
                 en: "{:?} is not one of the choices: answer with a number from 1 to {}.",
                 zh: "{:?} 不是选项之一：请回答 1 到 {} 之间的一个序号。",
-                line.trim(),
+                short(line.trim()),
                 question.choices.len()
             );
         }
@@ -235,6 +251,18 @@ impl Lab {
                 self.step_titles.len()
             )))
         }
+    }
+}
+
+/// How many answers in a row that are not choices `--predict` takes from input that is not a
+/// terminal before it asks no more.
+const NOT_CHOICES_FROM_A_FILE: u32 = 3;
+
+/// An answer as a note quotes it: at most 40 characters (a line may be 4 KiB of anything).
+fn short(answer: &str) -> String {
+    match answer.char_indices().nth(40) {
+        Some((end, _)) => format!("{}…", &answer[..end]),
+        None => answer.to_string(),
     }
 }
 

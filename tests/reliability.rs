@@ -878,6 +878,41 @@ fn a_prompt_reads_a_bounded_line_from_endless_input() {
     assert_eq!(events.of_kind("end")[0]["outcome"], "finished");
 }
 
+/// `run --predict` from input that is not a terminal and never gives a choice (`< /dev/zero`,
+/// or a file of wrong answers) asks three times, says in a note that it asks no more, and
+/// plays to the end; it used to ask again for as long as the input lasted (for ever).
+#[test]
+fn predict_stops_asking_input_that_never_gives_a_choice() {
+    let lab = Lab::new();
+    let wrong_answers = lab.tmp.join("wrong-answers");
+    std::fs::write(&wrong_answers, "maybe\n".repeat(100_000)).unwrap();
+    for (input, args) in [
+        ("/dev/zero", &["--predict"][..]),
+        ("/dev/zero", &["--predict", "--step"][..]),
+        (wrong_answers.to_str().unwrap(), &["--predict"][..]),
+    ] {
+        let mut command = lab.command(&["run", "1", "--json", "--speed", "20"]);
+        command.args(args);
+        let stdin = Stdio::from(std::fs::File::open(input).unwrap());
+        let output = finish_within(lab.spawn(command, stdin), Duration::from_secs(30));
+        let events = common::Events::parse(&output);
+        let case = format!("{input} {args:?}");
+        assert_eq!(events.of_kind("end")[0]["outcome"], "finished", "{case}");
+        let answers = events.of_kind("answer");
+        assert_eq!(answers.len(), 1, "{case}: {}", events.dump());
+        assert!(answers[0]["given"].is_null(), "{case}: {}", events.dump());
+        let notes = events.texts("note");
+        let not_choices = notes
+            .iter()
+            .filter(|n| n.contains("is not one of the choices"));
+        assert_eq!(not_choices.count(), 2, "{case}: {notes:?}");
+        assert!(
+            notes.iter().any(|n| n.contains("no more questions")),
+            "{case}: {notes:?}"
+        );
+    }
+}
+
 /// The standard output of `child` once it has ended; past `limit`, kills its group and panics.
 #[track_caller]
 fn finish_within(mut child: Child, limit: Duration) -> String {
