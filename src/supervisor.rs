@@ -52,6 +52,7 @@ use crate::text;
 use crate::view::notes::Notes;
 use crate::view::output::{self, Mode};
 use crate::view::render::View;
+use crate::view::screen::tty;
 
 /// How one run was asked for on the command line.
 pub struct RunOptions {
@@ -777,6 +778,7 @@ impl Drop for Guard {
 /// The guard's life: wait for the supervisor's word, or for its death.
 fn be_the_guard(line: OwnedFd) -> ! {
     context::set_name("proclab-guard");
+    let supervisor = getppid();
     let _ = setpgid(Pid::from_raw(0), Pid::from_raw(0));
     // A Ctrl-C or a hang-up is for the supervisor, which then ends the run itself; the guard
     // must outlast it.
@@ -785,6 +787,8 @@ fn be_the_guard(line: OwnedFd) -> ! {
         Signal::SIGTERM,
         Signal::SIGHUP,
         Signal::SIGQUIT,
+        // Giving the terminal back from outside its foreground group (below).
+        Signal::SIGTTOU,
     ] {
         // SAFETY: ignoring a signal installs no handler.
         let _ = unsafe { nix::sys::signal::signal(signal, SigHandler::SigIgn) };
@@ -822,7 +826,9 @@ fn be_the_guard(line: OwnedFd) -> ! {
         }
     };
     if !all_clean {
-        // The supervisor died without cleaning up: do it in its place.
+        // The supervisor died without cleaning up: do it in its place. The terminal first:
+        // the shell that ran the lab reads it again as soon as the supervisor is gone.
+        tty::give_back_for(supervisor.as_raw() as u32);
         kill_the_group();
         if let Some(dir) = run_dir {
             let _ = remove_run_dir(&dir);

@@ -519,3 +519,62 @@ fn q_and_ctrl_c_give_the_terminal_back_with_the_summary() {
         assert!(restored(&tmux), "{key}: the terminal is not restored");
     }
 }
+
+/// The supervisor of the run tagged `tag`: its process that no process of the run started
+/// (its parent is `timeout`, which carries no tag).
+fn supervisor_of(tag: &str) -> Option<i32> {
+    let alive = common::alive_of_run(tag);
+    let parent = |stat: &str| -> i32 {
+        let after_name = &stat[stat.rfind(')').map_or(0, |i| i + 1)..];
+        after_name
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0)
+    };
+    alive
+        .iter()
+        .find(|(_, stat)| !alive.iter().any(|(pid, _)| *pid == parent(stat)))
+        .map(|(pid, _)| *pid)
+}
+
+#[test]
+fn a_killed_supervisor_gives_the_terminal_back() {
+    let lab = Lab::new();
+    let command = format!("{} run 5 --step --speed 20 --seed 4", common::BIN);
+    let Some(tmux) = Tmux::start(&lab, "kill-9", &command, (80, 24)) else {
+        eprintln!("skipped: tmux is not installed, so no real terminal to check");
+        return;
+    };
+    wait_for(&tmux, "the first prompt", |s| {
+        s.get(23).is_some_and(|l| l.contains("Enter: run step 1"))
+    });
+    // Killed while step 1 runs: nothing of the lab can catch SIGKILL.
+    tmux.run(&["send-keys", "Enter"]);
+    let supervisor = supervisor_of(&lab.tag).expect("the supervisor is running");
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(supervisor),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
+    let killed = Instant::now();
+    let pane = |format: &str| {
+        let shown = tmux.run(&["display-message", "-p", format]);
+        String::from_utf8_lossy(&shown.stdout).trim().to_string()
+    };
+    let given_back = || restored(&tmux) && pane("#{alternate_on}") == "0";
+    while !given_back() && killed.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(40));
+    }
+    assert!(
+        restored(&tmux),
+        "after kill -9 of the supervisor, the terminal has no echo or no lines"
+    );
+    assert_eq!(
+        pane("#{alternate_on}"),
+        "0",
+        "still on the alternate screen"
+    );
+    assert_eq!(pane("#{cursor_flag}"), "1", "the cursor is still hidden");
+    lab.wait_until_gone(killed, Duration::from_secs(10));
+}

@@ -6,8 +6,14 @@
 //! Ctrl-C stays the terminal's interrupt (`ISIG` is kept): it reaches the supervisor as
 //! SIGINT, which stops the run the way it stops every run, and the view gives the terminal
 //! back as the run ends.
+//!
+//! A supervisor killed outright (`kill -9`) gives nothing back, and the shell after it would
+//! read a terminal without echo, on the alternate screen. Its guard, the process that cleans
+//! up after a dead supervisor, is forked after the view took the terminal, so it holds a copy
+//! of what to give back: it does so for the supervisor ([`give_back_for`]).
 
 use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
 use std::sync::Mutex;
 
 use nix::sys::termios::{
@@ -76,6 +82,34 @@ pub fn give_back_quietly() -> bool {
     let stdin = std::io::stdin();
     let _ = tcsetattr(&stdin, SetArg::TCSAFLUSH, &saved);
     true
+}
+
+/// In the guard of a run whose supervisor `owner` died without a word: gives back the
+/// terminal that the supervisor's view took (its settings, the normal screen, the cursor),
+/// through the controlling terminal, since the guard's own standard streams are /dev/null.
+/// Nothing when that view had not taken it. The guard is not in the terminal's foreground
+/// process group, so it must ignore SIGTTOU first, or the kernel would stop it here.
+pub fn give_back_for(owner: u32) {
+    let held = SAVED
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .take();
+    let Some((saved, taken_by)) = held else {
+        return;
+    };
+    if taken_by != owner {
+        return;
+    }
+    // Not made this process's controlling terminal: it is one already, or none is wanted.
+    let Ok(terminal) = std::fs::OpenOptions::new()
+        .write(true)
+        .custom_flags(libc::O_NOCTTY)
+        .open("/dev/tty")
+    else {
+        return;
+    };
+    let _ = tcsetattr(&terminal, SetArg::TCSAFLUSH, &saved);
+    let _ = (&terminal).write_all(LEAVE);
 }
 
 /// Whether the view has the terminal now.
