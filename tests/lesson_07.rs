@@ -186,15 +186,23 @@ fn each_prediction_is_answered_from_the_runs_own_events() {
         let value = "EOFError (end of file)";
         run.assert_answer(1, (value, "EOFError（文件结尾）"), value, zh);
 
-        // Step 2: c2 said it got nothing before it got the end of file.
+        // Step 2: c2 said it got nothing before it got the end of file: "c2: nothing for 50 ms,
+        // and no end of file: ...", in Chinese "c2：50 ms 内什么也没收到，...".
+        let (nothing_for, nothing_came) = if zh {
+            ("：", "什么也没收到")
+        } else {
+            (": nothing for", "")
+        };
         let c2 = run.pid_of("c2");
         let eof = t(run.find("say", |e| {
             e["pid"] == c2 && text(e).starts_with("c2: EOFError")
         }));
-        let waited = run
-            .of_kind("say")
-            .iter()
-            .any(|e| e["pid"] == c2 && t(e) < eof && text(e).starts_with("c2: nothing for"));
+        let waited = run.of_kind("say").iter().any(|e| {
+            e["pid"] == c2
+                && t(e) < eof
+                && text(e).starts_with(&format!("c2{nothing_for}"))
+                && text(e).contains(nothing_came)
+        });
         let (value, in_chinese) = if waited {
             (
                 "it waits until main closes its copy",
@@ -208,12 +216,20 @@ fn each_prediction_is_answered_from_the_runs_own_events() {
         // Step 3: the pids c3 found holding the write end, named.
         let c3 = run.pid_of("c3");
         let looked = run.find("say", |e| {
-            e["pid"] == c3 && text(e).starts_with("c3: nothing for")
+            e["pid"] == c3
+                && text(e).starts_with(&format!("c3{nothing_for}"))
+                && text(e).contains(nothing_came)
         });
+        let (before_pids, after_pids) = if zh {
+            ("写端仍开在 pid ", " 中")
+        } else {
+            ("pid(s) ", "")
+        };
         let holders: Vec<i64> = text(looked)
-            .rsplit("pid(s) ")
+            .rsplit(before_pids)
             .next()
             .unwrap()
+            .trim_end_matches(after_pids)
             .split(", ")
             .map(|pid| pid.parse().unwrap())
             .collect();

@@ -440,7 +440,8 @@ fn each_prediction_is_answered_from_the_runs_own_events() {
 
         // Step 4: waiter-1's own line about its wait().
         let waiter = said_by(4, "waiter-1");
-        let choice = if waiter.iter().any(|s| s.starts_with("wait() gave up")) {
+        let gave_up = |s: &String| s.starts_with("wait() gave up") || s.starts_with("wait() 等了");
+        let choice = if waiter.iter().any(gave_up) {
             ("wait() waits until its timeout", "wait() 一直等到超时")
         } else {
             ("wait() is notified", "wait() 被 notify 唤醒")

@@ -297,12 +297,16 @@ fn each_prediction_is_answered_from_the_runs_own_events() {
         );
 
         // Step 3: any event of a ticker between the plain sleep's start and its end.
-        let said = |part: &str| {
+        let said = |part: &str, in_chinese: &str| {
             common::t(run.find("say", |e| {
-                e["task"] == "blocking-sleeper" && text(e).contains(part)
+                e["task"] == "blocking-sleeper"
+                    && (text(e).contains(part) || text(e).contains(in_chinese))
             }))
         };
-        let (slept, back) = (said("calls a plain sleep"), said("is back after"));
+        let (slept, back) = (
+            said("calls a plain sleep", "调用普通的 sleep"),
+            said("is back after", "回来了"),
+        );
         let ticked = tasks.iter().any(|e| {
             (e["task"] == "tick-a" || e["task"] == "tick-b")
                 && common::t(e) > slept

@@ -227,7 +227,10 @@ fn daemon_rules() -> Result<()> {
     late.start()?;
     let late_refused = match late.set_daemon(true) {
         Err(error) => {
-            say!("set_daemon(true) after start(): error: {error} (the lab adds: set it before)");
+            say!(
+                en: "set_daemon(true) after start(): error: {error} (the lab adds: set it before)",
+                zh: "set_daemon(true) after start(): error: {error}（实验室补充：要在 start() 之前设置）"
+            );
             true
         }
         Ok(()) => {

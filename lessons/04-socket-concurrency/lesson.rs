@@ -582,24 +582,30 @@ fn bind_again_after_time_wait() -> Result<()> {
         states = procfs::tcp_sockets(port);
     }
     let in_time_wait = states.iter().any(TcpSocket::is_time_wait);
+    let entries = if states.is_empty() {
+        text!(en: "no entry", zh: "没有条目")
+    } else {
+        states
+            .iter()
+            .map(|socket| {
+                let name = if socket.is_time_wait() {
+                    "TIME_WAIT"
+                } else {
+                    "other"
+                };
+                text!(
+                    en: "state {} ({name}), remote {}",
+                    zh: "状态 {} ({name})，对端 {}",
+                    socket.state,
+                    socket.remote
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(&text!(en: "; ", zh: "；"))
+    };
     say!(
-        "/proc/net/tcp for local port {port}: {}",
-        if states.is_empty() {
-            "no entry".to_string()
-        } else {
-            states
-                .iter()
-                .map(|socket| {
-                    let name = if socket.is_time_wait() {
-                        "TIME_WAIT"
-                    } else {
-                        "other"
-                    };
-                    format!("state {} ({name}), remote {}", socket.state, socket.remote)
-                })
-                .collect::<Vec<_>>()
-                .join("; ")
-        }
+        en: "/proc/net/tcp for local port {port}: {entries}",
+        zh: "/proc/net/tcp 中本地端口 {port} 的条目：{entries}"
     );
     let without = echo::listen_on(address, false);
     let with = echo::listen_on(address, true);
@@ -684,9 +690,10 @@ fn rebind_while_a_handler_holds_the_port() -> Result<()> {
         let with = bind_outcome(echo::listen_on(address, true));
         let handler_pid = handler.pid().expect("started");
         say!(
-            "server gone, {} {handler_pid} still connected; port {port} in /proc/net/tcp: {}",
+            en: "server gone, {} {handler_pid} still connected; port {port} in /proc/net/tcp: {}",
+            zh: "服务器已退出，{} {handler_pid} 仍连着；/proc/net/tcp 中端口 {port}：{}",
             handler.name(),
-            held.join(", ")
+            held.join(&text!(en: ", ", zh: "、"))
         );
         say!("bind to {address} without SO_REUSEADDR: {without}");
         say!("bind to {address} with SO_REUSEADDR: {with}");

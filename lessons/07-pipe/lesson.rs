@@ -150,10 +150,11 @@ fn read_to_the_end(r: &Reader) -> std::result::Result<(), ConnectionError> {
         if !r.reader.poll(PATIENCE)? {
             let holders = write_end_holders(&r.reader);
             say!(
-                "{}: nothing for {}, and no end of file: the write end is open in pid(s) {}",
+                en: "{}: nothing for {}, and no end of file: the write end is open in pid(s) {}",
+                zh: "{}：{} 内什么也没收到，也没有文件结尾：写端仍开在 pid {} 中",
                 r.name,
                 describe(context::scaled(PATIENCE)),
-                list(&holders)
+                list_in_note(&holders)
             );
             if !r.record.gave_up.load(SeqCst) {
                 for (slot, pid) in r.record.holders.iter().zip(&holders) {

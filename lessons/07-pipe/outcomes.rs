@@ -31,7 +31,7 @@ pub fn measure(run: &Record) -> Vec<Measured> {
     if let Some((eof, _)) = c2_eof {
         let waited = run
             .says_in_step(2)
-            .any(|(e, text)| e.t < eof.t && text.starts_with("c2: nothing for"));
+            .any(|(e, text)| e.t < eof.t && waited_in_vain(text, "c2").is_some());
         let what = if waited {
             "it waits until main closes its copy"
         } else {
@@ -46,10 +46,7 @@ pub fn measure(run: &Record) -> Vec<Measured> {
         .any(|(_, text)| text.starts_with("c3: EOFError"))
     {
         let holders = run.says_in_step(3).find_map(|(_, text)| {
-            let pids = text
-                .strip_prefix("c3: nothing for")?
-                .split("pid(s) ")
-                .nth(1)?;
+            let pids = waited_in_vain(text, "c3")?;
             Some(
                 pids.split(", ")
                     .filter_map(|pid| pid.trim().parse::<i32>().ok())
@@ -86,4 +83,17 @@ pub fn measure(run: &Record) -> Vec<Measured> {
         found.push(measured(4, "large rounds corrupted", corrupted));
     }
     found
+}
+
+/// The pids that held the write end when `reader` waited in vain, as it said them: "c3:
+/// nothing for 50 ms, and no end of file: the write end is open in pid(s) 123", in Chinese
+/// "c3：50 ms 内什么也没收到，也没有文件结尾：写端仍开在 pid 123 中".
+fn waited_in_vain<'a>(text: &'a str, reader: &str) -> Option<&'a str> {
+    if let Some(rest) = text.strip_prefix(&format!("{reader}: nothing for")) {
+        return rest.split("pid(s) ").nth(1);
+    }
+    let rest = text.strip_prefix(&format!("{reader}："))?;
+    rest.contains("什么也没收到")
+        .then(|| rest.split("写端仍开在 pid ").nth(1))??
+        .strip_suffix(" 中")
 }

@@ -369,7 +369,8 @@ fn lost_wakeup(fixed: bool) -> Result<()> {
                 say!("wait() was notified after {}", describe(began.elapsed()));
             } else {
                 say!(
-                    "wait() gave up after {}: no notify came, though ready is {}",
+                    en: "wait() gave up after {}: no notify came, though ready is {}",
+                    zh: "wait() 等了 {} 后放弃：没有等到 notify，而 ready 已经是 {}",
                     describe(began.elapsed()),
                     is_ready.load(SeqCst)
                 );

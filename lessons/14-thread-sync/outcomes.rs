@@ -67,7 +67,7 @@ pub fn measure(run: &Record) -> Vec<Measured> {
         let waited = says_of(run, 4, |t| t == "waiter-1").find_map(|text| {
             if text.starts_with("wait() was notified") {
                 Some("wait() is notified")
-            } else if text.starts_with("wait() gave up") {
+            } else if text.starts_with("wait() gave up") || text.starts_with("wait() 等了") {
                 Some("wait() waits until its timeout")
             } else {
                 None

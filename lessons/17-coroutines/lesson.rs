@@ -235,18 +235,24 @@ fn blocking_task_stalls_the_others(blocking: bool) -> Duration {
         let began = Instant::now();
         if blocking {
             say!(
-                "{sleeper} calls a plain sleep of {}: the thread stops here",
+                en: "{sleeper} calls a plain sleep of {}: the thread stops here",
+                zh: "{sleeper} 调用普通的 sleep，{}：整个线程停在这里",
                 describe(context::scaled(BLOCK))
             );
             std::thread::sleep(context::scaled(BLOCK));
         } else {
             say!(
-                "{sleeper} awaits the executor's sleep of {}",
+                en: "{sleeper} awaits the executor's sleep of {}",
+                zh: "{sleeper} await 执行器的 sleep，{}",
                 describe(context::scaled(BLOCK))
             );
             executor::sleep(BLOCK).await;
         }
-        say!("{sleeper} is back after {}", describe(began.elapsed()));
+        say!(
+            en: "{sleeper} is back after {}",
+            zh: "{sleeper} 过了 {} 回来了",
+            describe(began.elapsed())
+        );
     });
     executor::run();
     let ticks = ticks.borrow();

@@ -54,15 +54,13 @@ pub fn measure(run: &Record) -> Vec<Measured> {
         found.push(measured(2, "threads the tasks ran on", threads.len()));
     }
 
-    let sleeper_said = |part: &str| {
-        run.says_in_step(3)
-            .find(|(e, text)| e.task.as_deref() == Some("blocking-sleeper") && text.contains(part))
-            .map(|(e, _)| e.t)
-    };
-    if let (Some(slept), Some(back)) = (
-        sleeper_said("calls a plain sleep"),
-        sleeper_said("is back after"),
-    ) {
+    // The blocking sleeper says two lines: as it calls the plain sleep, and when it is back.
+    let sleeper_said: Vec<f64> = run
+        .says_in_step(3)
+        .filter(|(e, _)| e.task.as_deref() == Some("blocking-sleeper"))
+        .map(|(e, _)| e.t)
+        .collect();
+    if let [slept, back] = sleeper_said[..] {
         let ticked = run.in_step(3).any(|e| {
             matches!(e.task.as_deref(), Some("tick-a" | "tick-b")) && e.t > slept && e.t < back
         });
