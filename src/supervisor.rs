@@ -201,7 +201,12 @@ fn supervise(
             ("main", pacing.step_mode || pacing.predict)
         }
         Program::Tool { name, .. } => (*name, false),
-        Program::Trace { .. } => ("tracer", false),
+        Program::Trace { command } => {
+            // The header first, as a lesson's: the lines of the run (the tracer's own spawn
+            // and start among them) come after it.
+            run.show(context::stamp(crate::trace::header(command)));
+            ("tracer", false)
+        }
     };
     run.flush();
 

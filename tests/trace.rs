@@ -85,9 +85,8 @@ fn a_python_program_is_seen_with_its_processes_threads_waits_and_names() {
     let lab = Lab::new();
     for method in ["fork", "spawn", "forkserver"] {
         let events = traced(&lab, &[&program("family.py"), method]);
-        let first = &events.0[0];
-        assert_eq!(first["kind"], "spawn", "{method}");
-        let header = events.find("trace", |_| true);
+        let header = &events.0[0];
+        assert_eq!(header["kind"], "trace", "{method}");
         assert_eq!(header["traced_by"], "ptrace+seccomp");
 
         // The program's main process is Python's MainProcess, forked by the lab's tracer.
@@ -144,6 +143,41 @@ fn a_python_program_is_seen_with_its_processes_threads_waits_and_names() {
         assert_eq!(lab_reaped["exitcode"], 0);
         assert_eq!(events.find("end", |_| true)["outcome"], "finished");
     }
+}
+
+#[test]
+fn the_header_comes_first_and_the_tracer_is_drawn_waiting_while_the_program_runs() {
+    if !ready(false) {
+        return;
+    }
+    let lab = Lab::new();
+    // The line view: the header (a rule, then the title) before any line of the run, the
+    // supervisor's fork of the tracer included.
+    let finished = lab.run(&["trace", "sh", "-c", "sleep 0.3"], "");
+    assert!(finished.status.success(), "{}", finished.stderr);
+    let out = &finished.stdout;
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(lines[0].starts_with("───"), "{out}");
+    assert!(lines[1].starts_with("proclab · trace · sh -c sleep 0.3"), "{out}");
+    assert!(
+        out.find("proclab · trace").unwrap() < out.find("forked child").unwrap(),
+        "{out}"
+    );
+    // The events: the header first; the tracer waits for the program from its start to the
+    // end of the last of its processes, and the timeline draws it so.
+    let events = traced(&lab, &["sh", "-c", "sleep 0.3"]);
+    assert_eq!(events.0[0]["kind"], "trace", "{}", events.dump());
+    let tracer = events.find("spawn", |e| e["child_name"] == "tracer")["child"]
+        .as_i64()
+        .unwrap();
+    let sh = events.find("exec", |_| true)["pid"].as_i64().unwrap();
+    let waits = events.find("wait", |e| e["pid"] == tracer && e["on"] == "join");
+    let woke = events.find("woke", |e| e["pid"] == tracer && e["on"] == "join");
+    let program_reaped = events.find("exit", |e| e["pid"] == tracer && e["child"] == sh);
+    let t = |e: &Value| e["t"].as_f64().unwrap();
+    assert!(t(waits) <= t(events.find("exec", |_| true)), "{}", events.dump());
+    assert!(t(woke) >= t(program_reaped), "{}", events.dump());
+    assert!(woke["after"].as_f64().unwrap() >= 0.2, "{}", events.dump());
 }
 
 #[test]

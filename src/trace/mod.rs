@@ -73,6 +73,15 @@ impl Command {
     }
 }
 
+/// The run's header, its first event: what is traced, and how. The supervisor shows it before
+/// anything else, as it shows a lesson's.
+pub fn header(command: &Command) -> crate::runtime::event::Kind {
+    crate::runtime::event::Kind::Trace {
+        command: command.argv.clone(),
+        traced_by: "ptrace+seccomp".into(),
+    }
+}
+
 /// A `python3` that is a script (a pyenv shim: a shell script that finds the interpreter and
 /// execs it) is replaced by the interpreter it runs, asked once, untraced, for
 /// `sys.executable`: the trace then shows Python from its first line, not the shim's shell.

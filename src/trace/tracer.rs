@@ -215,9 +215,10 @@ pub fn run(command: &Command, env: Vec<CString>) -> Result<i32> {
         names: Names::default(),
         out: Vec::new(),
     };
-    tracer.begin(command);
+    let waiting_since = tracer.begin(command);
     tracer.trace();
     tracer.flush_everything();
+    tracer.end_own_wait(waiting_since);
     Ok(tracer.top_status.unwrap_or(1))
 }
 
@@ -273,18 +274,21 @@ fn drain(reader: OwnedFd) {
     }
 }
 
+/// What the tracer waits for, all its life: the program's processes and threads, until every
+/// one has ended and been reaped.
+fn own_wait_object() -> String {
+    text!(en: "the traced program", zh: "被跟踪的程序")
+}
+
 fn basename(path: &str) -> String {
     path.rsplit('/').next().unwrap_or(path).to_string()
 }
 
 impl Tracer {
-    /// The program's first events: its header, its spawn by the lab, its start.
-    fn begin(&mut self, command: &Command) {
+    /// The program's first events: its spawn by the lab, its start, and the tracer's wait
+    /// (the supervisor has shown the header, `super::header`); returns when the wait began.
+    fn begin(&mut self, command: &Command) -> f64 {
         let name = basename(&command.argv[0]);
-        self.send(context::stamp(Kind::Trace {
-            command: command.argv.clone(),
-            traced_by: "ptrace+seccomp".into(),
-        }));
         let python = command.is_python();
         self.processes.insert(
             self.top,
@@ -303,6 +307,28 @@ impl Tracer {
         spawn.t = context::elapsed();
         self.hold_or_send(self.top, spawn);
         self.say(self.top, Kind::Start);
+        // From here the tracer only waits in `waitpid` for the program's next stop (the time it
+        // takes to handle one is the program's, stopped meanwhile): its lane is drawn waiting.
+        // Held with the program's first events, so that the line view says it after them.
+        let began = context::elapsed();
+        let wait = context::stamp(Kind::Wait {
+            on: "join".into(),
+            object: own_wait_object(),
+        });
+        self.hold_or_send(self.top, wait);
+        began
+    }
+
+    /// The end of the tracer's wait: no tracee and no child is left.
+    fn end_own_wait(&mut self, began: f64) {
+        self.send(context::stamp(Kind::Woke {
+            on: "join".into(),
+            object: own_wait_object(),
+            after: context::elapsed() - began,
+            got: true,
+            ended: Some(Ended::Got),
+        }));
+        self.flush();
     }
 
     /// Waits for the next stop of any tracee and handles it, until none is left.
