@@ -158,7 +158,10 @@ fn the_header_comes_first_and_the_tracer_is_drawn_waiting_while_the_program_runs
     let out = &finished.stdout;
     let lines: Vec<&str> = out.lines().collect();
     assert!(lines[0].starts_with("───"), "{out}");
-    assert!(lines[1].starts_with("proclab · trace · sh -c sleep 0.3"), "{out}");
+    assert!(
+        lines[1].starts_with("proclab · trace · sh -c sleep 0.3"),
+        "{out}"
+    );
     assert!(
         out.find("proclab · trace").unwrap() < out.find("forked child").unwrap(),
         "{out}"
@@ -175,7 +178,11 @@ fn the_header_comes_first_and_the_tracer_is_drawn_waiting_while_the_program_runs
     let woke = events.find("woke", |e| e["pid"] == tracer && e["on"] == "join");
     let program_reaped = events.find("exit", |e| e["pid"] == tracer && e["child"] == sh);
     let t = |e: &Value| e["t"].as_f64().unwrap();
-    assert!(t(waits) <= t(events.find("exec", |_| true)), "{}", events.dump());
+    assert!(
+        t(waits) <= t(events.find("exec", |_| true)),
+        "{}",
+        events.dump()
+    );
     assert!(t(woke) >= t(program_reaped), "{}", events.dump());
     assert!(woke["after"].as_f64().unwrap() >= 0.2, "{}", events.dump());
 }
