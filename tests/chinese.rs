@@ -144,7 +144,7 @@ const PROGRAM_OUTPUT: &[(&str, &[&str])] = &[
             "after it ended: *",
             "before start(): *",
             "exitcode of each: *",
-            "set_daemon(true) after start(): error: *（实验室补充*）",
+            "set_daemon(true) after start(): error: *（proclab 补充*）",
             "while it runs: *",
             "parent: *",
             "returns: *",

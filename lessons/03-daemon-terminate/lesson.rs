@@ -229,7 +229,7 @@ fn daemon_rules() -> Result<()> {
         Err(error) => {
             say!(
                 en: "set_daemon(true) after start(): error: {error} (the lab adds: set it before)",
-                zh: "set_daemon(true) after start(): error: {error}（实验室补充：要在 start() 之前设置）"
+                zh: "set_daemon(true) after start(): error: {error}（proclab 补充：要在 start() 之前设置）"
             );
             true
         }
