@@ -52,6 +52,18 @@ fn same_lesson_in_chinese(number: &str) {
             "lesson {number}: a line the lab composed is not in Chinese: {text:?}"
         );
     }
+    // The lab is `proclab` in Chinese too: "实验室" read as translationese to a native speaker.
+    for event in chinese
+        .of_kind("say")
+        .iter()
+        .chain(chinese.of_kind("note").iter())
+    {
+        let text = event["text"].as_str().unwrap();
+        assert!(
+            !text.contains("实验室"),
+            "lesson {number}: say proclab, not 实验室: {text:?}"
+        );
+    }
     assert_eq!(
         chinese.of_kind("step").len(),
         english.of_kind("step").len(),
