@@ -119,7 +119,8 @@ impl Lab {
     /// Begins the next step. Its title must be the next `## ` heading of the lesson's notes
     /// (the notes and the code are kept in step this way). In `--step` mode it waits first:
     /// for Enter after the previous step's output (time to discuss it), then for Enter at each
-    /// page of this step's notes; `q` and Enter stops the lesson.
+    /// page of this step's notes, with `--predict` for the prediction before the last Enter;
+    /// `q` and Enter stops the lesson.
     ///
     /// A step is a unit of work: what a lesson measures, it measures between two calls of
     /// `step`, never across one, so the time a prompt waits is in no note. Each wait is an
@@ -145,13 +146,19 @@ impl Lab {
                 .map_or(title, String::as_str)
                 .to_string(),
         });
-        for _ in 0..self.pacing.pages_of(self.steps_begun) {
+        // With --predict, the question comes with the last page of notes, before the prompt
+        // that runs the step: the class predicts, then the teacher runs it.
+        let pages = self.pacing.pages_of(self.steps_begun);
+        for page in 1..=pages {
+            if page == pages {
+                self.ask(self.steps_begun as u32)?;
+            }
             self.prompt()?;
         }
-        self.ask(self.steps_begun as u32)
+        Ok(())
     }
 
-    /// With `--predict`, right before step `step` runs: its question, if it has one, and the
+    /// With `--predict`, before step `step` runs: its question, if it has one, and the
     /// prediction read from standard input (a choice's number or its text; `q` quits). The
     /// supervisor answers it once the step has run, from the events.
     fn ask(&mut self, step: u32) -> Result<()> {

@@ -220,8 +220,11 @@ pub fn choice_for<'a>(observed: &str, choices: &'a [String]) -> Option<&'a Strin
 pub struct Referee {
     questions: Vec<Question>,
     measure: outcomes::Measure,
-    /// The prediction given for the step now running: (step, the choice given).
+    /// The prediction given for the step about to run or running: (step, the choice given).
     pending: Option<(u32, String)>,
+    /// Whether that step runs: with `--step`, the prompt that runs it comes after the
+    /// prediction, and only the prompt after that one ends it.
+    running: bool,
     right: u32,
     judged: u32,
 }
@@ -232,6 +235,7 @@ impl Referee {
             questions: questions_of(lesson),
             measure: outcomes::measure_of(lesson),
             pending: None,
+            running: false,
             right: 0,
             judged: 0,
         }
@@ -242,17 +246,29 @@ impl Referee {
     pub fn before(&mut self, event: &Event, history: &[Event]) -> Option<Kind> {
         let step_is_over = match &event.kind {
             Kind::Question { .. } | Kind::Step { .. } | Kind::End { .. } => true,
-            kind => kind.is_prompt(),
+            kind => kind.is_prompt() && self.running,
         };
         if step_is_over && self.pending.is_some() {
             return self.judge(history);
         }
-        if let Kind::Answer {
-            step,
-            given: Some(given),
-        } = &event.kind
-        {
-            self.pending = Some((*step, given.clone()));
+        match &event.kind {
+            Kind::Answer {
+                step,
+                given: Some(given),
+            } => {
+                self.pending = Some((*step, given.clone()));
+                // With --step, the step runs once the next prompt is answered; without, it
+                // runs at once, and no prompt comes before the next question or step.
+                self.running = false;
+            }
+            // The prompt that runs the step was answered; `q` there, and it never runs.
+            Kind::Pause { quit, .. } if self.pending.is_some() => {
+                self.running = true;
+                if *quit {
+                    self.pending = None;
+                }
+            }
+            _ => {}
         }
         None
     }

@@ -300,6 +300,61 @@ fn a_prediction_is_asked_in_the_view_and_answered_with_its_number() {
     assert!(state.key(Key::Enter, 80).is_empty());
     assert!(state.key(Key::Char('3'), 80).is_empty(), "no third choice");
     assert_eq!(state.key(Key::Char('2'), 80), b"2\n");
+    // The prediction is pinned, and only then does Enter run the step.
+    state.add(&pause(0.2));
+    state.add(&event(
+        0.2,
+        "main",
+        10,
+        Kind::Answer {
+            step: 1,
+            given: Some("2 to 5".into()),
+        },
+    ));
+    state.add(&prompt(0.2));
+    let screen = drawn(&mut state, 80, 24);
+    assert!(
+        shows(&screen, "Your prediction: 2 to 5"),
+        "{}",
+        screen.join("\n")
+    );
+    assert!(shows(&screen, "Enter: run step 1"), "{}", screen.join("\n"));
+    assert_eq!(state.key(Key::Enter, 80), b"\n");
+    state.add(&pause(0.3));
+    state.add(&say(0.4, "main", 10, "three buyers got one"));
+    let screen = drawn(&mut state, 80, 24);
+    assert!(
+        shows(&screen, "Your prediction: 2 to 5"),
+        "while it runs: {}",
+        screen.join("\n")
+    );
+    state.add(&event(
+        0.5,
+        "proclab",
+        1,
+        Kind::Predict {
+            step: 1,
+            question: "How many buyers get a ticket?".into(),
+            choices: vec!["1".into(), "2 to 5".into()],
+            given: Some("2 to 5".into()),
+            observed: "2 to 5".into(),
+            right: true,
+            why: String::new(),
+        },
+    ));
+    state.add(&prompt(0.5));
+    let screen = drawn(&mut state, 80, 24);
+    assert!(shows(&screen, "Result of step 1"), "{}", screen.join("\n"));
+    assert!(
+        shows(&screen, "Your prediction: 2 to 5"),
+        "{}",
+        screen.join("\n")
+    );
+    assert!(
+        shows(&screen, "Right."),
+        "the verdict: {}",
+        screen.join("\n")
+    );
 }
 
 #[test]

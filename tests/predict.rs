@@ -71,8 +71,8 @@ fn a_choice_outside_the_list_is_asked_again_and_q_quits() {
 #[test]
 fn with_step_mode_the_verdict_comes_at_the_end_of_the_step() {
     let lab = Lab::new();
-    // Step 1: run it, predict, then Enter after its output; the same for step 2; step 3.
-    let answers = "\n1\n\n\n2\n\n\n\n";
+    // Step 1: predict, run it, then Enter after its output; the same for step 2; step 3.
+    let answers = "1\n\n\n2\n\n\n\n\n";
     let run = lab.run(
         &[
             "run",
@@ -89,7 +89,34 @@ fn with_step_mode_the_verdict_comes_at_the_end_of_the_step() {
     );
     assert!(run.status.success(), "{}", run.stderr);
     let events = run.events();
+    // Before the step runs: its question and the prediction, then the Enter that runs it.
+    let step_1 = events.position("step", |e| e["index"] == 1);
+    let prompts: Vec<(usize, &str)> = events
+        .0
+        .iter()
+        .enumerate()
+        .skip(step_1)
+        .filter(|(_, e)| e["kind"] == "question" || e["on"] == "prompt")
+        .map(|(i, e)| (i, e["object"].as_str().unwrap_or("question")))
+        .take(4)
+        .collect();
+    let asked: Vec<&str> = prompts.iter().map(|(_, what)| *what).collect();
+    assert_eq!(
+        asked,
+        ["question", "prediction", "Enter", "Enter"],
+        "{}",
+        events.dump()
+    );
+    let answered = events.position("answer", |e| e["step"] == 1);
+    let (run_it, after_it) = (prompts[2].0, prompts[3].0);
+    assert!(answered < run_it, "{}", events.dump());
     let judged = events.position("predict", |e| e["step"] == 1);
+    // Judged once the step has run: after its own events, at the prompt after them.
+    assert!(
+        run_it + 2 < judged && judged < after_it,
+        "{}",
+        events.dump()
+    );
     let step_2 = events.position("step", |e| e["index"] == 2);
     assert!(judged < step_2);
     assert!(matches!(

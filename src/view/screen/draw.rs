@@ -154,11 +154,14 @@ fn page(frame: &mut Frame, state: &mut State, theme: &Theme, area: Rect) {
         let (heading, lines) = if !question.is_empty() {
             (text!(en: " Predict ", zh: " 预测 "), question)
         } else {
-            let index = state.pages[state.on_screen].index;
-            (
-                text!(en: " Result of step {index} ", zh: " 第 {index} 步的结果 "),
-                result,
-            )
+            let page = &state.pages[state.on_screen];
+            let index = page.index;
+            let heading = match page.phase {
+                Phase::Ended => text!(en: " Result of step {index} ", zh: " 第 {index} 步的结果 "),
+                // Before the step's end, only the prediction is pinned.
+                _ => text!(en: " Your prediction ", zh: " 你的预测 "),
+            };
+            (heading, result)
         };
         let block = Block::default().borders(Borders::TOP).title(heading);
         let shown: Vec<Line> = lines.iter().map(|row| ink_row(row, theme)).collect();

@@ -142,18 +142,17 @@ impl Page {
             .collect()
     }
 
-    /// The step's result, once it has run: its notes, errors and the verdicts of predictions.
+    /// The step's result: the `--predict` answer as soon as it is given (the class watches
+    /// the step with its prediction in view), and, once the step has run, its notes, errors
+    /// and the verdict.
     pub fn result(&self, width: usize) -> Vec<Vec<Piece>> {
-        if self.phase != Phase::Ended {
-            return Vec::new();
-        }
+        let ended = self.phase == Phase::Ended;
         self.events
             .iter()
-            .filter(|e| {
-                matches!(
-                    e.kind,
-                    Kind::Note { .. } | Kind::Error { .. } | Kind::Predict { .. }
-                )
+            .filter(|e| match e.kind {
+                Kind::Answer { .. } => true,
+                Kind::Note { .. } | Kind::Error { .. } | Kind::Predict { .. } => ended,
+                _ => false,
             })
             .flat_map(|event| {
                 let (text, paint) = said(event);

@@ -183,14 +183,8 @@ impl State {
             } => {
                 self.question = Some((*step, question.clone(), choices.clone()));
             }
-            Kind::Answer { .. } => {
-                self.question = None;
-                // The step runs right after its prediction.
-                if self.current().phase == Phase::NotRun {
-                    self.current().phase = Phase::Running;
-                    self.half = Half::Output;
-                }
-            }
+            // The prediction is pinned on the page (`Page::result`); Enter then runs the step.
+            Kind::Answer { .. } => self.question = None,
             Kind::End { outcome, .. } => {
                 self.ended = Some(outcome.clone());
                 self.waiting = None;
