@@ -99,7 +99,7 @@ pub fn talk(connection: &mut TcpStream) -> Conversation {
 /// reply before the time was up returns what it sent: `write_all` would then wait the whole
 /// timeout again for the rest, and a client that reads nothing would hold its handler for
 /// twice the timeout.
-fn send_within_timeout(connection: &mut TcpStream, bytes: &[u8]) -> io::Result<()> {
+pub fn send_within_timeout(connection: &mut TcpStream, bytes: &[u8]) -> io::Result<()> {
     let Some(timeout) = connection.write_timeout()? else {
         return connection.write_all(bytes);
     };

@@ -451,7 +451,7 @@ pub fn apply_timeouts(connection: &TcpStream, options: &Options) -> io::Result<(
 /// `echo::talk`, with every `recv` that has to wait reported as a wait (for the lessons).
 /// First a non-blocking peek (`MSG_DONTWAIT`): only a receive that would block is a wait.
 pub fn talk_visibly(connection: &mut TcpStream, peer: &str) -> echo::Conversation {
-    use std::io::{Read, Write};
+    use std::io::Read;
     let mut buffer = [0u8; CHUNK];
     let mut conversation = echo::Conversation::default();
     loop {
@@ -482,7 +482,7 @@ pub fn talk_visibly(connection: &mut TcpStream, peer: &str) -> echo::Conversatio
         conversation.messages += 1;
         conversation.bytes += received as u64;
         buffer[..received].make_ascii_uppercase();
-        if let Err(error) = connection.write_all(&buffer[..received]) {
+        if let Err(error) = echo::send_within_timeout(connection, &buffer[..received]) {
             conversation.error = Some(error);
             return conversation;
         }
