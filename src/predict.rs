@@ -347,6 +347,34 @@ impl Referee {
     }
 }
 
+/// The run's predictions again, together, for the summary at its end: each verdict was said
+/// once its step had run, and without `--step` the next step's lines scroll it away at once.
+/// A heading, each step's verdict, and the score; nothing when no prediction was judged.
+pub fn recap(history: &[Event]) -> Vec<String> {
+    let verdicts: Vec<&Event> = history
+        .iter()
+        .filter(|e| matches!(e.kind, Kind::Predict { .. }))
+        .collect();
+    if verdicts.is_empty() {
+        return Vec::new();
+    }
+    let right = verdicts
+        .iter()
+        .filter(|e| matches!(e.kind, Kind::Predict { right: true, .. }))
+        .count();
+    let judged = verdicts.len();
+    let mut said = vec![text!(
+        en: "Your predictions, step by step:",
+        zh: "你的预测（逐步）：",
+    )];
+    said.extend(verdicts.into_iter().map(shown));
+    said.push(text!(
+        en: "You predicted {right} of {judged} right.",
+        zh: "共 {judged} 题，你预测对了 {right} 题。",
+    ));
+    said
+}
+
 /// The text the human view shows for the events of predictions (and of `--repeat`, which a
 /// lesson's human view never receives, but every kind has its words).
 pub fn shown(event: &Event) -> String {

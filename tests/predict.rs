@@ -138,6 +138,18 @@ fn with_step_mode_the_verdict_comes_at_the_end_of_the_step() {
         "{text}"
     );
     assert!(text.contains("You predicted 1 of 2 right."), "{text}");
+    // Without --step, each verdict is said as its step ends, and the next step's lines follow
+    // at once: the summary says them all again, last, after the timeline.
+    let timeline = text.rfind("of work, one column").expect("the timeline");
+    let recap = &text[timeline..];
+    assert!(recap.contains("Your predictions, step by step:"), "{recap}");
+    for verdict in [
+        "Step 1: you predicted alex is done; this run says 主进程",
+        "Step 2: you predicted",
+        "You predicted 1 of 2 right.",
+    ] {
+        assert!(recap.contains(verdict), "{verdict}: {recap}");
+    }
 }
 
 /// The questions files are Markdown, but a question is asked in plain text: no code marks

@@ -586,6 +586,16 @@ impl HumanView {
         self.drawn(&tree)?;
         writeln!(self.out)?;
         self.drawn(&timeline)?;
+        // Last, where the run leaves the screen: the verdicts of --predict, together.
+        let recap = crate::predict::recap(history);
+        if !recap.is_empty() {
+            writeln!(self.out)?;
+        }
+        for said in recap {
+            for line in notes::plain_lines(&said, width) {
+                writeln!(self.out, "{}", line.bold())?;
+            }
+        }
         self.out.flush()
     }
 

@@ -181,6 +181,14 @@ impl ScreenView {
         lines.extend(tree::tree(&lives, width, self.looks.fold));
         lines.push(Vec::new());
         lines.extend(timeline::timeline(&lives, width, self.looks.fold));
+        // Last, where the run leaves the screen: the verdicts of --predict, together.
+        let recap = crate::predict::recap(history);
+        if !recap.is_empty() {
+            lines.push(Vec::new());
+        }
+        for said in recap {
+            lines.extend(notes_lines(&said, width));
+        }
         for line in &lines {
             for piece in line {
                 write!(out, "{}", self.looks.theme.colour_piece(piece))?;
