@@ -299,39 +299,120 @@ fn a_model_at_max_clients_tells_a_newcomer_it_is_busy() {
     }
 }
 
+/// How long this test's own threads were kept off the CPU: a thread that asks to sleep 10 ms
+/// at a time records the longest it overslept, from `reset` on. A newcomer answered late while
+/// the test itself was held up that long says nothing about the server: the machine was busy.
+struct Stalls {
+    longest_ms: std::sync::atomic::AtomicU64,
+    done: std::sync::atomic::AtomicBool,
+}
+
+impl Stalls {
+    fn watch<'scope>(scope: &'scope std::thread::Scope<'scope, '_>, stalls: &'scope Stalls) {
+        use std::sync::atomic::Ordering;
+        scope.spawn(move || {
+            while !stalls.done.load(Ordering::SeqCst) {
+                let asked = Instant::now();
+                std::thread::sleep(Duration::from_millis(10));
+                let over = asked.elapsed().saturating_sub(Duration::from_millis(10));
+                stalls
+                    .longest_ms
+                    .fetch_max(over.as_millis() as u64, Ordering::SeqCst);
+            }
+        });
+    }
+
+    fn reset(&self) {
+        self.longest_ms
+            .store(0, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    fn longest(&self) -> Duration {
+        Duration::from_millis(self.longest_ms.load(std::sync::atomic::Ordering::SeqCst))
+    }
+}
+
 /// However many idle or slow clients hold the server (more than `--max-clients`, some sending
 /// a byte every 200 ms, as a slowloris does), a newcomer is answered, or told the server is
-/// busy, within a second (asserted: three, for a loaded 2-CPU machine), in every model. The
-/// iterative server says at start that it serves one client at a time.
+/// busy, within a second, in every model. A newcomer answered later while this test's own
+/// threads were held up for 300 ms or more is not judged (the machine was busy, not the
+/// server); if none is judged, the test says it skipped. The iterative server says at start
+/// that it serves one client at a time.
 #[test]
 fn no_crowd_keeps_a_newcomer_waiting_in_any_model() {
-    std::thread::scope(|scope| {
-        for model in ["fork", "thread", "poll", "epoll", "iterative"] {
-            scope.spawn(move || {
-                let lab = Lab::new();
-                let mut server = Server::start(&lab, &["--model", model, "--max-clients", "8"]);
-                if model == "iterative" {
-                    server.wait_for(|e| text(e).contains("one client at a time"));
-                }
-                let idle: Vec<TcpStream> = (0..10).map(|_| server.connect()).collect();
-                let mut slow: Vec<TcpStream> = (0..4).map(|_| server.connect()).collect();
-                let began = Instant::now();
-                let mut turn = 0;
-                while began.elapsed() < Duration::from_millis(1500) {
-                    for stream in &mut slow {
-                        let _ = stream.write_all(b"x");
+    const WITHIN: Duration = Duration::from_secs(1);
+    const BUSY: Duration = Duration::from_millis(300);
+    let stalls = Stalls {
+        longest_ms: Default::default(),
+        done: Default::default(),
+    };
+    let stalls = &stalls;
+    let verdicts = std::thread::scope(|scope| {
+        Stalls::watch(scope, stalls);
+        let models: Vec<_> = ["fork", "thread", "poll", "epoll", "iterative"]
+            .into_iter()
+            .map(|model| {
+                scope.spawn(move || {
+                    let lab = Lab::new();
+                    let mut server = Server::start(&lab, &["--model", model, "--max-clients", "8"]);
+                    if model == "iterative" {
+                        server.wait_for(|e| text(e).contains("one client at a time"));
                     }
-                    if turn % 2 == 1 {
-                        newcomer_is_answered(server.port, Duration::from_secs(3), model);
+                    let idle: Vec<TcpStream> = (0..10).map(|_| server.connect()).collect();
+                    let mut slow: Vec<TcpStream> = (0..4).map(|_| server.connect()).collect();
+                    let began = Instant::now();
+                    let (mut judged, mut late) = (Vec::new(), Vec::new());
+                    let mut turn = 0;
+                    while began.elapsed() < Duration::from_millis(2000) {
+                        for stream in &mut slow {
+                            let _ = stream.write_all(b"x");
+                        }
+                        if turn % 2 == 1 {
+                            stalls.reset();
+                            let took = newcomer_answered_in(server.port, model);
+                            if took < WITHIN {
+                                judged.push(took);
+                            } else if stalls.longest() >= BUSY {
+                                late.push((took, stalls.longest()));
+                            } else {
+                                panic!(
+                                    "{model}: a newcomer waited {took:?} (this test was held up \
+                                     {:?} at most meanwhile)",
+                                    stalls.longest()
+                                );
+                            }
+                        }
+                        turn += 1;
+                        std::thread::sleep(Duration::from_millis(200));
                     }
-                    turn += 1;
-                    std::thread::sleep(Duration::from_millis(200));
-                }
-                drop((idle, slow));
-                server.stop(&lab);
-            });
-        }
+                    drop((idle, slow));
+                    server.stop(&lab);
+                    (model, judged, late)
+                })
+            })
+            .collect();
+        let verdicts: Vec<_> = models.into_iter().map(|m| m.join().unwrap()).collect();
+        stalls.done.store(true, std::sync::atomic::Ordering::SeqCst);
+        verdicts
     });
+    for (model, judged, late) in verdicts {
+        eprintln!("{model}: answered in {judged:?}; not judged (busy): {late:?}");
+        if judged.is_empty() {
+            let line = format!(
+                "SKIPPED serve --model {model} newcomer within 1 s: not judged, the machine \
+                 was busy each time: {late:?}\n"
+            );
+            let _ = std::io::Write::write_all(&mut std::io::stderr(), line.as_bytes());
+        }
+    }
+}
+
+/// How long a newcomer waits to hear the upper-cased `hello` or the busy line (at most 10 s).
+#[track_caller]
+fn newcomer_answered_in(port: u16, model: &str) -> Duration {
+    let asked = Instant::now();
+    newcomer_is_answered(port, Duration::from_secs(10), model);
+    asked.elapsed()
 }
 
 /// Out of descriptors (`ulimit -n 64` and `--max-clients 1000`): the poll and epoll servers
