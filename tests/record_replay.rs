@@ -225,21 +225,57 @@ fn a_recording_follows_the_format_with_a_marker_at_every_step() {
     assert_eq!(palette.split(':').count(), 16, "{palette}");
     assert!(cast.header["timestamp"].as_u64().is_some());
 
-    // One marker per step, labelled with its title, in order.
+    // Two markers per step, in order: where it begins, labelled with its title, and where
+    // it ends.
     let headings = notes_headings("01-spawn-function");
-    assert_eq!(cast.markers(), headings);
-    // Each marker comes right after its step's heading was shown, before its output.
+    let expected: Vec<String> = headings
+        .iter()
+        .enumerate()
+        .flat_map(|(i, title)| [title.clone(), format!("end of step {}: {title}", i + 1)])
+        .collect();
+    assert_eq!(cast.markers(), expected);
+    // Each step's marker comes right after its heading was shown, before its output; its end
+    // after its output, before the next step's heading (or the run's last line).
     let mut seen = String::new();
     let mut step = 0;
     for (_, code, data) in &cast.events {
-        if code == "m" {
+        if code == "m" && !data.starts_with("end of step") {
             step += 1;
             let heading = format!("Step {step} of {}: {data}", headings.len());
             assert!(seen.contains(&heading), "marker {step} before its heading");
             assert!(!seen.contains(&format!("Step {} of", step + 1)));
+        } else if code == "m" {
+            let after_heading = &seen[seen.rfind(&format!("Step {step} of")).unwrap()..];
+            assert!(
+                after_heading.contains(" │ "),
+                "end of step {step}: no output"
+            );
+            assert!(!seen.contains(&format!("Step {} of", step + 1)));
+            assert!(!seen.contains("lesson finished"));
         } else {
             seen.push_str(data);
         }
+    }
+    // `replay --step` pauses at both: after a step as well as before it.
+    let stepped = lab.run(
+        &[
+            "replay",
+            file.to_str().unwrap(),
+            "--step",
+            "--speed",
+            "1000",
+        ],
+        &"\n".repeat(expected.len()),
+    );
+    assert!(stepped.status.success(), "{}", stepped.stderr);
+    let total = expected.len();
+    for (i, label) in expected.iter().enumerate() {
+        let prompt = format!("{} of {total}: {label} · Enter: play on", i + 1);
+        assert!(
+            stepped.stderr.contains(&prompt),
+            "{prompt}: {}",
+            stepped.stderr
+        );
     }
     // Colours and all: what the terminal got, with its line feeds as the terminal shows them.
     assert!(cast.output().contains("\x1b["), "no colour recorded");
@@ -766,7 +802,7 @@ fn quit_or_stop_at_a_replay_prompt_leaves_the_terminal_echoing() {
         let last = screen.iter().rev().find(|l| !l.trim().is_empty());
         last.cloned().unwrap_or_default()
     };
-    let at_prompt = || last_line().contains("Enter: play it");
+    let at_prompt = || last_line().contains("Enter: play on");
     let at_shell = || matches!(last_line().trim(), "#" | "$");
     for (key, name) in [("C-\\", "Ctrl-\\"), ("C-z", "Ctrl-Z")] {
         let _ = std::fs::remove_file(&stty);

@@ -1,6 +1,8 @@
 //! `proclab replay FILE`: plays a recording (`proclab run N --record FILE`, or any asciicast
 //! v2 file) in this terminal, at the pace it was recorded (`--speed` to change it), and with
-//! `--step` pauses at every marker (every step of a lesson) until Enter.
+//! `--step` pauses at every marker until Enter: a lab's recording has one where each step
+//! begins and one where it ends, so the class reads a step's result before the next step's
+//! screen clears it.
 //!
 //! The whole file is read and checked before anything is played, so a damaged recording is
 //! one line of error, not half a lesson and then an error. What is played is exactly the
@@ -307,7 +309,7 @@ impl Player {
     /// plays on, `q` quits. The end of input plays the rest without pausing.
     fn pause_at(&mut self, label: &str) -> Result<Answer> {
         let text = format!(
-            "{} of {}: {label} · Enter: play it; q and Enter: quit ",
+            "{} of {}: {label} · Enter: play on; q and Enter: quit ",
             self.markers_seen, self.markers
         );
         let on_terminal = io::stderr().is_terminal();

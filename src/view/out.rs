@@ -34,13 +34,18 @@ impl Out {
         self.recording = Some(recording);
     }
 
-    /// A step begins: everything so far is shown, then a marker with the step's title.
+    /// A step begins or ends: everything so far is shown, then a marker with `label`.
     pub fn marker(&mut self, label: &str) -> io::Result<()> {
         self.flush()?;
         if let Some(recording) = &self.recording {
             recording.borrow_mut().marker(label);
         }
         Ok(())
+    }
+
+    /// Whether this output is recorded (`--record`).
+    pub fn recording(&self) -> bool {
+        self.recording.is_some()
     }
 
     /// A prompt has been drawn (and flushed) and waits for the student.

@@ -20,7 +20,9 @@
 //!   line would be drawn over the prompt.
 //! - A marker at every step, labelled with the step's title, placed right after the step's
 //!   heading (and its notes) were drawn: a player that jumps or pauses there shows the step's
-//!   own screen.
+//!   own screen. And one where each step ends ([`end_of_step`]), after its last line and
+//!   before the next step's screen: `replay --step` pauses there too, so the class reads a
+//!   step's result before the next one clears it.
 //! - Time is the real time since the recording began, except at `--step` prompts: a wait at
 //!   a prompt longer than [`PROMPT_PAUSE`] is cut to it, as the timeline cuts pauses to one
 //!   column. A class that talked for ten minutes at a prompt does not want ten minutes of a
@@ -40,6 +42,14 @@ use crate::view::theme::ThemeName;
 /// The longest a wait at a `--step` prompt lasts in a recording: long enough to see the prompt
 /// and its answer, short enough that nobody waits through the class's discussion again.
 pub const PROMPT_PAUSE: f64 = 1.0;
+
+/// The label of the marker where step `index` ends.
+pub fn end_of_step(index: u32, title: &str) -> String {
+    crate::text!(
+        en: "end of step {index}: {title}",
+        zh: "第 {index} 步结束：{title}",
+    )
+}
 
 /// The rows a recording says it has when the view was not drawn on a terminal (and so never
 /// cleared or paged by rows): a common terminal's height.

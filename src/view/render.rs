@@ -18,7 +18,7 @@ use crate::view::lives::Lives;
 use crate::view::notes::{self, Notes, pad, pad_left};
 use crate::view::out::Out;
 use crate::view::output::Output;
-use crate::view::record::Recorder;
+use crate::view::record::{self, Recorder};
 use crate::view::screen::ScreenView;
 use crate::view::step::{self, StepState};
 use crate::view::theme::{Drawn, Looks, Role};
@@ -394,6 +394,7 @@ impl HumanView {
                 self.lines(prefix, lines, |line| line.color(theme.error).bold())
             }
             Kind::End { wall, outcome } => {
+                self.step_ended()?;
                 // A lesson's stream opens with a `lesson` event; a tool's (`serve`) does not.
                 let outcome = outcome_word(outcome);
                 let steps = self.steps_in_lesson;
@@ -453,6 +454,7 @@ impl HumanView {
     /// A step begins: on a fresh screen in `--step` mode on a terminal; its title, and its
     /// notes (their first page, when they are paged).
     fn begin_step(&mut self, index: u32, title: &str) -> io::Result<()> {
+        self.step_ended()?;
         self.step = StepState {
             index,
             title: title.to_string(),
@@ -464,6 +466,17 @@ impl HumanView {
         // With --record: a marker once the step's heading (and notes) are on the screen, so
         // that a player which jumps or pauses there shows the step's own screen.
         self.out.marker(title)
+    }
+
+    /// With --record: a marker where the step on screen ends, before the next one clears it.
+    fn step_ended(&mut self) -> io::Result<()> {
+        match self.step.index {
+            0 => Ok(()),
+            index => {
+                let label = record::end_of_step(index, &self.step.title);
+                self.out.marker(&label)
+            }
+        }
     }
 
     /// The step's title and the page of its notes now due, on a fresh screen when clearing.

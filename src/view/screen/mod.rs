@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
 
-use crate::runtime::event::Event;
+use crate::runtime::event::{Event, Kind};
 use crate::text;
 use crate::view::lives::Lives;
 use crate::view::out::Out;
@@ -94,14 +94,32 @@ impl ScreenView {
 
     pub fn show(&mut self, event: &Event) -> io::Result<()> {
         let began = self.state.pages.len();
+        if matches!(event.kind, Kind::Step { .. }) {
+            self.step_ended()?;
+        }
         self.state.add(event);
-        if self.state.pages.len() > began {
-            // With --record: a marker where each step's page begins.
+        self.dirty = true;
+        if self.state.pages.len() > began && self.out.borrow().recording() {
+            // With --record: a marker where each step's page begins, once it is drawn.
+            self.draw()?;
             let title = self.state.pages.last().map_or("", |p| p.title.as_str());
             self.out.borrow_mut().marker(title)?;
         }
-        self.dirty = true;
         Ok(())
+    }
+
+    /// With --record: the step on screen has ended; a marker once its last frame is drawn,
+    /// before the next step's page (or the summary) replaces it.
+    fn step_ended(&mut self) -> io::Result<()> {
+        let Some(page) = self.state.pages.last() else {
+            return Ok(());
+        };
+        if page.index == 0 || !self.out.borrow().recording() {
+            return Ok(());
+        }
+        let label = crate::view::record::end_of_step(page.index, &page.title);
+        self.draw()?;
+        self.out.borrow_mut().marker(&label)
     }
 
     /// Redraws, when something changed (an event, a key, the terminal's size) and the last
@@ -163,9 +181,11 @@ impl ScreenView {
     /// tree and the timeline, as the line view draws them) goes to the normal screen, where
     /// the terminal's scrollback keeps it.
     pub fn finish(&mut self, history: &[Event]) -> io::Result<()> {
-        if self.terminal.take().is_none() {
+        if self.terminal.is_none() {
             return Ok(());
         }
+        self.step_ended()?;
+        self.terminal = None;
         let mut out = self.out.borrow_mut();
         // Through `out`, so that a recording leaves the full screen too.
         out.write_all(tty::LEAVE)?;
