@@ -1627,3 +1627,177 @@ fn code_run_traces_each_steps_python_after_its_notes() {
     assert_eq!(wrong.status.code(), Some(2));
     assert_eq!(wrong.stderr, "proclab: lesson 1 has steps 1 to 4, not 9\n");
 }
+
+/// Names a program gives literally (`name='shop'`) that need not become a lane: lesson 3 step
+/// 4's process that is never started (its `join()` is the error the step shows), and the two
+/// it terminates and kills right after `start()`, which a busy machine may not have let run
+/// as far as Python's naming of them (their lane is then their parent's name: the kernel
+/// knows no other).
+const NOT_ALWAYS_LANES: &[&str] = &["never-started", "terminated", "killed"];
+
+/// Every step's Python traced (`proclab trace --json`, under `fork`, the default of the Python
+/// the lessons were written for): each process the kernel saw created is a lane with Python's
+/// name (its `spawn` by the parent the kernel gives it, its `start`), ends (`done`) and is
+/// reaped, by its parent or, an orphan or a zombie left by a parent that ended, by the lab;
+/// each thread has Python's name and ends; every name the program gives literally is a lane. The programs run six at a time, with
+/// `PROCLAB_SPEED` 20: only what they do is checked here, not what they measure.
+#[test]
+fn every_steps_python_traced_shows_its_processes_threads_names_and_ends() {
+    if !python3_here() {
+        return;
+    }
+    let lab = common::Lab::new();
+    let allowed = lab.run(&["trace", "true"], "");
+    if !allowed.status.success() {
+        assert!(
+            std::env::var_os("PROCLAB_CI").is_none(),
+            "tracing is not allowed here, and CI needs it: {}",
+            allowed.stderr
+        );
+        eprintln!(
+            "skipped: proclab trace cannot trace here: {}",
+            allowed.stderr.trim()
+        );
+        return;
+    }
+    let lessons = Path::new(env!("CARGO_MANIFEST_DIR")).join("lessons");
+    let mut programs: Vec<PathBuf> = std::fs::read_dir(&lessons)
+        .unwrap()
+        .filter_map(|lesson| std::fs::read_dir(lesson.ok()?.path().join("code")).ok())
+        .flatten()
+        .filter_map(|file| Some(file.ok()?.path()))
+        .filter(|path| path.extension().is_some_and(|ext| ext == "py"))
+        .collect();
+    // Taken from the end: the programs that do not follow PROCLAB_SPEED (lessons 1 to 4 sleep
+    // seconds, mostly) first, so that the rest fill the CPUs while they sleep.
+    programs.sort_by_key(|path| {
+        let source = std::fs::read_to_string(path).unwrap_or_default();
+        (source.contains("PROCLAB_SPEED"), path.clone())
+    });
+    programs.reverse();
+    assert!(programs.len() >= 17 * 2, "{programs:?}");
+    let jobs = Mutex::new(programs);
+    let failures = Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        // Most of these programs sleep or wait more than they compute.
+        for _ in 0..6 {
+            scope.spawn(|| {
+                loop {
+                    let Some(program) = jobs.lock().unwrap().pop() else {
+                        break;
+                    };
+                    // A lab each: a run checks that nothing of its own is left, by its tag.
+                    let checked =
+                        std::panic::catch_unwind(|| check_traced(&common::Lab::new(), &program));
+                    if let Err(panic) = checked {
+                        let message = panic
+                            .downcast_ref::<String>()
+                            .cloned()
+                            .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                            .unwrap_or_default();
+                        failures
+                            .lock()
+                            .unwrap()
+                            .push(format!("{}: {message}", program.display()));
+                    }
+                }
+            });
+        }
+    });
+    let failures = failures.into_inner().unwrap();
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+/// Traces one step's program and checks what the trace found (see the test above).
+fn check_traced(lab: &common::Lab, program: &Path) {
+    use serde_json::Value;
+    let source = std::fs::read_to_string(program).unwrap();
+    let port = free_port().to_string();
+    let mut args = vec!["trace", "--json", "python3", program.to_str().unwrap()];
+    if source.contains("sys.argv[1]") {
+        args.push(&port);
+    }
+    let mut command = lab.command(&args);
+    // The tests' own sitecustomize (whole lines, the start method) runs after the lab's.
+    let site = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python_steps");
+    command
+        .env("PYTHONPATH", site)
+        .env("PROCLAB_START_METHOD", "fork")
+        .env("PROCLAB_SPEED", "20");
+    let finished = lab.run_command(command, "");
+    assert!(
+        finished.status.success(),
+        "{:?}\n{}",
+        finished.status,
+        finished.stderr
+    );
+    let events = finished.events();
+    let all = &events.0;
+    fn of<'a>(all: &'a [Value], kind: &'a str) -> impl Iterator<Item = &'a Value> {
+        all.iter().filter(move |e| e["kind"] == kind)
+    }
+    let of_kind = |kind: &'static str| of(all, kind);
+    let tracer = events.find("spawn", |e| e["child_name"] == "tracer")["child"].clone();
+    let is_process = |e: &&Value| e.get("tid").is_none();
+    for spawn in of_kind("spawn").filter(|e| e["child"] != tracer) {
+        let (child, name) = (&spawn["child"], &spawn["child_name"]);
+        let start = all
+            .iter()
+            .find(|e| e["kind"] == "start" && e["pid"] == *child && is_process(e))
+            .unwrap_or_else(|| panic!("{name} ({child}) never started:\n{}", events.dump()));
+        assert_eq!(
+            start["ppid"],
+            spawn["pid"],
+            "{name}'s parent:\n{}",
+            events.dump()
+        );
+        assert_eq!(start["name"], *name, "{}", events.dump());
+        let n = name.as_str().unwrap();
+        assert!(
+            !n.starts_with("pid ") && !n.starts_with("python"),
+            "{n}: not Python's name for it:\n{}",
+            events.dump()
+        );
+        assert!(
+            of_kind("done").any(|e| e["pid"] == *child && is_process(&e)),
+            "{name} ({child}) never ended:\n{}",
+            events.dump()
+        );
+        let reaped = of_kind("exit")
+            .find(|e| e["child"] == *child && e["is_thread"] != true)
+            .unwrap_or_else(|| panic!("{name} ({child}) never reaped:\n{}", events.dump()));
+        assert!(
+            reaped["pid"] == spawn["pid"] || reaped["pid"] == tracer,
+            "{name} ({child}) reaped by {}:\n{}",
+            reaped["pid"],
+            events.dump()
+        );
+    }
+    for start in of_kind("start").filter(|e| e.get("tid").is_some()) {
+        let tid = &start["tid"];
+        assert!(
+            start.get("thread").is_some(),
+            "thread {tid} has no name:\n{}",
+            events.dump()
+        );
+        assert!(
+            of_kind("done").any(|e| e["tid"] == *tid),
+            "thread {tid} never ended:\n{}",
+            events.dump()
+        );
+    }
+    let lanes: Vec<&str> = all
+        .iter()
+        .flat_map(|e| [e["name"].as_str(), e["thread"].as_str()])
+        .flatten()
+        .collect();
+    for quote in ['\'', '"'] {
+        for given in source.split(&format!("name={quote}")).skip(1) {
+            let name = given.split(quote).next().unwrap();
+            if NOT_ALWAYS_LANES.contains(&name) {
+                continue;
+            }
+            assert!(lanes.contains(&name), "no lane {name}:\n{}", events.dump());
+        }
+    }
+}

@@ -86,4 +86,21 @@ def _install():
         _tell("process", process.current_process().name)
 
 
+def _run_the_next_sitecustomize():
+    # Python imports one `sitecustomize`, the first on its path: this one hides any the program
+    # had (later on PYTHONPATH, or the installation's own). That one runs too, after this one,
+    # as it would have without the lab.
+    import importlib.machinery
+    import importlib.util
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    path = [entry for entry in sys.path if os.path.abspath(entry or ".") != here]
+    spec = importlib.machinery.PathFinder.find_spec("sitecustomize", path)
+    if spec is None or spec.loader is None:
+        return
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+
+
 _install()
+_run_the_next_sitecustomize()

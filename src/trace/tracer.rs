@@ -274,6 +274,17 @@ fn drain(reader: OwnedFd) {
     }
 }
 
+/// Whether process `pid` ignores `SIGCHLD` (`SigIgn` in `/proc/<pid>/status`), so that the
+/// kernel reaps its children itself.
+fn ignores_sigchld(pid: i32) -> bool {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("SigIgn:"))
+        .and_then(|mask| u64::from_str_radix(mask.trim(), 16).ok())
+        .is_some_and(|mask| mask & (1 << (libc::SIGCHLD - 1)) != 0)
+}
+
 /// What the tracer waits for, all its life: the program's processes and threads, until every
 /// one has ended and been reaped.
 fn own_wait_object() -> String {
@@ -488,6 +499,16 @@ impl Tracer {
 
     fn on_end(&mut self, tid: i32, code: i32) {
         let Some(mut thread) = self.threads.remove(&tid) else {
+            // A zombie whose parent ended without reaping it (a forking server's handlers,
+            // when the server goes): the kernel gave it to the lab, its subreaper, and this
+            // `waitpid` reaped it.
+            if let Some((code, _)) = self.ended.remove(&tid) {
+                self.send(context::stamp(Kind::Exit {
+                    child: tid,
+                    exitcode: code,
+                    is_thread: false,
+                }));
+            }
             return;
         };
         // Unfinished lines and held events go out before the end.
@@ -551,7 +572,36 @@ impl Tracer {
         }
         // Reaped already if the lab was its parent (this `waitpid` reaped it); else a zombie
         // until its parent's wait.
-        if process.as_ref().is_some_and(|p| p.ppid == self.lab) {
+        let parent = process.as_ref().map_or(0, |p| p.ppid);
+        if parent == self.lab {
+            self.send(context::stamp(Kind::Exit {
+                child: tid,
+                exitcode: code,
+                is_thread: false,
+            }));
+        } else if ignores_sigchld(parent) {
+            // The kernel reaps the child of a parent that ignores SIGCHLD the moment it ends:
+            // no zombie, and no wait for the parent to make.
+            self.say(
+                parent,
+                Kind::Note {
+                    text: text!(
+                        en: "SIGCHLD is ignored here: the kernel reaped {tid} as it ended",
+                        zh: "这里忽略了 SIGCHLD：{tid} 一结束，内核就把它回收了",
+                    ),
+                },
+            );
+            self.say(
+                parent,
+                Kind::Exit {
+                    child: tid,
+                    exitcode: code,
+                    is_thread: false,
+                },
+            );
+        } else if !std::path::Path::new(&format!("/proc/{tid}")).exists() {
+            // Gone already: its parent had ended, and the kernel had given it to the lab (its
+            // subreaper) before this `waitpid`, which reaped it.
             self.send(context::stamp(Kind::Exit {
                 child: tid,
                 exitcode: code,
