@@ -1110,6 +1110,83 @@ fn a_slow_speed_scales_a_lessons_patience_too() {
     lab.assert_nothing_left(supervisor);
 }
 
+/// The calls through which a lesson waits with a deadline of its own choosing, in real time:
+/// unlike the Python-shaped API (`join(timeout)`, `acquire(timeout)`, `get(timeout)`, ...,
+/// `process::wait`), which scales every timeout by `--speed` itself, these take it as given.
+const UNSCALED_WAITS: [&str; 8] = [
+    "wait::poll_until(",
+    "wait_for_any(",
+    "Instant::now() +",
+    "set_read_timeout(",
+    "set_write_timeout(",
+    "connect_timeout(",
+    "recv_timeout(",
+    "poll_timeout(",
+];
+
+/// Every such wait in a lesson's code says how it stands with `--speed`: its deadline is
+/// scaled on that line (`context::scaled(...)`), or a comment right above it says why it
+/// need not be or where it was scaled ("Not scaled: the kernel's time, not the lesson's").
+/// A wait for something that follows a scaled sleep, with a deadline that is not, fails at a
+/// slow enough speed: lesson 7 at `--speed 0.1` failed after 10 s that way, and lesson 4 left
+/// its clients' times at zero past an unscaled minute (`--speed 0.05`). This finds the next
+/// one before it ships; `bench/slow_speeds.sh` runs every lesson at slow speeds to the end.
+#[test]
+fn every_deadline_in_a_lesson_is_scaled_or_says_why_not() {
+    let lessons = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("lessons");
+    let mut unexplained = Vec::new();
+    let mut seen = 0;
+    let mut folders: Vec<_> = std::fs::read_dir(&lessons)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
+    folders.sort();
+    for folder in folders {
+        // The lesson's own code; `code/` holds the steps as standalone programs, which run
+        // at the tutorial's pace, without `--speed`.
+        let mut files: Vec<_> = std::fs::read_dir(&folder)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "rs"))
+            .collect();
+        files.sort();
+        for file in files {
+            let text = std::fs::read_to_string(&file).unwrap();
+            let lines: Vec<&str> = text.lines().collect();
+            for (index, line) in lines.iter().enumerate() {
+                let code = line.split("//").next().unwrap();
+                if !UNSCALED_WAITS.iter().any(|call| code.contains(call)) {
+                    continue;
+                }
+                seen += 1;
+                let comment_above = lines[..index]
+                    .iter()
+                    .rev()
+                    .take_while(|l| l.trim_start().starts_with("//"))
+                    .any(|l| l.to_lowercase().contains("scaled"));
+                if !code.contains("scaled(") && !comment_above {
+                    unexplained.push(format!(
+                        "{}:{}: {}",
+                        file.strip_prefix(&lessons).unwrap().display(),
+                        index + 1,
+                        line.trim()
+                    ));
+                }
+            }
+        }
+    }
+    assert!(
+        seen >= 10,
+        "found only {seen} waits: is the list of calls still right?"
+    );
+    assert!(
+        unexplained.is_empty(),
+        "a deadline neither scaled by --speed nor explained:\n{}",
+        unexplained.join("\n")
+    );
+}
+
 /// A descriptor the caller left open without close-on-exec (here a pipe at descriptor 7)
 /// reaches no process of the lab: not the supervisor, not `server`, not a handler with its
 /// client.

@@ -532,6 +532,7 @@ fn zombie_and_exitcodes() -> Result<()> {
     );
 
     go.release()?;
+    // kernel_patience() is scaled.
     if process::wait_for_any(&[&returns], kernel_patience()).is_empty() {
         return Err(Error::lesson(format!("{pid} did not end")));
     }
@@ -855,6 +856,7 @@ fn sleep_until_signalled() -> ! {
 /// allows, and a clear error if the thing never happens.
 fn poll_until<T>(what: &str, check: impl FnMut() -> Option<T>) -> Result<T> {
     let patience = kernel_patience();
+    // `patience`: kernel_patience(), scaled.
     wait::poll_until(patience, check).ok_or_else(|| {
         Error::lesson(format!(
             "gave up waiting until {what} after {}",

@@ -170,7 +170,9 @@ fn run_clients(address: SocketAddr, pauses: &[Vec<Duration>]) -> Result<Vec<Dura
         clients.push(start_client(name, address, pauses[i].clone())?);
     }
     let mut ended: Vec<Option<Duration>> = vec![None; clients.len()];
-    let deadline = Instant::now() + Duration::from_secs(60);
+    // Scaled, as the clients' pauses are: at --speed 0.05 three clients in line behind one
+    // another take minutes (an unscaled minute left their times at zero).
+    let deadline = Instant::now() + context::scaled(Duration::from_secs(60));
     while ended.iter().any(Option::is_none) && Instant::now() < deadline {
         let running: Vec<usize> = (0..clients.len()).filter(|&i| ended[i].is_none()).collect();
         let watched: Vec<&Process> = running.iter().map(|&i| &clients[i]).collect();
@@ -298,6 +300,7 @@ fn iterative_server_with_clients(pauses: &[Vec<Duration>]) -> Result<Vec<Duratio
 /// them by pid (`reap_any_ended`), as a forking server does.
 fn wait_all_ended(pids: &[Pid]) {
     for &pid in pids {
+        // Not scaled: the clients of step 3 do not pause, so this waits for the kernel alone.
         wait::poll_until(Duration::from_secs(5), || {
             procfs::stat(pid).filter(|stat| stat.state == 'Z')
         });
@@ -383,6 +386,7 @@ fn zombies_without_and_with_reaping() -> Result<()> {
 /// Waits until every pid has left /proc (it was reaped), for at most a few seconds each.
 fn wait_all_gone(pids: &[Pid]) {
     for &pid in pids {
+        // Not scaled: the clients of step 3 do not pause, so this waits for the kernel alone.
         wait::poll_until(Duration::from_secs(5), || {
             procfs::stat(pid).is_none().then_some(())
         });
@@ -507,6 +511,7 @@ fn accept_from(listener: &TcpListener, client: &Process) -> Result<(TcpStream, S
     let deadline = Instant::now() + context::scaled(Duration::from_secs(30));
     loop {
         let mut ready = [PollFd::new(listener.as_fd(), PollFlags::POLLIN)];
+        // Not scaled: a tick of the loop, whose deadline (above) is scaled.
         match poll(&mut ready, poll_timeout(Duration::from_millis(10))) {
             Ok(1) => return Ok(listener.accept()?),
             Ok(_) | Err(Errno::EINTR) => {}
@@ -574,7 +579,8 @@ fn bind_again_after_time_wait() -> Result<()> {
         "a server on port {port} accepted a connection and hung up first; \
          the client read {got} bytes (the end) and closed too; the server stopped listening"
     );
-    // The last ACK crosses loopback at once; look for the entry for up to a second.
+    // The last ACK crosses loopback at once; look for the entry for up to a second (not
+    // scaled: the kernel's time, not the lesson's).
     let deadline = Instant::now() + Duration::from_secs(1);
     let mut states = procfs::tcp_sockets(port);
     while !states.iter().any(TcpSocket::is_time_wait) && Instant::now() < deadline {

@@ -447,6 +447,7 @@ fn bare_pipe_round() -> Result<usize> {
     }
     // Only the writers hold the write end now.
     drop(write_end);
+    // Not scaled: the writers sleep nothing before they write.
     wait::poll_until(Duration::from_secs(10), || {
         (writing.load(SeqCst) == 2).then_some(())
     });

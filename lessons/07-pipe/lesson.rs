@@ -551,6 +551,7 @@ fn list_in_note(pids: &[i32]) -> String {
 /// Waits for `check`: `expected` (already scaled) for the lesson's own waits, then
 /// `KERNEL_PATIENCE` for what follows at once.
 fn until<T>(what: &str, expected: Duration, check: impl FnMut() -> Option<T>) -> Result<T> {
+    // `expected` is scaled by the caller; the margin is not.
     wait::poll_until(expected + KERNEL_PATIENCE, check)
         .ok_or_else(|| Error::lesson(format!("gave up waiting until {what}")))
 }

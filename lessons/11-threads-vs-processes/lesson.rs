@@ -200,6 +200,7 @@ fn one_pid_many_tids() -> Result<()> {
     for thread in &mut threads {
         thread.start().map_err(thread_error)?;
     }
+    // Not scaled: a thread's start takes the kernel's time, not the lesson's.
     let native_ids: Vec<i32> = wait::poll_until(AT_ONCE, || {
         threads
             .iter()
@@ -465,6 +466,7 @@ fn daemon_threads_in_child(shared: &SharedMemory<DaemonRecord>) -> Result<()> {
     for thread in [&mut egon, &mut foo_thread, &mut bar] {
         thread.start().map_err(thread_error)?;
     }
+    // Not scaled: a thread's start takes the kernel's time, not the lesson's.
     wait::poll_until(AT_ONCE, || egon.native_id());
     say!("main-------");
     record.egon_alive_at_main_end.store(egon.is_alive(), SeqCst);

@@ -617,6 +617,7 @@ fn failed(error: impl Display) -> Error {
 /// Asks `check` every few milliseconds until it is true, for at most `PATIENCE`: used to know
 /// that threads have reached their wait, rather than sleeping "long enough".
 fn wait_until(what: &str, mut check: impl FnMut() -> bool) -> Result<()> {
+    // Not scaled: what it waits for follows no sleep of the lesson's.
     wait::poll_until(PATIENCE, || check().then_some(())).ok_or_else(|| {
         Error::lesson(format!(
             "gave up waiting until {what} after {}",

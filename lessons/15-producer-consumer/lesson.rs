@@ -587,6 +587,7 @@ fn failed(error: impl Display) -> Error {
 /// lesson's own waits, already scaled) and `PATIENCE` more.
 fn wait_until(what: &str, expected: Duration, mut check: impl FnMut() -> bool) -> Result<()> {
     let patience = expected + PATIENCE;
+    // `expected` is scaled by the caller; the margin is not.
     wait::poll_until(patience, || check().then_some(())).ok_or_else(|| {
         Error::lesson(format!(
             "gave up waiting until {what} after {}",

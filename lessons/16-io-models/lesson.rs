@@ -305,6 +305,7 @@ fn hold_connections(address: SocketAddr, server: Pid) -> Result<(usize, Cost)> {
     // A blocking server answers the first only. So the wait ends when no new PING has come
     // for a (scaled) second, at least 250 ms (a busy machine forks slowly), or after 5 s.
     let quiet = context::scaled(Duration::from_secs(1)).max(Duration::from_millis(250));
+    // Not scaled: the answers follow no sleep of the lesson's, and a blocking server's never come.
     let give_up = Instant::now() + Duration::from_secs(5);
     let mut last_answer = Instant::now();
     let mut answered = vec![false; HELD];
@@ -320,6 +321,7 @@ fn hold_connections(address: SocketAddr, server: Pid) -> Result<(usize, Cost)> {
             .filter(|(_, done)| !**done)
             .map(|(c, _)| PollFd::new(c.as_fd(), PollFlags::POLLIN))
             .collect();
+        // `left`: to the quiet second (scaled) or to giving up, whichever comes first.
         let _ = nix::poll::poll(&mut list, poll_timeout(left));
         let ready: Vec<bool> = list.iter().map(|p| p.any().unwrap_or(false)).collect();
         drop(list);

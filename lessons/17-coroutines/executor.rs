@@ -157,6 +157,7 @@ impl Reactor {
     fn wait(&self) {
         let next_timer = self.timers.borrow().iter().map(|(at, ..)| *at).min();
         let timeout = next_timer.map_or(nix::poll::PollTimeout::NONE, |at| {
+            // The timers' times are scaled when they are set (`sleep`).
             poll_timeout(at.saturating_duration_since(Instant::now()))
         });
         let waiting = begin_wait("epoll_wait", reactor_name());

@@ -396,8 +396,10 @@ fn load(address: SocketAddr, duration: Duration, server: nix::unistd::Pid) -> Re
         let done = done.clone();
         let mut stream = TcpStream::connect(address)?;
         stream.set_nodelay(true)?;
+        // Not scaled: the servers answer at once; this only keeps a broken one from hanging us.
         stream.set_read_timeout(Some(Duration::from_secs(5)))?;
         let mut client = Thread::new(move || -> io::Result<()> {
+            // `duration` is scaled by the caller.
             let deadline = Instant::now() + duration;
             let mut reply = [0u8; 16];
             while Instant::now() < deadline {
