@@ -59,6 +59,248 @@ fn main() {
     for (name, text) in generate(&lessons) {
         write_if_changed(&out.join(name), &text);
     }
+    let exercises_dir = manifest.join("exercises");
+    println!("cargo:rerun-if-changed={}", exercises_dir.display());
+    let exercises = read_exercises(&exercises_dir).unwrap_or_else(|why| panic!("proclab: {why}"));
+    write_if_changed(&out.join("exercises.rs"), &generate_exercises(&exercises));
+}
+
+/// One exercise folder, `exercises/NN-slug/`, as read from disk: its `exercise.toml` (title,
+/// statement and hints in both languages, the lesson it follows, its limits), its judge
+/// `check.rs`, and its programs: `starter.py` and `solution.py`, and where the exercise has
+/// one in Rust, `starter.rs` and `solution.rs`.
+#[derive(Debug)]
+struct ExerciseDir {
+    folder: String,
+    number: u32,
+    path: PathBuf,
+    lesson: u32,
+    title: (String, String),
+    statement: (String, String),
+    hints: Vec<(String, String)>,
+    seconds: f64,
+    processes: u32,
+    has_rust: bool,
+}
+
+/// Every `NN-slug` folder under `dir`, in number order (none if there is no such folder).
+fn read_exercises(dir: &Path) -> Result<Vec<ExerciseDir>, String> {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return Ok(Vec::new());
+    };
+    let mut exercises = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+        if !entry.path().is_dir() {
+            continue;
+        }
+        let folder = entry.file_name().to_string_lossy().into_owned();
+        exercises.push(read_exercise(&entry.path(), &folder)?);
+    }
+    exercises.sort_by_key(|e| e.number);
+    for pair in exercises.windows(2) {
+        if pair[0].number == pair[1].number {
+            return Err(format!(
+                "exercises/{} and {} have the same number",
+                pair[0].folder, pair[1].folder
+            ));
+        }
+    }
+    Ok(exercises)
+}
+
+fn read_exercise(path: &Path, folder: &str) -> Result<ExerciseDir, String> {
+    let at = |why: String| format!("exercises/{folder}: {why}");
+    let number = folder
+        .split_once('-')
+        .filter(|(digits, slug)| {
+            digits.len() == 2
+                && digits.bytes().all(|b| b.is_ascii_digit())
+                && !slug.is_empty()
+                && slug.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        })
+        .and_then(|(digits, _)| digits.parse().ok())
+        .ok_or_else(|| at("an exercise folder is named NN-slug (two digits, a dash, lower-case words joined by dashes)".into()))?;
+    for file in ["exercise.toml", "check.rs", "starter.py", "solution.py"] {
+        if !path.join(file).is_file() {
+            return Err(at(format!("no {file}")));
+        }
+    }
+    let has_rust = path.join("starter.rs").is_file();
+    if path.join("solution.rs").is_file() != has_rust {
+        return Err(at("starter.rs and solution.rs go together".into()));
+    }
+    let text = fs::read_to_string(path.join("exercise.toml")).map_err(|e| at(e.to_string()))?;
+    let table = parse_exercise_toml(&text).map_err(|why| at(format!("exercise.toml: {why}")))?;
+    let one = |key: &str| -> Result<String, String> {
+        match table.iter().find(|(k, _)| k == key) {
+            Some((_, TomlValue::One(value))) => Ok(value.clone()),
+            Some(_) => Err(at(format!("exercise.toml: {key} is one value, not a list"))),
+            None => Err(at(format!("exercise.toml: no {key}"))),
+        }
+    };
+    let list = |key: &str| -> Result<Vec<String>, String> {
+        match table.iter().find(|(k, _)| k == key) {
+            Some((_, TomlValue::List(values))) => Ok(values.clone()),
+            Some(_) => Err(at(format!("exercise.toml: {key} is a list [\"...\", ...]"))),
+            None => Err(at(format!("exercise.toml: no {key}"))),
+        }
+    };
+    let number_of = |key: &str| -> Result<f64, String> {
+        one(key)?
+            .parse::<f64>()
+            .map_err(|_| at(format!("exercise.toml: {key} is a number")))
+    };
+    let hints_en = list("hints.en")?;
+    let hints_zh = list("hints.zh")?;
+    if hints_en.len() != hints_zh.len() || hints_en.is_empty() {
+        return Err(at(
+            "exercise.toml: hints.en and hints.zh have the same number of hints, one at least"
+                .into(),
+        ));
+    }
+    Ok(ExerciseDir {
+        folder: folder.to_string(),
+        number,
+        path: path.to_path_buf(),
+        lesson: number_of("lesson")? as u32,
+        title: (one("title.en")?, one("title.zh")?),
+        statement: (one("statement.en")?, one("statement.zh")?),
+        hints: hints_en.into_iter().zip(hints_zh).collect(),
+        seconds: number_of("limits.seconds")?,
+        processes: number_of("limits.processes")? as u32,
+        has_rust,
+    })
+}
+
+/// A value of `exercise.toml`: a string or a number (kept as its text), or a list of strings.
+#[derive(Debug, PartialEq)]
+enum TomlValue {
+    One(String),
+    List(Vec<String>),
+}
+
+/// The part of TOML that `exercise.toml` uses: `lesson.toml`'s (see `parse_toml`), plus bare
+/// numbers and lists of strings (`en = [` and one `"string",` per line, then `]`).
+fn parse_exercise_toml(text: &str) -> Result<Vec<(String, TomlValue)>, String> {
+    let mut plain = String::new();
+    let mut pairs = Vec::new();
+    let mut lines = text.lines().enumerate();
+    let mut table = String::new();
+    while let Some((i, line)) = lines.next() {
+        let trimmed = line.trim();
+        if let Some(name) = trimmed.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            table = format!("{}.", name.trim());
+        }
+        let Some((key, value)) = trimmed.split_once('=') else {
+            plain.push_str(line);
+            plain.push('\n');
+            continue;
+        };
+        let key = format!("{table}{}", key.trim());
+        let value = value.trim();
+        if value == "[" {
+            let mut items = Vec::new();
+            loop {
+                let Some((j, item)) = lines.next() else {
+                    return Err(format!("line {}: the list is not closed with ]", i + 1));
+                };
+                let item = item.trim();
+                if item == "]" {
+                    break;
+                }
+                let item = item.strip_suffix(',').unwrap_or(item);
+                let parsed = parse_toml(&format!("item = {item}"))
+                    .map_err(|why| format!("line {}: {why}", j + 1))?;
+                items.push(
+                    parsed
+                        .into_iter()
+                        .next()
+                        .map(|(_, v)| v)
+                        .unwrap_or_default(),
+                );
+            }
+            pairs.push((key, TomlValue::List(items)));
+        } else if !value.starts_with('"') {
+            if value.parse::<f64>().is_err() {
+                return Err(format!(
+                    "line {}: a value is a \"string\", a number or a list",
+                    i + 1
+                ));
+            }
+            pairs.push((key, TomlValue::One(value.to_string())));
+        } else {
+            plain.push_str(line);
+            plain.push('\n');
+        }
+    }
+    for (key, value) in parse_toml(&plain)? {
+        pairs.push((key, TomlValue::One(value)));
+    }
+    Ok(pairs)
+}
+
+/// `exercises.rs` (for `src/exercise/mod.rs`): each exercise's `check.rs` as a module, and
+/// `EXERCISES`, with their texts and programs embedded.
+fn generate_exercises(exercises: &[ExerciseDir]) -> String {
+    let file = |exercise: &ExerciseDir, name: &str| {
+        format!("{:?}", exercise.path.join(name).display().to_string())
+    };
+    let mut out = String::from(
+        "// Generated by build.rs from the exercises/ folder: edit the folders, not this.\n\n",
+    );
+    for exercise in exercises {
+        writeln!(
+            out,
+            "#[path = {}]\nmod check_{:02};",
+            file(exercise, "check.rs"),
+            exercise.number
+        )
+        .unwrap();
+    }
+    out.push_str(
+        "\n/// Every exercise, in curriculum order.\npub static EXERCISES: &[Exercise] = &[\n",
+    );
+    for exercise in exercises {
+        let hints: Vec<String> = exercise
+            .hints
+            .iter()
+            .map(|(en, zh)| format!("Text {{ en: {en:?}, zh: {zh:?} }}"))
+            .collect();
+        let code = |kind: &str| {
+            format!(
+                "Code {{ starter: include_str!({}), solution: include_str!({}) }}",
+                file(exercise, &format!("starter.{kind}")),
+                file(exercise, &format!("solution.{kind}"))
+            )
+        };
+        writeln!(
+            out,
+            "    Exercise {{\n        folder: {:?},\n        lesson: {},\n        \
+             title: Text {{ en: {:?}, zh: {:?} }},\n        \
+             statement: Text {{ en: {:?}, zh: {:?} }},\n        hints: &[{}],\n        \
+             limits: Limits {{ seconds: {:?}, processes: {} }},\n        python: {},\n        \
+             rust: {},\n        check: check_{:02}::check,\n    }},",
+            exercise.folder,
+            exercise.lesson,
+            exercise.title.0,
+            exercise.title.1,
+            exercise.statement.0,
+            exercise.statement.1,
+            hints.join(", "),
+            exercise.seconds,
+            exercise.processes,
+            code("py"),
+            match exercise.has_rust {
+                true => format!("Some({})", code("rs")),
+                false => "None".to_string(),
+            },
+            exercise.number
+        )
+        .unwrap();
+    }
+    out.push_str("];\n");
+    out
 }
 
 /// One lesson folder, as read from disk.

@@ -10,6 +10,7 @@ use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use colored::Colorize;
 
 use crate::error::{Error, Result, Status};
+use crate::exercise;
 use crate::i18n::{self, Lang};
 use crate::lab::Pacing;
 use crate::lessons::{self, LESSONS};
@@ -125,6 +126,84 @@ pub enum Command {
     /// extension chooses .svg (tree and timeline, for slides), .html (a page to explore
     /// offline) or .json (a Chrome trace for Perfetto). --theme dark draws for dark slides.
     Export(ExportArgs),
+    /// Exercises the lab judges: write the program yourself; the lab runs it and checks it
+    /// from what the kernel saw (forks, ends, reaps, waits), not from what it prints.
+    #[command(subcommand)]
+    Exercise(ExerciseCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ExerciseCommand {
+    /// The exercises: number, name, title, the lesson each follows, done or not.
+    List {
+        /// Your exercises folder (its progress file says what is done).
+        #[arg(long, value_name = "D")]
+        dir: Option<std::path::PathBuf>,
+    },
+    /// Write exercise N's starter, its statement at the top, into your folder (never over a
+    /// file you changed).
+    Start {
+        exercise: String,
+        /// The program's language: Python (py) or Rust (rs, std only).
+        #[arg(long, value_enum, default_value_t = CodeArg::Py)]
+        code: CodeArg,
+        /// Your exercises folder.
+        #[arg(long, value_name = "D", default_value = exercise::DEFAULT_DIR)]
+        dir: std::path::PathBuf,
+        /// Start again from the starter even if you changed the file.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Run your program for exercise N and judge it. Exit status 0: passed; 1: not yet.
+    Check {
+        exercise: String,
+        /// The program (default: the one `start` wrote in --dir).
+        file: Option<std::path::PathBuf>,
+        #[arg(long, value_name = "D")]
+        dir: Option<std::path::PathBuf>,
+        /// The verdict as one JSON object, for graders (schema in the README).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check exercise N (default: the first one started and not done) each time its file is
+    /// saved. Ctrl-C stops.
+    Watch {
+        exercise: Option<String>,
+        #[arg(long, value_name = "D")]
+        dir: Option<std::path::PathBuf>,
+    },
+    /// The hints of exercise N, one more each time (or up to the one the last check named).
+    Hint {
+        exercise: String,
+        #[arg(long, value_name = "D")]
+        dir: Option<std::path::PathBuf>,
+    },
+    /// For teachers: the reference solution of exercise N (needs --teacher).
+    Solution {
+        exercise: String,
+        #[arg(long, value_enum, default_value_t = CodeArg::Py)]
+        code: CodeArg,
+        /// Yes, I am the teacher.
+        #[arg(long)]
+        teacher: bool,
+    },
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq)]
+pub enum CodeArg {
+    /// Python.
+    Py,
+    /// Rust.
+    Rs,
+}
+
+impl From<CodeArg> for exercise::CodeLang {
+    fn from(code: CodeArg) -> exercise::CodeLang {
+        match code {
+            CodeArg::Py => exercise::CodeLang::Python,
+            CodeArg::Rs => exercise::CodeLang::Rust,
+        }
+    }
 }
 
 #[derive(Args, Debug)]
@@ -623,6 +702,7 @@ fn run(cli: Cli) -> Result<Status> {
         }
         Command::Serve(args) => serve(args, theme, ascii),
         Command::Trace(args) => trace(args, theme, ascii, background),
+        Command::Exercise(command) => run_exercise(command),
         Command::Replay(args) => replay::run(&ReplayOptions {
             path: args.file,
             speed: args.speed,
@@ -649,6 +729,31 @@ fn run(cli: Cli) -> Result<Status> {
             })?;
             Ok(Status::Success)
         }
+    }
+}
+
+fn run_exercise(command: ExerciseCommand) -> Result<Status> {
+    match command {
+        ExerciseCommand::List { dir } => print_quietly(&exercise::list(dir)?),
+        ExerciseCommand::Start {
+            exercise: n,
+            code,
+            dir,
+            force,
+        } => exercise::start(&n, code.into(), Some(dir), force),
+        ExerciseCommand::Check {
+            exercise: n,
+            file,
+            dir,
+            json,
+        } => exercise::check(&n, file, dir, json),
+        ExerciseCommand::Watch { exercise: n, dir } => exercise::watch(n.as_deref(), dir),
+        ExerciseCommand::Hint { exercise: n, dir } => exercise::hint(&n, dir),
+        ExerciseCommand::Solution {
+            exercise: n,
+            code,
+            teacher,
+        } => exercise::solution(&n, code.into(), teacher),
     }
 }
 

@@ -43,6 +43,8 @@
 //!   `bench`, `load`, `replay` (plays a recording).
 //! - `trace`: `proclab trace PROGRAM`, any program (the tutorial's Python first) watched from
 //!   the outside with `ptrace` and a seccomp filter, its events in the lab's schema.
+//! - `exercise`: `proclab exercise`, programs the students write, judged from what the kernel
+//!   saw while they ran under `trace` (each exercise is a folder `exercises/NN-slug/`).
 //! - `cli`: every command-line definition, and the dispatch to the rest.
 //! - `error`: the lab's errors, and the exit status each one gives.
 //!
@@ -59,11 +61,12 @@
 //! 5. `lab`, `lesson` (the prelude a lesson imports)
 //! 6. `lessons`
 //! 7. `outcomes`, `predict`
-//! 8. `supervisor`, `repeat`, `view`, `tools`, `trace`
+//! 8. `supervisor`, `repeat`, `view`, `tools`, `trace`, `exercise`
 //! 9. `cli`
 
 pub mod cli;
 pub mod error;
+pub mod exercise;
 pub mod i18n;
 pub mod lab;
 pub mod lesson;

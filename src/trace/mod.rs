@@ -21,6 +21,7 @@ use std::ffi::CString;
 use std::fs;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::error::{Error, Result};
 use crate::runtime::context;
@@ -214,6 +215,23 @@ fn own_tracer() -> Option<i32> {
         .parse()
         .ok()?;
     (pid != 0).then_some(pid)
+}
+
+/// Most processes the traced program may have at once (0: no limit).
+static PROCESS_LIMIT: AtomicUsize = AtomicUsize::new(0);
+
+/// Sets the most processes (running, or ended and not yet reaped) the traced program may have
+/// at once; past it the tracer kills every one of them (`proclab exercise check` stops a fork
+/// bomb so). Set before the run: the tracer, forked after, inherits it.
+pub fn set_process_limit(limit: usize) {
+    PROCESS_LIMIT.store(limit, Ordering::Relaxed);
+}
+
+fn process_limit() -> Option<usize> {
+    match PROCESS_LIMIT.load(Ordering::Relaxed) {
+        0 => None,
+        limit => Some(limit),
+    }
 }
 
 /// The tracer's life, in the run's main process: start the program, trace it and everything

@@ -113,6 +113,9 @@ struct Tracer {
     names: Names,
     /// Event lines not yet written to the supervisor.
     out: Vec<u8>,
+    /// The program went past its process limit (`super::set_process_limit`): every process of
+    /// it is killed, and every new one as soon as it is known.
+    over_limit: bool,
 }
 
 static TIMER_RANG: AtomicBool = AtomicBool::new(false);
@@ -214,6 +217,7 @@ pub fn run(command: &Command, env: Vec<CString>) -> Result<i32> {
         outputs,
         names: Names::default(),
         out: Vec::new(),
+        over_limit: false,
     };
     let waiting_since = tracer.begin(command);
     tracer.trace();
@@ -484,6 +488,7 @@ impl Tracer {
             },
         );
         self.threads.insert(tid, Thread::new(tid, false));
+        self.keep_to_process_limit(tid);
         // The parent says it forked the child; held with the child's own events until the
         // child tells its name (the parent's lane needs no wait: the child's name is in it).
         let spawn = self.event(
@@ -495,6 +500,36 @@ impl Tracer {
         );
         self.hold_or_send(tid, spawn);
         self.say(tid, Kind::Start);
+    }
+
+    /// Past the process limit (processes running or not yet reaped, as `ulimit -u` counts
+    /// them), a fork bomb is stopped here rather than by `RLIMIT_NPROC`, which counts every
+    /// process of the user, the student's editor and shell too. Every process of the program
+    /// is killed, and each new one as soon as the tracer knows it (`new`): a process killed
+    /// while it forks may leave a child the tracer had not met yet.
+    fn keep_to_process_limit(&mut self, new: i32) {
+        let Some(limit) = super::process_limit() else {
+            return;
+        };
+        if !self.over_limit && self.processes.len() + self.ended.len() <= limit {
+            return;
+        }
+        if !self.over_limit {
+            self.over_limit = true;
+            self.say(
+                new,
+                Kind::Note {
+                    text: text!(
+                        en: "more than {limit} processes at once: the lab kills them all (its process limit)",
+                        zh: "同时超过 {limit} 个进程：proclab 把它们全部杀掉（进程数上限）",
+                    ),
+                },
+            );
+        }
+        for pid in self.processes.keys() {
+            // SAFETY: plain system call on a traced process of the program.
+            unsafe { libc::kill(*pid, libc::SIGKILL) };
+        }
     }
 
     fn on_end(&mut self, tid: i32, code: i32) {

@@ -1,0 +1,387 @@
+//! `proclab exercise`: every exercise's starter fails with the hint meant for it and its
+//! solution passes (Python, and Rust where there is one), through the real binary; programs
+//! edited to hang, to fork-bomb or to print a fake "PASS" are judged right and leave nothing;
+//! `watch` checks again within a second of a save; bad input is one line, status 2.
+//!
+//! The judge traces (ptrace) and runs python3 (and rustc for the Rust programs): each test
+//! probes for what it needs and says why it skipped; in CI (`PROCLAB_CI`) a missing one fails.
+//! The solutions run 3 times here, at once; `bench/exercises.sh` runs each 20 times in a row.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::Lab;
+use serde_json::Value;
+
+/// One exercise: its folder, and the hint its starter's verdict must point to.
+struct Case {
+    folder: &'static str,
+    starter_hint: u64,
+    /// It has `starter.rs` and `solution.rs` too.
+    rust: bool,
+}
+
+/// Every exercise, in number order. A new exercise adds its line here.
+const CASES: &[Case] = &[Case {
+    folder: "01-overlap",
+    starter_hint: 2,
+    rust: false,
+}];
+
+/// How many times each solution is checked in the suite (at once, on threads).
+const SOLUTION_RUNS: usize = 3;
+
+fn exercise_file(folder: &str, name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("exercises")
+        .join(folder)
+        .join(name)
+}
+
+fn test_program(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/exercise_programs")
+        .join(name)
+}
+
+/// A student's folder for one test, outside the run's TMPDIR (which must end empty).
+struct Folder(PathBuf);
+
+impl Folder {
+    fn new(lab: &Lab) -> Folder {
+        let path = std::env::temp_dir().join(format!("{}-student", lab.tag));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path).unwrap();
+        Folder(path)
+    }
+
+    /// `file` copied in as `name`.
+    fn with(&self, file: &Path, name: &str) -> PathBuf {
+        let to = self.0.join(name);
+        std::fs::copy(file, &to).unwrap();
+        to
+    }
+}
+
+impl Drop for Folder {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn probe(what: &str, command: &str) -> bool {
+    let found = Command::new(command)
+        .arg("--version")
+        .stdin(Stdio::null())
+        .output()
+        .is_ok_and(|out| out.status.success());
+    if !found {
+        if std::env::var_os("PROCLAB_CI").is_some() {
+            panic!("{command} is missing, and CI needs it for {what}");
+        }
+        eprintln!("skipped: {command} is not installed ({what} needs it)");
+    }
+    found
+}
+
+/// Tracing allowed and python3 present (else the test is skipped, said why).
+fn can_judge() -> bool {
+    if !probe("the exercises' Python", "python3") {
+        return false;
+    }
+    let lab = Lab::new();
+    let finished = lab.run(&["trace", "true"], "");
+    if finished.status.success() {
+        return true;
+    }
+    let why = finished.stderr.trim().to_string();
+    if std::env::var_os("PROCLAB_CI").is_some() {
+        panic!("tracing is not allowed here, and CI needs it: {why}");
+    }
+    eprintln!("skipped: proclab cannot trace here: {why}");
+    false
+}
+
+/// `proclab exercise check N FILE --json`: the verdict, after checking that nothing is left.
+#[track_caller]
+fn check(exercise: &str, file: &Path, extra: &[&str]) -> Value {
+    let lab = Lab::new();
+    let mut args = vec![
+        "exercise",
+        "check",
+        exercise,
+        file.to_str().unwrap(),
+        "--json",
+    ];
+    args.extend_from_slice(extra);
+    let finished = lab.run(&args, "");
+    let verdict: Value = serde_json::from_str(finished.stdout.trim()).unwrap_or_else(|_| {
+        panic!(
+            "not one JSON verdict: {:?}\nstderr: {}",
+            finished.stdout, finished.stderr
+        )
+    });
+    let passed = verdict["passed"].as_bool().unwrap();
+    assert_eq!(
+        finished.status.code(),
+        Some(if passed { 0 } else { 1 }),
+        "the status says the verdict: {verdict}"
+    );
+    verdict
+}
+
+fn number(folder: &str) -> &str {
+    folder[..2].trim_start_matches('0')
+}
+
+#[test]
+fn each_starter_fails_with_its_hint_and_each_solution_passes() {
+    if !can_judge() {
+        return;
+    }
+    let rust = CASES.iter().any(|c| c.rust) && probe("the Rust exercises", "rustc");
+    std::thread::scope(|scope| {
+        for case in CASES {
+            let n = number(case.folder);
+            let mut programs = vec![("py", case.starter_hint)];
+            if case.rust && rust {
+                programs.push(("rs", case.starter_hint));
+            }
+            for (lang, hint) in programs {
+                scope.spawn(move || {
+                    let starter = exercise_file(case.folder, &format!("starter.{lang}"));
+                    let verdict = check(n, &starter, &[]);
+                    assert_eq!(verdict["passed"], false, "{}: {verdict}", case.folder);
+                    assert_eq!(verdict["hint"], hint, "{}: {verdict}", case.folder);
+                    assert!(verdict["hint_text"].is_string(), "{verdict}");
+                });
+                for _ in 0..SOLUTION_RUNS {
+                    scope.spawn(move || {
+                        let solution = exercise_file(case.folder, &format!("solution.{lang}"));
+                        let verdict = check(n, &solution, &[]);
+                        assert_eq!(verdict["passed"], true, "{}: {verdict}", case.folder);
+                        assert_eq!(verdict["hint"], Value::Null, "{verdict}");
+                    });
+                }
+            }
+        }
+    });
+}
+
+#[test]
+fn a_program_that_hangs_is_stopped_at_the_limit_and_told_where_it_waits() {
+    if !can_judge() {
+        return;
+    }
+    let verdict = check("1", &test_program("hang.py"), &[]);
+    let why = verdict["verdict"].as_str().unwrap();
+    assert_eq!(verdict["passed"], false, "{verdict}");
+    assert!(why.contains("still running after 6 s"), "{why}");
+    assert!(why.contains("waiting in futex since"), "{why}");
+    assert!(why.contains("(a deadlock?)"), "{why}");
+    assert!(why.contains("Thread-1 (first)"), "{why}");
+}
+
+#[test]
+fn a_fork_bomb_is_stopped_at_the_process_limit() {
+    if !can_judge() {
+        return;
+    }
+    let verdict = check("1", &test_program("fork_bomb.py"), &[]);
+    let why = verdict["verdict"].as_str().unwrap();
+    assert_eq!(verdict["passed"], false, "{verdict}");
+    assert!(why.contains("(the limit is 10)"), "{why}");
+}
+
+#[test]
+fn a_program_that_prints_pass_still_fails() {
+    if !can_judge() {
+        return;
+    }
+    let verdict = check("1", &test_program("fake_pass.py"), &[]);
+    assert_eq!(verdict["passed"], false, "{verdict}");
+    assert!(
+        verdict["verdict"]
+            .as_str()
+            .unwrap()
+            .contains("never all running at once"),
+        "{verdict}"
+    );
+}
+
+#[test]
+fn start_writes_the_starter_once_and_progress_follows_the_checks() {
+    if !can_judge() {
+        return;
+    }
+    let lab = Lab::new();
+    let folder = Folder::new(&lab);
+    let dir = folder.0.to_str().unwrap();
+    let started = lab.run(&["exercise", "start", "1", "--dir", dir], "");
+    assert!(started.status.success(), "{}", started.stderr);
+    let file = folder.0.join("01-overlap.py");
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        text.starts_with("# Exercise 1 · Three children that overlap"),
+        "{text}"
+    );
+    assert!(
+        text.ends_with(
+            &std::fs::read_to_string(exercise_file("01-overlap", "starter.py")).unwrap()
+        )
+    );
+    // Unchanged: written again without a word. Changed: left alone, status 2.
+    assert!(
+        lab.run(&["exercise", "start", "1", "--dir", dir], "")
+            .status
+            .success()
+    );
+    std::fs::write(&file, format!("{text}\n# mine\n")).unwrap();
+    let refused = lab.run(&["exercise", "start", "1", "--dir", dir], "");
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        refused.stderr.starts_with("proclab: "),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(
+        refused.stderr.trim().lines().count(),
+        1,
+        "{}",
+        refused.stderr
+    );
+    assert!(
+        std::fs::read_to_string(&file)
+            .unwrap()
+            .ends_with("# mine\n")
+    );
+
+    folder.with(&exercise_file("01-overlap", "solution.py"), "01-overlap.py");
+    let checked = lab.run(&["exercise", "check", "1", "--dir", dir], "");
+    assert!(
+        checked.status.success(),
+        "{}{}",
+        checked.stdout,
+        checked.stderr
+    );
+    assert!(
+        checked.stdout.starts_with("✔ exercise 1 passed"),
+        "{}",
+        checked.stdout
+    );
+    let progress: Value = serde_json::from_str(
+        &std::fs::read_to_string(folder.0.join(".proclab-progress.json")).unwrap(),
+    )
+    .unwrap();
+    let entry = &progress["exercises"]["01-overlap"];
+    assert_eq!(entry["checks"], 1, "{progress}");
+    assert!(entry["passed_at"].is_string(), "{progress}");
+    assert_eq!(entry["last_verdict"]["passed"], true, "{progress}");
+    let listed = lab.run(&["exercise", "list", "--dir", dir], "");
+    let line = listed
+        .stdout
+        .lines()
+        .find(|l| l.contains("overlap"))
+        .unwrap();
+    assert!(line.trim_end().ends_with("done"), "{line}");
+}
+
+#[test]
+fn watch_checks_again_within_a_second_of_a_save() {
+    if !can_judge() {
+        return;
+    }
+    let lab = Lab::new();
+    let folder = Folder::new(&lab);
+    let dir = folder.0.to_str().unwrap();
+    assert!(
+        lab.run(&["exercise", "start", "1", "--dir", dir], "")
+            .status
+            .success()
+    );
+    let mut child = lab.spawn(
+        lab.command(&["exercise", "watch", "1", "--dir", dir]),
+        Stdio::null(),
+    );
+    let group = child.id() as i32;
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut next_line = |starts: &[char]| -> (String, Instant) {
+        loop {
+            let line = lines.next().expect("watch goes on").unwrap();
+            if starts.iter().any(|c| line.starts_with(*c)) {
+                return (line, Instant::now());
+            }
+        }
+    };
+    let verdict = ['✔', '✘'];
+    assert!(next_line(&verdict).0.starts_with("✘ exercise 1 not yet"));
+    // Saved: the new check must begin within a second (it then takes its own time to run).
+    let saved = Instant::now();
+    folder.with(&exercise_file("01-overlap", "solution.py"), "01-overlap.py");
+    let (checking, seen) = next_line(&['─']);
+    assert!(checking.contains("checking"), "{checking}");
+    let took = seen - saved;
+    assert!(
+        took < Duration::from_secs(1),
+        "the save was checked {took:?} after it"
+    );
+    assert!(next_line(&verdict).0.starts_with("✔ exercise 1 passed"));
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(-group),
+        nix::sys::signal::Signal::SIGINT,
+    )
+    .unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130));
+    lab.assert_nothing_left(group);
+}
+
+#[test]
+fn bad_input_is_one_line_and_status_2() {
+    let lab = Lab::new();
+    let folder = Folder::new(&lab);
+    let missing = folder.0.join("missing.py");
+    let text = folder.with(&test_program("hang.py"), "notes.txt");
+    let cases: Vec<Vec<&str>> = vec![
+        vec!["exercise", "check", "99"],
+        vec!["exercise", "check", "nonsense"],
+        vec!["exercise", "check", "1", missing.to_str().unwrap()],
+        vec!["exercise", "check", "1", folder.0.to_str().unwrap()],
+        vec!["exercise", "check", "1", text.to_str().unwrap()],
+        vec!["exercise", "hint", "0"],
+        vec![
+            "exercise",
+            "start",
+            "1",
+            "--code",
+            "rs",
+            "--dir",
+            folder.0.to_str().unwrap(),
+        ],
+        vec!["exercise", "solution", "1"],
+    ];
+    for args in cases {
+        let finished = lab.run(&args, "");
+        assert_eq!(
+            finished.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            finished.stderr
+        );
+        assert!(
+            finished.stderr.starts_with("proclab: "),
+            "{args:?}: {}",
+            finished.stderr
+        );
+        assert_eq!(
+            finished.stderr.trim().lines().count(),
+            1,
+            "{args:?}: {}",
+            finished.stderr
+        );
+    }
+}
