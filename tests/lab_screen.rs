@@ -633,3 +633,44 @@ fn a_killed_supervisor_gives_the_terminal_back() {
     assert_eq!(pane("#{cursor_flag}"), "1", "the cursor is still hidden");
     lab.wait_until_gone(killed, Duration::from_secs(10));
 }
+
+/// Below the lab screen's 60 columns, the line view: at 40 columns every line of the run and
+/// every prompt fits, the prompt's keys whole (the 40-column prefix took the whole line, and
+/// prompts were cut before their keys).
+#[test]
+fn at_40_columns_the_line_view_fits_its_lines_and_prompts() {
+    let lab = Lab::new();
+    for (lang, keys) in [
+        ("en", ["Enter: run it", "Enter: step 2", "Enter: tree"]),
+        ("zh", ["Enter：运行", "Enter：第 2 步", "Enter：进程树"]),
+    ] {
+        let mut command = lab.command(&[
+            "run", "3", "--step", "--speed", "20", "--seed", "4", "--color", "never", "--lang",
+            lang,
+        ]);
+        command.env("COLUMNS", "40");
+        let finished = lab.run_command(command, &"\n".repeat(12));
+        assert!(finished.status.success(), "{}", finished.stderr);
+        let text = &finished.stdout;
+        let tree = if lang == "zh" {
+            "进程树（"
+        } else {
+            "Process tree"
+        };
+        let run = &text[..text.find(tree).expect("the tree")];
+        for line in run.lines() {
+            let width = proclab::view::notes::display_width(line);
+            assert!(width <= 40, "{lang}: {width} columns: {line:?}");
+        }
+        for key in keys {
+            assert!(run.contains(key), "{lang}: no prompt with {key:?}:\n{run}");
+        }
+        // A line of the lesson, whole, under its prefix.
+        let worker = if lang == "zh" {
+            "worker"
+        } else {
+            "worker: working for 2 s"
+        };
+        assert!(run.contains(worker), "{lang}:\n{run}");
+    }
+}

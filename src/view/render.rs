@@ -126,6 +126,13 @@ impl Default for JsonView {
 /// Width of the `time pid ppid name │ ` prefix.
 const PREFIX_COLUMNS: usize = 40;
 
+/// Below this many columns the prefix beside a line would leave the text 20 columns or less
+/// (at 40, none): the prefix goes on a line of its own, the text under it. (The lab screen's
+/// minimum too: a terminal this narrow gets the line view.)
+const NARROW: usize = 60;
+/// The text's indent under its prefix when narrow.
+const NARROW_INDENT: &str = "  ";
+
 /// How long (in the lesson's time) an event waits in the view before it is shown, so that an
 /// event written a moment later by another process, but stamped earlier, is shown before it:
 /// processes reach the pipe in the order the scheduler lets them, not the order things
@@ -247,15 +254,46 @@ impl HumanView {
         self.looks.theme.quiet(text)
     }
 
+    /// Whether the screen is too narrow for the prefix beside the text: below `NARROW`
+    /// columns, the prefix has a line of its own above the text.
+    fn narrow(&self) -> bool {
+        self.width() < NARROW
+    }
+
+    /// The line that names the prefix's columns, under the lesson's heading.
+    fn legend(&mut self) -> io::Result<()> {
+        let (time, name, what) = match i18n::current() {
+            Lang::En => ("time", "name", "what happened"),
+            Lang::Zh => ("时间", "名称", "发生了什么"),
+        };
+        let legend = match self.narrow() {
+            true => format!("{time} · pid · ppid · {name}\n  {what}"),
+            false => format!(
+                "{} {:>6} {:>6}  {} │ {what}",
+                pad_left(time, 8),
+                "pid",
+                "ppid",
+                pad(name, 13),
+            ),
+        };
+        writeln!(self.out, "{}", self.quiet(legend.normal()))
+    }
+
     fn prefix(&self, event: &Event) -> ColoredString {
         let who = event.actor_label();
-        let text = format!(
-            "{:>7.3}s {:>6} {:>6}  {} │ ",
-            event.t,
-            event.pid,
-            event.ppid,
-            pad(&clip(&who, 13), 13)
-        );
+        let text = match self.narrow() {
+            true => clip(
+                &format!("{:.3}s · {} · {} · {who}", event.t, event.pid, event.ppid),
+                self.width(),
+            ),
+            false => format!(
+                "{:>7.3}s {:>6} {:>6}  {} │ ",
+                event.t,
+                event.pid,
+                event.ppid,
+                pad(&clip(&who, 13), 13)
+            ),
+        };
         self.paint(&text, &event.name)
     }
 
@@ -327,18 +365,7 @@ impl HumanView {
                     writeln!(self.out, "{line}")?;
                 }
                 writeln!(self.out, "{}", self.quiet(rule.normal()))?;
-                let (time, name, what) = match i18n::current() {
-                    Lang::En => ("time", "name", "what happened"),
-                    Lang::Zh => ("时间", "名称", "发生了什么"),
-                };
-                let legend = format!(
-                    "{} {:>6} {:>6}  {} │ {what}",
-                    pad_left(time, 8),
-                    "pid",
-                    "ppid",
-                    pad(name, 13),
-                );
-                writeln!(self.out, "{}", self.quiet(legend.normal()))
+                self.legend()
             }
             Kind::Trace { command, .. } => {
                 let rule = "─".repeat(self.width());
@@ -352,18 +379,7 @@ impl HumanView {
                     writeln!(self.out, "{}", line.bold())?;
                 }
                 writeln!(self.out, "{}", self.quiet(rule.normal()))?;
-                let (time, name, what) = match i18n::current() {
-                    Lang::En => ("time", "name", "what happened"),
-                    Lang::Zh => ("时间", "名称", "发生了什么"),
-                };
-                let legend = format!(
-                    "{} {:>6} {:>6}  {} │ {what}",
-                    pad_left(time, 8),
-                    "pid",
-                    "ppid",
-                    pad(name, 13),
-                );
-                writeln!(self.out, "{}", self.quiet(legend.normal()))
+                self.legend()
             }
             Kind::Step { index, title } => self.begin_step(*index, title),
             // Drawn on the timeline; a line each would bury the lesson's own lines.
@@ -526,10 +542,13 @@ impl HumanView {
 
     /// `--predict`: the main process waits for a prediction (the question is on the screen).
     fn prediction_prompt(&mut self) -> io::Result<()> {
-        let text = text!(
-            en: "Your prediction: its number, then Enter (q and Enter to quit) ",
-            zh: "你的预测：输入选项的序号，再按 Enter（q 加 Enter 退出） ",
-        );
+        let text = match self.narrow() {
+            true => text!(en: "Your prediction (its number): ", zh: "你的预测（序号）："),
+            false => text!(
+                en: "Your prediction: its number, then Enter (q and Enter to quit) ",
+                zh: "你的预测：输入选项的序号，再按 Enter（q 加 Enter 退出） ",
+            ),
+        };
         write!(self.out, "{}", text.reversed())?;
         self.prompt_shown = Some(text);
         self.predicting = true;
@@ -566,18 +585,29 @@ impl HumanView {
         }
     }
 
-    /// Columns for the text after the prefix.
+    /// Columns for the text after the prefix (under it, when narrow).
     fn text_columns(&self) -> usize {
-        self.width().saturating_sub(PREFIX_COLUMNS).max(30)
+        match self.narrow() {
+            true => self.width().saturating_sub(NARROW_INDENT.len()),
+            false => self.width().saturating_sub(PREFIX_COLUMNS).max(30),
+        }
     }
 
-    /// Writes `lines` after the prefix, continuation lines aligned under the first.
+    /// Writes `lines` after the prefix, continuation lines aligned under the first; when
+    /// narrow, the prefix on its own line and the lines indented under it.
     fn lines(
         &mut self,
         prefix: ColoredString,
         lines: Vec<String>,
         style: impl Fn(&str) -> ColoredString,
     ) -> io::Result<()> {
+        if self.narrow() {
+            writeln!(self.out, "{prefix}")?;
+            for line in &lines {
+                writeln!(self.out, "{NARROW_INDENT}{}", style(line))?;
+            }
+            return Ok(());
+        }
         for (i, line) in lines.iter().enumerate() {
             if i == 0 {
                 write!(self.out, "{prefix}")?;

@@ -97,12 +97,44 @@ impl StepState {
                 ),
             )
         };
-        let room =
-            width.saturating_sub(notes::display_width(&lead) + notes::display_width(&keys) + 4);
-        let title = clip_with_ellipsis(&self.title, room.max(8));
-        clip(
-            &text!(en: "{lead} ({title}){keys}", zh: "{lead}（{title}）{keys}"),
-            width.saturating_sub(1),
-        )
+        // The keys are the point of a prompt: the title gives way first, then the words.
+        let room = width.saturating_sub(1);
+        let title_room =
+            room.saturating_sub(notes::display_width(&lead) + notes::display_width(&keys) + 3);
+        if title_room >= 8 {
+            let title = clip_with_ellipsis(&self.title, title_room);
+            text!(en: "{lead} ({title}){keys}", zh: "{lead}（{title}）{keys}")
+        } else if notes::display_width(&lead) + notes::display_width(&keys) <= room {
+            format!("{lead}{keys}")
+        } else {
+            clip(&self.short_prompt(steps), room)
+        }
+    }
+
+    /// The prompt in the fewest words, for a narrow terminal (40 columns).
+    fn short_prompt(&self, steps: usize) -> String {
+        let index = self.index;
+        if self.ran && (index as usize) < steps {
+            let next = index + 1;
+            text!(
+                en: "{index}/{steps} done. Enter: step {next}; q quits ",
+                zh: "第 {index}/{steps} 步结束。Enter：第 {next} 步 ",
+            )
+        } else if self.ran {
+            text!(
+                en: "{index}/{steps} done. Enter: tree, timeline ",
+                zh: "第 {index}/{steps} 步结束。Enter：进程树 ",
+            )
+        } else if self.page + 1 < self.pages.len() {
+            text!(
+                en: "Step {index}/{steps}. Enter: more notes ",
+                zh: "第 {index}/{steps} 步。Enter：下一页 ",
+            )
+        } else {
+            text!(
+                en: "Step {index}/{steps}. Enter: run it; q quits ",
+                zh: "第 {index}/{steps} 步。Enter：运行；q 退出 ",
+            )
+        }
     }
 }
