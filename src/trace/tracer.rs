@@ -278,6 +278,12 @@ fn drain(reader: OwnedFd) {
     }
 }
 
+/// Whether process `pid` has ended (a zombie, or gone).
+fn has_ended(pid: i32) -> bool {
+    crate::runtime::procfs::stat(nix::unistd::Pid::from_raw(pid))
+        .is_none_or(|stat| matches!(stat.state, 'Z' | 'X'))
+}
+
 /// Whether process `pid` ignores `SIGCHLD` (`SigIgn` in `/proc/<pid>/status`), so that the
 /// kernel reaps its children itself.
 fn ignores_sigchld(pid: i32) -> bool {
@@ -634,9 +640,11 @@ impl Tracer {
                     is_thread: false,
                 },
             );
-        } else if !std::path::Path::new(&format!("/proc/{tid}")).exists() {
-            // Gone already: its parent had ended, and the kernel had given it to the lab (its
-            // subreaper) before this `waitpid`, which reaped it.
+        } else if has_ended(parent) {
+            // Its parent ended before the lab heard of this end: the kernel had given it to
+            // the lab, its subreaper, already (a process's children are re-parented before it
+            // is a zombie), so this `waitpid` reaped it. (A parent that is alive has it as a
+            // zombie to reap: below.)
             self.send(context::stamp(Kind::Exit {
                 child: tid,
                 exitcode: code,
