@@ -123,12 +123,11 @@ pub fn run(options: RunOptions, view: View) -> Result<Outcome> {
     unsafe { sigaction(Signal::SIGCHLD, &wake_up) }?;
 
     remove_dead_run_dirs();
-    // The guard first: from here on, whatever ends the supervisor, what the run created goes
-    // too, even if it is killed a moment after creating its directory.
-    let guard = Guard::start()?;
-    let run_dir = RunDir::create()?;
+    // The guard first, and it makes the run's directory: from here on, whatever ends the
+    // supervisor, what the run created goes too, even at the moment it is created.
+    let mut guard = Guard::start()?;
+    let run_dir = guard.run_dir()?;
     let temp_dir = run_dir.path.clone();
-    guard.watch(&run_dir.path);
     let result = supervise(options, view, supervisor, run_dir, guard);
     // Whatever failed on the way (a pipe, a fork), what the run created goes with it.
     if result.is_err() {
@@ -581,6 +580,7 @@ struct RunDir {
 }
 
 impl RunDir {
+    /// Makes the directory and takes the lock (in the guard: see [`Guard`]).
     fn create() -> Result<RunDir> {
         let template = std::env::temp_dir().join("proclab-XXXXXX");
         let failed = |error: io::Error| {
@@ -709,20 +709,26 @@ fn join_the_run(
 /// run's own process group (every process of the run is in it: `fork` keeps the group) and
 /// outlives the supervisor for as long as it takes to clean up after it.
 ///
-/// The supervisor holds the only write end of a pipe whose read end the guard waits on. On
-/// it, the supervisor first names the run's directory (the guard then holds the run's lock
-/// too); when the run is over, it writes one byte ("all clean") and the guard leaves. If the
-/// supervisor dies first, however it dies, the kernel closes its end: the guard reads
-/// end-of-file, kills every other process of the group (orphans included: re-parenting does
-/// not change a process's group) and removes the run's directory.
+/// The guard makes the run's directory and names it to the supervisor on a pipe of its own
+/// (`answer`), so that it knows the directory from the moment it exists: a supervisor killed
+/// between making it and naming it would otherwise leave it behind. Both then hold the run's
+/// lock. The supervisor holds the only write end of another pipe (`line`) whose read end the
+/// guard waits on; when the run is over, it writes one byte ("all clean") and the guard
+/// leaves. If the supervisor dies first, however it dies, the kernel closes its end: the
+/// guard reads end-of-file, kills every other process of the group (orphans included:
+/// re-parenting does not change a process's group) and removes the run's directory.
 struct Guard {
     pid: Pid,
     /// The supervisor's end of the pipe; closed without a word, it sends the guard to work.
     line: Option<OwnedFd>,
+    /// Where the guard names the directory it made (or says why it could not).
+    answer: Option<OwnedFd>,
 }
 
-/// What ends the directory's name on the guard's pipe.
+/// What ends the directory's name (or the error) on the guard's answer.
 const END_OF_NAME: u8 = 0;
+/// What starts an error instead of a name on the guard's answer.
+const CANNOT: u8 = b'!';
 /// What the supervisor writes to its guard when nothing of the run is left.
 const ALL_CLEAN: u8 = b'.';
 
@@ -730,12 +736,15 @@ impl Guard {
     /// Forks the guard.
     fn start() -> Result<Guard> {
         let (reader, writer) = pipe2(OFlag::O_CLOEXEC).map_err(|e| cannot("create a pipe", e))?;
-        // SAFETY: the supervisor is single-threaded; the guard child only reads a pipe, reads
-        // /proc, sends signals and removes a directory, and leaves through `_exit`.
+        let (answer_reader, answer_writer) =
+            pipe2(OFlag::O_CLOEXEC).map_err(|e| cannot("create a pipe", e))?;
+        // SAFETY: the supervisor is single-threaded; the guard child only makes a directory,
+        // reads a pipe, reads /proc, sends signals and removes a directory, and leaves
+        // through `_exit`.
         match unsafe { fork() }.map_err(|e| cannot("fork", e))? {
             ForkResult::Child => {
-                drop(writer);
-                be_the_guard(reader)
+                drop((writer, answer_reader));
+                be_the_guard(reader, answer_writer)
             }
             ForkResult::Parent { child } => {
                 // Also here, so that the group exists before the main process joins it.
@@ -743,19 +752,53 @@ impl Guard {
                 Ok(Guard {
                     pid: child,
                     line: Some(writer),
+                    answer: Some(answer_reader),
                 })
             }
         }
     }
 
-    /// Tells the guard the run's directory. (A path is far shorter than a pipe's buffer: the
-    /// write does not wait.)
-    fn watch(&self, dir: &Path) {
-        if let Some(line) = &self.line {
-            let mut said = dir.as_os_str().as_bytes().to_vec();
-            said.push(END_OF_NAME);
-            let _ = nix::unistd::write(line, &said);
+    /// The run's directory, as the guard made it, with the supervisor's own lock on it.
+    fn run_dir(&mut self) -> Result<RunDir> {
+        let answer = self.answer.take().expect("asked once");
+        let mut said = Vec::new();
+        while !said.contains(&END_OF_NAME) {
+            let mut chunk = [0u8; 512];
+            match nix::unistd::read(answer.as_fd(), &mut chunk) {
+                Err(Errno::EINTR) => continue,
+                Ok(0) => break,
+                Err(errno) => return Err(cannot("hear from the run's guard", errno)),
+                Ok(n) => said.extend_from_slice(&chunk[..n]),
+            }
         }
+        let Some(end) = said.iter().position(|&b| b == END_OF_NAME) else {
+            return Err(Error::System(
+                "the run's guard ended before it made the run's directory".to_string(),
+            ));
+        };
+        if said.first() == Some(&CANNOT) {
+            return Err(Error::System(
+                String::from_utf8_lossy(&said[1..end]).into_owned(),
+            ));
+        }
+        let path = PathBuf::from(OsStr::from_bytes(&said[..end]));
+        let failed = |error: io::Error| {
+            Error::System(format!(
+                "cannot lock {}: {}",
+                path.display(),
+                errno::describe_io(&error)
+            ))
+        };
+        let lock = fs::File::open(path.join(RUN_LOCK)).map_err(failed)?;
+        // SAFETY: flock on a descriptor this process owns. Shared, as the guard's: it never
+        // waits (only a sweep of dead runs takes it exclusively, and the guard holds it).
+        if unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_SH) } != 0 {
+            return Err(failed(io::Error::last_os_error()));
+        }
+        Ok(RunDir {
+            path,
+            lock: lock.into(),
+        })
     }
 
     /// Tells the guard that nothing is left to clean up, and reaps it.
@@ -780,8 +823,9 @@ impl Drop for Guard {
     }
 }
 
-/// The guard's life: wait for the supervisor's word, or for its death.
-fn be_the_guard(line: OwnedFd) -> ! {
+/// The guard's life: make the run's directory, then wait for the supervisor's word, or for
+/// its death.
+fn be_the_guard(line: OwnedFd, answer: OwnedFd) -> ! {
     context::set_name("proclab-guard");
     let supervisor = getppid();
     let _ = setpgid(Pid::from_raw(0), Pid::from_raw(0));
@@ -802,32 +846,26 @@ fn be_the_guard(line: OwnedFd) -> ! {
     let _ = unsafe { nix::sys::signal::signal(Signal::SIGCHLD, SigHandler::SigDfl) };
     // Keep no descriptor of the supervisor's: not its standard output (a reader waiting for
     // end-of-file would wait for the guard too), not the event pipe, not a listening socket.
-    let line = keep_only(line);
-    let mut said = Vec::new();
-    let mut run_dir: Option<PathBuf> = None;
-    let mut _run_lock = None;
+    let (line, answer) = keep_only(line, answer);
+    // The directory, with the guard's own shared lock on it (the run is alive while the
+    // supervisor or the guard is), named to the supervisor; or why it could not be made.
+    // (A path is far shorter than a pipe's buffer: the write does not wait.)
+    let made = RunDir::create();
+    let mut said = match &made {
+        Ok(dir) => dir.path.as_os_str().as_bytes().to_vec(),
+        Err(error) => [&[CANNOT], error.to_string().as_bytes()].concat(),
+    };
+    said.push(END_OF_NAME);
+    let _ = nix::unistd::write(&answer, &said);
+    drop(answer);
+    let run_dir = made.ok();
     let all_clean = loop {
-        let mut chunk = [0u8; 512];
-        match nix::unistd::read(line.as_fd(), &mut chunk) {
+        let mut byte = [0u8; 1];
+        match nix::unistd::read(line.as_fd(), &mut byte) {
             Err(Errno::EINTR) => continue,
             Ok(0) | Err(_) => break false,
-            Ok(n) => said.extend_from_slice(&chunk[..n]),
-        }
-        if run_dir.is_none()
-            && let Some(end) = said.iter().position(|&b| b == END_OF_NAME)
-        {
-            let dir = PathBuf::from(OsStr::from_bytes(&said[..end]));
-            // The guard's own shared lock on the run's lock file: the run is alive while
-            // the supervisor or the guard is.
-            _run_lock = fs::File::open(dir.join(RUN_LOCK)).ok().inspect(|lock| {
-                // SAFETY: flock on a descriptor this process owns.
-                unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_SH) };
-            });
-            said.drain(..=end);
-            run_dir = Some(dir);
-        }
-        if run_dir.is_some() && said.first() == Some(&ALL_CLEAN) {
-            break true;
+            Ok(_) if byte[0] == ALL_CLEAN => break true,
+            Ok(_) => {}
         }
     };
     if !all_clean {
@@ -836,28 +874,32 @@ fn be_the_guard(line: OwnedFd) -> ! {
         tty::give_back_for(supervisor.as_raw() as u32);
         kill_the_group();
         if let Some(dir) = run_dir {
-            let _ = remove_run_dir(&dir);
+            let _ = remove_run_dir(&dir.path);
         }
     }
     // SAFETY: `_exit` ends the process at once; it is always safe to call.
     unsafe { libc::_exit(0) }
 }
 
-/// Moves `line` to descriptor 3, points 0, 1 and 2 at /dev/null, and closes everything else.
-fn keep_only(line: OwnedFd) -> OwnedFd {
+/// Moves `line` to descriptor 3 and `answer` to 4, points 0, 1 and 2 at /dev/null, and
+/// closes everything else.
+fn keep_only(line: OwnedFd, answer: OwnedFd) -> (OwnedFd, OwnedFd) {
     // SAFETY: plain descriptor calls on numbers this process owns; `close_range` closes every
-    // descriptor from 4 up, which nothing in this process uses any more.
+    // descriptor from 5 up, which nothing in this process uses any more. Each is first
+    // moved above 4 (`F_DUPFD_CLOEXEC`), so that neither lands on the other.
     unsafe {
-        if line.as_raw_fd() != 3 {
-            libc::dup2(line.as_raw_fd(), 3);
-        }
+        let line_above = libc::fcntl(line.as_raw_fd(), libc::F_DUPFD_CLOEXEC, 5);
+        let answer_above = libc::fcntl(answer.as_raw_fd(), libc::F_DUPFD_CLOEXEC, 5);
+        libc::dup3(line_above, 3, libc::O_CLOEXEC);
+        libc::dup3(answer_above, 4, libc::O_CLOEXEC);
         let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR);
         for fd in 0..3 {
             libc::dup2(null, fd);
         }
-        libc::syscall(libc::SYS_close_range, 4u32, u32::MAX, 0u32);
+        libc::syscall(libc::SYS_close_range, 5u32, u32::MAX, 0u32);
         std::mem::forget(line);
-        OwnedFd::from_raw_fd(3)
+        std::mem::forget(answer);
+        (OwnedFd::from_raw_fd(3), OwnedFd::from_raw_fd(4))
     }
 }
 

@@ -85,6 +85,92 @@ fn hello(stream: &mut TcpStream) -> std::io::Result<Vec<u8>> {
     Ok(reply.to_vec())
 }
 
+/// Whether `strace` runs here and may trace (it needs `ptrace`, which a container may forbid).
+/// Without it the test says it skipped; in CI (`PROCLAB_CI`) it fails instead.
+fn strace_runs(why: &str) -> bool {
+    let runs = std::process::Command::new("strace")
+        .args(["-f", "-qq", "-o", "/dev/null", "true"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success());
+    if !runs {
+        assert!(
+            std::env::var_os("PROCLAB_CI").is_none(),
+            "strace is needed ({why}) and does not run here"
+        );
+        let line = format!("SKIPPED: strace does not run here, so not checked: {why}\n");
+        let _ = std::io::stderr().write_all(line.as_bytes());
+    }
+    runs
+}
+
+/// The supervisor killed while its run's directory is being made (between `mkdtemp` and the
+/// lock file's `rename`, which `strace` holds up for 500 ms here): the directory goes too.
+/// The supervisor used to make it and then name it to its guard, and a kill in between left
+/// it for the next run to find (once in about 300 random kills under load).
+#[test]
+fn the_supervisor_killed_while_the_run_directory_is_made_leaves_nothing() {
+    if !strace_runs("to hold the run up while it makes its directory") {
+        return;
+    }
+    let lab = Lab::new();
+    let mut command = std::process::Command::new("strace");
+    command
+        .args(["-f", "-qq", "-o", "/dev/null", "-e", "trace=rename"])
+        .args(["-e", "inject=rename:delay_enter=500000"])
+        .arg(env!("CARGO_BIN_EXE_proclab"))
+        .args(["run", "1", "--json", "--speed", "20"])
+        .env("TMPDIR", &lab.tmp)
+        .env("PROCLAB_TEST_TAG", &lab.tag)
+        .process_group(0);
+    let mut strace = lab.spawn(command, Stdio::null());
+    let mut stdout = strace.stdout.take().unwrap();
+    let drain = thread::spawn(move || {
+        let _ = std::io::copy(&mut stdout, &mut std::io::sink());
+    });
+    // The directory appears (`mkdtemp`), and its lock file is not in place yet.
+    let began = Instant::now();
+    let dir = loop {
+        let made = std::fs::read_dir(&lab.tmp)
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .find(|p| {
+                p.file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .starts_with("proclab-")
+            });
+        if let Some(dir) = made {
+            break dir;
+        }
+        assert!(
+            began.elapsed() < Duration::from_secs(20),
+            "no run directory"
+        );
+        thread::sleep(Duration::from_millis(1));
+    };
+    assert!(!dir.join("proclab-run.lock").exists(), "too late: {dir:?}");
+    // The supervisor: strace's child.
+    let supervisor = common::alive_of_run(&lab.tag)
+        .into_iter()
+        .find(|(_, stat)| {
+            let after_name = &stat[stat.rfind(')').unwrap() + 1..];
+            stat.contains("(proclab)")
+                && after_name.split_whitespace().nth(1) == Some(&strace.id().to_string())
+        })
+        .expect("the supervisor")
+        .0;
+    nix::sys::signal::kill(Pid::from_raw(supervisor), Signal::SIGKILL).unwrap();
+    let killed = Instant::now();
+    // The delay (500 ms) and then the guard's clean-up.
+    lab.wait_until_gone(killed, GONE_WITHIN);
+    let _ = strace.wait();
+    let _ = drain.join();
+    assert!(!dir.exists(), "{dir:?}");
+}
+
 /// Every lesson, killed with SIGKILL at random moments of its run (at --speed 20 a lesson
 /// takes 0.15 to 0.6 s here): a second later (three, on this machine) no process of the run
 /// is alive and the temp directory is gone.
