@@ -86,3 +86,79 @@ fn every_lane_has_marks_after_a_step_run() {
         }
     }
 }
+
+/// Lesson 12's notes promise the workers' lanes taking turns on the GIL. On the lab screen's
+/// timeline of step 3 ("N threads under one GIL"), at 80x24 and the zoom the view picks for a
+/// step (its window filling the width), the two workers' lanes alternate: where one runs the
+/// other waits, several times over, and each is seen both running and waiting.
+#[test]
+fn lesson_12s_gil_turns_are_seen_at_the_steps_zoom() {
+    use proclab::view::screen::draw;
+    use proclab::view::screen::keys::Key;
+    use proclab::view::screen::state::State;
+    use proclab::view::theme::{Theme, ThemeName};
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+
+    let lab = Lab::new();
+    let input = "\n".repeat(12);
+    let events = events_of(
+        &lab,
+        &[
+            "run", "12", "--json", "--step", "--speed", "20", "--seed", "4",
+        ],
+        &input,
+    );
+    let mut state = State::new(None, 5);
+    for event in &events {
+        state.add(event);
+    }
+    // Back to step 3's page, then its timeline.
+    while state.pages[state.on_screen].index > 3 {
+        state.key(Key::Left, 80);
+    }
+    assert_eq!(state.pages[state.on_screen].index, 3);
+    state.key(Key::Char('l'), 80);
+    let (columns, rows) = (80u16, 24u16);
+    let mut terminal = Terminal::new(TestBackend::new(columns, rows)).unwrap();
+    let theme = Theme::new(ThemeName::Dark);
+    terminal
+        .draw(|frame| draw::draw(frame, &mut state, &theme))
+        .unwrap();
+    let buffer = terminal.backend().buffer();
+    let screen: Vec<String> = (0..rows)
+        .map(|y| (0..columns).map(|x| buffer[(x, y)].symbol()).collect())
+        .collect();
+    // The last lane of each name: the step runs worker-1 alone first, then two together.
+    let lane = |name: &str| -> Vec<char> {
+        let row = screen
+            .iter()
+            .rfind(|row| row.contains(name) && row.contains('│'))
+            .unwrap_or_else(|| panic!("no lane of {name}:\n{}", screen.join("\n")));
+        let cells = row.split_once('│').map_or("", |(_, rest)| rest);
+        cells.trim_end_matches([' ', '│']).chars().collect()
+    };
+    let (one, two) = (lane("worker-1"), lane("worker-2"));
+    // Columns where one worker runs while the other waits for the GIL, and the changes of
+    // turn between them.
+    let mut turns = 0;
+    let mut last_runner = None;
+    for (a, b) in one.iter().zip(&two) {
+        let runner = match (a, b) {
+            ('█', '▒') => Some(1),
+            ('▒', '█') => Some(2),
+            _ => None,
+        };
+        if runner.is_some() && last_runner.is_some() && runner != last_runner {
+            turns += 1;
+        }
+        if runner.is_some() {
+            last_runner = runner;
+        }
+    }
+    assert!(
+        turns >= 4,
+        "{turns} changes of turn between the workers' lanes:\n{}",
+        screen.join("\n")
+    );
+}
