@@ -386,3 +386,101 @@ fn what_cannot_be_traced_is_said_in_one_line_with_status_2() {
         eprintln!("skipped the case of proclab under strace: strace is not installed");
     }
 }
+
+/// Lesson 4's forking server as the tutorial wrote it (its `server()`, from step 3's program,
+/// which never waits for its handlers), traced while `proclab load` makes 12 connections one
+/// at a time: each handler ends (`done`) and stays a zombie until the server's next `start()`
+/// reaps the finished ones (Python's `multiprocessing` does that, with `WNOHANG`), and the
+/// last stays one until the end. The zombies the trace shows are the ones `/proc` shows.
+#[test]
+fn lesson_4s_forking_server_under_load_shows_its_zombies() {
+    if !ready(true) {
+        return;
+    }
+    const CONNECTIONS: usize = 12;
+    let code = format!(
+        "{}/lessons/04-socket-concurrency/code",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let program = format!(
+        "import sys\n\
+         sys.path.insert(0, {code:?})\n\
+         from socket import *\n\
+         from step3 import server\n\
+         s = socket(AF_INET, SOCK_STREAM)\n\
+         s.bind(('127.0.0.1', 0))\n\
+         s.listen(5)\n\
+         print('listening on 127.0.0.1:%d' % s.getsockname()[1], flush=True)\n\
+         server(s, False)\n"
+    );
+    let lab = Lab::new();
+    let mut server = common::Server::start_command(
+        &lab,
+        lab.command(&["trace", "--json", "python3", "-c", &program]),
+    );
+    let main = server.server_pid;
+    // A lab of its own: the traced server carries this lab's mark, and is not load's leftover.
+    let load = Lab::new().run(
+        &[
+            "load",
+            "--port",
+            &server.port.to_string(),
+            "--connections",
+            &CONNECTIONS.to_string(),
+        ],
+        "",
+    );
+    assert!(load.status.success(), "{}\n{}", load.stderr, load.stdout);
+    let is_handler = |e: &Value| e["kind"] == "spawn" && e["pid"] == main;
+    let handlers: Vec<i64> = (0..CONNECTIONS)
+        .map(|_| server.wait_for_new(is_handler)["child"].as_i64().unwrap())
+        .collect();
+    for handler in &handlers {
+        server.wait_for(|e| e["kind"] == "done" && e["pid"] == *handler && e["code"] == 0);
+    }
+    // The zombies by the trace: handlers ended and not reaped by the server. Compared with
+    // /proc's once the trace has caught up with the server's last reaping.
+    let zombies_traced = |seen: &[String]| {
+        let events = common::Events::parse(&seen.join("\n"));
+        handlers
+            .iter()
+            .filter(|handler| {
+                !events
+                    .of_kind("exit")
+                    .iter()
+                    .any(|e| e["pid"] == main && e["child"] == **handler)
+            })
+            .count()
+    };
+    let in_proc = server.zombies();
+    assert!(in_proc >= 1, "the server reaped every handler");
+    assert_eq!(
+        zombies_traced(&server.seen),
+        in_proc,
+        "{}",
+        server.seen.join("\n")
+    );
+    let events = server.stop(&lab);
+    // Each reaped handler was a zombie from its end to the next connection's start().
+    let mut reaped_late = 0;
+    for (index, handler) in handlers.iter().enumerate() {
+        let ended = events.find("done", |e| e["pid"] == *handler)["t"]
+            .as_f64()
+            .unwrap();
+        let reaped = events
+            .of_kind("exit")
+            .into_iter()
+            .find(|e| e["pid"] == main && e["child"] == *handler);
+        let Some(reaped) = reaped else { continue };
+        assert!(reaped["t"].as_f64().unwrap() > ended, "{}", events.dump());
+        if let Some(next) = handlers.get(index + 1) {
+            let next_spawned = events.find("spawn", |e| e["child"] == *next)["t"]
+                .as_f64()
+                .unwrap();
+            if reaped["t"].as_f64().unwrap() <= next_spawned {
+                reaped_late += 1;
+            }
+        }
+    }
+    assert!(reaped_late >= 1, "{}", events.dump());
+}
