@@ -26,11 +26,18 @@ struct Case {
 }
 
 /// Every exercise, in number order. A new exercise adds its line here.
-const CASES: &[Case] = &[Case {
-    folder: "01-overlap",
-    starter_hint: 2,
-    rust: false,
-}];
+const CASES: &[Case] = &[
+    Case {
+        folder: "01-overlap",
+        starter_hint: 2,
+        rust: false,
+    },
+    Case {
+        folder: "10-lock-order",
+        starter_hint: 2,
+        rust: true,
+    },
+];
 
 /// How many times each solution is checked in the suite (at once, on threads).
 const SOLUTION_RUNS: usize = 3;
@@ -211,6 +218,19 @@ fn a_program_that_prints_pass_still_fails() {
             .contains("never all running at once"),
         "{verdict}"
     );
+}
+
+#[test]
+fn a_deadlock_broken_by_a_timeout_is_still_two_threads_waiting_on_each_other() {
+    if !can_judge() {
+        return;
+    }
+    let verdict = check("10", &test_program("lock_timeout.py"), &[]);
+    let why = verdict["verdict"].as_str().unwrap();
+    assert_eq!(verdict["passed"], false, "{verdict}");
+    assert!(why.contains("(a timeout)"), "{why}");
+    assert!(why.contains("waited on each other's lock"), "{why}");
+    assert_eq!(verdict["hint"], 2, "{verdict}");
 }
 
 #[test]

@@ -111,10 +111,7 @@ impl Live {
     /// waiting for it up to the time limit.
     pub fn program_pid(&self) -> Option<Pid> {
         loop {
-            let tracer = self.events().iter().find_map(|e| match e.kind {
-                Kind::Trace { .. } => Some(e.pid),
-                _ => None,
-            });
+            let tracer = tracer_pid(&self.events());
             if let Some(tracer) = tracer
                 && let Some(top) = procfs::all_processes()
                     .into_iter()
@@ -128,6 +125,15 @@ impl Live {
             std::thread::sleep(Duration::from_millis(10));
         }
     }
+}
+
+/// The tracer's pid: the run's main process, which the supervisor forks first (the lab's
+/// side of the trace, the program's parent and the reaper of its orphans).
+fn tracer_pid(events: &[Event]) -> Option<i32> {
+    events.iter().find_map(|e| match &e.kind {
+        Kind::Spawn { child, child_name } if child_name == "tracer" => Some(*child),
+        _ => None,
+    })
 }
 
 /// How a run ended.
@@ -217,10 +223,7 @@ pub struct Evidence {
 impl Evidence {
     /// Reads the lives, waits and lines from a run's events.
     pub fn from_events(events: Vec<Event>, ending: Ending) -> Evidence {
-        let lab = events
-            .iter()
-            .find_map(|e| matches!(e.kind, Kind::Trace { .. }).then_some(e.pid))
-            .unwrap_or(0);
+        let lab = tracer_pid(&events).unwrap_or(0);
         let mut processes: Vec<Life> = Vec::new();
         let mut threads: Vec<ThreadLife> = Vec::new();
         let mut waits: Vec<WaitSpan> = Vec::new();
