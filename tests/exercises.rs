@@ -33,6 +33,16 @@ const CASES: &[Case] = &[
         rust: false,
     },
     Case {
+        folder: "02-daemon-no-children",
+        starter_hint: 1,
+        rust: false,
+    },
+    Case {
+        folder: "06-pipe-eof",
+        starter_hint: 2,
+        rust: false,
+    },
+    Case {
         folder: "10-lock-order",
         starter_hint: 2,
         rust: true,
@@ -231,6 +241,29 @@ fn a_deadlock_broken_by_a_timeout_is_still_two_threads_waiting_on_each_other() {
     assert!(why.contains("(a timeout)"), "{why}");
     assert!(why.contains("waited on each other's lock"), "{why}");
     assert_eq!(verdict["hint"], 2, "{verdict}");
+}
+
+#[test]
+fn a_daemon_that_forks_behind_multiprocessing_is_seen_to() {
+    if !can_judge() {
+        return;
+    }
+    let verdict = check("2", &test_program("daemon_fork.py"), &[]);
+    let why = verdict["verdict"].as_str().unwrap();
+    assert_eq!(verdict["passed"], false, "{verdict}");
+    assert!(why.contains("child process(es)"), "{why}");
+    assert_eq!(verdict["hint"], 2, "{verdict}");
+}
+
+#[test]
+fn a_reader_that_never_gets_end_of_file_is_told_who_holds_the_write_end() {
+    if !can_judge() {
+        return;
+    }
+    let verdict = check("6", &exercise_file("06-pipe-eof", "starter.py"), &[]);
+    let why = verdict["verdict"].as_str().unwrap();
+    assert!(why.contains("write end was still open in"), "{why}");
+    assert!(why.contains("the reader itself"), "{why}");
 }
 
 #[test]

@@ -136,6 +136,32 @@ fn tracer_pid(events: &[Event]) -> Option<i32> {
     })
 }
 
+/// The processes that hold the write end of the pipe `object` (`pipe:[1234]`, as a wait names
+/// it) open right now, read from `/proc/<pid>/fd` and the access mode in `fdinfo`: who keeps
+/// its reader from seeing the end of file.
+pub fn pipe_write_holders(object: &str) -> Vec<Pid> {
+    let mut holders = Vec::new();
+    for process in procfs::all_processes() {
+        let pid = process.pid;
+        let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
+            continue;
+        };
+        let writes = fds.flatten().any(|fd| {
+            let is_it = std::fs::read_link(fd.path()).is_ok_and(|link| link.as_os_str() == object);
+            let info = format!("/proc/{pid}/fdinfo/{}", fd.file_name().to_string_lossy());
+            let flags = std::fs::read_to_string(info).ok().and_then(|text| {
+                let flags = text.lines().find_map(|l| l.strip_prefix("flags:"))?;
+                i32::from_str_radix(flags.trim(), 8).ok()
+            });
+            is_it && flags.is_some_and(|f| f & libc::O_ACCMODE == libc::O_WRONLY)
+        });
+        if writes {
+            holders.push(pid);
+        }
+    }
+    holders
+}
+
 /// How a run ended.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Ending {

@@ -34,12 +34,15 @@ use progress::Progress;
 pub mod prelude {
     pub use super::judge::{
         Ending, Evidence, Judge, Life, Limits, Live, Said, Scenario, ThreadLife, Verdict, WaitSpan,
-        list_of,
+        list_of, pipe_write_holders,
     };
     pub use crate::error::Result;
-    pub use crate::runtime::event::{Ended, Event, Kind};
+    pub use crate::runtime::event::{Ended, Event, Kind, describe_exitcode};
     pub use crate::runtime::procfs;
     pub use crate::text;
+    pub use nix::unistd::Pid;
+    pub use std::sync::{Arc, Mutex};
+    pub use std::time::Duration;
 }
 
 /// A program of an exercise: what the student starts from, and the teacher's answer.

@@ -1,0 +1,27 @@
+# main works for 0.6 s. A daemon, heartbeat, beats every 0.1 s while main
+# works, and ends with main's work. For each beat it starts a helper
+# process to write the log line... and dies at its first beat.
+from multiprocessing import Process
+import time
+
+
+def write_log(line):
+    print('log: %s' % line)
+
+
+def heartbeat():
+    n = 0
+    while True:
+        n += 1
+        helper = Process(target=write_log, args=('beat %d' % n,))
+        helper.start()
+        helper.join()
+        time.sleep(0.1)
+
+
+if __name__ == '__main__':
+    hb = Process(target=heartbeat, name='heartbeat', daemon=True)
+    hb.start()
+    print('main: working')
+    time.sleep(0.6)
+    print('main: done')
