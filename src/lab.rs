@@ -4,7 +4,6 @@
 //! Everything else a lesson uses is plain: `Process` to fork, `say!` and `note!` to report,
 //! `context::sleep` for sleeps scaled by `--speed`, `procfs` to read `/proc`.
 
-use std::io::IsTerminal;
 use std::os::fd::AsFd;
 use std::time::{Duration, Instant};
 
@@ -175,8 +174,9 @@ impl Lab {
         });
         // Input that is not a terminal (a file, a pipe, `< /dev/zero`) has no one to correct
         // it: a few answers in a row that are not choices, and there are no more questions,
-        // as at its end, rather than asking again for as long as it lasts.
-        let typed = std::io::stdin().is_terminal();
+        // as at its end, rather than asking again for as long as it lasts. (The supervisor
+        // knows: this process reads the answers from a pipe it fills.)
+        let typed = crate::runtime::input::typed();
         let mut not_choices = 0;
         loop {
             let (line, quit) = wait_at(Prompt::Prediction);

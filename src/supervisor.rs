@@ -214,6 +214,7 @@ fn supervise(
     // own (the guard's, below), and a process outside the terminal's foreground group that
     // read the terminal would be stopped (SIGTTIN).
     let answers = if step_mode {
+        crate::runtime::input::note_whether_typed();
         Some(pipe2(OFlag::O_CLOEXEC).map_err(|e| cannot("create a pipe", e))?)
     } else {
         None

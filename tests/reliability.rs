@@ -1188,6 +1188,45 @@ fn predict_stops_asking_input_that_never_gives_a_choice() {
     }
 }
 
+/// At a terminal someone is typing: wrong answers to a `--predict` question are asked again
+/// for as long as they come (the student corrects them), and a right one is then taken. The
+/// main process reads the answers from a pipe the supervisor fills, so it is the supervisor's
+/// input that must be a terminal for this, not the main process's own.
+#[test]
+fn predict_asks_again_for_as_long_as_someone_types_wrong_answers() {
+    let lab = Lab::new();
+    let command = format!(
+        "{} run 1 --predict --no-tui --speed 20 --lang en --color never",
+        env!("CARGO_BIN_EXE_proclab")
+    );
+    let Some(tmux) = common::tmux::Tmux::start(&lab, "predict", &command, (100, 50)) else {
+        eprintln!("skipped: tmux is not installed, so no real terminal to check");
+        return;
+    };
+    let shown = |text: &str| tmux.history(2000).matches(text).count();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut wrong = 0;
+    while shown("is not one of the choices") < 4 {
+        assert!(Instant::now() < deadline, "{}", tmux.history(2000));
+        if shown("is not one of the choices") == wrong && shown("Your prediction: its") > wrong {
+            // One wrong answer at a time, each at a prompt.
+            tmux.run(&["send-keys", "maybe", "Enter"]);
+            wrong += 1;
+        }
+        while shown("is not one of the choices") < wrong && Instant::now() < deadline {
+            thread::sleep(Duration::from_millis(50));
+        }
+    }
+    while !tmux.history(2000).contains("EXITED") {
+        assert!(Instant::now() < deadline, "{}", tmux.history(2000));
+        tmux.run(&["send-keys", "1", "Enter"]);
+        thread::sleep(Duration::from_millis(300));
+    }
+    let screen = tmux.history(2000);
+    assert!(!screen.contains("no more questions"), "{screen}");
+    assert!(screen.contains("You predicted"), "{screen}");
+}
+
 /// The standard output of `child` once it has ended; past `limit`, kills its group and panics.
 #[track_caller]
 fn finish_within(mut child: Child, limit: Duration) -> String {

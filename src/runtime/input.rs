@@ -7,9 +7,32 @@
 //! what was read is the answer (not a choice of any question), and the rest is read as the
 //! next line.
 
+use std::io::IsTerminal;
 use std::os::fd::BorrowedFd;
+use std::sync::atomic::{AtomicU8, Ordering};
 
 use nix::errno::Errno;
+
+/// Whether the answers come from a terminal: 0 not known yet, 1 yes, 2 no.
+static TYPED: AtomicU8 = AtomicU8::new(0);
+
+/// In the supervisor, before it forks the main process: whether its standard input, which
+/// it passes on to the main process through a pipe, is a terminal (someone typing). The main
+/// process inherits the answer.
+pub fn note_whether_typed() {
+    let typed = std::io::stdin().is_terminal();
+    TYPED.store(if typed { 1 } else { 2 }, Ordering::Relaxed);
+}
+
+/// Whether the answers read at a prompt are typed at a terminal, rather than read from a file
+/// or a pipe: as the supervisor noted it, or else as this process's standard input is.
+pub fn typed() -> bool {
+    match TYPED.load(Ordering::Relaxed) {
+        1 => true,
+        2 => false,
+        _ => std::io::stdin().is_terminal(),
+    }
+}
 
 /// The longest answer a prompt takes, in bytes.
 pub const MAX_LINE: usize = 4096;
