@@ -1,20 +1,19 @@
-// Exercise 8, a solution: a woken thread looks again. notify_all()
-// wakes the whole line for one free place; each woken visitor takes the
-// lock back in turn, and only the first finds the place. With `while`
-// the others see 0 and wait again (Python's Semaphore does the same;
-// a Condvar may also wake a thread for nothing).
-use std::sync::{Arc, Condvar, Mutex};
+// Exercise 8, a solution: one Semaphore(3) (信号量) for the whole room,
+// made once by main and shared by every visitor through an Arc. In the
+// starter each visitor made its own: seven rooms of three places, one
+// visitor in each.
+use std::sync::{Arc, Barrier, Condvar, Mutex};
 use std::thread;
 use std::time::Duration;
 
 /// Python's Semaphore(n): `places` free places, and a line to wait in.
 struct Semaphore {
-    places: Mutex<isize>, // signed: a bug that lets too many in shows as negative
+    places: Mutex<usize>,
     freed: Condvar,
 }
 
 impl Semaphore {
-    fn new(places: isize) -> Semaphore {
+    fn new(places: usize) -> Semaphore {
         Semaphore {
             places: Mutex::new(places),
             freed: Condvar::new(),
@@ -42,7 +41,8 @@ fn speed() -> f64 {
         .unwrap_or(1.0)
 }
 
-fn visit(room: &Semaphore, name: &str) {
+fn visit(room: &Semaphore, name: &str, arrive: &Barrier) {
+    arrive.wait(); // all together, however long each took to start
     room.acquire();
     println!("{name} is in the room");
     thread::sleep(Duration::from_secs_f64(0.3 / speed())); // the stay: "inside"
@@ -52,13 +52,15 @@ fn visit(room: &Semaphore, name: &str) {
 
 fn main() {
     let room = Arc::new(Semaphore::new(3)); // three places
+    let arrive = Arc::new(Barrier::new(7));
     let visitors: Vec<_> = (1..=7)
         .map(|i| {
             let room = Arc::clone(&room);
+            let arrive = Arc::clone(&arrive);
             let name = format!("visitor-{i}");
             thread::Builder::new()
                 .name(name.clone())
-                .spawn(move || visit(&room, &name))
+                .spawn(move || visit(&room, &name, &arrive))
                 .unwrap()
         })
         .collect();

@@ -1,22 +1,22 @@
 // Exercise 8: a room with three places and seven visitors, each a thread;
 // a visitor stays a while (thread::sleep) inside. std has no semaphore,
 // so this program makes one from a Mutex (Python's Lock) and a Condvar
-// (Python's Condition). Run it: sometimes more than three are inside.
-// Make it so that at most three are inside at any moment, and three at
-// some moment. The lab counts who is inside from each visitor's sleep,
-// as the kernel sees it.
-use std::sync::{Arc, Condvar, Mutex};
+// (Python's Condition). Run it: everyone goes in at once. Make it so
+// that at most three are inside at any moment, and three at some
+// moment. The lab counts who is inside from each visitor's sleep, as
+// the kernel sees it.
+use std::sync::{Arc, Barrier, Condvar, Mutex};
 use std::thread;
 use std::time::Duration;
 
 /// Python's Semaphore(n): `places` free places, and a line to wait in.
 struct Semaphore {
-    places: Mutex<isize>, // signed: a bug that lets too many in shows as negative
+    places: Mutex<usize>,
     freed: Condvar,
 }
 
 impl Semaphore {
-    fn new(places: isize) -> Semaphore {
+    fn new(places: usize) -> Semaphore {
         Semaphore {
             places: Mutex::new(places),
             freed: Condvar::new(),
@@ -25,7 +25,7 @@ impl Semaphore {
 
     fn acquire(&self) {
         let mut places = self.places.lock().unwrap();
-        if *places == 0 {
+        while *places == 0 {
             places = self.freed.wait(places).unwrap(); // until one leaves
         }
         *places -= 1;
@@ -44,7 +44,9 @@ fn speed() -> f64 {
         .unwrap_or(1.0)
 }
 
-fn visit(room: &Semaphore, name: &str) {
+fn visit(name: &str, arrive: &Barrier) {
+    arrive.wait(); // all together, however long each took to start
+    let room = Semaphore::new(3); // three places
     room.acquire();
     println!("{name} is in the room");
     thread::sleep(Duration::from_secs_f64(0.3 / speed())); // the stay: "inside"
@@ -53,14 +55,14 @@ fn visit(room: &Semaphore, name: &str) {
 }
 
 fn main() {
-    let room = Arc::new(Semaphore::new(3)); // three places
+    let arrive = Arc::new(Barrier::new(7));
     let visitors: Vec<_> = (1..=7)
         .map(|i| {
-            let room = Arc::clone(&room);
+            let arrive = Arc::clone(&arrive);
             let name = format!("visitor-{i}");
             thread::Builder::new()
                 .name(name.clone())
-                .spawn(move || visit(&room, &name))
+                .spawn(move || visit(&name, &arrive))
                 .unwrap()
         })
         .collect();

@@ -548,6 +548,32 @@ fn round_trips_at_once(
     Ok(tally)
 }
 
+/// What `--hold` found, for a caller that is itself the client (an exercise's judge).
+pub struct Held {
+    /// Connections opened and answered once, then kept open.
+    pub opened: u64,
+    /// Of those, how many answered again while all the others were open.
+    pub answered_again: u64,
+    /// The first thing that went wrong: "opening connection 2: no reply within 5 s".
+    pub first_error: Option<String>,
+    /// From the first connect to the last one opened (or the failure).
+    pub opening: Duration,
+}
+
+/// `--hold count` without the report: opens `count` connections to `address` one by one, each
+/// checked with one round trip, keeps them all open, asks each once more, and closes them; all
+/// of it within `time_limit`. An error only when the first connection cannot be made.
+pub fn hold_connections(address: SocketAddr, count: u64, time_limit: Duration) -> Result<Held> {
+    let deadline = Instant::now() + time_limit;
+    let tally = hold(&mut io::sink(), address, count, Duration::ZERO, deadline)?;
+    Ok(Held {
+        opened: tally.samples.len() as u64,
+        answered_again: tally.done,
+        first_error: tally.first_error,
+        opening: tally.elapsed,
+    })
+}
+
 /// `--hold N`: open N connections one by one, each checked with one round trip, keep them
 /// all; then one more round trip on each; hold them `hold_for`; close them all.
 fn hold(
