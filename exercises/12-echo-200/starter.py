@@ -1,8 +1,9 @@
 # Exercise 12: the upper-casing echo server, one client at a time: it
 # talks to a client until that client hangs up, and only then accepts
-# the next. Run it, then `proclab load --port 8081 --hold 200`: one
-# answered, 199 waiting. Make it serve 200 clients at once: the lab
-# connects 200 of them, all kept open, and each must get its reply.
+# the next. Run it, then `proclab load --port 8081 --hold 200`: the
+# first client is answered, the second gets no reply while the first
+# stays. Make it serve 200 clients at once: the lab connects 200 of
+# them, all kept open, and each must get its reply.
 import os
 import socket
 
