@@ -38,7 +38,27 @@ const CASES: &[Case] = &[
         rust: false,
     },
     Case {
+        folder: "05-queue-sentinels",
+        starter_hint: 1,
+        rust: false,
+    },
+    Case {
         folder: "06-pipe-eof",
+        starter_hint: 2,
+        rust: false,
+    },
+    Case {
+        folder: "07-manager-counter",
+        starter_hint: 2,
+        rust: false,
+    },
+    Case {
+        folder: "08-room-of-three",
+        starter_hint: 2,
+        rust: true,
+    },
+    Case {
+        folder: "09-pool-tasks",
         starter_hint: 2,
         rust: false,
     },
@@ -46,6 +66,16 @@ const CASES: &[Case] = &[
         folder: "10-lock-order",
         starter_hint: 2,
         rust: true,
+    },
+    Case {
+        folder: "11-condition-wakeup",
+        starter_hint: 1,
+        rust: true,
+    },
+    Case {
+        folder: "12-echo-200",
+        starter_hint: 2,
+        rust: false,
     },
 ];
 

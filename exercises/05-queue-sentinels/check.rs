@@ -63,7 +63,10 @@ pub fn check(judge: &mut Judge) -> Result<Verdict> {
             1 => {}
             0 => wrong.push(text!(en: "包子{item} was never eaten", zh: "包子{item} 没人吃")),
             n => {
-                let who: Vec<String> = by.iter().map(|e| format!("{} {:.2} s", e.by, e.t)).collect();
+                let who: Vec<String> = by
+                    .iter()
+                    .map(|e| format!("{} {:.2} s", e.by, e.t))
+                    .collect();
                 let who = who.join(", ");
                 wrong.push(text!(
                     en: "包子{item} was eaten {n} times ({who})",

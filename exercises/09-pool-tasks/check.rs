@@ -72,11 +72,14 @@ pub fn check(judge: &mut Judge) -> Result<Verdict> {
     // The yardstick: the lab's solution, the same way, now.
     let reference = judge.scratch()?.join("reference.py");
     std::fs::write(&reference, REFERENCE)?;
-    let command = crate::trace::Command::new(&["python3".to_string(), reference.display().to_string()])?;
+    let command =
+        crate::trace::Command::new(&["python3".to_string(), reference.display().to_string()])?;
     let mut lab = Judge::new(command, judge.limits());
     let yardstick = lab.run(Scenario::new())?;
     if let Ending::Interrupted(_) = yardstick.ending {
-        return Ok(yardstick.stopped(1, 4).unwrap_or_else(|| Verdict::fail(String::new())));
+        return Ok(yardstick
+            .stopped(1, 4)
+            .unwrap_or_else(|| Verdict::fail(String::new())));
     }
     let reference_took = life_of_program(&yardstick);
     let limit = reference_took * SLOWER_AT_MOST + MARGIN_S;
@@ -124,7 +127,9 @@ fn tasks(run: &Evidence) -> (usize, usize) {
 
 /// From the program's first fork to its first process's end.
 fn life_of_program(run: &Evidence) -> f64 {
-    run.program().map_or(run.last, |p| p.ended.map_or(run.last, |(t, _)| t) - p.spawned)
+    run.program().map_or(run.last, |p| {
+        p.ended.map_or(run.last, |(t, _)| t) - p.spawned
+    })
 }
 
 /// The CPUs Python's `Pool()` counts (`os.cpu_count()`: those online), or the ones this

@@ -27,7 +27,8 @@ pub fn check(judge: &mut Judge) -> Result<Verdict> {
         match times {
             1 => {}
             0 => wrong.push(text!(en: "包子{item} was never eaten", zh: "包子{item} 没被吃")),
-            n => wrong.push(text!(en: "包子{item} was eaten {n} times", zh: "包子{item} 被吃了 {n} 次")),
+            n => wrong
+                .push(text!(en: "包子{item} was eaten {n} times", zh: "包子{item} 被吃了 {n} 次")),
         }
     }
     if eaten.iter().any(|e| e.item >= ITEMS) {
@@ -71,7 +72,9 @@ fn eaten(run: &Evidence) -> Vec<Eaten> {
             .threads
             .iter()
             .find(|t| t.tid == said.tid && !t.name.is_empty())
-            .map_or(text!(en: "{} thread", zh: "{} 线程", said.name), |t| t.name.clone());
+            .map_or(text!(en: "{} thread", zh: "{} 线程", said.name), |t| {
+                t.name.clone()
+            });
         for (at, _) in said.text.match_indices("包子") {
             let digits: String = said.text[at + "包子".len()..]
                 .chars()
@@ -91,7 +94,10 @@ fn eaten(run: &Evidence) -> Vec<Eaten> {
 
 /// How many times thread `tid` slept in futex (a wait on the condition, or on its lock).
 fn eater_wakes(run: &Evidence, tid: i32) -> usize {
-    run.waits.iter().filter(|w| w.tid == tid && w.on == "futex").count()
+    run.waits
+        .iter()
+        .filter(|w| w.tid == tid && w.on == "futex")
+        .count()
 }
 
 /// The time limit came: who was asleep since when, and whether anyone was left to wake it.

@@ -13,11 +13,17 @@ type Shelf = Mutex<VecDeque<Option<String>>>;
 
 fn items() -> usize {
     // the lab may pick
-    std::env::var("PROCLAB_ITEMS").ok().and_then(|n| n.parse().ok()).unwrap_or(5)
+    std::env::var("PROCLAB_ITEMS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(5)
 }
 
 fn speed() -> f64 {
-    std::env::var("PROCLAB_SPEED").ok().and_then(|s| s.parse().ok()).unwrap_or(1.0)
+    std::env::var("PROCLAB_SPEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1.0)
 }
 
 fn cook(shelf: &Shelf, con: &Condvar) {
@@ -45,7 +51,10 @@ fn eater(shelf: &Shelf, con: &Condvar) {
 
 fn main() {
     // made before the shop opened
-    let shelf = Arc::new((Mutex::new(VecDeque::from([Some("包子0".to_string())])), Condvar::new()));
+    let shelf = Arc::new((
+        Mutex::new(VecDeque::from([Some("包子0".to_string())])),
+        Condvar::new(),
+    ));
     let for_eater = Arc::clone(&shelf);
     let eater = thread::Builder::new()
         .name("eater".into())

@@ -569,7 +569,12 @@ pub struct Judge {
     command: crate::trace::Command,
     limits: Limits,
     runs: u32,
+    /// See [`Judge::scratch`].
+    scratch: Option<std::path::PathBuf>,
 }
+
+/// The prefix of a judge's scratch folder in the temp directory; the judge's pid follows.
+const SCRATCH_PREFIX: &str = "proclab-judge-";
 
 impl Judge {
     pub fn new(command: crate::trace::Command, limits: Limits) -> Judge {
@@ -577,7 +582,23 @@ impl Judge {
             command,
             limits,
             runs: 0,
+            scratch: None,
         }
+    }
+
+    /// A folder for files the lab and the program exchange: a file the lab names for the
+    /// program to write its result in, the lab's own solution run beside the student's. Made
+    /// at the first call, removed with the judge; one left by a check that was killed is
+    /// removed by the next check.
+    pub fn scratch(&mut self) -> Result<std::path::PathBuf> {
+        if let Some(dir) = &self.scratch {
+            return Ok(dir.clone());
+        }
+        remove_dead_scratch();
+        let dir = std::env::temp_dir().join(format!("{SCRATCH_PREFIX}{}", std::process::id()));
+        std::fs::create_dir_all(&dir)?;
+        self.scratch = Some(dir.clone());
+        Ok(dir)
     }
 
     pub fn limits(&self) -> Limits {
@@ -607,6 +628,33 @@ impl Judge {
             }
         }
         Ok(evidence)
+    }
+}
+
+impl Drop for Judge {
+    fn drop(&mut self) {
+        if let Some(dir) = &self.scratch {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
+/// Scratch folders of judges that were killed before they could remove them.
+fn remove_dead_scratch() {
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(pid) = name
+            .strip_prefix(SCRATCH_PREFIX)
+            .and_then(|p| p.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        if !std::path::Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
     }
 }
 
