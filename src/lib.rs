@@ -23,6 +23,8 @@
 //! - `threading`: Python's `threading` and `queue`: `Thread`, `Lock`, `RLock`, `Semaphore`,
 //!   `Event`, `Condition`, `Timer`, the queues, and a model of the GIL.
 //! - `lab`: what a lesson's main process is handed: steps, pauses, the seeded random numbers.
+//!   `cpython`: a step's own Python (`code/stepK.py`) run by `python3` in the same run, so that
+//!   a lesson that models CPython can say what CPython did beside what the lab did.
 //!   `lesson::prelude`: what a lesson's code imports in one line.
 //! - `measure`: what a process and a thread cost, measured the same way by `bench` and lessons.
 //! - `lessons`: the registry; each lesson is a folder `lessons/NN-slug/` at the top of the
@@ -58,13 +60,14 @@
 //!    the servers lessons run;
 //!    `view::notes`, the notes' Markdown (the lab reads its step titles there), and
 //!    `view::output`
-//! 5. `lab`, `lesson` (the prelude a lesson imports)
+//! 5. `lab`, `lesson` (the prelude a lesson imports), `cpython` (a step's Python run beside it)
 //! 6. `lessons`
 //! 7. `outcomes`, `predict`
 //! 8. `supervisor`, `repeat`, `view`, `tools`, `trace`, `exercise`
 //! 9. `cli`
 
 pub mod cli;
+pub mod cpython;
 pub mod error;
 pub mod exercise;
 pub mod i18n;

@@ -305,32 +305,41 @@ impl Referee {
                 _ => None,
             })
             .unwrap_or(1.0);
-        let measured = (self.measure)(&record)
-            .into_iter()
-            .find(|m| m.step == step && m.what == question.measured);
+        let all_measured = (self.measure)(&record);
+        let measured_as = |what: &str| {
+            all_measured
+                .iter()
+                .find(|m| m.step == step && m.what == what)
+                .map(|m| m.value.clone())
+        };
         // The measured value falls under an English choice; the run shows the choice in its
         // own language, at the same place in the list.
-        let observed = match measured {
-            Some(measured) => match choice_for(&measured.value, &question.measured_choices) {
-                Some(choice) => {
-                    let place = question.measured_choices.iter().position(|c| c == choice);
-                    let shown = place
-                        .and_then(|i| question.choices.get(i))
-                        .unwrap_or(choice);
-                    // The measured value beside its choice only where the choice is a
-                    // range that holds it (`2 to 5 (4)`), not where it is that choice.
-                    if *choice != measured.value {
-                        format!("{shown} ({})", measured.value)
-                    } else {
-                        shown.clone()
-                    }
+        let shown_choice = |value: String| match choice_for(&value, &question.measured_choices) {
+            Some(choice) => {
+                let place = question.measured_choices.iter().position(|c| c == choice);
+                let shown = place
+                    .and_then(|i| question.choices.get(i))
+                    .unwrap_or(choice);
+                // The measured value beside its choice only where the choice is a range that
+                // holds it (`2 to 5 (4)`), not where it is that choice.
+                if *choice != value {
+                    format!("{shown} ({value})")
+                } else {
+                    shown.clone()
                 }
-                None => measured.value,
-            },
+            }
+            None => value,
+        };
+        let observed = match measured_as(&question.measured) {
+            Some(value) => shown_choice(value),
             None => text!(en: "not measured in this run", zh: "这次运行没有测到"),
         };
-        let observed_choice = observed.split(" (").next().unwrap_or(&observed).to_string();
-        let right = given == observed_choice || given == observed;
+        // A lesson that ran CPython beside its model measures the same thing in it too.
+        let cpython = measured_as(&format!("{} (CPython)", question.measured)).map(shown_choice);
+        let agrees = |observed: &str| {
+            given == observed.split(" (").next().unwrap_or(observed) || given == observed
+        };
+        let right = agrees(&observed) || cpython.as_deref().is_some_and(agrees);
         self.judged += 1;
         if right {
             self.right += 1;
@@ -341,6 +350,7 @@ impl Referee {
             choices: question.choices.clone(),
             given: Some(given),
             observed: observed.clone(),
+            cpython,
             right,
             why: at_speed(&question.why.replace("{observed}", &observed), speed),
         })
@@ -404,6 +414,38 @@ pub fn shown(event: &Event) -> String {
             step,
             given,
             observed,
+            cpython: Some(cpython),
+            why,
+            ..
+        } => {
+            let nothing = text!(en: "nothing", zh: "（无）");
+            let given = given.as_deref().unwrap_or(&nothing);
+            let agrees = |observed: &str| {
+                given == observed.split(" (").next().unwrap_or(observed) || given == observed
+            };
+            match (agrees(observed), agrees(cpython)) {
+                (true, true) => text!(
+                    en: "Step {step}: you predicted {given}, and this run says {observed}, for the lab and for CPython ({cpython}). Right for both.",
+                    zh: "第 {step} 步：你预测的是 {given}，这次运行的结果是 {observed}，proclab 和 CPython（{cpython}）都是。两边都对。",
+                ),
+                (true, false) => text!(
+                    en: "Step {step}: you predicted {given}, and this run says {observed}. Right for the lab's run; CPython in this run says {cpython}.",
+                    zh: "第 {step} 步：你预测的是 {given}，这次运行的结果是 {observed}。对 proclab 的运行来说对了；这次运行里 CPython 的结果是 {cpython}。",
+                ),
+                (false, true) => text!(
+                    en: "Step {step}: you predicted {given}, and CPython in this run says {cpython}. Right for CPython; the lab's run says {observed}. Why: {why}",
+                    zh: "第 {step} 步：你预测的是 {given}，这次运行里 CPython 的结果是 {cpython}。对 CPython 来说对了；proclab 的运行结果是 {observed}。原因：{why}",
+                ),
+                (false, false) => text!(
+                    en: "Step {step}: you predicted {given}; this run says {observed}, and CPython in it {cpython}. Why: {why}",
+                    zh: "第 {step} 步：你预测的是 {given}；这次运行的结果是 {observed}，其中 CPython 的是 {cpython}。原因：{why}",
+                ),
+            }
+        }
+        Kind::Predict {
+            step,
+            given,
+            observed,
             right,
             why,
             ..
@@ -454,6 +496,46 @@ mod tests {
         assert_eq!(pick("3", &c), None);
         assert_eq!(pick("0", &c), None);
         assert_eq!(pick("", &c), None);
+    }
+
+    /// A verdict where CPython ran beside the lab says which of the two the prediction was
+    /// right for, or that it was right for neither.
+    #[test]
+    fn a_verdict_beside_cpython_says_which_run_it_was_right_for() {
+        let verdict = |given: &str, right: bool| Event {
+            t: 0.0,
+            pid: 1,
+            ppid: 0,
+            tid: None,
+            name: "proclab".into(),
+            thread: None,
+            task: None,
+            kind: Kind::Predict {
+                step: 4,
+                question: String::new(),
+                choices: choices(&["10 to 99", "100 to 999", "1000 or more"]),
+                given: Some(given.into()),
+                observed: "100 to 999".into(),
+                cpython: Some("10 to 99".into()),
+                right,
+                why: "a round trip".into(),
+            },
+        };
+        let lab = shown(&verdict("100 to 999", true));
+        assert!(
+            lab.ends_with("Right for the lab's run; CPython in this run says 10 to 99."),
+            "{lab}"
+        );
+        let cpython = shown(&verdict("10 to 99", true));
+        assert!(
+            cpython.contains("Right for CPython; the lab's run says 100 to 999."),
+            "{cpython}"
+        );
+        let neither = shown(&verdict("1000 or more", false));
+        assert!(
+            neither.contains("this run says 100 to 999, and CPython in it 10 to 99. Why:"),
+            "{neither}"
+        );
     }
 
     #[test]

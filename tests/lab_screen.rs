@@ -338,6 +338,7 @@ fn a_prediction_is_asked_in_the_view_and_answered_with_its_number() {
             choices: vec!["1".into(), "2 to 5".into()],
             given: Some("2 to 5".into()),
             observed: "2 to 5".into(),
+            cpython: None,
             right: true,
             why: String::new(),
         },

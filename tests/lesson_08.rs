@@ -222,5 +222,114 @@ fn each_prediction_is_answered_from_the_runs_own_events() {
         };
         let in_chinese = value.replace(" to ", " 到 ").replace(" or more", " 或更多");
         run.assert_answer(4, (value, &in_chinese), value, zh);
+
+        // CPython's run of the step's program beside it, when python3 is here: the same
+        // question answered from its two costs, and the prediction right for either.
+        let verdict = run.verdict(4);
+        let cpython = run.0.iter().find(|e| {
+            e["kind"] == "say" && text(e).starts_with("CPython ") && text(e).contains(" µs")
+        });
+        let Some(cpython) = cpython else {
+            assert!(verdict.get("cpython").is_none(), "{verdict}");
+            continue;
+        };
+        let costs: Vec<f64> = text(cpython)
+            .split([' ', '：', '，'])
+            .filter_map(|word| word.parse().ok())
+            .collect();
+        assert_eq!(costs.len(), 2, "{cpython}");
+        let ratio = costs[1] / costs[0].max(0.01);
+        let cpython_bin = if ratio < 10.0 {
+            "1 to 9"
+        } else if ratio < 100.0 {
+            "10 to 99"
+        } else if ratio < 1000.0 {
+            "100 to 999"
+        } else {
+            "1000 or more"
+        };
+        let shown = match zh {
+            true => cpython_bin
+                .replace(" to ", " 到 ")
+                .replace(" or more", " 或更多"),
+            false => cpython_bin.to_string(),
+        };
+        assert_eq!(verdict["cpython"], shown.as_str(), "{verdict}");
+        let given = if zh { "1 到 9" } else { "1 to 9" };
+        let right = verdict["observed"] == given || verdict["cpython"] == given;
+        assert_eq!(verdict["right"], right, "{verdict}");
     }
+}
+
+/// Where the lab models CPython (the Manager's lost updates, its cost against shared memory),
+/// the step's own Python is run by python3 in the same run and the note says what it did, its
+/// numbers the ones it printed; without python3 the note says so instead.
+#[test]
+fn cpythons_numbers_are_said_beside_the_labs_or_that_python3_is_not_here() {
+    let lab = Lab::new();
+    if common::python3_if_here("print(1)", std::time::Duration::from_secs(20)).is_some() {
+        let events = lab.lesson("8", &[]);
+        let notes = events.texts("note");
+        // Step 3: "CPython 3.11.7: d['count'] = 71 without a lock, 0 with it".
+        let counts = events.find("say", |e| {
+            text(e).starts_with("CPython ") && text(e).contains(" without a lock")
+        });
+        let said = text(counts);
+        let version = said["CPython ".len()..].split(':').next().unwrap();
+        let numbers = numbers_after(&events, &format!("CPython {version}: d['count'] = "));
+        assert_eq!(numbers.len(), 2, "{said}");
+        assert_eq!(
+            numbers[1], 0,
+            "with the lock, CPython's count ends at 0: {said}"
+        );
+        assert!(
+            notes.iter().any(
+                |n| n.contains(&format!("ended at {} without a lock", numbers[0]))
+                    && n.contains(&format!("and at {} with one", numbers[1]))
+                    && n.contains(&format!("CPython {version}"))
+            ),
+            "{notes:#?}"
+        );
+        // Step 4: "CPython 3.11.7, one increment: 2.77 µs in shared memory, 128.0 µs through
+        // the manager", and the note's ratio computed from those two.
+        let costs = events.find("say", |e| {
+            text(e).starts_with(&format!("CPython {version}, one increment: "))
+        });
+        let costs: Vec<f64> = text(costs)
+            .split(' ')
+            .filter_map(|word| word.parse().ok())
+            .collect();
+        assert_eq!(costs.len(), 2, "{costs:?}");
+        let ratio = costs[1] / costs[0].max(0.01);
+        let stated = format!(
+            "{:.2} µs in shared memory, {:.1} µs through the manager, {ratio:.0} times as long",
+            costs[0], costs[1]
+        );
+        assert!(
+            notes.iter().any(|n| n.contains(&stated)),
+            "{stated}\n{notes:#?}"
+        );
+    } else {
+        eprintln!("skipped the case with python3: it is not installed here");
+    }
+    // Without python3 (a PATH without it): each of the two notes says so.
+    let mut command = lab.command(&["run", "8", "--json", "--speed", "20"]);
+    command.env("PATH", "/nonexistent");
+    let finished = lab.run_command(command, "");
+    assert!(finished.status.success(), "{}", finished.stderr);
+    let events = finished.events();
+    let missing = events
+        .texts("note")
+        .into_iter()
+        .filter(|n| n.starts_with("CPython: python3 is not installed here"))
+        .count();
+    assert_eq!(missing, 2, "{}", events.dump());
+    assert!(
+        !events
+            .texts("say")
+            .iter()
+            .any(|t| t.starts_with("CPython ")),
+        "{}",
+        events.dump()
+    );
 }

@@ -13,7 +13,7 @@
 //! `sem_post` (the locks), `futex` (the starting gun, an `Event`), `fork`, `socket(AF_UNIX)`,
 //! `bind`, `listen`, `accept`, `connect`, `poll` (the manager and its proxies), `waitpid`.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::lesson::prelude::*;
 use crate::multiprocessing::event::Event;
@@ -32,6 +32,8 @@ const MANAGER_REPETITIONS: usize = 5;
 /// Increments timed in step 4, through shared memory and through the manager.
 const TIMED_SHARED: u32 = 20_000;
 const TIMED_MANAGER: u32 = 1_000;
+/// How long CPython may take to run a step's program (a second or two on an idle machine).
+const CPYTHON_LIMIT: Duration = Duration::from_secs(30);
 
 pub fn run(lab: &mut Lab) -> Result<()> {
     lab.step("Value: ten processes add a thousand each")?;
@@ -41,8 +43,11 @@ pub fn run(lab: &mut Lab) -> Result<()> {
     lab.step("Manager: a server process owns the dict")?;
     let mut manager = Manager::start().map_err(managed)?;
     manager_example(&manager)?;
+    cpython_takers();
     lab.step("Shared memory against a round trip")?;
-    timed_side_by_side(&mut manager)
+    let lab_costs = timed_side_by_side(&mut manager)?;
+    cpython_timed(lab_costs);
+    Ok(())
 }
 
 fn sync(error: SyncError) -> Error {
@@ -303,7 +308,9 @@ fn manager_example(manager: &Manager) -> Result<()> {
 // ---------------------------------------------------------------------------------------------
 // Step 4: what a round trip costs.
 
-fn timed_side_by_side(manager: &mut Manager) -> Result<()> {
+/// Times the increment both ways; returns what one took in shared memory and through the
+/// manager, in µs.
+fn timed_side_by_side(manager: &mut Manager) -> Result<(f64, f64)> {
     let counter = Value::new(0).map_err(sync)?;
     let began = Instant::now();
     for _ in 0..TIMED_SHARED {
@@ -364,5 +371,122 @@ fn timed_side_by_side(manager: &mut Manager) -> Result<()> {
         zh: "manager.shutdown()：服务进程作了回答，删除了它的套接字（{socket}），以 exitcode \
              {code} 退出，并被主进程回收：{in_proc}。"
     );
-    Ok(())
+    Ok((per_shared, per_manager))
+}
+
+// ---------------------------------------------------------------------------------------------
+// CPython beside the lab: the steps' own Python (`proclab code 8`), run in this run.
+
+/// Step 3's `d['count'] -= 1` in CPython: how far the count fell without the lock and with it.
+fn cpython_takers() {
+    let source = include_str!("code/step3.py");
+    let printed = match crate::cpython::run_step("step3.py", source, CPYTHON_LIMIT) {
+        Ok(printed) => printed,
+        Err(why) => {
+            note!(en: "CPython: {why}.", zh: "CPython：{why}。");
+            return;
+        }
+    };
+    let (Some(unlocked), Some(locked)) = (
+        printed.number_after("no lock: d['count'] = "),
+        printed.number_after("lock: d['count'] = "),
+    ) else {
+        note!(
+            en: "CPython: step3.py printed no count ({lines}).",
+            zh: "CPython：step3.py 没有打印计数（{lines}）。",
+            lines = printed.lines.join(" / ")
+        );
+        return;
+    };
+    let version = &printed.version;
+    say!(
+        en: "CPython {version}: d['count'] = {unlocked} without a lock, {locked} with it",
+        zh: "CPython {version}：不加锁 d['count'] = {unlocked}，加锁 {locked}",
+    );
+    let lost = match unlocked as i64 {
+        0 => text!(en: "no update was lost this time", zh: "这次没有丢失更新"),
+        left => text!(en: "{left} of 100 updates lost", zh: "100 次更新丢了 {left} 次"),
+    };
+    note!(
+        en: "And CPython {version}, on this machine in this run: the step's own program \
+             (code/step3.py, shown by proclab code 8: 10 processes each doing d['count'] -= 1 \
+             ten times from 100, started together at a Barrier) ended at {unlocked} without a \
+             lock ({lost}) and at {locked} with one. Its processes and its server are not the \
+             lab's (they pickle every request, and its server answers each connection in a \
+             thread of its own), so the count lost need not be the lab's; that updates are \
+             lost without a lock is the same.",
+        zh: "再看 CPython {version}，在这台机器上、这次运行里：这一步自己的程序 \
+             （code/step3.py，proclab code 8 可以看到：10 个进程在一个 Barrier 处一起开始，\
+             各把 d['count'] 从 100 往下减 1 十次）不加锁停在 {unlocked}（{lost}），加锁停在 \
+             {locked}。它的进程和服务进程不是 proclab 的（每个请求都要 pickle，服务进程给每个\
+             连接开一个线程），所以丢的次数未必和 proclab 的一样；不加锁就会丢更新，这一点相同。",
+    );
+}
+
+/// Step 4's increment in CPython, timed both ways, beside the lab's (µs in shared memory and
+/// through the manager).
+fn cpython_timed((lab_shared, lab_managed): (f64, f64)) {
+    let source = include_str!("code/step4.py");
+    let printed = match crate::cpython::run_step("step4.py", source, CPYTHON_LIMIT) {
+        Ok(printed) => printed,
+        Err(why) => {
+            note!(en: "CPython: {why}.", zh: "CPython：{why}。");
+            return;
+        }
+    };
+    let (Some(shared), Some(managed)) = (
+        printed.number_after("shared memory: "),
+        printed.number_after("manager: "),
+    ) else {
+        note!(
+            en: "CPython: step4.py printed no times ({lines}).",
+            zh: "CPython：step4.py 没有打印时间（{lines}）。",
+            lines = printed.lines.join(" / ")
+        );
+        return;
+    };
+    let version = &printed.version;
+    // The line `outcomes.rs` reads, as it reads the lab's own.
+    say!(
+        en: "CPython {version}, one increment: {shared:.2} µs in shared memory, {managed:.1} µs \
+             through the manager",
+        zh: "CPython {version}，加一一次：在共享内存里 {shared:.2} µs，经过 manager {managed:.1} µs",
+    );
+    let ratio = managed / shared.max(0.01);
+    let lab_ratio = lab_managed / lab_shared.max(1e-9);
+    // Which of the two costs sets the ratios apart: the one whose CPython/lab factor is larger.
+    let shared_factor = shared / lab_shared.max(1e-9);
+    let managed_factor = managed / lab_managed.max(1e-9);
+    let differs_most = if shared_factor.max(1.0 / shared_factor)
+        > managed_factor.max(1.0 / managed_factor)
+    {
+        text!(
+            en: "the increment in shared memory differs most ({shared_factor:.1} times the lab's \
+                 in CPython, its round trip {managed_factor:.1} times): a few instructions in \
+                 the lab, a loop of Python bytecode around a semaphore in CPython",
+            zh: "差得最多的是共享内存里的加一（CPython 是 proclab 的 {shared_factor:.1} 倍，\
+                 来回则是 {managed_factor:.1} 倍）：在 proclab 里是几条指令，在 CPython 里是围着\
+                 一个信号量 (semaphore) 的一段 Python 字节码循环",
+        )
+    } else {
+        text!(
+            en: "the round trip differs most ({managed_factor:.1} times the lab's in CPython, \
+                 the increment in shared memory {shared_factor:.1} times)",
+            zh: "差得最多的是来回（CPython 是 proclab 的 {managed_factor:.1} 倍，共享内存里的\
+                 加一是 {shared_factor:.1} 倍）",
+        )
+    };
+    note!(
+        en: "And CPython {version}, on this machine in this run (code/step4.py, the same \
+             increments in Python, run untraced: a tracer stops a program at each wait of its \
+             round trips, which would change what is timed): {shared:.2} µs in shared memory, \
+             {managed:.1} µs through the manager, {ratio:.0} times as long, where the lab's \
+             took {lab_ratio:.0} times as long. Of the two costs, {differs_most}. A prediction \
+             is judged against both runs.",
+        zh: "再看 CPython {version}，在这台机器上、这次运行里（code/step4.py，同样的加一用 \
+             Python 写，不经跟踪运行：跟踪会在它每次来回的每个等待处停下它，改变所计的时间）：\
+             共享内存里 {shared:.2} µs，经过 manager {managed:.1} µs，是前者的 {ratio:.0} 倍；\
+             proclab 的是 {lab_ratio:.0} 倍。两项开销里，{differs_most}。预测会同时对照两次运行\
+             来判。",
+    );
 }

@@ -156,6 +156,11 @@ pub enum Kind {
         choices: Vec<String>,
         given: Option<String>,
         observed: String,
+        /// Where the lesson ran the step's Python beside its own model (lesson 8's Manager):
+        /// the answer CPython's run in the same run gives. `right` is true when the prediction
+        /// is the lab's answer or CPython's; the verdict says which.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        cpython: Option<String>,
         right: bool,
         why: String,
     },
