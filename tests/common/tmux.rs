@@ -66,6 +66,12 @@ impl Tmux {
         String::from_utf8_lossy(&captured.stdout).into_owned()
     }
 
+    /// The screen's rows (one tmux call: for polling).
+    pub fn rows(&self) -> Vec<String> {
+        let text = String::from_utf8_lossy(&self.run(&["capture-pane", "-p"]).stdout).into_owned();
+        text.lines().map(str::to_string).collect()
+    }
+
     /// The screen, and the line the cursor is on.
     pub fn screen(&self) -> (Vec<String>, usize) {
         let text = String::from_utf8_lossy(&self.run(&["capture-pane", "-p"]).stdout).into_owned();

@@ -196,7 +196,12 @@ fn question_lines(state: &State, width: usize) -> Vec<Vec<Piece>> {
 fn output_half(frame: &mut Frame, state: &mut State, theme: &Theme, area: Rect) {
     let width = area.width as usize;
     let rows = state.pages[state.on_screen].output(width, &state.filter);
-    let height = area.height as usize;
+    // Output taller than its half ends in a line that says where the view is in it: the
+    // teacher sees there is more, and where.
+    let total = rows.len();
+    let scrolls = total > area.height as usize;
+    let height = (area.height as usize).saturating_sub(usize::from(scrolls));
+    state.output_rows = height;
     let bottom = rows.len().saturating_sub(height);
     let top = match state.output_scroll {
         None => bottom,
@@ -218,6 +223,17 @@ fn output_half(frame: &mut Frame, state: &mut State, theme: &Theme, area: Rect) 
         && top == 0
     {
         first.spans.insert(0, Span::raw(format!("[{only}] ")));
+    }
+    if scrolls {
+        let (first, last) = (top + 1, (top + height).min(total));
+        let place = text!(
+            en: "lines {first}–{last} of {total} · ↑ ↓ PgUp PgDn Home End",
+            zh: "第 {first}–{last} 行，共 {total} 行 · ↑ ↓ PgUp PgDn Home End",
+        );
+        shown.push(Line::styled(
+            clip(&place, width),
+            style_of(&Paint::Quiet, theme).add_modifier(Modifier::ITALIC),
+        ));
     }
     frame.render_widget(Paragraph::new(shown), area);
 }

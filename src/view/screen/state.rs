@@ -49,6 +49,8 @@ pub struct State {
     pub half: Half,
     pub filter: Filter,
     pub output_scroll: Scroll,
+    /// Rows of the output at the last draw: PgUp and PgDn move by one screen of it.
+    pub output_rows: usize,
     pub notes_scroll: usize,
     pub view_scroll: usize,
     /// The tree and the timeline: of the page on screen (false) or of the whole run.
@@ -88,6 +90,7 @@ impl State {
             half: Half::Output,
             filter: Filter::default(),
             output_scroll: None,
+            output_rows: 0,
             notes_scroll: 0,
             view_scroll: 0,
             whole_run: false,
@@ -263,13 +266,22 @@ impl State {
             }
             Key::Up | Key::Char('k') => self.scroll(-1),
             Key::Down | Key::Char('j') => self.scroll(1),
-            Key::PageUp => self.scroll(-10),
-            Key::PageDown | Key::Char(' ') => self.scroll(10),
+            Key::PageUp => self.scroll(-(self.page_rows() as isize)),
+            Key::PageDown | Key::Char(' ') => self.scroll(self.page_rows() as isize),
             Key::Home => self.scroll_to(Some(0)),
             Key::End => self.scroll_to(None),
             _ => {}
         }
         Vec::new()
+    }
+
+    /// How far PgUp and PgDn move: the output on screen but its last row, which stays in
+    /// view to read on from (10 before the first draw).
+    fn page_rows(&self) -> usize {
+        match self.output_rows {
+            0 => 10,
+            rows => rows.saturating_sub(1).max(1),
+        }
     }
 
     fn toggle(&mut self, showing: Showing) {
