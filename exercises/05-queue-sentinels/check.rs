@@ -67,7 +67,7 @@ pub fn check(judge: &mut Judge) -> Result<Verdict> {
                     .iter()
                     .map(|e| format!("{} {:.2} s", e.by, e.t))
                     .collect();
-                let who = who.join(", ");
+                let who = list_of(&who);
                 wrong.push(text!(
                     en: "包子{item} was eaten {n} times ({who})",
                     zh: "包子{item} 被吃了 {n} 次（{who}）",
@@ -83,7 +83,7 @@ pub fn check(judge: &mut Judge) -> Result<Verdict> {
         ));
     }
     if !wrong.is_empty() {
-        let wrong = wrong.join("; ");
+        let wrong = wrong.join(&text!(en: "; ", zh: "；"));
         return Ok(Verdict::fail(text!(
             en: "every consumer ended, but not every 包子 was eaten exactly once: {wrong} \
                  (counted from the lines each consumer process wrote)",
@@ -105,7 +105,7 @@ pub fn check(judge: &mut Judge) -> Result<Verdict> {
             )
         })
         .collect();
-    let ends = ends.join(", ");
+    let ends = list_of(&ends);
     let n = consumers.len();
     Ok(Verdict::pass(text!(
         en: "all {n} consumers ended by themselves, with 0: {ends}; each of the {ITEMS} 包子 was \
@@ -189,13 +189,13 @@ fn still_waiting(run: &Evidence, consumers: &[&Life]) -> Verdict {
         .shown_in_step(3);
     }
     let n = left.len();
-    let left = left.join("; ");
+    let left = left.join(&text!(en: "; ", zh: "；"));
     let ended = match ended.is_empty() {
         true => String::new(),
         false => text!(
             en: " (ended: {})",
             zh: "（已结束：{}）",
-            ended.join(", ")
+            list_of(&ended)
         ),
     };
     Verdict::fail(text!(

@@ -59,7 +59,7 @@ pub fn check(judge: &mut Judge) -> Result<Verdict> {
         .filter(|s| s.from <= at && at < s.to)
         .map(|s| format!("{} ({}) {:.2}–{:.2} s", s.who, s.tid, s.from, s.to))
         .collect();
-    let inside = inside.join(", ");
+    let inside = list_of(&inside);
     if most > PLACES {
         return Ok(Verdict::fail(text!(
             en: "{most} visitors were inside at once at {at:.2} s: {inside} (each one's stay, as \

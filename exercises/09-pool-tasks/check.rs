@@ -94,7 +94,7 @@ pub fn check(judge: &mut Judge) -> Result<Verdict> {
             format!("{} ({}) {share}", w.name, w.pid)
         })
         .collect();
-    let shares = shares.join(", ");
+    let shares = list_of(&shares);
     if took > limit {
         return Ok(Verdict::fail(text!(
             en: "{n} processes ran the {TASKS} tasks ({shares}), but it took {took:.2} s; the lab's \

@@ -38,7 +38,7 @@ pub fn check(judge: &mut Judge) -> Result<Verdict> {
         ));
     }
     if !wrong.is_empty() {
-        let wrong = wrong.join("; ");
+        let wrong = wrong.join(&text!(en: "; ", zh: "；"));
         return Ok(Verdict::fail(text!(
             en: "the program ended, but {wrong} (read from the lines the eating thread wrote)",
             zh: "程序结束了，但{wrong}（从吃包子的线程自己写出的行里读的）",
@@ -131,7 +131,7 @@ fn asleep(run: &Evidence, after: f64, eaten: &[Eaten]) -> Verdict {
         false => text!(
             en: ": asleep in futex since: {}",
             zh: "：从这些时刻起在 futex 里睡着：{}",
-            sleepers.join(", ")
+            list_of(&sleepers)
         ),
     };
     let ended = match ended.is_empty() {
@@ -139,7 +139,7 @@ fn asleep(run: &Evidence, after: f64, eaten: &[Eaten]) -> Verdict {
         false => text!(
             en: "; threads that had ended (nobody left there to notify): {}",
             zh: "；已经结束的线程（它们不会再 notify 了）：{}",
-            ended.join(", ")
+            list_of(&ended)
         ),
     };
     Verdict::fail(text!(

@@ -85,9 +85,9 @@ pub fn check(judge: &mut Judge) -> Result<Verdict> {
     let stuck = longest_wait(&run, opened + 1);
     Ok(Verdict::fail(text!(
         en: "{opened} of {CLIENTS} connections were answered and kept open, {answered_again} \
-             answered again; then: {error}{stuck}",
+             answered again; then the lab's client said: \"{error}\"{stuck}",
         zh: "{CLIENTS} 个连接里有 {opened} 个得到回答并保持打开，{answered_again} 个再次回答；\
-             然后：{error}{stuck}",
+             然后实验室的客户端报告：“{error}”{stuck}",
     ))
     .hint(2)
     .shown_in_step(1))
