@@ -13,8 +13,11 @@
 //!
 //! Python's names: see `sitecustomize.py`, put on `PYTHONPATH` for the traced program only.
 
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
 mod objects;
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
 pub mod seccomp;
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
 mod tracer;
 
 use std::ffi::CString;
@@ -159,6 +162,9 @@ fn is_executable(path: &Path) -> bool {
 /// container without `CAP_SYS_PTRACE` (or whose seccomp policy forbids `ptrace`). Checked by
 /// doing it: a child is forked, seized and killed.
 pub fn check_permission() -> Result<()> {
+    if let Some(refused) = unknown_architecture() {
+        return Err(refused);
+    }
     if let Some(tracer) = own_tracer() {
         return Err(Error::Usage(format!(
             "cannot trace: proclab is itself being traced (by pid {tracer}, perhaps strace or \
@@ -203,6 +209,20 @@ pub fn check_permission() -> Result<()> {
         )));
     }
     Ok(())
+}
+
+/// The tracer knows the system calls of x86_64 and aarch64 (`seccomp::arch`); elsewhere it
+/// refuses, in one line, rather than trace with the wrong numbers.
+fn unknown_architecture() -> Option<Error> {
+    let known = cfg!(any(target_arch = "x86_64", target_arch = "aarch64"));
+    (!known).then(|| {
+        Error::Usage(format!(
+            "cannot trace on {}: proclab trace knows the system calls of x86_64 and aarch64 \
+             only (a seccomp filter with another architecture's numbers would trace the wrong \
+             calls)",
+            std::env::consts::ARCH
+        ))
+    })
 }
 
 /// The pid tracing this process, if any (`TracerPid` in `/proc/self/status`).
@@ -251,7 +271,17 @@ pub fn trace(command: Command) -> Result<i32> {
     let temp_dir = context::temp_dir().join("tmp");
     fs::create_dir_all(&temp_dir)?;
     let env = environment(&command, &python_dir, &temp_dir);
-    tracer::run(&command, env)
+    run_traced(&command, env)
+}
+
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+fn run_traced(command: &Command, env: Vec<CString>) -> Result<i32> {
+    tracer::run(command, env)
+}
+
+#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+fn run_traced(_: &Command, _: Vec<CString>) -> Result<i32> {
+    Err(unknown_architecture().expect("an architecture the tracer does not know"))
 }
 
 /// The traced program's environment: proclab's own, with `sitecustomize.py`'s folder first on

@@ -20,6 +20,33 @@ use libc::{
 /// tracer reads the name from the write's buffer as the call begins (see `sitecustomize.py`).
 pub const NAMES_FD: i32 = -1729;
 
+/// What differs between the two architectures the tracer knows (checked against the libc
+/// crate's numbers for each by `cargo check --target aarch64-unknown-linux-gnu`, in `.ci/run`):
+/// the `arch` of a system call, which the filter checks first, and four calls that only
+/// x86_64 has. aarch64's table is the newer generic one, with only their successors
+/// (`pselect6`, `ppoll`, `epoll_pwait`, `rt_sigsuspend`), which are traced on both.
+#[cfg(target_arch = "x86_64")]
+pub mod arch {
+    /// `AUDIT_ARCH_X86_64` (`EM_X86_64` 62, 64-bit, little-endian).
+    pub const AUDIT_ARCH: u32 = 0xc000_003e;
+    pub const SYS_SELECT: libc::c_long = libc::SYS_select;
+    pub const SYS_POLL: libc::c_long = libc::SYS_poll;
+    pub const SYS_EPOLL_WAIT: libc::c_long = libc::SYS_epoll_wait;
+    pub const SYS_PAUSE: libc::c_long = libc::SYS_pause;
+}
+
+#[cfg(target_arch = "aarch64")]
+pub mod arch {
+    /// `AUDIT_ARCH_AARCH64` (`EM_AARCH64` 183, 64-bit, little-endian).
+    pub const AUDIT_ARCH: u32 = 0xc000_00b7;
+    // Calls this architecture does not have: numbers no system call has, never matched (and
+    // left out of the filter).
+    pub const SYS_SELECT: libc::c_long = -1;
+    pub const SYS_POLL: libc::c_long = -2;
+    pub const SYS_EPOLL_WAIT: libc::c_long = -3;
+    pub const SYS_PAUSE: libc::c_long = -4;
+}
+
 /// The system calls that always stop the program: the waits the lab shows, and the signals.
 const TRACED: &[libc::c_long] = &[
     // Waiting for a child (join).
@@ -34,16 +61,16 @@ const TRACED: &[libc::c_long] = &[
     libc::SYS_accept,
     libc::SYS_accept4,
     libc::SYS_connect,
-    libc::SYS_select,
+    arch::SYS_SELECT,
     libc::SYS_pselect6,
-    libc::SYS_poll,
+    arch::SYS_POLL,
     libc::SYS_ppoll,
-    libc::SYS_epoll_wait,
+    arch::SYS_EPOLL_WAIT,
     libc::SYS_epoll_pwait,
     libc::SYS_epoll_pwait2,
     libc::SYS_nanosleep,
     libc::SYS_clock_nanosleep,
-    libc::SYS_pause,
+    arch::SYS_PAUSE,
     libc::SYS_rt_sigsuspend,
     libc::SYS_futex_waitv,
     // Signals sent.
@@ -63,9 +90,6 @@ const FUTEX_WAITS: &[u32] = &[
     libc::FUTEX_WAIT_REQUEUE_PI as u32,
     13, // FUTEX_LOCK_PI2 (Linux 5.14)
 ];
-
-/// `AUDIT_ARCH_X86_64`: a call made through another ABI has other numbers, and runs untraced.
-const AUDIT_ARCH_X86_64: u32 = 0xc000_003e;
 
 // Offsets in `struct seccomp_data`: int nr; u32 arch; u64 ip; u64 args[6]. An argument's low
 // 32 bits come first (little-endian).
@@ -123,15 +147,17 @@ fn goto_if(k: u32, then: Label) -> Insn {
 /// The filter's instructions.
 pub fn program() -> Vec<sock_filter> {
     let mut insns = vec![
+        // A call made through another ABI (x86_64's 32-bit one) has other numbers, and runs
+        // untraced.
         load(ARCH),
         Insn::JumpIfEqual {
-            k: AUDIT_ARCH_X86_64,
+            k: arch::AUDIT_ARCH,
             then: None,
             otherwise: Some(Label::Allow),
         },
         load(NR),
     ];
-    for &nr in TRACED {
+    for &nr in TRACED.iter().filter(|&&nr| nr >= 0) {
         insns.push(goto_if(nr as u32, Label::Trace));
     }
     // What a program writes to its standard output and error: only those descriptors.
@@ -228,6 +254,74 @@ pub fn install(filter: &[sock_filter]) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Runs the filter as the kernel does on one call (`struct seccomp_data`: nr, arch, ip,
+    /// args), for the instructions it uses: load a word, jump if equal, and, return.
+    fn verdict(filter: &[sock_filter], arch: u32, nr: libc::c_long, args: [u64; 6]) -> u32 {
+        let mut data = Vec::new();
+        data.extend_from_slice(&(nr as i32).to_ne_bytes());
+        data.extend_from_slice(&arch.to_ne_bytes());
+        data.extend_from_slice(&0u64.to_ne_bytes());
+        for arg in args {
+            data.extend_from_slice(&arg.to_ne_bytes());
+        }
+        let (mut a, mut pc) = (0u32, 0usize);
+        loop {
+            let insn = filter[pc];
+            pc += 1;
+            match insn.code as u32 {
+                code if code == BPF_LD | BPF_W | BPF_ABS => {
+                    let at = insn.k as usize;
+                    a = u32::from_ne_bytes(data[at..at + 4].try_into().unwrap());
+                }
+                code if code == BPF_ALU | BPF_AND | BPF_K => a &= insn.k,
+                code if code == BPF_JMP | BPF_JEQ | BPF_K => {
+                    pc += if a == insn.k { insn.jt } else { insn.jf } as usize;
+                }
+                code if code == BPF_RET | BPF_K => return insn.k,
+                code => panic!("an instruction the filter does not use: {code:#x}"),
+            }
+        }
+    }
+
+    /// The calls the lab shows stop the program, on this machine's architecture; the rest,
+    /// and every call made through another ABI, run on.
+    #[test]
+    fn the_filter_stops_only_the_calls_the_lab_shows() {
+        let filter = program();
+        let call = |nr, args| verdict(&filter, arch::AUDIT_ARCH, nr, args);
+        let with = |a0: u64, a1: u64| [a0, a1, 0, 0, 0, 0];
+        assert_eq!(call(libc::SYS_write, with(1, 0)), SECCOMP_RET_TRACE);
+        assert_eq!(call(libc::SYS_write, with(2, 0)), SECCOMP_RET_TRACE);
+        assert_eq!(call(libc::SYS_writev, with(1, 0)), SECCOMP_RET_TRACE);
+        let names_fd = NAMES_FD as i64 as u64;
+        assert_eq!(call(libc::SYS_write, with(names_fd, 0)), SECCOMP_RET_TRACE);
+        assert_eq!(call(libc::SYS_write, with(5, 0)), SECCOMP_RET_ALLOW);
+        // A futex wait (FUTEX_WAIT | FUTEX_PRIVATE_FLAG) stops; a wake runs on.
+        let private = libc::FUTEX_PRIVATE_FLAG as u64;
+        let wait = libc::FUTEX_WAIT as u64 | private;
+        assert_eq!(call(libc::SYS_futex, with(0, wait)), SECCOMP_RET_TRACE);
+        let wake = libc::FUTEX_WAKE as u64 | private;
+        assert_eq!(call(libc::SYS_futex, with(0, wake)), SECCOMP_RET_ALLOW);
+        for nr in [
+            libc::SYS_wait4,
+            libc::SYS_read,
+            libc::SYS_ppoll,
+            libc::SYS_clock_nanosleep,
+            libc::SYS_kill,
+            arch::SYS_POLL,
+        ]
+        .into_iter()
+        .filter(|&nr| nr >= 0)
+        {
+            assert_eq!(call(nr, with(0, 0)), SECCOMP_RET_TRACE, "call {nr}");
+        }
+        for nr in [libc::SYS_getpid, libc::SYS_mmap, libc::SYS_openat] {
+            assert_eq!(call(nr, with(0, 0)), SECCOMP_RET_ALLOW, "call {nr}");
+        }
+        let other_abi = verdict(&filter, 0x4000_0003, libc::SYS_wait4, with(0, 0));
+        assert_eq!(other_abi, SECCOMP_RET_ALLOW);
+    }
 
     #[test]
     fn every_jump_lands_inside_the_program_and_it_ends_in_a_return() {

@@ -29,6 +29,7 @@ use nix::unistd::pipe2;
 
 use super::Command;
 use super::objects::{self, Names};
+use super::seccomp::arch::{SYS_EPOLL_WAIT, SYS_PAUSE, SYS_POLL, SYS_SELECT};
 use super::seccomp::{self, NAMES_FD};
 use crate::error::{Error, Result};
 use crate::runtime::context;
@@ -795,13 +796,13 @@ impl Tracer {
                     .unwrap_or_else(|| format!("fd {fd}"));
                 Some(call("connect", object))
             }
-            libc::SYS_select | libc::SYS_pselect6 => {
-                let scale = if nr == libc::SYS_select { 1000 } else { 1 };
+            SYS_SELECT | libc::SYS_pselect6 => {
+                let scale = if nr == SYS_SELECT { 1000 } else { 1 };
                 let timeout = objects::read_duration(tid, args[4], scale);
                 (args[4] == 0 || timeout.is_some_and(|t| t > 0.0))
                     .then(|| call("select", format!("{} fds", args[0])))
             }
-            libc::SYS_poll => {
+            SYS_POLL => {
                 let blocks = args[2] as i32 != 0;
                 blocks.then(|| call("poll", format!("{} fds", args[1])))
             }
@@ -810,7 +811,7 @@ impl Tracer {
                 (args[2] == 0 || timeout.is_some_and(|t| t > 0.0))
                     .then(|| call("poll", format!("{} fds", args[1])))
             }
-            libc::SYS_epoll_wait | libc::SYS_epoll_pwait => {
+            SYS_EPOLL_WAIT | libc::SYS_epoll_pwait => {
                 let blocks = args[3] as i32 != 0;
                 blocks.then(|| call("epoll", format!("epoll fd {fd}")))
             }
@@ -839,7 +840,7 @@ impl Tracer {
                     ..call("sleep", object)
                 })
             }
-            libc::SYS_pause => Some(Call {
+            SYS_PAUSE => Some(Call {
                 always_shown: true,
                 ..call("signal", "pause()".into())
             }),
