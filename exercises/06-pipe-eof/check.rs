@@ -51,13 +51,13 @@ pub fn check(judge: &mut Judge) -> Result<Verdict> {
             })
             .collect();
         let holders = list_of(&holders);
-        let (who, since) = (&read.who, read.began);
+        let (who, since, busy) = (&read.who, read.began, run.busy_note());
         let verdict = Verdict::fail(text!(
             en: "the consumer {who} ({}) was still waiting in {} on {pipe} after {after} s \
                  (since {since:.2} s): the pipe's write end was still open in {holders}, so no \
-                 end of file could come; it was stopped",
+                 end of file could come; it was stopped{busy}",
             zh: "{after} 秒后消费者 {who}（{}）仍在 {pipe} 上 {} 等待（自 {since:.2} 秒起）：\
-                 管道的写端仍在 {holders} 中打开，文件结束不可能到来；已被停止",
+                 管道的写端仍在 {holders} 中打开，文件结束不可能到来；已被停止{busy}",
             read.pid,
             read.on,
         ));

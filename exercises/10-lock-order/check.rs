@@ -32,13 +32,13 @@ pub fn check(judge: &mut Judge) -> Result<Verdict> {
                     )
                 })
                 .collect();
-            let who = list_of(&who);
+            let (who, busy) = (list_of(&who), run.busy_note());
             return Ok(Verdict::fail(text!(
                 en: "a deadlock: the program was still running after {after} s with threads \
                      waiting on {locks} different locks (futexes) and none waking: {who}; it was \
-                     stopped",
+                     stopped{busy}",
                 zh: "死锁：程序运行 {after} 秒后仍未结束，线程在 {locks} 把不同的锁 (futex) 上等待，\
-                     没有一个醒来：{who}；已被停止",
+                     没有一个醒来：{who}；已被停止{busy}",
                 locks = objects.len(),
             ))
             .hint(2)

@@ -244,6 +244,9 @@ pub struct Evidence {
     pub said: Vec<Said>,
     /// When the run's last event was stamped.
     pub last: f64,
+    /// At a time limit on a busy machine: the load average and the number of CPUs. The limit
+    /// may then have come before the program could end, and the verdict says so.
+    pub busy: Option<(f64, usize)>,
 }
 
 impl Evidence {
@@ -348,6 +351,7 @@ impl Evidence {
             waits,
             said,
             last,
+            busy: None,
         }
     }
 
@@ -443,9 +447,10 @@ impl Evidence {
             Ending::Interrupted(_) => text!(en: "the check was interrupted", zh: "检查被中断"),
             Ending::TimedOut { after } => {
                 let waiting = self.describe_waits_at(self.last);
+                let busy = self.busy_note();
                 text!(
-                    en: "the program was still running after {after} s{waiting}; it was stopped",
-                    zh: "程序运行 {after} 秒后仍未结束{waiting}；已被停止",
+                    en: "the program was still running after {after} s{waiting}; it was stopped{busy}",
+                    zh: "程序运行 {after} 秒后仍未结束{waiting}；已被停止{busy}",
                 )
             }
             Ending::TooManyProcesses { limit } => {
@@ -460,6 +465,20 @@ impl Evidence {
             }
         };
         Some(Verdict::fail(why).hint(hint).shown_in_step(step))
+    }
+
+    /// " (the machine was busy ...)" after a time limit on a busy machine, else nothing.
+    pub fn busy_note(&self) -> String {
+        match self.busy {
+            Some((load, cpus)) => text!(
+                en: " (the machine was busy: load average {load:.1} on {cpus} CPU(s), so the \
+                     limit may have come before the program could end: check again when it is \
+                     quieter)",
+                zh: "（机器很忙：{cpus} 个 CPU 上负载均值 {load:.1}，时间限制可能在程序来得及结束之前\
+                     就到了：等机器空闲些再检查一次）",
+            ),
+            None => String::new(),
+        }
     }
 
     /// ": threads 4130 and 4131 both waiting in futex since 0.21 s (a deadlock?)", from the
@@ -528,6 +547,9 @@ pub struct Verdict {
     pub step: Option<u32>,
     /// How many runs of the program the check made.
     pub runs: u32,
+    /// A time limit came on a busy machine: the verdict may be the machine's, not the
+    /// program's (a grader checks again).
+    pub busy: bool,
 }
 
 impl Verdict {
@@ -538,6 +560,7 @@ impl Verdict {
             hint: None,
             step: None,
             runs: 0,
+            busy: false,
         }
     }
 
@@ -548,6 +571,7 @@ impl Verdict {
             hint: None,
             step: None,
             runs: 0,
+            busy: false,
         }
     }
 
@@ -571,6 +595,7 @@ pub struct Judge {
     runs: u32,
     /// See [`Judge::scratch`].
     scratch: Option<std::path::PathBuf>,
+    busy: bool,
 }
 
 /// The prefix of a judge's scratch folder in the temp directory; the judge's pid follows.
@@ -583,6 +608,7 @@ impl Judge {
             limits,
             runs: 0,
             scratch: None,
+            busy: false,
         }
     }
 
@@ -605,6 +631,11 @@ impl Judge {
         self.limits
     }
 
+    /// Whether a run met its time limit on a busy machine.
+    pub fn was_busy(&self) -> bool {
+        self.busy
+    }
+
     /// How many runs were made so far.
     pub fn runs(&self) -> u32 {
         self.runs
@@ -619,6 +650,10 @@ impl Judge {
         let (events, ending) = supervised_run(&self.command, scenario, self.limits)?;
         let mut evidence = Evidence::from_events(events, ending);
         evidence.env = env;
+        if matches!(evidence.ending, Ending::TimedOut { .. }) {
+            evidence.busy = busy_machine();
+            self.busy |= evidence.busy.is_some();
+        }
         if !matches!(evidence.ending, Ending::Interrupted(_)) {
             // The tracer's limit shows in the trace: more processes at once than allowed.
             if evidence.most_processes_at_once() > self.limits.processes {
@@ -656,6 +691,18 @@ fn remove_dead_scratch() {
             let _ = std::fs::remove_dir_all(entry.path());
         }
     }
+}
+
+/// The load average and the number of CPUs, when the load is over twice the CPUs.
+fn busy_machine() -> Option<(f64, usize)> {
+    let load: f64 = std::fs::read_to_string("/proc/loadavg")
+        .ok()?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()?;
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    (load > 2.0 * cpus as f64).then_some((load, cpus))
 }
 
 /// How long the run's supervisor gets to clean up after it was asked to stop, before it is

@@ -326,6 +326,7 @@ struct JsonVerdict<'a> {
     step: Option<u32>,
     runs: u32,
     seconds: f64,
+    busy: bool,
 }
 
 /// `exercise check N [FILE]`: judges the program; status 0 when it passed, 1 when not.
@@ -401,6 +402,7 @@ fn run_check(exercise: &Exercise, command: crate::trace::Command) -> Result<Verd
     let mut judge = Judge::new(command, exercise.limits);
     let mut verdict = (exercise.check)(&mut judge)?;
     verdict.runs = judge.runs();
+    verdict.busy = !verdict.passed && judge.was_busy();
     Ok(verdict)
 }
 
@@ -429,6 +431,7 @@ fn report(
             step: verdict.step,
             runs: verdict.runs,
             seconds: (seconds * 1000.0).round() / 1000.0,
+            busy: verdict.busy,
         };
         let _ = writeln!(out, "{}", serde_json::to_string(&line).unwrap_or_default());
         return Ok(());
