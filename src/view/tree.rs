@@ -221,7 +221,10 @@ fn process_ending(life: &Life) -> String {
             text!(en: "exit {code}", zh: "退出码 {code}")
         }
         (None, _) if life.parent.is_none() => text!(en: "(the lab itself)", zh: "（proclab 本身）"),
-        (None, _) => text!(en: "never reaped", zh: "从未被回收"),
+        // The tree of a run still under way (the lab screen's `t`) has processes that run:
+        // nothing ended them, so "never reaped" would say what has not happened.
+        (None, _) if life.done.is_none() => text!(en: "not reaped (yet)", zh: "（还）未被回收"),
+        (None, _) => text!(en: "ended, never reaped", zh: "已结束，从未被回收"),
     }
 }
 
@@ -294,5 +297,43 @@ mod tests {
             "2 joined, 0; 1 joined, 1",
             "texts with commas are kept apart by semicolons"
         );
+    }
+
+    #[test]
+    fn a_process_still_running_is_not_said_never_reaped() {
+        use crate::runtime::event::{Event, Kind};
+        let event = |t: f64, name: &str, pid: i32, ppid: i32, kind: Kind| Event {
+            t,
+            pid,
+            ppid,
+            tid: None,
+            name: name.into(),
+            thread: None,
+            task: None,
+            kind,
+        };
+        let spawn = |child: i32, child_name: &str| Kind::Spawn {
+            child,
+            child_name: child_name.into(),
+        };
+        let mut events = vec![
+            event(0.0, "proclab", 1, 0, spawn(10, "main")),
+            event(0.0, "main", 10, 1, Kind::Start),
+            event(0.1, "main", 10, 1, spawn(11, "alex")),
+            event(0.1, "alex", 11, 10, Kind::Start),
+        ];
+        let lines = |events: &[Event]| -> String {
+            tree(&Lives::from_events(events), 80, false)
+                .iter()
+                .map(|line| crate::view::theme::text_of(line))
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        let running = lines(&events);
+        assert!(!running.contains("never reaped"), "{running}");
+        assert!(running.contains("alex 11  not reaped (yet)"), "{running}");
+        events.push(event(0.2, "alex", 11, 10, Kind::Done { code: 0 }));
+        let ended = lines(&events);
+        assert!(ended.contains("alex 11  ended, never reaped"), "{ended}");
     }
 }

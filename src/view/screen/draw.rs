@@ -273,10 +273,10 @@ fn timeline_view(frame: &mut Frame, state: &mut State, theme: &Theme, area: Rect
     let lives = Lives::from_events(&state.history);
     let width = area.width as usize;
     let page = &state.pages[state.on_screen];
-    let window = match (state.whole_run, page.events.first(), page.events.last()) {
-        (false, Some(first), Some(last)) if page.index > 0 => Window {
-            from: first.t,
-            until: last.t.max(first.t + 0.001),
+    let window = match (state.whole_run, page.events.last()) {
+        (false, Some(last)) if page.index > 0 => Window {
+            from: page.began,
+            until: last.t.max(page.began + 0.001),
             zoom: state.zoom.factor,
             pan: state.zoom.from_column,
         },

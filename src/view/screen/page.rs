@@ -29,6 +29,9 @@ pub struct Page {
     pub title: String,
     pub events: Vec<Event>,
     pub phase: Phase,
+    /// When the step began (its `step` event): where the step's timeline begins. (The first
+    /// event on the page may be earlier: a line of the step before, which arrived late.)
+    pub began: f64,
 }
 
 /// More actors of one family than this in a step are a crowd: in the story, their lifecycle
@@ -51,6 +54,7 @@ impl Page {
             title: title.to_string(),
             events: Vec::new(),
             phase: Phase::NotRun,
+            began: 0.0,
         }
     }
 

@@ -148,7 +148,9 @@ impl State {
                 {
                     previous.phase = Phase::Ended;
                 }
-                self.pages.push(Page::new(*index, title));
+                let mut page = Page::new(*index, title);
+                page.began = event.t;
+                self.pages.push(page);
                 self.last_step = *index;
                 // Before a step runs, its notes; once it runs, its output.
                 self.half = Half::Notes;
