@@ -393,7 +393,7 @@ fn check_human_view(lesson: &str, out: &str) {
         // off the CPU 50 ms before writing it. So up to 100 ms out of order is tolerated: a
         // line out of place by a step, or a whole run, still fails.
         if let Some(time) = time {
-            if time < last - 0.1 && machine_overloaded() {
+            if time < last - 0.1 && common::machine_overloaded() {
                 // A process kept off the CPU for most of a second between stamping its line
                 // and writing it: the order cannot be judged on a machine this busy.
                 println!(
@@ -703,14 +703,4 @@ fn prompts_at_80x24(number: &str) {
         assert_eq!(runs, steps_of(number), "lesson {number}: {prompts:?}");
         assert_eq!(runs, ends, "lesson {number}: {prompts:?}");
     }
-}
-
-/// Whether the last minute's load average is above twice the CPUs this test may use.
-fn machine_overloaded() -> bool {
-    let load: f64 = std::fs::read_to_string("/proc/loadavg")
-        .ok()
-        .and_then(|text| text.split_whitespace().next()?.parse().ok())
-        .unwrap_or(0.0);
-    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
-    load > 2.0 * cpus as f64
 }
