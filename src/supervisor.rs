@@ -624,6 +624,8 @@ impl RunDir {
 /// Removes a run's directory; one that is gone already (removed by hand, or by the guard of
 /// a run stopped twice) is not an error.
 fn remove_run_dir(dir: &Path) -> io::Result<()> {
+    // What a traced program made under /dev/shm and left (listed in the directory) first.
+    crate::trace::remove_shared_files(dir);
     match fs::remove_dir_all(dir) {
         Err(error) if error.kind() == ErrorKind::NotFound => Ok(()),
         other => other,
@@ -670,6 +672,7 @@ fn remove_dead_run_dirs() {
         let free = unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0;
         if free {
             // Removed while this run holds the lock: nobody else can be sweeping it too.
+            crate::trace::remove_shared_files(&dir);
             let _ = fs::remove_dir_all(&dir);
         }
     }

@@ -484,3 +484,61 @@ fn lesson_4s_forking_server_under_load_shows_its_zombies() {
     }
     assert!(reaped_late >= 1, "{}", events.dump());
 }
+
+/// A traced program killed with proclab (`kill -9` of the supervisor: its guard cleans up)
+/// leaves nothing under /dev/shm: its shared memory block and its named semaphore (made under
+/// a temporary name, then linked to its own) go with the run; a file there that the program
+/// did not make stays.
+#[test]
+fn what_a_traced_program_made_under_dev_shm_goes_with_the_run() {
+    if !ready(true) {
+        return;
+    }
+    use std::io::BufRead;
+    let lab = Lab::new();
+    // Not named proclab-...: the lab's own leftovers check would count it.
+    let not_ours = format!("/dev/shm/not-the-traced-programs-{}", lab.tag);
+    std::fs::write(&not_ours, b"someone else's").unwrap();
+    let mut child = lab.spawn(
+        lab.command(&["trace", "--json", &program("shared.py")]),
+        Stdio::null(),
+    );
+    let supervisor = child.id() as i32;
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut made = Vec::new();
+    while made.len() < 2 {
+        let line = lines.next().expect("the program names its files").unwrap();
+        let event: Value = serde_json::from_str(&line).unwrap();
+        let text = event["text"].as_str().unwrap_or("");
+        if let Some(block) = text.strip_prefix("block ") {
+            made.push(format!("/dev/shm/{block}"));
+        }
+        if let Some(semaphore) = text.strip_prefix("semaphore /") {
+            made.push(format!("/dev/shm/sem.{semaphore}"));
+        }
+    }
+    for path in &made {
+        assert!(std::path::Path::new(path).exists(), "{path}");
+    }
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(supervisor),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
+    let killed = std::time::Instant::now();
+    let _ = child.wait();
+    drop(lines);
+    lab.wait_until_gone(killed, Duration::from_secs(10));
+    lab.assert_nothing_left(supervisor);
+    let left: Vec<&String> = made
+        .iter()
+        .filter(|path| std::path::Path::new(path).exists())
+        .collect();
+    let kept = std::path::Path::new(&not_ours).exists();
+    let _ = std::fs::remove_file(&not_ours);
+    assert!(left.is_empty(), "left under /dev/shm: {left:?}");
+    assert!(
+        kept,
+        "{not_ours} was removed, and the program did not make it"
+    );
+}

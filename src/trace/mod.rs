@@ -211,6 +211,57 @@ pub fn check_permission() -> Result<()> {
     Ok(())
 }
 
+/// The file in a run's temp directory where the tracer lists what the traced program created
+/// under `/dev/shm` (a line each: device, inode, path).
+const SHARED_FILES: &str = "shared-files-made";
+
+/// Lists `path` (just created under `/dev/shm` by the traced program) for removal at the end
+/// of the run, with its device and inode: what is removed then is that file, not another of
+/// the same name made since by someone else.
+fn note_shared_file(path: &str) {
+    use std::io::Write;
+    use std::os::unix::fs::MetadataExt;
+    let Ok(meta) = fs::symlink_metadata(path) else {
+        return;
+    };
+    let listed = fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(context::temp_dir().join(SHARED_FILES));
+    if let Ok(mut listed) = listed {
+        let _ = writeln!(listed, "{} {} {path}", meta.dev(), meta.ino());
+    }
+}
+
+/// Removes what a traced program created under `/dev/shm` and left there (a shared memory
+/// block or a named semaphore of a program killed with the run), as listed in run directory
+/// `run_dir`: only a file that is still the one listed (same device and inode), and this
+/// user's. Called by the supervisor (or its guard) as it removes the run's directory.
+pub fn remove_shared_files(run_dir: &Path) {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(listed) = fs::read_to_string(run_dir.join(SHARED_FILES)) else {
+        return;
+    };
+    // SAFETY: geteuid cannot fail.
+    let me = unsafe { libc::geteuid() };
+    for line in listed.lines() {
+        let mut fields = line.splitn(3, ' ');
+        let (Some(dev), Some(ino), Some(path)) = (fields.next(), fields.next(), fields.next())
+        else {
+            continue;
+        };
+        if !path.starts_with("/dev/shm/") || path.contains("/../") {
+            continue;
+        }
+        let same = fs::symlink_metadata(path).is_ok_and(|meta| {
+            meta.dev().to_string() == dev && meta.ino().to_string() == ino && meta.uid() == me
+        });
+        if same {
+            let _ = fs::remove_file(path);
+        }
+    }
+}
+
 /// The tracer knows the system calls of x86_64 and aarch64 (`seccomp::arch`); elsewhere it
 /// refuses, in one line, rather than trace with the wrong numbers.
 fn unknown_architecture() -> Option<Error> {

@@ -26,6 +26,13 @@ pub fn read_memory(tid: i32, address: u64, len: usize) -> Vec<u8> {
     buffer
 }
 
+/// Reads a NUL-terminated string (a path: at most 4096 bytes) at `address`.
+pub fn read_c_string(tid: i32, address: u64) -> String {
+    let bytes = read_memory(tid, address, 4096);
+    let end = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
+    String::from_utf8_lossy(&bytes[..end]).into_owned()
+}
+
 /// Reads a `u64` (or what fits) at `address`.
 pub fn read_u64(tid: i32, address: u64) -> Option<u64> {
     let bytes = read_memory(tid, address, 8);

@@ -22,9 +22,10 @@ pub const NAMES_FD: i32 = -1729;
 
 /// What differs between the two architectures the tracer knows (checked against the libc
 /// crate's numbers for each by `cargo check --target aarch64-unknown-linux-gnu`, in `.ci/run`):
-/// the `arch` of a system call, which the filter checks first, and four calls that only
+/// the `arch` of a system call, which the filter checks first, and six calls that only
 /// x86_64 has. aarch64's table is the newer generic one, with only their successors
-/// (`pselect6`, `ppoll`, `epoll_pwait`, `rt_sigsuspend`), which are traced on both.
+/// (`pselect6`, `ppoll`, `epoll_pwait`, `rt_sigsuspend`, `openat`, `linkat`), which are traced
+/// on both.
 #[cfg(target_arch = "x86_64")]
 pub mod arch {
     /// `AUDIT_ARCH_X86_64` (`EM_X86_64` 62, 64-bit, little-endian).
@@ -33,6 +34,8 @@ pub mod arch {
     pub const SYS_POLL: libc::c_long = libc::SYS_poll;
     pub const SYS_EPOLL_WAIT: libc::c_long = libc::SYS_epoll_wait;
     pub const SYS_PAUSE: libc::c_long = libc::SYS_pause;
+    pub const SYS_OPEN: libc::c_long = libc::SYS_open;
+    pub const SYS_LINK: libc::c_long = libc::SYS_link;
 }
 
 #[cfg(target_arch = "aarch64")]
@@ -45,6 +48,8 @@ pub mod arch {
     pub const SYS_POLL: libc::c_long = -2;
     pub const SYS_EPOLL_WAIT: libc::c_long = -3;
     pub const SYS_PAUSE: libc::c_long = -4;
+    pub const SYS_OPEN: libc::c_long = -5;
+    pub const SYS_LINK: libc::c_long = -6;
 }
 
 /// The system calls that always stop the program: the waits the lab shows, and the signals.
@@ -80,6 +85,11 @@ const TRACED: &[libc::c_long] = &[
     libc::SYS_rt_sigqueueinfo,
     libc::SYS_rt_tgsigqueueinfo,
     libc::SYS_pidfd_send_signal,
+    // A file made under a new name (glibc's `sem_open` makes a semaphore's file under a
+    // temporary name, then links it to its own): the run removes what the program made under
+    // /dev/shm and left there.
+    arch::SYS_LINK,
+    libc::SYS_linkat,
 ];
 
 /// `futex` operations that block (the low 7 bits of `op`; the rest are flags).
@@ -97,6 +107,7 @@ const NR: u32 = 0;
 const ARCH: u32 = 4;
 const ARG0_LOW: u32 = 16;
 const ARG1_LOW: u32 = 24;
+const ARG2_LOW: u32 = 32;
 
 /// Where a jump goes: the filter is assembled with labels, then the offsets (forward only, as
 /// BPF requires) are worked out.
@@ -106,6 +117,9 @@ enum Label {
     Trace,
     CheckFd,
     CheckFutex,
+    CheckOpen,
+    CheckOpenat,
+    CheckCreate,
 }
 
 enum Insn {
@@ -164,6 +178,11 @@ pub fn program() -> Vec<sock_filter> {
     insns.push(goto_if(libc::SYS_write as u32, Label::CheckFd));
     insns.push(goto_if(libc::SYS_writev as u32, Label::CheckFd));
     insns.push(goto_if(libc::SYS_futex as u32, Label::CheckFutex));
+    // Opening with O_CREAT: the file may be new (shm_open's under /dev/shm are followed).
+    insns.push(goto_if(libc::SYS_openat as u32, Label::CheckOpenat));
+    if arch::SYS_OPEN >= 0 {
+        insns.push(goto_if(arch::SYS_OPEN as u32, Label::CheckOpen));
+    }
     insns.push(Insn::Here(Label::Allow));
     insns.push(ret(SECCOMP_RET_ALLOW));
 
@@ -180,6 +199,25 @@ pub fn program() -> Vec<sock_filter> {
     for &op in FUTEX_WAITS {
         insns.push(goto_if(op, Label::Trace));
     }
+    insns.push(ret(SECCOMP_RET_ALLOW));
+
+    // `open(path, flags)` and `openat(dirfd, path, flags)`: stop only when O_CREAT is set.
+    insns.push(Insn::Here(Label::CheckOpen));
+    insns.push(load(ARG1_LOW));
+    // Both ways to the same place: a jump over openat's load.
+    insns.push(Insn::JumpIfEqual {
+        k: 0,
+        then: Some(Label::CheckCreate),
+        otherwise: Some(Label::CheckCreate),
+    });
+    insns.push(Insn::Here(Label::CheckOpenat));
+    insns.push(load(ARG2_LOW));
+    insns.push(Insn::Here(Label::CheckCreate));
+    insns.push(Insn::Plain(stmt(
+        (BPF_ALU | BPF_AND | BPF_K) as u16,
+        libc::O_CREAT as u32,
+    )));
+    insns.push(goto_if(libc::O_CREAT as u32, Label::Trace));
     insns.push(ret(SECCOMP_RET_ALLOW));
 
     insns.push(Insn::Here(Label::Trace));
@@ -319,6 +357,17 @@ mod tests {
         for nr in [libc::SYS_getpid, libc::SYS_mmap, libc::SYS_openat] {
             assert_eq!(call(nr, with(0, 0)), SECCOMP_RET_ALLOW, "call {nr}");
         }
+        // Opening stops only to create (O_CREAT): openat's flags are its third argument,
+        // open's its second.
+        let creat = libc::O_CREAT as u64 | libc::O_RDWR as u64;
+        let openat = |flags| call(libc::SYS_openat, [0, 0, flags, 0, 0, 0]);
+        assert_eq!(openat(creat), SECCOMP_RET_TRACE);
+        assert_eq!(openat(libc::O_RDONLY as u64), SECCOMP_RET_ALLOW);
+        if arch::SYS_OPEN >= 0 {
+            assert_eq!(call(arch::SYS_OPEN, with(0, creat)), SECCOMP_RET_TRACE);
+            assert_eq!(call(arch::SYS_OPEN, with(0, 0)), SECCOMP_RET_ALLOW);
+        }
+        assert_eq!(call(libc::SYS_linkat, with(0, 0)), SECCOMP_RET_TRACE);
         let other_abi = verdict(&filter, 0x4000_0003, libc::SYS_wait4, with(0, 0));
         assert_eq!(other_abi, SECCOMP_RET_ALLOW);
     }

@@ -29,7 +29,7 @@ use nix::unistd::pipe2;
 
 use super::Command;
 use super::objects::{self, Names};
-use super::seccomp::arch::{SYS_EPOLL_WAIT, SYS_PAUSE, SYS_POLL, SYS_SELECT};
+use super::seccomp::arch::{SYS_EPOLL_WAIT, SYS_LINK, SYS_OPEN, SYS_PAUSE, SYS_POLL, SYS_SELECT};
 use super::seccomp::{self, NAMES_FD};
 use crate::error::{Error, Result};
 use crate::runtime::context;
@@ -38,6 +38,10 @@ use crate::text;
 
 /// How long a wait must last to be drawn (a futex sleep and a sleep are drawn however short).
 const SHOWN_AFTER: f64 = 0.001;
+
+/// Where POSIX shared memory and named semaphores live: what the program makes there and
+/// leaves is removed with the run.
+const SHARED_MEMORY: &str = "/dev/shm/";
 
 /// Most bytes of one write kept as output.
 const MAX_WRITE: usize = 64 * 1024;
@@ -840,6 +844,23 @@ impl Tracer {
                     ..call("sleep", object)
                 })
             }
+            // A file opened to be created, or linked under a new name: followed to its end
+            // to learn its path (not a wait: never shown).
+            libc::SYS_openat | SYS_OPEN => Some(Call {
+                quiet: true,
+                ..call("create", String::new())
+            }),
+            libc::SYS_linkat | SYS_LINK => {
+                let (directory, new_path) = match nr {
+                    libc::SYS_linkat => (args[2] as i32, args[3]),
+                    _ => (libc::AT_FDCWD, args[1]),
+                };
+                let path = objects::read_c_string(tid, new_path);
+                (directory == libc::AT_FDCWD && path.starts_with(SHARED_MEMORY)).then(|| Call {
+                    quiet: true,
+                    ..call("create", path)
+                })
+            }
             SYS_PAUSE => Some(Call {
                 always_shown: true,
                 ..call("signal", "pause()".into())
@@ -888,6 +909,15 @@ impl Tracer {
                     .unwrap_or(0),
             };
             reaped = (pid > 0).then_some(pid);
+        }
+        if call.on == "create" && !is_error {
+            let path = match call.object.is_empty() {
+                true => objects::fd_link(tid, value as i32).unwrap_or_default(),
+                false => call.object.clone(),
+            };
+            if path.starts_with(SHARED_MEMORY) {
+                super::note_shared_file(&path);
+            }
         }
         let got = match call.on {
             _ if is_error => call.on == "signal" && interrupted,
