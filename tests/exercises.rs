@@ -46,7 +46,7 @@ const CASES: &[Case] = &[
     Case {
         folder: "05-queue-sentinels",
         starter_hint: 1,
-        rust: false,
+        rust: true,
     },
     Case {
         folder: "06-pipe-eof",

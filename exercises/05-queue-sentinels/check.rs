@@ -1,8 +1,8 @@
 //! Exercise 5's judge: every consumer ends by itself, and every 包子 is eaten exactly once.
-//! Judged from the trace: a consumer is a process the program started (not Python's helpers);
-//! its end is the kernel's report to the tracer; what it ate is read from the lines *that
-//! process* wrote (the tracer reads each `write` of the process it stops), so a line the main
-//! process prints ("every consumer ended", "ok") counts for nothing.
+//! Judged from the trace: a consumer is a process the program started (not Python's helpers),
+//! or in Rust a thread; its end is the kernel's report to the tracer; what it ate is read from
+//! the lines *that consumer* wrote (the tracer reads each `write` of the thread it stops), so a
+//! line the main thread prints ("every consumer ended", "ok") counts for nothing.
 
 use crate::exercise::prelude::*;
 
@@ -12,7 +12,7 @@ const ITEMS: usize = 17;
 
 pub fn check(judge: &mut Judge) -> Result<Verdict> {
     let run = judge.run(Scenario::new().env("PROCLAB_ITEMS", ITEMS))?;
-    let consumers = run.workers();
+    let consumers = consumers(&run);
     if matches!(run.ending, Ending::TimedOut { .. }) {
         return Ok(still_waiting(&run, &consumers));
     }
@@ -24,15 +24,15 @@ pub fn check(judge: &mut Judge) -> Result<Verdict> {
     }
     if consumers.is_empty() {
         return Ok(Verdict::fail(text!(
-            en: "the program started no consumer process",
-            zh: "程序没有启动消费者进程",
+            en: "the program started no consumer (a process, or a thread in Rust)",
+            zh: "程序没有启动消费者（进程，Rust 里是线程）",
         ))
         .hint(1)
         .shown_in_step(3));
     }
     // Each consumer must have ended by itself, with 0, not been killed (terminate()) or crashed.
     for consumer in &consumers {
-        let (name, pid) = (&consumer.name, consumer.pid);
+        let (name, pid) = (&consumer.name, consumer.id);
         match consumer.ended {
             Some((_, 0)) => {}
             Some((t, code)) => {
@@ -86,8 +86,8 @@ pub fn check(judge: &mut Judge) -> Result<Verdict> {
         let wrong = wrong.join(&text!(en: "; ", zh: "；"));
         return Ok(Verdict::fail(text!(
             en: "every consumer ended, but not every 包子 was eaten exactly once: {wrong} \
-                 (counted from the lines each consumer process wrote)",
-            zh: "每个消费者都结束了，但不是每个包子都恰好被吃了一次：{wrong}（从每个消费者进程\
+                 (counted from the lines each consumer wrote)",
+            zh: "每个消费者都结束了，但不是每个包子都恰好被吃了一次：{wrong}（从每个消费者\
                  自己写出的行里数的）",
         ))
         .hint(2)
@@ -96,8 +96,8 @@ pub fn check(judge: &mut Judge) -> Result<Verdict> {
     let ends: Vec<String> = consumers
         .iter()
         .map(|c| {
-            let (name, pid) = (&c.name, c.pid);
-            let share = eaten.iter().filter(|e| e.pid == pid).count();
+            let (name, pid) = (&c.name, c.id);
+            let share = eaten.iter().filter(|e| e.id == pid).count();
             let at = c.ended.map_or(0.0, |(t, _)| t);
             text!(
                 en: "{name} ({pid}) ate {share} and ended at {at:.2} s",
@@ -109,26 +109,81 @@ pub fn check(judge: &mut Judge) -> Result<Verdict> {
     let n = consumers.len();
     Ok(Verdict::pass(text!(
         en: "all {n} consumers ended by themselves, with 0: {ends}; each of the {ITEMS} 包子 was \
-             eaten exactly once (counted from the lines each consumer process wrote)",
+             eaten exactly once (counted from the lines each consumer wrote)",
         zh: "{n} 个消费者都自己结束了，退出码 0：{ends}；{ITEMS} 个包子每个恰好被吃了一次\
-             （从每个消费者进程自己写出的行里数的）",
+             （从每个消费者自己写出的行里数的）",
     )))
 }
 
-/// One 包子 a consumer process wrote that it ate.
+/// A consumer: a process the program started (Python), or a thread of its first process (Rust,
+/// whose consumers share a channel's receiver).
+struct Consumer {
+    name: String,
+    /// Its pid, or its thread id.
+    id: i32,
+    is_thread: bool,
+    /// When it ended, and its exit code (a thread that ended: 0).
+    ended: Option<(f64, i32)>,
+}
+
+impl Consumer {
+    fn wrote(&self, said: &Said) -> bool {
+        match self.is_thread {
+            true => said.tid == self.id,
+            false => said.pid == self.id,
+        }
+    }
+
+    /// A wait of its own (a process's main thread's).
+    fn waits_in(&self, wait: &WaitSpan) -> bool {
+        wait.tid == self.id && (self.is_thread || wait.pid == self.id)
+    }
+}
+
+fn consumers(run: &Evidence) -> Vec<Consumer> {
+    let workers = run.workers();
+    if !workers.is_empty() {
+        return workers
+            .iter()
+            .map(|p| Consumer {
+                name: p.name.clone(),
+                id: p.pid,
+                is_thread: false,
+                ended: p.ended,
+            })
+            .collect();
+    }
+    let main = run.program().map_or(0, |p| p.pid);
+    run.threads
+        .iter()
+        .filter(|t| t.pid == main)
+        .map(|t| Consumer {
+            name: match t.name.is_empty() {
+                true => text!(en: "thread", zh: "线程"),
+                false => t.name.clone(),
+            },
+            id: t.tid,
+            is_thread: true,
+            ended: t.ended.map(|at| (at, 0)),
+        })
+        .collect()
+}
+
+/// One 包子 a consumer wrote that it ate.
 struct Eaten {
     item: usize,
-    pid: i32,
+    /// The consumer's pid or thread id.
+    id: i32,
     /// "name (pid)" of the consumer.
     by: String,
     t: f64,
 }
 
 /// Every 包子 a consumer said it ate, read from that consumer's own lines.
-fn eaten(run: &Evidence, consumers: &[&Life]) -> Vec<Eaten> {
+fn eaten(run: &Evidence, consumers: &[Consumer]) -> Vec<Eaten> {
     let mut eaten = Vec::new();
     for said in &run.said {
-        let Some(consumer) = consumers.iter().find(|c| c.pid == said.pid) else {
+        let Some(consumer) = consumers.iter().find(|c| c.wrote(said)) else {
             continue;
         };
         for (at, _) in said.text.match_indices("包子") {
@@ -139,8 +194,8 @@ fn eaten(run: &Evidence, consumers: &[&Life]) -> Vec<Eaten> {
             if let Ok(item) = digits.parse() {
                 eaten.push(Eaten {
                     item,
-                    pid: consumer.pid,
-                    by: format!("{} ({})", consumer.name, consumer.pid),
+                    id: consumer.id,
+                    by: format!("{} ({})", consumer.name, consumer.id),
                     t: said.t,
                 });
             }
@@ -150,7 +205,7 @@ fn eaten(run: &Evidence, consumers: &[&Life]) -> Vec<Eaten> {
 }
 
 /// The time limit came: which consumers had not ended, and what each was waiting in.
-fn still_waiting(run: &Evidence, consumers: &[&Life]) -> Verdict {
+fn still_waiting(run: &Evidence, consumers: &[Consumer]) -> Verdict {
     let after = match run.ending {
         Ending::TimedOut { after } => after,
         _ => run.last,
@@ -160,10 +215,10 @@ fn still_waiting(run: &Evidence, consumers: &[&Life]) -> Verdict {
     let mut ended = Vec::new();
     for c in consumers {
         match c.ended {
-            Some((t, _)) => ended.push(format!("{} ({}) {t:.2} s", c.name, c.pid)),
+            Some((t, _)) => ended.push(format!("{} ({}) {t:.2} s", c.name, c.id)),
             None => {
-                let (name, pid) = (&c.name, c.pid);
-                let waiting = open.iter().find(|w| w.pid == pid && w.tid == pid);
+                let (name, pid) = (&c.name, c.id);
+                let waiting = open.iter().find(|w| c.waits_in(w));
                 left.push(match waiting {
                     Some(w) => {
                         let (on, object, since) = (&w.on, &w.object, w.began);
