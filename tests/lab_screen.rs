@@ -225,6 +225,69 @@ fn a_shows_every_line_and_f_one_lane() {
     assert!(!shows(&screen, "alex got"), "{}", screen.join("\n"));
 }
 
+/// Lesson 5's rounds fork buyer-1 to buyer-4 again and again: twenty buyers with four names
+/// are a crowd all the same (they were counted by name, as four, and never folded).
+#[test]
+fn a_crowd_is_counted_by_pid_not_by_name() {
+    let mut state = State::new(None, 1);
+    state.add(&event(
+        0.0,
+        "main",
+        10,
+        Kind::Step {
+            index: 1,
+            title: "Rounds".into(),
+        },
+    ));
+    state.add(&prompt(0.0));
+    state.add(&pause(0.1));
+    for round in 0..5 {
+        for buyer in 1..=4 {
+            let pid = 100 + round * 4 + buyer;
+            let name = format!("buyer-{buyer}");
+            let t = 0.2 + round as f64 * 0.01;
+            state.add(&event(
+                t,
+                "main",
+                10,
+                Kind::Spawn {
+                    child: pid,
+                    child_name: name.clone(),
+                },
+            ));
+            state.add(&event(t, &name, pid, Kind::Start));
+            state.add(&event(t, &name, pid, Kind::Done { code: 0 }));
+        }
+    }
+    // The main process's join of a buyer is a line of the buyer's life too.
+    let join = |t: f64, woke: bool| {
+        let (on, object) = ("join".to_string(), "buyer-4".to_string());
+        let kind = match woke {
+            false => Kind::Wait { on, object },
+            true => Kind::Woke {
+                on,
+                object,
+                after: 0.01,
+                got: true,
+                ended: None,
+            },
+        };
+        event(t, "main", 10, kind)
+    };
+    state.add(&join(0.3, false));
+    state.add(&join(0.31, true));
+    state.add(&say(0.32, "main", 10, "round 5: 1 of 4 got the ticket"));
+    state.add(&prompt(0.5));
+    let screen = drawn(&mut state, 80, 24);
+    assert!(
+        shows(&screen, "62 lines of 20 buyer* lives"),
+        "{}",
+        screen.join("\n")
+    );
+    assert!(!shows(&screen, "join buyer-4"), "{}", screen.join("\n"));
+    assert!(shows(&screen, "round 5: 1 of 4"), "{}", screen.join("\n"));
+}
+
 #[test]
 fn enter_answers_only_the_prompt_of_the_current_page_and_only_once() {
     let mut state = State::new(Some(Notes::parse(NOTES)), 2);

@@ -2,9 +2,9 @@
 //! a page can be shown again, whole, at any time; and what each event says as lines of a
 //! page, the story first.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
-use crate::runtime::event::{Event, Kind};
+use crate::runtime::event::{Actor, Event, Kind};
 use crate::text;
 use crate::view::lives::family;
 use crate::view::notes;
@@ -122,9 +122,10 @@ impl Page {
     }
 
     /// The families with more than `CROWD` actors in this step: how many lifecycle lines they
-    /// said, and how many actors they are.
+    /// said, and how many actors they are. Actors are told apart by pid (and thread, task),
+    /// not by name: lesson 5's twenty rounds fork buyer-1 to buyer-4 twenty times over.
     fn crowds<'a>(&'a self, names: &'a HashMap<i32, String>) -> HashMap<&'a str, (usize, usize)> {
-        let mut families: HashMap<&str, (usize, Vec<String>)> = HashMap::new();
+        let mut families: HashMap<&str, (usize, HashSet<Actor>)> = HashMap::new();
         for event in &self.events {
             let whose = life_of(event, names);
             if !is_lifecycle(&event.kind) || whose == "main" || whose == "proclab" {
@@ -133,10 +134,7 @@ impl Page {
             let entry = families.entry(family(whose)).or_default();
             entry.0 += 1;
             if whose == event.name {
-                let label = event.actor_label();
-                if !entry.1.contains(&label) {
-                    entry.1.push(label);
-                }
+                entry.1.insert(event.actor());
             }
         }
         families
@@ -168,11 +166,12 @@ impl Page {
     }
 }
 
-/// The life a lifecycle line is about: a fork and a reaping are the child's, though its
-/// parent says them.
+/// The life a lifecycle line is about: a fork, a join and a reaping are the child's, though
+/// its parent says them (so a crowd's joins are counted with the crowd's lines).
 fn life_of<'a>(event: &'a Event, names: &'a HashMap<i32, String>) -> &'a str {
     match &event.kind {
         Kind::Spawn { child_name, .. } => child_name,
+        Kind::Wait { on, object } | Kind::Woke { on, object, .. } if on == "join" => object,
         Kind::Exit {
             child,
             is_thread: false,
