@@ -932,6 +932,18 @@ fn guard_of(lab: &Lab, child: &mut Child) -> Option<i32> {
         if child.try_wait().unwrap().is_some() {
             return None;
         }
+        // The supervisor's children first (quick: a short lesson may end before a look
+        // through the whole of /proc does), then every process of the run.
+        let children =
+            std::fs::read_to_string(format!("/proc/{supervisor}/task/{supervisor}/children"))
+                .unwrap_or_default();
+        let guard = children.split_whitespace().find(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/comm"))
+                .is_ok_and(|comm| comm.trim() == "proclab-guard")
+        });
+        if let Some(pid) = guard.and_then(|pid| pid.parse().ok()) {
+            return Some(pid);
+        }
         let guard = common::alive_of_run(&lab.tag)
             .into_iter()
             .find(|(_, stat)| {
