@@ -39,6 +39,11 @@ const CASES: &[Case] = &[
         rust: false,
     },
     Case {
+        folder: "03-forking-echo",
+        starter_hint: 1,
+        rust: false,
+    },
+    Case {
         folder: "04-one-ticket",
         starter_hint: 1,
         rust: false,
@@ -347,6 +352,18 @@ fn a_reader_that_never_gets_end_of_file_is_told_who_holds_the_write_end() {
     let why = verdict["verdict"].as_str().unwrap();
     assert!(why.contains("write end was still open in"), "{why}");
     assert!(why.contains("the reader itself"), "{why}");
+}
+
+#[test]
+fn a_server_that_leaks_pipes_is_told_its_descriptors() {
+    if !can_judge() {
+        return;
+    }
+    let verdict = check("3", &test_program("echo_sig_ign.py"), &[]);
+    let why = verdict["verdict"].as_str().unwrap();
+    assert_eq!(verdict["passed"], false, "{verdict}");
+    assert!(why.contains("pipe ×"), "{why}");
+    assert!(why.contains("more, leaked"), "{why}");
 }
 
 #[test]

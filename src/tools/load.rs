@@ -574,6 +574,20 @@ pub fn hold_connections(address: SocketAddr, count: u64, time_limit: Duration) -
     })
 }
 
+/// `--connections count` without the report: `count` connections to `address`, one after the
+/// other, each one round trip (`hello`, answered `HELLO`) and then closed, all of it within
+/// `time_limit`; how many were answered, and the first thing that went wrong. An error only
+/// when the first connection cannot be made. For a caller that is itself the client (an
+/// exercise's judge).
+pub fn connect_one_by_one(
+    address: SocketAddr,
+    count: u64,
+    time_limit: Duration,
+) -> Result<(u64, Option<String>)> {
+    let tally = connections(address, count, Instant::now() + time_limit)?;
+    Ok((tally.done, tally.first_error))
+}
+
 /// `--hold N`: open N connections one by one, each checked with one round trip, keep them
 /// all; then one more round trip on each; hold them `hold_for`; close them all.
 fn hold(
