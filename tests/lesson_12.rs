@@ -346,3 +346,43 @@ fn on_one_core_the_note_says_the_processes_take_turns() {
     let setup = text(events.find("note", |e| text(e).starts_with("The job:")));
     assert!(setup.contains("use 1 core:"), "{setup}");
 }
+
+/// Step 3 runs its own Python (code/step3.py) with python3 in the same run, and the note puts
+/// CPython's times beside the model's: the numbers it states are the ones CPython's line says.
+#[test]
+fn cpythons_gil_is_said_beside_the_models() {
+    let _alone = one_at_a_time();
+    if common::python3_if_here("print(1)", std::time::Duration::from_secs(20)).is_none() {
+        return;
+    }
+    let lab = Lab::new();
+    let events = lab.lesson("12", &[]);
+    let line = events.find("say", |e| {
+        e["text"].as_str().unwrap_or("").starts_with("CPython ")
+            && e["text"]
+                .as_str()
+                .unwrap_or("")
+                .contains("threads under its GIL")
+    });
+    assert_eq!(step_of(&events, t(line)), 3, "{line}");
+    let text = line["text"].as_str().unwrap();
+    let wall = number_after(text, "wall ");
+    let one = number_after(text, "one thread ");
+    // "..., 0.21 CPUs busy": the figure the note must state too.
+    let busy = text
+        .rsplit(", ")
+        .next()
+        .unwrap()
+        .trim_end_matches(" CPUs busy");
+    let stated = format!("took {wall:.2} s, one thread {one:.2} s");
+    let notes = events.texts("note");
+    let note = notes
+        .iter()
+        .find(|n| n.starts_with("And CPython "))
+        .unwrap_or_else(|| panic!("{notes:#?}"));
+    assert!(note.contains(&stated), "{stated}\n{note}");
+    assert!(
+        note.contains(&format!("and kept {busy} CPUs busy together")),
+        "{busy}\n{note}"
+    );
+}

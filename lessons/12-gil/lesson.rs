@@ -46,6 +46,7 @@ pub fn run(lab: &mut Lab) -> Result<()> {
     processes(&setup)?;
     lab.step("N threads under one GIL")?;
     threads_under_the_gil(&setup)?;
+    cpython_threads();
     lab.step("N threads without a GIL")?;
     threads_without_a_gil(&setup)?;
     lab.step("I/O-bound threads under the GIL")?;
@@ -428,6 +429,68 @@ fn threads_under_the_gil(setup: &Setup) -> Result<()> {
         busy = busy_remark(&many, setup),
     );
     Ok(())
+}
+
+/// Step 3's job in CPython (the step's own program, `proclab code 12`), run by python3 in
+/// this run after the lab's threads: its threads under its real GIL, beside the model's.
+fn cpython_threads() {
+    let source = include_str!("code/step3.py");
+    let limit = Duration::from_secs(30);
+    let printed = match crate::cpython::run_step("step3.py", source, limit) {
+        Ok(printed) => printed,
+        Err(why) => {
+            note!(en: "CPython: {why}.", zh: "CPython：{why}。");
+            return;
+        }
+    };
+    // "1 thread: 0.24 s; 2 threads: 0.17 s wall, 0.03 s of CPU: 0.2 CPUs busy"
+    let line = printed.after("1 thread: ").unwrap_or_default();
+    let numbers: Vec<f64> = line
+        .split([' ', ';', ','])
+        .filter_map(|word| word.parse().ok())
+        .collect();
+    let [one, threads, wall, cpu, ..] = numbers[..] else {
+        note!(
+            en: "CPython: step3.py printed no times ({lines}).",
+            zh: "CPython：step3.py 没有打印时间（{lines}）。",
+            lines = printed.lines.join(" / ")
+        );
+        return;
+    };
+    let version = &printed.version;
+    let busy = cpu / wall.max(1e-9);
+    // `outcomes.rs` reads `wall` and `on a CPU` here as in the lab's own lines.
+    say!(
+        en: "CPython {version}, {threads} threads under its GIL: wall {wall:.2} s (one thread \
+             {one:.2} s), on a CPU {cpu:.2} s, {busy:.2} CPUs busy",
+        zh: "CPython {version}，{threads} 个线程共用它的 GIL：墙钟时间 {wall:.2} s（一个线程 \
+             {one:.2} s），在 CPU 上 {cpu:.2} s，{busy:.2} 个 CPU 在忙",
+    );
+    let speed_up = one / wall.max(1e-9);
+    // Its threads time their own CPU: much less than the wall time means that other programs
+    // had the CPUs, as the lab's own remark says of its workers.
+    let busy_machine = match busy < 0.8 {
+        true => text!(
+            en: " Its threads were on a CPU only {busy:.2} of the wall time together: other \
+                 programs had the CPUs, so these times say more about the machine than about \
+                 the GIL.",
+            zh: "它的线程合起来只有 {busy:.2} 的墙钟时间在 CPU 上：CPU 被别的程序占着，所以\
+                 这些时间说明的更多是这台机器，而不是 GIL。",
+        ),
+        false => String::new(),
+    };
+    note!(
+        en: "And CPython {version}, on this machine in this run (code/step3.py, the same \
+             countdown in Python, run untraced): {threads} threads under its real GIL took \
+             {wall:.2} s, one thread {one:.2} s, a speed-up of {speed_up:.2}, and kept \
+             {busy:.2} CPUs busy together. Its GIL is the one the lab's models: one thread \
+             computes at a time, whatever the cores. A prediction is judged against both runs.{busy_machine}",
+        zh: "再看 CPython {version}，在这台机器上、这次运行里（code/step3.py，同样的倒数用 \
+             Python 写，不经跟踪运行）：它真正的 GIL 下 {threads} 个线程用了 {wall:.2} s，一个\
+             线程 {one:.2} s，加速比 {speed_up:.2}，合起来让 {busy:.2} 个 CPU 忙着。proclab 的 \
+             GIL 模仿的就是它：不管有几个核，同一时刻只有一个线程在计算。预测会同时对照两次\
+             运行来判。{busy_machine}",
+    );
 }
 
 fn threads_without_a_gil(setup: &Setup) -> Result<()> {

@@ -62,6 +62,29 @@ pub fn measure(run: &Record) -> Vec<Measured> {
             found.push(measured(step, what, value));
         }
     }
+    // CPython's run of step 3's program, said beside the lab's: "CPython 3.11.7, 2 threads
+    // under its GIL: wall 0.17 s (one thread 0.24 s), on a CPU 0.03 s, ...", in Chinese
+    // "CPython 3.11.7，2 个线程共用它的 GIL：墙钟时间 0.17 s（...），在 CPU 上 0.03 s，...".
+    let cpython = run
+        .says_in_step(3)
+        .map(|(_, text)| text)
+        .find(|text| text.starts_with("CPython ") && text.contains("GIL"));
+    if let Some(line) = cpython
+        && let (Some(wall), Some(cpu)) = (
+            after(line, "wall ", "墙钟时间 "),
+            after(line, "on a CPU ", "在 CPU 上 "),
+        )
+    {
+        let value = match cpu / wall.max(1e-9) > MORE_THAN_ONE {
+            true => "more than one",
+            false => "about one or less",
+        };
+        found.push(measured(
+            3,
+            "CPUs the threads with the GIL kept busy (CPython)",
+            value,
+        ));
+    }
     // "2 threads, 3 reads each, GIL released while reading: wall 81.2 ms"
     let speed = run.all().find_map(|e| match &e.kind {
         Kind::Lesson { speed, .. } => Some(*speed),
