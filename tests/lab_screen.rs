@@ -288,6 +288,47 @@ fn a_crowd_is_counted_by_pid_not_by_name() {
     assert!(shows(&screen, "round 5: 1 of 4"), "{}", screen.join("\n"));
 }
 
+/// A note is Markdown: its code marks are not drawn, on the page or in its result (lesson
+/// 12's note said "one `wait` and one `woke` line on `gil`" with the backticks).
+#[test]
+fn a_note_is_drawn_without_its_markdown_marks() {
+    let mut state = State::new(None, 1);
+    state.add(&event(
+        0.0,
+        "main",
+        10,
+        Kind::Step {
+            index: 1,
+            title: "GIL".into(),
+        },
+    ));
+    state.add(&prompt(0.0));
+    state.add(&pause(0.1));
+    state.add(&event(
+        0.2,
+        "main",
+        10,
+        Kind::Note {
+            text: "each wait is one `wait` and one `woke` line on `gil`".into(),
+        },
+    ));
+    state.add(&prompt(0.3));
+    let screen = drawn(&mut state, 80, 24);
+    let notes: Vec<&String> = screen
+        .iter()
+        .filter(|row| row.contains("each wait"))
+        .collect();
+    assert_eq!(
+        notes.len(),
+        2,
+        "in the output and the result: {}",
+        screen.join("\n")
+    );
+    for row in notes {
+        assert!(row.contains("one wait and one woke line on gil"), "{row}");
+    }
+}
+
 #[test]
 fn enter_answers_only_the_prompt_of_the_current_page_and_only_once() {
     let mut state = State::new(Some(Notes::parse(NOTES)), 2);
@@ -611,9 +652,12 @@ fn every_page_of(number: u32, zh: bool, read_pages: bool) {
     }
 }
 
-/// `text` without its white space: how a line reads whatever its wrapping.
+/// `text` without its white space, nor the marks of a note's inline Markdown (`code`,
+/// *emphasis*), which the screen draws without them: how a line reads whatever its wrapping.
 fn squeezed(text: &str) -> String {
-    text.chars().filter(|c| !c.is_whitespace()).collect()
+    text.chars()
+        .filter(|c| !c.is_whitespace() && !matches!(c, '`' | '*'))
+        .collect()
 }
 
 /// Where the output half is in a page taller than itself, from the line under it

@@ -294,12 +294,12 @@ fn fork_or_spawn() -> Result<()> {
              the top: it ran the module-level bind again {bind_again}, and ended with exitcode \
              {spawn_code}. That is the tutorial's server under Python's spawn (macOS, Windows) \
              or forkserver (Linux from 3.14). Hence section 三's rule: start processes only \
-             under if __name__ == '__main__':, and put there what must run once, such as this \
+             under `if __name__ == '__main__':`, and put there what must run once, such as this \
              bind.",
         zh: "spawn-child（{spawn_pid}）exec 了本实验的程序，一个从头开始的新程序：它把模块级的 \
              bind 又执行了一遍{bind_again}，最后以 exitcode {spawn_code} 结束。这正是教程里的\
              服务端在 Python 的 spawn（macOS、Windows）或 forkserver（3.14 起的 Linux）下的样子。\
-             所以教程第三节才有这条规矩：只在 if __name__ == '__main__': 下面开启进程，并把只应\
+             所以教程第三节才有这条规矩：只在 `if __name__ == '__main__':` 下面开启进程，并把只应\
              执行一次的代码（比如这次 bind）放在那里。",
     );
     Ok(())

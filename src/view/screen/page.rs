@@ -158,7 +158,7 @@ impl Page {
             })
             .flat_map(|event| {
                 let (text, paint) = said(event);
-                notes::plain_lines(&text, width.max(20))
+                text_lines(event, &text, width.max(20))
                     .into_iter()
                     .map(move |line| vec![Piece::new(line, paint.clone())])
             })
@@ -226,6 +226,18 @@ fn said(event: &Event) -> (String, Paint) {
 /// Columns of the prefix of an output row: `  1.234 alex     |`.
 pub const PREFIX: usize = 23;
 
+/// What an event says, wrapped to `width` columns: a note's inline Markdown without its
+/// marks (`wait` as wait, as the line view shows it), a program's own text as it is.
+fn text_lines(event: &Event, text: &str, width: usize) -> Vec<String> {
+    match event.kind {
+        Kind::Note { .. } => notes::inline_lines(text, width, notes::Ink::default())
+            .iter()
+            .map(|line| strip_escapes(line))
+            .collect(),
+        _ => notes::plain_lines(text, width),
+    }
+}
+
 /// An event as rows: the time and who said it, then its text wrapped beside them.
 fn event_rows(event: &Event, width: usize) -> Vec<Vec<Piece>> {
     let (text, paint) = said(event);
@@ -234,7 +246,7 @@ fn event_rows(event: &Event, width: usize) -> Vec<Vec<Piece>> {
     let room = width.saturating_sub(PREFIX).max(16);
     let process = Paint::Process(event.name.clone());
     let mut rows = Vec::new();
-    for (i, line) in notes::plain_lines(&text, room).into_iter().enumerate() {
+    for (i, line) in text_lines(event, &text, room).into_iter().enumerate() {
         let lead = match i {
             0 => Piece::new(prefix.clone(), process.clone()),
             _ => Piece::new(format!("{:>width$}", "│ ", width = PREFIX), Paint::Quiet),
@@ -242,4 +254,23 @@ fn event_rows(event: &Event, width: usize) -> Vec<Vec<Piece>> {
         rows.push(vec![lead, Piece::new(line, paint.clone())]);
     }
     rows
+}
+
+/// `text` without its terminal escape sequences (colours).
+pub fn strip_escapes(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' {
+            // CSI: ESC [ parameters final-letter.
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }

@@ -6,7 +6,7 @@ use crate::runtime::event::{Event, Kind, Prompt};
 use crate::text;
 use crate::view::notes::{self, Notes};
 use crate::view::screen::keys::Key;
-use crate::view::screen::page::{Filter, Page, Phase};
+use crate::view::screen::page::{Filter, Page, Phase, strip_escapes};
 use crate::view::wording::outcome_word;
 
 /// Which view of the run is on screen.
@@ -430,23 +430,4 @@ impl State {
             (None, None) => text!(en: "lesson stopped", zh: "课程停止"),
         }
     }
-}
-
-/// `text` without its terminal escape sequences (colours).
-pub fn strip_escapes(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut chars = text.chars();
-    while let Some(c) = chars.next() {
-        if c == '\x1b' {
-            // CSI: ESC [ parameters final-letter.
-            for c in chars.by_ref() {
-                if c.is_ascii_alphabetic() {
-                    break;
-                }
-            }
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }
