@@ -367,6 +367,48 @@ fn a_server_that_leaks_pipes_is_told_its_descriptors() {
 }
 
 #[test]
+fn a_check_interrupted_or_killed_leaves_nothing() {
+    if !can_judge() {
+        return;
+    }
+    use nix::sys::signal::{Signal, kill};
+    use nix::unistd::Pid;
+    for (signal, whole_group) in [(Signal::SIGINT, true), (Signal::SIGKILL, false)] {
+        let lab = Lab::new();
+        let command = lab.command(&[
+            "exercise",
+            "check",
+            "1",
+            test_program("hang.py").to_str().unwrap(),
+        ]);
+        let mut child = lab.spawn(command, Stdio::null());
+        let group = child.id() as i32;
+        // Until the program runs (its python3, with the run's marker), at most 20 s.
+        let began = Instant::now();
+        while !common::alive_of_run(&lab.tag)
+            .iter()
+            .any(|(_, stat)| stat.contains("(python3"))
+        {
+            assert!(
+                began.elapsed() < Duration::from_secs(20),
+                "the program never ran"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        std::thread::sleep(Duration::from_millis(300));
+        let target = if whole_group { -group } else { group };
+        kill(Pid::from_raw(target), signal).unwrap();
+        let status = child.wait().unwrap();
+        if signal == Signal::SIGINT {
+            assert_eq!(status.code(), Some(130), "{signal}");
+        }
+        // Killed, the check cannot clean up itself: its run's supervisor does, told by its
+        // parent-death signal.
+        lab.assert_nothing_left(group);
+    }
+}
+
+#[test]
 fn start_writes_the_starter_once_and_progress_follows_the_checks() {
     if !can_judge() {
         return;
