@@ -26,15 +26,16 @@ trap 'rm -rf "$WORK"' EXIT
 
 one() {
     local lesson=$1 speed=$2 began status took
-    began=$(date +%s.%N)
+    began=$(date +%s%N)
     "$BINARY" run "$lesson" --json --speed "$speed" >"$WORK/$lesson-$speed.out" \
         2>"$WORK/$lesson-$speed.err" </dev/null
     status=$?
-    took=$(echo "$(date +%s.%N) - $began" | bc)
+    took=$(( ($(date +%s%N) - began) / 1000000 ))
+    took="$((took / 1000)).$(printf '%03d' $((took % 1000)) | cut -c1)"
     if [ "$status" -eq 0 ]; then
-        printf 'lesson %2s  --speed %-5s status 0  %7.1f s\n' "$lesson" "$speed" "$took"
+        printf 'lesson %2s  --speed %-5s status 0  %7s s\n' "$lesson" "$speed" "$took"
     else
-        printf 'lesson %2s  --speed %-5s status %s  %7.1f s  %s\n' "$lesson" "$speed" "$status" \
+        printf 'lesson %2s  --speed %-5s status %s  %7s s  %s\n' "$lesson" "$speed" "$status" \
             "$took" "$(tail -n 1 "$WORK/$lesson-$speed.err")"
     fi
 }
