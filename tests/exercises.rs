@@ -302,6 +302,35 @@ fn a_fork_bomb_is_stopped_at_the_process_limit() {
     assert!(why.contains("(the limit is 10)"), "{why}");
 }
 
+/// Exercises 5, 9 and 12 judged from what the kernel saw: a main process that prints every
+/// consumer's lines, a Pool made and left unused, and a server built another way than the lab's
+/// solution (a thread per connection, which must pass too).
+#[test]
+fn the_judges_count_what_each_process_did_not_what_was_printed() {
+    if !can_judge() {
+        return;
+    }
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            let verdict = check("5", &test_program("consumers_fake_lines.py"), &[]);
+            let why = verdict["verdict"].as_str().unwrap();
+            assert_eq!(verdict["passed"], false, "{verdict}");
+            assert!(why.contains("17 never eaten"), "{why}");
+        });
+        scope.spawn(|| {
+            let verdict = check("9", &test_program("pool_unused.py"), &[]);
+            let why = verdict["verdict"].as_str().unwrap();
+            assert_eq!(verdict["passed"], false, "{verdict}");
+            assert!(why.contains("0 of the 1000"), "{why}");
+            assert!(why.contains("1000 in the main process"), "{why}");
+        });
+        scope.spawn(|| {
+            let verdict = check("12", &test_program("echo_thread_each.py"), &[]);
+            assert_eq!(verdict["passed"], true, "{verdict}");
+        });
+    });
+}
+
 #[test]
 fn a_program_that_prints_pass_still_fails() {
     if !can_judge() {

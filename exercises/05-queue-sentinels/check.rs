@@ -57,11 +57,12 @@ pub fn check(judge: &mut Judge) -> Result<Verdict> {
     }
     let eaten = eaten(&run, &consumers);
     let mut wrong = Vec::new();
+    let mut never = Vec::new();
     for item in 0..ITEMS {
         let by: Vec<&Eaten> = eaten.iter().filter(|e| e.item == item).collect();
         match by.len() {
             1 => {}
-            0 => wrong.push(text!(en: "包子{item} was never eaten", zh: "包子{item} 没人吃")),
+            0 => never.push(format!("包子{item}")),
             n => {
                 let who: Vec<String> = by
                     .iter()
@@ -74,6 +75,18 @@ pub fn check(judge: &mut Judge) -> Result<Verdict> {
                 ));
             }
         }
+    }
+    if !never.is_empty() {
+        let n = never.len();
+        // The first few are enough to see which.
+        let shown = match n > 5 {
+            true => format!("{} …", never[..5].join(&text!(en: ", ", zh: "、"))),
+            false => list_of(&never),
+        };
+        wrong.insert(
+            0,
+            text!(en: "{n} never eaten ({shown})", zh: "{n} 个没人吃（{shown}）"),
+        );
     }
     let foreign = eaten.iter().filter(|e| e.item >= ITEMS).count();
     if foreign > 0 {
