@@ -255,3 +255,39 @@ fn each_prediction_is_answered_from_the_runs_own_events() {
         assert_eq!(run.verdict(4)["observed"], expected.as_str(), "seed {seed}");
     }
 }
+
+/// Step 4 runs its own Python (code/step4.py) with python3 in the same run, and the note puts
+/// CPython's pool against its process per task beside the lab's: the times it states are the
+/// ones CPython's line says.
+#[test]
+fn cpythons_tiny_tasks_are_said_beside_the_labs() {
+    if common::python3_if_here("print(1)", std::time::Duration::from_secs(20)).is_none() {
+        return;
+    }
+    let lab = common::Lab::new();
+    let events = lab.lesson("10", &[]);
+    let line = events.find("say", |e| {
+        e["text"].as_str().unwrap_or("").starts_with("CPython ")
+            && e["text"].as_str().unwrap_or("").contains(" tasks in ")
+    });
+    let text = line["text"].as_str().unwrap();
+    // "CPython 3.11.7: pool of 4: 200 tasks in 0.006 s; a process per task: 0.492 s"
+    let numbers: Vec<f64> = text
+        .split([' ', ':', ';'])
+        .filter_map(|word| word.parse().ok())
+        .collect();
+    let [workers, tasks, pooled, forked] = numbers[..] else {
+        panic!("{text}");
+    };
+    let stated = format!(
+        "through its pool of {workers} in {pooled:.3} s ({:.0} µs a task), with a bare \
+         os.fork() per task in {forked:.3} s ({:.0} µs a task)",
+        pooled * 1e6 / tasks,
+        forked * 1e6 / tasks
+    );
+    let notes = events.texts("note");
+    assert!(
+        notes.iter().any(|n| n.contains(&stated)),
+        "{stated}\n{notes:#?}"
+    );
+}

@@ -323,7 +323,83 @@ pub fn run(lab: &mut Lab) -> Result<()> {
         per_process_took = describe(per_process_took),
         process_each = per_process_took.as_secs_f64() * 1e6 / TINY_TASKS as f64,
     );
+    cpython_tiny_tasks(ratio);
     Ok(())
+}
+
+/// Step 4's comparison in CPython (the step's own program, `proclab code 10`), run by python3
+/// in this run after the lab's: its pool against its process per task, beside the lab's
+/// `lab_ratio` (how many times as long a process per task took).
+fn cpython_tiny_tasks(lab_ratio: f64) {
+    let source = include_str!("code/step4.py");
+    let printed = match crate::cpython::run_step("step4.py", source, Duration::from_secs(30)) {
+        Ok(printed) => printed,
+        Err(why) => {
+            note!(en: "CPython: {why}.", zh: "CPython：{why}。");
+            return;
+        }
+    };
+    // "pool of 4: 200 tasks in 0.069 s", "a process each: 200 tasks in 1.779 s"
+    let numbers = |prefix: &str| -> Vec<f64> {
+        printed
+            .after(prefix)
+            .unwrap_or_default()
+            .split([' ', ':'])
+            .filter_map(|word| word.parse().ok())
+            .collect()
+    };
+    let (pooled, forked) = (numbers("pool of "), numbers("a process each: "));
+    let ([workers, tasks, pool_took, ..], [_, forked_took, ..]) = (&pooled[..], &forked[..]) else {
+        note!(
+            en: "CPython: step4.py printed no times ({lines}).",
+            zh: "CPython：step4.py 没有打印时间（{lines}）。",
+            lines = printed.lines.join(" / ")
+        );
+        return;
+    };
+    let (workers, tasks, pool_took, forked_took) = (*workers, *tasks, *pool_took, *forked_took);
+    let version = &printed.version;
+    say!(
+        en: "CPython {version}: pool of {workers}: {tasks} tasks in {pool_took:.3} s; a process \
+             per task: {forked_took:.3} s",
+        zh: "CPython {version}：{workers} 个工作进程的进程池：{tasks} 个任务用了 {pool_took:.3} s；\
+             每个任务一个进程：{forked_took:.3} s",
+    );
+    // CPython's own ratio, from its unrounded times (its pool's time is printed to 1 ms).
+    let ratio = printed
+        .number_after("a process each is ")
+        .unwrap_or(forked_took / pool_took.max(1e-9));
+    let winners = match (ratio > 1.0, lab_ratio > 1.0) {
+        (true, true) => text!(
+            en: "The pool wins in both",
+            zh: "两边赢的都是进程池",
+        ),
+        (false, false) => text!(
+            en: "A process per task wins in both",
+            zh: "两边赢的都是每任务一进程",
+        ),
+        _ => text!(
+            en: "A different way wins in each",
+            zh: "两边赢的不是同一种做法",
+        ),
+    };
+    let pool_each = pool_took * 1e6 / tasks.max(1.0);
+    let fork_each = forked_took * 1e6 / tasks.max(1.0);
+    note!(
+        en: "And CPython {version}, on this machine in this run (code/step4.py, run untraced, \
+             with {tasks} tasks, not a thousand): through its pool of {workers} in \
+             {pool_took:.3} s ({pool_each:.0} µs a task), with a bare os.fork() per task in \
+             {forked_took:.3} s ({fork_each:.0} µs a task): {ratio:.0} times as long, where \
+             the lab's process per task took {lab_ratio:.1} times as long as its pool. \
+             {winners}; by how much is each one's own cost of a process against its cost of a \
+             task.",
+        zh: "再看 CPython {version}，在这台机器上、这次运行里（code/step4.py，不经跟踪运行，\
+             {tasks} 个任务而不是一千个）：交给它 {workers} 个工作进程的进程池用了 \
+             {pool_took:.3} s（每个任务 {pool_each:.0} µs），每个任务一个光秃秃的 os.fork() 用了 \
+             {forked_took:.3} s（每个任务 {fork_each:.0} µs）：是前者的 {ratio:.0} 倍；proclab \
+             的每任务一进程是它的进程池的 {lab_ratio:.1} 倍。{winners}；赢多少，取决于各自一个\
+             进程的开销和一个任务的开销之比。",
+    );
 }
 
 process_shared! {
