@@ -27,6 +27,7 @@ use crate::error::{Error, Result, Status};
 use crate::i18n::Text;
 use crate::runtime::stop;
 use crate::text;
+use crate::view::notes::{display_width, pad};
 use judge::{Judge, Limits, Verdict};
 use progress::Progress;
 
@@ -162,6 +163,19 @@ fn folder_or_default(dir: Option<PathBuf>) -> PathBuf {
 /// `exercise list`: number, slug, title, the lesson, done or not (from the folder's progress).
 pub fn list(dir: Option<PathBuf>) -> Result<String> {
     let progress = Progress::load(&folder_or_default(dir))?;
+    // Columns as wide as their widest entry, counted as a terminal draws them (a Chinese
+    // character is two columns).
+    let title_width = EXERCISES
+        .iter()
+        .map(|e| display_width(e.title.get()))
+        .max()
+        .unwrap_or(0);
+    let lesson = |e: &Exercise| text!(en: "lesson {}", zh: "第 {} 课", e.lesson);
+    let lesson_width = EXERCISES
+        .iter()
+        .map(|e| display_width(&lesson(e)))
+        .max()
+        .unwrap_or(0);
     let mut out = String::new();
     for exercise in EXERCISES {
         let state = match progress.of(exercise.folder) {
@@ -169,19 +183,21 @@ pub fn list(dir: Option<PathBuf>) -> Result<String> {
             Some(_) => text!(en: "started", zh: "已开始"),
             None => String::new(),
         };
-        let rust = match exercise.rust {
-            Some(_) => " py rs",
-            None => " py",
+        let languages = match exercise.rust {
+            Some(_) => "py rs",
+            None => "py",
         };
-        out.push_str(&format!(
-            "{:>2}  {:<20} {:<44} {:<10}{:<7} {}\n",
+        let line = format!(
+            "{:>2}  {:<20} {}  {}  {:<5}  {}",
             exercise.number(),
             exercise.slug(),
-            exercise.title.get(),
-            text!(en: "lesson {}", zh: "第 {} 课", exercise.lesson),
-            rust,
+            pad(exercise.title.get(), title_width),
+            pad(&lesson(exercise), lesson_width),
+            languages,
             state
-        ));
+        );
+        out.push_str(line.trim_end());
+        out.push('\n');
     }
     Ok(out)
 }
