@@ -41,11 +41,14 @@ pub fn check(judge: &mut Judge) -> Result<Verdict> {
     let n = workers.len();
     if n > allowed {
         let (first, last) = (workers[0].spawned, workers[n - 1].spawned);
+        let stopped = match run.ending {
+            Ending::StoppedByLab => text!(en: " when the lab stopped it", zh: "，实验室把它停下了"),
+            _ => String::new(),
+        };
         return Ok(Verdict::fail(text!(
-            en: "the program had started {n} processes from {first:.2} s to {last:.2} s when the \
-                 lab stopped it; {cpus} CPUs need no more than {allowed}: a few workers that each \
-                 take many tasks",
-            zh: "程序从 {first:.2} 秒到 {last:.2} 秒已经启动了 {n} 个进程，实验室把它停下了；\
+            en: "the program had started {n} processes from {first:.2} s to {last:.2} s{stopped}; \
+                 {cpus} CPUs need no more than {allowed}: a few workers that each take many tasks",
+            zh: "程序从 {first:.2} 秒到 {last:.2} 秒启动了 {n} 个进程{stopped}；\
                  {cpus} 个 CPU 最多只需要 {allowed} 个：少数几个工作进程，每个做很多任务",
         ))
         .hint(2)
