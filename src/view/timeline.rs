@@ -78,7 +78,7 @@ pub fn timeline_in(lives: &Lives, width: usize, fold: bool, window: Option<Windo
         }
     };
     let work = lives.work_span();
-    let column = crate::lab::describe(Duration::from_secs_f64(scale.seconds_per_column()));
+    let column = column_time(scale.seconds_per_column());
     let mut legend = vec![text!(
         en: "{work:.2} s of work, one column ≈ {column}",
         zh: "共 {work:.2} s 的工作，每一列 ≈ {column}",
@@ -357,5 +357,17 @@ mod tests {
         );
         assert_eq!(crowd_lane(&lives, &crowd, &scale, 0..10), "████▒▒▒▒█ ");
         assert_eq!(crowd_label(&lives, &crowd), "2 c*");
+    }
+}
+
+/// The time one column stands for, as the legend says it: zoomed in on lesson 17's tasks a
+/// column is a fraction of a millisecond, which whole milliseconds called "0 ms".
+fn column_time(seconds: f64) -> String {
+    if seconds < 0.001 {
+        format!("{:.0} µs", seconds * 1e6)
+    } else if seconds < 0.01 {
+        format!("{:.1} ms", seconds * 1e3)
+    } else {
+        crate::lab::describe(Duration::from_secs_f64(seconds))
     }
 }

@@ -275,8 +275,8 @@ fn timeline_view(frame: &mut Frame, state: &mut State, theme: &Theme, area: Rect
     let page = &state.pages[state.on_screen];
     let window = match (state.whole_run, page.events.last()) {
         (false, Some(last)) if page.index > 0 => Window {
-            from: page.began,
-            until: last.t.max(page.began + 0.001),
+            from: page.ran_from.unwrap_or(page.began),
+            until: last.t.max(page.ran_from.unwrap_or(page.began) + 0.001),
             zoom: state.zoom.factor,
             pan: state.zoom.from_column,
         },

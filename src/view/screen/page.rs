@@ -32,6 +32,9 @@ pub struct Page {
     /// When the step began (its `step` event): where the step's timeline begins. (The first
     /// event on the page may be earlier: a line of the step before, which arrived late.)
     pub began: f64,
+    /// When it began to run (its run prompt answered): its timeline's first column. Before,
+    /// the main process only waited at prompts.
+    pub ran_from: Option<f64>,
 }
 
 /// More actors of one family than this in a step are a crowd: in the story, their lifecycle
@@ -55,6 +58,7 @@ impl Page {
             events: Vec::new(),
             phase: Phase::NotRun,
             began: 0.0,
+            ran_from: None,
         }
     }
 

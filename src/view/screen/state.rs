@@ -178,6 +178,7 @@ impl State {
                     self.quit_at = Some(self.current().index);
                 } else if was == Some(Prompt::Enter) && self.current().phase == Phase::NotRun {
                     self.current().phase = Phase::Running;
+                    self.current().ran_from = Some(event.t);
                     self.half = Half::Output;
                 }
             }
