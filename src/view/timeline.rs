@@ -287,6 +287,18 @@ fn lane(life: &Life, scale: &Scale, shown: Range<usize>) -> String {
     cells.into_iter().collect()
 }
 
+/// The time one column stands for, as the legend says it: zoomed in on lesson 17's tasks a
+/// column is a fraction of a millisecond, which whole milliseconds called "0 ms".
+fn column_time(seconds: f64) -> String {
+    if seconds < 0.001 {
+        format!("{:.0} µs", seconds * 1e6)
+    } else if seconds < 0.01 {
+        format!("{:.1} ms", seconds * 1e3)
+    } else {
+        crate::lab::describe(Duration::from_secs_f64(seconds))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -357,17 +369,5 @@ mod tests {
         );
         assert_eq!(crowd_lane(&lives, &crowd, &scale, 0..10), "████▒▒▒▒█ ");
         assert_eq!(crowd_label(&lives, &crowd), "2 c*");
-    }
-}
-
-/// The time one column stands for, as the legend says it: zoomed in on lesson 17's tasks a
-/// column is a fraction of a millisecond, which whole milliseconds called "0 ms".
-fn column_time(seconds: f64) -> String {
-    if seconds < 0.001 {
-        format!("{:.0} µs", seconds * 1e6)
-    } else if seconds < 0.01 {
-        format!("{:.1} ms", seconds * 1e3)
-    } else {
-        crate::lab::describe(Duration::from_secs_f64(seconds))
     }
 }
