@@ -182,6 +182,13 @@ fn run(folder: &str, step: &Step, method: &'static str) -> Run {
         .expect("python3 starts");
     let group = nix::unistd::Pid::from_raw(-(child.id() as i32));
     let (status, stdout, stderr) = finish_within(child, LIMIT);
+    // Python's resource tracker outlives the main process for a moment, to unlink the named
+    // semaphores the program left (spawn and forkserver): killed at once, on a busy machine it
+    // left them in /dev/shm. So the group gets a little time to end by itself first.
+    let quiet_by = Instant::now() + Duration::from_secs(3);
+    while nix::sys::signal::kill(group, None).is_ok() && Instant::now() < quiet_by {
+        std::thread::sleep(Duration::from_millis(20));
+    }
     let _ = nix::sys::signal::kill(group, nix::sys::signal::Signal::SIGKILL);
     Run {
         program: format!("lessons/{folder}/code/step{}.py", step.step),
