@@ -23,20 +23,7 @@ const REFERENCE: &str = include_str!("solution.py");
 pub fn check(judge: &mut Judge) -> Result<Verdict> {
     let cpus = cpu_count();
     let allowed = cpus + SPARE_PROCESSES;
-    // The lab stops a program as soon as it has started more processes than allowed, rather
-    // than wait for a process per task to get through its thousand.
-    let scenario = Scenario::new()
-        .driver(move |live| {
-            while !live.time_left().is_zero() {
-                let so_far = Evidence::from_events(live.events(), Ending::StoppedByLab);
-                if so_far.workers().len() > allowed {
-                    return;
-                }
-                std::thread::sleep(std::time::Duration::from_millis(20));
-            }
-        })
-        .stop_when_driven();
-    let run = judge.run(scenario)?;
+    let run = judge.run(scenario(allowed))?;
     let workers = run.workers();
     let n = workers.len();
     if n > allowed {
@@ -71,21 +58,35 @@ pub fn check(judge: &mut Judge) -> Result<Verdict> {
         .hint(2)
         .shown_in_step(4));
     }
-    let took = life_of_program(&run);
+    let mut took = life_of_program(&run);
     // The yardstick: the lab's solution, the same way, now.
     let reference = judge.scratch()?.join("reference.py");
     std::fs::write(&reference, REFERENCE)?;
     let command =
         crate::trace::Command::new(&["python3".to_string(), reference.display().to_string()])?;
     let mut lab = Judge::new(command, judge.limits());
-    let yardstick = lab.run(Scenario::new())?;
-    if let Ending::Interrupted(_) = yardstick.ending {
-        return Ok(yardstick
-            .stopped(1, 4)
-            .unwrap_or_else(|| Verdict::fail(String::new())));
+    let Some(mut reference_took) = yardstick(&mut lab)? else {
+        return Ok(interrupted());
+    };
+    let mut limit = reference_took * SLOWER_AT_MOST + MARGIN_S;
+    // Too slow once may be the machine's doing (another program's burst during one run and not
+    // the other): both are run again, the other way round, and each keeps its better time.
+    let mut best_of_two = String::new();
+    if took > limit {
+        let Some(again) = yardstick(&mut lab)? else {
+            return Ok(interrupted());
+        };
+        let rerun = judge.run(scenario(allowed))?;
+        if let Ending::Interrupted(_) = rerun.ending {
+            return Ok(interrupted());
+        }
+        if rerun.ending == Ending::Exited(0) && rerun.workers().len() <= allowed {
+            took = took.min(life_of_program(&rerun));
+        }
+        reference_took = reference_took.min(again);
+        limit = reference_took * SLOWER_AT_MOST + MARGIN_S;
+        best_of_two = text!(en: " (the better of two runs each)", zh: "（各跑两次取较好的一次）");
     }
-    let reference_took = life_of_program(&yardstick);
-    let limit = reference_took * SLOWER_AT_MOST + MARGIN_S;
     let shares: Vec<String> = workers
         .iter()
         .map(|w| {
@@ -101,10 +102,10 @@ pub fn check(judge: &mut Judge) -> Result<Verdict> {
     if took > limit {
         return Ok(Verdict::fail(text!(
             en: "{n} processes ran the {TASKS} tasks ({shares}), but it took {took:.2} s; the lab's \
-                 solution took {reference_took:.2} s just now, and {limit:.2} s is allowed \
-                 ({SLOWER_AT_MOST} times that, and {MARGIN_S} s)",
+                 solution took {reference_took:.2} s just now{best_of_two}, and {limit:.2} s is \
+                 allowed ({SLOWER_AT_MOST} times that, and {MARGIN_S} s)",
             zh: "{n} 个进程跑完了 {TASKS} 个任务（{shares}），但用了 {took:.2} 秒；实验室的解法\
-                 刚才用了 {reference_took:.2} 秒，允许 {limit:.2} 秒（它的 {SLOWER_AT_MOST} 倍再加 \
+                 刚才用了 {reference_took:.2} 秒{best_of_two}，允许 {limit:.2} 秒（它的 {SLOWER_AT_MOST} 倍再加 \
                  {MARGIN_S} 秒）",
         ))
         .hint(3)
@@ -117,6 +118,35 @@ pub fn check(judge: &mut Judge) -> Result<Verdict> {
         zh: "{n} 个工作进程跑完了 {TASKS} 个任务，每个任务的 2 毫秒睡眠都在工作进程里（{shares}），\
              用了 {took:.2} 秒；实验室的解法刚才用了 {reference_took:.2} 秒（允许 {limit:.2} 秒）",
     )))
+}
+
+/// The run: the lab stops a program as soon as it has started more processes than `allowed`,
+/// rather than wait for a process per task to get through its thousand.
+fn scenario(allowed: usize) -> Scenario {
+    Scenario::new()
+        .driver(move |live| {
+            while !live.time_left().is_zero() {
+                let so_far = Evidence::from_events(live.events(), Ending::StoppedByLab);
+                if so_far.workers().len() > allowed {
+                    return;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+        })
+        .stop_when_driven()
+}
+
+/// How long the lab's solution takes, run now; `None` when the check was interrupted.
+fn yardstick(lab: &mut Judge) -> Result<Option<f64>> {
+    let run = lab.run(Scenario::new())?;
+    Ok(match run.ending {
+        Ending::Interrupted(_) => None,
+        _ => Some(life_of_program(&run)),
+    })
+}
+
+fn interrupted() -> Verdict {
+    Verdict::fail(text!(en: "the check was interrupted", zh: "检查被中断"))
 }
 
 /// The tasks' sleeps in the main process, and in the others.
