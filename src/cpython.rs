@@ -16,7 +16,7 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::runtime::context;
+use crate::runtime::{context, wait};
 use crate::text;
 
 /// What CPython printed, running a step's program.
@@ -126,6 +126,8 @@ fn run_for(path: PathBuf, limit: Duration) -> std::result::Result<Vec<String>, S
             printed.extend_from_slice(&buffer[..n]);
         }
     };
+    // The lesson's process waits for CPython's as a join would: drawn waiting, not running.
+    let waiting = wait::begin("join", &format!("python3 {name}"));
     let deadline = Instant::now() + limit;
     let status = loop {
         read_what_there_is(&mut printed);
@@ -140,6 +142,7 @@ fn run_for(path: PathBuf, limit: Duration) -> std::result::Result<Vec<String>, S
             }
         }
     };
+    waiting.end(status.is_some());
     read_what_there_is(&mut printed);
     let lines = printed;
     let lines: Vec<String> = String::from_utf8_lossy(&lines)

@@ -365,6 +365,11 @@ fn cpythons_gil_is_said_beside_the_models() {
                 .contains("threads under its GIL")
     });
     assert_eq!(step_of(&events, t(line)), 3, "{line}");
+    // While CPython runs, the lesson's main process waits for it (drawn waiting, not running),
+    // and its line comes after that wait.
+    let waited = events.find("woke", |e| e["object"] == "python3 step3.py");
+    assert_eq!(waited["name"], "main", "{waited}");
+    assert!(t(waited) <= t(line), "{waited} {line}");
     let text = line["text"].as_str().unwrap();
     let wall = number_after(text, "wall ");
     let one = number_after(text, "one thread ");
