@@ -23,7 +23,12 @@ pub fn check(judge: &mut Judge) -> Result<Verdict> {
         }
         let now = Evidence::from_events(live.events(), Ending::Exited(0));
         let waiting = now.waiting_at(now.last);
-        if let Some(read) = waiting.iter().find(|w| w.object.starts_with("pipe:")) {
+        // A worker's read: not Python's own helpers' (the resource tracker reads its pipe too).
+        let workers: Vec<i32> = now.workers().iter().map(|p| p.pid).collect();
+        if let Some(read) = waiting
+            .iter()
+            .find(|w| w.object.starts_with("pipe:") && workers.contains(&w.pid))
+        {
             let holders = pipe_write_holders(&read.object);
             *found.lock().unwrap() = Some((read.object.clone(), holders));
         }
