@@ -621,6 +621,34 @@ impl RunDir {
     }
 }
 
+/// A directory of the lab's own in `$TMPDIR`, for a process that is not a run's supervisor
+/// (an exercise's check, for its scratch files and its Rust build): made and marked as a run's
+/// directory is (see [`RunDir`]), and removed when dropped. If its holder is killed first, the
+/// lock it held is free, and the next run of the lab removes the directory as a dead run's:
+/// nothing of it is left for long, and no directory that is not provably the lab's is touched.
+pub struct OwnDir {
+    dir: RunDir,
+}
+
+impl OwnDir {
+    pub fn create() -> Result<OwnDir> {
+        remove_dead_run_dirs();
+        Ok(OwnDir {
+            dir: RunDir::create()?,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.dir.path
+    }
+}
+
+impl Drop for OwnDir {
+    fn drop(&mut self) {
+        let _ = remove_run_dir(&self.dir.path);
+    }
+}
+
 /// Removes a run's directory; one that is gone already (removed by hand, or by the guard of
 /// a run stopped twice) is not an error.
 fn remove_run_dir(dir: &Path) -> io::Result<()> {

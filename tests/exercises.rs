@@ -437,6 +437,74 @@ fn a_check_interrupted_or_killed_leaves_nothing() {
     }
 }
 
+/// A check's own folder (exercise 7's scratch, where the program writes its count) is marked
+/// as the lab's: killed with the check, it is removed by the next run of the lab, and a
+/// folder that only looks like one (named as the old scratch folders were) is left alone.
+#[test]
+fn a_killed_checks_scratch_folder_goes_with_the_next_run_and_nothing_else_does() {
+    if !can_judge() {
+        return;
+    }
+    use nix::sys::signal::{Signal, kill};
+    use nix::unistd::Pid;
+    let lab = Lab::new();
+    let not_ours = lab.tmp.join("proclab-judge-99999");
+    std::fs::create_dir_all(&not_ours).unwrap();
+    std::fs::write(not_ours.join("thesis.txt"), "keep me").unwrap();
+    let command = lab.command(&[
+        "exercise",
+        "check",
+        "7",
+        exercise_file("07-manager-counter", "starter.py")
+            .to_str()
+            .unwrap(),
+    ]);
+    let mut child = lab.spawn(command, Stdio::null());
+    let group = child.id() as i32;
+    // Until the check has its folder and its run has its own (and the decoy is there).
+    let began = Instant::now();
+    while std::fs::read_dir(&lab.tmp).unwrap().count() < 3 {
+        assert!(
+            began.elapsed() < Duration::from_secs(20),
+            "the check never ran"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    kill(Pid::from_raw(group), Signal::SIGKILL).unwrap();
+    child.wait().unwrap();
+    let scratch = || -> Vec<PathBuf> {
+        std::fs::read_dir(&lab.tmp)
+            .unwrap()
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| *p != not_ours)
+            .collect()
+    };
+    // Its run's guard removes the run's own directory; the check's folder waits for a run.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while scratch().len() > 1 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(scratch().len(), 1, "the check's folder: {:?}", scratch());
+    let next = lab
+        .command(&["run", "1", "--speed", "20", "--json"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        next.status.success(),
+        "{}",
+        String::from_utf8_lossy(&next.stderr)
+    );
+    assert!(scratch().is_empty(), "left: {:?}", scratch());
+    assert_eq!(
+        std::fs::read_to_string(not_ours.join("thesis.txt")).unwrap(),
+        "keep me"
+    );
+    std::fs::remove_dir_all(&not_ours).unwrap();
+    lab.assert_nothing_left(group);
+}
+
 #[test]
 fn start_writes_the_starter_once_and_progress_follows_the_checks() {
     if !can_judge() {

@@ -594,12 +594,9 @@ pub struct Judge {
     limits: Limits,
     runs: u32,
     /// See [`Judge::scratch`].
-    scratch: Option<std::path::PathBuf>,
+    scratch: Option<crate::supervisor::OwnDir>,
     busy: bool,
 }
-
-/// The prefix of a judge's scratch folder in the temp directory; the judge's pid follows.
-const SCRATCH_PREFIX: &str = "proclab-judge-";
 
 impl Judge {
     pub fn new(command: crate::trace::Command, limits: Limits) -> Judge {
@@ -615,16 +612,12 @@ impl Judge {
     /// A folder for files the lab and the program exchange: a file the lab names for the
     /// program to write its result in, the lab's own solution run beside the student's. Made
     /// at the first call, removed with the judge; one left by a check that was killed is
-    /// removed by the next check.
+    /// removed by the next run of the lab (it is marked as the lab's: see `OwnDir`).
     pub fn scratch(&mut self) -> Result<std::path::PathBuf> {
-        if let Some(dir) = &self.scratch {
-            return Ok(dir.clone());
+        if self.scratch.is_none() {
+            self.scratch = Some(crate::supervisor::OwnDir::create()?);
         }
-        remove_dead_scratch();
-        let dir = std::env::temp_dir().join(format!("{SCRATCH_PREFIX}{}", std::process::id()));
-        std::fs::create_dir_all(&dir)?;
-        self.scratch = Some(dir.clone());
-        Ok(dir)
+        Ok(self.scratch.as_ref().expect("made").path().to_path_buf())
     }
 
     pub fn limits(&self) -> Limits {
@@ -663,33 +656,6 @@ impl Judge {
             }
         }
         Ok(evidence)
-    }
-}
-
-impl Drop for Judge {
-    fn drop(&mut self) {
-        if let Some(dir) = &self.scratch {
-            let _ = std::fs::remove_dir_all(dir);
-        }
-    }
-}
-
-/// Scratch folders of judges that were killed before they could remove them.
-fn remove_dead_scratch() {
-    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let Some(pid) = name
-            .strip_prefix(SCRATCH_PREFIX)
-            .and_then(|p| p.parse::<i32>().ok())
-        else {
-            continue;
-        };
-        if !std::path::Path::new(&format!("/proc/{pid}")).exists() {
-            let _ = std::fs::remove_dir_all(entry.path());
-        }
     }
 }
 

@@ -582,7 +582,7 @@ pub fn watch(number: Option<&str>, dir: Option<PathBuf>) -> Result<Status> {
 
 /// A Rust program compiled with `rustc -O` in a folder of its own, removed afterwards.
 struct RustBuild {
-    dir: PathBuf,
+    dir: crate::supervisor::OwnDir,
 }
 
 impl RustBuild {
@@ -597,15 +597,14 @@ impl RustBuild {
                 "cannot check a .rs exercise: rustc is not installed (https://rustup.rs)".into(),
             ));
         }
-        remove_dead_builds();
-        let dir = std::env::temp_dir().join(format!("proclab-rustc-{}", std::process::id()));
-        fs::create_dir_all(&dir)?;
+        // Marked as the lab's, so that the next run removes it if this check is killed.
+        let dir = crate::supervisor::OwnDir::create()?;
         Ok(RustBuild { dir })
     }
 
     /// The binary, or the compiler's errors.
     fn compile(&self, source: &Path) -> Result<std::result::Result<PathBuf, String>> {
-        let binary = self.dir.join("program");
+        let binary = self.dir.path().join("program");
         let output = std::process::Command::new("rustc")
             .args(["-O", "--edition", "2021", "-o"])
             .arg(&binary)
@@ -618,30 +617,5 @@ impl RustBuild {
         let errors = String::from_utf8_lossy(&output.stderr);
         let shown: Vec<&str> = errors.lines().take(20).collect();
         Ok(Err(shown.join("\n")))
-    }
-}
-
-impl Drop for RustBuild {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.dir);
-    }
-}
-
-/// Build folders of checks that were killed before they could remove them.
-fn remove_dead_builds() {
-    let Ok(entries) = fs::read_dir(std::env::temp_dir()) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let Some(pid) = name
-            .strip_prefix("proclab-rustc-")
-            .and_then(|p| p.parse::<i32>().ok())
-        else {
-            continue;
-        };
-        if !Path::new(&format!("/proc/{pid}")).exists() {
-            let _ = fs::remove_dir_all(entry.path());
-        }
     }
 }
