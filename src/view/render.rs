@@ -307,9 +307,11 @@ impl HumanView {
                 self.clear_prompt_line()?;
                 self.present_event(event)?;
                 // On a terminal the prompt is drawn again under the new line; but not under
-                // the lab's own lines at a prompt, which say the run is ending (stopped by a
-                // signal): that prompt waits for nothing any more.
-                let ending = event.name == "proclab" || matches!(event.kind, Kind::End { .. });
+                // the lab's own notes at a prompt, which say the run is ending (stopped by a
+                // signal): that prompt waits for nothing any more. The lab reaping an orphan
+                // late (lesson 3) is a line like any other: the prompt still waits under it.
+                let ending = (event.name == "proclab" && matches!(event.kind, Kind::Note { .. }))
+                    || matches!(event.kind, Kind::End { .. });
                 if self.looks.screen.height.is_some() && !ending {
                     write!(self.out, "{}", prompt.reversed())?;
                     self.prompt_shown = Some(prompt);
