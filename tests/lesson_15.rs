@@ -330,3 +330,70 @@ fn each_prediction_is_answered_from_the_runs_own_events() {
         events.assert_measured(1..=6);
     }
 }
+
+/// Step 6 runs its own Python (code/step6.py) with python3 in the same run, and the note puts
+/// CPython's queue rates beside the lab's: the rates it states are the ones CPython's line
+/// says, and the lab's are the lab's own lines of the same run.
+#[test]
+fn cpythons_queue_rates_are_said_beside_the_labs() {
+    if common::python3_if_here("print(1)", std::time::Duration::from_secs(20)).is_none() {
+        return;
+    }
+    let lab = Lab::new();
+    let events = lab.lesson("15", &[]);
+    let line = events.find("say", |e| {
+        e["text"].as_str().unwrap_or("").starts_with("CPython ")
+    });
+    // "CPython 3.11.7, items/s: Queue(1) 28696, Queue(10) 303045, Queue(100) 113441, Queue() 139411"
+    let text = line["text"].as_str().unwrap();
+    let rates: Vec<(String, f64)> = text
+        .split_once("items/s: ")
+        .unwrap()
+        .1
+        .split(", ")
+        .map(|each| {
+            let (label, rate) = each.rsplit_once(' ').unwrap();
+            (label.to_string(), rate.parse().unwrap())
+        })
+        .collect();
+    assert_eq!(rates.len(), 4, "{text}");
+    let slowest = rates.iter().min_by(|a, b| a.1.total_cmp(&b.1)).unwrap();
+    let fastest = rates.iter().max_by(|a, b| a.1.total_cmp(&b.1)).unwrap();
+    let stated = format!(
+        "the fastest was {} at {:.0} items/s, the slowest {} at {:.0} items/s",
+        fastest.0, fastest.1, slowest.0, slowest.1
+    );
+    let notes = events.texts("note");
+    let note = notes
+        .iter()
+        .find(|n| n.starts_with("And CPython "))
+        .unwrap_or_else(|| panic!("{notes:#?}"));
+    assert!(note.contains(&stated), "{stated}\n{note}");
+    // The lab's own rates in the same note are those of its lines in this run.
+    let lab_rate = |label: &str| -> f64 {
+        let said = events
+            .texts("say")
+            .into_iter()
+            .find(|t| t.starts_with(&format!("{label}: ")))
+            .unwrap();
+        said.split(", ")
+            .nth(1)
+            .unwrap()
+            .split(' ')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    let lab_rates: Vec<f64> = ["Queue(1)", "Queue(10)", "Queue(100)", "Queue()"]
+        .iter()
+        .map(|label| lab_rate(label))
+        .collect();
+    let lab_slowest = lab_rates.iter().cloned().fold(f64::MAX, f64::min);
+    let lab_fastest = lab_rates.iter().cloned().fold(0.0, f64::max);
+    for rate in [lab_slowest, lab_fastest] {
+        assert!(note.contains(&format!(" {rate:.0}")), "{rate} {note}");
+    }
+    // While CPython ran, the lesson's main thread waited for it.
+    events.find("woke", |e| e["object"] == "python3 step6.py");
+}

@@ -556,7 +556,90 @@ fn throughput() -> Result<()> {
         slowest_rate = slowest.1,
         ratio = fastest.1 / slowest.1,
     );
+    let lab_rates: Vec<(String, f64)> = results
+        .iter()
+        .map(|(label, rate, _)| (label.clone(), *rate))
+        .collect();
+    cpython_queues(&lab_rates);
     Ok(())
+}
+
+/// CPython's `queue.Queue` between two threads on this machine, in this run (`code/step6.py`,
+/// untraced: a tracer's stops would be what is measured), beside the lab's `rates`.
+fn cpython_queues(lab_rates: &[(String, f64)]) {
+    let source = include_str!("code/step6.py");
+    let printed = match crate::cpython::run_step("step6.py", source, Duration::from_secs(30)) {
+        Ok(printed) => printed,
+        Err(why) => {
+            note!(en: "CPython: {why}.", zh: "CPython：{why}。");
+            return;
+        }
+    };
+    // "Queue(1): 29517 items/s, 54414 sleeps"; Python's unbounded queue is Queue(0).
+    let rates: Vec<(String, f64)> = printed
+        .lines
+        .iter()
+        .filter_map(|line| {
+            let (label, rest) = line.split_once(": ")?;
+            let rate: f64 = rest.split(' ').next()?.parse().ok()?;
+            let label = if label == "Queue(0)" { "Queue()" } else { label };
+            Some((label.to_string(), rate))
+        })
+        .collect();
+    let extremes = |rates: &[(String, f64)]| {
+        let slowest = rates.iter().min_by(|a, b| a.1.total_cmp(&b.1)).cloned();
+        let fastest = rates.iter().max_by(|a, b| a.1.total_cmp(&b.1)).cloned();
+        slowest.zip(fastest)
+    };
+    let (Some((slowest, fastest)), Some((lab_slowest, lab_fastest))) =
+        (extremes(&rates), extremes(lab_rates))
+    else {
+        note!(
+            en: "CPython: step6.py printed no rates ({lines}).",
+            zh: "CPython：step6.py 没有打印速率（{lines}）。",
+            lines = printed.lines.join(" / ")
+        );
+        return;
+    };
+    let version = &printed.version;
+    let each = rates
+        .iter()
+        .map(|(label, rate)| format!("{label} {rate:.0}"))
+        .collect::<Vec<_>>()
+        .join(&text!(en: ", ", zh: "，"));
+    say!(
+        en: "CPython {version}, items/s: {each}",
+        zh: "CPython {version}，每秒条目数：{each}",
+    );
+    let same_slowest = if slowest.0 == lab_slowest.0 {
+        text!(en: "the same queue is the slowest in both", zh: "两边最慢的是同一个队列")
+    } else {
+        text!(en: "the slowest differs", zh: "两边最慢的队列不同")
+    };
+    note!(
+        en: "And CPython {version}, on this machine in this run (code/step6.py, two threads and a \
+             queue.Queue, run untraced): the fastest was {fast} at {fast_rate:.0} items/s, the \
+             slowest {slow} at {slow_rate:.0} items/s ({ratio:.1}x); in the lab's run {lab_fast} \
+             {lab_fast_rate:.0} and {lab_slow} {lab_slow_rate:.0} ({lab_ratio:.1}x): \
+             {same_slowest}. The rates themselves are not the lab's: every put() and get() in \
+             CPython runs Python code around a lock, under the GIL.",
+        zh: "再看 CPython {version}，同一台机器、同一次运行（code/step6.py，两个线程和一个 \
+             queue.Queue，没有跟踪）：最快的是 {fast}，每秒 {fast_rate:.0} 项；最慢的是 {slow}，\
+             每秒 {slow_rate:.0} 项（相差 {ratio:.1} 倍）。proclab 这次是 {lab_fast} \
+             {lab_fast_rate:.0} 和 {lab_slow} {lab_slow_rate:.0}（相差 {lab_ratio:.1} 倍）：\
+             {same_slowest}。速率本身和 proclab 的不一样：CPython 的每次 put() 和 get() \
+             都要在锁的周围执行 Python 代码，而且要拿到 GIL。",
+        fast = fastest.0,
+        fast_rate = fastest.1,
+        slow = slowest.0,
+        slow_rate = slowest.1,
+        ratio = fastest.1 / slowest.1.max(1e-9),
+        lab_fast = lab_fastest.0,
+        lab_fast_rate = lab_fastest.1,
+        lab_slow = lab_slowest.0,
+        lab_slow_rate = lab_slowest.1,
+        lab_ratio = lab_fastest.1 / lab_slowest.1.max(1e-9),
+    );
 }
 
 /// How many times the calling thread has gone to sleep of its own accord (waiting for a lock,
