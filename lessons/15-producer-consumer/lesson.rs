@@ -582,7 +582,11 @@ fn cpython_queues(lab_rates: &[(String, f64)]) {
         .filter_map(|line| {
             let (label, rest) = line.split_once(": ")?;
             let rate: f64 = rest.split(' ').next()?.parse().ok()?;
-            let label = if label == "Queue(0)" { "Queue()" } else { label };
+            let label = if label == "Queue(0)" {
+                "Queue()"
+            } else {
+                label
+            };
             Some((label.to_string(), rate))
         })
         .collect();
