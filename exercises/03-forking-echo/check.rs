@@ -205,6 +205,16 @@ fn drive(live: &Live, port: u16) -> Found {
         }
         std::thread::sleep(Duration::from_millis(50));
     }
+    // A server that reaps on SIGCHLD does so a moment after the last handler ends (its
+    // handler runs once accept() is interrupted): give it a second to reap and let go of
+    // what it held, and judge what is left after that.
+    for _ in 0..20 {
+        let reaped = procfs::zombie_children(Pid::from_raw(server)).is_empty();
+        if reaped && descriptors(server).len() <= found.fds_before {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
     found.zombies = procfs::zombie_children(Pid::from_raw(server))
         .iter()
         .map(|p| p.pid.as_raw())
