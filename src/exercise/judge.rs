@@ -644,7 +644,7 @@ impl Judge {
         let mut evidence = Evidence::from_events(events, ending);
         evidence.env = env;
         if matches!(evidence.ending, Ending::TimedOut { .. }) {
-            evidence.busy = busy_machine();
+            evidence.busy = crate::runtime::procfs::overloaded();
             self.busy |= evidence.busy.is_some();
         }
         if !matches!(evidence.ending, Ending::Interrupted(_)) {
@@ -657,18 +657,6 @@ impl Judge {
         }
         Ok(evidence)
     }
-}
-
-/// The load average and the number of CPUs, when the load is over twice the CPUs.
-fn busy_machine() -> Option<(f64, usize)> {
-    let load: f64 = std::fs::read_to_string("/proc/loadavg")
-        .ok()?
-        .split_whitespace()
-        .next()?
-        .parse()
-        .ok()?;
-    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
-    (load > 2.0 * cpus as f64).then_some((load, cpus))
 }
 
 /// How long the run's supervisor gets to clean up after it was asked to stop, before it is

@@ -983,14 +983,9 @@ pub fn answer_among(english: &[&str], shown: &[Value], choice: &str, value: &str
     }
 }
 
-/// Whether the last minute's load average is above twice the CPUs: a machine so busy that a
-/// process may be kept off the CPU for most of a second, where timing cannot be judged (a
-/// check that meets it says it was skipped, never passes).
+/// Whether the machine is overloaded (load average above twice the CPUs, see
+/// `procfs::overloaded`): timing cannot be judged there, and a check that meets it says it was
+/// skipped, never passes.
 pub fn machine_overloaded() -> bool {
-    let load: f64 = std::fs::read_to_string("/proc/loadavg")
-        .ok()
-        .and_then(|text| text.split_whitespace().next()?.parse().ok())
-        .unwrap_or(0.0);
-    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
-    load > 2.0 * cpus as f64
+    proclab::runtime::procfs::overloaded().is_some()
 }
