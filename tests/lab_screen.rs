@@ -225,6 +225,37 @@ fn a_shows_every_line_and_f_one_lane() {
     assert!(!shows(&screen, "alex got"), "{}", screen.join("\n"));
 }
 
+/// At the end of a step the output follows its tail; ↑ and PgUp must move up from there
+/// (they did nothing: they counted from "past the end", and the draw clamped them back).
+#[test]
+fn up_and_pgup_scroll_back_from_the_tail() {
+    let mut state = after_step_one();
+    // Every line: 60 lifecycle lines of the buyers, more than a screen.
+    state.key(Key::Char('a'), 80);
+    let first_shown = |screen: &[String]| place(screen).map(|(first, _, _)| first);
+    let screen = drawn(&mut state, 80, 24);
+    let (tail, last, total) = place(&screen).expect("a page taller than the screen");
+    assert_eq!(last, total, "it follows its tail:\n{}", screen.join("\n"));
+    state.key(Key::Up, 80);
+    let screen = drawn(&mut state, 80, 24);
+    assert_eq!(first_shown(&screen), Some(tail - 1), "{}", screen.join("\n"));
+    state.key(Key::End, 80);
+    drawn(&mut state, 80, 24);
+    state.key(Key::PageUp, 80);
+    let screen = drawn(&mut state, 80, 24);
+    let rows = last - tail + 1;
+    assert_eq!(
+        first_shown(&screen),
+        Some(tail - (rows - 1)),
+        "PgUp keeps one row of the screen before:\n{}",
+        screen.join("\n")
+    );
+    // And ↓ back at the tail follows it again.
+    state.key(Key::End, 80);
+    let screen = drawn(&mut state, 80, 24);
+    assert_eq!(first_shown(&screen), Some(tail), "{}", screen.join("\n"));
+}
+
 /// Lesson 5's rounds fork buyer-1 to buyer-4 again and again: twenty buyers with four names
 /// are a crowd all the same (they were counted by name, as four, and never folded).
 #[test]
@@ -712,6 +743,21 @@ fn read_the_page(tmux: &Tmux, label: &str) -> String {
             place(s).is_some_and(|(now, _, _)| now > first)
         });
         keep(&screen);
+        // PgDn keeps the last row in view. Once, on a loaded 2-CPU machine, the screen
+        // after one PgDn began a whole screen further down; the rows skipped are read
+        // with ↑ (and the jump said), so that the check below is about what the page
+        // holds, not about how it was scrolled.
+        let mut now = place(&screen).map_or(0, |(now, _, _)| now);
+        while now > last + 1 {
+            eprintln!("{label}: after line {last}, the screen began at {now}; reading back");
+            let ups = vec!["Up"; now - last];
+            tmux.run(&[&["send-keys"][..], &ups[..]].concat());
+            screen = wait_for(tmux, &format!("{label}: the rows skipped"), |s| {
+                place(s).is_some_and(|(at, _, _)| at != now)
+            });
+            keep(&screen);
+            now = place(&screen).map_or(0, |(now, _, _)| now);
+        }
     }
     tmux.run(&["send-keys", "End"]);
     lines.concat()

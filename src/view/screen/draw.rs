@@ -203,6 +203,7 @@ fn output_half(frame: &mut Frame, state: &mut State, theme: &Theme, area: Rect) 
     let height = (area.height as usize).saturating_sub(usize::from(scrolls));
     state.output_rows = height;
     let bottom = rows.len().saturating_sub(height);
+    state.output_tail_top = bottom;
     let top = match state.output_scroll {
         None => bottom,
         Some(at) => at.min(bottom),

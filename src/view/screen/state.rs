@@ -51,6 +51,9 @@ pub struct State {
     pub output_scroll: Scroll,
     /// Rows of the output at the last draw: PgUp and PgDn move by one screen of it.
     pub output_rows: usize,
+    /// The first row shown when the output follows its tail, at the last draw: where ↑ and
+    /// PgUp move from while it follows.
+    pub output_tail_top: usize,
     pub notes_scroll: usize,
     pub view_scroll: usize,
     /// The tree and the timeline: of the page on screen (false) or of the whole run.
@@ -91,6 +94,7 @@ impl State {
             filter: Filter::default(),
             output_scroll: None,
             output_rows: 0,
+            output_tail_top: 0,
             notes_scroll: 0,
             view_scroll: 0,
             whole_run: false,
@@ -206,6 +210,8 @@ impl State {
     fn show_page(&mut self, index: usize) {
         self.on_screen = index.min(self.pages.len() - 1);
         self.output_scroll = None;
+        // Not known until this page is drawn: till then ↑ stays at the tail (the draw clamps).
+        self.output_tail_top = usize::MAX / 2;
         self.notes_scroll = 0;
         self.filter = Filter::default();
     }
@@ -374,9 +380,9 @@ impl State {
                 self.notes_scroll = self.notes_scroll.saturating_add_signed(by);
             }
             (_, Half::Output) => {
-                // From the tail: the row the tail is at is known only when drawn, so the
-                // draw clamps this.
-                let from = self.output_scroll.unwrap_or(usize::MAX / 2);
+                // While it follows the tail, from the row the tail began at when last drawn
+                // (the draw clamps what goes past the tail, and follows it again there).
+                let from = self.output_scroll.unwrap_or(self.output_tail_top);
                 self.output_scroll = Some(from.saturating_add_signed(by));
             }
         }
