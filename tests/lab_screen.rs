@@ -238,7 +238,12 @@ fn up_and_pgup_scroll_back_from_the_tail() {
     assert_eq!(last, total, "it follows its tail:\n{}", screen.join("\n"));
     state.key(Key::Up, 80);
     let screen = drawn(&mut state, 80, 24);
-    assert_eq!(first_shown(&screen), Some(tail - 1), "{}", screen.join("\n"));
+    assert_eq!(
+        first_shown(&screen),
+        Some(tail - 1),
+        "{}",
+        screen.join("\n")
+    );
     state.key(Key::End, 80);
     drawn(&mut state, 80, 24);
     state.key(Key::PageUp, 80);
