@@ -9,6 +9,7 @@
 
 pub mod event;
 pub mod managers;
+mod name;
 pub mod pipe;
 pub mod pool;
 pub mod process;

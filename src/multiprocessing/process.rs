@@ -42,6 +42,7 @@ use nix::sys::wait::{Id, WaitPidFlag, WaitStatus, waitid, waitpid};
 pub use nix::unistd::Pid;
 use nix::unistd::{ForkResult, fork, getpid};
 
+use super::name::Name;
 use crate::runtime::context;
 use crate::runtime::event::Kind;
 use crate::runtime::lifeline;
@@ -144,10 +145,11 @@ type Target = Box<dyn FnMut() -> Result<(), String>>;
 
 /// A child process: created, then started (forked), then joined (reaped).
 pub struct Process {
-    name: String,
+    /// Kept without the heap when short (see `name::Name`), like the identity.
+    name: Name,
     /// Python's `_identity`: `2` for the second process created by the main process, `2:1`
     /// for the first created by that one. Default names are `Process-<identity>`.
-    identity: String,
+    identity: Name,
     daemon: bool,
     /// Dropped by `start()` in the parent, once the child has its own copy.
     target: Option<Target>,
@@ -168,7 +170,7 @@ struct Child {
 /// A child this process started and has not reaped yet.
 struct Unreaped {
     pid: Pid,
-    name: String,
+    name: Name,
     daemon: bool,
 }
 
@@ -182,7 +184,7 @@ struct Family {
     /// count); in a child named `Process-2`, its own children are `Process-2:1` ...
     created: u32,
     /// This process's own place in that numbering: `2` in `Process-2`, empty in the first.
-    identity: String,
+    identity: Name,
 }
 
 // One static for all three, aligned so that it lies on one page: a new child writes it first
@@ -190,7 +192,7 @@ struct Family {
 static FAMILY: OnePage<Mutex<Family>> = OnePage(Mutex::new(Family {
     unreaped: Vec::new(),
     created: 0,
-    identity: String::new(),
+    identity: Name::empty(),
 }));
 
 /// A static that must not straddle a page boundary: no bigger than its alignment, it lies
@@ -223,6 +225,12 @@ fn with_unreaped<T>(f: impl FnOnce(&mut Vec<Unreaped>) -> T) -> T {
     with_family(|family| f(&mut family.unreaped))
 }
 
+/// How many children this process started and has not reaped yet (running, or zombies),
+/// whether or not their handles still exist.
+pub fn children_not_reaped() -> usize {
+    with_unreaped(|unreaped| unreaped.len())
+}
+
 /// Forgets the child `pid`, reaped by something other than its handle, from the list of
 /// unreaped children, and keeps its exit code for its handle if it still has one.
 fn forget_reaped_elsewhere(pid: Pid, code: i32) {
@@ -234,13 +242,13 @@ fn forget_reaped_elsewhere(pid: Pid, code: i32) {
     table.push((getpid(), pid, code));
 }
 
-fn next_identity() -> String {
+fn next_identity() -> Name {
     with_family(|family| {
         family.created += 1;
         if family.identity.is_empty() {
-            family.created.to_string()
+            Name::formatted(format_args!("{}", family.created))
         } else {
-            format!("{}:{}", family.identity, family.created)
+            Name::formatted(format_args!("{}:{}", family.identity, family.created))
         }
     })
 }
@@ -251,7 +259,7 @@ impl Process {
     pub fn new<R: TargetResult>(mut target: impl FnMut() -> R + 'static) -> Process {
         let identity = next_identity();
         Process {
-            name: format!("Process-{identity}"),
+            name: Name::formatted(format_args!("Process-{identity}")),
             identity,
             daemon: false,
             target: Some(Box::new(move || target().into_result())),
@@ -274,12 +282,12 @@ impl Process {
 
     /// Gives the process a name of our choosing instead of `Process-N`.
     pub fn named(mut self, name: &str) -> Process {
-        self.name = name.to_string();
+        self.name = Name::new(name);
         self
     }
 
     pub fn name(&self) -> &str {
-        &self.name
+        self.name.as_str()
     }
 
     pub fn daemon(&self) -> bool {
@@ -357,7 +365,7 @@ impl Process {
                 });
                 // Stamped with the moment before the fork: the child may say `start` before
                 // this line is written, and must not look as if it started first.
-                context::emit_spawn(forked_at, pid.as_raw(), &self.name);
+                context::emit_spawn(forked_at, pid.as_raw(), self.name.as_str());
                 Ok(pid)
             }
         }
@@ -381,7 +389,7 @@ impl Process {
             std::mem::replace(family, own)
         });
         std::mem::forget(parents);
-        context::set_name(&self.name);
+        context::set_name(self.name.as_str());
         context::set_daemon(self.daemon);
         context::emit_start();
         let outcome = panic::catch_unwind(AssertUnwindSafe(|| self.run()));
@@ -408,7 +416,7 @@ impl Process {
         if let Some(code) = self.reap_if_ended()? {
             return Ok(code);
         }
-        let waiting = wait::begin("join", &self.name);
+        let waiting = wait::begin("join", self.name.as_str());
         self.reap(Some(waiting))
     }
 
@@ -419,7 +427,7 @@ impl Process {
         if self.exitcode.is_some() || self.has_ended() {
             return self.join().map(Some);
         }
-        let waiting = wait::begin("join", &self.name);
+        let waiting = wait::begin("join", self.name.as_str());
         let ended = wait_for_any(&[&*self], context::scaled(timeout)).contains(&0);
         if !ended {
             waiting.end(false);
@@ -818,7 +826,7 @@ fn reap_all_unreaped(signalled: &[Pid]) -> Vec<Finished> {
         // the kernel has already reaped it (SIGCHLD ignored), when there is nothing to wait for.
         let flags = WaitPidFlag::WEXITED | WaitPidFlag::WNOHANG | WaitPidFlag::WNOWAIT;
         let running = matches!(waitid(Id::Pid(pid), flags), Ok(WaitStatus::StillAlive));
-        let waiting = running.then(|| wait::begin("join", &name));
+        let waiting = running.then(|| wait::begin("join", name.as_str()));
         let status = loop {
             match waitpid(pid, None) {
                 Err(Errno::EINTR) => continue,
@@ -832,7 +840,7 @@ fn reap_all_unreaped(signalled: &[Pid]) -> Vec<Finished> {
                 report_exit(pid, code, waiting);
                 finished.push(Finished {
                     pid: pid.as_raw(),
-                    name,
+                    name: name.to_string(),
                     daemon,
                     signalled: signalled.contains(&pid),
                     exitcode: code,

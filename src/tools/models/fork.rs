@@ -147,7 +147,9 @@ pub fn serve_forking(listener: &TcpListener, options: &ServerOptions) -> Result<
     listener.set_nonblocking(true)?;
     let keep_lives = options.connections.is_some();
     let mut lives: Vec<HandlerLife> = Vec::new();
-    let mut live: Vec<Pid> = Vec::new();
+    // The handlers not yet reaped are counted by the process module, which keeps a record of
+    // each child anyway: a list of their pids here too would be one more heap page the server
+    // writes at every fork, and every such page is copied for the handler that shares it.
     let mut accepted = 0usize;
     let mut at_limit = false;
     let mut refused = 0u64;
@@ -157,22 +159,20 @@ pub fn serve_forking(listener: &TcpListener, options: &ServerOptions) -> Result<
     let patience = context::scaled(Duration::from_secs(5));
     loop {
         if options.reap && CHILD_ENDED.swap(false, Ordering::SeqCst) {
-            reap_handlers(&mut live, &mut lives, false);
+            reap_handlers(&mut lives, false);
         }
         if options.connections == Some(accepted) {
             break;
         }
-        let busy = live.len() >= options.max_clients;
+        let live = process::children_not_reaped();
+        let busy = live >= options.max_clients;
         if busy && !at_limit {
             let then = if options.guarded.is_some() {
                 "new connections are told so and closed"
             } else {
                 "new connections wait in the listen queue"
             };
-            say!(
-                "{} handlers are live, the limit (--max-clients): {then} until one ends",
-                live.len()
-            );
+            say!("{live} handlers are live, the limit (--max-clients): {then} until one ends");
             at_limit = true;
         }
         if busy && options.guarded.is_none() {
@@ -181,7 +181,7 @@ pub fn serve_forking(listener: &TcpListener, options: &ServerOptions) -> Result<
                     "handler limit reached by a server that never reaps",
                 ));
             }
-            reap_handlers(&mut live, &mut lives, true);
+            reap_handlers(&mut lives, true);
             continue;
         }
         if !busy && at_limit {
@@ -258,7 +258,6 @@ pub fn serve_forking(listener: &TcpListener, options: &ServerOptions) -> Result<
         };
         failing_since = None;
         let pid = handler.pid().expect("started");
-        live.push(pid);
         if keep_lives {
             lives.push(HandlerLife {
                 pid,
@@ -272,17 +271,16 @@ pub fn serve_forking(listener: &TcpListener, options: &ServerOptions) -> Result<
         }
     }
     if options.reap {
-        while !live.is_empty() {
-            reap_handlers(&mut live, &mut lives, true);
+        while process::children_not_reaped() > 0 {
+            reap_handlers(&mut lives, true);
         }
         nix::sys::signal::sigprocmask(SigmaskHow::SIG_UNBLOCK, Some(&sigchld), None)?;
     }
     Ok(lives)
 }
 
-fn reap_handlers(live: &mut Vec<Pid>, lives: &mut [HandlerLife], block: bool) {
+fn reap_handlers(lives: &mut [HandlerLife], block: bool) {
     for (pid, _) in process::reap_any_ended(block) {
-        live.retain(|&p| p != pid);
         if let Some(life) = lives.iter_mut().find(|l| l.pid == pid) {
             life.reaped_at = Some(context::elapsed());
         }
