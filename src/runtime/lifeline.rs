@@ -32,6 +32,11 @@ static SUPERVISOR: AtomicI32 = AtomicI32::new(0);
 /// The pid of the process that forked this one.
 static FORKED_BY: AtomicI32 = AtomicI32::new(0);
 
+/// `parent_died_signal()`, worked out once by the supervisor before it forks anything: a new
+/// child only reads it (calling into the C library for it would run one more page of code
+/// in every new child, a page fault each time).
+static PARENT_DIED_SIGNAL: AtomicI32 = AtomicI32::new(0);
+
 /// The signal the kernel sends when a parent dies: a real-time signal, which nothing else
 /// in the lab or its lessons uses, and which a process of the run handles (below).
 fn parent_died_signal() -> libc::c_int {
@@ -40,6 +45,7 @@ fn parent_died_signal() -> libc::c_int {
 
 /// In the supervisor, before it forks anything: whose adoption means "the run lives".
 pub fn set_supervisor(pid: i32) {
+    PARENT_DIED_SIGNAL.store(parent_died_signal(), Ordering::Relaxed);
     SUPERVISOR.store(pid, Ordering::Relaxed);
 }
 
@@ -65,7 +71,9 @@ pub fn install_handler() {
 
 /// In a child, first thing after `fork`: ask to be told when the parent (`forked_by`, the
 /// pid of the process that called `fork`) dies. If it died already, the run may be gone
-/// before the request took: check at once.
+/// before the request took: check at once. (With the rest of a new child's first steps:
+/// see `build.rs`.)
+#[unsafe(link_section = ".text.hot.new_child")]
 pub fn follow_the_run(forked_by: i32) {
     // A program of the lab's API run on its own (a step's Rust program, `cargo run --example
     // step`) has no supervisor and no run to follow: its orphans live on, as Python's do.
@@ -77,7 +85,7 @@ pub fn follow_the_run(forked_by: i32) {
     unsafe {
         libc::prctl(
             libc::PR_SET_PDEATHSIG,
-            parent_died_signal() as libc::c_ulong,
+            PARENT_DIED_SIGNAL.load(Ordering::Relaxed) as libc::c_ulong,
             0,
             0,
             0,
@@ -90,6 +98,7 @@ extern "C" fn on_parent_died(_signal: libc::c_int) {
     end_if_the_run_is_gone();
 }
 
+#[unsafe(link_section = ".text.hot.new_child")]
 fn end_if_the_run_is_gone() {
     // SAFETY: getppid, getpid and kill are async-signal-safe and cannot fail here.
     unsafe {
