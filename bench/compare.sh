@@ -154,13 +154,18 @@ tree_pids() {
         }'
 }
 
+# The PSS of processes, summed, in MiB: all read in one pass, quickly, while they are still
+# held (one awk per process took seconds for 500, and the handlers that ended meanwhile
+# counted 0: the figure then depended on how fast the machine read). Says on standard error
+# when some could not be read.
 pss_mib() {
-    local total=0 kb
-    for pid in "$@"; do
-        kb=$(awk '/^Pss:/ { print $2 }' "/proc/$pid/smaps_rollup" 2>/dev/null || echo 0)
-        total=$((total + ${kb:-0}))
-    done
-    awk -v kb="$total" 'BEGIN { printf "%.1f", kb / 1024 }'
+    local files=() pid
+    for pid in "$@"; do files+=("/proc/$pid/smaps_rollup"); done
+    [ ${#files[@]} -gt 0 ] || { echo 0.0; return; }
+    local result
+    result=$(cat "${files[@]}" 2>/dev/null | awk '/^Pss:/ { kb += $2; n++ } END { printf "%.1f %d", kb / 1024, n }')
+    [ "${result#* }" = "$#" ] || say "compare.sh: PSS read from ${result#* } of $# processes (the others ended first)"
+    echo "${result% *}"
 }
 
 # A process that ended meanwhile has no /proc entry: 0, not a failed pipeline (set -e).
@@ -249,13 +254,15 @@ measure() {
         # While all are held: memory of the whole server tree, descriptors, processes.
         local pids handlers maxfd=0 fd h
         pids=$(tree_pids "$pid")
+        # Memory first: reading every handler's descriptors takes a while, and the handlers
+        # end when the load lets go of them.
+        # shellcheck disable=SC2086
+        echo "pss=$(pss_mib $pids)" >>"$vals"
         handlers=$(ps --ppid "$acceptor" -o pid= | tr -d ' ')
         for h in $handlers; do
             fd=$(nfds "$h")
             [ "$fd" -gt "$maxfd" ] && maxfd=$fd
         done
-        # shellcheck disable=SC2086
-        echo "pss=$(pss_mib $pids)" >>"$vals"
         echo "procs=$(echo "$pids" | wc -w)" >>"$vals"
         echo "fds_server=$(nfds "$acceptor")" >>"$vals"
         echo "fds_handler=$maxfd" >>"$vals"
