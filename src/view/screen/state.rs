@@ -52,7 +52,8 @@ pub struct State {
     /// Rows of the output at the last draw: PgUp and PgDn move by one screen of it.
     pub output_rows: usize,
     /// The first row shown when the output follows its tail, at the last draw: where ↑ and
-    /// PgUp move from while it follows.
+    /// PgUp move from while it follows. Before the page is drawn, "past the end" (the draw
+    /// clamps it to the tail).
     pub output_tail_top: usize,
     pub notes_scroll: usize,
     pub view_scroll: usize,
@@ -94,7 +95,7 @@ impl State {
             filter: Filter::default(),
             output_scroll: None,
             output_rows: 0,
-            output_tail_top: 0,
+            output_tail_top: usize::MAX / 2,
             notes_scroll: 0,
             view_scroll: 0,
             whole_run: false,
