@@ -163,7 +163,8 @@ pss_mib() {
     for pid in "$@"; do files+=("/proc/$pid/smaps_rollup"); done
     [ ${#files[@]} -gt 0 ] || { echo 0.0; return; }
     local result
-    result=$(cat "${files[@]}" 2>/dev/null | awk '/^Pss:/ { kb += $2; n++ } END { printf "%.1f %d", kb / 1024, n }')
+    # `cat` fails for a process that has ended: that is a shorter count (said below), not an error.
+    result=$({ cat "${files[@]}" 2>/dev/null || true; } | awk '/^Pss:/ { kb += $2; n++ } END { printf "%.1f %d", kb / 1024, n }')
     [ "${result#* }" = "$#" ] || say "compare.sh: PSS read from ${result#* } of $# processes (the others ended first)"
     echo "${result% *}"
 }
