@@ -28,8 +28,9 @@ const SEATS: u32 = 5;
 const GUESTS: usize = 8;
 /// How long a guest stays: a random 1 to 3 s.
 const STAY_SECONDS: std::ops::RangeInclusive<u64> = 1..=3;
-/// The database check of step 2 takes 3 to 4 s; connectors retry every half second.
-const CHECK_SECONDS: std::ops::RangeInclusive<u64> = 3..=4;
+/// The database check of step 2 takes 3 to 4 s (drawn in tenths of a second, as the tutorial's
+/// `random.uniform(3, 4)`); connectors retry every half second.
+const CHECK_TENTHS: std::ops::RangeInclusive<u64> = 30..=40;
 const RETRY_EVERY: Duration = Duration::from_millis(500);
 /// Tries before giving up: the patient connector outlasts the slowest check by far (10 s
 /// against 4 s), the impatient one gives up well before the quickest (1 s against 3 s). Wide
@@ -168,24 +169,29 @@ fn guest(seats: &Semaphore, room: &Room, stay: Duration) {
 
 fn event_database(lab: &mut Lab) -> Result<()> {
     let db_ready = Arc::new(Event::new().named("db-ready"));
-    let check_takes = Duration::from_secs(lab.rng().random_range(CHECK_SECONDS));
+    let check_takes = Duration::from_millis(100 * lab.rng().random_range(CHECK_TENTHS));
     let set_at = Arc::new(AtomicU64::new(0));
     let began = Instant::now();
 
     let (in_checker, set_at_in_checker) = (db_ready.clone(), set_at.clone());
     let mut checker = Thread::new(move || {
-        say!("checking mysql (takes {} s)", check_takes.as_secs());
+        say!("checking mysql (takes {:.1} s)", check_takes.as_secs_f64());
         context::sleep(check_takes);
         say!("mysql is up: set()");
         set_at_in_checker.store(began.elapsed().as_micros() as u64, SeqCst);
         in_checker.set();
     })
     .named("check");
-    let in_patient = db_ready.clone();
-    let mut patient = Thread::new(move || connect(&in_patient, PATIENT_TRIES)).named("conn-1");
+    // Whether conn-1's last wait returned true: set() came while it waited. A wait can also
+    // run out a moment before set(); the loop's is_set() then sees the flag without waiting.
+    let patient_woken = Arc::new(AtomicBool::new(false));
+    let (in_patient, woken_in_patient) = (db_ready.clone(), patient_woken.clone());
+    let mut patient =
+        Thread::new(move || connect(&in_patient, PATIENT_TRIES, &woken_in_patient)).named("conn-1");
     let in_impatient = db_ready.clone();
     let mut impatient =
-        Thread::new(move || connect(&in_impatient, IMPATIENT_TRIES)).named("conn-2");
+        Thread::new(move || connect(&in_impatient, IMPATIENT_TRIES, &AtomicBool::new(false)))
+            .named("conn-2");
     for thread in [&mut checker, &mut patient, &mut impatient] {
         thread.start().map_err(failed)?;
     }
@@ -212,16 +218,34 @@ fn event_database(lab: &mut Lab) -> Result<()> {
             )
         }
     };
+    // What ended conn-1's waiting, as it happened in this run.
+    let last_wait = if patient_code != 0 {
+        String::new()
+    } else if patient_woken.load(SeqCst) {
+        text!(
+            en: " conn-1's wait was running when set() came, and returned true at once.",
+            zh: "set() 到来时 conn-1 的 wait 正在进行，它立刻返回了 true。",
+        )
+    } else {
+        text!(
+            en: " This time conn-1's wait ran out a moment before set() came and returned \
+                 false; the loop's is_set() then saw the flag, and conn-1 connected without \
+                 waiting again.",
+            zh: "这一次 conn-1 的 wait 恰好在 set() 之前一刻超时，返回 false；接着循环里的 \
+                 is_set() 看到了标志，conn-1 没有再等就连上了。",
+        )
+    };
     note!(
         en: "The checker set the event (事件) {set_after} after it started. Each connector \
              called wait(0.5), {retry} at this speed, in a loop: every wait that ran out \
-             returned false (a ▒ span ending 'gave up'), and the connector tried again; the \
-             wait that was running when set() came returned true at once. conn-1 {patient}; \
+             returned false (a ▒ span ending 'gave up'), and the connector tried again; a \
+             wait running when set() comes returns true at once.{last_wait} conn-1 {patient}; \
              conn-2 {impatient}. set() wakes every thread waiting on the event, and from then \
              on wait() returns at once, until clear().",
         zh: "检查线程在启动 {set_after} 后 set 了这个事件 (event)。每个连接线程都在循环里调用 \
              wait(0.5)，按现在的速度是 {retry}：每次等到超时的 wait 都返回 false（一段以放弃\
-             告终的 ▒），连接线程就再试一次；set() 到来时正在进行的那次 wait 立刻返回 true。conn-1 {patient}；conn-2 {impatient}。set() 唤醒所有在这个事件上等待\
+             告终的 ▒），连接线程就再试一次；set() 到来时正在进行的 wait 会立刻返回 true。\
+             {last_wait}conn-1 {patient}；conn-2 {impatient}。set() 唤醒所有在这个事件上等待\
              的线程，此后 wait() 都立刻返回，直到 clear()。",
         set_after = describe(set_after),
         retry = describe(context::scaled(RETRY_EVERY)),
@@ -233,8 +257,8 @@ fn event_database(lab: &mut Lab) -> Result<()> {
 
 /// A connector: tries until the database is ready, waiting half a second between tries, and
 /// gives up after `tries` (the tutorial's `raise TimeoutError('链接超时')`, which ends the
-/// thread with an error).
-fn connect(db_ready: &Event, tries: u32) -> std::result::Result<(), String> {
+/// thread with an error). `woken` keeps what its last wait returned.
+fn connect(db_ready: &Event, tries: u32, woken: &AtomicBool) -> std::result::Result<(), String> {
     let mut attempt = 1;
     while !db_ready.is_set() {
         if attempt > tries {
@@ -243,7 +267,7 @@ fn connect(db_ready: &Event, tries: u32) -> std::result::Result<(), String> {
             ));
         }
         say!("try {attempt} to connect");
-        db_ready.wait_timeout(RETRY_EVERY);
+        woken.store(db_ready.wait_timeout(RETRY_EVERY), SeqCst);
         attempt += 1;
     }
     say!("connected");
