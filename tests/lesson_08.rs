@@ -61,6 +61,12 @@ fn updates_are_lost_without_the_lock_and_exact_with_it() {
             break;
         }
     }
+    if !lost_somewhere && common::machine_overloaded() {
+        // A race needs two adders running at the same moment; on a machine kept this busy they
+        // may take turns on the CPUs for all 63 races.
+        println!("skipped: no update was lost in 63 races, not judged: the machine is overloaded");
+        return;
+    }
     assert!(lost_somewhere, "no update was lost in 63 races");
 }
 

@@ -24,6 +24,7 @@ use std::time::{Duration, Instant};
 pub use crate::runtime::event::line::TextKind;
 use crate::runtime::event::line::{Line, MAX_EVENT_BYTES, Stamp, shortened};
 use crate::runtime::event::{Ended, Event, Kind};
+use crate::runtime::raw;
 
 /// What every process of one lesson run shares (a copy each, inherited through `fork`).
 #[derive(Debug)]
@@ -41,10 +42,13 @@ pub struct RunContext {
 static RUN: OnceLock<RunContext> = OnceLock::new();
 /// Where `emit` writes: the event pipe, or -1 in the supervisor once it has closed its copy.
 static EVENT_FD: AtomicI32 = AtomicI32::new(-1);
+// A new child writes it: with the others it writes, on one page (see `FAMILY` in `process`).
+#[unsafe(link_section = ".data.new_child")]
 static NAME: NameCell = NameCell(UnsafeCell::new(ProcessName {
     bytes: [0; NAME_BYTES],
     len: 0,
 }));
+#[unsafe(link_section = ".data.new_child")]
 static IS_DAEMON: AtomicBool = AtomicBool::new(false);
 /// `RunContext::start` as a reading of `CLOCK_MONOTONIC` in nanoseconds, for `raw::monotonic`.
 static START_NANOS: AtomicU64 = AtomicU64::new(0);
@@ -484,13 +488,14 @@ fn write_whole(fd: RawFd, mut bytes: &[u8]) {
         let written = raw::write(fd, bytes);
         if written < 0 {
             // EBADF after `stop_emitting` (fd -1) lands here too.
-            if std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
+            let errno = -written as i32;
+            if errno == libc::EINTR {
                 continue;
             }
             // EPIPE: the supervisor is gone, and with it the lab this process belongs to. A
             // process of a lesson must not outlive the lab (lesson 3's orphan would loop for
             // ever), so it leaves now, as a `SIGPIPE` would have ended it.
-            if std::io::Error::last_os_error().raw_os_error() == Some(libc::EPIPE) {
+            if errno == libc::EPIPE {
                 // SAFETY: `_exit` ends the process at once; it is always safe to call.
                 unsafe { libc::_exit(1) }
             }
@@ -542,56 +547,4 @@ macro_rules! note {
             ),
         }
     };
-}
-
-/// The few system calls behind every event, made through libc's one generic `syscall` entry.
-///
-/// Why not libc's usual wrappers and the vDSO clock: a freshly forked child maps each stretch
-/// of code the first time it runs it (a page fault of a few µs), and `write`, `getpid`,
-/// `getppid`, `gettid`, `prctl` and the vDSO's `clock_gettime` (with its data page) lie on
-/// different pages. A child's first event would fault them all in; through `syscall` they
-/// share one entry point. The price is a real system call for the clock (a fraction of a µs)
-/// where the vDSO reads it without entering the kernel. `proclab bench spawn` counts the
-/// faults per process.
-mod raw {
-    use std::time::Duration;
-
-    pub fn getpid() -> i32 {
-        // SAFETY: getpid takes no arguments and cannot fail.
-        unsafe { libc::syscall(libc::SYS_getpid) as i32 }
-    }
-
-    pub fn getppid() -> i32 {
-        // SAFETY: getppid takes no arguments and cannot fail.
-        unsafe { libc::syscall(libc::SYS_getppid) as i32 }
-    }
-
-    pub fn gettid() -> i32 {
-        // SAFETY: gettid takes no arguments and cannot fail.
-        unsafe { libc::syscall(libc::SYS_gettid) as i32 }
-    }
-
-    /// `CLOCK_MONOTONIC`, the clock behind `std::time::Instant`.
-    pub fn monotonic() -> Duration {
-        let mut now = libc::timespec {
-            tv_sec: 0,
-            tv_nsec: 0,
-        };
-        // SAFETY: `now` is a valid timespec to write into; CLOCK_MONOTONIC always exists.
-        unsafe { libc::syscall(libc::SYS_clock_gettime, libc::CLOCK_MONOTONIC, &mut now) };
-        Duration::new(now.tv_sec as u64, now.tv_nsec as u32)
-    }
-
-    /// `write(2)`: the number of bytes written, or -1 with `errno` set.
-    pub fn write(fd: i32, bytes: &[u8]) -> isize {
-        // SAFETY: `bytes` is valid for reading for the duration of the call.
-        unsafe { libc::syscall(libc::SYS_write, fd, bytes.as_ptr(), bytes.len()) as isize }
-    }
-
-    /// Names the calling thread (`PR_SET_NAME`) from a NUL-terminated buffer of 16 bytes.
-    pub fn set_thread_name(name: &[u8; 16]) {
-        // SAFETY: PR_SET_NAME reads a NUL-terminated string of at most 16 bytes; the last byte
-        // of `name` is NUL. The result is ignored: the name is only a label for `ps`.
-        unsafe { libc::syscall(libc::SYS_prctl, libc::PR_SET_NAME, name.as_ptr()) };
-    }
 }

@@ -27,9 +27,13 @@
 
 use std::sync::atomic::{AtomicI32, Ordering};
 
+use crate::runtime::raw;
+
 /// The supervisor's pid: an adopted orphan's parent while the run lives.
 static SUPERVISOR: AtomicI32 = AtomicI32::new(0);
-/// The pid of the process that forked this one.
+/// The pid of the process that forked this one. (A new child writes it: in the section of the
+/// statics a new child writes, see `FAMILY` in `multiprocessing::process`.)
+#[unsafe(link_section = ".data.new_child")]
 static FORKED_BY: AtomicI32 = AtomicI32::new(0);
 
 /// `parent_died_signal()`, worked out once by the supervisor before it forks anything: a new
@@ -81,16 +85,7 @@ pub fn follow_the_run(forked_by: i32) {
         return;
     }
     FORKED_BY.store(forked_by, Ordering::Relaxed);
-    // SAFETY: prctl with integer arguments.
-    unsafe {
-        libc::prctl(
-            libc::PR_SET_PDEATHSIG,
-            PARENT_DIED_SIGNAL.load(Ordering::Relaxed) as libc::c_ulong,
-            0,
-            0,
-            0,
-        );
-    }
+    raw::set_parent_death_signal(PARENT_DIED_SIGNAL.load(Ordering::Relaxed));
     end_if_the_run_is_gone();
 }
 
@@ -100,13 +95,11 @@ extern "C" fn on_parent_died(_signal: libc::c_int) {
 
 #[unsafe(link_section = ".text.hot.new_child")]
 fn end_if_the_run_is_gone() {
-    // SAFETY: getppid, getpid and kill are async-signal-safe and cannot fail here.
-    unsafe {
-        let parent = libc::getppid();
-        let supervisor = SUPERVISOR.load(Ordering::Relaxed);
-        if parent != FORKED_BY.load(Ordering::Relaxed) && (supervisor == 0 || parent != supervisor)
-        {
-            libc::kill(libc::getpid(), libc::SIGKILL);
-        }
+    // A plain system call: async-signal-safe, and no C library code to fault in (see `raw`).
+    let parent = raw::getppid();
+    let supervisor = SUPERVISOR.load(Ordering::Relaxed);
+    if parent != FORKED_BY.load(Ordering::Relaxed) && (supervisor == 0 || parent != supervisor) {
+        // SAFETY: getpid and kill are async-signal-safe and cannot fail here.
+        unsafe { libc::kill(libc::getpid(), libc::SIGKILL) };
     }
 }

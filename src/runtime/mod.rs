@@ -8,6 +8,7 @@ pub mod input;
 pub mod lifeline;
 pub mod outcome;
 pub mod procfs;
+pub mod raw;
 pub mod socket;
 pub mod stop;
 pub mod wait;

@@ -118,6 +118,10 @@ pub struct HandlerLife {
     pub reaped_at: Option<f64>,
 }
 
+// Written by the server whenever a handler ends, while its other handlers share the page: on
+// the page of what a new child writes (see `FAMILY` in `multiprocessing::process`), which
+// the server writes at every fork anyway.
+#[unsafe(link_section = ".data.new_child")]
 static CHILD_ENDED: AtomicBool = AtomicBool::new(false);
 
 extern "C" fn on_sigchld(_: libc::c_int) {
