@@ -803,13 +803,15 @@ fn at_80x24_every_page_of_every_lesson_stays_in_both_languages() {
     let longest = [4, 16, 13, 5];
     runs.sort_by_key(|(number, _)| longest.iter().position(|n| n == number));
     let runs = std::sync::Arc::new(std::sync::Mutex::new(runs));
+    // Once a run has failed, the other terminals take no new run.
+    let failed = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     // Eight terminals at a time, each taking the next run when it is done: the runs mostly
     // wait (for their steps, at --speed 20), so eight share two CPUs well.
     let terminals: Vec<_> = (0..8)
         .map(|_| {
-            let runs = runs.clone();
+            let (runs, failed) = (runs.clone(), failed.clone());
             std::thread::spawn(move || {
-                loop {
+                while !failed.load(std::sync::atomic::Ordering::SeqCst) {
                     // Taken in a statement of its own, so that the lock is not held while
                     // the run is checked.
                     let next = runs.lock().unwrap().pop();
@@ -817,13 +819,26 @@ fn at_80x24_every_page_of_every_lesson_stays_in_both_languages() {
                     // Reading every page whole costs a PgDn a screen: each lesson's pages
                     // are read in one language, English for odd lessons, Chinese for even.
                     let read_pages = (number % 2 == 1) != zh;
-                    every_page_of(number, zh, read_pages);
+                    let run = std::panic::catch_unwind(|| every_page_of(number, zh, read_pages));
+                    if let Err(panic) = run {
+                        failed.store(true, std::sync::atomic::Ordering::SeqCst);
+                        std::panic::resume_unwind(panic);
+                    }
                 }
             })
         })
         .collect();
-    for terminal in terminals {
-        terminal.join().unwrap();
+    // Every terminal is joined before a failure is reported: a test that ends while other
+    // terminals still run leaves their tmux servers and folders behind (their clean-up is in
+    // `Drop`, which never runs once the process exits).
+    let ended: Vec<_> = terminals
+        .into_iter()
+        .map(|terminal| terminal.join())
+        .collect();
+    for end in ended {
+        if let Err(panic) = end {
+            std::panic::resume_unwind(panic);
+        }
     }
 }
 
