@@ -7,8 +7,10 @@
 #   1. spawn: `proclab bench spawn` (the lab's Process, a bare fork, a thread) and the C
 #      program `spawn_c` (fork, thread);
 #   2. servers: `proclab serve` (annotated output on, into a file), the C server and the
-#      tutorial's Python server, each on a free port above 20000, each driven by the same
-#      client (`proclab load`) in the same three shapes; while 500 connections are held:
+#      tutorial's Python server, side by side, each on a free port above 20000, each driven by
+#      the same client (`proclab load`) in the same three shapes, every repetition taking the
+#      servers in turn (a slow spell of the machine falls on all of them); while 500
+#      connections are held:
 #      memory (PSS of the whole server tree), descriptors, and zombies 0.5 s after they left;
 #   3. 2000 connections held at once by `proclab serve`;
 #   4. the I/O models: `proclab serve --model thread|poll|epoll|iterative` under the same load,
@@ -223,77 +225,107 @@ stop_server() {
 
 load() { "$PROCLAB" load --color never "$@"; }
 
-# measure KIND REPS: every server figure, as NAME=value lines in $WORK/KIND.vals
-measure() {
-    local kind=$1 reps=$2 port pid acceptor vals=$WORK/$1.vals
+# The servers run side by side, and every repetition takes them in turn (proclab, C, Python,
+# then the next repetition), so that a change in the machine's speed during the run falls on
+# all of them alike. (Measured one server after the other, a run once found the C servers at
+# half the rate of the run before, and proclab at 1.66x C.) Every figure is a NAME=value line
+# in $WORK/KIND.vals.
+declare -A PORT_OF PID_OF ACCEPTOR_OF
+
+start_measured() {
+    local kind=$1 port
     port=$(free_port)
     start_server "$kind" "$port" || return 1
-    pid=$SERVER_PID
-    acceptor=$(acceptor_of "$kind" "$pid")
-    : >"$vals"
-    say "  $kind: $reps x $CONNS connections, $reps x ${RR_CLIENTS}x${RR_K} round trips, $reps x hold $HOLD (port $port)"
-    for _ in $(seq "$reps"); do
-        load --port "$port" --connections "$CONNS" >"$WORK/l.txt" || { say "$kind: load --connections failed"; cat "$WORK/l.txt" >&2; }
-        awk '$1 == "connections/s" { print "conn=" $2 } $1 == "errors" { print "conn_err=" $2 }' "$WORK/l.txt" >>"$vals"
+    PORT_OF[$kind]=$port
+    PID_OF[$kind]=$SERVER_PID
+    ACCEPTOR_OF[$kind]=$(acceptor_of "$kind" "$SERVER_PID") || return 1
+    : >"$WORK/$kind.vals"
+}
+
+reps_of() { if [ "$1" = py ]; then echo "$PY_REPS"; else echo "$REPS"; fi; }
+
+connections_once() {
+    local kind=$1
+    load --port "${PORT_OF[$kind]}" --connections "$CONNS" >"$WORK/l.txt" || { say "$kind: load --connections failed"; cat "$WORK/l.txt" >&2; }
+    awk '$1 == "connections/s" { print "conn=" $2 } $1 == "errors" { print "conn_err=" $2 }' "$WORK/l.txt" >>"$WORK/$kind.vals"
+}
+
+round_trips_once() {
+    local kind=$1
+    load --port "${PORT_OF[$kind]}" --clients "$RR_CLIENTS" --round-trips "$RR_K" --size "$RR_SIZE" >"$WORK/l.txt" || say "$kind: load --clients failed"
+    awk '$1 == "requests/s" { print "rr=" $2 } $1 == "errors" { print "rr_err=" $2 }
+         $1 == "latency" && $2 == "p50" { print "rr_p50=" $3 } $1 == "latency" && $2 == "p99" { print "rr_p99=" $3 }' "$WORK/l.txt" >>"$WORK/$kind.vals"
+}
+
+hold_once() {
+    local kind=$1 vals=$WORK/$1.vals pid=${PID_OF[$1]} acceptor=${ACCEPTOR_OF[$1]}
+    # Emptied first: the loop below must not find the last run's "holding" line in it
+    # before this run's load has even opened the file.
+    : >"$WORK/h.txt"
+    load --port "${PORT_OF[$kind]}" --hold "$HOLD" --hold-for "$HOLD_FOR" --time-limit 60 >"$WORK/h.txt" &
+    local lpid=$!
+    for _ in $(seq 600); do
+        grep -q "^  holding" "$WORK/h.txt" 2>/dev/null && break
+        kill -0 "$lpid" 2>/dev/null || break
+        sleep 0.05
     done
-    for _ in $(seq "$reps"); do
-        load --port "$port" --clients "$RR_CLIENTS" --round-trips "$RR_K" --size "$RR_SIZE" >"$WORK/l.txt" || say "$kind: load --clients failed"
-        awk '$1 == "requests/s" { print "rr=" $2 } $1 == "errors" { print "rr_err=" $2 }
-             $1 == "latency" && $2 == "p50" { print "rr_p50=" $3 } $1 == "latency" && $2 == "p99" { print "rr_p99=" $3 }' "$WORK/l.txt" >>"$vals"
+    # While all are held: memory of the whole server tree, descriptors, processes.
+    local pids handlers maxfd=0 fd h
+    pids=$(tree_pids "$pid")
+    # Memory first: reading every handler's descriptors takes a while, and the handlers
+    # end when the load lets go of them.
+    # shellcheck disable=SC2086
+    echo "pss=$(pss_mib $pids)" >>"$vals"
+    handlers=$(ps --ppid "$acceptor" -o pid= | tr -d ' ')
+    for h in $handlers; do
+        fd=$(nfds "$h")
+        [ "$fd" -gt "$maxfd" ] && maxfd=$fd
     done
-    for _ in $(seq "$reps"); do
-        # Emptied first: the loop below must not find the last run's "holding" line in it
-        # before this run's load has even opened the file.
-        : >"$WORK/h.txt"
-        load --port "$port" --hold "$HOLD" --hold-for "$HOLD_FOR" --time-limit 60 >"$WORK/h.txt" &
-        local lpid=$!
-        for _ in $(seq 600); do
-            grep -q "^  holding" "$WORK/h.txt" 2>/dev/null && break
-            kill -0 "$lpid" 2>/dev/null || break
-            sleep 0.05
+    echo "procs=$(echo "$pids" | wc -w)" >>"$vals"
+    echo "fds_server=$(nfds "$acceptor")" >>"$vals"
+    echo "fds_handler=$maxfd" >>"$vals"
+    wait "$lpid" || say "$kind: load --hold failed"
+    awk '$1 == "held" { print "held=" $2; print "open_s=" $6 } $1 == "errors" { print "hold_err=" $2 }' "$WORK/h.txt" >>"$vals"
+    sleep 0.5
+    echo "zombies=$(zombies_of "$acceptor")" >>"$vals"
+}
+
+# in_turn STEP: REPS repetitions of STEP, each taking every server in turn.
+in_turn() {
+    local step=$1 rep kind
+    for rep in $(seq "$REPS"); do
+        for kind in "${KINDS[@]}"; do
+            if [ "$rep" -le "$(reps_of "$kind")" ]; then
+                "$step" "$kind"
+            fi
         done
-        # While all are held: memory of the whole server tree, descriptors, processes.
-        local pids handlers maxfd=0 fd h
-        pids=$(tree_pids "$pid")
-        # Memory first: reading every handler's descriptors takes a while, and the handlers
-        # end when the load lets go of them.
-        # shellcheck disable=SC2086
-        echo "pss=$(pss_mib $pids)" >>"$vals"
-        handlers=$(ps --ppid "$acceptor" -o pid= | tr -d ' ')
-        for h in $handlers; do
-            fd=$(nfds "$h")
-            [ "$fd" -gt "$maxfd" ] && maxfd=$fd
-        done
-        echo "procs=$(echo "$pids" | wc -w)" >>"$vals"
-        echo "fds_server=$(nfds "$acceptor")" >>"$vals"
-        echo "fds_handler=$maxfd" >>"$vals"
-        wait "$lpid" || say "$kind: load --hold failed"
-        awk '$1 == "held" { print "held=" $2; print "open_s=" $6 } $1 == "errors" { print "hold_err=" $2 }' "$WORK/h.txt" >>"$vals"
-        sleep 0.5
-        echo "zombies=$(zombies_of "$acceptor")" >>"$vals"
     done
-    if [ "$kind" = proclab ]; then
-        say "  proclab: hold $BIG_HOLD at once"
-        load --port "$port" --hold "$BIG_HOLD" --time-limit 120 >"$WORK/big.txt" 2>&1 || true
-        awk '$1 == "held" { print "big_held=" $2; print "big_open_s=" $6 } $1 == "errors" { print "big_err=" $2 }' "$WORK/big.txt" >>"$vals"
-        grep -o 'raised the soft limit.*' "$WORK/big.txt" | head -1 | sed 's/^/big_note=/' >>"$vals" || true
-        echo "serve_lines=$(wc -l <"$WORK/server-$kind.out")" >>"$vals"
-    fi
-    stop_server "$pid"
 }
 
 get() { grep "^$2=" "$WORK/$1.vals" 2>/dev/null | cut -d= -f2- | median; }
 most() { grep "^$2=" "$WORK/$1.vals" 2>/dev/null | cut -d= -f2- | sort -g | tail -1; }
 spread() { grep "^$2=" "$WORK/$1.vals" 2>/dev/null | cut -d= -f2- | minmax; }
 
-say "servers (the same client, proclab load, for all) ..."
+say "servers (the same client, proclab load, for all; each repetition takes them in turn) ..."
 KINDS=(proclab)
 [ "$HAVE_PEERS" = 1 ] && KINDS+=(c)
 [ "$HAVE_PY" = 1 ] && KINDS+=(py)
 for kind in "${KINDS[@]}"; do
-    reps=$REPS
-    [ "$kind" = py ] && reps=$PY_REPS
-    measure "$kind" "$reps"
+    start_measured "$kind"
+    say "  $kind: port ${PORT_OF[$kind]}, $(reps_of "$kind") x $CONNS connections, $(reps_of "$kind") x ${RR_CLIENTS}x${RR_K} round trips, $(reps_of "$kind") x hold $HOLD"
+done
+in_turn connections_once
+in_turn round_trips_once
+in_turn hold_once
+for kind in "${KINDS[@]}"; do
+    if [ "$kind" = proclab ]; then
+        say "  proclab: hold $BIG_HOLD at once"
+        load --port "${PORT_OF[proclab]}" --hold "$BIG_HOLD" --time-limit 120 >"$WORK/big.txt" 2>&1 || true
+        awk '$1 == "held" { print "big_held=" $2; print "big_open_s=" $6 } $1 == "errors" { print "big_err=" $2 }' "$WORK/big.txt" >>"$WORK/proclab.vals"
+        grep -o 'raised the soft limit.*' "$WORK/big.txt" | head -1 | sed 's/^/big_note=/' >>"$WORK/proclab.vals" || true
+        echo "serve_lines=$(wc -l <"$WORK/server-proclab.out")" >>"$WORK/proclab.vals"
+    fi
+    stop_server "${PID_OF[$kind]}"
 done
 
 C=""
