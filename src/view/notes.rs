@@ -285,14 +285,36 @@ pub fn inline_lines(text: &str, width: usize, ink: Ink) -> Vec<String> {
 pub fn plain_lines(text: &str, width: usize) -> Vec<String> {
     let mut lines = Vec::new();
     for paragraph in text.lines() {
-        let mut spans = Spans::new(Ink::default(), is_chinese(paragraph));
-        spans.push_plain(paragraph);
-        lines.extend(spans.take_words_wrapped(width));
+        if fits_as_it_is(paragraph, width) {
+            lines.push(paragraph.to_string());
+        } else {
+            lines.extend(wrapped_plain(paragraph, width));
+        }
     }
     if lines.is_empty() {
         lines.push(String::new());
     }
     lines
+}
+
+/// Whether wrapping would give `paragraph` back as it is: a short line of printable ASCII,
+/// words apart by single spaces. Most of what a program says is such a line (`reaped 25951:
+/// exitcode 0`), and the supervisor shows thousands of them a second (`proclab serve`): it
+/// keeps them without building words.
+fn fits_as_it_is(paragraph: &str, width: usize) -> bool {
+    !paragraph.is_empty()
+        && paragraph.len() <= width.max(1)
+        && paragraph.bytes().all(|b| (b' '..=b'~').contains(&b))
+        && !paragraph.starts_with(' ')
+        && !paragraph.ends_with(' ')
+        && !paragraph.contains("  ")
+}
+
+/// One paragraph of plain text, wrapped.
+fn wrapped_plain(paragraph: &str, width: usize) -> Vec<String> {
+    let mut spans = Spans::new(Ink::default(), is_chinese(paragraph));
+    spans.push_plain(paragraph);
+    spans.take_words_wrapped(width)
 }
 
 /// The longest English term in brackets that Chinese prose keeps on one line.
@@ -547,6 +569,51 @@ mod tests {
                 out
             })
             .collect()
+    }
+
+    #[test]
+    fn a_line_kept_as_it_is_is_what_wrapping_would_give() {
+        // Lines built from the characters that wrapping treats specially (spaces, brackets,
+        // Markdown's marks, punctuation), at every width they fit in.
+        let alphabet: Vec<char> = "ab1:,.()[]*_`-|#>".chars().collect();
+        let mut seed = 7u32;
+        let mut next = |n: usize| {
+            seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+            (seed >> 16) as usize % n
+        };
+        let mut checked = 0;
+        for _ in 0..2000 {
+            let mut line = String::new();
+            for _ in 0..1 + next(30) {
+                if !line.is_empty() && next(4) == 0 && !line.ends_with(' ') {
+                    line.push(' ');
+                }
+                line.push(alphabet[next(alphabet.len())]);
+            }
+            for width in [line.len(), line.len() + 1, 40] {
+                if fits_as_it_is(&line, width) {
+                    assert_eq!(
+                        wrapped_plain(&line, width),
+                        [line.clone()],
+                        "{line:?} at {width}"
+                    );
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 3000, "{checked}");
+        // And the lines it must not keep: too long, doubled or edge spaces, a tab, not ASCII.
+        for (line, width) in [
+            ("aa bb", 4),
+            ("aa  bb", 40),
+            (" aa", 40),
+            ("aa ", 40),
+            ("a\tb", 40),
+            ("主进程", 40),
+            ("", 40),
+        ] {
+            assert!(!fits_as_it_is(line, width), "{line:?}");
+        }
     }
 
     #[test]
