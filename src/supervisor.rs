@@ -1131,10 +1131,15 @@ impl Run {
             }
         }
         let mut batch: Vec<Event> = Vec::new();
-        while let Some(newline) = buffer.iter().position(|&b| b == b'\n') {
-            let line: Vec<u8> = buffer.drain(..=newline).collect();
-            batch.extend(Event::from_json(&String::from_utf8_lossy(&line)));
+        // The complete lines are parsed where they lie, and taken off the buffer's front
+        // once: taking each off as it is read moved the rest of the buffer every time.
+        let mut consumed = 0;
+        while let Some(newline) = buffer[consumed..].iter().position(|&b| b == b'\n') {
+            let line = &buffer[consumed..consumed + newline];
+            batch.extend(Event::from_json(&String::from_utf8_lossy(line)));
+            consumed += newline + 1;
         }
+        buffer.drain(..consumed);
         // Processes reach the pipe in the order the scheduler lets them write; within what
         // arrived together, show events in the order they happened.
         batch.sort_by(|a, b| a.t.total_cmp(&b.t));

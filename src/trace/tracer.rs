@@ -1120,10 +1120,14 @@ impl Tracer {
         let partial = &mut thread.partial[stream];
         partial.extend_from_slice(bytes);
         let mut lines = Vec::new();
-        while let Some(newline) = partial.iter().position(|&b| b == b'\n') {
-            let line: Vec<u8> = partial.drain(..=newline).collect();
-            lines.push(String::from_utf8_lossy(&line[..line.len() - 1]).into_owned());
+        // Taken off the front once, not line by line (which moved the rest every time).
+        let mut consumed = 0;
+        while let Some(newline) = partial[consumed..].iter().position(|&b| b == b'\n') {
+            let line = &partial[consumed..consumed + newline];
+            lines.push(String::from_utf8_lossy(line).into_owned());
+            consumed += newline + 1;
         }
+        partial.drain(..consumed);
         for text in lines {
             self.say(tid, Kind::Say { text });
         }
