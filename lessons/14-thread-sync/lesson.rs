@@ -182,8 +182,9 @@ fn event_database(lab: &mut Lab) -> Result<()> {
         in_checker.set();
     })
     .named("check");
-    // Whether conn-1's last wait returned true: set() came while it waited. A wait can also
-    // run out a moment before set(); the loop's is_set() then sees the flag without waiting.
+    // Whether conn-1's last wait returned true: set() came while it waited, or just before it
+    // began. A wait can also run out a moment before set(); the loop's is_set() then sees the
+    // flag without waiting again.
     let patient_woken = Arc::new(AtomicBool::new(false));
     let (in_patient, woken_in_patient) = (db_ready.clone(), patient_woken.clone());
     let mut patient =
@@ -223,8 +224,10 @@ fn event_database(lab: &mut Lab) -> Result<()> {
         String::new()
     } else if patient_woken.load(SeqCst) {
         text!(
-            en: " conn-1's wait was running when set() came, and returned true at once.",
-            zh: "set() 到来时 conn-1 的 wait 正在进行，它立刻返回了 true。",
+            en: " This time conn-1's last wait returned true: set() came while it waited, or \
+                 just before it began.",
+            zh: "这一次 conn-1 的最后一次 wait 返回了 true：set() 在它等待时到来，或就在它\
+                 开始等待之前。",
         )
     } else {
         text!(
