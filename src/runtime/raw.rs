@@ -1,5 +1,6 @@
-//! The few system calls a new child makes on its first steps, made with the CPU's own
-//! system-call instruction rather than through the C library.
+//! The few system calls behind every event (and a new child's first steps: its name, the
+//! lifeline), made with the CPU's own system-call instruction rather than through the C
+//! library.
 //!
 //! Why: a freshly forked child has none of the program's code mapped. Each 64 KiB stretch of
 //! code it runs for the first time is a page fault (a few µs; `proclab bench spawn` counts
